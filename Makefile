@@ -1,0 +1,44 @@
+# The README's two commands: `make run` installs and starts Paperline, `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5006
+WORKERS ?= 2
+APT_PACKAGES_RUN := tesseract-ocr
+APT_PACKAGES_TEST := tesseract-ocr redis-server chromium
+
+.PHONY: run test install install-test system-run system-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python system-run
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python system-test
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
+system-run:
+	@./scripts/apt-ensure $(APT_PACKAGES_RUN)
+
+system-test:
+	@./scripts/apt-ensure $(APT_PACKAGES_TEST)
+
+run: install
+	$(BIN)/paperline serve --port $(PORT) --workers $(WORKERS)
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/python
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: install-test
+	$(BIN)/python benchmarks/text_engines.py
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

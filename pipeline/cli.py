@@ -1,0 +1,256 @@
+"""The ``paperline`` command: submit documents, follow them, read results, run the worker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings
+from .exceptions import PaperlineError
+from .extractors import ENGINES
+from .models import Job, JobStatus
+from .profiles import DEFAULT_PROFILE, PROFILES
+from .results import FORMAT_FILES
+from .service import LOCAL_USER, Paperline
+
+NO_WORKER_WARNING = (
+    "No Paperline worker is running, so queued jobs will wait. Start one with 'paperline worker' "
+    "(or 'make run', which starts the dashboard and a worker)."
+)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def _line(job: Job) -> str:
+    detail = job.error or job.message
+    return f"{job.id}  {job.status.value:<9}  {job.filename}  {detail}"
+
+
+def _warn_if_no_worker(app: Paperline, jobs: Sequence[Job]) -> None:
+    if any(not j.is_final for j in jobs) and not app.workers():
+        print(NO_WORKER_WARNING, file=sys.stderr)
+
+
+def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
+    jobs = []
+    for name in args.files:
+        try:
+            jobs.append(app.submit(Path(name), profile=args.profile, engine=args.engine, user=args.user))
+        except PaperlineError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            return 2
+    for job in jobs:
+        if job.status is JobStatus.FAILED:
+            print(f"{job.filename}: {job.error}", file=sys.stderr)
+    if args.wait:
+        _warn_if_no_worker(app, jobs)
+        jobs = _wait_with_bars(app, jobs, timeout_s=args.timeout)
+    if args.json:
+        _print_json([job.to_dict() for job in jobs])
+    else:
+        for job in jobs:
+            print(_line(job))
+    if args.wait:
+        return 0 if all(job.status is JobStatus.COMPLETED for job in jobs) else 1
+    return 0 if all(job.status is not JobStatus.FAILED for job in jobs) else 1
+
+
+def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None) -> list[Job]:
+    """tqdm bars on a terminal; elsewhere (logs, CI) one line per status or stage change."""
+    if not sys.stderr.isatty():
+        return _wait_with_lines(app, jobs, timeout_s=timeout_s)
+    from tqdm import tqdm
+
+    bars = {
+        job.id: tqdm(
+            total=100,
+            desc=job.filename[:30],
+            position=i,
+            file=sys.stderr,
+            leave=True,
+            bar_format="{desc:<30} {percentage:3.0f}%|{bar}| {elapsed} {postfix}",
+        )
+        for i, job in enumerate(jobs)
+    }
+
+    def update(snapshots: list[Job]) -> None:
+        for job in snapshots:
+            bar = bars[job.id]
+            bar.n = round(job.progress, 1)
+            status = job.status.value if job.is_final else job.stage.value
+            bar.set_postfix_str(f"{status}: {job.message}"[:80], refresh=False)
+            bar.refresh()
+
+    try:
+        return app.wait([j.id for j in jobs], timeout_s=timeout_s, on_update=update)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _wait_with_lines(app: Paperline, jobs: list[Job], *, timeout_s: float | None) -> list[Job]:
+    seen: dict[str, tuple[str, str]] = {}
+
+    def update(snapshots: list[Job]) -> None:
+        for job in snapshots:
+            state = (job.status.value, job.stage.value)
+            if seen.get(job.id) != state:
+                seen[job.id] = state
+                print(f"{job.filename}: {job.progress:3.0f}% {state[0]}/{state[1]} {job.message}", file=sys.stderr)
+
+    return app.wait([j.id for j in jobs], timeout_s=timeout_s, on_update=update)
+
+
+def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
+    job = app.get(args.job, user=args.owner_filter)
+    chunks = app.chunks(job.id)
+    if args.json:
+        _print_json({**job.to_dict(), "chunks": [c.to_dict() for c in chunks], "formats": app.result_formats(job.id)})
+        return 0
+    duration = f"{job.duration_s:.1f} s" if job.duration_s is not None else "-"
+    rows = [
+        ("job", job.id),
+        ("file", job.filename),
+        ("status", job.status.value),
+        ("stage", job.stage.value),
+        ("progress", f"{job.progress:.0f}%"),
+        ("message", job.message),
+        ("pages", f"{job.pages_done}/{job.pages}"),
+        ("chunks", f"{job.chunks_done} done, {job.chunks_failed} failed, {job.chunks_total} total"),
+        ("profile", job.profile),
+        ("engine", job.engine),
+        ("user", job.user),
+        ("created", _when(job.created_at)),
+        ("duration", duration),
+        ("size", f"{job.size_bytes} bytes"),
+    ]
+    if job.compressed_bytes:
+        rows.append(("compressed", f"{job.compressed_bytes} bytes"))
+    if job.cached_from:
+        rows.append(("cached from", job.cached_from))
+    if job.error:
+        rows.append(("error", job.error))
+    rows.extend(("note", note) for note in job.notes)
+    for label, value in rows:
+        print(f"{label:>12}: {value}")
+    for chunk in chunks:
+        took = f"{chunk.duration_s:.2f} s" if chunk.duration_s is not None else ""
+        print(
+            f"{'chunk':>12}: {chunk.index + 1:>3} pages {chunk.first_page}-{chunk.last_page} "
+            f"{chunk.status.value:<8} {took} {chunk.worker} {chunk.error}".rstrip()
+        )
+    formats = app.result_formats(job.id)
+    if formats:
+        print(f"{'results':>12}: {', '.join(formats)}  (paperline result {job.id} --format FORMAT)")
+    return 0
+
+
+def cmd_jobs(app: Paperline, args: argparse.Namespace) -> int:
+    jobs = app.jobs(status=args.status, user=args.owner_filter, limit=args.limit)
+    if args.json:
+        _print_json([job.to_dict() for job in jobs])
+        return 0
+    for job in jobs:
+        duration = f"{job.duration_s:6.1f}s" if job.duration_s is not None else "      -"
+        print(f"{job.id}  {_when(job.created_at)}  {job.status.value:<9} {job.pages:>5}p {duration}  {job.filename}")
+    if not jobs:
+        print("No jobs yet. Submit one with 'paperline submit FILE'.", file=sys.stderr)
+    return 0
+
+
+def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
+    app.get(args.job, user=args.owner_filter)
+    path = app.result_path(args.job, args.format)
+    if args.output:
+        Path(args.output).write_bytes(path.read_bytes())
+        print(f"Wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(path.read_text(encoding="utf-8"))
+    return 0
+
+
+def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
+    from .tasks import huey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    consumer = huey.create_consumer(
+        workers=args.workers,
+        worker_type=args.worker_type,
+        max_delay=app.settings.worker_poll_max_delay_s,
+        initial_delay=min(0.05, app.settings.worker_poll_max_delay_s),
+        periodic=True,
+        check_worker_health=True,
+    )
+    print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
+    consumer.run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
+    parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
+    parser.add_argument("--user", default=os.environ.get("PAPERLINE_USER") or LOCAL_USER, help="act as this user")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    submit = sub.add_parser("submit", help="submit documents for extraction")
+    submit.add_argument("files", nargs="+", metavar="FILE")
+    submit.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
+    submit.add_argument("--engine", choices=ENGINES, default="local")
+    submit.add_argument("--wait", action="store_true", help="show progress bars and wait until every job ends")
+    submit.add_argument("--timeout", type=float, default=None, help="with --wait, give up after this many seconds")
+    submit.add_argument("--json", action="store_true")
+    submit.set_defaults(func=cmd_submit)
+
+    status = sub.add_parser("status", help="one job's status, chunks and notes")
+    status.add_argument("job")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    jobs = sub.add_parser("jobs", help="list jobs, newest first")
+    jobs.add_argument("--status", choices=[s.value for s in JobStatus])
+    jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=cmd_jobs)
+
+    result = sub.add_parser("result", help="print or save a job's result")
+    result.add_argument("job")
+    result.add_argument("--format", choices=list(FORMAT_FILES))
+    result.add_argument("-o", "--output", help="write to this file instead of standard output")
+    result.set_defaults(func=cmd_result)
+
+    worker = sub.add_parser("worker", help="run the Huey consumer that processes jobs")
+    worker.add_argument("-w", "--workers", type=int, default=max(2, os.cpu_count() or 2))
+    worker.add_argument("-k", "--worker-type", choices=["process", "thread"], default="process")
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.home:
+        os.environ["PAPERLINE_HOME"] = str(Path(args.home).absolute())
+    args.owner_filter = None if args.user == LOCAL_USER else args.user
+    try:
+        app = Paperline(Settings.from_env())
+        return args.func(app, args)
+    except PaperlineError as exc:
+        print(f"paperline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Settings read from the environment, so the worker, the dashboard, the CLI and notebooks agree.
+
+Every knob is a ``PAPERLINE_*`` variable; ``Settings.from_env()`` is the single place that reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Paperline keeps its data and how it splits and extracts documents."""
+
+    home: Path = Path("var")
+    queue_url: str = ""
+    max_upload_mb: int = 200
+    # Chunk plan: one chunk up to ``single_chunk_max_pages``, ``medium_chunk_pages``-page chunks up to
+    # ``medium_max_pages``, ``large_chunk_pages``-page chunks beyond.
+    single_chunk_max_pages: int = 30
+    medium_max_pages: int = 100
+    medium_chunk_pages: int = 20
+    large_chunk_pages: int = 15
+    overlap_pages: int = 1
+    image_max_side: int = 2048
+    webp_quality: int = 85
+    max_image_pixels: int = 50_000_000
+    ocr_language: str = "eng"
+    ocr_dpi: int = 300
+    ocr_timeout_s: float = 120.0
+    chunk_retries: int = 2
+    retry_backoff_s: float = 1.0
+    progress_interval_s: float = 0.5
+    heartbeat_interval_s: float = 2.0
+    worker_poll_max_delay_s: float = 0.1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("PAPERLINE_HOME") or "var").expanduser()
+        return cls(
+            home=home.absolute(),
+            queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
+            max_upload_mb=_int(env, "PAPERLINE_MAX_UPLOAD_MB", cls.max_upload_mb),
+            single_chunk_max_pages=_int(env, "PAPERLINE_SINGLE_CHUNK_MAX_PAGES", cls.single_chunk_max_pages),
+            medium_max_pages=_int(env, "PAPERLINE_MEDIUM_MAX_PAGES", cls.medium_max_pages),
+            medium_chunk_pages=_int(env, "PAPERLINE_MEDIUM_CHUNK_PAGES", cls.medium_chunk_pages),
+            large_chunk_pages=_int(env, "PAPERLINE_LARGE_CHUNK_PAGES", cls.large_chunk_pages),
+            overlap_pages=_int(env, "PAPERLINE_OVERLAP_PAGES", cls.overlap_pages),
+            image_max_side=_int(env, "PAPERLINE_IMAGE_MAX_SIDE", cls.image_max_side),
+            webp_quality=_int(env, "PAPERLINE_WEBP_QUALITY", cls.webp_quality),
+            max_image_pixels=_int(env, "PAPERLINE_MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            ocr_language=env.get("PAPERLINE_OCR_LANG", "").strip() or cls.ocr_language,
+            ocr_dpi=_int(env, "PAPERLINE_OCR_DPI", cls.ocr_dpi),
+            ocr_timeout_s=_float(env, "PAPERLINE_OCR_TIMEOUT_S", cls.ocr_timeout_s),
+            chunk_retries=_int(env, "PAPERLINE_CHUNK_RETRIES", cls.chunk_retries),
+            retry_backoff_s=_float(env, "PAPERLINE_RETRY_BACKOFF_S", cls.retry_backoff_s),
+            progress_interval_s=_float(env, "PAPERLINE_PROGRESS_INTERVAL_S", cls.progress_interval_s),
+            heartbeat_interval_s=_float(env, "PAPERLINE_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s),
+            worker_poll_max_delay_s=_float(env, "PAPERLINE_WORKER_MAX_DELAY_S", cls.worker_poll_max_delay_s),
+        )
+
+    def with_home(self, home: Path | str) -> Settings:
+        return replace(self, home=Path(home).absolute())
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "jobs.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.home / "queue.db"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.jobs_dir / job_id

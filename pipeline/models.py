@@ -1,0 +1,181 @@
+"""Immutable snapshots of jobs, chunks and events as read from the store.
+
+Another process (the worker) writes these rows, so readers get frozen copies rather than live objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class JobStatus(str, Enum):
+    """Where a job is in its life; the values are stored verbatim."""
+
+    #: acknowledged, waiting for a worker
+    QUEUED = "queued"
+    #: a worker is preparing, splitting, extracting or merging it
+    RUNNING = "running"
+    #: every page was extracted and the results are written
+    COMPLETED = "completed"
+    #: refused at intake, or one or more chunks failed (a partial result may exist)
+    FAILED = "failed"
+    #: stopped by a user
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+class Stage(str, Enum):
+    """The step a job is at; a failed or canceled job keeps the stage it stopped in."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    SPLITTING = "splitting"
+    EXTRACTING = "extracting"
+    MERGING = "merging"
+    COMPLETED = "completed"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+
+class ChunkStatus(str, Enum):
+    """A chunk's state: per-chunk status is the unit of truth for progress, retry and recovery."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ChunkStatus.DONE, ChunkStatus.FAILED, ChunkStatus.CANCELED)
+
+
+class DocumentKind(str, Enum):
+    PDF = "pdf"
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submitted document and everything known about its processing."""
+
+    id: str
+    filename: str
+    kind: str
+    profile: str
+    engine: str
+    status: JobStatus
+    stage: Stage
+    progress: float
+    message: str
+    pages: int
+    pages_done: int
+    chunks_total: int
+    chunks_done: int
+    chunks_failed: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    updated_at: float
+    error: str
+    sha256: str
+    size_bytes: int
+    user: str
+    cached_from: str | None
+    compressed_bytes: int | None
+    notes: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def duration_s(self) -> float | None:
+        """Processing time on workers, from first pick-up to the end (or now, while running)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else self.updated_at
+        return max(0.0, end - self.started_at)
+
+    @property
+    def queue_wait_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return max(0.0, self.started_at - self.created_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["stage"] = self.stage.value
+        data["notes"] = list(self.notes)
+        data["duration_s"] = self.duration_s
+        return data
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of pages extracted as one task; ``first_page``..``last_page`` (1-based) are the pages it owns."""
+
+    job_id: str
+    index: int
+    first_page: int
+    last_page: int
+    context_first: int
+    context_last: int
+    status: ChunkStatus
+    attempts: int
+    worker: str
+    pages_done: int
+    started_at: float | None
+    finished_at: float | None
+    heartbeat_at: float | None
+    error: str
+
+    @property
+    def pages(self) -> int:
+        return self.last_page - self.first_page + 1
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a job's audit trail: a status or stage change, a progress step, a chunk outcome."""
+
+    id: int
+    job_id: str
+    at: float
+    kind: str
+    status: str
+    stage: str
+    progress: float
+    chunk_index: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    """The last sign of life of one consumer process."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float

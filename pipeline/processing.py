@@ -1,0 +1,221 @@
+"""The work behind each Huey task, as plain functions over a store and settings.
+
+``tasks.py`` only wires these to Huey; keeping them here lets tests and notebooks run a job's steps directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .chunking import IncompleteMerge, PageText, merge_pages, plan_for
+from .config import Settings
+from .exceptions import DocumentRejected
+from .extractors import ChunkWork, get_extractor
+from .images import compress_image, inspect_image
+from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
+from .pdf import inspect_pdf
+from .profiles import render_results
+from .progress import ChunkProgress
+from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
+from .store import ChunkSpan, JobStore
+
+log = logging.getLogger("paperline.processing")
+
+EnqueueChunk = Callable[[str, int, float], None]  # job_id, chunk index, delay in seconds
+EnqueueMerge = Callable[[str], None]
+
+
+def worker_name() -> str:
+    thread = threading.current_thread().name
+    suffix = "" if thread == "MainThread" else f"/{thread}"
+    return f"{socket.gethostname()}:{os.getpid()}{suffix}"
+
+
+def format_pages(pages: list[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
+    runs: list[str] = []
+    start = prev = None
+    for page in sorted(pages):
+        if start is None:
+            start = prev = page
+        elif page == prev + 1:
+            prev = page
+        else:
+            runs.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = page
+    if start is not None:
+        runs.append(f"{start}-{prev}" if start != prev else str(start))
+    return ", ".join(runs)
+
+
+@dataclass
+class Processor:
+    """Runs a job's steps against a store; follow-up tasks go through the two enqueue callbacks."""
+
+    settings: Settings
+    store: JobStore
+    enqueue_chunk: EnqueueChunk
+    enqueue_merge: EnqueueMerge
+
+    def files(self, job_id: str) -> JobFiles:
+        return JobFiles(self.settings.job_dir(job_id))
+
+    # -- process_document -----------------------------------------------------------------------------------
+    def prepare(self, job_id: str) -> None:
+        """Inspect the document, plan its chunks and enqueue one task per chunk."""
+        if not self.store.start(job_id):
+            return  # canceled or already taken
+        job = self.store.get(job_id)
+        assert job is not None
+        try:
+            spans = self._prepare(job)
+        except DocumentRejected as exc:
+            self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
+            return
+        except Exception as exc:
+            log.exception("preparing job %s failed", job_id)
+            message = f"Could not prepare this document: {exc}"
+            self.store.finish(job_id, JobStatus.FAILED, message, error=message)
+            return
+        for span in spans:
+            self.enqueue_chunk(job_id, span.index, 0.0)
+
+    def _prepare(self, job: Job) -> list[ChunkSpan]:
+        files = self.files(job.id)
+        source = files.find_source()
+        if source is None:
+            raise DocumentRejected("The uploaded file is missing from storage; please upload it again.")
+        if job.kind == DocumentKind.PDF.value:
+            info = inspect_pdf(source)
+            meta = {"title": info.title, "author": info.author, "producer": info.producer}
+            self.store.record_document(job.id, pages=info.pages, meta={k: v for k, v in meta.items() if v})
+            pages = info.pages
+        else:
+            image = inspect_image(source, self.settings.max_image_pixels)
+            compression = compress_image(
+                source,
+                files.compressed_image,
+                max_side=self.settings.image_max_side,
+                quality=self.settings.webp_quality,
+                max_pixels=self.settings.max_image_pixels,
+            )
+            meta = {"format": image.format, **compression.as_meta()}
+            self.store.record_document(
+                job.id, pages=image.pages, compressed_bytes=compression.compressed_bytes, meta=meta
+            )
+            pages = image.pages
+        spans = plan_for(pages, self.settings)
+        self.store.set_stage(job.id, Stage.SPLITTING, f"Splitting {pages} pages into {len(spans)} chunks", 3.0)
+        self.store.plan_chunks(job.id, spans)
+        return spans
+
+    # -- process_chunk ----------------------------------------------------------------------------------------
+    def run_chunk(self, job_id: str, index: int) -> None:
+        """Extract one chunk; on the job's last chunk, enqueue the merge."""
+        chunk = self.store.claim_chunk(job_id, index, worker_name())
+        if chunk is None:
+            return  # the job ended (canceled/failed) or another worker has it
+        job = self.store.get(job_id)
+        assert job is not None
+        files = self.files(job_id)
+        source = files.find_source()
+        work = ChunkWork(
+            job_id=job_id,
+            index=index,
+            kind=DocumentKind(job.kind),
+            profile=job.profile,
+            source=source if source is not None else files.source("missing"),
+            first_page=chunk.first_page,
+            last_page=chunk.last_page,
+            context_first=chunk.context_first,
+            context_last=chunk.context_last,
+        )
+        try:
+            with ChunkProgress(
+                self.store,
+                job_id,
+                index,
+                interval=self.settings.progress_interval_s,
+                heartbeat=self.settings.heartbeat_interval_s,
+            ) as progress:
+                output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
+            write_chunk_result(files.chunk_result(index), output.pages)
+        except DocumentRejected as exc:
+            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc))
+            return
+        except Exception as exc:
+            log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
+            error = f"{type(exc).__name__}: {exc}"
+            if chunk.attempts <= self.settings.chunk_retries:
+                self.store.requeue_chunk(job_id, index, error)
+                delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
+                self.enqueue_chunk(job_id, index, delay)
+            else:
+                self._end_chunk(job_id, index, ChunkStatus.FAILED, error)
+            return
+        for note in output.notes:
+            self.store.add_note(job_id, note)
+        self._end_chunk(job_id, index, ChunkStatus.DONE, "")
+
+    def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str) -> None:
+        if self.store.finish_chunk(job_id, index, status, error=error):
+            self.enqueue_merge(job_id)
+
+    # -- merge ----------------------------------------------------------------------------------------------
+    def merge(self, job_id: str) -> None:
+        """Merge chunk results into the profile's files and end the job (failed, with a partial result, if
+        any chunk failed)."""
+        job = self.store.get(job_id)
+        if job is None or job.status is not JobStatus.RUNNING or job.stage is not Stage.MERGING:
+            return
+        files = self.files(job_id)
+        chunks = self.store.list_chunks(job_id)
+        spans = [ChunkSpan(c.index, c.first_page, c.last_page, c.context_first, c.context_last) for c in chunks]
+        failed = [c for c in chunks if c.status is not ChunkStatus.DONE]
+        try:
+            results = [
+                read_chunk_result(files.chunk_result(c.index)) if c.status is ChunkStatus.DONE else [] for c in chunks
+            ]
+            pages = merge_pages(spans, results, allow_missing=bool(failed))
+            document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
+            outputs = render_results(pages, job.profile, title=job.filename, document=document)
+            for fmt, content in outputs.items():
+                write_atomic(files.result(fmt), content)
+        except (IncompleteMerge, OSError, ValueError) as exc:
+            log.exception("merging job %s failed", job_id)
+            message = f"Could not merge the chunk results: {exc}"
+            self.store.finish(job_id, JobStatus.FAILED, message, error=message)
+            return
+        for note in page_notes(pages, job.pages):
+            self.store.add_note(job_id, note)
+        if failed:
+            first_error = failed[0].error or failed[0].status.value
+            message = (
+                f"{len(failed)} of {len(chunks)} chunks failed; a partial result with {len(pages)} of "
+                f"{job.pages} pages was written. First error (chunk {failed[0].index + 1}, pages "
+                f"{failed[0].first_page}-{failed[0].last_page}): {first_error}"
+            )
+            self.store.finish(job_id, JobStatus.FAILED, message, error=message)
+        else:
+            self.store.finish(
+                job_id, JobStatus.COMPLETED, f"Completed: {job.pages} page{'s' if job.pages != 1 else ''} extracted"
+            )
+
+
+def page_notes(pages: list[PageText], total_pages: int) -> list[str]:
+    """Notes an analyst should read about how the pages were read."""
+    notes = []
+    empty = [p.page for p in pages if p.method == "empty"]
+    ocr = [p.page for p in pages if p.method == "ocr"]
+    if pages and len(empty) == len(pages) == total_pages:
+        notes.append("No text found: the document has no text layer and OCR read no text in it.")
+    elif empty:
+        notes.append(f"No text found on pages {format_pages(empty)} (no text layer, and OCR read nothing).")
+    if ocr:
+        notes.append(f"Text on pages {format_pages(ocr)} was read by OCR.")
+    return notes

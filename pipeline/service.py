@@ -1,0 +1,260 @@
+"""``Paperline``: the Python API the CLI, the dashboard and notebooks share.
+
+It acknowledges a document at once (validate, store, enqueue) and reads jobs, chunks, events and results back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from .config import Settings
+from .exceptions import (
+    DocumentRejected,
+    DocumentTooLarge,
+    EmptyDocument,
+    InvalidRequest,
+    JobNotFound,
+    UnsupportedType,
+)
+from .extractors import ENGINES
+from .frames import chunks_frame, events_frame, jobs_frame
+from .images import inspect_image
+from .intake import SNIFF_BYTES, SUPPORTED_LABEL, describe_bytes, detect_type, sanitize_filename
+from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBeat
+from .pdf import inspect_pdf
+from .profiles import DEFAULT_PROFILE, PROFILE_FORMATS, PROFILES
+from .results import FORMAT_FILES, JobFiles, copy_results
+from .store import JobStore, NewJob, open_store
+
+LOCAL_USER = "local"
+COPY_BLOCK = 1024 * 1024
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class Paperline:
+    """Submit documents and read their jobs; one instance per process is enough."""
+
+    def __init__(self, settings: Settings | None = None, *, store: JobStore | None = None, queue=None):  # type: ignore[no-untyped-def]
+        self.settings = settings or Settings.from_env()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.store = store or open_store(self.settings)
+        self._queue = queue
+
+    @property
+    def queue(self):  # type: ignore[no-untyped-def]
+        if self._queue is None:
+            from huey_config import make_huey
+
+            self._queue = make_huey(self.settings)
+        return self._queue
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- submission -----------------------------------------------------------------------------------------
+    def submit(
+        self,
+        source: Path | str | bytes | IO[bytes],
+        filename: str | None = None,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        engine: str = "local",
+        user: str = LOCAL_USER,
+    ) -> Job:
+        """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
+        why the document was refused. Only a bad ``profile`` or ``engine`` raises (``InvalidRequest``)."""
+        if profile not in PROFILES:
+            raise InvalidRequest(f"Unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+        if engine not in ENGINES:
+            raise InvalidRequest(f"Unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        if isinstance(source, (str, Path)):
+            path = Path(source)
+            filename = filename or path.name
+            if not path.is_file():
+                raise InvalidRequest(f"No such file: {path}")
+        name = sanitize_filename(filename or "document")
+        job_id = new_job_id()
+        files = JobFiles(self.settings.job_dir(job_id))
+        base = dict(id=job_id, filename=name, profile=profile, engine=engine, user=user)
+        try:
+            size, head = _size_and_head(source)
+            base["size_bytes"] = size
+            if size == 0:
+                raise EmptyDocument(f"{name} is empty (0 bytes); there is nothing to extract.")
+            if size > self.settings.max_upload_bytes:
+                raise DocumentTooLarge(
+                    f"{name} is {size / 2**20:.1f} MB, over the {self.settings.max_upload_mb} MB upload limit."
+                )
+            file_type = detect_type(head)
+            if file_type is None:
+                raise UnsupportedType(
+                    f"{name} is not a {SUPPORTED_LABEL} file: {describe_bytes(head)}. "
+                    "Paperline reads the file's content, not its name, to decide."
+                )
+            stored = files.source(file_type.extension)
+            sha256 = _store_copy(source, stored)
+            base.update(kind=file_type.kind.value, sha256=sha256, size_bytes=size)
+            pages = self._inspect(file_type.kind, stored)
+        except DocumentRejected as exc:
+            shutil.rmtree(files.root, ignore_errors=True)
+            base.setdefault("kind", "unknown")
+            base.setdefault("sha256", "")
+            base.setdefault("size_bytes", 0)
+            return self.store.create(
+                NewJob(**base, status=JobStatus.FAILED, message=str(exc), error=str(exc))  # type: ignore[arg-type]
+            )
+        cached = self.store.find_completed(sha256, profile, engine)
+        if cached is not None and JobFiles(self.settings.job_dir(cached.id)).available_formats():
+            copy_results(JobFiles(self.settings.job_dir(cached.id)), files)
+            job = self.store.create(
+                NewJob(
+                    **base,
+                    pages=pages,
+                    status=JobStatus.COMPLETED,
+                    stage=Stage.COMPLETED,  # type: ignore[arg-type]
+                    message=f"Served from cache: identical to job {cached.id} ({cached.filename})",
+                    cached_from=cached.id,
+                )
+            )
+            self.store.copy_outcome(job.id, cached)
+            return self.get(job.id)
+        job = self.store.create(NewJob(**base, pages=pages))  # type: ignore[arg-type]
+        try:
+            from .tasks import process_document
+
+            self.queue.enqueue(process_document.s(job.id))
+        except Exception as exc:
+            message = f"Could not reach the job queue, so the document was not queued: {exc}"
+            self.store.finish(job.id, JobStatus.FAILED, message, error=message)
+        return self.get(job.id)
+
+    def _inspect(self, kind: DocumentKind, path: Path) -> int:
+        """Open the document enough to refuse it now if it is encrypted, corrupt or a decompression bomb."""
+        if kind is DocumentKind.PDF:
+            return inspect_pdf(path).pages
+        return inspect_image(path, self.settings.max_image_pixels).pages
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def get(self, job_id: str, *, user: str | None = None) -> Job:
+        job = self.store.get(job_id)
+        if job is None or (user is not None and job.user != user):
+            raise JobNotFound(f"No job {job_id!r}")
+        return job
+
+    def jobs(
+        self, *, status: JobStatus | str | None = None, user: str | None = None, limit: int | None = None
+    ) -> list[Job]:
+        return self.store.list_recent(status=JobStatus(status) if status else None, user=user, limit=limit)
+
+    def chunks(self, job_id: str) -> list[Chunk]:
+        return self.store.list_chunks(job_id)
+
+    def events(self, job_id: str | None = None) -> list[Event]:
+        return self.store.list_events(job_id)
+
+    def workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        age = max_age_s if max_age_s is not None else max(10.0, 3 * self.settings.heartbeat_interval_s)
+        return self.store.list_workers(max_age_s=age)
+
+    def files(self, job_id: str) -> JobFiles:
+        return JobFiles(self.settings.job_dir(job_id))
+
+    def result_formats(self, job_id: str) -> list[str]:
+        """Formats written for this job, the profile's main format first."""
+        job = self.get(job_id)
+        written = set(self.files(job_id).available_formats())
+        return [fmt for fmt in PROFILE_FORMATS.get(job.profile, tuple(FORMAT_FILES)) if fmt in written]
+
+    def result_path(self, job_id: str, fmt: str | None = None) -> Path:
+        formats = self.result_formats(job_id)
+        if not formats:
+            job = self.get(job_id)
+            raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
+        fmt = fmt or formats[0]
+        if fmt not in formats:
+            raise InvalidRequest(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
+        return self.files(job_id).result(fmt)
+
+    def result(self, job_id: str, fmt: str | None = None) -> str:
+        return self.result_path(job_id, fmt).read_text(encoding="utf-8")
+
+    def compressed_image(self, job_id: str) -> Path | None:
+        path = self.files(job_id).compressed_image
+        return path if path.exists() else None
+
+    def wait(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout_s: float | None = None,
+        poll_s: float = 0.2,
+        on_update: Callable[[list[Job]], None] | None = None,
+    ) -> list[Job]:
+        """Block until every job has ended (or ``timeout_s`` passes); returns the latest snapshots."""
+        ids = list(job_ids)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            jobs = [self.get(job_id) for job_id in ids]
+            if on_update is not None:
+                on_update(jobs)
+            if all(job.is_final for job in jobs) or (deadline is not None and time.monotonic() >= deadline):
+                return jobs
+            time.sleep(poll_s)
+
+    # -- notebooks ------------------------------------------------------------------------------------------
+    def jobs_frame(self, **filters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+        return jobs_frame(self.jobs(**filters))
+
+    def chunks_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        return chunks_frame(self.chunks(job_id) if job_id else self.store.list_all_chunks())
+
+    def events_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        return events_frame(self.events(job_id))
+
+
+def _size_and_head(source: Path | str | bytes | IO[bytes]) -> tuple[int, bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source[:SNIFF_BYTES])
+        return len(source), data
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        with path.open("rb") as handle:
+            return path.stat().st_size, handle.read(SNIFF_BYTES)
+    position = source.tell()
+    source.seek(0, 2)
+    size = source.tell() - position
+    source.seek(position)
+    head = source.read(SNIFF_BYTES)
+    source.seek(position)
+    return size, head
+
+
+def _store_copy(source: Path | str | bytes | IO[bytes], dest: Path) -> str:
+    """Write the upload into the job's folder and return its sha256, in one pass over the bytes."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        digest.update(source)
+        dest.write_bytes(source)
+        return digest.hexdigest()
+    handle = Path(source).open("rb") if isinstance(source, (str, Path)) else source
+    try:
+        with dest.open("wb") as out:
+            while block := handle.read(COPY_BLOCK):
+                digest.update(block)
+                out.write(block)
+    finally:
+        if isinstance(source, (str, Path)):
+            handle.close()
+    return digest.hexdigest()

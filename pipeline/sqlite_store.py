@@ -1,0 +1,541 @@
+"""The embedded SQLite job store (WAL, busy timeout, one write transaction per call).
+
+Follows huey's ``SqliteStorage`` recipe: connections open lazily, one per thread and process (the worker
+forks), DDL lives together in ``initialize_schema``, and writes take the lock up front with
+``BEGIN IMMEDIATE`` so two writers never deadlock upgrading a read lock into a write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
+from .store import Changes, ChunkSpan, JobStore, NewJob
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT OR IGNORE INTO revision (id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    filename TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    pages_done INTEGER NOT NULL DEFAULT 0,
+    chunks_total INTEGER NOT NULL DEFAULT 0,
+    chunks_done INTEGER NOT NULL DEFAULT 0,
+    chunks_failed INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    updated_at REAL NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL DEFAULT '',
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    user TEXT NOT NULL DEFAULT '',
+    cached_from TEXT,
+    compressed_bytes INTEGER,
+    notes TEXT NOT NULL DEFAULT '[]',
+    meta TEXT NOT NULL DEFAULT '{}',
+    rev INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (sha256, profile, engine, status);
+CREATE TABLE IF NOT EXISTS chunks (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    idx INTEGER NOT NULL,
+    first_page INTEGER NOT NULL,
+    last_page INTEGER NOT NULL,
+    context_first INTEGER NOT NULL,
+    context_last INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT NOT NULL DEFAULT '',
+    pages_done INTEGER NOT NULL DEFAULT 0,
+    started_at REAL,
+    finished_at REAL,
+    heartbeat_at REAL,
+    error TEXT NOT NULL DEFAULT '',
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (job_id, idx)
+);
+CREATE INDEX IF NOT EXISTS chunks_rev ON chunks (rev);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    progress REAL NOT NULL,
+    chunk_index INTEGER,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_id, id);
+CREATE TABLE IF NOT EXISTS workers (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL
+);
+"""
+
+JOB_COLUMNS = (
+    "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "
+    "chunks_done, chunks_failed, created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "
+    "user, cached_from, compressed_bytes, notes, meta"
+)
+CHUNK_COLUMNS = (
+    "job_id, idx, first_page, last_page, context_first, context_last, status, attempts, worker, pages_done, "
+    "started_at, finished_at, heartbeat_at, error"
+)
+EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
+
+# Share of the progress bar given to the stages around extraction; extraction fills the rest by pages done.
+PROGRESS_AFTER_SPLITTING = 5.0
+PROGRESS_BEFORE_MERGING = 95.0
+
+
+def _job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    data["status"] = JobStatus(data["status"])
+    data["stage"] = Stage(data["stage"])
+    data["notes"] = tuple(json.loads(data["notes"]))
+    data["meta"] = json.loads(data["meta"])
+    return Job(**data)
+
+
+def _chunk(row: sqlite3.Row) -> Chunk:
+    data = dict(row)
+    data["index"] = data.pop("idx")
+    data["status"] = ChunkStatus(data["status"])
+    return Chunk(**data)
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(**dict(row))
+
+
+def extraction_progress(pages_done: int, pages: int) -> float:
+    if pages <= 0:
+        return PROGRESS_AFTER_SPLITTING
+    share = min(1.0, pages_done / pages)
+    return round(PROGRESS_AFTER_SPLITTING + (PROGRESS_BEFORE_MERGING - PROGRESS_AFTER_SPLITTING) * share, 2)
+
+
+class SqliteJobStore(JobStore):
+    """``JobStore`` on one SQLite file in WAL mode, shared safely by threads and forked worker processes."""
+
+    def __init__(self, path: Path | str, *, timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+    @property
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def initialize_schema(self) -> None:
+        conn = self.connection
+        conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass  # closed from its own thread already
+            self._connections.clear()
+        self._local = threading.local()
+
+    @staticmethod
+    def _bump(conn: sqlite3.Connection) -> int:
+        return conn.execute("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]
+
+    @staticmethod
+    def _event(
+        conn: sqlite3.Connection, job_id: str, kind: str, message: str = "", chunk_index: int | None = None
+    ) -> None:
+        conn.execute(
+            "INSERT INTO events (job_id, at, kind, status, stage, progress, chunk_index, message) "
+            "SELECT id, ?, ?, status, stage, progress, ?, ? FROM jobs WHERE id = ?",
+            (time.time(), kind, chunk_index, message, job_id),
+        )
+
+    def _update_job(self, conn: sqlite3.Connection, job_id: str, where: str = "", **fields: Any) -> bool:
+        fields["updated_at"] = time.time()
+        fields["rev"] = self._bump(conn)
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        values = [v.value if isinstance(v, Enum) else v for v in fields.values()]
+        cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ? {where}", (*values, job_id))
+        return cursor.rowcount == 1
+
+    # -- jobs ---------------------------------------------------------------------------------------------
+    def create(self, new: NewJob) -> Job:
+        now = time.time()
+        final = new.status.is_final
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
+                "created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, user, cached_from, "
+                "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.id,
+                    new.filename,
+                    new.kind,
+                    new.profile,
+                    new.engine,
+                    new.status.value,
+                    new.stage.value,
+                    100.0 if new.status is JobStatus.COMPLETED else 0.0,
+                    new.message,
+                    new.pages,
+                    now,
+                    now if final else None,
+                    now if final else None,
+                    now,
+                    new.error,
+                    new.sha256,
+                    new.size_bytes,
+                    new.user,
+                    new.cached_from,
+                    json.dumps(new.meta or {}),
+                    self._bump(conn),
+                ),
+            )
+            self._event(conn, new.id, "created", new.message)
+            if final:
+                self._event(conn, new.id, "status", new.error or new.message)
+        job = self.get(new.id)
+        assert job is not None
+        return job
+
+    def copy_outcome(self, job_id: str, source: Job) -> None:
+        """Fill a cache-served job with the figures of the job it was answered from."""
+        with self.transaction() as conn:
+            self._update_job(
+                conn,
+                job_id,
+                pages=source.pages,
+                pages_done=source.pages,
+                chunks_total=source.chunks_total,
+                chunks_done=source.chunks_done,
+                compressed_bytes=source.compressed_bytes,
+                notes=json.dumps(list(source.notes)),
+                meta=json.dumps(source.meta),
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.connection.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def list_recent(
+        self, *, status: JobStatus | None = None, user: str | None = None, limit: int | None = None
+    ) -> list[Job]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(JobStatus(status).value)
+        if user is not None:
+            clauses.append("user = ?")
+            params.append(user)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        limit_sql = f"LIMIT {int(limit)}" if limit else ""
+        rows = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, rowid DESC {limit_sql}", params
+        ).fetchall()
+        return [_job(r) for r in rows]
+
+    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+        row = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND profile = ? AND engine = ? AND status = ? "
+            "AND cached_from IS NULL ORDER BY finished_at DESC LIMIT 1",
+            (sha256, profile, engine, JobStatus.COMPLETED.value),
+        ).fetchone()
+        return _job(row) if row else None
+
+    def start(self, job_id: str) -> bool:
+        with self.transaction() as conn:
+            started = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'queued'",
+                status=JobStatus.RUNNING,
+                stage=Stage.PREPARING,
+                started_at=time.time(),
+                message="Preparing",
+                progress=1.0,
+            )
+            if started:
+                self._event(conn, job_id, "stage", "Preparing")
+        return started
+
+    def set_stage(self, job_id: str, stage: Stage, message: str, progress: float | None = None) -> None:
+        fields: dict[str, Any] = {"stage": stage, "message": message}
+        if progress is not None:
+            fields["progress"] = progress
+        with self.transaction() as conn:
+            if self._update_job(conn, job_id, "AND status = 'running'", **fields):
+                self._event(conn, job_id, "stage", message)
+
+    def record_document(
+        self, job_id: str, *, pages: int, compressed_bytes: int | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        with self.transaction() as conn:
+            current = conn.execute("SELECT meta FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            merged = {**json.loads(current["meta"]), **(meta or {})} if current else dict(meta or {})
+            self._update_job(conn, job_id, pages=pages, compressed_bytes=compressed_bytes, meta=json.dumps(merged))
+
+    def add_note(self, job_id: str, note: str) -> None:
+        with self.transaction() as conn:
+            row = conn.execute("SELECT notes FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return
+            notes = json.loads(row["notes"])
+            if note in notes:
+                return
+            self._update_job(conn, job_id, notes=json.dumps([*notes, note]))
+            self._event(conn, job_id, "note", note)
+
+    def finish(self, job_id: str, status: JobStatus, message: str, *, error: str = "") -> bool:
+        status = JobStatus(status)
+        fields: dict[str, Any] = {"status": status, "message": message, "error": error, "finished_at": time.time()}
+        if status is JobStatus.COMPLETED:
+            fields.update(stage=Stage.COMPLETED, progress=100.0)
+        with self.transaction() as conn:
+            ended = self._update_job(conn, job_id, "AND status IN ('queued', 'running')", **fields)
+            if ended:
+                if status is not JobStatus.COMPLETED:
+                    conn.execute(
+                        "UPDATE chunks SET status = 'canceled', rev = ? WHERE job_id = ? AND status = 'queued'",
+                        (self._bump(conn), job_id),
+                    )
+                self._event(conn, job_id, "status", error or message)
+        return ended
+
+    # -- chunks -------------------------------------------------------------------------------------------
+    def plan_chunks(self, job_id: str, spans: Iterable[ChunkSpan]) -> list[Chunk]:
+        spans = list(spans)
+        with self.transaction() as conn:
+            rev = self._bump(conn)
+            conn.executemany(
+                "INSERT INTO chunks (job_id, idx, first_page, last_page, context_first, context_last, status, rev) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
+                [(job_id, s.index, s.first_page, s.last_page, s.context_first, s.context_last, rev) for s in spans],
+            )
+            message = f"Extracting: 0 of {len(spans)} chunks done"
+            self._update_job(
+                conn,
+                job_id,
+                chunks_total=len(spans),
+                stage=Stage.EXTRACTING,
+                message=message,
+                progress=PROGRESS_AFTER_SPLITTING,
+            )
+            self._event(conn, job_id, "stage", message)
+        return self.list_chunks(job_id)
+
+    def list_chunks(self, job_id: str) -> list[Chunk]:
+        rows = self.connection.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE job_id = ? ORDER BY idx", (job_id,)
+        ).fetchall()
+        return [_chunk(r) for r in rows]
+
+    def list_all_chunks(self) -> list[Chunk]:
+        rows = self.connection.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks ORDER BY job_id, idx").fetchall()
+        return [_chunk(r) for r in rows]
+
+    def _chunk_message(self, conn: sqlite3.Connection, job_id: str) -> str:
+        row = conn.execute(
+            "SELECT COUNT(*) AS total, SUM(status = 'done') AS done, SUM(status = 'running') AS running, "
+            "SUM(status = 'failed') AS failed FROM chunks WHERE job_id = ?",
+            (job_id,),
+        ).fetchone()
+        message = f"Extracting: {row['done'] or 0} of {row['total']} chunks done"
+        if row["running"]:
+            message += f", {row['running']} running"
+        if row["failed"]:
+            message += f", {row['failed']} failed"
+        return message
+
+    def claim_chunk(self, job_id: str, index: int, worker: str) -> Chunk | None:
+        now = time.time()
+        with self.transaction() as conn:
+            running = conn.execute("SELECT 1 FROM jobs WHERE id = ? AND status = 'running'", (job_id,)).fetchone()
+            if not running:
+                return None
+            cursor = conn.execute(
+                "UPDATE chunks SET status = 'running', attempts = attempts + 1, worker = ?, started_at = ?, "
+                "heartbeat_at = ?, finished_at = NULL, pages_done = 0, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'queued'",
+                (worker, now, now, self._bump(conn), job_id, index),
+            )
+            if cursor.rowcount != 1:
+                return None
+            self._recount(conn, job_id)
+            self._event(conn, job_id, "chunk_started", f"Chunk {index + 1} started on {worker}", index)
+            row = conn.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE job_id = ? AND idx = ?", (job_id, index)
+            ).fetchone()
+        return _chunk(row)
+
+    def _recount(self, conn: sqlite3.Connection, job_id: str) -> None:
+        """Derive the job's counters from its chunks, so they can never drift from the unit of truth."""
+        row = conn.execute(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'done' THEN last_page - first_page + 1 ELSE pages_done END), 0) "
+            "AS pages_done, SUM(status = 'done') AS done, SUM(status = 'failed') AS failed "
+            "FROM chunks WHERE job_id = ?",
+            (job_id,),
+        ).fetchone()
+        pages = conn.execute("SELECT pages FROM jobs WHERE id = ?", (job_id,)).fetchone()["pages"]
+        self._update_job(
+            conn,
+            job_id,
+            "AND status = 'running'",
+            pages_done=row["pages_done"],
+            chunks_done=row["done"] or 0,
+            chunks_failed=row["failed"] or 0,
+            progress=extraction_progress(row["pages_done"], pages),
+            message=self._chunk_message(conn, job_id),
+        )
+
+    def update_chunk_progress(self, job_id: str, index: int, pages_done: int) -> None:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE chunks SET pages_done = ?, heartbeat_at = ?, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'running'",
+                (pages_done, time.time(), self._bump(conn), job_id, index),
+            )
+            if cursor.rowcount == 1:
+                self._recount(conn, job_id)
+                self._event(conn, job_id, "progress", f"Chunk {index + 1}: {pages_done} pages", index)
+
+    def requeue_chunk(self, job_id: str, index: int, error: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE chunks SET status = 'queued', error = ?, pages_done = 0, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'running'",
+                (error, self._bump(conn), job_id, index),
+            )
+            self._recount(conn, job_id)
+            self._event(conn, job_id, "chunk_retry", f"Chunk {index + 1} will be retried: {error}", index)
+
+    def finish_chunk(self, job_id: str, index: int, status: ChunkStatus, *, error: str = "") -> bool:
+        status = ChunkStatus(status)
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE chunks SET status = ?, error = ?, finished_at = ?, heartbeat_at = ?, "
+                "pages_done = CASE WHEN ? = 'done' THEN last_page - first_page + 1 ELSE pages_done END, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'running'",
+                (status.value, error, time.time(), time.time(), status.value, self._bump(conn), job_id, index),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._recount(conn, job_id)
+            label = "done" if status is ChunkStatus.DONE else f"{status.value}: {error}"
+            self._event(conn, job_id, "chunk_" + status.value, f"Chunk {index + 1} {label}", index)
+            open_chunks = conn.execute(
+                "SELECT COUNT(*) FROM chunks WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
+            ).fetchone()[0]
+            if open_chunks:
+                return False
+            # The conditional stage change is the fan-in: only one finisher can move extracting -> merging.
+            last = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'running' AND stage = 'extracting'",
+                stage=Stage.MERGING,
+                message="Merging chunk results",
+                progress=PROGRESS_BEFORE_MERGING,
+            )
+            if last:
+                self._event(conn, job_id, "stage", "Merging chunk results")
+            return last
+
+    # -- events, changes, workers --------------------------------------------------------------------------
+    def list_events(self, job_id: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[Event]:
+        params: list[Any] = [after_id]
+        where = "WHERE id > ?"
+        if job_id is not None:
+            where += " AND job_id = ?"
+            params.append(job_id)
+        limit_sql = f"LIMIT {int(limit)}" if limit else ""
+        rows = self.connection.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events {where} ORDER BY id {limit_sql}", params
+        ).fetchall()
+        return [_event(r) for r in rows]
+
+    def changes_since(self, revision: int) -> Changes:
+        with self.transaction(write=False) as conn:
+            current = conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0]
+            if current == revision:
+                return Changes(current, [], [])
+            jobs = conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE rev > ? ORDER BY created_at", (revision,)
+            ).fetchall()
+            chunks = conn.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE rev > ? ORDER BY job_id, idx", (revision,)
+            ).fetchall()
+        return Changes(current, [_job(r) for r in jobs], [_chunk(r) for r in chunks])
+
+    def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO workers (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (worker_id, host, pid, now, now),
+            )
+
+    def list_workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        since = time.time() - max_age_s if max_age_s is not None else 0.0
+        rows = self.connection.execute(
+            "SELECT id, host, pid, started_at, heartbeat_at FROM workers WHERE heartbeat_at >= ? "
+            "ORDER BY heartbeat_at DESC",
+            (since,),
+        ).fetchall()
+        return [WorkerBeat(**dict(r)) for r in rows]

@@ -1,0 +1,68 @@
+"""Generated documents for tests and benchmarks: long PDFs with known text on every page, and images."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
+
+WORDS = (
+    "ledger invoice quarterly revenue analyst extraction chunk worker summary appendix figure table "
+    "policy contract clause schedule deadline budget forecast audit review"
+).split()
+
+
+def page_text(page: int, lines: int = 12) -> list[str]:
+    """Deterministic sentences for a page, each naming the page so order and duplicates are visible."""
+    out = []
+    for line in range(lines):
+        words = [WORDS[(page * 7 + line * 3 + k) % len(WORDS)] for k in range(8)]
+        out.append(f"Page {page} line {line + 1}: " + " ".join(words) + ".")
+    return out
+
+
+def make_text_pdf(path: Path, pages: int, *, lines: int = 12, blank_pages: tuple[int, ...] = ()) -> Path:
+    """A PDF of ``pages`` pages with a text layer; pages listed in ``blank_pages`` (1-based) carry no text."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=11)
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        if page in blank_pages:
+            continue
+        y = 20
+        for text in page_text(page, lines):
+            pdf.text(15, y, text)
+            y += 8
+    path = Path(path)
+    pdf.output(str(path))
+    return path
+
+
+def make_text_image(text: str, *, size: tuple[int, int] = (1600, 300), fmt: str = "PNG") -> bytes:
+    """A white image with large black text, readable by OCR."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.load_default(size=48)
+    except TypeError:  # Pillow < 10.1
+        font = ImageFont.load_default()
+    draw.text((40, 100), text, fill="black", font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def make_photo(size: tuple[int, int] = (3000, 2000), fmt: str = "JPEG", exif_orientation: int | None = None) -> bytes:
+    """A large gradient image (no text), optionally with an EXIF orientation tag."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    buffer = io.BytesIO()
+    kwargs = {}
+    if exif_orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        kwargs["exif"] = exif
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
