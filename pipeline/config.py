@@ -57,6 +57,9 @@ class Settings:
     heartbeat_interval_s: float = 2.0
     worker_poll_max_delay_s: float = 0.1
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home).absolute())
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -1,13 +1,15 @@
 """PDF handling: checking a PDF can be read, reading its page texts, rendering pages, cutting page ranges.
 
-pypdfium2 reads text and renders (3-8x faster than pypdf at text, see ``benchmarks/text_engines.py``); PDFium is
-not thread-safe, so every call into it holds ``PDFIUM_LOCK``. pypdf writes page ranges as standalone PDFs and
-reads document metadata.
+pypdfium2 reads text and renders: 4-7x faster than pypdf with the same words on Latin-script text
+(``benchmarks/text_engines.py``). It reverses right-to-left scripts and can emit control characters from broken
+font maps, so such pages are read again with pypdf, which gets them right. PDFium is not thread-safe: every call
+into it holds ``PDFIUM_LOCK``. pypdf also writes page ranges as standalone PDFs.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +20,26 @@ import pypdf
 import pypdfium2 as pdfium
 from PIL import Image
 
-from .exceptions import EmptyDocument, PasswordProtected, UnreadableDocument
+from .exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
 
 PDFIUM_LOCK = threading.RLock()
+
+# Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms: PDFium returns these in visual order.
+_RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+# Control characters other than tab and newline mean PDFium could not map some glyphs to text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _clean_pdfium_text(text: str) -> str:
+    # PDFium marks a hyphen it removed at a line end with \x02 and keeps the line break: join the word.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub("\x02\n?", "", text)
+    return text.replace("\ufffe", "")
+
+
+def needs_pypdf(text: str) -> bool:
+    """Whether PDFium's text for a page is likely wrong (right-to-left script, unmapped glyphs)."""
+    return bool(_RIGHT_TO_LEFT.search(text) or _CONTROL.search(text))
 
 
 @dataclass(frozen=True)
@@ -42,19 +61,33 @@ def open_pdfium(path: Path) -> Iterator[pdfium.PdfDocument]:
         with PDFIUM_LOCK:
             document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        text = str(exc).lower()
-        if "password" in text:
-            raise PasswordProtected(
-                "This PDF is password-protected. Remove the password (e.g. print it to a new PDF) and upload it again."
-            ) from exc
-        raise UnreadableDocument(
-            f"This file could not be read as a PDF; it may be damaged or truncated ({exc})."
-        ) from exc
+        raise _explain_open_failure(path, exc) from exc
     try:
         yield document
     finally:
         with PDFIUM_LOCK:
             document.close()
+
+
+def _explain_open_failure(path: Path, exc: pdfium.PdfiumError) -> DocumentRejected:
+    """Say why PDFium could not open a PDF. PDFium's error code is process-global and can be stale (a
+    password error from an earlier document), so pypdf, which parses independently, decides the reason."""
+    protected = PasswordProtected(
+        "This PDF is password-protected. Remove the password (e.g. print it to a new PDF) and upload it again."
+    )
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            return protected
+        pages = len(reader.pages)
+    except Exception:
+        pages = -1
+    if pages == 0:
+        return EmptyDocument("This PDF has no pages, so there is nothing to extract.")
+    return UnreadableDocument(
+        "This file could not be read as a PDF; it may be damaged or truncated "
+        f"({str(exc).replace('Failed to load document', 'PDFium could not load it')})."
+    )
 
 
 def inspect_pdf(path: Path) -> PdfInfo:
@@ -77,6 +110,7 @@ def inspect_pdf(path: Path) -> PdfInfo:
 
 def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, str]]:
     """Yield ``(page, text)`` for pages ``first``..``last`` (1-based) from the PDF's text layer."""
+    reader: pypdf.PdfReader | None = None
     with open_pdfium(path) as document:
         for number in range(first, last + 1):
             with PDFIUM_LOCK:
@@ -89,7 +123,19 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, str]]:
                         textpage.close()
                 finally:
                     page.close()
-            yield number, text.replace("\r\n", "\n").replace("\r", "\n")
+            text = _clean_pdfium_text(text)
+            if needs_pypdf(text):
+                reader = reader or pypdf.PdfReader(str(path))
+                text = _pypdf_text(reader, number, fallback=text)
+            yield number, text
+
+
+def _pypdf_text(reader: pypdf.PdfReader, number: int, *, fallback: str) -> str:
+    try:
+        text = reader.pages[number - 1].extract_text() or ""
+    except Exception:  # pypdf failing on one page must not lose PDFium's text for it
+        return fallback
+    return text.replace("\r\n", "\n") if text.strip() else fallback
 
 
 def render_page(path: Path, number: int, dpi: int) -> Image.Image:

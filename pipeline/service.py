@@ -131,9 +131,9 @@ class Paperline:
             return self.get(job.id)
         job = self.store.create(NewJob(**base, pages=pages))  # type: ignore[arg-type]
         try:
-            from .tasks import process_document
+            from .tasks import tasks_for
 
-            self.queue.enqueue(process_document.s(job.id))
+            self.queue.enqueue(tasks_for(self.queue)["process_document"].s(job.id))
         except Exception as exc:
             message = f"Could not reach the job queue, so the document was not queued: {exc}"
             self.store.finish(job.id, JobStatus.FAILED, message, error=message)

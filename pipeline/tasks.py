@@ -11,7 +11,11 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from functools import cache
+
+from huey import Huey
+from huey.api import TaskWrapper
 
 from huey_config import huey
 
@@ -44,19 +48,37 @@ def _enqueue_merge(job_id: str) -> None:
     merge_document(job_id)
 
 
-@huey.task()
-def process_document(job_id: str) -> None:
+def _process_document(job_id: str) -> None:
     processor().prepare(job_id)
 
 
-@huey.task()
-def process_chunk(job_id: str, index: int) -> None:
+def _process_chunk(job_id: str, index: int) -> None:
     processor().run_chunk(job_id, index)
 
 
-@huey.task()
-def merge_document(job_id: str) -> None:
+def _merge_document(job_id: str) -> None:
     processor().merge(job_id)
+
+
+TASK_FUNCTIONS: dict[str, Callable[..., None]] = {
+    "process_document": _process_document,
+    "process_chunk": _process_chunk,
+    "merge_document": _merge_document,
+}
+process_document = huey.task(name="process_document")(_process_document)
+process_chunk = huey.task(name="process_chunk")(_process_chunk)
+merge_document = huey.task(name="merge_document")(_merge_document)
+_bound: dict[int, dict[str, TaskWrapper]] = {
+    id(huey): {"process_document": process_document, "process_chunk": process_chunk, "merge_document": merge_document}
+}
+
+
+def tasks_for(queue: Huey) -> dict[str, TaskWrapper]:
+    """The tasks bound to ``queue``: this module's for the configured queue, fresh bindings for another one
+    (a notebook or test pointing at another PAPERLINE_HOME). Names match, so any consumer runs them."""
+    if id(queue) not in _bound:
+        _bound[id(queue)] = {name: queue.task(name=name)(fn) for name, fn in TASK_FUNCTIONS.items()}
+    return _bound[id(queue)]
 
 
 _beating: set[int] = set()

@@ -1,0 +1,78 @@
+"""Fixtures: a private PAPERLINE_HOME per test, the Python API on it, and real worker processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+from pipeline.service import Paperline
+from tests.helpers import stop_process, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not beside the project")
+    return CORPUS
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", progress_interval_s=0.05, heartbeat_interval_s=0.5, retry_backoff_s=0.05)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Paperline]:
+    paperline = Paperline(settings)
+    yield paperline
+    paperline.close()
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERLINE_")}
+    env.update(
+        PAPERLINE_HOME=str(settings.home),
+        PAPERLINE_PROGRESS_INTERVAL_S=str(settings.progress_interval_s),
+        PAPERLINE_HEARTBEAT_INTERVAL_S=str(settings.heartbeat_interval_s),
+        PAPERLINE_RETRY_BACKOFF_S=str(settings.retry_backoff_s),
+        PYTHONUNBUFFERED="1",
+    )
+    if settings.queue_url:
+        env["PAPERLINE_QUEUE_URL"] = settings.queue_url
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def start_worker(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real consumer processes on the test's home; every one is stopped by pid afterwards."""
+    started: list[subprocess.Popen] = []
+
+    def start(*, workers: int = 2, command: list[str] | None = None, **env: str) -> subprocess.Popen:
+        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        argv = command or [sys.executable, "-m", "pipeline", "worker", "-w", str(workers)]
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=worker_env(app.settings, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(process)
+        wait_until(lambda: process.poll() is not None or app.workers(), timeout=30, what="a worker heartbeat")
+        assert process.poll() is None, (tmp_path / f"worker-{len(started) - 1}.log").read_text()
+        return process
+
+    yield start
+    for process in started:
+        stop_process(process)

@@ -1,0 +1,135 @@
+"""A job's steps run in this process (no consumer): chunking, merging, OCR notes, images, retries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline import extractors
+from pipeline.chunking import PageText
+from pipeline.config import Settings
+from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.pdf import page_texts
+from pipeline.profiles import render_text
+from pipeline.service import Paperline
+from tests.docgen import make_photo, make_text_image, make_text_pdf, page_text
+from tests.sync_runner import run_queued
+
+
+def single_pass_text(pdf: Path, pages: int) -> str:
+    return render_text([PageText(n, t) for n, t in page_texts(pdf, 1, pages)])
+
+
+def test_multi_chunk_pdf_merges_to_the_single_pass_text(app: Paperline, tmp_path: Path) -> None:
+    pdf = make_text_pdf(tmp_path / "long.pdf", 130)
+    job = app.submit(pdf)
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED and job.stage is Stage.COMPLETED and job.progress == 100
+    assert job.chunks_total == 9 and job.chunks_done == 9 and job.pages_done == 130
+    assert app.result(job.id, "text") == single_pass_text(pdf, 130)
+    assert all(line in app.result(job.id) for line in page_text(77))
+    chunks = app.chunks(job.id)
+    assert [(c.first_page, c.last_page) for c in chunks][:2] == [(1, 15), (16, 30)]
+    assert all(c.status is ChunkStatus.DONE and c.attempts == 1 and c.started_at and c.finished_at for c in chunks)
+
+
+def test_progress_only_moves_forward_and_follows_the_stages(app: Paperline, tmp_path: Path) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 60))
+    run_queued(app)
+    events = app.events(job.id)
+    progress = [e.progress for e in events]
+    assert progress == sorted(progress) and progress[-1] == 100
+    stages = list(dict.fromkeys(e.stage for e in events))
+    assert stages == ["queued", "preparing", "splitting", "extracting", "merging", "completed"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "formats"), [("markdown", ["markdown", "text", "json"]), ("sentences", ["json", "csv", "text"])]
+)
+def test_profiles_write_their_result_files(app: Paperline, tmp_path: Path, profile: str, formats: list[str]) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 3), profile=profile)
+    run_queued(app)
+    assert app.result_formats(job.id) == formats
+    if profile == "markdown":
+        assert "## Page 2" in app.result(job.id)
+    else:
+        rows = json.loads(app.result(job.id, "json"))["sentences"]
+        assert rows[0]["page"] == 1 and rows[0]["text"].startswith("Page 1 line 1:")
+
+
+def test_scanned_pages_are_read_by_ocr(app: Paperline) -> None:
+    job = app.submit(make_text_image("Quarterly invoice total"), "scan.png")
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED
+    assert "Quarterly invoice total" in app.result(job.id)
+    assert any("read by OCR" in note for note in job.notes)
+
+
+def test_without_tesseract_the_job_completes_with_an_install_note(
+    app: Paperline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERLINE_TESSERACT", str(tmp_path / "no-such-tesseract"))
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 3, blank_pages=(2,)))
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED
+    assert any("OCR is unavailable" in n and "apt-get install tesseract-ocr" in n for n in job.notes)
+    assert any("No text found on pages 2" in n for n in job.notes)
+
+
+def test_images_are_compressed_upright_with_sizes_recorded(app: Paperline, tmp_path: Path) -> None:
+    # EXIF orientation 6 means "rotate 90 degrees clockwise to display": 3000x2000 displays as 2000x3000.
+    job = app.submit(make_photo((3000, 2000), "JPEG", exif_orientation=6), "photo.jpg")
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED and job.kind == "image"
+    assert job.meta["original_bytes"] == job.size_bytes and job.compressed_bytes == job.meta["compressed_bytes"]
+    assert job.meta["compression_ratio"] > 1
+    with Image.open(app.compressed_image(job.id)) as image:
+        assert image.format == "WEBP" and image.size == (1365, 2048)
+    assert any("No text found" in n for n in job.notes)
+
+
+def test_a_transient_chunk_error_is_retried(app: Paperline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = extractors.LocalExtractor.extract
+    calls = {"n": 0}
+
+    def flaky(self, work, page_done):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if work.index == 1 and calls["n"] <= 3:
+            raise OSError("disk hiccup")
+        return real(self, work, page_done)
+
+    monkeypatch.setattr(extractors.LocalExtractor, "extract", flaky)
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
+    run_queued(app)
+    assert app.get(job.id).status is JobStatus.COMPLETED
+    chunk = app.chunks(job.id)[1]
+    assert chunk.attempts == 2 and chunk.status is ChunkStatus.DONE
+    assert any(e.kind == "chunk_retry" for e in app.events(job.id))
+
+
+def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = Paperline(Settings(home=tmp_path / "home", chunk_retries=1, retry_backoff_s=0))
+    real = extractors.LocalExtractor.extract
+
+    def broken_middle(self, work, page_done):  # type: ignore[no-untyped-def]
+        if work.index == 1:
+            raise RuntimeError("page tree is corrupt")
+        return real(self, work, page_done)
+
+    monkeypatch.setattr(extractors.LocalExtractor, "extract", broken_middle)
+    pdf = make_text_pdf(tmp_path / "p.pdf", 45)
+    job = app.submit(pdf)
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.FAILED and job.chunks_failed == 1 and job.chunks_done == 2
+    assert "1 of 3 chunks failed" in job.error and "page tree is corrupt" in job.error
+    partial = json.loads(app.result(job.id, "json"))["pages"]
+    assert [p["page"] for p in partial] == [*range(1, 21), *range(41, 46)]  # 20-page chunks; chunk 2 lost
+    assert app.chunks(job.id)[1].attempts == 2

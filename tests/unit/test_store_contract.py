@@ -1,0 +1,183 @@
+"""The contract every JobStore backend passes (SQLite today; PostgreSQL later runs the same class)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipeline.chunking import plan_chunks
+from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.sqlite_store import SqliteJobStore
+from pipeline.store import JobStore, NewJob
+
+
+def new_job(job_id: str = "job1", **overrides) -> NewJob:  # type: ignore[no-untyped-def]
+    fields = dict(
+        id=job_id,
+        filename="a.pdf",
+        kind="pdf",
+        profile="text",
+        engine="local",
+        sha256="abc",
+        size_bytes=10,
+        user="ann",
+        pages=45,
+    )
+    fields.update(overrides)
+    return NewJob(**fields)  # type: ignore[arg-type]
+
+
+class StoreContract:
+    """Behaviour shared by every backend; subclasses provide the ``store`` fixture."""
+
+    def running_job(self, store: JobStore, job_id: str = "job1", pages: int = 45, chunk_pages: int = 15) -> None:
+        store.create(new_job(job_id, pages=pages))
+        assert store.start(job_id)
+        store.plan_chunks(job_id, plan_chunks(pages, chunk_pages, 1))
+
+    def test_create_and_get_return_a_frozen_snapshot(self, store: JobStore) -> None:
+        job = store.create(new_job())
+        assert job.status is JobStatus.QUEUED and job.stage is Stage.QUEUED
+        assert store.get("job1") == job
+        with pytest.raises(AttributeError):
+            job.status = JobStatus.RUNNING  # type: ignore[misc]
+        assert store.get("nope") is None
+
+    def test_a_refused_document_is_recorded_as_failed(self, store: JobStore) -> None:
+        job = store.create(new_job(status=JobStatus.FAILED, message="empty", error="empty"))
+        assert job.status is JobStatus.FAILED and job.finished_at is not None
+        assert [e.kind for e in store.list_events("job1")] == ["created", "status"]
+
+    def test_list_recent_is_newest_first_and_filters(self, store: JobStore) -> None:
+        for i in range(5):
+            store.create(new_job(f"j{i}", user="ann" if i % 2 else "bob"))
+        store.finish("j3", JobStatus.CANCELED, "stop")
+        assert [j.id for j in store.list_recent()] == ["j4", "j3", "j2", "j1", "j0"]
+        assert [j.id for j in store.list_recent(user="ann")] == ["j3", "j1"]
+        assert [j.id for j in store.list_recent(status=JobStatus.CANCELED)] == ["j3"]
+        assert len(store.list_recent(limit=2)) == 2
+
+    def test_start_only_takes_a_queued_job(self, store: JobStore) -> None:
+        store.create(new_job())
+        assert store.start("job1")
+        assert not store.start("job1")
+        job = store.get("job1")
+        assert job and job.status is JobStatus.RUNNING and job.stage is Stage.PREPARING and job.started_at
+
+    def test_a_chunk_is_claimed_once(self, store: JobStore) -> None:
+        self.running_job(store)
+        first = store.claim_chunk("job1", 0, "w1")
+        assert first and first.status is ChunkStatus.RUNNING and first.attempts == 1 and first.worker == "w1"
+        assert store.claim_chunk("job1", 0, "w2") is None
+
+    def test_progress_is_weighted_by_pages(self, store: JobStore) -> None:
+        self.running_job(store, pages=100, chunk_pages=20)
+        store.claim_chunk("job1", 0, "w")
+        store.update_chunk_progress("job1", 0, 10)
+        job = store.get("job1")
+        assert job and job.pages_done == 10 and job.progress == pytest.approx(5 + 90 * 0.10)
+        store.finish_chunk("job1", 0, ChunkStatus.DONE)
+        job = store.get("job1")
+        assert job and job.pages_done == 20 and job.chunks_done == 1
+        assert "1 of 5 chunks done" in job.message
+
+    def test_exactly_one_finisher_is_last(self, store: JobStore) -> None:
+        self.running_job(store, pages=150, chunk_pages=5)
+        for i in range(30):
+            store.claim_chunk("job1", i, "w")
+        lasts: list[bool] = []
+        barrier = threading.Barrier(6)
+
+        def finish(indexes: range) -> None:
+            barrier.wait()
+            for i in indexes:
+                lasts.append(store.finish_chunk("job1", i, ChunkStatus.DONE))
+
+        threads = [threading.Thread(target=finish, args=(range(k, 30, 6),)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert lasts.count(True) == 1 and len(lasts) == 30
+        job = store.get("job1")
+        assert job and job.stage is Stage.MERGING and job.chunks_done == 30 and job.pages_done == 150
+
+    def test_failed_chunks_still_end_extraction(self, store: JobStore) -> None:
+        self.running_job(store, pages=30, chunk_pages=15)
+        for i in range(2):
+            store.claim_chunk("job1", i, "w")
+        assert not store.finish_chunk("job1", 0, ChunkStatus.FAILED, error="boom")
+        assert store.finish_chunk("job1", 1, ChunkStatus.DONE)
+        job = store.get("job1")
+        assert job and job.chunks_failed == 1 and job.chunks_done == 1
+        assert store.list_chunks("job1")[0].error == "boom"
+
+    def test_requeue_puts_a_chunk_back_for_another_attempt(self, store: JobStore) -> None:
+        self.running_job(store)
+        store.claim_chunk("job1", 0, "w")
+        store.requeue_chunk("job1", 0, "transient")
+        again = store.claim_chunk("job1", 0, "w2")
+        assert again and again.attempts == 2 and again.error == "transient"
+
+    def test_finish_is_final(self, store: JobStore) -> None:
+        self.running_job(store)
+        assert store.finish("job1", JobStatus.CANCELED, "Canceled")
+        assert not store.finish("job1", JobStatus.COMPLETED, "late")
+        assert store.claim_chunk("job1", 1, "w") is None
+        assert {c.status for c in store.list_chunks("job1")} == {ChunkStatus.CANCELED}
+
+    def test_changes_since_returns_only_what_changed(self, store: JobStore) -> None:
+        self.running_job(store)
+        store.create(new_job("other"))
+        mark = store.changes_since(0).revision
+        assert store.changes_since(mark).jobs == []
+        store.claim_chunk("job1", 2, "w")
+        changes = store.changes_since(mark)
+        assert [j.id for j in changes.jobs] == ["job1"]
+        assert [(c.job_id, c.index) for c in changes.chunks] == [("job1", 2)]
+        assert changes.revision > mark
+
+    def test_every_stage_change_and_progress_step_is_an_event(self, store: JobStore) -> None:
+        self.running_job(store, pages=30, chunk_pages=30)
+        store.claim_chunk("job1", 0, "w")
+        store.update_chunk_progress("job1", 0, 5)
+        store.finish_chunk("job1", 0, ChunkStatus.DONE)
+        store.finish("job1", JobStatus.COMPLETED, "done")
+        kinds = [e.kind for e in store.list_events("job1")]
+        assert kinds == ["created", "stage", "stage", "chunk_started", "progress", "chunk_done", "stage", "status"]
+        assert store.list_events("job1")[-1].status == "completed"
+
+    def test_find_completed_ignores_other_settings_and_cached_jobs(self, store: JobStore) -> None:
+        store.create(new_job("a"))
+        store.start("a")
+        store.finish("a", JobStatus.COMPLETED, "ok")
+        store.create(new_job("b", cached_from="a", status=JobStatus.COMPLETED))
+        found = store.find_completed("abc", "text", "local")
+        assert found and found.id == "a"
+        assert store.find_completed("abc", "markdown", "local") is None
+
+    def test_notes_are_kept_once(self, store: JobStore) -> None:
+        store.create(new_job())
+        store.add_note("job1", "OCR unavailable")
+        store.add_note("job1", "OCR unavailable")
+        job = store.get("job1")
+        assert job and job.notes == ("OCR unavailable",)
+
+    def test_worker_heartbeats(self, store: JobStore) -> None:
+        store.beat_worker("h:1", "h", 1)
+        store.beat_worker("h:1", "h", 1)
+        assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:1"]
+
+
+class TestSqliteJobStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path):  # type: ignore[no-untyped-def]
+        store = SqliteJobStore(tmp_path / "jobs.db")
+        store.initialize_schema()
+        yield store
+        store.close()
+
+    def test_the_database_is_in_wal_mode(self, store: SqliteJobStore) -> None:
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

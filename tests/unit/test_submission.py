@@ -1,0 +1,112 @@
+"""Intake through the Python API: acknowledgement, refusals recorded on the job, and answers from cache."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdf
+import pytest
+from PIL import Image
+
+from pipeline.config import Settings
+from pipeline.exceptions import InvalidRequest
+from pipeline.models import JobStatus
+from pipeline.service import Paperline
+from tests.docgen import make_photo, make_text_pdf
+from tests.sync_runner import run_queued
+
+
+def test_a_pdf_is_acknowledged_queued_and_enqueued(app: Paperline, tmp_path: Path) -> None:
+    pdf = make_text_pdf(tmp_path / "report.pdf", 3)
+    job = app.submit(pdf)
+    assert job.status is JobStatus.QUEUED and job.pages == 3 and job.kind == "pdf"
+    assert job.size_bytes == pdf.stat().st_size and len(job.sha256) == 64
+    assert app.queue.pending_count() == 1
+    assert app.files(job.id).source("pdf").read_bytes() == pdf.read_bytes()
+
+
+def test_bytes_and_file_objects_are_accepted(app: Paperline, tmp_path: Path) -> None:
+    data = make_text_pdf(tmp_path / "r.pdf", 1).read_bytes()
+    assert app.submit(data, "from-bytes.pdf").status is JobStatus.QUEUED
+    assert app.submit(io.BytesIO(data), "from-stream.pdf").status is JobStatus.QUEUED
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.pdf", "is empty"),
+        (b"this is not a pdf at all", "fake.pdf", "not a PDF, PNG, JPEG, WebP or TIFF file: it looks like plain text"),
+        (b"PK\x03\x04" + b"\x00" * 40, "sheet.xlsx", "ZIP archive or an Office document"),
+        (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "truncated.pdf", "could not be read as a PDF"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "broken.png", "could not be read"),
+    ],
+)
+def test_bad_files_become_failed_jobs_with_a_plain_message(
+    app: Paperline, content: bytes, name: str, message: str
+) -> None:
+    job = app.submit(content, name)
+    assert job.status is JobStatus.FAILED
+    assert message in job.error and message in job.message
+    assert app.queue.pending_count() == 0
+    assert not app.files(job.id).root.exists()
+
+
+def test_password_protected_pdf_fails_at_once(app: Paperline, corpus: Path) -> None:
+    job = app.submit(corpus / "libreoffice-writer-password.pdf")
+    assert job.status is JobStatus.FAILED and "password-protected" in job.error
+
+
+def test_pdf_with_no_pages_is_refused(app: Paperline) -> None:
+    buffer = io.BytesIO()
+    pypdf.PdfWriter().write(buffer)
+    job = app.submit(buffer.getvalue(), "nothing.pdf")
+    assert job.status is JobStatus.FAILED and "no pages" in job.error
+
+
+def test_oversize_upload_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    app = Paperline(Settings(home=tmp_path / "home", max_upload_mb=1))
+    job = app.submit(b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024), "big.pdf")
+    assert job.status is JobStatus.FAILED and "over the 1 MB upload limit" in job.error
+    assert job.size_bytes == 2 * 1024 * 1024 + 9
+
+
+def test_decompression_bomb_is_refused(app: Paperline) -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buffer, format="PNG")  # 144 MP, a few kB on disk
+    job = app.submit(buffer.getvalue(), "bomb.png")
+    assert job.status is JobStatus.FAILED and "too large to process safely" in job.error
+
+
+def test_path_traversal_in_the_name_is_neutralised(app: Paperline, tmp_path: Path) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "x.pdf", 1).read_bytes(), "../../../etc/cron.d/evil.pdf")
+    assert job.filename == "evil.pdf"
+    assert app.files(job.id).source("pdf").is_file()
+    assert not (app.settings.home.parent / "etc").exists()
+
+
+def test_unknown_profile_or_engine_is_a_request_error(app: Paperline, tmp_path: Path) -> None:
+    pdf = make_text_pdf(tmp_path / "x.pdf", 1)
+    with pytest.raises(InvalidRequest, match="profile"):
+        app.submit(pdf, profile="poems")
+    with pytest.raises(InvalidRequest, match="engine"):
+        app.submit(pdf, engine="magic")
+
+
+def test_an_identical_document_is_answered_from_cache(app: Paperline, tmp_path: Path) -> None:
+    pdf = make_text_pdf(tmp_path / "a.pdf", 4)
+    first = app.submit(pdf)
+    run_queued(app)
+    assert app.get(first.id).status is JobStatus.COMPLETED
+    again = app.submit(pdf, "renamed.pdf")
+    assert again.status is JobStatus.COMPLETED and again.cached_from == first.id
+    assert "Served from cache" in again.message and again.pages == 4 and again.chunks_total == 1
+    assert app.result(again.id) == app.result(first.id)
+    assert app.queue.pending_count() == 0
+    other_profile = app.submit(pdf, profile="markdown")
+    assert other_profile.status is JobStatus.QUEUED
+
+
+def test_images_are_accepted_from_their_bytes(app: Paperline) -> None:
+    job = app.submit(make_photo((400, 300), "WEBP"), "photo.bin")
+    assert job.status is JobStatus.QUEUED and job.kind == "image"
