@@ -27,7 +27,7 @@ system-test:
 	@./scripts/apt-ensure $(APT_PACKAGES_TEST)
 
 run: install
-	$(BIN)/paperline serve --port $(PORT) --workers $(WORKERS)
+	$(BIN)/paperline worker --workers $(WORKERS)
 
 test: install-test
 	$(BIN)/ruff check .

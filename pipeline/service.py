@@ -11,9 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING
 
 from .config import Settings
 from .exceptions import (
@@ -25,7 +23,6 @@ from .exceptions import (
     UnsupportedType,
 )
 from .extractors import ENGINES
-from .frames import chunks_frame, events_frame, jobs_frame
 from .images import inspect_image
 from .intake import SNIFF_BYTES, SUPPORTED_LABEL, describe_bytes, detect_type, sanitize_filename
 from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBeat
@@ -33,6 +30,9 @@ from .pdf import inspect_pdf
 from .profiles import DEFAULT_PROFILE, PROFILE_FORMATS, PROFILES
 from .results import FORMAT_FILES, JobFiles, copy_results
 from .store import JobStore, NewJob, open_store
+
+if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
+    import pandas as pd
 
 LOCAL_USER = "local"
 COPY_BLOCK = 1024 * 1024
@@ -50,6 +50,10 @@ class Paperline:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
         self._queue = queue
+        # Bind the tasks now, so the first submit acknowledges as fast as the rest (no lazy imports then).
+        from .tasks import tasks_for
+
+        self._tasks = tasks_for(self.queue)
 
     @property
     def queue(self):  # type: ignore[no-untyped-def]
@@ -131,9 +135,7 @@ class Paperline:
             return self.get(job.id)
         job = self.store.create(NewJob(**base, pages=pages))  # type: ignore[arg-type]
         try:
-            from .tasks import tasks_for
-
-            self.queue.enqueue(tasks_for(self.queue)["process_document"].s(job.id))
+            self.queue.enqueue(self._tasks["process_document"].s(job.id))
         except Exception as exc:
             message = f"Could not reach the job queue, so the document was not queued: {exc}"
             self.store.finish(job.id, JobStatus.FAILED, message, error=message)
@@ -214,12 +216,18 @@ class Paperline:
 
     # -- notebooks ------------------------------------------------------------------------------------------
     def jobs_frame(self, **filters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+        from .frames import jobs_frame
+
         return jobs_frame(self.jobs(**filters))
 
     def chunks_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        from .frames import chunks_frame
+
         return chunks_frame(self.chunks(job_id) if job_id else self.store.list_all_chunks())
 
     def events_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        from .frames import events_frame
+
         return events_frame(self.events(job_id))
 
 

@@ -56,9 +56,11 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 def start_worker(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real consumer processes on the test's home; every one is stopped by pid afterwards."""
     started: list[subprocess.Popen] = []
+    logs: list = []
 
     def start(*, workers: int = 2, command: list[str] | None = None, **env: str) -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
+        logs.append(log)
         argv = command or [sys.executable, "-m", "pipeline", "worker", "-w", str(workers)]
         process = subprocess.Popen(
             argv,
@@ -76,3 +78,5 @@ def start_worker(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., subpr
     yield start
     for process in started:
         stop_process(process)
+    for log in logs:
+        log.close()

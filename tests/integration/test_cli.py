@@ -1,0 +1,85 @@
+"""The ``paperline`` command as a user runs it, against a real worker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.service import Paperline
+from tests.conftest import ROOT, worker_env
+from tests.docgen import make_text_pdf
+
+pytestmark = pytest.mark.integration
+
+
+def paperline(app: Paperline, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=ROOT,
+        env=worker_env(app.settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_submit_wait_succeeds_only_when_every_job_completes(app: Paperline, start_worker, tmp_path: Path) -> None:
+    start_worker(workers=2)
+    good = make_text_pdf(tmp_path / "good.pdf", 35)
+    done = paperline(app, "submit", str(good), "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    [job] = json.loads(done.stdout)
+    assert job["status"] == "completed" and job["pages"] == 35 and job["chunks_total"] == 2
+    for field in (
+        "id",
+        "filename",
+        "kind",
+        "profile",
+        "stage",
+        "progress",
+        "message",
+        "chunks_done",
+        "chunks_failed",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "error",
+        "sha256",
+        "size_bytes",
+        "user",
+    ):
+        assert field in job
+
+    bad = tmp_path / "notes.pdf"
+    bad.write_text("not a pdf")
+    mixed = paperline(app, "submit", str(good), str(bad), "--wait")
+    assert mixed.returncode == 1
+    assert "notes.pdf is not a PDF" in mixed.stderr
+
+    status = paperline(app, "status", job["id"])
+    assert status.returncode == 0 and "completed" in status.stdout and "pages 1-20" in status.stdout
+    listing = json.loads(paperline(app, "jobs", "--json", "--status", "completed").stdout)
+    assert job["id"] in [j["id"] for j in listing]
+    text = paperline(app, "result", job["id"], "--format", "text")
+    assert "Page 35 line 12" in text.stdout
+    out = tmp_path / "out.json"
+    assert paperline(app, "result", job["id"], "--format", "json", "-o", str(out)).returncode == 0
+    assert json.loads(out.read_text())["pages"][0]["page"] == 1
+
+
+def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Path, corpus: Path) -> None:
+    encrypted = paperline(app, "submit", str(corpus / "libreoffice-writer-password.pdf"))
+    assert encrypted.returncode == 1 and "password-protected" in encrypted.stderr
+    pdf = make_text_pdf(tmp_path / "q.pdf", 1)
+    waited = paperline(app, "submit", str(pdf), "--wait", "--timeout", "1")
+    assert waited.returncode == 1
+    assert "No Paperline worker is running" in waited.stderr
+    missing = paperline(app, "status", "nope")
+    assert missing.returncode == 2 and "No job 'nope'" in missing.stderr
+    no_result = paperline(app, "result", json.loads(paperline(app, "jobs", "--json").stdout)[0]["id"])
+    assert no_result.returncode == 2 and "has no result yet" in no_result.stderr

@@ -1,0 +1,110 @@
+"""End to end through real consumer processes on a temporary PAPERLINE_HOME."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.chunking import PageText
+from pipeline.models import JobStatus
+from pipeline.pdf import page_texts
+from pipeline.profiles import render_text
+from pipeline.service import Paperline
+from tests.conftest import ROOT, worker_env
+from tests.docgen import make_text_pdf
+from tests.helpers import free_port, stop_process, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_long_pdf_is_split_across_workers_and_merges_to_single_pass(app: Paperline, start_worker, tmp_path: Path):
+    start_worker(workers=2, PAPERLINE_LARGE_CHUNK_PAGES="10")
+    pdf = make_text_pdf(tmp_path / "long.pdf", 200)
+    job = app.submit(pdf)
+    [job] = app.wait([job.id], timeout_s=120)
+    assert job.status is JobStatus.COMPLETED, job.error
+    chunks = app.chunks(job.id)
+    assert len(chunks) == 20 and job.chunks_done == 20
+    assert len({c.worker for c in chunks}) >= 2, "every chunk ran on the same worker"
+    single_pass = render_text([PageText(n, t) for n, t in page_texts(pdf, 1, 200)])
+    assert app.result(job.id, "text") == single_pass
+
+
+def test_the_sample_corpus_runs_through_the_worker(app: Paperline, start_worker, corpus: Path) -> None:
+    start_worker(workers=2)
+    jobs = {p.name: app.submit(p) for p in sorted(corpus.iterdir()) if p.suffix in (".pdf", ".png", ".jpg")}
+    final = {j.filename: j for j in app.wait([j.id for j in jobs.values()], timeout_s=180)}
+    assert final["libreoffice-writer-password.pdf"].status is JobStatus.FAILED
+    assert "password-protected" in final["libreoffice-writer-password.pdf"].error
+    others = {name: job for name, job in final.items() if name != "libreoffice-writer-password.pdf"}
+    assert all(job.status is JobStatus.COMPLETED for job in others.values()), {n: j.error for n, j in others.items()}
+    ocr_text = " ".join(app.result(final["page-0-QuickPDFImd32aa1ab.png"].id).split())
+    assert "When you open a ticket, assign it to yourself, fix the issue and close it" in ocr_text
+    photo = final["image.jpg"]
+    assert photo.compressed_bytes and photo.meta["compression_ratio"] == pytest.approx(
+        photo.size_bytes / photo.compressed_bytes, rel=0.01
+    )
+    assert any("No text found" in note for note in final["grayscale-image.pdf"].notes)
+    arabic = app.result(final["habibi-rotated.pdf"].id)
+    assert "habibi" in arabic and "حَبيبي" in arabic
+    assert "Lorem ipsum" in app.result(final["multicolumn.pdf"].id)
+
+
+def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_path: Path) -> None:
+    consumer = shutil.which("huey_consumer", path=str(Path(sys.executable).parent))
+    assert consumer, "huey_consumer is installed with huey"
+    start_worker(command=[consumer, "pipeline.tasks.huey", "-w", "2", "-k", "process", "-m", "0.1"])
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 40), profile="markdown")
+    [job] = app.wait([job.id], timeout_s=60)
+    assert job.status is JobStatus.COMPLETED
+    assert "## Page 40" in app.result(job.id)
+
+
+def test_the_same_job_runs_through_redis(tmp_path: Path) -> None:
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("redis-server is not installed (make test installs it)")
+    from pipeline.config import Settings
+
+    port = free_port()
+    redis = subprocess.Popen(
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    worker = None
+    log = (tmp_path / "worker.log").open("wb")
+    try:
+        settings = Settings(home=tmp_path / "home", queue_url=f"redis://127.0.0.1:{port}/0", progress_interval_s=0.05)
+        app = Paperline(settings)
+        wait_until(lambda: _redis_answers(app), timeout=20, what="redis-server")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "worker", "-w", "2"],
+            cwd=ROOT,
+            env=worker_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        job = app.submit(make_text_pdf(tmp_path / "r.pdf", 60))
+        [job] = app.wait([job.id], timeout_s=60)
+        assert job.status is JobStatus.COMPLETED, (tmp_path / "worker.log").read_text()
+        assert job.chunks_total == 3
+        assert not settings.queue_path.exists(), "the SQLite queue must not be used when a Redis URL is set"
+    finally:
+        if worker is not None:
+            stop_process(worker)
+        stop_process(redis)
+        log.close()
+
+
+def _redis_answers(app: Paperline) -> bool:
+    try:
+        app.queue.storage.conn.ping()
+    except Exception:
+        return False
+    return True
