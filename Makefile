@@ -27,7 +27,7 @@ system-test:
 	@./scripts/apt-ensure $(APT_PACKAGES_TEST)
 
 run: install
-	$(BIN)/paperline worker --workers $(WORKERS)
+	$(BIN)/paperline serve --port $(PORT) --workers $(WORKERS)
 
 test: install-test
 	$(BIN)/ruff check .

@@ -198,6 +198,57 @@ def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
+    """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
+    import importlib.util
+    import signal
+    import subprocess
+
+    spec = importlib.util.find_spec("app")
+    if spec is None or spec.origin is None:
+        raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
+    env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
+    panel_cmd = [
+        sys.executable,
+        "-m",
+        "panel",
+        "serve",
+        spec.origin,
+        "--port",
+        str(args.port),
+        "--address",
+        args.address,
+        "--check-unused-sessions",
+        "2000",
+        "--unused-session-lifetime",
+        "5000",
+        *args.panel_args,
+    ]
+    if args.address not in ("127.0.0.1", "localhost"):
+        panel_cmd += ["--allow-websocket-origin", f"*:{args.port}"]
+    processes = []
+    if args.workers > 0:
+        worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
+        processes.append(subprocess.Popen(worker_cmd, env=env))
+    processes.append(subprocess.Popen(panel_cmd, env=env))
+    print(f"Paperline dashboard: http://{args.address}:{args.port}/app  (data in {app.settings.home})", file=sys.stderr)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return max((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)) if processes else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
     parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
@@ -234,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("-w", "--workers", type=int, default=max(2, os.cpu_count() or 2))
     worker.add_argument("-k", "--worker-type", choices=["process", "thread"], default="process")
     worker.set_defaults(func=cmd_worker)
+
+    serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")
+    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument("--address", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
+    serve.add_argument("-w", "--workers", type=int, default=2, help="worker processes to start (0: none)")
+    serve.add_argument("panel_args", nargs=argparse.REMAINDER, help="extra 'panel serve' options after --")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -191,9 +191,21 @@ class Paperline:
     def result(self, job_id: str, fmt: str | None = None) -> str:
         return self.result_path(job_id, fmt).read_text(encoding="utf-8")
 
+    def result_bytes(self, job_id: str, fmt: str | None = None) -> bytes:
+        return self.result_path(job_id, fmt).read_bytes()
+
     def compressed_image(self, job_id: str) -> Path | None:
         path = self.files(job_id).compressed_image
         return path if path.exists() else None
+
+    def compressed_image_bytes(self, job_id: str) -> bytes | None:
+        path = self.compressed_image(job_id)
+        return path.read_bytes() if path else None
+
+    def source_bytes(self, job_id: str) -> bytes | None:
+        """The uploaded file as stored (None once it is gone)."""
+        path = self.files(job_id).find_source()
+        return path.read_bytes() if path else None
 
     def wait(
         self,

@@ -148,6 +148,8 @@ class SqliteJobStore(JobStore):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        #: SQL statements this process has run, for measuring what readers such as the dashboard cost
+        self.statements = 0
 
     # -- plumbing -----------------------------------------------------------------------------------------
     @property
@@ -157,6 +159,7 @@ class SqliteJobStore(JobStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            conn.set_trace_callback(self._count_statement)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
@@ -165,6 +168,9 @@ class SqliteJobStore(JobStore):
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def _count_statement(self, _sql: str) -> None:
+        self.statements += 1
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -510,10 +516,12 @@ class SqliteJobStore(JobStore):
         return [_event(r) for r in rows]
 
     def changes_since(self, revision: int) -> Changes:
+        # An idle poll is one indexed read; only when the revision moved is a snapshot transaction opened.
+        conn = self.connection
+        if conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0] == revision:
+            return Changes(revision, [], [])
         with self.transaction(write=False) as conn:
             current = conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0]
-            if current == revision:
-                return Changes(current, [], [])
             jobs = conn.execute(
                 f"SELECT {JOB_COLUMNS} FROM jobs WHERE rev > ? ORDER BY created_at", (revision,)
             ).fetchall()

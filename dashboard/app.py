@@ -1,0 +1,74 @@
+"""The Paperline dashboard: upload, live jobs, results, history, charts and queue health in one template."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from pipeline import Paperline
+from pipeline.service import LOCAL_USER
+
+from .charts import ChartsView
+from .feed import JobFeed, shared_feed
+from .formatting import CSS
+from .health import QueueHealth
+from .history import HistoryTable
+from .live import LiveJobs
+from .notifications import Notifier
+from .results import ResultViewer
+from .state import SessionState
+from .upload import UploadPanel
+
+RESULT_TAB = 2
+
+
+class App(pn.viewable.Viewer):
+    """Composes the views over one session's state; works served (``panel serve app.py``) or in a notebook."""
+
+    feed = param.ClassSelector(class_=JobFeed)
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        if params.get("feed") is None:
+            params["feed"] = shared_feed(Paperline)
+        super().__init__(**params)
+        self.state = SessionState(feed=self.feed, user=pn.state.user or LOCAL_USER)
+        self.upload = UploadPanel(state=self.state)
+        self.health = QueueHealth(state=self.state)
+        self.live = LiveJobs(state=self.state)
+        self.results = ResultViewer(state=self.state)
+        self.history = HistoryTable(state=self.state)
+        self.charts = ChartsView(state=self.state)
+        self.notifier = Notifier(state=self.state)
+        self.tabs = pn.Tabs(
+            ("History", self.history),
+            ("Charts", self.charts),
+            ("Result", self.results),
+            dynamic=False,
+            sizing_mode="stretch_width",
+        )
+        self.state.param.watch(self._show_result_tab, "selected_job")
+        self.state.connect()
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(lambda _ctx: self.close())
+            job = pn.state.session_args.get("job", [b""])[0].decode()
+            if job:
+                self.state.selected_job = job
+
+    def _show_result_tab(self, event: param.parameterized.Event) -> None:
+        if event.new:
+            self.tabs.active = RESULT_TAB
+
+    def close(self) -> None:
+        """Stop receiving updates: the session is gone."""
+        self.state.disconnect()
+
+    def __panel__(self) -> pn.template.BaseTemplate:
+        template = pn.template.FastListTemplate(
+            title="Paperline",
+            sidebar=[self.upload, self.health],
+            main=[self.live, self.tabs],
+            accent="#2f80ed",
+            sidebar_width=360,
+            raw_css=[CSS],
+        )
+        return template

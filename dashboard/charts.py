@@ -1,0 +1,167 @@
+"""Charts (Bokeh): jobs over time by status, and processing time against page count.
+
+Both update in place: new jobs are streamed into the ColumnDataSources and changed ones patched, so the
+figures are never rebuilt while an analyst is looking at them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
+
+from pipeline import Job, JobStatus
+
+from .formatting import STATUS_COLORS
+from .state import SessionState
+
+STATUSES = [s.value for s in JobStatus]
+
+
+def _marker_size(pages: int) -> float:
+    return 7 + 3 * math.log2(max(1, pages))
+
+
+def timeline_row(job: Job) -> dict[str, list]:
+    return {
+        "id": [job.id],
+        "filename": [job.filename],
+        "created": [job.created_at * 1000],
+        "status": [job.status.value],
+        "color": [STATUS_COLORS[job.status.value]],
+        "pages": [job.pages],
+        "size": [_marker_size(job.pages)],
+    }
+
+
+def timing_row(job: Job) -> dict[str, list]:
+    return {
+        "id": [job.id],
+        "filename": [job.filename],
+        "pages": [job.pages],
+        "duration": [job.duration_s or 0.0],
+        "profile": [job.profile],
+        "engine": [job.engine],
+    }
+
+
+def _concat(rows: list[dict[str, list]], keys: list[str]) -> dict[str, list]:
+    return {key: [value for row in rows for value in row[key]] for key in keys}
+
+
+class ChartsView(pn.viewable.Viewer):
+    """Two Bokeh figures fed by streaming and patching their data sources."""
+
+    state = param.ClassSelector(class_=SessionState)
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        jobs = sorted(self.state.jobs(), key=lambda j: j.created_at)
+        self._timeline_rows = {job.id: i for i, job in enumerate(jobs)}
+        self.timeline_source = ColumnDataSource(_concat([timeline_row(j) for j in jobs], list(timeline_row_keys())))
+        timed = [j for j in jobs if self._is_timed(j)]
+        self._timed = {job.id for job in timed}
+        self.timing_source = ColumnDataSource(_concat([timing_row(j) for j in timed], list(timing_row_keys())))
+        self.timeline = self._timeline_figure()
+        self.timing = self._timing_figure()
+        self.state.param.watch(self._on_update, "update")
+
+    @staticmethod
+    def _is_timed(job: Job) -> bool:
+        return job.status is JobStatus.COMPLETED and job.duration_s is not None and job.cached_from is None
+
+    def _timeline_figure(self) -> figure:
+        fig = figure(
+            title="Jobs over time by status",
+            x_axis_type="datetime",
+            y_range=STATUSES,
+            height=300,
+            sizing_mode="stretch_width",
+            tools="pan,wheel_zoom,box_zoom,reset,save",
+            name="jobs_over_time",
+        )
+        fig.scatter("created", "status", size="size", color="color", alpha=0.75, source=self.timeline_source)
+        fig.add_tools(
+            HoverTool(
+                tooltips=[
+                    ("file", "@filename"),
+                    ("status", "@status"),
+                    ("pages", "@pages"),
+                    ("submitted", "@created{%F %T}"),
+                ],
+                formatters={"@created": "datetime"},
+            )
+        )
+        fig.xaxis.axis_label = "submitted (UTC)"
+        return fig
+
+    def _timing_figure(self) -> figure:
+        fig = figure(
+            title="Processing time against page count",
+            height=300,
+            sizing_mode="stretch_width",
+            tools="pan,wheel_zoom,box_zoom,reset,save",
+            name="time_vs_pages",
+        )
+        fig.scatter("pages", "duration", size=9, color="#2f80ed", alpha=0.7, source=self.timing_source)
+        fig.add_tools(
+            HoverTool(
+                tooltips=[
+                    ("file", "@filename"),
+                    ("pages", "@pages"),
+                    ("seconds", "@duration{0.00}"),
+                    ("profile", "@profile"),
+                    ("engine", "@engine"),
+                ]
+            )
+        )
+        fig.xaxis.axis_label = "pages"
+        fig.yaxis.axis_label = "processing time (s)"
+        return fig
+
+    def apply(self, jobs: list[Job]) -> None:
+        """Stream new jobs, patch changed ones; add finished jobs to the timing chart once."""
+        new = [j for j in jobs if j.id not in self._timeline_rows]
+        patches: dict[str, list[tuple[int, object]]] = {"status": [], "color": [], "pages": [], "size": []}
+        for job in jobs:
+            row = self._timeline_rows.get(job.id)
+            if row is not None:
+                patches["status"].append((row, job.status.value))
+                patches["color"].append((row, STATUS_COLORS[job.status.value]))
+                patches["pages"].append((row, job.pages))
+                patches["size"].append((row, _marker_size(job.pages)))
+        if patches["status"]:
+            self.timeline_source.patch(patches)
+        if new:
+            start = len(self.timeline_source.data["id"])
+            for offset, job in enumerate(sorted(new, key=lambda j: j.created_at)):
+                self._timeline_rows[job.id] = start + offset
+            self.timeline_source.stream(
+                _concat([timeline_row(j) for j in sorted(new, key=lambda j: j.created_at)], list(timeline_row_keys()))
+            )
+        finished = [j for j in jobs if self._is_timed(j) and j.id not in self._timed]
+        if finished:
+            self._timed.update(j.id for j in finished)
+            self.timing_source.stream(_concat([timing_row(j) for j in finished], list(timing_row_keys())))
+
+    def _on_update(self, event: param.parameterized.Event) -> None:
+        if event.new.jobs:
+            self.apply(event.new.jobs)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(
+            pn.pane.Bokeh(self.timeline, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.timing, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+
+def timeline_row_keys() -> list[str]:
+    return ["id", "filename", "created", "status", "color", "pages", "size"]
+
+
+def timing_row_keys() -> list[str]:
+    return ["id", "filename", "pages", "duration", "profile", "engine"]

@@ -1,0 +1,217 @@
+"""One feed per server process: it alone polls the job store, and every session watches it.
+
+``refresh()`` asks the store only for rows written since the last revision it saw, keeps the latest snapshot of
+every job and chunk in memory, and hands each subscriber the batch of changes on that subscriber's own Bokeh
+document (scheduled on its event loop), so ten open sessions cost the database what one does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import panel as pn
+import param
+from panel.io.state import set_curdoc
+
+from pipeline import Chunk, Job, JobStatus, Paperline
+from pipeline.models import WorkerBeat
+
+log = logging.getLogger("paperline.dashboard.feed")
+FEED_CACHE_KEY = "paperline-feed"
+
+
+@dataclass(frozen=True)
+class Health:
+    """Queue health as the dashboard shows it."""
+
+    queued: int = 0
+    running: int = 0
+    workers: tuple[WorkerBeat, ...] = ()
+    checked_at: float = 0.0
+
+    @property
+    def worker_alive(self) -> bool:
+        return bool(self.workers)
+
+    @property
+    def warning(self) -> str:
+        if self.queued and not self.workers:
+            return (
+                f"{self.queued} job{'s' if self.queued != 1 else ''} queued and no worker is running. "
+                "Start one with 'paperline worker' (or 'make run')."
+            )
+        return ""
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one refresh found: jobs and chunks written since the previous refresh."""
+
+    jobs: list[Job] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    health_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.chunks or self.health_changed)
+
+
+Subscriber = Callable[[Update], None]
+
+
+class JobFeed(param.Parameterized):
+    """The latest state of every job, refreshed from the store by one poller per process."""
+
+    revision = param.Integer(default=0, doc="Store revision the feed has read up to.")
+    health = param.ClassSelector(class_=Health, default=Health(), doc="Queue and worker health.")
+    refreshes = param.Integer(default=0, doc="Refreshes done (each is one short read of the store).")
+    interval = param.Number(default=0.2, bounds=(0.05, 10), doc="Seconds between refreshes when polling.")
+    health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
+    statements_per_s = param.Number(default=0.0, doc="SQL statements per second this server process runs.")
+
+    def __init__(self, app: Paperline, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self.app = app
+        self.jobs: dict[str, Job] = {}
+        self.chunks: dict[str, dict[int, Chunk]] = {}
+        self._subscribers: dict[int, tuple[Subscriber, object]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._health_checked = 0.0
+        self._rate_mark = (time.monotonic(), self._statements())
+        self.queries = 0
+
+    # -- reading -----------------------------------------------------------------------------------------
+    def refresh(self, now: float | None = None) -> Update:
+        """Read what changed since the last refresh and tell every subscriber; returns the update."""
+        now = time.time() if now is None else now
+        with self._lock:
+            changes = self.app.store.changes_since(self.revision)
+            self.queries += 1
+            for job in changes.jobs:
+                self.jobs[job.id] = job
+            for chunk in changes.chunks:
+                self.chunks.setdefault(chunk.job_id, {})[chunk.index] = chunk
+            health_changed = False
+            if changes.jobs or now - self._health_checked >= self.health_interval:
+                health_changed = self._check_health(now)
+            update = Update(jobs=list(changes.jobs), chunks=list(changes.chunks), health_changed=health_changed)
+            self.revision = changes.revision
+            self.refreshes += 1
+            subscribers = list(self._subscribers.values())
+        if update:
+            for callback, doc in subscribers:
+                self._deliver(callback, doc, update)
+        return update
+
+    def _statements(self) -> int:
+        return int(getattr(self.app.store, "statements", 0))
+
+    def _measure_rate(self) -> None:
+        mark_time, mark_count = self._rate_mark
+        now, count = time.monotonic(), self._statements()
+        if now - mark_time >= 5.0:
+            self.statements_per_s = round((count - mark_count) / (now - mark_time), 1)
+            self._rate_mark = (now, count)
+
+    def _check_health(self, now: float) -> bool:
+        workers = tuple(self.app.workers())
+        self.queries += 1
+        self._health_checked = now
+        self._measure_rate()
+        queued = sum(1 for j in self.jobs.values() if j.status is JobStatus.QUEUED)
+        running = sum(1 for j in self.jobs.values() if j.status is JobStatus.RUNNING)
+        health = Health(queued=queued, running=running, workers=workers, checked_at=now)
+        changed = (health.queued, health.running, len(health.workers)) != (
+            self.health.queued,
+            self.health.running,
+            len(self.health.workers),
+        )
+        self.health = health
+        return changed
+
+    def _deliver(self, callback: Subscriber, doc: object, update: Update) -> None:
+        if doc is None or getattr(doc, "session_context", None) is None:
+            callback(update)  # a notebook or a test: no event loop to schedule on
+            return
+        with set_curdoc(doc):
+            pn.state.execute(lambda: callback(update), schedule=True)
+
+    def jobs_for(self, user: str | None) -> list[Job]:
+        """Jobs newest first, only ``user``'s when a user is given."""
+        with self._lock:
+            jobs = [j for j in self.jobs.values() if user is None or j.user == user]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)
+
+    def chunks_of(self, job_id: str) -> list[Chunk]:
+        with self._lock:
+            return [c for _, c in sorted(self.chunks.get(job_id, {}).items())]
+
+    def load_chunks(self, job_id: str) -> list[Chunk]:
+        """Chunks of a job the feed has not seen change since it started (e.g. history), read once."""
+        with self._lock:
+            if job_id in self.chunks:
+                return self.chunks_of(job_id)
+        chunks = self.app.chunks(job_id)
+        with self._lock:
+            self.chunks.setdefault(job_id, {}).update({c.index: c for c in chunks})
+        return chunks
+
+    # -- subscribing ---------------------------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> int:
+        """Call ``callback(update)`` after every refresh that found something, on the caller's session."""
+        token = next(self._ids)
+        with self._lock:
+            self._subscribers[token] = (callback, pn.state.curdoc)
+        return token
+
+    def unsubscribe(self, token: int) -> None:
+        with self._lock:
+            self._subscribers.pop(token, None)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    # -- polling -------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Poll in a background thread (idempotent): store reads stay off the server's event loop."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="paperline-feed", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # a locked or missing database must not end the feed for every session
+                log.exception("feed refresh failed")
+
+
+_feed_lock = threading.Lock()
+
+
+def shared_feed(app_factory: Callable[[], Paperline] = Paperline) -> JobFeed:
+    """The process's one feed, created and started on first use and kept in ``pn.state.cache``."""
+    with _feed_lock:
+        feed = pn.state.cache.get(FEED_CACHE_KEY)
+        if feed is None:
+            feed = JobFeed(app_factory())
+            feed.refresh()
+            feed.start()
+            pn.state.cache[FEED_CACHE_KEY] = feed
+        return feed

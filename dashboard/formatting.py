@@ -1,0 +1,130 @@
+"""Small text and HTML helpers shared by the views: durations, sizes, the stage stepper, the chunk map."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import panel as pn
+
+from pipeline import Chunk, Job, JobStatus
+from pipeline.models import ChunkStatus
+
+STEPS = (
+    ("queued", "Queued"),
+    ("preparing", "Preparing"),
+    ("splitting", "Splitting"),
+    ("extracting", "Extracting"),
+    ("merging", "Merging"),
+    ("completed", "Done"),
+)
+STATUS_COLORS = {
+    "queued": "#9aa5b1",
+    "running": "#2f80ed",
+    "done": "#27ae60",
+    "completed": "#27ae60",
+    "failed": "#eb5757",
+    "canceled": "#828282",
+}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def size(num_bytes: int | None) -> str:
+    if not num_bytes:
+        return "-"
+    value = float(num_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def elapsed(job: Job, now: float | None = None) -> float | None:
+    if job.started_at is None:
+        return None
+    end = job.finished_at or (time.time() if now is None else now)
+    return max(0.0, end - job.started_at)
+
+
+def stepper_html(job: Job) -> str:
+    """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
+    current = [key for key, _ in STEPS].index(job.stage.value)
+    failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)
+    parts = []
+    for position, (key, label) in enumerate(STEPS):
+        if position < current or job.status is JobStatus.COMPLETED:
+            state = "done"
+        elif position == current:
+            state = "failed" if failed else "current"
+        else:
+            state = "todo"
+        parts.append(f'<li class="step step-{state}" data-stage="{key}">{label}</li>')
+    return f'<ol class="pl-stepper">{"".join(parts)}</ol>'
+
+
+def chunk_cell_title(chunk: Chunk) -> str:
+    text = f"Chunk {chunk.index + 1}: pages {chunk.first_page}-{chunk.last_page}, {chunk.status.value}"
+    if chunk.status is ChunkStatus.RUNNING:
+        text += f", {chunk.pages_done}/{chunk.pages} pages"
+    if chunk.duration_s is not None:
+        text += f", {duration(chunk.duration_s)}"
+    if chunk.attempts > 1:
+        text += f", attempt {chunk.attempts}"
+    if chunk.worker:
+        text += f", on {chunk.worker}"
+    if chunk.error:
+        text += f"\nError: {chunk.error}"
+    return text
+
+
+def chunk_map_html(chunks: list[Chunk]) -> str:
+    """One cell per chunk coloured by status; hovering shows its pages, duration and error."""
+    if not chunks:
+        return '<div class="pl-chunkmap pl-chunkmap-empty">Chunks appear once the document is split.</div>'
+    cells = []
+    for chunk in chunks:
+        fill = ""
+        if chunk.status is ChunkStatus.RUNNING and chunk.pages:
+            fill = f' style="--fill:{100 * chunk.pages_done / chunk.pages:.0f}%"'
+        cells.append(
+            f'<span class="pl-chunk pl-chunk-{chunk.status.value}" data-index="{chunk.index}"{fill} '
+            f'title="{html.escape(chunk_cell_title(chunk))}">{chunk.index + 1}</span>'
+        )
+    return f'<div class="pl-chunkmap">{"".join(cells)}</div>'
+
+
+CSS = """
+.pl-stepper { display:flex; gap:4px; list-style:none; padding:0; margin:4px 0; font-size:12px; }
+.pl-stepper .step { padding:2px 8px; border-radius:10px; background:#eef1f4; color:#7b8794; }
+.pl-stepper .step-done { background:#d4f3e0; color:#1e7a46; }
+.pl-stepper .step-current { background:#2f80ed; color:white; font-weight:600; }
+.pl-stepper .step-failed { background:#eb5757; color:white; font-weight:600; }
+.pl-chunkmap { display:flex; flex-wrap:wrap; gap:3px; margin:4px 0; }
+.pl-chunk { width:26px; height:22px; border-radius:4px; font-size:10px; line-height:22px; text-align:center;
+  color:white; cursor:default; }
+.pl-chunk-queued { background:#c3cad2; color:#4a5560; }
+.pl-chunk-running { background:linear-gradient(90deg, #2f80ed var(--fill, 0%), #8fb8f5 var(--fill, 0%)); }
+.pl-chunk-done { background:#27ae60; }
+.pl-chunk-failed { background:#eb5757; }
+.pl-chunk-canceled { background:#828282; }
+.pl-meta { font-size:12px; color:#52606d; }
+.pl-error { color:#c0392b; font-size:13px; }
+.pl-note { color:#8a6d00; font-size:12px; }
+"""
+
+
+def html_pane(obj: str = "", **params: object) -> pn.pane.HTML:
+    """An HTML pane carrying Paperline's stylesheet: Panel renders panes in shadow DOM, out of reach of page CSS."""
+    return pn.pane.HTML(obj, stylesheets=[CSS], **params)

@@ -1,0 +1,41 @@
+"""Queue health: queued and running counts, whether a worker is alive, and a warning when nothing will run."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from .formatting import html_pane
+from .state import SessionState
+
+
+class QueueHealth(pn.viewable.Viewer):
+    """Reads the feed's health snapshot; the feed, not the session, asks the store for worker heartbeats."""
+
+    state = param.ClassSelector(class_=SessionState)
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self._summary = html_pane("", sizing_mode="stretch_width", css_classes=["pl-health"])
+        self._warning = pn.pane.Alert(
+            "", alert_type="warning", visible=False, sizing_mode="stretch_width", css_classes=["pl-no-worker"]
+        )
+        self.state.param.watch(self.refresh, "update")
+        self.refresh()
+
+    def refresh(self, *_: object) -> None:
+        health = self.state.feed.health
+        workers = ", ".join(html.escape(w.id) for w in health.workers) or "none"
+        alive = f"{len(health.workers)} alive" if health.workers else "<b>none alive</b>"
+        self._summary.object = (
+            f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'
+            f'Workers: {alive} <span title="{workers}">ⓘ</span><br>'
+            f"Store reads by this server: {self.state.feed.statements_per_s:.1f} statements/s</div>"
+        )
+        self._warning.object = health.warning
+        self._warning.visible = bool(health.warning)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column("### Queue health", self._summary, self._warning, sizing_mode="stretch_width")

@@ -1,0 +1,108 @@
+"""History: every job in a Tabulator table, newest first, filterable, growing and updating in place."""
+
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+import param
+
+from pipeline import Job, JobStatus
+
+from .state import SessionState
+
+COLUMNS = ["id", "filename", "profile", "status", "pages", "chunks", "duration_s", "created", "error"]
+STATUS_ANY = "any"
+
+
+def job_row(job: Job) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "filename": job.filename,
+        "profile": job.profile,
+        "status": job.status.value,
+        "pages": job.pages,
+        "chunks": f"{job.chunks_done}/{job.chunks_total}"
+        + (f" ({job.chunks_failed} failed)" if job.chunks_failed else ""),
+        "duration_s": round(job.duration_s, 2) if job.duration_s is not None and job.is_final else None,
+        "created": pd.Timestamp(job.created_at, unit="s", tz="UTC").tz_convert(None),
+        "error": job.error,
+    }
+
+
+def filter_jobs(df: pd.DataFrame, status: str = STATUS_ANY, search: str = "") -> pd.DataFrame:
+    """Rows with the chosen status whose file name contains the search text (case-insensitive)."""
+    if df.empty:
+        return df
+    mask = pd.Series(True, index=df.index)
+    if status and status != STATUS_ANY:
+        mask &= df["status"] == status
+    if search:
+        mask &= df["filename"].str.contains(search, case=False, regex=False)
+    return df[mask]
+
+
+class HistoryTable(pn.viewable.Viewer):
+    """A table of all visible jobs; new jobs are streamed in and changed ones patched, never rebuilt."""
+
+    state = param.ClassSelector(class_=SessionState)
+    status = param.Selector(objects=[STATUS_ANY, *[s.value for s in JobStatus]], default=STATUS_ANY)
+    search = param.String(default="", doc="Part of a file name.")
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        jobs = list(reversed(self.state.jobs()))  # oldest first, so streamed rows keep positions stable
+        self._rows: dict[str, int] = {job.id: i for i, job in enumerate(jobs)}
+        frame = pd.DataFrame([job_row(j) for j in jobs], columns=COLUMNS)
+        self.table = pn.widgets.Tabulator(
+            frame,
+            show_index=False,
+            disabled=True,
+            selectable=1,
+            pagination="remote",
+            page_size=15,
+            sizing_mode="stretch_width",
+            height=480,
+            sorters=[{"field": "created", "dir": "desc"}],
+            titles={"duration_s": "duration (s)", "filename": "file"},
+            formatters={"created": {"type": "datetime", "outputFormat": "yyyy-MM-dd HH:mm:ss"}},
+            hidden_columns=["id"],
+            css_classes=["pl-history"],
+        )
+        self.table.add_filter(pn.bind(filter_jobs, status=self.param.status, search=self.param.search))
+        self.table.on_click(self._on_click)
+        self.state.param.watch(self._on_update, "update")
+
+    def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        job_id = self.table.value.iloc[event.row]["id"] if event.row is not None else None
+        if job_id:
+            self.state.selected_job = job_id
+
+    def apply(self, jobs: list[Job]) -> None:
+        """Stream jobs not yet in the table and patch the rows of jobs that changed."""
+        new = [j for j in jobs if j.id not in self._rows]
+        patches: dict[str, list[tuple[int, object]]] = {}
+        for job in jobs:
+            if job.id in self._rows:
+                row = job_row(job)
+                for column in ("status", "pages", "chunks", "duration_s", "error"):
+                    patches.setdefault(column, []).append((self._rows[job.id], row[column]))
+        if patches:
+            self.table.patch(patches, as_index=False)
+        if new:
+            new.sort(key=lambda j: j.created_at)
+            start = len(self.table.value)
+            for offset, job in enumerate(new):
+                self._rows[job.id] = start + offset
+            frame = pd.DataFrame([job_row(j) for j in new], columns=COLUMNS, index=range(start, start + len(new)))
+            self.table.stream(frame, follow=False)
+
+    def _on_update(self, event: param.parameterized.Event) -> None:
+        if event.new.jobs:
+            self.apply(event.new.jobs)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        filters = pn.Row(
+            pn.widgets.Select.from_param(self.param.status, label="Status", width=140),
+            pn.widgets.TextInput.from_param(self.param.search, label="Search by name", placeholder="report", width=240),
+        )
+        return pn.Column(filters, self.table, sizing_mode="stretch_width")

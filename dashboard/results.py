@@ -1,0 +1,160 @@
+"""Results: the selected job's result rendered for reading, image before/after, and a download per format."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from functools import partial
+
+import pandas as pd
+import panel as pn
+import param
+
+from pipeline import Job, JobStatus
+from pipeline.exceptions import PaperlineError
+from pipeline.results import FORMAT_FILES
+
+from .formatting import html_pane, size
+from .state import SessionState
+
+# Longer results are shown cut, with the full text in the downloads.
+MAX_SHOWN_CHARS = 200_000
+EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv"}
+BROWSER_IMAGES = {"png", "jpg", "webp"}
+
+
+class ResultViewer(pn.viewable.Viewer):
+    """Shows ``state.selected_job``: its result in the profile's main format, and downloads of every format."""
+
+    state = param.ClassSelector(class_=SessionState)
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self._picker = pn.widgets.Select(label="Job", options=self._options(), width=420)
+        self._picker.param.watch(self._on_pick, "value")
+        self._body = pn.Column(sizing_mode="stretch_width", css_classes=["pl-result"])
+        self._downloads = pn.Row(css_classes=["pl-downloads"])
+        self.state.param.watch(self._on_selected, "selected_job")
+        self.state.param.watch(self._on_update, "update")
+        self._render(self.state.selected_job)
+
+    def _options(self) -> dict[str, str]:
+        jobs = [j for j in self.state.jobs() if j.status in (JobStatus.COMPLETED, JobStatus.FAILED) and j.pages_done]
+        options = {"(choose a finished job)": ""}
+        options.update({f"{j.filename} · {j.status.value} · {j.id}": j.id for j in jobs})
+        return options
+
+    def _on_update(self, event: param.parameterized.Event) -> None:
+        if any(j.is_final for j in event.new.jobs):
+            current = self._picker.value
+            self._picker.options = self._options()
+            self._picker.value = current if current in self._picker.options.values() else ""
+
+    def _on_pick(self, event: param.parameterized.Event) -> None:
+        if event.new and event.new != self.state.selected_job:
+            self.state.selected_job = event.new
+
+    def _on_selected(self, event: param.parameterized.Event) -> None:
+        self._render(event.new)
+
+    def _render(self, job_id: str) -> None:
+        if not job_id:
+            self._body.objects = [html_pane('<div class="pl-meta">Select a finished job to see its result.</div>')]
+            self._downloads.objects = []
+            return
+        try:
+            job = self.state.app.get(job_id, user=self.state.owner_filter)
+            formats = self.state.app.result_formats(job_id)
+        except PaperlineError as exc:
+            self._body.objects = [html_pane(f'<div class="pl-error">{html.escape(str(exc))}</div>')]
+            self._downloads.objects = []
+            return
+        if job.id not in self._picker.options.values():
+            self._picker.options = {**self._picker.options, f"{job.filename} · {job.status.value} · {job.id}": job.id}
+        self._picker.value = job.id
+        header = f"<h3>{html.escape(job.filename)}</h3><div class='pl-meta'>{job.status.value} · {job.pages} pages · "
+        header += f"profile {job.profile} · job {job.id}</div>"
+        if job.error:
+            header += f'<div class="pl-error">{html.escape(job.error)}</div>'
+        parts: list[pn.viewable.Viewable] = [html_pane(header, sizing_mode="stretch_width")]
+        if job.kind == "image":
+            parts.append(self._images(job))
+        if formats:
+            parts.append(self._content(job, formats[0]))
+        elif not job.is_final:
+            parts.append(html_pane('<div class="pl-meta">The result appears here when the job finishes.</div>'))
+        self._body.objects = parts
+        stem = job.filename.rsplit(".", 1)[0] or "result"
+        self._downloads.objects = [
+            pn.widgets.FileDownload(
+                callback=partial(self._download, job.id, fmt),
+                filename=f"{stem}.{EXTENSIONS[fmt]}",
+                label=f"Download {fmt}",
+                color="success",
+                width=170,
+            )
+            for fmt in formats
+        ]
+
+    def _download(self, job_id: str, fmt: str) -> io.BytesIO:
+        return io.BytesIO(self.state.app.result_bytes(job_id, fmt))
+
+    def _content(self, job: Job, fmt: str) -> pn.viewable.Viewable:
+        text = self.state.app.result(job.id, fmt)
+        cut = len(text) > MAX_SHOWN_CHARS
+        note = (
+            html_pane(
+                f'<div class="pl-note">Showing the first {MAX_SHOWN_CHARS:,} characters; '
+                "download for the whole result.</div>"
+            )
+            if cut
+            else None
+        )
+        text = text[:MAX_SHOWN_CHARS]
+        if job.profile == "sentences" and fmt == "json":
+            rows = json.loads(self.state.app.result(job.id, "json")).get("sentences", [])
+            view: pn.viewable.Viewable = pn.widgets.Tabulator(
+                pd.DataFrame(rows, columns=["index", "page", "text"]),
+                show_index=False,
+                disabled=True,
+                pagination="local",
+                page_size=20,
+                sizing_mode="stretch_width",
+                css_classes=["pl-sentences"],
+            )
+        elif fmt == "markdown":
+            view = pn.pane.Markdown(text, sizing_mode="stretch_width", css_classes=["pl-markdown"])
+        else:
+            view = html_pane(
+                f'<pre class="pl-text" style="white-space:pre-wrap">{html.escape(text)}</pre>',
+                sizing_mode="stretch_width",
+            )
+        return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
+
+    def _images(self, job: Job) -> pn.viewable.Viewable:
+        compressed = self.state.app.compressed_image_bytes(job.id)
+        original = self.state.app.source_bytes(job.id)
+        ext = (job.meta.get("format") or "").lower().replace("jpeg", "jpg")
+        before: pn.viewable.Viewable
+        if original and ext in BROWSER_IMAGES:
+            before = pn.pane.Image(original, width=360, alt_text="original")
+        else:
+            before = html_pane('<div class="pl-meta">(the browser cannot show this format)</div>')
+        after = pn.pane.Image(compressed, width=360, alt_text="compressed") if compressed else html_pane("-")
+        meta = job.meta
+        return pn.Row(
+            pn.Column(f"**Original** · {size(job.size_bytes)} · {meta.get('width')}x{meta.get('height')}", before),
+            pn.Column(
+                f"**Compressed (WebP)** · {size(job.compressed_bytes)} · "
+                f"{meta.get('out_width')}x{meta.get('out_height')} · {meta.get('compression_ratio')}x smaller",
+                after,
+            ),
+            css_classes=["pl-images"],
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(self._picker, self._downloads, self._body, sizing_mode="stretch_width")
+
+
+assert set(EXTENSIONS) == set(FORMAT_FILES)

@@ -1,0 +1,61 @@
+"""Per-session state: who is looking, what they selected, and the feed updates they receive."""
+
+from __future__ import annotations
+
+import param
+
+from pipeline import Job, Paperline
+from pipeline.profiles import DEFAULT_PROFILE, PROFILES
+from pipeline.service import LOCAL_USER
+
+from .feed import JobFeed, Update
+
+
+class SessionState(param.Parameterized):
+    """State shared by one browser session's views; the feed's updates arrive here as ``update`` events."""
+
+    feed = param.ClassSelector(class_=JobFeed, doc="The process's shared feed.")
+    user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' without authentication.")
+    profile = param.Selector(objects=list(PROFILES), default=DEFAULT_PROFILE, doc="Profile for new uploads.")
+    selected_job = param.String(default="", doc="Job shown in the result viewer.")
+    update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self._token: int | None = None
+
+    @property
+    def app(self) -> Paperline:
+        return self.feed.app
+
+    @property
+    def owner_filter(self) -> str | None:
+        """Only this user's jobs when signed in; every job for the single local analyst."""
+        return None if self.user == LOCAL_USER else self.user
+
+    def visible(self, job: Job) -> bool:
+        return self.owner_filter is None or job.user == self.owner_filter
+
+    def jobs(self) -> list[Job]:
+        return self.feed.jobs_for(self.owner_filter)
+
+    def connect(self) -> None:
+        """Start receiving the feed's updates (call once the session's document exists)."""
+        if self._token is None:
+            self._token = self.feed.subscribe(self._receive)
+
+    def disconnect(self) -> None:
+        if self._token is not None:
+            self.feed.unsubscribe(self._token)
+            self._token = None
+
+    def _receive(self, update: Update) -> None:
+        visible = Update(
+            jobs=[j for j in update.jobs if self.visible(j)],
+            chunks=[
+                c for c in update.chunks if c.job_id not in self.feed.jobs or self.visible(self.feed.jobs[c.job_id])
+            ],
+            health_changed=update.health_changed,
+        )
+        if visible:
+            self.update = visible

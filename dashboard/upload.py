@@ -1,0 +1,89 @@
+"""Upload: drop one or many PDFs and images, pick a profile, and see each file acknowledged at once."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from pipeline import Job, JobStatus
+from pipeline.intake import SUPPORTED_LABEL
+
+from .formatting import html_pane
+from .state import SessionState
+
+ACCEPTED = [".pdf", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "application/pdf", "image/*"]
+MAX_ACKS = 12
+# FilePond's preview plugins register themselves when their scripts load, whatever ``previews`` says: hide them,
+# so a PDF is never rendered in the browser just to be uploaded (and an encrypted one shows no password prompt).
+HIDE_PREVIEWS = """
+.filepond--pdf-preview-wrapper, .filepond--pdf-preview, .filepond--image-preview-wrapper,
+.filepond--image-preview-overlay { display: none !important; }
+"""
+
+
+class UploadPanel(pn.viewable.Viewer):
+    """Hands each dropped file to the engine as soon as it has arrived, then lets go of its bytes."""
+
+    state = param.ClassSelector(class_=SessionState)
+    acknowledgements = param.List(default=[], doc="Latest acknowledged jobs, newest first.")
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        limit = self.state.app.settings.max_upload_mb
+        self._dropper = pn.widgets.FileDropper(
+            multiple=True,
+            max_file_size=f"{limit}MB",
+            accepted_filetypes=[],
+            layout="compact",
+            previews=[],
+            stylesheets=[HIDE_PREVIEWS],
+            sizing_mode="stretch_width",
+            label="Documents",
+        )
+        self._dropper.param.watch(self._on_files, "value")
+        self._profile = pn.widgets.Select.from_param(self.state.param.profile, label="Profile")
+        self._help = html_pane(
+            f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once.</div>'
+        )
+
+    def _on_files(self, event: param.parameterized.Event) -> None:
+        files = dict(event.new)
+        for name, data in files.items():
+            raw = data.encode("utf-8") if isinstance(data, str) else data  # text/* arrives decoded
+            job = self.state.app.submit(raw, name, profile=self.state.profile, user=self.state.user)
+            self.acknowledgements = [job, *self.acknowledgements][:MAX_ACKS]
+            if job.status is JobStatus.FAILED and pn.state.notifications is not None:
+                pn.state.notifications.error(f"{job.filename}: {job.error}", duration=8000)
+        # Drop the bytes now: the engine has its own copy, and FileDropper would otherwise hold them.
+        for name in files:
+            self._dropper.value.pop(name, None)
+            self._dropper.mime_type.pop(name, None)
+
+    @param.depends("acknowledgements")
+    def _acks(self) -> pn.pane.HTML:
+        return html_pane(render_acknowledgements(self.acknowledgements), sizing_mode="stretch_width")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(
+            "### Upload", self._profile, self._dropper, self._help, self._acks, sizing_mode="stretch_width"
+        )
+
+
+def render_acknowledgements(jobs: list[Job]) -> str:
+    rows = []
+    for job in jobs:
+        name = html.escape(job.filename)
+        if job.status is JobStatus.FAILED:
+            rows.append(
+                f'<li class="pl-ack pl-ack-failed"><b>{name}</b>: <span class="pl-error">'
+                f"{html.escape(job.error)}</span></li>"
+            )
+        else:
+            note = " (served from cache)" if job.cached_from else ""
+            rows.append(
+                f'<li class="pl-ack pl-ack-ok"><b>{name}</b>: {job.status.value}{note} '
+                f'<span class="pl-meta">job {job.id}</span></li>'
+            )
+    return f'<ul class="pl-acks">{"".join(rows)}</ul>' if rows else ""

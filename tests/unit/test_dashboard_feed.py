@@ -1,0 +1,188 @@
+"""The shared feed and the views, without a server: refresh() is called directly and updates arrive at once."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import panel as pn
+import pytest
+
+from dashboard.charts import ChartsView
+from dashboard.feed import JobFeed
+from dashboard.health import QueueHealth
+from dashboard.history import HistoryTable, filter_jobs
+from dashboard.live import LiveJobs
+from dashboard.notifications import Notifier
+from dashboard.results import ResultViewer
+from dashboard.state import SessionState
+from dashboard.upload import UploadPanel
+from pipeline import JobStatus, Paperline
+from tests.docgen import make_photo, make_text_pdf
+from tests.sync_runner import run_queued
+
+
+@pytest.fixture
+def feed(app: Paperline) -> JobFeed:
+    return JobFeed(app)
+
+
+def session(feed: JobFeed, user: str = "local") -> SessionState:
+    state = SessionState(feed=feed, user=user)
+    state.connect()
+    return state
+
+
+def test_refresh_reads_only_what_changed(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 2))
+    first = feed.refresh()
+    assert [j.id for j in first.jobs] == [job.id]
+    assert not feed.refresh().jobs
+    run_queued(app)
+    update = feed.refresh()
+    assert [j.status for j in update.jobs] == [JobStatus.COMPLETED]
+    assert [c.index for c in update.chunks] == [0]
+    assert feed.jobs[job.id].status is JobStatus.COMPLETED
+
+
+def test_ten_sessions_cost_the_store_what_one_does(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    def statements_per_refresh() -> int:
+        app.submit(make_text_pdf(tmp_path / f"x{app.store.statements}.pdf", 1))
+        before = app.store.statements
+        feed.refresh(now=0)
+        return app.store.statements - before
+
+    one = session(feed)
+    with_one = statements_per_refresh()
+    others = [session(feed) for _ in range(9)]
+    assert feed.subscriber_count == 10
+    assert statements_per_refresh() == with_one
+    assert all(s.update.jobs for s in [one, *others])
+
+
+def test_an_idle_refresh_is_one_cheap_read(app: Paperline, feed: JobFeed) -> None:
+    feed.refresh(now=0)
+    before = app.store.statements
+    assert not feed.refresh(now=0)
+    assert app.store.statements - before == 1
+
+
+def test_closed_sessions_stop_receiving(feed: JobFeed) -> None:
+    state = session(feed)
+    state.disconnect()
+    assert feed.subscriber_count == 0
+
+
+def test_a_signed_in_user_sees_only_their_jobs(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    pdf = make_text_pdf(tmp_path / "a.pdf", 1)
+    app.submit(pdf, user="ann")
+    app.submit(pdf, user="bob")
+    ann = session(feed, "ann")
+    feed.refresh()
+    assert [j.user for j in ann.update.jobs] == ["ann"]
+    assert [j.user for j in ann.jobs()] == ["ann"]
+
+
+def test_live_cards_follow_jobs_and_fill_the_chunk_map(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    live = LiveJobs(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "long.pdf", 45))
+    feed.refresh()
+    card = live._cards[job.id]
+    assert "waiting for a worker" in card._line.object
+    run_queued(app)
+    feed.refresh()
+    assert card._progress.value == 100
+    assert card._map.object.count("pl-chunk-done") == 3
+    assert "pages 21-40" in card._map.object
+    assert 'data-stage="completed"' in card._steps.object and "step-current" not in card._steps.object
+    assert card._open.visible
+
+
+def test_history_streams_new_jobs_and_patches_changed_ones(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    history = HistoryTable(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "report.pdf", 2))
+    feed.refresh()
+    table = history.table
+    assert list(table.value["filename"]) == ["report.pdf"]
+    assert table.value.iloc[0]["status"] == "queued"
+    run_queued(app)
+    feed.refresh()
+    assert len(table.value) == 1 and table.value.iloc[0]["status"] == "completed"
+    assert table.value.iloc[0]["id"] == job.id
+    assert len(filter_jobs(table.value, "failed", "")) == 0
+    assert len(filter_jobs(table.value, "any", "REPORT")) == 1
+
+
+def test_charts_stream_and_patch_their_sources(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    charts = ChartsView(state=state)
+    app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
+    feed.refresh()
+    timeline = charts.timeline_source
+    assert timeline.data["status"] == ["queued"]
+    assert charts.timing_source.data["pages"] == []
+    run_queued(app)
+    feed.refresh()
+    assert timeline.data["status"] == ["completed"]
+    assert charts.timing_source.data["pages"] == [3]
+    assert charts.__panel__().objects[0].object is charts.timeline  # the same figure, updated in place
+
+
+def test_toast_when_a_job_this_session_saw_running_ends(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    notifier = Notifier(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "report.pdf", 1))
+    feed.refresh()
+    run_queued(app)
+    feed.refresh()
+    assert len(notifier.sent) == 1
+    assert "report.pdf is ready" in notifier.sent[0] and f"?job={job.id}" in notifier.sent[0]
+    bad = app.submit(b"nope", "bad.pdf")
+    feed.refresh()
+    assert not any("bad.pdf" in m for m in notifier.sent[1:]), "refused at intake: the upload panel says why"
+    assert bad.status is JobStatus.FAILED
+
+
+def test_health_warns_when_jobs_wait_and_no_worker_runs(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    health = QueueHealth(state=state)
+    app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    feed.refresh(now=10**10)
+    assert health._warning.visible and "no worker is running" in health._warning.object
+    app.store.beat_worker("host:1", "host", 1)
+    feed.refresh(now=10**10 + 5)
+    assert not health._warning.visible and "1 alive" in health._summary.object
+
+
+def test_upload_hands_files_over_and_lets_go_of_the_bytes(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    upload = UploadPanel(state=state)
+    state.profile = "markdown"
+    pdf = make_text_pdf(tmp_path / "a.pdf", 2).read_bytes()
+    upload._dropper.value = {"a.pdf": pdf, "notes.pdf": "plain text"}
+    assert upload._dropper.value == {}
+    ok, bad = sorted(upload.acknowledgements, key=lambda j: j.filename)
+    assert ok.status is JobStatus.QUEUED and ok.profile == "markdown"
+    assert bad.status is JobStatus.FAILED and "not a PDF" in bad.error
+    assert "not a PDF" in upload._acks().object
+
+
+def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    viewer = ResultViewer(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 2), profile="markdown")
+    photo = app.submit(make_photo((800, 600)), "photo.jpg")
+    run_queued(app)
+    feed.refresh()
+    state.selected_job = job.id
+    assert isinstance(viewer._body.objects[-1].objects[-1], pn.pane.Markdown)
+    assert "## Page 2" in viewer._body.objects[-1].objects[-1].object
+    labels = [d.label for d in viewer._downloads.objects]
+    assert labels == ["Download markdown", "Download text", "Download json"]
+    data = viewer._download(job.id, "text")
+    assert isinstance(data, io.BytesIO) and b"Page 1 line 1" in data.getvalue()
+    state.selected_job = photo.id
+    images = [o for o in viewer._body.objects if "pl-images" in o.css_classes]
+    assert images and "Compressed (WebP)" in str(images[0].objects[1].objects[0].object)
