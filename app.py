@@ -2,9 +2,9 @@
 
 import panel as pn
 
-from dashboard.app import App
+from dashboard.app import App, filepond_fix_url
 
-pn.extension("tabulator", "filedropper", notifications=True)
+pn.extension("tabulator", "filedropper", notifications=True, js_files={"paperline_filepond_fix": filepond_fix_url()})
 
 if pn.state.served:
     App().servable(title="Paperline")

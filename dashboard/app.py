@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import panel as pn
 import param
 
@@ -20,6 +23,12 @@ from .state import SessionState
 from .upload import UploadPanel
 
 RESULT_TAB = 2
+FILEPOND_FIX = Path(__file__).with_name("assets") / "filepond_fix.js"
+
+
+def filepond_fix_url() -> str:
+    """The FileDropper fix (see assets/filepond_fix.js) as a data URL: no static route to configure."""
+    return "data:text/javascript;base64," + base64.b64encode(FILEPOND_FIX.read_bytes()).decode()
 
 
 class App(pn.viewable.Viewer):

@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import html
+import time
 
 import panel as pn
 import param
 
-from pipeline import Job, JobStatus
+from pipeline import Job, JobStatus, Stage
 
 from .state import SessionState
 
 
 class Notifier(param.Parameterized):
-    """Remembers which jobs were unfinished when first seen, and toasts each one once when it ends."""
+    """Toasts each job that ends while the session is open, once.
+
+    A job is judged by its finish time, not by whether this session saw it running: a short job can be
+    queued, run and finished between two feed polls. Jobs refused at intake are left to the upload panel.
+    """
 
     state = param.ClassSelector(class_=SessionState)
     sent = param.List(default=[], doc="Messages shown, newest last (for tests and the notebook).")
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        self._open = {job.id for job in self.state.jobs() if not job.is_final}
+        self._since = time.time()
+        self._notified: set[str] = set()
         self.state.param.watch(self._on_update, "update")
 
     def _on_update(self, event: param.parameterized.Event) -> None:
         for job in event.new.jobs:
-            if not job.is_final:
-                self._open.add(job.id)
-            elif job.id in self._open:
-                self._open.discard(job.id)
+            ended_now = job.is_final and (job.finished_at or 0) >= self._since
+            refused_at_intake = job.status is JobStatus.FAILED and job.stage is Stage.QUEUED
+            if ended_now and not refused_at_intake and job.id not in self._notified:
+                self._notified.add(job.id)
                 self.notify(job)
 
     def notify(self, job: Job) -> None:

@@ -21,7 +21,7 @@ from .state import SessionState
 # Longer results are shown cut, with the full text in the downloads.
 MAX_SHOWN_CHARS = 200_000
 EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv"}
-BROWSER_IMAGES = {"png", "jpg", "webp"}
+BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
 
 
 class ResultViewer(pn.viewable.Viewer):
@@ -138,10 +138,10 @@ class ResultViewer(pn.viewable.Viewer):
         ext = (job.meta.get("format") or "").lower().replace("jpeg", "jpg")
         before: pn.viewable.Viewable
         if original and ext in BROWSER_IMAGES:
-            before = pn.pane.Image(original, width=360, alt_text="original")
+            before = BROWSER_IMAGES[ext](original, width=360, alt_text="original")
         else:
             before = html_pane('<div class="pl-meta">(the browser cannot show this format)</div>')
-        after = pn.pane.Image(compressed, width=360, alt_text="compressed") if compressed else html_pane("-")
+        after = pn.pane.WebP(compressed, width=360, alt_text="compressed") if compressed else html_pane("-")
         meta = job.meta
         return pn.Row(
             pn.Column(f"**Original** · {size(job.size_bytes)} · {meta.get('width')}x{meta.get('height')}", before),

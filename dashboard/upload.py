@@ -44,6 +44,8 @@ class UploadPanel(pn.viewable.Viewer):
         )
         self._dropper.param.watch(self._on_files, "value")
         self._profile = pn.widgets.Select.from_param(self.state.param.profile, label="Profile")
+        # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
+        self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(
             f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once.</div>'
         )
@@ -61,9 +63,9 @@ class UploadPanel(pn.viewable.Viewer):
             self._dropper.value.pop(name, None)
             self._dropper.mime_type.pop(name, None)
 
-    @param.depends("acknowledgements")
-    def _acks(self) -> pn.pane.HTML:
-        return html_pane(render_acknowledgements(self.acknowledgements), sizing_mode="stretch_width")
+    @param.depends("acknowledgements", watch=True)
+    def _show_acknowledgements(self) -> None:
+        self._acks.object = render_acknowledgements(self.acknowledgements)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

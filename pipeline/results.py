@@ -61,6 +61,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; results are shared like any other job file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

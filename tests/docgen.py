@@ -66,3 +66,18 @@ def make_photo(size: tuple[int, int] = (3000, 2000), fmt: str = "JPEG", exif_ori
         kwargs["exif"] = exif
     image.save(buffer, format=fmt, **kwargs)
     return buffer.getvalue()
+
+
+def make_large_pdf(path: Path, min_bytes: int) -> Path:
+    """A one-page PDF of at least ``min_bytes``: incompressible noise as an image, under a text layer."""
+    import os
+
+    side = int((min_bytes / 3) ** 0.5) + 64
+    noise = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.image(noise, x=0, y=0, w=210, h=297)
+    pdf.set_font("Helvetica", size=14)
+    pdf.text(20, 20, "Large scanned appendix with a text layer.")
+    pdf.output(str(path))
+    return Path(path)

@@ -130,14 +130,17 @@ def test_charts_stream_and_patch_their_sources(app: Paperline, feed: JobFeed, tm
     assert charts.__panel__().objects[0].object is charts.timeline  # the same figure, updated in place
 
 
-def test_toast_when_a_job_this_session_saw_running_ends(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+def test_toast_once_when_a_job_ends_while_the_session_is_open(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    earlier = app.submit(make_text_pdf(tmp_path / "old.pdf", 1))
+    run_queued(app)
     state = session(feed)
     notifier = Notifier(state=state)
     job = app.submit(make_text_pdf(tmp_path / "report.pdf", 1))
+    run_queued(app)  # queued, run and finished before the feed looks: still toasted
     feed.refresh()
-    run_queued(app)
     feed.refresh()
-    assert len(notifier.sent) == 1
+    assert len(notifier.sent) == 1, "finished before the session opened, or toasted twice"
+    assert earlier.id not in notifier.sent[0]
     assert "report.pdf is ready" in notifier.sent[0] and f"?job={job.id}" in notifier.sent[0]
     bad = app.submit(b"nope", "bad.pdf")
     feed.refresh()
@@ -166,7 +169,7 @@ def test_upload_hands_files_over_and_lets_go_of_the_bytes(app: Paperline, feed: 
     ok, bad = sorted(upload.acknowledgements, key=lambda j: j.filename)
     assert ok.status is JobStatus.QUEUED and ok.profile == "markdown"
     assert bad.status is JobStatus.FAILED and "not a PDF" in bad.error
-    assert "not a PDF" in upload._acks().object
+    assert "not a PDF" in upload._acks.object
 
 
 def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:

@@ -1,0 +1,227 @@
+"""Benchmark the Paperline dashboard: how soon a store write shows on the page, and what sessions cost the store.
+
+The dashboard promises that one poller per server process (``JobFeed``, refreshing every 0.2 s) serves every
+open session, so a job's progress reaches the browser within a poll or two and ten open sessions cost the
+database what one does. This measures both against a real ``panel serve app.py`` in a throwaway PAPERLINE_HOME,
+with no worker: the benchmark writes a 400-page job's progress straight into the store, as a worker would.
+
+* update latency: 20 ``update_chunk_progress`` writes ~0.6 s apart, each timed until headless Chromium shows
+  "k of 400 pages" on the job card (median and worst, ms);
+* database cost: the server's own "Store reads by this server: X statements/s" (5 s windows) with 1 and then
+  10 sessions open while the job keeps updating every 0.25 s, and their ratio (about 1 if sessions share reads),
+  with the server process's CPU use over the same waits and how long each extra session took to show the job.
+
+Run: .venv/bin/python benchmarks/dashboard.py  (prints one JSON object to stdout, logs to stderr)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = 400
+UPDATES = 20
+UPDATE_SPACING_S = 0.6
+BACKGROUND_UPDATE_S = 0.25
+SETTLE_S = 12.0
+EXTRA_SESSIONS = 9
+SERVER_START_TIMEOUT_S = 60.0
+PAGE_OPEN_TIMEOUT_S = 90.0
+CHROMIUM_ARGS = "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync"
+STATEMENTS_RE = re.compile(r"Store reads by this server:\s*([\d.]+)\s*statements/s")
+# document.body.innerText stops at shadow roots and Panel renders inside them, so walk every open shadow root.
+SHOWS_TEXT_JS = """([pattern]) => {
+  const re = new RegExp(pattern);
+  const walk = (root) => {
+    if (re.test(root.textContent || "")) return true;
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot && walk(el.shadowRoot)) return true;
+    return false;
+  };
+  return walk(document);
+}"""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(home: str, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port)]
+    cmd += ["--address", "127.0.0.1", "--check-unused-sessions", "2000", "--unused-session-lifetime", "5000"]
+    env = {**os.environ, "PAPERLINE_HOME": home}
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
+
+
+def wait_for_http(url: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"panel serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout_s:.0f} s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    """A fresh browser context (its own session) on the dashboard, returned once the job card is shown."""
+    page = browser.new_context().new_page()
+    page.goto(url, timeout=60_000)
+    page.locator(".pl-job-card").first.wait_for(timeout=PAGE_OPEN_TIMEOUT_S * 1000)
+    return page
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), to show what the sessions cost the server."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(server_pid: int) -> float:
+    """Wait SETTLE_S with the job updating; returns the server's CPU use over the wait (1.0 = one core)."""
+    cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
+    time.sleep(SETTLE_S)
+    return round((cpu_seconds(server_pid) - cpu0) / (time.monotonic() - t0), 2)
+
+
+def read_statements(page: Page) -> float:
+    text = page.get_by_text("Store reads by this server").first.inner_text(timeout=10_000)
+    match = STATEMENTS_RE.search(text)
+    if match is None:
+        raise RuntimeError(f"health panel text not understood: {text!r}")
+    return float(match.group(1))
+
+
+def measure_latency(store: Any, job_id: str, page: Page) -> list[float]:
+    latencies = []
+    for k in range(10, 10 * UPDATES + 1, 10):
+        pattern = rf"(^|\D){k} of {PAGES} pages"
+        t0 = time.perf_counter()
+        store.update_chunk_progress(job_id, 0, k)
+        page.wait_for_function(SHOWS_TEXT_JS, arg=[pattern], polling="raf", timeout=10_000)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        log(f"update {k:>3}: {latencies[-1]:.1f} ms")
+        time.sleep(UPDATE_SPACING_S)
+    return latencies
+
+
+def keep_updating(store: Any, job_id: str, stop: threading.Event) -> None:
+    """Simulate a running job: progress every 0.25 s, cycling through the chunk's pages."""
+    k = 10 * UPDATES
+    while not stop.wait(BACKGROUND_UPDATE_S):
+        k = k % (PAGES - 1) + 1
+        store.update_chunk_progress(job_id, 0, k)
+
+
+def run(home: str) -> dict[str, Any]:
+    os.environ["PAPERLINE_HOME"] = home
+    from pipeline.chunking import plan_chunks
+    from pipeline.config import Settings
+    from pipeline.store import NewJob, open_store
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/app"
+    store = open_store(Settings.from_env())
+    server = start_server(home, port)
+    stop = threading.Event()
+    updater: threading.Thread | None = None
+    try:
+        wait_for_http(url, server, SERVER_START_TIMEOUT_S)
+        log(f"server up on {url}")
+        job_id = f"bench-{uuid.uuid4().hex[:12]}"
+        store.create(NewJob(job_id, "bench.pdf", "pdf", "text", "local", "x", size_bytes=1, user="local", pages=PAGES))
+        store.start(job_id)
+        store.plan_chunks(job_id, plan_chunks(PAGES, PAGES, 0))
+        store.claim_chunk(job_id, 0, "bench")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS.split())
+            try:
+                first = open_page(browser, url)
+                latencies = measure_latency(store, job_id, first)
+                updater = threading.Thread(target=keep_updating, args=(store, job_id, stop), daemon=True)
+                updater.start()
+                log(f"1 session, job updating: waiting {SETTLE_S:.0f} s")
+                cpu_one = settle(server.pid)
+                one = read_statements(first)
+                open_s = []
+                for _ in range(EXTRA_SESSIONS):
+                    t0 = time.perf_counter()
+                    open_page(browser, url)
+                    open_s.append(round(time.perf_counter() - t0, 1))
+                    log(f"session {len(open_s) + 1} showed the job card after {open_s[-1]} s")
+                log(f"{EXTRA_SESSIONS + 1} sessions, job updating: waiting {SETTLE_S:.0f} s")
+                cpu_ten = settle(server.pid)
+                ten = read_statements(first)
+            finally:
+                browser.close()
+    finally:
+        stop.set()
+        if updater is not None:
+            updater.join(timeout=5)
+        stop_server(server)
+        store.close()
+    return {
+        "update_latency_ms": {
+            "updates": len(latencies),
+            "median": round(statistics.median(latencies), 1),
+            "worst": round(max(latencies), 1),
+            "feed_poll_interval_s": 0.2,
+        },
+        "store_statements_per_s": {
+            "sessions_1": one,
+            f"sessions_{EXTRA_SESSIONS + 1}": ten,
+            "ratio": round(ten / one, 2) if one else None,
+            "background_update_interval_s": BACKGROUND_UPDATE_S,
+        },
+        "server_cpu_cores": {"sessions_1": cpu_one, f"sessions_{EXTRA_SESSIONS + 1}": cpu_ten},
+        "extra_session_open_s": open_s,
+    }
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="paperline-bench-") as home:
+        print(json.dumps(run(home), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The real `panel serve app.py` with a real worker, driven by headless Debian Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.service import Paperline
+from tests.conftest import ROOT, worker_env
+from tests.helpers import free_port, stop_process, wait_until
+
+CHROMIUM = os.environ.get("PAPERLINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: 'make test' installs Debian's chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def dashboard(app: Paperline, tmp_path: Path) -> Iterator[str]:
+    """Start `panel serve app.py` on a free port of 127.0.0.1; yields the app's URL; stopped by pid after."""
+    port = free_port()
+    log = (tmp_path / "panel.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            str(ROOT / "app.py"),
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--check-unused-sessions",
+            "1000",
+            "--unused-session-lifetime",
+            "2000",
+        ],
+        cwd=tmp_path,
+        env=worker_env(app.settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/app"
+    try:
+        wait_until(lambda: process.poll() is not None or _answers(url), timeout=60, what="panel serve")
+        assert process.poll() is None, (tmp_path / "panel.log").read_text()
+        yield url
+    finally:
+        stop_process(process)
+        log.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
