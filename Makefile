@@ -39,6 +39,7 @@ lint: $(BIN)/python
 bench: install-test
 	$(BIN)/python benchmarks/text_engines.py
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -191,7 +191,7 @@ class Processor:
             message = f"Could not merge the chunk results: {exc}"
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
-        for note in page_notes(pages, job.pages):
+        for note in page_notes(pages, job.pages, is_image=job.kind == DocumentKind.IMAGE.value):
             self.store.add_note(job_id, note)
         if failed:
             first_error = failed[0].error or failed[0].status.value
@@ -207,13 +207,16 @@ class Processor:
             )
 
 
-def page_notes(pages: list[PageText], total_pages: int) -> list[str]:
+def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = False) -> list[str]:
     """Notes an analyst should read about how the pages were read."""
     notes = []
     empty = [p.page for p in pages if p.method == "empty"]
     ocr = [p.page for p in pages if p.method == "ocr"]
     if pages and len(empty) == len(pages) == total_pages:
-        notes.append("No text found: the document has no text layer and OCR read no text in it.")
+        if is_image:
+            notes.append("No text found: OCR read no text in this image.")
+        else:
+            notes.append("No text found: the document has no text layer and OCR read no text in it.")
     elif empty:
         notes.append(f"No text found on pages {format_pages(empty)} (no text layer, and OCR read nothing).")
     if ocr:
