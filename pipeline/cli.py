@@ -15,7 +15,7 @@ from .config import Settings
 from .exceptions import PaperlineError
 from .extractors import ENGINES
 from .models import Job, JobStatus
-from .profiles import DEFAULT_PROFILE, PROFILES
+from .profiles import PROFILES
 from .results import FORMAT_FILES
 from .service import LOCAL_USER, Paperline
 
@@ -47,7 +47,11 @@ def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
     jobs = []
     for name in args.files:
         try:
-            jobs.append(app.submit(Path(name), profile=args.profile, engine=args.engine, user=args.user))
+            jobs.append(
+                app.submit(
+                    Path(name), profile=args.profile, engine=args.engine, user=args.user, instruction=args.instruction
+                )
+            )
         except PaperlineError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return 2
@@ -138,6 +142,8 @@ def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
     ]
     if job.compressed_bytes:
         rows.append(("compressed", f"{job.compressed_bytes} bytes"))
+    if job.input_tokens or job.output_tokens:
+        rows.append(("tokens", f"{job.input_tokens} in, {job.output_tokens} out (~${job.cost_usd:.4f})"))
     if job.cached_from:
         rows.append(("cached from", job.cached_from))
     if job.error:
@@ -179,6 +185,19 @@ def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0
+
+
+def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
+    job = app.retry(args.job, user=args.owner_filter)
+    print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
+    if args.wait:
+        _warn_if_no_worker(app, [job])
+        [job] = _wait_with_bars(app, [job], timeout_s=args.timeout)
+    if args.json:
+        _print_json(job.to_dict())
+    else:
+        print(_line(job))
+    return 0 if not args.wait or job.status is JobStatus.COMPLETED else 1
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
@@ -257,8 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     submit = sub.add_parser("submit", help="submit documents for extraction")
     submit.add_argument("files", nargs="+", metavar="FILE")
-    submit.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
-    submit.add_argument("--engine", choices=ENGINES, default="local")
+    submit.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="local: text (default), markdown, sentences; claude: markdown (default), tables, timetable, custom",
+    )
+    submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
+    submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
     submit.add_argument("--wait", action="store_true", help="show progress bars and wait until every job ends")
     submit.add_argument("--timeout", type=float, default=None, help="with --wait, give up after this many seconds")
     submit.add_argument("--json", action="store_true")
@@ -280,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("--format", choices=list(FORMAT_FILES))
     result.add_argument("-o", "--output", help="write to this file instead of standard output")
     result.set_defaults(func=cmd_result)
+
+    retry = sub.add_parser("retry", help="run a failed job's failed chunks again and merge afresh")
+    retry.add_argument("job")
+    retry.add_argument("--wait", action="store_true")
+    retry.add_argument("--timeout", type=float, default=None)
+    retry.add_argument("--json", action="store_true")
+    retry.set_defaults(func=cmd_retry)
 
     worker = sub.add_parser("worker", help="run the Huey consumer that processes jobs")
     worker.add_argument("-w", "--workers", type=int, default=max(2, os.cpu_count() or 2))

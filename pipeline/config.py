@@ -56,6 +56,16 @@ class Settings:
     progress_interval_s: float = 0.5
     heartbeat_interval_s: float = 2.0
     worker_poll_max_delay_s: float = 0.1
+    # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
+    anthropic_api_key_set: bool = False
+    model: str = "claude-sonnet-4-6"
+    llm_concurrency: int = 5
+    llm_max_retries: int = 4
+    llm_stream_retries: int = 2
+    llm_timeout_s: float = 600.0
+    llm_max_tokens: int = 16000
+    llm_image_max_side: int = 1568
+    prices_json: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).absolute())
@@ -84,6 +94,15 @@ class Settings:
             progress_interval_s=_float(env, "PAPERLINE_PROGRESS_INTERVAL_S", cls.progress_interval_s),
             heartbeat_interval_s=_float(env, "PAPERLINE_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s),
             worker_poll_max_delay_s=_float(env, "PAPERLINE_WORKER_MAX_DELAY_S", cls.worker_poll_max_delay_s),
+            anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
+            model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
+            llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),
+            llm_max_retries=_int(env, "PAPERLINE_LLM_MAX_RETRIES", cls.llm_max_retries),
+            llm_stream_retries=_int(env, "PAPERLINE_LLM_STREAM_RETRIES", cls.llm_stream_retries),
+            llm_timeout_s=_float(env, "PAPERLINE_LLM_TIMEOUT_S", cls.llm_timeout_s),
+            llm_max_tokens=_int(env, "PAPERLINE_LLM_MAX_TOKENS", cls.llm_max_tokens),
+            llm_image_max_side=_int(env, "PAPERLINE_LLM_IMAGE_MAX_SIDE", cls.llm_image_max_side),
+            prices_json=env.get("PAPERLINE_PRICES", "").strip(),
         )
 
     def with_home(self, home: Path | str) -> Settings:
@@ -100,6 +119,10 @@ class Settings:
     @property
     def queue_path(self) -> Path:
         return self.home / "queue.db"
+
+    @property
+    def llm_slots_dir(self) -> Path:
+        return self.home / "llm-slots"
 
     @property
     def jobs_dir(self) -> Path:

@@ -43,3 +43,18 @@ class JobNotFound(PaperlineError):
 
 class InvalidRequest(PaperlineError):
     """A request that does not fit (unknown profile, result format not written for this job, ...)."""
+
+
+class ExtractionFailed(PaperlineError):
+    """A chunk failed for good (the API refused it, or kept failing after the SDK's own retries): not retried.
+
+    Carries the tokens the failed attempts used and the last raw answer, so neither is lost.
+    """
+
+    def __init__(self, message: str, *, input_tokens: int = 0, output_tokens: int = 0, raw_answer: str = ""):
+        super().__init__(message)
+        self.input_tokens, self.output_tokens, self.raw_answer = input_tokens, output_tokens, raw_answer
+
+
+class EngineUnavailable(InvalidRequest):
+    """The chosen engine cannot run here (e.g. Claude without an API key)."""

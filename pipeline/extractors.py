@@ -33,12 +33,15 @@ class ChunkWork:
     last_page: int
     context_first: int
     context_last: int
+    instruction: str = ""
 
 
 @dataclass
 class ChunkOutput:
     pages: list[PageText]
     notes: list[str] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 PageDone = Callable[[int], None]
@@ -93,10 +96,21 @@ class LocalExtractor(Extractor):
         return ChunkOutput(pages=pages, notes=notes)
 
 
-ENGINES = ("local",)
+ENGINES = ("local", "claude")
+
+
+def engine_unavailable_reason(engine: str, settings: Settings) -> str:
+    """Why ``engine`` cannot run with these settings, or "" when it can."""
+    if engine == "claude" and not settings.anthropic_api_key_set:
+        return "Claude needs an API key: set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a proxy) and restart."
+    return ""
 
 
 def get_extractor(engine: str, settings: Settings) -> Extractor:
     if engine == "local":
         return LocalExtractor(settings)
+    if engine == "claude":
+        from .claude import ClaudeExtractor
+
+        return ClaudeExtractor(settings)
     raise InvalidRequest(f"Unknown extraction engine {engine!r}; available: {', '.join(ENGINES)}")

@@ -92,6 +92,9 @@ class Job:
     compressed_bytes: int | None
     notes: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
 
     @property
     def is_final(self) -> bool:
@@ -138,6 +141,9 @@ class Chunk:
     finished_at: float | None
     heartbeat_at: float | None
     error: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
 
     @property
     def pages(self) -> int:

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from .chunking import IncompleteMerge, PageText, merge_pages, plan_for
 from .config import Settings
-from .exceptions import DocumentRejected
+from .exceptions import DocumentRejected, ExtractionFailed
 from .extractors import ChunkWork, get_extractor
 from .images import compress_image, inspect_image
 from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .pdf import inspect_pdf
+from .pricing import estimate_cost, price_table
 from .profiles import render_results
 from .progress import ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
@@ -134,6 +135,7 @@ class Processor:
             last_page=chunk.last_page,
             context_first=chunk.context_first,
             context_last=chunk.context_last,
+            instruction=str(job.meta.get("instruction", "")),
         )
         try:
             with ChunkProgress(
@@ -148,6 +150,13 @@ class Processor:
         except DocumentRejected as exc:
             self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc))
             return
+        except ExtractionFailed as exc:
+            # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.
+            self._record_usage(job, index, exc.input_tokens, exc.output_tokens)
+            if exc.raw_answer:
+                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), exc.raw_answer)
+            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc))
+            return
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
             error = f"{type(exc).__name__}: {exc}"
@@ -158,9 +167,17 @@ class Processor:
             else:
                 self._end_chunk(job_id, index, ChunkStatus.FAILED, error)
             return
+        self._record_usage(job, index, output.input_tokens, output.output_tokens)
         for note in output.notes:
             self.store.add_note(job_id, note)
         self._end_chunk(job_id, index, ChunkStatus.DONE, "")
+
+    def _record_usage(self, job: Job, index: int, input_tokens: int, output_tokens: int) -> None:
+        if input_tokens or output_tokens:
+            cost = estimate_cost(
+                self.settings.model, input_tokens, output_tokens, price_table(self.settings.prices_json)
+            )
+            self.store.record_chunk_usage(job.id, index, input_tokens, output_tokens, cost)
 
     def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str) -> None:
         if self.store.finish_chunk(job_id, index, status, error=error):

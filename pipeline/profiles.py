@@ -17,13 +17,22 @@ from typing import Any
 
 from .chunking import PageText
 
-PROFILES = ("text", "markdown", "sentences")
+PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom")
 DEFAULT_PROFILE = "text"
+# Profiles each engine offers: Claude's are its instruction presets (``custom`` takes the analyst's instruction).
+ENGINE_PROFILES = {
+    "local": ("text", "markdown", "sentences"),
+    "claude": ("markdown", "tables", "timetable", "custom"),
+}
+ROW_PROFILES = ("tables", "timetable")
 # The formats each profile writes, its main format first.
 PROFILE_FORMATS = {
     "text": ("text", "json"),
     "markdown": ("markdown", "text", "json"),
     "sentences": ("json", "csv", "text"),
+    "tables": ("json", "csv"),
+    "timetable": ("json", "csv"),
+    "custom": ("text", "json"),
 }
 PAGE_SEPARATOR = "\n\n"
 
@@ -80,6 +89,9 @@ def _escape_markdown_line(block: str) -> str:
 
 
 def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
+    if pages and all(page.method == "claude" for page in pages):
+        # Claude already wrote Markdown: keep it as written, marking page borders without adding headings.
+        return "\n\n".join(f"<!-- page {page.page} -->\n{page.text.strip()}" for page in pages) + "\n"
     parts = [f"# {title}"] if title else []
     for page in pages:
         parts.append(f"## Page {page.page}")
@@ -194,6 +206,29 @@ def sentences_csv(sentences: Sequence[Sentence]) -> str:
     return buffer.getvalue()
 
 
+def page_rows(pages: Sequence[PageText]) -> list[dict[str, Any]]:
+    """Rows from pages whose text is a JSON array of objects (Claude's table presets), each tagged with its page."""
+    rows = []
+    for page in pages:
+        for row in json.loads(page.text or "[]"):
+            rows.append({"page": page.page, **row})
+    return rows
+
+
+def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(key for key in row if key not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["page"], extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+        )
+    return buffer.getvalue()
+
+
 def render_results(pages: Sequence[PageText], profile: str, *, title: str, document: dict[str, Any]) -> dict[str, str]:
     """Every file the profile writes, keyed by format name."""
     if profile not in PROFILES:
@@ -203,6 +238,11 @@ def render_results(pages: Sequence[PageText], profile: str, *, title: str, docum
         "profile": profile,
         "pages": [{"page": p.page, "method": p.method, "text": p.text} for p in pages],
     }
+    if profile in ROW_PROFILES:
+        rows = page_rows(pages)
+        payload["rows"] = rows
+        payload["pages"] = [{"page": p.page, "method": p.method} for p in pages]
+        return {"json": json.dumps(payload, ensure_ascii=False, indent=2), "csv": rows_csv(rows)}
     out: dict[str, str] = {"text": render_text(pages)}
     if profile == "markdown":
         out["markdown"] = render_markdown(pages, title)

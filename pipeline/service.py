@@ -18,16 +18,17 @@ from .exceptions import (
     DocumentRejected,
     DocumentTooLarge,
     EmptyDocument,
+    EngineUnavailable,
     InvalidRequest,
     JobNotFound,
     UnsupportedType,
 )
-from .extractors import ENGINES
+from .extractors import ENGINES, engine_unavailable_reason
 from .images import inspect_image
 from .intake import SNIFF_BYTES, SUPPORTED_LABEL, describe_bytes, detect_type, sanitize_filename
 from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBeat
 from .pdf import inspect_pdf
-from .profiles import DEFAULT_PROFILE, PROFILE_FORMATS, PROFILES
+from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
 from .results import FORMAT_FILES, JobFiles, copy_results
 from .store import JobStore, NewJob, open_store
 
@@ -72,16 +73,16 @@ class Paperline:
         source: Path | str | bytes | IO[bytes],
         filename: str | None = None,
         *,
-        profile: str = DEFAULT_PROFILE,
+        profile: str | None = None,
         engine: str = "local",
         user: str = LOCAL_USER,
+        instruction: str = "",
     ) -> Job:
         """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
-        why the document was refused. Only a bad ``profile`` or ``engine`` raises (``InvalidRequest``)."""
-        if profile not in PROFILES:
-            raise InvalidRequest(f"Unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-        if engine not in ENGINES:
-            raise InvalidRequest(f"Unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        why the document was refused. A request that cannot run (bad profile, engine unavailable) raises
+        ``InvalidRequest``."""
+        profile = profile or ENGINE_PROFILES.get(engine, (DEFAULT_PROFILE,))[0]
+        self.check_request(engine, profile, instruction)
         if isinstance(source, (str, Path)):
             path = Path(source)
             filename = filename or path.name
@@ -91,6 +92,7 @@ class Paperline:
         job_id = new_job_id()
         files = JobFiles(self.settings.job_dir(job_id))
         base = dict(id=job_id, filename=name, profile=profile, engine=engine, user=user)
+        meta = {"instruction": instruction.strip()} if profile == "custom" else {}
         try:
             size, head = _size_and_head(source)
             base["size_bytes"] = size
@@ -118,7 +120,7 @@ class Paperline:
             return self.store.create(
                 NewJob(**base, status=JobStatus.FAILED, message=str(exc), error=str(exc))  # type: ignore[arg-type]
             )
-        cached = self.store.find_completed(sha256, profile, engine)
+        cached = None if meta else self.store.find_completed(sha256, profile, engine)
         if cached is not None and JobFiles(self.settings.job_dir(cached.id)).available_formats():
             copy_results(JobFiles(self.settings.job_dir(cached.id)), files)
             job = self.store.create(
@@ -133,13 +135,43 @@ class Paperline:
             )
             self.store.copy_outcome(job.id, cached)
             return self.get(job.id)
-        job = self.store.create(NewJob(**base, pages=pages))  # type: ignore[arg-type]
+        job = self.store.create(NewJob(**base, pages=pages, meta=meta))  # type: ignore[arg-type]
         try:
             self.queue.enqueue(self._tasks["process_document"].s(job.id))
         except Exception as exc:
             message = f"Could not reach the job queue, so the document was not queued: {exc}"
             self.store.finish(job.id, JobStatus.FAILED, message, error=message)
         return self.get(job.id)
+
+    def check_request(self, engine: str, profile: str, instruction: str = "") -> None:
+        """Refuse, with a plain reason, a request that cannot run: unknown or unavailable engine, a profile the
+        engine does not offer, a custom instruction left empty."""
+        if engine not in ENGINES:
+            raise InvalidRequest(f"Unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        reason = engine_unavailable_reason(engine, self.settings)
+        if reason:
+            raise EngineUnavailable(reason)
+        if profile not in ENGINE_PROFILES[engine]:
+            offered = ", ".join(ENGINE_PROFILES[engine])
+            raise InvalidRequest(f"Unknown profile {profile!r} for the {engine} engine; choose one of: {offered}")
+        if profile == "custom" and not instruction.strip():
+            raise InvalidRequest("The custom profile needs an instruction saying what to extract.")
+
+    def engines(self) -> dict[str, str]:
+        """Each engine and why it is unavailable ("" when it can be used)."""
+        return {engine: engine_unavailable_reason(engine, self.settings) for engine in ENGINES}
+
+    def retry(self, job_id: str, *, user: str | None = None) -> Job:
+        """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept."""
+        job = self.get(job_id, user=user)
+        if job.status is not JobStatus.FAILED:
+            raise InvalidRequest(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
+        if not job.chunks_failed:
+            raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
+        self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
+        for index in self.store.retry_failed(job_id):
+            self.queue.enqueue(self._tasks["process_chunk"].s(job_id, index))
+        return self.get(job_id)
 
     def _inspect(self, kind: DocumentKind, path: Path) -> int:
         """Open the document enough to refuse it now if it is encrypted, corrupt or a decompression bomb."""

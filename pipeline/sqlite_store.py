@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     compressed_bytes INTEGER,
     notes TEXT NOT NULL DEFAULT '[]',
     meta TEXT NOT NULL DEFAULT '{}',
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
@@ -71,6 +74,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     finished_at REAL,
     heartbeat_at REAL,
     error TEXT NOT NULL DEFAULT '',
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL,
     PRIMARY KEY (job_id, idx)
 );
@@ -99,12 +105,25 @@ CREATE TABLE IF NOT EXISTS workers (
 JOB_COLUMNS = (
     "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "
     "chunks_done, chunks_failed, created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "
-    "user, cached_from, compressed_bytes, notes, meta"
+    "user, cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd"
 )
 CHUNK_COLUMNS = (
     "job_id, idx, first_page, last_page, context_first, context_last, status, attempts, worker, pages_done, "
-    "started_at, finished_at, heartbeat_at, error"
+    "started_at, finished_at, heartbeat_at, error, input_tokens, output_tokens, cost_usd"
 )
+# Columns added after the first release: added to older databases by initialize_schema.
+ADDED_COLUMNS = {
+    "jobs": (
+        "input_tokens INTEGER NOT NULL DEFAULT 0",
+        "output_tokens INTEGER NOT NULL DEFAULT 0",
+        "cost_usd REAL NOT NULL DEFAULT 0",
+    ),
+    "chunks": (
+        "input_tokens INTEGER NOT NULL DEFAULT 0",
+        "output_tokens INTEGER NOT NULL DEFAULT 0",
+        "cost_usd REAL NOT NULL DEFAULT 0",
+    ),
+}
 EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
 
 # Share of the progress bar given to the stages around extraction; extraction fills the rest by pages done.
@@ -187,6 +206,15 @@ class SqliteJobStore(JobStore):
     def initialize_schema(self) -> None:
         conn = self.connection
         conn.executescript(SCHEMA)
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column.split()[0] not in present:
+                    try:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     def close(self) -> None:
         with self._lock:
@@ -469,6 +497,59 @@ class SqliteJobStore(JobStore):
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, "chunk_retry", f"Chunk {index + 1} will be retried: {error}", index)
+
+    def record_chunk_usage(
+        self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
+    ) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE chunks SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
+                "cost_usd = cost_usd + ?, rev = ? WHERE job_id = ? AND idx = ?",
+                (input_tokens, output_tokens, cost_usd, self._bump(conn), job_id, index),
+            )
+            totals = conn.execute(
+                "SELECT SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cost_usd) AS c "
+                "FROM chunks WHERE job_id = ?",
+                (job_id,),
+            ).fetchone()
+            self._update_job(
+                conn,
+                job_id,
+                input_tokens=totals["i"] or 0,
+                output_tokens=totals["o"] or 0,
+                cost_usd=round(totals["c"] or 0.0, 6),
+            )
+
+    def retry_failed(self, job_id: str) -> list[int]:
+        with self.transaction() as conn:
+            failed = [
+                row["idx"]
+                for row in conn.execute(
+                    "SELECT idx FROM chunks WHERE job_id = ? AND status = 'failed' ORDER BY idx", (job_id,)
+                )
+            ]
+            if not failed:
+                return []
+            reopened = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'failed'",
+                status=JobStatus.RUNNING,
+                stage=Stage.EXTRACTING,
+                finished_at=None,
+                error="",
+                message=f"Retrying {len(failed)} failed chunks",
+            )
+            if not reopened:
+                return []
+            conn.execute(
+                "UPDATE chunks SET status = 'queued', finished_at = NULL, rev = ? "
+                "WHERE job_id = ? AND status = 'failed'",
+                (self._bump(conn), job_id),
+            )
+            self._recount(conn, job_id)
+            self._event(conn, job_id, "retry", f"Retrying chunks {', '.join(str(i + 1) for i in failed)}")
+        return failed
 
     def finish_chunk(self, job_id: str, index: int, status: ChunkStatus, *, error: str = "") -> bool:
         status = ChunkStatus(status)

@@ -132,6 +132,16 @@ class JobStore(abc.ABC):
         """Put a running chunk back in the queue after a transient error, keeping the error for the record."""
 
     @abc.abstractmethod
+    def record_chunk_usage(
+        self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
+    ) -> None:
+        """Add an API call's token counts and estimated cost to a chunk, and re-total the job."""
+
+    @abc.abstractmethod
+    def retry_failed(self, job_id: str) -> list[int]:
+        """Reopen a failed job's failed chunks (as queued) and the job (as extracting); returns their indexes."""
+
+    @abc.abstractmethod
     def finish_chunk(self, job_id: str, index: int, status: ChunkStatus, *, error: str = "") -> bool:
         """End a chunk; True for exactly one caller: the one whose chunk was the job's last to end."""
 
