@@ -10,7 +10,19 @@ from pipeline import Job, JobStatus
 
 from .state import SessionState
 
-COLUMNS = ["id", "filename", "profile", "status", "pages", "chunks", "duration_s", "created", "error"]
+COLUMNS = [
+    "id",
+    "filename",
+    "engine",
+    "profile",
+    "status",
+    "pages",
+    "chunks",
+    "duration_s",
+    "cost_usd",
+    "created",
+    "error",
+]
 STATUS_ANY = "any"
 
 
@@ -18,12 +30,14 @@ def job_row(job: Job) -> dict[str, object]:
     return {
         "id": job.id,
         "filename": job.filename,
+        "engine": job.engine,
         "profile": job.profile,
         "status": job.status.value,
         "pages": job.pages,
         "chunks": f"{job.chunks_done}/{job.chunks_total}"
         + (f" ({job.chunks_failed} failed)" if job.chunks_failed else ""),
         "duration_s": round(job.duration_s, 2) if job.duration_s is not None and job.is_final else None,
+        "cost_usd": round(job.cost_usd, 4) if job.cost_usd else None,
         "created": pd.Timestamp(job.created_at, unit="s", tz="UTC").tz_convert(None),
         "error": job.error,
     }
@@ -63,7 +77,7 @@ class HistoryTable(pn.viewable.Viewer):
             sizing_mode="stretch_width",
             height=480,
             sorters=[{"field": "created", "dir": "desc"}],
-            titles={"duration_s": "duration (s)", "filename": "file"},
+            titles={"duration_s": "duration (s)", "filename": "file", "cost_usd": "cost ($)"},
             formatters={"created": {"type": "datetime", "outputFormat": "yyyy-MM-dd HH:mm:ss"}},
             hidden_columns=["id"],
             css_classes=["pl-history"],
@@ -84,7 +98,7 @@ class HistoryTable(pn.viewable.Viewer):
         for job in jobs:
             if job.id in self._rows:
                 row = job_row(job)
-                for column in ("status", "pages", "chunks", "duration_s", "error"):
+                for column in ("status", "pages", "chunks", "duration_s", "cost_usd", "error"):
                     patches.setdefault(column, []).append((self._rows[job.id], row[column]))
         if patches:
             self.table.patch(patches, as_index=False)

@@ -9,6 +9,7 @@ import panel as pn
 import param
 
 from pipeline import Chunk, Job, JobStatus
+from pipeline.exceptions import PaperlineError
 
 from .formatting import chunk_map_html, duration, elapsed, html_pane, stepper_html
 from .state import SessionState
@@ -31,6 +32,8 @@ def progress_line(job: Job, chunks: list[Chunk]) -> str:
             parts.append(f"{job.chunks_failed} failed")
     if job.pages:
         parts.append(f"{job.pages_done} of {job.pages} pages")
+    if job.input_tokens or job.output_tokens:
+        parts.append(f"{job.input_tokens:,} in / {job.output_tokens:,} out tokens, ~${job.cost_usd:.4f}")
     if job.status is JobStatus.QUEUED:
         parts.append("waiting for a worker")
     elif job.chunks_total or not job.is_final:
@@ -56,13 +59,15 @@ class JobCard(pn.viewable.Viewer):
         self._detail = html_pane("", sizing_mode="stretch_width")
         self._open = pn.widgets.Button(label="Open result", color="primary", visible=False, width=120)
         self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
+        self._retry = pn.widgets.Button(label="Retry failed chunks", color="warning", visible=False, width=170)
+        self._retry.on_click(self._on_retry)
         self._card = pn.Card(
             pn.Row(self._progress, self._percent),
             self._steps,
             self._line,
             self._map,
             self._detail,
-            self._open,
+            pn.Row(self._open, self._retry),
             title=self.job.filename,
             collapsible=False,
             sizing_mode="stretch_width",
@@ -89,7 +94,15 @@ class JobCard(pn.viewable.Viewer):
         detail.extend(f'<div class="pl-note">{html.escape(n)}</div>' for n in job.notes)
         self._detail.object = "".join(detail)
         self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+        self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
         self._card.title = f"{job.filename} — {job.status.value}"
+
+    def _on_retry(self, _event: object) -> None:
+        try:
+            self.show(self.state.app.retry(self.job.id, user=self.state.owner_filter))
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.error(f"{self.job.filename}: {exc}", duration=8000)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card

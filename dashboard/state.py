@@ -5,7 +5,7 @@ from __future__ import annotations
 import param
 
 from pipeline import Job, Paperline
-from pipeline.profiles import DEFAULT_PROFILE, PROFILES
+from pipeline.profiles import DEFAULT_PROFILE, ENGINE_PROFILES
 from pipeline.service import LOCAL_USER
 
 from .feed import JobFeed, Update
@@ -16,13 +16,24 @@ class SessionState(param.Parameterized):
 
     feed = param.ClassSelector(class_=JobFeed, doc="The process's shared feed.")
     user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' without authentication.")
-    profile = param.Selector(objects=list(PROFILES), default=DEFAULT_PROFILE, doc="Profile for new uploads.")
+    engine = param.Selector(objects=list(ENGINE_PROFILES), default="local", doc="Extraction engine for new uploads.")
+    profile = param.Selector(
+        objects=list(ENGINE_PROFILES["local"]), default=DEFAULT_PROFILE, doc="Profile for uploads."
+    )
+    instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
     update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
         self._token: int | None = None
+
+    @param.depends("engine", watch=True)
+    def _profiles_for_engine(self) -> None:
+        offered = list(ENGINE_PROFILES[self.engine])
+        self.param.profile.objects = offered
+        if self.profile not in offered:
+            self.profile = offered[0]
 
     @property
     def app(self) -> Paperline:

@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from pipeline import Job, JobStatus
+from pipeline.exceptions import PaperlineError
 from pipeline.intake import SUPPORTED_LABEL
 
 from .formatting import html_pane
@@ -28,6 +29,7 @@ class UploadPanel(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
     acknowledgements = param.List(default=[], doc="Latest acknowledged jobs, newest first.")
+    rejections = param.List(default=[], doc="Requests refused before a job existed, newest first.")
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
@@ -44,6 +46,26 @@ class UploadPanel(pn.viewable.Viewer):
         )
         self._dropper.param.watch(self._on_files, "value")
         self._profile = pn.widgets.Select.from_param(self.state.param.profile, label="Profile")
+        reasons = self.state.app.engines()
+        self._engine = pn.widgets.Select.from_param(
+            self.state.param.engine,
+            label="Engine",
+            disabled_options=[engine for engine, reason in reasons.items() if reason],
+        )
+        unavailable = " ".join(f"{engine}: {reason}" for engine, reason in reasons.items() if reason)
+        self._engine_note = html_pane(
+            f'<div class="pl-meta pl-engine-note">{html.escape(unavailable)}</div>' if unavailable else "",
+            sizing_mode="stretch_width",
+        )
+        self._instruction = pn.widgets.TextAreaInput.from_param(
+            self.state.param.instruction,
+            label="Instruction",
+            placeholder="e.g. List every invoice number and total",
+            visible=self.state.profile == "custom",
+            height=80,
+            sizing_mode="stretch_width",
+        )
+        self.state.param.watch(lambda e: setattr(self._instruction, "visible", e.new == "custom"), "profile")
         # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
         self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(
@@ -54,7 +76,20 @@ class UploadPanel(pn.viewable.Viewer):
         files = dict(event.new)
         for name, data in files.items():
             raw = data.encode("utf-8") if isinstance(data, str) else data  # text/* arrives decoded
-            job = self.state.app.submit(raw, name, profile=self.state.profile, user=self.state.user)
+            try:
+                job = self.state.app.submit(
+                    raw,
+                    name,
+                    profile=self.state.profile,
+                    engine=self.state.engine,
+                    user=self.state.user,
+                    instruction=self.state.instruction,
+                )
+            except PaperlineError as exc:  # a request that cannot run (engine unavailable, no instruction)
+                if pn.state.notifications is not None:
+                    pn.state.notifications.error(f"{name}: {exc}", duration=8000)
+                self.rejections = [f"{name}: {exc}", *self.rejections][:MAX_ACKS]
+                continue
             self.acknowledgements = [job, *self.acknowledgements][:MAX_ACKS]
             if job.status is JobStatus.FAILED and pn.state.notifications is not None:
                 pn.state.notifications.error(f"{job.filename}: {job.error}", duration=8000)
@@ -63,13 +98,24 @@ class UploadPanel(pn.viewable.Viewer):
             self._dropper.value.pop(name, None)
             self._dropper.mime_type.pop(name, None)
 
-    @param.depends("acknowledgements", watch=True)
+    @param.depends("acknowledgements", "rejections", watch=True)
     def _show_acknowledgements(self) -> None:
-        self._acks.object = render_acknowledgements(self.acknowledgements)
+        refused = "".join(f'<li class="pl-error">{html.escape(r)}</li>' for r in self.rejections)
+        self._acks.object = (f'<ul class="pl-refused">{refused}</ul>' if refused else "") + render_acknowledgements(
+            self.acknowledgements
+        )
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
-            "### Upload", self._profile, self._dropper, self._help, self._acks, sizing_mode="stretch_width"
+            "### Upload",
+            self._engine,
+            self._engine_note,
+            self._profile,
+            self._instruction,
+            self._dropper,
+            self._help,
+            self._acks,
+            sizing_mode="stretch_width",
         )
 
 

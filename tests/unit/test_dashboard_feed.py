@@ -189,3 +189,49 @@ def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobF
     state.selected_job = photo.id
     images = [o for o in viewer._body.objects if "pl-images" in o.css_classes]
     assert images and "Compressed (WebP)" in str(images[0].objects[1].objects[0].object)
+
+
+def test_claude_is_offered_only_with_a_key_and_brings_its_own_profiles(tmp_path: Path) -> None:
+    from pipeline.config import Settings
+
+    without_key = UploadPanel(state=session(JobFeed(Paperline(Settings(home=tmp_path / "a")))))
+    assert without_key._engine.disabled_options == ["claude"]
+    assert "ANTHROPIC_API_KEY" in without_key._engine_note.object
+
+    state = session(JobFeed(Paperline(Settings(home=tmp_path / "b", anthropic_api_key_set=True))))
+    upload = UploadPanel(state=state)
+    assert upload._engine.disabled_options == []
+    state.engine = "claude"
+    assert state.profile == "markdown"
+    assert list(state.param.profile.objects) == ["markdown", "tables", "timetable", "custom"]
+    state.profile = "custom"
+    assert upload._instruction.visible
+    upload._dropper.value = {"a.pdf": make_text_pdf(tmp_path / "a.pdf", 1).read_bytes()}
+    assert upload.acknowledgements == [] and "needs an instruction" in upload.rejections[0]
+    assert "needs an instruction" in upload._acks.object
+
+
+def test_a_failed_card_offers_retry_of_its_failed_chunks(app: Paperline, feed: JobFeed, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    from pipeline import extractors
+
+    real = extractors.LocalExtractor.extract
+    broken = {"on": True}
+
+    def flaky(self, work, page_done):  # type: ignore[no-untyped-def]
+        if broken["on"] and work.index == 1:
+            raise RuntimeError("disk unplugged")
+        return real(self, work, page_done)
+
+    monkeypatch.setattr(extractors.LocalExtractor, "extract", flaky)
+    state = session(feed)
+    live = LiveJobs(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
+    run_queued(app)
+    feed.refresh()
+    card = live._cards[job.id]
+    assert card._retry.visible and "1 failed" in card._line.object
+    broken["on"] = False
+    card._on_retry(None)
+    run_queued(app)
+    feed.refresh()
+    assert app.get(job.id).status is JobStatus.COMPLETED and not card._retry.visible
