@@ -40,6 +40,7 @@ bench: install-test
 	$(BIN)/python benchmarks/text_engines.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/claude.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
