@@ -23,8 +23,6 @@ import json
 import math
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,42 +43,6 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def start_worker(processes: int, log_path: Path) -> tuple[subprocess.Popen[bytes], Any]:
-    """``paperline worker -w N`` in its own session, so one signal reaches every worker process."""
-    log_file = log_path.open("wb")
-    command = [sys.executable, "-m", "pipeline", "worker", "-w", str(processes)]
-    process = subprocess.Popen(
-        command, env=dict(os.environ), cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return process, log_file
-
-
-def stop_worker(process: subprocess.Popen[bytes]) -> None:
-    """SIGINT to the worker's process group, 10 s grace, then SIGKILL to the group."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        log("worker did not stop within 10 s after SIGINT; killing its process group")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        process.wait()
-
-
-def wait_for_worker(app: Any, process: subprocess.Popen[bytes], log_path: Path) -> float:
-    start = time.perf_counter()
-    while not app.workers():
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited with {process.returncode}; see {log_path.read_text()[-2000:]}")
-        if time.perf_counter() - start > WORKER_START_TIMEOUT_S:
-            raise RuntimeError(f"no worker heartbeat within {WORKER_START_TIMEOUT_S:.0f} s")
-        time.sleep(0.05)
-    return time.perf_counter() - start
-
-
 def pages_once(markdown: str) -> bool:
     """Whether every page 1..PAGES has its first line in the result exactly once (and no other page does)."""
     counts = Counter(int(n) for n in FIRST_LINE.findall(markdown))
@@ -90,6 +52,7 @@ def pages_once(markdown: str) -> bool:
 def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
     from tests.docgen import make_text_pdf
     from tests.fake_anthropic import FakeAnthropic
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
 
     server = FakeAnthropic(delay_s=delay)
     try:
@@ -109,9 +72,10 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
             path = make_text_pdf(work / "long.pdf", PAGES)
             app = Paperline(Settings.from_env())
             log_path = work / "worker.log"
-            process, log_file = start_worker(processes, log_path)
+            process, log_file = start_worker_process(dict(os.environ), log_path, workers=processes)
             try:
-                log(f"worker ({processes} processes) up after {wait_for_worker(app, process, log_path):.2f} s")
+                waited = wait_for_worker(app, process, log_path, timeout=WORKER_START_TIMEOUT_S)
+                log(f"worker ({processes} processes) up after {waited:.2f} s")
                 start, wall = time.perf_counter(), time.time()
                 job = app.submit(path, engine="claude", profile="markdown")
                 (job,) = app.wait([job.id], timeout_s=JOB_TIMEOUT_S, poll_s=0.05)
@@ -121,7 +85,7 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
                 first_done = round(min(done) - wall, 3) if done else None
                 complete = job.status.value == "completed" and pages_once(app.result(job.id, "markdown"))
             finally:
-                stop_worker(process)
+                stop_process(process)
                 log_file.close()
                 app.close()
     finally:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -96,50 +94,20 @@ def single_pass(path: Path) -> tuple[float, str]:
     return time.perf_counter() - start, text
 
 
-def start_worker(home: str, log_path: Path) -> tuple[subprocess.Popen[bytes], Any]:
-    log_file = log_path.open("wb")
-    command = [sys.executable, "-m", "pipeline", "worker", "-w", str(WORKERS)]
-    env = {**os.environ, "PAPERLINE_HOME": home}
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    return process, log_file
-
-
-def stop_worker(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        log("worker did not stop within 10 s after SIGINT; killing it")
-        process.kill()
-        process.wait()
-
-
-def wait_for_worker(app: Any, process: subprocess.Popen[bytes], log_path: Path) -> float:
-    start = time.perf_counter()
-    while not app.workers():
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited with {process.returncode}; see {log_path.read_text()[-2000:]}")
-        if time.perf_counter() - start > WORKER_START_TIMEOUT_S:
-            raise RuntimeError(f"no worker heartbeat within {WORKER_START_TIMEOUT_S:.0f} s")
-        time.sleep(0.05)
-    return time.perf_counter() - start
-
-
 def measure_throughput(home: str, work: Path) -> dict[str, Any]:
     """Single pass vs. a real 2-process worker on ``E2E_RUNS`` distinct 300-page PDFs."""
     from tests.docgen import make_text_pdf
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
 
     paths = [make_text_pdf(work / f"long-{run}.pdf", PAGES, lines=12 + run) for run in range(E2E_RUNS)]
     baselines = [single_pass(path) for path in paths]
     log(f"single pass: {', '.join(f'{s:.3f} s' for s, _ in baselines)}")
     app = open_app(home)
     log_path = work / "worker.log"
-    process, log_file = start_worker(home, log_path)
+    process, log_file = start_worker_process({**os.environ, "PAPERLINE_HOME": home}, log_path, workers=WORKERS)
     runs: list[dict[str, Any]] = []
     try:
-        log(f"worker up after {wait_for_worker(app, process, log_path):.2f} s")
+        log(f"worker up after {wait_for_worker(app, process, log_path, timeout=WORKER_START_TIMEOUT_S):.2f} s")
         for path, (_, expected) in zip(paths, baselines, strict=True):
             start = time.perf_counter()
             job = app.submit(path)
@@ -161,7 +129,7 @@ def measure_throughput(home: str, work: Path) -> dict[str, Any]:
             log(f"{path.name}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})}")
             runs.append(run)
     finally:
-        stop_worker(process)
+        stop_process(process)
         log_file.close()
         app.close()
     single_s = statistics.median(s for s, _ in baselines)

@@ -25,6 +25,11 @@ from .store import open_store
 
 log = logging.getLogger("paperline.tasks")
 
+if Settings.from_env().anthropic_api_key_set:
+    # Load the Claude engine (and the anthropic SDK, ~1-3 s of CPU) once here, in the consumer before it forks
+    # its workers, rather than in every worker on its first chunk. No client is made until a chunk needs one.
+    from . import claude  # noqa: F401
+
 
 @cache
 def _processor(pid: int) -> Processor:

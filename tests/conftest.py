@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,9 +11,8 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.service import Paperline
-from tests.helpers import stop_process, wait_until
+from tests.helpers import ROOT, start_worker_process, stop_process, wait_for_worker
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
@@ -59,20 +57,11 @@ def start_worker(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., subpr
     logs: list = []
 
     def start(*, workers: int = 2, command: list[str] | None = None, **env: str) -> subprocess.Popen:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        logs.append(log)
-        argv = command or [sys.executable, "-m", "pipeline", "worker", "-w", str(workers)]
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=worker_env(app.settings, **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        process, log = start_worker_process(worker_env(app.settings, **env), log_path, workers=workers, command=command)
         started.append(process)
-        wait_until(lambda: process.poll() is not None or app.workers(), timeout=30, what="a worker heartbeat")
-        assert process.poll() is None, (tmp_path / f"worker-{len(started) - 1}.log").read_text()
+        logs.append(log)
+        wait_for_worker(app, process, log_path, timeout=30)
         return process
 
     yield start

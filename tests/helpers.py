@@ -6,11 +6,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import IO, TypeVar
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.05, what: str = "") -> T:
@@ -44,3 +47,24 @@ def stop_process(process: subprocess.Popen, *, grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def start_worker_process(
+    env: dict[str, str], log_path: Path, *, workers: int = 2, command: list[str] | None = None, cwd: Path | None = None
+) -> tuple[subprocess.Popen, IO[bytes]]:
+    """Start `paperline worker -w N` (or ``command``) in its own process group, output to ``log_path``."""
+    log = log_path.open("wb")
+    argv = command or [sys.executable, "-m", "pipeline", "worker", "-w", str(workers)]
+    process = subprocess.Popen(
+        argv, cwd=cwd or ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return process, log
+
+
+def wait_for_worker(app, process: subprocess.Popen, log_path: Path, *, timeout: float = 60.0) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until the worker's heartbeat shows in the store; fails if it exits or stays silent."""
+    start = time.monotonic()
+    wait_until(lambda: process.poll() is not None or app.workers(), timeout=timeout, what="a worker heartbeat")
+    if process.poll() is not None:
+        raise RuntimeError(f"worker exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+    return time.monotonic() - start
