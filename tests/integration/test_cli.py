@@ -16,11 +16,11 @@ from tests.docgen import make_text_pdf
 pytestmark = pytest.mark.integration
 
 
-def paperline(app: Paperline, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def paperline(app: Paperline, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args],
         cwd=ROOT,
-        env=worker_env(app.settings),
+        env=worker_env(app.settings, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -79,6 +79,8 @@ def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Pat
     waited = paperline(app, "submit", str(pdf), "--wait", "--timeout", "1")
     assert waited.returncode == 1
     assert "No Paperline worker is running" in waited.stderr
+    claude = paperline(app, "submit", str(pdf), "--engine", "claude", ANTHROPIC_API_KEY="")
+    assert claude.returncode == 2 and "Claude needs an API key: set ANTHROPIC_API_KEY" in claude.stderr
     missing = paperline(app, "status", "nope")
     assert missing.returncode == 2 and "No job 'nope'" in missing.stderr
     no_result = paperline(app, "result", json.loads(paperline(app, "jobs", "--json").stdout)[0]["id"])
