@@ -187,6 +187,15 @@ def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cancel(app: Paperline, args: argparse.Namespace) -> int:
+    job = app.cancel(args.job, user=args.owner_filter)
+    if args.json:
+        _print_json(job.to_dict())
+    else:
+        print(_line(job))
+    return 0
+
+
 def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
     print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
@@ -305,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("--format", choices=list(FORMAT_FILES))
     result.add_argument("-o", "--output", help="write to this file instead of standard output")
     result.set_defaults(func=cmd_result)
+
+    cancel = sub.add_parser("cancel", help="stop a queued or running job")
+    cancel.add_argument("job")
+    cancel.add_argument("--json", action="store_true")
+    cancel.set_defaults(func=cmd_cancel)
 
     retry = sub.add_parser("retry", help="run a failed job's failed chunks again and merge afresh")
     retry.add_argument("job")

@@ -56,6 +56,9 @@ class Settings:
     progress_interval_s: float = 0.5
     heartbeat_interval_s: float = 2.0
     worker_poll_max_delay_s: float = 0.1
+    # Recovery: a running chunk whose heartbeat is older than this was lost with its worker and is requeued.
+    stale_after_s: float = 15.0
+    sweep_interval_s: float = 5.0
     # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
     anthropic_api_key_set: bool = False
     model: str = "claude-sonnet-4-6"
@@ -94,6 +97,8 @@ class Settings:
             progress_interval_s=_float(env, "PAPERLINE_PROGRESS_INTERVAL_S", cls.progress_interval_s),
             heartbeat_interval_s=_float(env, "PAPERLINE_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s),
             worker_poll_max_delay_s=_float(env, "PAPERLINE_WORKER_MAX_DELAY_S", cls.worker_poll_max_delay_s),
+            stale_after_s=_float(env, "PAPERLINE_STALE_AFTER_S", cls.stale_after_s),
+            sweep_interval_s=_float(env, "PAPERLINE_SWEEP_INTERVAL_S", cls.sweep_interval_s),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
             model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
             llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .pdf import inspect_pdf
 from .pricing import estimate_cost, price_table
 from .profiles import render_results
-from .progress import ChunkProgress
+from .progress import ChunkAbandoned, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
 from .store import ChunkSpan, JobStore
 
@@ -62,6 +63,7 @@ class Processor:
     store: JobStore
     enqueue_chunk: EnqueueChunk
     enqueue_merge: EnqueueMerge
+    enqueue_document: EnqueueMerge
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.job_dir(job_id))
@@ -143,34 +145,39 @@ class Processor:
                 job_id,
                 index,
                 interval=self.settings.progress_interval_s,
-                heartbeat=self.settings.heartbeat_interval_s,
+                attempt=chunk.attempts,
             ) as progress:
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
+            if progress.abandoned:
+                raise ChunkAbandoned(f"chunk {index + 1} of job {job_id} was canceled or reassigned")
             write_chunk_result(files.chunk_result(index), output.pages)
+        except ChunkAbandoned:
+            log.info("chunk %s of job %s stopped: canceled or reassigned", index + 1, job_id)
+            return
         except DocumentRejected as exc:
-            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc))
+            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)
             return
         except ExtractionFailed as exc:
             # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.
             self._record_usage(job, index, exc.input_tokens, exc.output_tokens)
             if exc.raw_answer:
                 write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), exc.raw_answer)
-            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc))
+            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)
             return
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
             error = f"{type(exc).__name__}: {exc}"
             if chunk.attempts <= self.settings.chunk_retries:
-                self.store.requeue_chunk(job_id, index, error)
+                self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
                 self.enqueue_chunk(job_id, index, delay)
             else:
-                self._end_chunk(job_id, index, ChunkStatus.FAILED, error)
+                self._end_chunk(job_id, index, ChunkStatus.FAILED, error, chunk.attempts)
             return
         self._record_usage(job, index, output.input_tokens, output.output_tokens)
         for note in output.notes:
             self.store.add_note(job_id, note)
-        self._end_chunk(job_id, index, ChunkStatus.DONE, "")
+        self._end_chunk(job_id, index, ChunkStatus.DONE, "", chunk.attempts)
 
     def _record_usage(self, job: Job, index: int, input_tokens: int, output_tokens: int) -> None:
         if input_tokens or output_tokens:
@@ -179,9 +186,24 @@ class Processor:
             )
             self.store.record_chunk_usage(job.id, index, input_tokens, output_tokens, cost)
 
-    def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str) -> None:
-        if self.store.finish_chunk(job_id, index, status, error=error):
+    def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str, attempt: int) -> None:
+        if self.store.finish_chunk(job_id, index, status, error=error, attempt=attempt):
             self.enqueue_merge(job_id)
+
+    # -- recovery ---------------------------------------------------------------------------------------------
+    def recover(self, now: float | None = None) -> int:
+        """Requeue what dead workers left behind (stale chunks, lost preparations and merges); returns the count."""
+        now = time.time() if now is None else now
+        chunks, preparing, merging = self.store.recover_stale(now - self.settings.stale_after_s)
+        for job_id, index in chunks:
+            self.enqueue_chunk(job_id, index, 0.0)
+        for job_id in preparing:
+            self.enqueue_document(job_id)
+        for job_id in merging:
+            self.enqueue_merge(job_id)
+        if chunks or preparing or merging:
+            log.warning("recovered %d chunks, %d preparations, %d merges", len(chunks), len(preparing), len(merging))
+        return len(chunks) + len(preparing) + len(merging)
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:

@@ -1,8 +1,9 @@
 """Throttled progress and heartbeat writes for a running chunk.
 
 A chunk reports every page; the store sees at most one write per ``interval`` (so a job stays near 10 writes a
-second whatever its page rate), and a background ticker writes at least every ``heartbeat`` seconds even while
-one slow page (OCR, an API call) is in progress, so a live chunk is never mistaken for a dead one.
+second whatever its page rate), and a background ticker writes every ``interval`` even while one slow page (OCR,
+an API call) is in progress: new pages as progress, otherwise a bare heartbeat. A live chunk is therefore never
+mistaken for a dead one, and a chunk whose job was canceled learns it within one interval.
 """
 
 from __future__ import annotations
@@ -11,17 +12,25 @@ import threading
 import time
 from types import TracebackType
 
+from .exceptions import PaperlineError
 from .store import JobStore
+
+
+class ChunkAbandoned(PaperlineError):
+    """The chunk is no longer this attempt's to finish: its job was canceled, or it was requeued after its worker
+    was presumed dead. The extractor stops at its next page."""
 
 
 class ChunkProgress:
     """Context manager that owns a chunk's progress writes while it runs."""
 
-    def __init__(self, store: JobStore, job_id: str, index: int, *, interval: float = 0.5, heartbeat: float = 2.0):
-        self.store, self.job_id, self.index = store, job_id, index
-        self.interval, self.heartbeat = interval, heartbeat
+    def __init__(
+        self, store: JobStore, job_id: str, index: int, *, interval: float = 0.5, attempt: int | None = None
+    ) -> None:
+        self.store, self.job_id, self.index, self.attempt = store, job_id, index, attempt
+        self.interval = interval
         self.pages_done = 0
-        self._written = -1
+        self.abandoned = False
         self._last_write = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -39,24 +48,25 @@ class ChunkProgress:
         self._ticker.join(timeout=5)
 
     def advance(self, pages: int = 1) -> None:
-        """Count pages done; write now if the last write is older than ``interval``."""
+        """Count pages done; write now if the last write is older than ``interval``. Raises ``ChunkAbandoned``
+        once the store says the chunk is no longer this attempt's."""
         with self._lock:
             self.pages_done += pages
         if time.monotonic() - self._last_write >= self.interval:
             self._write()
+        if self.abandoned:
+            raise ChunkAbandoned(f"chunk {self.index + 1} of job {self.job_id} was canceled or reassigned")
 
     def _write(self) -> None:
         with self._lock:
             pages = self.pages_done
             self._last_write = time.monotonic()
-            self._written = pages
-        self.store.update_chunk_progress(self.job_id, self.index, pages)
+        if not self.store.update_chunk_progress(self.job_id, self.index, pages, attempt=self.attempt):
+            self.abandoned = True
 
     def _tick(self) -> None:
-        while not self._stop.wait(self.interval):
-            since = time.monotonic() - self._last_write
-            if (self._written != self.pages_done and since >= self.interval) or since >= self.heartbeat:
-                try:
-                    self._write()
-                except Exception:  # a missed heartbeat must not kill the chunk; the next tick tries again
-                    pass
+        while not self._stop.wait(self.interval) and not self.abandoned:
+            try:
+                self._write()
+            except Exception:  # a missed heartbeat must not kill the chunk; the next tick tries again
+                pass

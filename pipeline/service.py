@@ -161,6 +161,14 @@ class Paperline:
         """Each engine and why it is unavailable ("" when it can be used)."""
         return {engine: engine_unavailable_reason(engine, self.settings) for engine in ENGINES}
 
+    def cancel(self, job_id: str, *, user: str | None = None) -> Job:
+        """Stop a job: queued chunks never run, running ones stop at their next page; canceled is final."""
+        job = self.get(job_id, user=user)
+        if job.is_final:
+            raise InvalidRequest(f"Job {job_id} has already ended ({job.status.value}); there is nothing to cancel.")
+        self.store.cancel(job_id, f"Canceled by {user or job.user}")
+        return self.get(job_id)
+
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
         """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept."""
         job = self.get(job_id, user=user)

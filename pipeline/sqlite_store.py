@@ -477,23 +477,33 @@ class SqliteJobStore(JobStore):
             message=self._chunk_message(conn, job_id),
         )
 
-    def update_chunk_progress(self, job_id: str, index: int, pages_done: int) -> None:
+    def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
+        owner = "job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)"
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE chunks SET pages_done = ?, heartbeat_at = ?, rev = ? "
-                "WHERE job_id = ? AND idx = ? AND status = 'running'",
-                (pages_done, time.time(), self._bump(conn), job_id, index),
+            row = conn.execute(
+                f"SELECT pages_done FROM chunks WHERE {owner}", (job_id, index, attempt, attempt)
+            ).fetchone()
+            if row is None:
+                return False
+            if row["pages_done"] == pages_done:  # a heartbeat: no new revision, no event, nothing for readers
+                conn.execute(
+                    f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt, attempt)
+                )
+                return True
+            conn.execute(
+                f"UPDATE chunks SET pages_done = ?, heartbeat_at = ?, rev = ? WHERE {owner}",
+                (pages_done, time.time(), self._bump(conn), job_id, index, attempt, attempt),
             )
-            if cursor.rowcount == 1:
-                self._recount(conn, job_id)
-                self._event(conn, job_id, "progress", f"Chunk {index + 1}: {pages_done} pages", index)
+            self._recount(conn, job_id)
+            self._event(conn, job_id, "progress", f"Chunk {index + 1}: {pages_done} pages", index)
+        return True
 
-    def requeue_chunk(self, job_id: str, index: int, error: str) -> None:
+    def requeue_chunk(self, job_id: str, index: int, error: str, *, attempt: int | None = None) -> None:
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE chunks SET status = 'queued', error = ?, pages_done = 0, rev = ? "
-                "WHERE job_id = ? AND idx = ? AND status = 'running'",
-                (error, self._bump(conn), job_id, index),
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)",
+                (error, self._bump(conn), job_id, index, attempt, attempt),
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, "chunk_retry", f"Chunk {index + 1} will be retried: {error}", index)
@@ -551,14 +561,27 @@ class SqliteJobStore(JobStore):
             self._event(conn, job_id, "retry", f"Retrying chunks {', '.join(str(i + 1) for i in failed)}")
         return failed
 
-    def finish_chunk(self, job_id: str, index: int, status: ChunkStatus, *, error: str = "") -> bool:
+    def finish_chunk(
+        self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
+    ) -> bool:
         status = ChunkStatus(status)
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE chunks SET status = ?, error = ?, finished_at = ?, heartbeat_at = ?, "
                 "pages_done = CASE WHEN ? = 'done' THEN last_page - first_page + 1 ELSE pages_done END, rev = ? "
-                "WHERE job_id = ? AND idx = ? AND status = 'running'",
-                (status.value, error, time.time(), time.time(), status.value, self._bump(conn), job_id, index),
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)",
+                (
+                    status.value,
+                    error,
+                    time.time(),
+                    time.time(),
+                    status.value,
+                    self._bump(conn),
+                    job_id,
+                    index,
+                    attempt,
+                    attempt,
+                ),
             )
             if cursor.rowcount != 1:
                 return False
@@ -582,6 +605,72 @@ class SqliteJobStore(JobStore):
             if last:
                 self._event(conn, job_id, "stage", "Merging chunk results")
             return last
+
+    def cancel(self, job_id: str, message: str = "Canceled") -> bool:
+        """End a queued or running job as canceled; its queued chunks are canceled and running ones stop."""
+        canceled = self.finish(job_id, JobStatus.CANCELED, message)
+        if canceled:
+            with self.transaction() as conn:
+                conn.execute(
+                    "UPDATE chunks SET status = 'canceled', finished_at = ?, rev = ? "
+                    "WHERE job_id = ? AND status IN ('queued', 'running')",
+                    (time.time(), self._bump(conn), job_id),
+                )
+        return canceled
+
+    def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+        """Requeue work lost with a dead worker: running chunks of running jobs whose heartbeat is older than
+        ``older_than`` (epoch seconds), jobs stuck before their chunks were planned, and jobs whose merge was lost.
+        Each item is returned to exactly one caller, which enqueues it again."""
+        with self.transaction() as conn:
+            chunks = conn.execute(
+                "SELECT c.job_id, c.idx FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.status = 'running' "
+                "AND j.status = 'running' AND COALESCE(c.heartbeat_at, c.started_at, 0) < ?",
+                (older_than,),
+            ).fetchall()
+            rev = self._bump(conn) if chunks else 0
+            for row in chunks:
+                conn.execute(
+                    "UPDATE chunks SET status = 'queued', pages_done = 0, rev = ?, "
+                    "error = 'worker lost (no heartbeat); requeued' WHERE job_id = ? AND idx = ?",
+                    (rev, row["job_id"], row["idx"]),
+                )
+                self._recount(conn, row["job_id"])
+                self._event(
+                    conn,
+                    row["job_id"],
+                    "chunk_recovered",
+                    f"Chunk {row['idx'] + 1} requeued after its worker stopped sending heartbeats",
+                    row["idx"],
+                )
+            preparing = [
+                r["id"]
+                for r in conn.execute(
+                    "SELECT id FROM jobs WHERE status = 'running' AND stage IN ('preparing', 'splitting') "
+                    "AND updated_at < ? AND NOT EXISTS (SELECT 1 FROM chunks WHERE job_id = jobs.id)",
+                    (older_than,),
+                )
+            ]
+            for job_id in preparing:
+                self._update_job(
+                    conn,
+                    job_id,
+                    "AND status = 'running'",
+                    status=JobStatus.QUEUED,
+                    stage=Stage.QUEUED,
+                    message="Requeued: its worker stopped while preparing",
+                )
+                self._event(conn, job_id, "recovered", "Requeued: its worker stopped while preparing")
+            merging = [
+                r["id"]
+                for r in conn.execute(
+                    "SELECT id FROM jobs WHERE status = 'running' AND stage = 'merging' AND updated_at < ?",
+                    (older_than,),
+                )
+            ]
+            for job_id in merging:
+                self._update_job(conn, job_id, "AND status = 'running'", message="Merging again after a lost worker")
+        return [(r["job_id"], r["idx"]) for r in chunks], preparing, merging
 
     # -- events, changes, workers --------------------------------------------------------------------------
     def list_events(self, job_id: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[Event]:

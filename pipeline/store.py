@@ -124,11 +124,12 @@ class JobStore(abc.ABC):
         """Atomically take a queued chunk of a running job; None when it is not there to take."""
 
     @abc.abstractmethod
-    def update_chunk_progress(self, job_id: str, index: int, pages_done: int) -> None:
-        """Record pages done (and a heartbeat) for a running chunk and recompute the job's progress."""
+    def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
+        """Record pages done (and a heartbeat) for a running chunk and recompute the job's progress; False when
+        the chunk is no longer this attempt's (canceled, or requeued after its worker was presumed dead)."""
 
     @abc.abstractmethod
-    def requeue_chunk(self, job_id: str, index: int, error: str) -> None:
+    def requeue_chunk(self, job_id: str, index: int, error: str, *, attempt: int | None = None) -> None:
         """Put a running chunk back in the queue after a transient error, keeping the error for the record."""
 
     @abc.abstractmethod
@@ -142,8 +143,19 @@ class JobStore(abc.ABC):
         """Reopen a failed job's failed chunks (as queued) and the job (as extracting); returns their indexes."""
 
     @abc.abstractmethod
-    def finish_chunk(self, job_id: str, index: int, status: ChunkStatus, *, error: str = "") -> bool:
-        """End a chunk; True for exactly one caller: the one whose chunk was the job's last to end."""
+    def finish_chunk(
+        self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
+    ) -> bool:
+        """End a chunk (only if ``attempt`` still owns it); True for exactly one caller: the one whose chunk was
+        the job's last to end."""
+
+    @abc.abstractmethod
+    def cancel(self, job_id: str, message: str = "Canceled") -> bool:
+        """Cancel a queued or running job; False when it had already ended. Canceled is final."""
+
+    @abc.abstractmethod
+    def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+        """Requeue chunks and jobs lost with dead workers: (chunks, jobs to prepare again, jobs to merge again)."""
 
     # -- events, changes, workers --------------------------------------------------------------------------
     @abc.abstractmethod

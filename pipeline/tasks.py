@@ -35,7 +35,7 @@ if Settings.from_env().anthropic_api_key_set:
 def _processor(pid: int) -> Processor:
     # One store connection set per worker process, opened after the fork (never at import time).
     settings = Settings.from_env()
-    return Processor(settings, open_store(settings), _enqueue_chunk, _enqueue_merge)
+    return Processor(settings, open_store(settings), _enqueue_chunk, _enqueue_merge, _enqueue_document)
 
 
 def processor() -> Processor:
@@ -51,6 +51,10 @@ def _enqueue_chunk(job_id: str, index: int, delay: float) -> None:
 
 def _enqueue_merge(job_id: str) -> None:
     merge_document(job_id)
+
+
+def _enqueue_document(job_id: str) -> None:
+    process_document(job_id)
 
 
 def _process_document(job_id: str) -> None:
@@ -110,4 +114,17 @@ def start_heartbeat() -> None:
                 log.exception("worker heartbeat failed")
             stop.wait(proc.settings.heartbeat_interval_s)
 
+    def sweep() -> None:
+        # Huey's SQLite queue drops a task its worker was running when the worker is killed: find such work by
+        # its stale heartbeat and queue it again, at start and every few seconds (a conditional update in the
+        # store hands each lost chunk to exactly one sweeper).
+        stop = threading.Event()
+        while True:
+            try:
+                proc.recover()
+            except Exception:
+                log.exception("recovery sweep failed")
+            stop.wait(proc.settings.sweep_interval_s)
+
     threading.Thread(target=beat, name="paperline-heartbeat", daemon=True).start()
+    threading.Thread(target=sweep, name="paperline-recovery", daemon=True).start()

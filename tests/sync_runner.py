@@ -14,6 +14,7 @@ def run_queued(app: Paperline, *, limit: int = 10_000) -> int:
         app.store,
         lambda job_id, index, delay: pending.append(("process_chunk", (job_id, index))),
         lambda job_id: pending.append(("merge_document", (job_id,))),
+        lambda job_id: pending.append(("process_document", (job_id,))),
     )
     steps = {
         "process_document": processor.prepare,
