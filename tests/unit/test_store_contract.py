@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,47 @@ class StoreContract:
         store.beat_worker("h:1", "h", 1)
         store.beat_worker("h:1", "h", 1)
         assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:1"]
+
+    def test_only_the_owning_attempt_may_report_or_finish(self, store: JobStore) -> None:
+        self.running_job(store)
+        first = store.claim_chunk("job1", 0, "w1")
+        assert first is not None
+        (recovered, _, _) = store.recover_stale(older_than=time.time() + 1)  # as if w1 went silent
+        assert recovered == [("job1", 0)]
+        second = store.claim_chunk("job1", 0, "w2")
+        assert second is not None and second.attempts == first.attempts + 1
+        assert not store.update_chunk_progress("job1", 0, 3, attempt=first.attempts), "a presumed-dead worker"
+        assert not store.finish_chunk("job1", 0, ChunkStatus.DONE, attempt=first.attempts)
+        assert store.update_chunk_progress("job1", 0, 3, attempt=second.attempts)
+        assert not store.finish_chunk("job1", 0, ChunkStatus.DONE, attempt=second.attempts)  # 2 chunks still open
+        assert store.list_chunks("job1")[0].status is ChunkStatus.DONE
+
+    def test_recovery_leaves_live_chunks_and_finished_jobs_alone(self, store: JobStore) -> None:
+        self.running_job(store)
+        store.claim_chunk("job1", 0, "w")
+        assert store.recover_stale(older_than=time.time() - 60) == ([], [], [])
+        store.cancel("job1")
+        assert store.recover_stale(older_than=time.time() + 1) == ([], [], [])
+
+    def test_a_job_lost_while_preparing_is_queued_again(self, store: JobStore) -> None:
+        store.create(new_job())
+        store.start("job1")
+        _, preparing, _ = store.recover_stale(older_than=time.time() + 1)
+        assert preparing == ["job1"]
+        job = store.get("job1")
+        assert job and job.status is JobStatus.QUEUED and store.start("job1")
+
+    def test_cancel_is_final_and_cancels_every_open_chunk(self, store: JobStore) -> None:
+        self.running_job(store)
+        store.claim_chunk("job1", 1, "w")
+        assert store.cancel("job1")
+        assert not store.cancel("job1")
+        assert {c.status for c in store.list_chunks("job1")} == {ChunkStatus.CANCELED}
+        assert not store.update_chunk_progress("job1", 1, 5)
+        assert not store.finish_chunk("job1", 1, ChunkStatus.DONE)
+        assert store.retry_failed("job1") == []
+        job = store.get("job1")
+        assert job and job.status is JobStatus.CANCELED
 
 
 class TestSqliteJobStore(StoreContract):

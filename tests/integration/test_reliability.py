@@ -1,0 +1,82 @@
+"""Cancel and crash recovery with real consumer processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import ChunkStatus, JobStatus, Paperline
+from pipeline.chunking import PageText
+from pipeline.pdf import page_texts
+from pipeline.profiles import render_text
+from tests.docgen import make_text_pdf
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+# Pages without a text layer go through OCR (~0.3 s each here), which makes chunks slow enough to interrupt.
+SLOW = {
+    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
+    "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
+    "PAPERLINE_OCR_DPI": "150",
+    "PAPERLINE_STALE_AFTER_S": "2",
+    "PAPERLINE_SWEEP_INTERVAL_S": "0.5",
+}
+
+
+def slow_pdf(path: Path, pages: int = 30) -> Path:
+    return make_text_pdf(path, pages, blank_pages=tuple(range(2, pages + 1, 2)))
+
+
+def test_cancel_during_a_running_chunk_stops_it_and_nothing_runs_after(
+    app: Paperline, start_worker, tmp_path: Path
+) -> None:
+    start_worker(workers=1, **SLOW)
+    job = app.submit(slow_pdf(tmp_path / "slow.pdf", 40))
+    wait_until(lambda: any(c.pages_done for c in app.chunks(job.id)), timeout=60, what="a chunk under way")
+    asked = time.time()
+    canceled = app.cancel(job.id)
+    took = time.time() - asked
+    assert canceled.status is JobStatus.CANCELED and took < 1.0
+    time.sleep(2.0)  # long enough for the running chunk to notice (it checks every 0.05 s here) and for a next one
+    chunks = app.chunks(job.id)
+    assert {c.status for c in chunks} == {ChunkStatus.CANCELED}
+    assert all(c.started_at is None or c.started_at < asked for c in chunks), "a chunk started after the cancel"
+    pages_then = {c.index: c.pages_done for c in chunks}
+    time.sleep(1.0)
+    assert {c.index: c.pages_done for c in app.chunks(job.id)} == pages_then, "a canceled chunk kept working"
+    assert app.get(job.id).status is JobStatus.CANCELED
+    late = [e for e in app.events(job.id) if e.at > asked and e.kind in ("chunk_started", "progress", "stage")]
+    assert late == []
+
+
+def test_kill_9_mid_job_then_restart_completes_identically(app: Paperline, start_worker, tmp_path: Path) -> None:
+    pdf = slow_pdf(tmp_path / "slow.pdf", 30)
+    consumer = start_worker(workers=2, **SLOW)
+    job = app.submit(pdf)
+    wait_until(lambda: app.get(job.id).chunks_done >= 2, timeout=90, what="two chunks done")
+    os.killpg(consumer.pid, signal.SIGKILL)
+    consumer.wait(timeout=10)
+    killed_at = time.time()
+    at_kill = app.chunks(job.id)
+    before = {c.index: c for c in at_kill if c.status is ChunkStatus.DONE}
+    lost = {c.index for c in at_kill if c.status is ChunkStatus.RUNNING}
+    assert app.get(job.id).status is JobStatus.RUNNING
+
+    start_worker(workers=2, **SLOW)
+    [job] = app.wait([job.id], timeout_s=120)
+    assert job.status is JobStatus.COMPLETED, job.error
+    recovered_in = job.finished_at - killed_at
+    assert recovered_in < 60
+    single_pass = render_text([PageText(n, t) for n, t in page_texts(pdf, 1, 30)])
+    assert app.result(job.id, "text") == single_pass
+    after = {c.index: c for c in app.chunks(job.id)}
+    for index, chunk in before.items():
+        assert after[index].attempts == chunk.attempts and after[index].finished_at == chunk.finished_at, (
+            f"chunk {index + 1} was done before the kill and was redone"
+        )
+    assert any(e.kind == "chunk_recovered" for e in app.events(job.id)) or all(c.attempts == 1 for c in after.values())
