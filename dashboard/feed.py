@@ -134,7 +134,9 @@ class JobFeed(param.Parameterized):
             len(self.health.workers),
         )
         self.health = health
-        return changed
+        # While jobs are active, sessions re-check them each health tick: elapsed time moves and a job that
+        # stopped moving (no store change at all) must still be shown as stalled.
+        return changed or bool(queued or running)
 
     def _deliver(self, callback: Subscriber, doc: object, update: Update) -> None:
         if doc is None or getattr(doc, "session_context", None) is None:

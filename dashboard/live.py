@@ -10,6 +10,7 @@ import param
 
 from pipeline import Chunk, Job, JobStatus
 from pipeline.exceptions import PaperlineError
+from pipeline.stall import stall_reason
 
 from .formatting import chunk_map_html, duration, elapsed, html_pane, stepper_html
 from .state import SessionState
@@ -61,13 +62,21 @@ class JobCard(pn.viewable.Viewer):
         self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
         self._retry = pn.widgets.Button(label="Retry failed chunks", color="warning", visible=False, width=170)
         self._retry.on_click(self._on_retry)
+        self._cancel = pn.widgets.Button(label="Cancel", visible=False, width=90)
+        self._confirm = pn.widgets.Button(label="Yes, cancel this job", color="danger", visible=False, width=170)
+        self._keep = pn.widgets.Button(label="Keep it running", visible=False, width=140)
+        self._cancel.on_click(lambda _: self._ask(True))
+        self._keep.on_click(lambda _: self._ask(False))
+        self._confirm.on_click(self._on_cancel)
+        self._stalled = html_pane("", sizing_mode="stretch_width", css_classes=["pl-stalled"])
         self._card = pn.Card(
             pn.Row(self._progress, self._percent),
             self._steps,
             self._line,
             self._map,
             self._detail,
-            pn.Row(self._open, self._retry),
+            self._stalled,
+            pn.Row(self._open, self._retry, self._cancel, self._confirm, self._keep),
             title=self.job.filename,
             collapsible=False,
             sizing_mode="stretch_width",
@@ -95,7 +104,30 @@ class JobCard(pn.viewable.Viewer):
         self._detail.object = "".join(detail)
         self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
         self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
+        asking = self._confirm.visible and not job.is_final
+        self._cancel.visible = not job.is_final and not asking
+        self._confirm.visible = self._keep.visible = asking
+        stalled = stall_reason(
+            job,
+            chunks,
+            workers_alive=len(self.state.feed.health.workers),
+            now=time.time(),
+            stall_after_s=self.state.app.settings.stall_after_s,
+        )
+        self._stalled.object = f'<div class="pl-error">{html.escape(stalled)}</div>' if stalled else ""
         self._card.title = f"{job.filename} — {job.status.value}"
+
+    def _ask(self, asking: bool) -> None:
+        self._confirm.visible = self._keep.visible = asking
+        self._cancel.visible = not asking and not self.job.is_final
+
+    def _on_cancel(self, _event: object) -> None:
+        self._ask(False)
+        try:
+            self.show(self.state.app.cancel(self.job.id, user=self.state.owner_filter))
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.error(f"{self.job.filename}: {exc}", duration=8000)
 
     def _on_retry(self, _event: object) -> None:
         try:

@@ -121,7 +121,14 @@ def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
     job = app.get(args.job, user=args.owner_filter)
     chunks = app.chunks(job.id)
     if args.json:
-        _print_json({**job.to_dict(), "chunks": [c.to_dict() for c in chunks], "formats": app.result_formats(job.id)})
+        _print_json(
+            {
+                **job.to_dict(),
+                "chunks": [c.to_dict() for c in chunks],
+                "formats": app.result_formats(job.id),
+                "stalled": app.stall_reason(job, chunks),
+            }
+        )
         return 0
     duration = f"{job.duration_s:.1f} s" if job.duration_s is not None else "-"
     rows = [
@@ -148,6 +155,9 @@ def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
         rows.append(("cached from", job.cached_from))
     if job.error:
         rows.append(("error", job.error))
+    stalled = app.stall_reason(job, chunks)
+    if stalled:
+        rows.append(("stalled", stalled))
     rows.extend(("note", note) for note in job.notes)
     for label, value in rows:
         print(f"{label:>12}: {value}")

@@ -59,6 +59,7 @@ class Settings:
     # Recovery: a running chunk whose heartbeat is older than this was lost with its worker and is requeued.
     stale_after_s: float = 15.0
     sweep_interval_s: float = 5.0
+    stall_after_s: float = 30.0
     # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
     anthropic_api_key_set: bool = False
     model: str = "claude-sonnet-4-6"
@@ -99,6 +100,7 @@ class Settings:
             worker_poll_max_delay_s=_float(env, "PAPERLINE_WORKER_MAX_DELAY_S", cls.worker_poll_max_delay_s),
             stale_after_s=_float(env, "PAPERLINE_STALE_AFTER_S", cls.stale_after_s),
             sweep_interval_s=_float(env, "PAPERLINE_SWEEP_INTERVAL_S", cls.sweep_interval_s),
+            stall_after_s=_float(env, "PAPERLINE_STALL_AFTER_S", cls.stall_after_s),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
             model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
             llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),

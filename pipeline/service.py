@@ -161,6 +161,15 @@ class Paperline:
         """Each engine and why it is unavailable ("" when it can be used)."""
         return {engine: engine_unavailable_reason(engine, self.settings) for engine in ENGINES}
 
+    def stall_reason(self, job: Job, chunks: list[Chunk] | None = None) -> str:
+        """Why a queued or running job is not moving ("" when it is)."""
+        from .stall import stall_reason
+
+        chunks = self.chunks(job.id) if chunks is None else chunks
+        return stall_reason(
+            job, chunks, workers_alive=len(self.workers()), now=time.time(), stall_after_s=self.settings.stall_after_s
+        )
+
     def cancel(self, job_id: str, *, user: str | None = None) -> Job:
         """Stop a job: queued chunks never run, running ones stop at their next page; canceled is final."""
         job = self.get(job_id, user=user)

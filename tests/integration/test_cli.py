@@ -81,6 +81,11 @@ def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Pat
     assert "No Paperline worker is running" in waited.stderr
     claude = paperline(app, "submit", str(pdf), "--engine", "claude", ANTHROPIC_API_KEY="")
     assert claude.returncode == 2 and "Claude needs an API key: set ANTHROPIC_API_KEY" in claude.stderr
+    queued = json.loads(paperline(app, "submit", str(pdf), "--json").stdout)[0]
+    canceled = paperline(app, "cancel", queued["id"], "--json")
+    assert canceled.returncode == 0 and json.loads(canceled.stdout)["status"] == "canceled"
+    again = paperline(app, "cancel", queued["id"])
+    assert again.returncode == 2 and "already ended (canceled)" in again.stderr
     missing = paperline(app, "status", "nope")
     assert missing.returncode == 2 and "No job 'nope'" in missing.stderr
     no_result = paperline(app, "result", json.loads(paperline(app, "jobs", "--json").stdout)[0]["id"])

@@ -235,3 +235,37 @@ def test_a_failed_card_offers_retry_of_its_failed_chunks(app: Paperline, feed: J
     run_queued(app)
     feed.refresh()
     assert app.get(job.id).status is JobStatus.COMPLETED and not card._retry.visible
+
+
+def test_cancel_on_a_card_asks_first_then_stops_the_job(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    state = session(feed)
+    live = LiveJobs(state=state)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 2))
+    feed.refresh()
+    card = live._cards[job.id]
+    assert card._cancel.visible and not card._confirm.visible
+    card._cancel.clicks += 1
+    assert card._confirm.visible and card._keep.visible and not card._cancel.visible
+    card._keep.clicks += 1
+    assert app.get(job.id).status is JobStatus.QUEUED and card._cancel.visible
+    card._cancel.clicks += 1
+    card._confirm.clicks += 1
+    assert app.get(job.id).status is JobStatus.CANCELED
+    feed.refresh()
+    assert not card._cancel.visible and not card._confirm.visible
+    run_queued(app)  # the queued task finds the job canceled and does nothing
+    assert app.get(job.id).status is JobStatus.CANCELED and app.chunks(job.id) == []
+
+
+def test_a_job_that_stops_moving_is_shown_stalled_with_the_reason(app: Paperline, tmp_path: Path) -> None:
+    from pipeline.stall import stall_reason
+
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    assert stall_reason(job, [], workers_alive=0, now=job.created_at + 5, stall_after_s=30) == ""
+    assert "no worker is running" in stall_reason(job, [], workers_alive=0, now=job.created_at + 60, stall_after_s=30)
+    app.store.start(job.id)
+    running = app.get(job.id)
+    late = running.updated_at + 60
+    assert "no worker is alive" in stall_reason(running, [], workers_alive=0, now=late, stall_after_s=30)
+    assert "may be stuck" in stall_reason(running, [], workers_alive=1, now=late, stall_after_s=30)
+    assert stall_reason(running, [], workers_alive=1, now=running.updated_at + 1, stall_after_s=30) == ""

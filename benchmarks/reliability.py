@@ -1,0 +1,206 @@
+"""Benchmark Paperline's reliability: what a kill -9 of the consumer costs, and how fast a cancel stops work.
+
+Paperline promises that per-chunk state is the unit of truth: a consumer killed mid-job loses only the chunks it
+was running (requeued once their heartbeat goes stale), never redoes or duplicates a chunk already done, and the
+merged text is still exactly a single pass; and that a cancel stops a running chunk at its next page while no
+new chunk starts. This measures both with real ``paperline worker -w 2`` processes in a throwaway PAPERLINE_HOME,
+on generated PDFs whose every second page has no text layer, so it goes through OCR (slow enough to interrupt):
+
+* crash: 6 distinct 20-page documents submitted at once; SIGKILL to the consumer's process group once 3 chunks
+  are done; a fresh consumer; then jobs lost, chunks done twice or redone, chunks recovered, the time from the
+  kill to the first chunk started again and to the last job finished, and text identical to a single pass;
+* cancel: one 40-page document canceled while a chunk is under way; time until the job reads canceled, until no
+  chunk runs and pages_done holds still, and whether any chunk started after the cancel.
+
+Run: .venv/bin/python benchmarks/reliability.py  (prints one JSON object to stdout, logs to stderr)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # so that tests.* imports
+
+DOCS = 6
+PAGES = 20
+CANCEL_PAGES = 40
+WORKERS = 2
+DONE_BEFORE_KILL = 3
+WORKER_START_TIMEOUT_S = 30.0
+RECOVERY_TIMEOUT_S = 180.0
+CANCEL_STOP_TIMEOUT_S = 10.0
+STEADY_S = 0.5  # pages_done must hold this long to count as stopped
+# As tests/integration/test_reliability.py (and the test fixture's progress/heartbeat intervals, so a live chunk
+# beats well inside the 2 s staleness window).
+SLOW = {
+    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
+    "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
+    "PAPERLINE_OCR_DPI": "150",
+    "PAPERLINE_STALE_AFTER_S": "2",
+    "PAPERLINE_SWEEP_INTERVAL_S": "0.5",
+    "PAPERLINE_PROGRESS_INTERVAL_S": "0.05",
+    "PAPERLINE_HEARTBEAT_INTERVAL_S": "0.5",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def open_app(home: str) -> Any:
+    """A ``Paperline`` on ``home`` with the SLOW settings, which worker processes inherit from os.environ."""
+    os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **SLOW)
+    from pipeline.config import Settings
+    from pipeline.service import Paperline
+
+    return Paperline(Settings.from_env())
+
+
+def slow_pdf(path: Path, pages: int, lines: int) -> Path:
+    from tests.docgen import make_text_pdf
+
+    return make_text_pdf(path, pages, lines=lines, blank_pages=tuple(range(2, pages + 1, 2)))
+
+
+def single_pass(path: Path, pages: int) -> str:
+    from pipeline.chunking import PageText
+    from pipeline.pdf import page_texts
+    from pipeline.profiles import render_text
+
+    return render_text([PageText(n, t) for n, t in page_texts(path, 1, pages)])
+
+
+def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
+    from tests.helpers import wait_until
+
+    return wait_until(condition, timeout=timeout, interval=interval, what=what)
+
+
+def crash_run(home: str, work: Path) -> dict[str, Any]:
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+
+    paths = [slow_pdf(work / f"crash-{i}.pdf", PAGES, lines=6 + i) for i in range(DOCS)]  # distinct sha256
+    app = open_app(home)
+    processes: list[Any] = []
+    try:
+        first, log_file = start_worker_process(dict(os.environ), work / "crash-0.log", workers=WORKERS)
+        processes.append((first, log_file))
+        log(
+            f"worker up after {wait_for_worker(app, first, work / 'crash-0.log', timeout=WORKER_START_TIMEOUT_S):.2f} s"
+        )
+        ids = [app.submit(path).id for path in paths]
+        wait_for(lambda: sum(app.get(i).chunks_done for i in ids) >= DONE_BEFORE_KILL, 120, "chunks done")
+        os.killpg(first.pid, signal.SIGKILL)
+        killed_at = time.time()
+        first.wait(timeout=10)
+        at_kill = {(c.job_id, c.index): c for i in ids for c in app.chunks(i)}
+        before = {key: c for key, c in at_kill.items() if c.status.value == "done"}
+        running = sum(c.status.value == "running" for c in at_kill.values())
+        log(f"killed with {len(before)} chunks done, {running} running")
+        second, log_file = start_worker_process(dict(os.environ), work / "crash-1.log", workers=WORKERS)
+        processes.append((second, log_file))
+        restart_s = wait_for_worker(app, second, work / "crash-1.log", timeout=WORKER_START_TIMEOUT_S)
+        jobs = app.wait(ids, timeout_s=RECOVERY_TIMEOUT_S, poll_s=0.1)
+        events = [e for i in ids for e in app.events(i)]
+        after = {(c.job_id, c.index): c for i in ids for c in app.chunks(i)}
+        results = {j.id: app.result(j.id, "text") if j.status.value == "completed" else None for j in jobs}
+    finally:
+        for process, log_file in processes:
+            stop_process(process)
+            log_file.close()
+        app.close()
+    done_counts = Counter((e.job_id, e.chunk_index) for e in events if e.kind == "chunk_done")
+    redone = [k for k, c in before.items() if (after[k].attempts, after[k].finished_at) != (c.attempts, c.finished_at)]
+    restarted = [e.at for e in events if e.kind == "chunk_started" and e.at > killed_at]
+    finished = [j.finished_at for j in jobs if j.finished_at]
+    completed = [j for j in jobs if j.status.value == "completed"]
+    identical = [results[i] == single_pass(p, PAGES) for i, p in zip(ids, paths, strict=True)]
+    return {
+        "jobs_submitted": len(ids),
+        "jobs_completed": len(completed),
+        "jobs_lost": len(ids) - len(completed),
+        "chunks_total": len(after),
+        "chunks_done_at_kill": len(before),
+        "chunks_running_at_kill": running,
+        "duplicated_chunks": sum(n > 1 for n in done_counts.values()),
+        "chunks_redone_after_done": len(redone),
+        "chunks_recovered": sum(e.kind == "chunk_recovered" for e in events),
+        "worker_restart_s": round(restart_s, 3),
+        "kill_to_first_chunk_started_s": round(min(restarted) - killed_at, 3) if restarted else None,
+        "kill_to_last_job_finished_s": round(max(finished) - killed_at, 3) if finished else None,
+        "identical_to_single_pass": all(identical),
+        "identical_jobs": sum(identical),
+    }
+
+
+def cancel_run(home: str, work: Path) -> dict[str, Any]:
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+
+    path = slow_pdf(work / "cancel.pdf", CANCEL_PAGES, lines=5)
+    app = open_app(home)
+    process, log_file = start_worker_process(dict(os.environ), work / "cancel.log", workers=WORKERS)
+    try:
+        wait_for_worker(app, process, work / "cancel.log", timeout=WORKER_START_TIMEOUT_S)
+        job = app.submit(path)
+        wait_for(lambda: any(c.pages_done for c in app.chunks(job.id)), 60, "a chunk under way", interval=0.02)
+        asked, start = time.time(), time.perf_counter()
+        app.cancel(job.id)
+        call_s = time.perf_counter() - start
+        wait_for(lambda: app.get(job.id).status.value == "canceled", CANCEL_STOP_TIMEOUT_S, "canceled", 0.005)
+        status_s = time.perf_counter() - start
+        stopped_s: float | None = None
+        last: dict[int, int] | None = None
+        steady_since = 0.0
+        while time.perf_counter() - start < CANCEL_STOP_TIMEOUT_S:
+            chunks = app.chunks(job.id)
+            pages = {c.index: c.pages_done for c in chunks}
+            now = time.perf_counter()
+            if any(c.status.value == "running" for c in chunks) or pages != last:
+                last, steady_since = pages, now
+            elif now - steady_since >= STEADY_S:
+                stopped_s = steady_since - start
+                break
+            time.sleep(0.02)
+        time.sleep(1.0)  # room for a queued chunk task to (wrongly) start
+        late = [e for e in app.events(job.id) if e.kind == "chunk_started" and e.at > asked]
+        statuses = Counter(c.status.value for c in app.chunks(job.id))
+    finally:
+        stop_process(process)
+        log_file.close()
+        app.close()
+    return {
+        "pages": CANCEL_PAGES,
+        "cancel_call_s": round(call_s, 4),
+        "cancel_to_status_canceled_s": round(status_s, 4),
+        "cancel_to_chunk_stopped_s": round(stopped_s, 4) if stopped_s is not None else None,
+        "chunks_started_after_cancel": len(late),
+        "chunk_statuses": dict(statuses),
+    }
+
+
+def main() -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="paperline-bench-") as work,
+        tempfile.TemporaryDirectory(prefix="paperline-crash-") as crash_home,
+        tempfile.TemporaryDirectory(prefix="paperline-cancel-") as cancel_home,
+    ):
+        log(f"crash run: {DOCS} x {PAGES} pages, kill -9 after {DONE_BEFORE_KILL} chunks done")
+        crash = crash_run(crash_home, Path(work))
+        log(f"crash: {crash}")
+        log(f"cancel run: {CANCEL_PAGES} pages")
+        cancel = cancel_run(cancel_home, Path(work))
+    report = {"crash": crash, "cancel": cancel, "workers": WORKERS, "settings": SLOW, "cpu_count": os.cpu_count()}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
