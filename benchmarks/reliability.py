@@ -6,11 +6,11 @@ merged text is still exactly a single pass; and that a cancel stops a running ch
 new chunk starts. This measures both with real ``paperline worker -w 2`` processes in a throwaway PAPERLINE_HOME,
 on generated PDFs whose every second page has no text layer, so it goes through OCR (slow enough to interrupt):
 
-* crash: 6 distinct 20-page documents submitted at once; SIGKILL to the consumer's process group once 3 chunks
-  are done; a fresh consumer; then jobs lost, chunks done twice or redone, chunks recovered, the time from the
-  kill to the first chunk started again and to the last job finished, and text identical to a single pass;
-* cancel: one 40-page document canceled while a chunk is under way; time until the job reads canceled, until no
-  chunk runs and pages_done holds still, and whether any chunk started after the cancel.
+* crash: 6 distinct 20-page documents at once; SIGKILL to the consumer's process group once 3 chunks are done;
+  a fresh consumer; then jobs lost, chunks done twice or redone, chunks recovered, times from the kill (to work
+  resuming, to the lost chunks running again, to the last job finished), and text identical to a single pass;
+* cancel: a 40-page document canceled mid-chunk; time until the job reads canceled, until no chunk runs and
+  pages_done holds still, until the worker's log says the chunk stopped; and any chunk started after the cancel.
 
 Run: .venv/bin/python benchmarks/reliability.py  (prints one JSON object to stdout, logs to stderr)
 """
@@ -24,6 +24,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +41,9 @@ DONE_BEFORE_KILL = 3
 WORKER_START_TIMEOUT_S = 30.0
 RECOVERY_TIMEOUT_S = 180.0
 CANCEL_STOP_TIMEOUT_S = 10.0
+STOPPED = "stopped: canceled or reassigned"
 STEADY_S = 0.5  # pages_done must hold this long to count as stopped
-# As tests/integration/test_reliability.py (and the test fixture's progress/heartbeat intervals, so a live chunk
-# beats well inside the 2 s staleness window).
+# tests/integration/test_reliability.py's, plus its fixture's intervals (live chunks beat well within 2 s).
 SLOW = {
     "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
     "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
@@ -52,17 +55,13 @@ SLOW = {
 }
 
 
+def stamp(line: str) -> float:
+    """Epoch seconds of a worker log line (``%(asctime)s`` is local time with milliseconds)."""
+    return datetime.strptime(" ".join(line.split()[:2]), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def open_app(home: str) -> Any:
-    """A ``Paperline`` on ``home`` with the SLOW settings, which worker processes inherit from os.environ."""
-    os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **SLOW)
-    from pipeline.config import Settings
-    from pipeline.service import Paperline
-
-    return Paperline(Settings.from_env())
 
 
 def slow_pdf(path: Path, pages: int, lines: int) -> Path:
@@ -79,26 +78,46 @@ def single_pass(path: Path, pages: int) -> str:
     return render_text([PageText(n, t) for n, t in page_texts(path, 1, pages)])
 
 
-def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
-    from tests.helpers import wait_until
+def since(start: float, times: list[float], *, last: bool = False) -> float | None:
+    return round((max(times) if last else min(times)) - start, 3) if times else None
 
-    return wait_until(condition, timeout=timeout, interval=interval, what=what)
+
+@contextmanager
+def session(home: str) -> Iterator[tuple[Any, Callable[[Path], Any]]]:
+    """A ``Paperline`` on ``home`` (SLOW settings, inherited by workers through os.environ) and a function that
+    starts a ``paperline worker -w WORKERS`` logging to a path; every worker is stopped by pid on the way out."""
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+
+    os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **SLOW)
+    from pipeline.config import Settings
+    from pipeline.service import Paperline
+
+    app = Paperline(Settings.from_env())
+    started: list[tuple[Any, Any]] = []
+
+    def start(log_path: Path) -> Any:
+        process, log_file = start_worker_process(dict(os.environ), log_path, workers=WORKERS)
+        started.append((process, log_file))
+        wait_for_worker(app, process, log_path, timeout=WORKER_START_TIMEOUT_S)
+        return process
+
+    try:
+        yield app, start
+    finally:
+        for process, log_file in started:
+            stop_process(process)
+            log_file.close()
+        app.close()
 
 
 def crash_run(home: str, work: Path) -> dict[str, Any]:
-    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+    from tests.helpers import wait_until
 
     paths = [slow_pdf(work / f"crash-{i}.pdf", PAGES, lines=6 + i) for i in range(DOCS)]  # distinct sha256
-    app = open_app(home)
-    processes: list[Any] = []
-    try:
-        first, log_file = start_worker_process(dict(os.environ), work / "crash-0.log", workers=WORKERS)
-        processes.append((first, log_file))
-        log(
-            f"worker up after {wait_for_worker(app, first, work / 'crash-0.log', timeout=WORKER_START_TIMEOUT_S):.2f} s"
-        )
+    with session(home) as (app, start):
+        first = start(work / "crash-0.log")
         ids = [app.submit(path).id for path in paths]
-        wait_for(lambda: sum(app.get(i).chunks_done for i in ids) >= DONE_BEFORE_KILL, 120, "chunks done")
+        wait_until(lambda: sum(app.get(i).chunks_done for i in ids) >= DONE_BEFORE_KILL, timeout=120, interval=0.02)
         os.killpg(first.pid, signal.SIGKILL)
         killed_at = time.time()
         first.wait(timeout=10)
@@ -106,21 +125,21 @@ def crash_run(home: str, work: Path) -> dict[str, Any]:
         before = {key: c for key, c in at_kill.items() if c.status.value == "done"}
         running = sum(c.status.value == "running" for c in at_kill.values())
         log(f"killed with {len(before)} chunks done, {running} running")
-        second, log_file = start_worker_process(dict(os.environ), work / "crash-1.log", workers=WORKERS)
-        processes.append((second, log_file))
-        restart_s = wait_for_worker(app, second, work / "crash-1.log", timeout=WORKER_START_TIMEOUT_S)
+        start(work / "crash-1.log")
+        wait_until(lambda: any(w.started_at > killed_at for w in app.workers()), timeout=WORKER_START_TIMEOUT_S)
+        restart_s = time.time() - killed_at  # (the dead consumer's last beat still counts as alive for a while)
+        log(f"new worker beating {restart_s:.2f} s after the kill")
         jobs = app.wait(ids, timeout_s=RECOVERY_TIMEOUT_S, poll_s=0.1)
         events = [e for i in ids for e in app.events(i)]
         after = {(c.job_id, c.index): c for i in ids for c in app.chunks(i)}
         results = {j.id: app.result(j.id, "text") if j.status.value == "completed" else None for j in jobs}
-    finally:
-        for process, log_file in processes:
-            stop_process(process)
-            log_file.close()
-        app.close()
     done_counts = Counter((e.job_id, e.chunk_index) for e in events if e.kind == "chunk_done")
     redone = [k for k, c in before.items() if (after[k].attempts, after[k].finished_at) != (c.attempts, c.finished_at)]
-    restarted = [e.at for e in events if e.kind == "chunk_started" and e.at > killed_at]
+    lost = {k for k, c in at_kill.items() if c.status.value == "running"}
+    restarted = [
+        (e.at, (e.job_id, e.chunk_index) in lost) for e in events if e.kind == "chunk_started" and e.at > killed_at
+    ]
+    recovered = [e.at for e in events if e.kind == "chunk_recovered"]
     finished = [j.finished_at for j in jobs if j.finished_at]
     completed = [j for j in jobs if j.status.value == "completed"]
     identical = [results[i] == single_pass(p, PAGES) for i, p in zip(ids, paths, strict=True)]
@@ -133,55 +152,54 @@ def crash_run(home: str, work: Path) -> dict[str, Any]:
         "chunks_running_at_kill": running,
         "duplicated_chunks": sum(n > 1 for n in done_counts.values()),
         "chunks_redone_after_done": len(redone),
-        "chunks_recovered": sum(e.kind == "chunk_recovered" for e in events),
-        "worker_restart_s": round(restart_s, 3),
-        "kill_to_first_chunk_started_s": round(min(restarted) - killed_at, 3) if restarted else None,
-        "kill_to_last_job_finished_s": round(max(finished) - killed_at, 3) if finished else None,
+        "chunks_recovered": len(recovered),
+        "recovery_s": {
+            "kill_to_new_worker_beat": round(restart_s, 3),
+            "kill_to_first_chunk_started": since(killed_at, [at for at, _ in restarted]),  # work resumes
+            "kill_to_first_chunk_recovered": since(killed_at, recovered),  # stale heartbeat noticed, requeued
+            "kill_to_lost_chunks_restarted": since(killed_at, [at for at, was in restarted if was], last=True),
+            "kill_to_last_job_finished": since(killed_at, finished, last=True),
+        },
         "identical_to_single_pass": all(identical),
         "identical_jobs": sum(identical),
     }
 
 
 def cancel_run(home: str, work: Path) -> dict[str, Any]:
-    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+    from tests.helpers import wait_until
 
     path = slow_pdf(work / "cancel.pdf", CANCEL_PAGES, lines=5)
-    app = open_app(home)
-    process, log_file = start_worker_process(dict(os.environ), work / "cancel.log", workers=WORKERS)
-    try:
-        wait_for_worker(app, process, work / "cancel.log", timeout=WORKER_START_TIMEOUT_S)
+    with session(home) as (app, start_worker):
+        start_worker(work / "cancel.log")
         job = app.submit(path)
-        wait_for(lambda: any(c.pages_done for c in app.chunks(job.id)), 60, "a chunk under way", interval=0.02)
+        wait_until(lambda: any(c.pages_done for c in app.chunks(job.id)), timeout=60, interval=0.02)
         asked, start = time.time(), time.perf_counter()
         app.cancel(job.id)
         call_s = time.perf_counter() - start
-        wait_for(lambda: app.get(job.id).status.value == "canceled", CANCEL_STOP_TIMEOUT_S, "canceled", 0.005)
+        wait_until(lambda: app.get(job.id).status.value == "canceled", timeout=CANCEL_STOP_TIMEOUT_S, interval=0.005)
         status_s = time.perf_counter() - start
         stopped_s: float | None = None
-        last: dict[int, int] | None = None
-        steady_since = 0.0
-        while time.perf_counter() - start < CANCEL_STOP_TIMEOUT_S:
-            chunks = app.chunks(job.id)
-            pages = {c.index: c.pages_done for c in chunks}
-            now = time.perf_counter()
-            if any(c.status.value == "running" for c in chunks) or pages != last:
-                last, steady_since = pages, now
+        last: list[tuple[bool, int]] = []
+        steady_since = start  # when the chunks' state (running?, pages_done) last changed
+        while stopped_s is None and time.perf_counter() - start < CANCEL_STOP_TIMEOUT_S:
+            chunks, now = app.chunks(job.id), time.perf_counter()
+            state = [(c.status.value == "running", c.pages_done) for c in chunks]
+            if any(running for running, _ in state) or state != last:
+                last, steady_since = state, now
             elif now - steady_since >= STEADY_S:
                 stopped_s = steady_since - start
-                break
             time.sleep(0.02)
         time.sleep(1.0)  # room for a queued chunk task to (wrongly) start
         late = [e for e in app.events(job.id) if e.kind == "chunk_started" and e.at > asked]
         statuses = Counter(c.status.value for c in app.chunks(job.id))
-    finally:
-        stop_process(process)
-        log_file.close()
-        app.close()
+        stops = [stamp(line) for line in (work / "cancel.log").read_text().splitlines() if STOPPED in line]
     return {
         "pages": CANCEL_PAGES,
         "cancel_call_s": round(call_s, 4),
         "cancel_to_status_canceled_s": round(status_s, 4),
         "cancel_to_chunk_stopped_s": round(stopped_s, 4) if stopped_s is not None else None,
+        "cancel_to_worker_stopped_s": since(asked, stops, last=True),  # worker log: the chunk's extraction ended
+        "chunks_stopped_in_worker": len(stops),
         "chunks_started_after_cancel": len(late),
         "chunk_statuses": dict(statuses),
     }
@@ -195,7 +213,6 @@ def main() -> None:
     ):
         log(f"crash run: {DOCS} x {PAGES} pages, kill -9 after {DONE_BEFORE_KILL} chunks done")
         crash = crash_run(crash_home, Path(work))
-        log(f"crash: {crash}")
         log(f"cancel run: {CANCEL_PAGES} pages")
         cancel = cancel_run(cancel_home, Path(work))
     report = {"crash": crash, "cancel": cancel, "workers": WORKERS, "settings": SLOW, "cpu_count": os.cpu_count()}
