@@ -21,6 +21,7 @@ COLUMNS = [
     "duration_s",
     "cost_usd",
     "created",
+    "files",
     "error",
 ]
 STATUS_ANY = "any"
@@ -40,6 +41,7 @@ def job_row(job: Job) -> dict[str, object]:
         "cost_usd": round(job.cost_usd, 4) if job.cost_usd else None,
         "created": pd.Timestamp(job.created_at, unit="s", tz="UTC").tz_convert(None),
         "error": job.error,
+        "files": "purged" if job.purged_at else ("kept" if job.is_final else ""),
     }
 
 
@@ -98,7 +100,7 @@ class HistoryTable(pn.viewable.Viewer):
         for job in jobs:
             if job.id in self._rows:
                 row = job_row(job)
-                for column in ("status", "pages", "chunks", "duration_s", "cost_usd", "error"):
+                for column in ("status", "pages", "chunks", "duration_s", "cost_usd", "files", "error"):
                     patches.setdefault(column, []).append((self._rows[job.id], row[column]))
         if patches:
             self.table.patch(patches, as_index=False)

@@ -60,6 +60,9 @@ class Settings:
     stale_after_s: float = 15.0
     sweep_interval_s: float = 5.0
     stall_after_s: float = 30.0
+    # Retention: 0 means no limit. Over a limit, the files of the least recently used finished jobs are purged.
+    max_jobs: int = 0
+    max_storage_mb: int = 0
     # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
     anthropic_api_key_set: bool = False
     model: str = "claude-sonnet-4-6"
@@ -101,6 +104,8 @@ class Settings:
             stale_after_s=_float(env, "PAPERLINE_STALE_AFTER_S", cls.stale_after_s),
             sweep_interval_s=_float(env, "PAPERLINE_SWEEP_INTERVAL_S", cls.sweep_interval_s),
             stall_after_s=_float(env, "PAPERLINE_STALL_AFTER_S", cls.stall_after_s),
+            max_jobs=_int(env, "PAPERLINE_MAX_JOBS", cls.max_jobs),
+            max_storage_mb=_int(env, "PAPERLINE_MAX_STORAGE_MB", cls.max_storage_mb),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
             model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
             llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),

@@ -95,6 +95,8 @@ class Job:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    last_used_at: float | None = None
+    purged_at: float | None = None
 
     @property
     def is_final(self) -> bool:

@@ -24,6 +24,7 @@ from .pricing import estimate_cost, price_table
 from .profiles import render_results
 from .progress import ChunkAbandoned, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
+from .retention import enforce_limits
 from .store import ChunkSpan, JobStore
 
 log = logging.getLogger("paperline.processing")
@@ -244,6 +245,7 @@ class Processor:
             self.store.finish(
                 job_id, JobStatus.COMPLETED, f"Completed: {job.pages} page{'s' if job.pages != 1 else ''} extracted"
             )
+        enforce_limits(self.settings, self.store)
 
 
 def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = False) -> list[str]:

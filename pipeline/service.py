@@ -30,6 +30,7 @@ from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBea
 from .pdf import inspect_pdf
 from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
 from .results import FORMAT_FILES, JobFiles, copy_results
+from .retention import enforce_limits
 from .store import JobStore, NewJob, open_store
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
@@ -136,6 +137,7 @@ class Paperline:
             self.store.copy_outcome(job.id, cached)
             return self.get(job.id)
         job = self.store.create(NewJob(**base, pages=pages, meta=meta))  # type: ignore[arg-type]
+        enforce_limits(self.settings, self.store)
         try:
             self.queue.enqueue(self._tasks["process_document"].s(job.id))
         except Exception as exc:
@@ -231,6 +233,10 @@ class Paperline:
         formats = self.result_formats(job_id)
         if not formats:
             job = self.get(job_id)
+            if job.purged_at:
+                raise InvalidRequest(
+                    f"The files of job {job_id} were purged to stay within the storage limits; submit it again."
+                )
             raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
         fmt = fmt or formats[0]
         if fmt not in formats:
@@ -238,10 +244,14 @@ class Paperline:
         return self.files(job_id).result(fmt)
 
     def result(self, job_id: str, fmt: str | None = None) -> str:
-        return self.result_path(job_id, fmt).read_text(encoding="utf-8")
+        text = self.result_path(job_id, fmt).read_text(encoding="utf-8")
+        self.store.touch(job_id)
+        return text
 
     def result_bytes(self, job_id: str, fmt: str | None = None) -> bytes:
-        return self.result_path(job_id, fmt).read_bytes()
+        data = self.result_path(job_id, fmt).read_bytes()
+        self.store.touch(job_id)
+        return data
 
     def compressed_image(self, job_id: str) -> Path | None:
         path = self.files(job_id).compressed_image

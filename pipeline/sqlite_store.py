@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     input_tokens INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
     cost_usd REAL NOT NULL DEFAULT 0,
+    last_used_at REAL,
+    purged_at REAL,
     rev INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
@@ -105,7 +107,7 @@ CREATE TABLE IF NOT EXISTS workers (
 JOB_COLUMNS = (
     "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "
     "chunks_done, chunks_failed, created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "
-    "user, cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd"
+    "user, cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd, last_used_at, purged_at"
 )
 CHUNK_COLUMNS = (
     "job_id, idx, first_page, last_page, context_first, context_last, status, attempts, worker, pages_done, "
@@ -114,6 +116,8 @@ CHUNK_COLUMNS = (
 # Columns added after the first release: added to older databases by initialize_schema.
 ADDED_COLUMNS = {
     "jobs": (
+        "last_used_at REAL",
+        "purged_at REAL",
         "input_tokens INTEGER NOT NULL DEFAULT 0",
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
@@ -605,6 +609,23 @@ class SqliteJobStore(JobStore):
             if last:
                 self._event(conn, job_id, "stage", "Merging chunk results")
             return last
+
+    def touch(self, job_id: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE jobs SET last_used_at = ? WHERE id = ?", (time.time(), job_id))
+
+    def purge_candidates(self) -> list[Job]:
+        rows = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('completed', 'failed', 'canceled') AND purged_at IS NULL "
+            "ORDER BY COALESCE(last_used_at, finished_at, created_at)"
+        ).fetchall()
+        return [_job(r) for r in rows]
+
+    def mark_purged(self, job_id: str, note: str) -> None:
+        with self.transaction() as conn:
+            self._update_job(conn, job_id, purged_at=time.time())
+            self._event(conn, job_id, "purged", note)
+        self.add_note(job_id, note)
 
     def cancel(self, job_id: str, message: str = "Canceled") -> bool:
         """End a queued or running job as canceled; its queued chunks are canceled and running ones stop."""

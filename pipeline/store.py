@@ -150,6 +150,18 @@ class JobStore(abc.ABC):
         the job's last to end."""
 
     @abc.abstractmethod
+    def touch(self, job_id: str) -> None:
+        """Record that a job's result was used (read or downloaded), for least-recently-used retention."""
+
+    @abc.abstractmethod
+    def purge_candidates(self) -> list[Job]:
+        """Finished jobs whose files are still kept, least recently used first."""
+
+    @abc.abstractmethod
+    def mark_purged(self, job_id: str, note: str) -> None:
+        """Record that a job's files were deleted; the job stays in history."""
+
+    @abc.abstractmethod
     def cancel(self, job_id: str, message: str = "Canceled") -> bool:
         """Cancel a queued or running job; False when it had already ended. Canceled is final."""
 
