@@ -147,6 +147,11 @@ def crash_run(home: str, work: Path) -> dict[str, Any]:
         "jobs_submitted": len(ids),
         "jobs_completed": len(completed),
         "jobs_lost": len(ids) - len(completed),
+        "lost_jobs": [
+            {"status": j.status.value, "stage": j.stage.value, "chunks_done": j.chunks_done, "message": j.message}
+            for j in jobs
+            if j not in completed
+        ],
         "chunks_total": len(after),
         "chunks_done_at_kill": len(before),
         "chunks_running_at_kill": running,
