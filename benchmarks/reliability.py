@@ -43,16 +43,14 @@ RECOVERY_TIMEOUT_S = 180.0
 CANCEL_STOP_TIMEOUT_S = 10.0
 STOPPED = "stopped: canceled or reassigned"
 STEADY_S = 0.5  # pages_done must hold this long to count as stopped
+
+
 # tests/integration/test_reliability.py's, plus its fixture's intervals (live chunks beat well within 2 s).
-SLOW = {
-    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
-    "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
-    "PAPERLINE_OCR_DPI": "150",
-    "PAPERLINE_STALE_AFTER_S": "2",
-    "PAPERLINE_SWEEP_INTERVAL_S": "0.5",
-    "PAPERLINE_PROGRESS_INTERVAL_S": "0.05",
-    "PAPERLINE_HEARTBEAT_INTERVAL_S": "0.5",
-}
+def slow_settings() -> dict[str, str]:
+    from tests.docgen import SLOW_JOB_SETTINGS
+
+    # The test fixture's intervals too: live chunks must beat well within the 2 s staleness window.
+    return {**SLOW_JOB_SETTINGS, "PAPERLINE_PROGRESS_INTERVAL_S": "0.05", "PAPERLINE_HEARTBEAT_INTERVAL_S": "0.5"}
 
 
 def stamp(line: str) -> float:
@@ -65,9 +63,9 @@ def log(message: str) -> None:
 
 
 def slow_pdf(path: Path, pages: int, lines: int) -> Path:
-    from tests.docgen import make_text_pdf
+    from tests.docgen import make_slow_pdf
 
-    return make_text_pdf(path, pages, lines=lines, blank_pages=tuple(range(2, pages + 1, 2)))
+    return make_slow_pdf(path, pages, lines=lines)
 
 
 def single_pass(path: Path, pages: int) -> str:
@@ -88,7 +86,7 @@ def session(home: str) -> Iterator[tuple[Any, Callable[[Path], Any]]]:
     starts a ``paperline worker -w WORKERS`` logging to a path; every worker is stopped by pid on the way out."""
     from tests.helpers import start_worker_process, stop_process, wait_for_worker
 
-    os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **SLOW)
+    os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **slow_settings())
     from pipeline.config import Settings
     from pipeline.service import Paperline
 
@@ -148,7 +146,16 @@ def crash_run(home: str, work: Path) -> dict[str, Any]:
         "jobs_completed": len(completed),
         "jobs_lost": len(ids) - len(completed),
         "lost_jobs": [
-            {"status": j.status.value, "stage": j.stage.value, "chunks_done": j.chunks_done, "message": j.message}
+            {
+                "status": j.status.value,
+                "stage": j.stage.value,
+                "message": j.message,
+                "open_chunks": [  # what the kill left each unfinished chunk as, and what it is now
+                    f"chunk {k[1] + 1}: {at_kill[k].status.value} at kill, now {c.status.value}, attempts {c.attempts}"
+                    for k, c in after.items()
+                    if k[0] == j.id and c.status.value != "done"
+                ],
+            }
             for j in jobs
             if j not in completed
         ],
@@ -220,7 +227,13 @@ def main() -> None:
         crash = crash_run(crash_home, Path(work))
         log(f"cancel run: {CANCEL_PAGES} pages")
         cancel = cancel_run(cancel_home, Path(work))
-    report = {"crash": crash, "cancel": cancel, "workers": WORKERS, "settings": SLOW, "cpu_count": os.cpu_count()}
+    report = {
+        "crash": crash,
+        "cancel": cancel,
+        "workers": WORKERS,
+        "settings": slow_settings(),
+        "cpu_count": os.cpu_count(),
+    }
     print(json.dumps(report, indent=2))
 
 

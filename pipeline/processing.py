@@ -65,6 +65,8 @@ class Processor:
     enqueue_chunk: EnqueueChunk
     enqueue_merge: EnqueueMerge
     enqueue_document: EnqueueMerge
+    #: the (job_id, chunk index) and job ids that have a task waiting in the queue; None where unknown
+    queued_tasks: Callable[[], tuple[set[tuple[str, int]], set[str]]] | None = None
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.job_dir(job_id))
@@ -202,9 +204,32 @@ class Processor:
             self.enqueue_document(job_id)
         for job_id in merging:
             self.enqueue_merge(job_id)
-        if chunks or preparing or merging:
-            log.warning("recovered %d chunks, %d preparations, %d merges", len(chunks), len(preparing), len(merging))
-        return len(chunks) + len(preparing) + len(merging)
+        # A worker killed after taking a task off the queue but before claiming its chunk (or starting its job)
+        # leaves the chunk queued with no message left to run it. Requeue such work once its job has gone quiet
+        # and the queue holds nothing for it; a duplicate would be harmless, as a claim only takes what is queued.
+        lost_chunks: list[tuple[str, int]] = []
+        lost_jobs: list[str] = []
+        if self.queued_tasks is not None:
+            stranded_chunks, stranded_jobs = self.store.stranded(now - self.settings.stale_after_s)
+            if stranded_chunks or stranded_jobs:
+                pending_chunks, pending_jobs = self.queued_tasks()
+                lost_chunks = [c for c in stranded_chunks if c not in pending_chunks]
+                lost_jobs = [j for j in stranded_jobs if j not in pending_jobs]
+        for job_id, index in lost_chunks:
+            self.enqueue_chunk(job_id, index, 0.0)
+        for job_id in lost_jobs:
+            self.enqueue_document(job_id)
+        found = len(chunks) + len(preparing) + len(merging) + len(lost_chunks) + len(lost_jobs)
+        if found:
+            log.warning(
+                "recovered %d running chunks, %d unclaimed chunks, %d queued jobs, %d preparations, %d merges",
+                len(chunks),
+                len(lost_chunks),
+                len(lost_jobs),
+                len(preparing),
+                len(merging),
+            )
+        return found
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:

@@ -610,6 +610,17 @@ class SqliteJobStore(JobStore):
                 self._event(conn, job_id, "stage", "Merging chunk results")
             return last
 
+    def stranded(self, older_than: float) -> tuple[list[tuple[str, int]], list[str]]:
+        rows = self.connection.execute(
+            "SELECT c.job_id, c.idx FROM chunks c JOIN jobs j ON j.id = c.job_id "
+            "WHERE c.status = 'queued' AND j.status = 'running' AND j.updated_at < ? ORDER BY c.job_id, c.idx",
+            (older_than,),
+        ).fetchall()
+        queued = self.connection.execute(
+            "SELECT id FROM jobs WHERE status = 'queued' AND updated_at < ? ORDER BY created_at", (older_than,)
+        ).fetchall()
+        return [(r["job_id"], r["idx"]) for r in rows], [r["id"] for r in queued]
+
     def touch(self, job_id: str) -> None:
         with self.transaction() as conn:
             conn.execute("UPDATE jobs SET last_used_at = ? WHERE id = ?", (time.time(), job_id))

@@ -150,6 +150,11 @@ class JobStore(abc.ABC):
         the job's last to end."""
 
     @abc.abstractmethod
+    def stranded(self, older_than: float) -> tuple[list[tuple[str, int]], list[str]]:
+        """Queued chunks of running jobs, and queued jobs, that have not changed since ``older_than``: candidates
+        for work whose queue message was lost with a worker (the caller checks the queue before requeueing)."""
+
+    @abc.abstractmethod
     def touch(self, job_id: str) -> None:
         """Record that a job's result was used (read or downloaded), for least-recently-used retention."""
 

@@ -35,7 +35,19 @@ if Settings.from_env().anthropic_api_key_set:
 def _processor(pid: int) -> Processor:
     # One store connection set per worker process, opened after the fork (never at import time).
     settings = Settings.from_env()
-    return Processor(settings, open_store(settings), _enqueue_chunk, _enqueue_merge, _enqueue_document)
+    return Processor(settings, open_store(settings), _enqueue_chunk, _enqueue_merge, _enqueue_document, _queued_tasks)
+
+
+def _queued_tasks() -> tuple[set[tuple[str, int]], set[str]]:
+    """What the queue holds (waiting or scheduled for a retry): chunk tasks and document tasks."""
+    chunks: set[tuple[str, int]] = set()
+    documents: set[str] = set()
+    for task in [*huey.pending(), *huey.scheduled()]:
+        if task.name == "process_chunk":
+            chunks.add((task.args[0], task.args[1]))
+        elif task.name == "process_document":
+            documents.add(task.args[0])
+    return chunks, documents
 
 
 def processor() -> Processor:

@@ -81,3 +81,18 @@ def make_large_pdf(path: Path, min_bytes: int) -> Path:
     pdf.text(20, 20, "Large scanned appendix with a text layer.")
     pdf.output(str(path))
     return Path(path)
+
+
+# Settings that make a job slow enough to interrupt (small chunks, OCR on every blank page) and recover fast.
+SLOW_JOB_SETTINGS = {
+    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
+    "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
+    "PAPERLINE_OCR_DPI": "150",
+    "PAPERLINE_STALE_AFTER_S": "2",
+    "PAPERLINE_SWEEP_INTERVAL_S": "0.5",
+}
+
+
+def make_slow_pdf(path: Path, pages: int = 30, *, lines: int = 12) -> Path:
+    """Every second page has no text layer, so it goes through OCR (about 0.3 s a page at 150 dpi)."""
+    return make_text_pdf(path, pages, lines=lines, blank_pages=tuple(range(2, pages + 1, 2)))

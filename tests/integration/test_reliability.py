@@ -13,30 +13,17 @@ from pipeline import ChunkStatus, JobStatus, Paperline
 from pipeline.chunking import PageText
 from pipeline.pdf import page_texts
 from pipeline.profiles import render_text
-from tests.docgen import make_text_pdf
+from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
-
-# Pages without a text layer go through OCR (~0.3 s each here), which makes chunks slow enough to interrupt.
-SLOW = {
-    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "5",
-    "PAPERLINE_MEDIUM_CHUNK_PAGES": "5",
-    "PAPERLINE_OCR_DPI": "150",
-    "PAPERLINE_STALE_AFTER_S": "2",
-    "PAPERLINE_SWEEP_INTERVAL_S": "0.5",
-}
-
-
-def slow_pdf(path: Path, pages: int = 30) -> Path:
-    return make_text_pdf(path, pages, blank_pages=tuple(range(2, pages + 1, 2)))
 
 
 def test_cancel_during_a_running_chunk_stops_it_and_nothing_runs_after(
     app: Paperline, start_worker, tmp_path: Path
 ) -> None:
-    start_worker(workers=1, **SLOW)
-    job = app.submit(slow_pdf(tmp_path / "slow.pdf", 40))
+    start_worker(workers=1, **SLOW_JOB_SETTINGS)
+    job = app.submit(make_slow_pdf(tmp_path / "slow.pdf", 40))
     wait_until(lambda: any(c.pages_done for c in app.chunks(job.id)), timeout=60, what="a chunk under way")
     asked = time.time()
     canceled = app.cancel(job.id)
@@ -55,8 +42,8 @@ def test_cancel_during_a_running_chunk_stops_it_and_nothing_runs_after(
 
 
 def test_kill_9_mid_job_then_restart_completes_identically(app: Paperline, start_worker, tmp_path: Path) -> None:
-    pdf = slow_pdf(tmp_path / "slow.pdf", 30)
-    consumer = start_worker(workers=2, **SLOW)
+    pdf = make_slow_pdf(tmp_path / "slow.pdf", 30)
+    consumer = start_worker(workers=2, **SLOW_JOB_SETTINGS)
     job = app.submit(pdf)
     wait_until(lambda: app.get(job.id).chunks_done >= 2, timeout=90, what="two chunks done")
     os.killpg(consumer.pid, signal.SIGKILL)
@@ -67,7 +54,7 @@ def test_kill_9_mid_job_then_restart_completes_identically(app: Paperline, start
     lost = {c.index for c in at_kill if c.status is ChunkStatus.RUNNING}
     assert app.get(job.id).status is JobStatus.RUNNING
 
-    start_worker(workers=2, **SLOW)
+    start_worker(workers=2, **SLOW_JOB_SETTINGS)
     [job] = app.wait([job.id], timeout_s=120)
     assert job.status is JobStatus.COMPLETED, job.error
     recovered_in = job.finished_at - killed_at

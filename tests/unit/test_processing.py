@@ -133,3 +133,37 @@ def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monk
     partial = json.loads(app.result(job.id, "json"))["pages"]
     assert [p["page"] for p in partial] == [*range(1, 21), *range(41, 46)]  # 20-page chunks; chunk 2 lost
     assert app.chunks(job.id)[1].attempts == 2
+
+
+def test_a_chunk_whose_queue_message_was_lost_is_queued_again(app: Paperline, tmp_path: Path) -> None:
+    """A worker killed between taking a chunk's task off the queue and claiming the chunk leaves the chunk queued
+    with no message to run it; the recovery sweep finds it once the job has gone quiet."""
+    import time
+
+    from pipeline.processing import Processor
+    from pipeline.tasks import _queued_tasks, tasks_for
+
+    queue_tasks = tasks_for(app.queue)
+
+    def pending() -> tuple[set[tuple[str, int]], set[str]]:
+        chunks = {(t.args[0], t.args[1]) for t in app.queue.pending() if t.name == "process_chunk"}
+        return chunks, {t.args[0] for t in app.queue.pending() if t.name == "process_document"}
+
+    processor = Processor(
+        app.settings,
+        app.store,
+        lambda job_id, index, delay: app.queue.enqueue(queue_tasks["process_chunk"].s(job_id, index)),
+        lambda job_id: None,
+        lambda job_id: app.queue.enqueue(queue_tasks["process_document"].s(job_id)),
+        pending,
+    )
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
+    app.queue.dequeue()  # process_document, run here:
+    processor.prepare(job.id)
+    assert len(pending()[0]) == 3
+    app.queue.dequeue()  # a worker takes chunk 1's task... and is killed before claiming it
+    assert processor.recover() == 0, "the job is not quiet yet"
+    assert processor.recover(now=time.time() + 60) == 1
+    assert pending()[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
+    assert processor.recover(now=time.time() + 60) == 0, "work with a message in the queue is left alone"
+    assert callable(_queued_tasks)
