@@ -19,6 +19,8 @@ from .formatting import STATUS_COLORS
 from .state import SessionState
 
 STATUSES = [s.value for s in JobStatus]
+TIMELINE_KEYS = ["id", "filename", "created", "status", "color", "pages", "size"]
+TIMING_KEYS = ["id", "filename", "pages", "duration", "profile", "engine"]
 
 
 def _marker_size(pages: int) -> float:
@@ -61,10 +63,10 @@ class ChartsView(pn.viewable.Viewer):
         super().__init__(**params)
         jobs = sorted(self.state.jobs(), key=lambda j: j.created_at)
         self._timeline_rows = {job.id: i for i, job in enumerate(jobs)}
-        self.timeline_source = ColumnDataSource(_concat([timeline_row(j) for j in jobs], list(timeline_row_keys())))
+        self.timeline_source = ColumnDataSource(_concat([timeline_row(j) for j in jobs], TIMELINE_KEYS))
         timed = [j for j in jobs if self._is_timed(j)]
         self._timed = {job.id for job in timed}
-        self.timing_source = ColumnDataSource(_concat([timing_row(j) for j in timed], list(timing_row_keys())))
+        self.timing_source = ColumnDataSource(_concat([timing_row(j) for j in timed], TIMING_KEYS))
         self.timeline = self._timeline_figure()
         self.timing = self._timing_figure()
         self.state.param.watch(self._on_update, "update")
@@ -140,12 +142,12 @@ class ChartsView(pn.viewable.Viewer):
             for offset, job in enumerate(sorted(new, key=lambda j: j.created_at)):
                 self._timeline_rows[job.id] = start + offset
             self.timeline_source.stream(
-                _concat([timeline_row(j) for j in sorted(new, key=lambda j: j.created_at)], list(timeline_row_keys()))
+                _concat([timeline_row(j) for j in sorted(new, key=lambda j: j.created_at)], TIMELINE_KEYS)
             )
         finished = [j for j in jobs if self._is_timed(j) and j.id not in self._timed]
         if finished:
             self._timed.update(j.id for j in finished)
-            self.timing_source.stream(_concat([timing_row(j) for j in finished], list(timing_row_keys())))
+            self.timing_source.stream(_concat([timing_row(j) for j in finished], TIMING_KEYS))
 
     def _on_update(self, event: param.parameterized.Event) -> None:
         if event.new.jobs:
@@ -157,11 +159,3 @@ class ChartsView(pn.viewable.Viewer):
             pn.pane.Bokeh(self.timing, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
-
-
-def timeline_row_keys() -> list[str]:
-    return ["id", "filename", "created", "status", "color", "pages", "size"]
-
-
-def timing_row_keys() -> list[str]:
-    return ["id", "filename", "pages", "duration", "profile", "engine"]

@@ -388,9 +388,11 @@ class SqliteJobStore(JobStore):
             ended = self._update_job(conn, job_id, "AND status IN ('queued', 'running')", **fields)
             if ended:
                 if status is not JobStatus.COMPLETED:
+                    # In the same transaction, so no reader sees an ended job with chunks still open.
                     conn.execute(
-                        "UPDATE chunks SET status = 'canceled', rev = ? WHERE job_id = ? AND status = 'queued'",
-                        (self._bump(conn), job_id),
+                        "UPDATE chunks SET status = 'canceled', finished_at = ?, rev = ? "
+                        "WHERE job_id = ? AND status IN ('queued', 'running')",
+                        (fields["finished_at"], self._bump(conn), job_id),
                     )
                 self._event(conn, job_id, "status", error or message)
         return ended
@@ -640,15 +642,7 @@ class SqliteJobStore(JobStore):
 
     def cancel(self, job_id: str, message: str = "Canceled") -> bool:
         """End a queued or running job as canceled; its queued chunks are canceled and running ones stop."""
-        canceled = self.finish(job_id, JobStatus.CANCELED, message)
-        if canceled:
-            with self.transaction() as conn:
-                conn.execute(
-                    "UPDATE chunks SET status = 'canceled', finished_at = ?, rev = ? "
-                    "WHERE job_id = ? AND status IN ('queued', 'running')",
-                    (time.time(), self._bump(conn), job_id),
-                )
-        return canceled
+        return self.finish(job_id, JobStatus.CANCELED, message)
 
     def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """Requeue work lost with a dead worker: running chunks of running jobs whose heartbeat is older than
