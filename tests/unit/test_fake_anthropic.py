@@ -150,7 +150,15 @@ def test_midstream_error_raises_during_iteration(server: FakeAnthropic, messages
 
 def test_delay_lets_requests_overlap(messages: list[dict[str, Any]]) -> None:
     seen: list[Recorded] = []
-    with FakeAnthropic(delay_s=0.5, responder=lambda r: seen.append(r) or "ok") as server:
+    # Every request waits here for the other two, so they overlap however loaded the machine is.
+    all_arrived = threading.Barrier(3, timeout=10)
+
+    def respond(request: Recorded) -> str:
+        seen.append(request)
+        all_arrived.wait()
+        return "ok"
+
+    with FakeAnthropic(delay_s=0.5, responder=respond) as server:
         client = client_for(server)
         errors: list[BaseException] = []
 
