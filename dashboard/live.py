@@ -113,6 +113,7 @@ class JobCard(pn.viewable.Viewer):
             workers_alive=len(self.state.feed.health.workers),
             now=time.time(),
             stall_after_s=self.state.app.settings.stall_after_s,
+            chunk_time_limit_s=self.state.app.settings.chunk_time_limit_s,
         )
         self._stalled.object = f'<div class="pl-error">{html.escape(stalled)}</div>' if stalled else ""
         self._card.title = f"{job.filename} — {job.status.value}"

@@ -60,6 +60,8 @@ class Settings:
     stale_after_s: float = 15.0
     sweep_interval_s: float = 5.0
     stall_after_s: float = 30.0
+    # A chunk running longer than this is stopped and retried like a transient error (0: no limit).
+    chunk_time_limit_s: float = 900.0
     # Retention: 0 means no limit. Over a limit, the files of the least recently used finished jobs are purged.
     max_jobs: int = 0
     max_storage_mb: int = 0
@@ -104,6 +106,7 @@ class Settings:
             stale_after_s=_float(env, "PAPERLINE_STALE_AFTER_S", cls.stale_after_s),
             sweep_interval_s=_float(env, "PAPERLINE_SWEEP_INTERVAL_S", cls.sweep_interval_s),
             stall_after_s=_float(env, "PAPERLINE_STALL_AFTER_S", cls.stall_after_s),
+            chunk_time_limit_s=_float(env, "PAPERLINE_CHUNK_TIME_LIMIT_S", cls.chunk_time_limit_s),
             max_jobs=_int(env, "PAPERLINE_MAX_JOBS", cls.max_jobs),
             max_storage_mb=_int(env, "PAPERLINE_MAX_STORAGE_MB", cls.max_storage_mb),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),

@@ -22,7 +22,7 @@ from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .pdf import inspect_pdf
 from .pricing import estimate_cost, price_table
 from .profiles import render_results
-from .progress import ChunkAbandoned, ChunkProgress
+from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
 from .retention import enforce_limits
 from .store import ChunkSpan, JobStore
@@ -149,6 +149,7 @@ class Processor:
                 index,
                 interval=self.settings.progress_interval_s,
                 attempt=chunk.attempts,
+                time_limit_s=self.settings.chunk_time_limit_s,
             ) as progress:
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
             if progress.abandoned:
@@ -169,7 +170,7 @@ class Processor:
             return
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
-            error = f"{type(exc).__name__}: {exc}"
+            error = str(exc) if isinstance(exc, ChunkOverTime) else f"{type(exc).__name__}: {exc}"
             if chunk.attempts <= self.settings.chunk_retries:
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
@@ -204,6 +205,7 @@ class Processor:
             self.enqueue_document(job_id)
         for job_id in merging:
             self.enqueue_merge(job_id)
+        overdue = self._expire_overdue(now)
         # A worker killed after taking a task off the queue but before claiming its chunk (or starting its job)
         # leaves the chunk queued with no message left to run it. Requeue such work once its job has gone quiet
         # and the queue holds nothing for it; a duplicate would be harmless, as a claim only takes what is queued.
@@ -219,7 +221,7 @@ class Processor:
             self.enqueue_chunk(job_id, index, 0.0)
         for job_id in lost_jobs:
             self.enqueue_document(job_id)
-        found = len(chunks) + len(preparing) + len(merging) + len(lost_chunks) + len(lost_jobs)
+        found = len(chunks) + len(preparing) + len(merging) + len(lost_chunks) + len(lost_jobs) + overdue
         if found:
             log.warning(
                 "recovered %d running chunks, %d unclaimed chunks, %d queued jobs, %d preparations, %d merges",
@@ -230,6 +232,26 @@ class Processor:
                 len(merging),
             )
         return found
+
+    def _expire_overdue(self, now: float) -> int:
+        """Take back chunks stuck past their time limit (a hung page never reaches the chunk's own check): the
+        store fences the old attempt out, so whatever it writes later is ignored."""
+        limit = self.settings.chunk_time_limit_s
+        if not limit:
+            return 0
+        grace = self.settings.stale_after_s  # let the chunk's own check, which retries with backoff, act first
+        requeued, merge = self.store.expire_overdue(
+            now - limit - grace,
+            max_attempts=self.settings.chunk_retries + 1,
+            reason=f"ran over its {limit:g} s time limit (stuck)",
+        )
+        for job_id, index in requeued:
+            self.enqueue_chunk(job_id, index, 0.0)
+        for job_id in merge:
+            self.enqueue_merge(job_id)
+        if requeued or merge:
+            log.warning("took back %d chunks over their time limit", len(requeued) + len(merge))
+        return len(requeued) + len(merge)
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:

@@ -21,14 +21,27 @@ class ChunkAbandoned(PaperlineError):
     was presumed dead. The extractor stops at its next page."""
 
 
+class ChunkOverTime(PaperlineError):
+    """The chunk ran past its time limit; it is retried like a transient error, then failed."""
+
+
 class ChunkProgress:
     """Context manager that owns a chunk's progress writes while it runs."""
 
     def __init__(
-        self, store: JobStore, job_id: str, index: int, *, interval: float = 0.5, attempt: int | None = None
+        self,
+        store: JobStore,
+        job_id: str,
+        index: int,
+        *,
+        interval: float = 0.5,
+        attempt: int | None = None,
+        time_limit_s: float = 0.0,
     ) -> None:
         self.store, self.job_id, self.index, self.attempt = store, job_id, index, attempt
         self.interval = interval
+        self.time_limit_s = time_limit_s
+        self._started = time.monotonic()
         self.pages_done = 0
         self.abandoned = False
         self._last_write = 0.0
@@ -37,7 +50,7 @@ class ChunkProgress:
         self._ticker = threading.Thread(target=self._tick, name=f"progress-{job_id}-{index}", daemon=True)
 
     def __enter__(self) -> ChunkProgress:
-        self._last_write = time.monotonic()
+        self._started = self._last_write = time.monotonic()
         self._ticker.start()
         return self
 
@@ -56,6 +69,8 @@ class ChunkProgress:
             self._write()
         if self.abandoned:
             raise ChunkAbandoned(f"chunk {self.index + 1} of job {self.job_id} was canceled or reassigned")
+        if self.time_limit_s and time.monotonic() - self._started > self.time_limit_s:
+            raise ChunkOverTime(f"Chunk {self.index + 1} ran over its {self.time_limit_s:g} s time limit")
 
     def _write(self) -> None:
         with self._lock:

@@ -169,7 +169,12 @@ class Paperline:
 
         chunks = self.chunks(job.id) if chunks is None else chunks
         return stall_reason(
-            job, chunks, workers_alive=len(self.workers()), now=time.time(), stall_after_s=self.settings.stall_after_s
+            job,
+            chunks,
+            workers_alive=len(self.workers()),
+            now=time.time(),
+            stall_after_s=self.settings.stall_after_s,
+            chunk_time_limit_s=self.settings.chunk_time_limit_s,
         )
 
     def cancel(self, job_id: str, *, user: str | None = None) -> Job:

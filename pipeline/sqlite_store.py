@@ -594,23 +594,66 @@ class SqliteJobStore(JobStore):
             self._recount(conn, job_id)
             label = "done" if status is ChunkStatus.DONE else f"{status.value}: {error}"
             self._event(conn, job_id, "chunk_" + status.value, f"Chunk {index + 1} {label}", index)
-            open_chunks = conn.execute(
-                "SELECT COUNT(*) FROM chunks WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
-            ).fetchone()[0]
-            if open_chunks:
-                return False
-            # The conditional stage change is the fan-in: only one finisher can move extracting -> merging.
-            last = self._update_job(
-                conn,
-                job_id,
-                "AND status = 'running' AND stage = 'extracting'",
-                stage=Stage.MERGING,
-                message="Merging chunk results",
-                progress=PROGRESS_BEFORE_MERGING,
-            )
-            if last:
-                self._event(conn, job_id, "stage", "Merging chunk results")
-            return last
+            return self._fan_in(conn, job_id)
+
+    def _fan_in(self, conn: sqlite3.Connection, job_id: str) -> bool:
+        """Move the job to merging once no chunk is open; True for the one caller that did it."""
+        open_chunks = conn.execute(
+            "SELECT COUNT(*) FROM chunks WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
+        ).fetchone()[0]
+        if open_chunks:
+            return False
+        # The conditional stage change is the fan-in: only one finisher can move extracting -> merging.
+        last = self._update_job(
+            conn,
+            job_id,
+            "AND status = 'running' AND stage = 'extracting'",
+            stage=Stage.MERGING,
+            message="Merging chunk results",
+            progress=PROGRESS_BEFORE_MERGING,
+        )
+        if last:
+            self._event(conn, job_id, "stage", "Merging chunk results")
+        return last
+
+    def expire_overdue(
+        self, started_before: float, *, max_attempts: int, reason: str
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        """Take back running chunks started before ``started_before`` (over their time limit, maybe hung):
+        requeued while attempts remain, failed after. Returns the chunks to enqueue and the jobs to merge."""
+        requeued: list[tuple[str, int]] = []
+        merge: list[str] = []
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.job_id, c.idx, c.attempts FROM chunks c JOIN jobs j ON j.id = c.job_id "
+                "WHERE c.status = 'running' AND j.status = 'running' AND c.started_at < ?",
+                (started_before,),
+            ).fetchall()
+            for row in rows:
+                job_id, index = row["job_id"], row["idx"]
+                error = f"Chunk {index + 1} {reason}"
+                retry = row["attempts"] < max_attempts
+                conn.execute(
+                    "UPDATE chunks SET status = ?, error = ?, pages_done = CASE WHEN ? THEN 0 ELSE pages_done END, "
+                    "finished_at = ?, rev = ? WHERE job_id = ? AND idx = ?",
+                    (
+                        "queued" if retry else "failed",
+                        error,
+                        retry,
+                        None if retry else time.time(),
+                        self._bump(conn),
+                        job_id,
+                        index,
+                    ),
+                )
+                self._recount(conn, job_id)
+                verdict = "retried" if retry else "failed"
+                self._event(conn, job_id, "chunk_overtime", f"{error}; {verdict}", index)
+                if retry:
+                    requeued.append((job_id, index))
+                elif self._fan_in(conn, job_id):
+                    merge.append(job_id)
+        return requeued, merge
 
     def stranded(self, older_than: float) -> tuple[list[tuple[str, int]], list[str]]:
         rows = self.connection.execute(

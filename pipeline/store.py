@@ -150,6 +150,13 @@ class JobStore(abc.ABC):
         the job's last to end."""
 
     @abc.abstractmethod
+    def expire_overdue(
+        self, started_before: float, *, max_attempts: int, reason: str
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        """Requeue (or, out of attempts, fail) running chunks started before ``started_before``; returns the
+        chunks to enqueue and the jobs whose last chunk this ended, to merge."""
+
+    @abc.abstractmethod
     def stranded(self, older_than: float) -> tuple[list[tuple[str, int]], list[str]]:
         """Queued chunks of running jobs, and queued jobs, that have not changed since ``older_than``: candidates
         for work whose queue message was lost with a worker (the caller checks the queue before requeueing)."""

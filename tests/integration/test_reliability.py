@@ -68,3 +68,20 @@ def test_kill_9_mid_job_then_restart_completes_identically(app: Paperline, start
         )
     recovered = {e.chunk_index for e in app.events(job.id) if e.kind == "chunk_recovered"}
     assert lost <= recovered, f"chunks {lost - recovered} were running at the kill and not recovered"
+
+
+def test_a_chunk_over_its_time_limit_is_failed_and_retried_by_the_worker(
+    app: Paperline, start_worker, tmp_path: Path
+) -> None:
+    start_worker(workers=2, **SLOW_JOB_SETTINGS, PAPERLINE_CHUNK_TIME_LIMIT_S="0.4", PAPERLINE_CHUNK_RETRIES="1")
+    job = app.submit(make_slow_pdf(tmp_path / "slow.pdf", 10))
+    [job] = app.wait([job.id], timeout_s=60)
+    assert job.status is JobStatus.FAILED
+    over = [c for c in app.chunks(job.id) if c.status is ChunkStatus.FAILED]
+    assert over, "every 5-page chunk with OCR pages takes over 0.4 s"
+    for chunk in over:
+        assert chunk.error == f"Chunk {chunk.index + 1} ran over its 0.4 s time limit"
+        assert chunk.attempts == 2, "retried once, then failed"
+    assert "time limit" in job.error
+    retries = [e for e in app.events(job.id) if e.kind == "chunk_retry"]
+    assert {e.chunk_index for e in retries} >= {c.index for c in over}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from pipeline.models import ChunkStatus, JobStatus, Stage
 from pipeline.pdf import page_texts
 from pipeline.profiles import render_text
 from pipeline.service import Paperline
+from pipeline.store import ChunkSpan
 from tests.docgen import make_photo, make_text_image, make_text_pdf, page_text
 from tests.sync_runner import run_queued
 
@@ -167,3 +169,65 @@ def test_a_chunk_whose_queue_message_was_lost_is_queued_again(app: Paperline, tm
     assert pending()[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
     assert processor.recover(now=time.time() + 60) == 0, "work with a message in the queue is left alone"
     assert callable(_queued_tasks)
+
+
+def test_a_chunk_over_its_time_limit_is_stopped_retried_then_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = Paperline(Settings(home=tmp_path / "home", chunk_retries=1, retry_backoff_s=0, chunk_time_limit_s=0.2))
+    real = extractors.LocalExtractor.extract
+
+    def slow_middle(self, work, page_done):  # type: ignore[no-untyped-def]
+        if work.index == 1:
+            for _ in range(work.last_page - work.first_page + 1):
+                time.sleep(0.05)
+                page_done(1)
+        return real(self, work, page_done)
+
+    monkeypatch.setattr(extractors.LocalExtractor, "extract", slow_middle)
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
+    run_queued(app)
+    job = app.get(job.id)
+    slow = app.chunks(job.id)[1]
+    assert job.status is JobStatus.FAILED and job.chunks_done == 2
+    assert slow.status is ChunkStatus.FAILED and slow.attempts == 2
+    assert slow.error == "Chunk 2 ran over its 0.2 s time limit"
+    assert slow.pages_done < slow.pages, "the chunk was stopped before its last page"
+    assert [e.kind for e in app.events(job.id) if e.chunk_index == 1].count("chunk_retry") == 1
+
+
+def test_stall_reason_names_a_chunk_over_its_time_limit(app: Paperline, tmp_path: Path) -> None:
+    from pipeline.stall import stall_reason
+
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
+    app.store.start(job.id)
+    app.store.plan_chunks(job.id, [ChunkSpan(0, 1, 45, 1, 45)])
+    app.store.claim_chunk(job.id, 0, "w")
+    job, chunks = app.get(job.id), app.chunks(job.id)
+    started = chunks[0].started_at
+    assert started
+    kwargs = dict(workers_alive=1, stall_after_s=30, chunk_time_limit_s=60)
+    assert stall_reason(job, chunks, now=started + 10, **kwargs) == ""  # type: ignore[arg-type]
+    reason = stall_reason(job, chunks, now=started + 70, **kwargs)  # type: ignore[arg-type]
+    assert reason.startswith("Stalled: chunk 1 has run 70 s, over its 60 s time limit")
+
+
+def test_the_sweep_takes_back_a_chunk_hung_inside_one_page(tmp_path: Path) -> None:
+    """A page that never returns never reaches the chunk's own time check; the sweep fences it out instead."""
+    from pipeline.processing import Processor
+
+    settings = Settings(home=tmp_path / "home", chunk_time_limit_s=0.2, stale_after_s=0.3, chunk_retries=0)
+    app = Paperline(settings)
+    merged: list[str] = []
+    processor = Processor(settings, app.store, lambda *a: None, merged.append, lambda job_id: None)
+    job = app.submit(make_text_pdf(tmp_path / "p.pdf", 10))
+    app.queue.dequeue()
+    processor.prepare(job.id)
+    app.store.claim_chunk(job.id, 0, "hung-worker")
+    assert processor.recover() == 0, "within its limit plus grace"
+    time.sleep(0.6)
+    app.store.update_chunk_progress(job.id, 0, 1)  # it still sends heartbeats: not a dead worker
+    assert processor.recover() == 1
+    chunk = app.chunks(job.id)[0]
+    assert chunk.status is ChunkStatus.FAILED and "over its 0.2 s time limit" in chunk.error
+    assert merged == [job.id], "the job goes on to merge and fail with the reason"

@@ -212,6 +212,27 @@ class StoreContract:
         job = store.get("job1")
         assert job and job.status is JobStatus.CANCELED
 
+    def test_a_chunk_over_its_time_limit_is_retried_then_failed(self, store: JobStore) -> None:
+        self.running_job(store, pages=30)
+        first = store.claim_chunk("job1", 0, "w1")
+        store.claim_chunk("job1", 1, "w1")
+        assert first is not None
+        assert store.expire_overdue(time.time() - 60, max_attempts=2, reason="over") == ([], [])
+        requeued, merge = store.expire_overdue(time.time() + 1, max_attempts=2, reason="ran too long")
+        assert sorted(requeued) == [("job1", 0), ("job1", 1)] and merge == []
+        assert not store.update_chunk_progress("job1", 0, 2, attempt=first.attempts), "the stuck attempt is fenced"
+        chunk = store.list_chunks("job1")[0]
+        assert chunk.status is ChunkStatus.QUEUED and chunk.error == "Chunk 1 ran too long"
+        store.claim_chunk("job1", 1, "w2")
+        assert store.finish_chunk("job1", 1, ChunkStatus.DONE) is False
+        second = store.claim_chunk("job1", 0, "w2")
+        assert second is not None and second.attempts == 2
+        requeued, merge = store.expire_overdue(time.time() + 1, max_attempts=2, reason="ran too long")
+        assert requeued == [] and merge == ["job1"], "out of attempts: failed, and the job goes on to merge"
+        assert store.list_chunks("job1")[0].status is ChunkStatus.FAILED
+        job = store.get("job1")
+        assert job and job.stage is Stage.MERGING and job.chunks_failed == 1
+
 
 class TestSqliteJobStore(StoreContract):
     @pytest.fixture
