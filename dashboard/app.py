@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 from pathlib import Path
 
 import panel as pn
@@ -71,9 +72,21 @@ class App(pn.viewable.Viewer):
         """Stop receiving updates: the session is gone."""
         self.state.disconnect()
 
+    def _signed_in(self) -> pn.viewable.Viewable:
+        """Who is signed in (with a way out), and whether they see everyone's jobs; nothing without auth."""
+        if self.state.user == LOCAL_USER:
+            return pn.pane.HTML("", visible=False)
+        role = " (admin: all users' jobs)" if self.state.is_admin else ""
+        user = html.escape(self.state.user)
+        return pn.pane.HTML(
+            f'<span class="pl-user">Signed in as <b>{user}</b>{role} · <a href="/logout">Log out</a></span>',
+            styles={"color": "white"},
+        )
+
     def __panel__(self) -> pn.template.BaseTemplate:
         template = pn.template.FastListTemplate(
             title="Paperline",
+            header=[self._signed_in()],
             sidebar=[self.upload, self.health],
             main=[self.live, self.tabs],
             accent="#2f80ed",

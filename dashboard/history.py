@@ -1,4 +1,7 @@
-"""History: every job in a Tabulator table, newest first, filterable, growing and updating in place."""
+"""History: every job in a Tabulator table, newest first, filterable, growing and updating in place.
+
+The table paginates on the server: the browser holds one page, so a patch or a new row costs one page, however
+long the history."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from .state import SessionState
 COLUMNS = [
     "id",
     "filename",
+    "user",
     "engine",
     "profile",
     "status",
@@ -31,6 +35,7 @@ def job_row(job: Job) -> dict[str, object]:
     return {
         "id": job.id,
         "filename": job.filename,
+        "user": job.user,
         "engine": job.engine,
         "profile": job.profile,
         "status": job.status.value,
@@ -58,7 +63,7 @@ def filter_jobs(df: pd.DataFrame, status: str = STATUS_ANY, search: str = "") ->
 
 
 class HistoryTable(pn.viewable.Viewer):
-    """A table of all visible jobs; new jobs are streamed in and changed ones patched, never rebuilt."""
+    """A table of all visible jobs; new jobs are appended and changed ones patched in place."""
 
     state = param.ClassSelector(class_=SessionState)
     status = param.Selector(objects=[STATUS_ANY, *[s.value for s in JobStatus]], default=STATUS_ANY)
@@ -66,7 +71,7 @@ class HistoryTable(pn.viewable.Viewer):
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        jobs = list(reversed(self.state.jobs()))  # oldest first, so streamed rows keep positions stable
+        jobs = list(reversed(self.state.jobs()))  # oldest first, so appended rows keep positions stable
         self._rows: dict[str, int] = {job.id: i for i, job in enumerate(jobs)}
         frame = pd.DataFrame([job_row(j) for j in jobs], columns=COLUMNS)
         self.table = pn.widgets.Tabulator(
@@ -81,7 +86,7 @@ class HistoryTable(pn.viewable.Viewer):
             sorters=[{"field": "created", "dir": "desc"}],
             titles={"duration_s": "duration (s)", "filename": "file", "cost_usd": "cost ($)"},
             formatters={"created": {"type": "datetime", "outputFormat": "yyyy-MM-dd HH:mm:ss"}},
-            hidden_columns=["id"],
+            hidden_columns=["id"] if self.state.owner_filter is None else ["id", "user"],
             css_classes=["pl-history"],
         )
         self.table.add_filter(pn.bind(filter_jobs, status=self.param.status, search=self.param.search))
@@ -94,7 +99,7 @@ class HistoryTable(pn.viewable.Viewer):
             self.state.selected_job = job_id
 
     def apply(self, jobs: list[Job]) -> None:
-        """Stream jobs not yet in the table and patch the rows of jobs that changed."""
+        """Append jobs not yet in the table and patch the rows of jobs that changed."""
         new = [j for j in jobs if j.id not in self._rows]
         patches: dict[str, list[tuple[int, object]]] = {}
         for job in jobs:
@@ -110,7 +115,9 @@ class HistoryTable(pn.viewable.Viewer):
             for offset, job in enumerate(new):
                 self._rows[job.id] = start + offset
             frame = pd.DataFrame([job_row(j) for j in new], columns=COLUMNS, index=range(start, start + len(new)))
-            self.table.stream(frame, follow=False)
+            # Not Tabulator.stream: with remote pagination (Panel 1.9) it never sends streamed rows to the browser.
+            # A new value sends only the page on screen, which is what remote pagination is for.
+            self.table.value = pd.concat([self.table.value, frame]) if start else frame
 
     def _on_update(self, event: param.parameterized.Event) -> None:
         if event.new.jobs:

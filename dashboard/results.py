@@ -65,7 +65,7 @@ class ResultViewer(pn.viewable.Viewer):
             return
         try:
             job = self.state.app.get(job_id, user=self.state.owner_filter)
-            formats = self.state.app.result_formats(job_id)
+            formats = self.state.app.result_formats(job_id, user=self.state.owner_filter)
         except PaperlineError as exc:
             self._body.objects = [html_pane(f'<div class="pl-error">{html.escape(str(exc))}</div>')]
             self._downloads.objects = []
@@ -98,10 +98,10 @@ class ResultViewer(pn.viewable.Viewer):
         ]
 
     def _download(self, job_id: str, fmt: str) -> io.BytesIO:
-        return io.BytesIO(self.state.app.result_bytes(job_id, fmt))
+        return io.BytesIO(self.state.app.result_bytes(job_id, fmt, user=self.state.owner_filter))
 
     def _content(self, job: Job, fmt: str) -> pn.viewable.Viewable:
-        text = self.state.app.result(job.id, fmt)
+        text = self.state.app.result(job.id, fmt, user=self.state.owner_filter)
         cut = len(text) > MAX_SHOWN_CHARS
         note = (
             html_pane(
@@ -113,7 +113,7 @@ class ResultViewer(pn.viewable.Viewer):
         )
         text = text[:MAX_SHOWN_CHARS]
         if job.profile == "sentences" and fmt == "json":
-            rows = json.loads(self.state.app.result(job.id, "json")).get("sentences", [])
+            rows = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("sentences", [])
             view: pn.viewable.Viewable = pn.widgets.Tabulator(
                 pd.DataFrame(rows, columns=["index", "page", "text"]),
                 show_index=False,
@@ -133,8 +133,8 @@ class ResultViewer(pn.viewable.Viewer):
         return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
 
     def _images(self, job: Job) -> pn.viewable.Viewable:
-        compressed = self.state.app.compressed_image_bytes(job.id)
-        original = self.state.app.source_bytes(job.id)
+        compressed = self.state.app.compressed_image_bytes(job.id, user=self.state.owner_filter)
+        original = self.state.app.source_bytes(job.id, user=self.state.owner_filter)
         ext = (job.meta.get("format") or "").lower().replace("jpeg", "jpg")
         before: pn.viewable.Viewable
         if original and ext in BROWSER_IMAGES:

@@ -41,8 +41,12 @@ class SessionState(param.Parameterized):
 
     @property
     def owner_filter(self) -> str | None:
-        """Only this user's jobs when signed in; every job for the single local analyst."""
-        return None if self.user == LOCAL_USER else self.user
+        """Only this user's jobs when signed in; every job for an admin and for the single local analyst."""
+        return self.app.owner_scope(self.user)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.app.is_admin(self.user)
 
     def visible(self, job: Job) -> bool:
         return self.owner_filter is None or job.user == self.owner_filter

@@ -180,15 +180,16 @@ def cmd_jobs(app: Paperline, args: argparse.Namespace) -> int:
         return 0
     for job in jobs:
         duration = f"{job.duration_s:6.1f}s" if job.duration_s is not None else "      -"
-        print(f"{job.id}  {_when(job.created_at)}  {job.status.value:<9} {job.pages:>5}p {duration}  {job.filename}")
+        owner = f"{job.user:<12.12} " if args.owner_filter is None else ""
+        status = f"{job.status.value:<9} {job.pages:>5}p {duration}"
+        print(f"{job.id}  {_when(job.created_at)}  {owner}{status}  {job.filename}")
     if not jobs:
         print("No jobs yet. Submit one with 'paperline submit FILE'.", file=sys.stderr)
     return 0
 
 
 def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
-    app.get(args.job, user=args.owner_filter)
-    path = app.result_path(args.job, args.format)
+    path = app.result_path(args.job, args.format, user=args.owner_filter)
     if args.output:
         Path(args.output).write_bytes(path.read_bytes())
         print(f"Wrote {args.output}", file=sys.stderr)
@@ -355,9 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.home:
         os.environ["PAPERLINE_HOME"] = str(Path(args.home).absolute())
-    args.owner_filter = None if args.user == LOCAL_USER else args.user
     try:
         app = Paperline(Settings.from_env())
+        args.owner_filter = app.owner_scope(args.user)
         return args.func(app, args)
     except PaperlineError as exc:
         print(f"paperline: {exc}", file=sys.stderr)

@@ -65,6 +65,10 @@ class Settings:
     # Retention: 0 means no limit. Over a limit, the files of the least recently used finished jobs are purged.
     max_jobs: int = 0
     max_storage_mb: int = 0
+    # Users (with `panel serve --basic-auth` or OAuth): admins see every job; 0 means no per-user limit.
+    admins: tuple[str, ...] = ()
+    user_max_active_jobs: int = 0
+    user_uploads_per_hour: int = 0
     # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
     anthropic_api_key_set: bool = False
     model: str = "claude-sonnet-4-6"
@@ -109,6 +113,9 @@ class Settings:
             chunk_time_limit_s=_float(env, "PAPERLINE_CHUNK_TIME_LIMIT_S", cls.chunk_time_limit_s),
             max_jobs=_int(env, "PAPERLINE_MAX_JOBS", cls.max_jobs),
             max_storage_mb=_int(env, "PAPERLINE_MAX_STORAGE_MB", cls.max_storage_mb),
+            admins=tuple(name.strip() for name in env.get("PAPERLINE_ADMINS", "").split(",") if name.strip()),
+            user_max_active_jobs=_int(env, "PAPERLINE_USER_MAX_ACTIVE_JOBS", cls.user_max_active_jobs),
+            user_uploads_per_hour=_int(env, "PAPERLINE_USER_UPLOADS_PER_HOUR", cls.user_uploads_per_hour),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
             model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
             llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),

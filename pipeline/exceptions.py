@@ -33,6 +33,10 @@ class ImageTooLarge(DocumentRejected):
     """More pixels than the configured limit: refused before decoding, as a decompression-bomb guard."""
 
 
+class LimitReached(DocumentRejected):
+    """The user is over a per-user limit (jobs at once, uploads per hour); the file is not kept."""
+
+
 class OcrUnavailable(PaperlineError):
     """Tesseract is not installed; pages needing OCR are left empty with a note saying how to install it."""
 

@@ -21,6 +21,7 @@ from .exceptions import (
     EngineUnavailable,
     InvalidRequest,
     JobNotFound,
+    LimitReached,
     UnsupportedType,
 )
 from .extractors import ENGINES, engine_unavailable_reason
@@ -95,6 +96,7 @@ class Paperline:
         base = dict(id=job_id, filename=name, profile=profile, engine=engine, user=user)
         meta = {"instruction": instruction.strip()} if profile == "custom" else {}
         try:
+            self._check_limits(user)
             size, head = _size_and_head(source)
             base["size_bytes"] = size
             if size == 0:
@@ -115,11 +117,13 @@ class Paperline:
             pages = self._inspect(file_type.kind, stored)
         except DocumentRejected as exc:
             shutil.rmtree(files.root, ignore_errors=True)
+            if isinstance(exc, LimitReached):
+                meta = {"refused": "limit"}  # not counted as an upload against the hourly limit
             base.setdefault("kind", "unknown")
             base.setdefault("sha256", "")
             base.setdefault("size_bytes", 0)
             return self.store.create(
-                NewJob(**base, status=JobStatus.FAILED, message=str(exc), error=str(exc))  # type: ignore[arg-type]
+                NewJob(**base, status=JobStatus.FAILED, message=str(exc), error=str(exc), meta=meta)  # type: ignore[arg-type]
             )
         cached = None if meta else self.store.find_completed(sha256, profile, engine)
         if cached is not None and JobFiles(self.settings.job_dir(cached.id)).available_formats():
@@ -144,6 +148,33 @@ class Paperline:
             message = f"Could not reach the job queue, so the document was not queued: {exc}"
             self.store.finish(job.id, JobStatus.FAILED, message, error=message)
         return self.get(job.id)
+
+    def _check_limits(self, user: str) -> None:
+        """Refuse an upload over the user's limits, saying which and when it will pass."""
+        per_hour, max_active = self.settings.user_uploads_per_hour, self.settings.user_max_active_jobs
+        if not per_hour and not max_active:
+            return
+        now = time.time()
+        active, uploads = self.store.user_usage(user, since=now - 3600)
+        if max_active and active >= max_active:
+            raise LimitReached(
+                f"Limit reached: {user} already has {active} jobs queued or running (at most {max_active} per user). "
+                "Upload again when one has finished, or cancel one."
+            )
+        if per_hour and len(uploads) >= per_hour:
+            wait_s = uploads[len(uploads) - per_hour] + 3600 - now
+            raise LimitReached(
+                f"Limit reached: {user} uploaded {len(uploads)} files in the last hour (at most {per_hour} per user). "
+                f"The next upload is possible in {max(1, round(wait_s / 60))} min."
+            )
+
+    def is_admin(self, user: str) -> bool:
+        return user in self.settings.admins
+
+    def owner_scope(self, user: str) -> str | None:
+        """Whose jobs ``user`` may see and act on: their own, or everyone's for an admin and for the single
+        local analyst (no authentication)."""
+        return None if user == LOCAL_USER or self.is_admin(user) else user
 
     def check_request(self, engine: str, profile: str, instruction: str = "") -> None:
         """Refuse, with a plain reason, a request that cannot run: unknown or unavailable engine, a profile the
@@ -215,10 +246,16 @@ class Paperline:
     ) -> list[Job]:
         return self.store.list_recent(status=JobStatus(status) if status else None, user=user, limit=limit)
 
-    def chunks(self, job_id: str) -> list[Chunk]:
+    def chunks(self, job_id: str, *, user: str | None = None) -> list[Chunk]:
+        if user is not None:
+            self.get(job_id, user=user)
         return self.store.list_chunks(job_id)
 
-    def events(self, job_id: str | None = None) -> list[Event]:
+    def events(self, job_id: str | None = None, *, user: str | None = None) -> list[Event]:
+        if user is not None:
+            if job_id is None:
+                raise InvalidRequest("Name a job to read its events as a user.")
+            self.get(job_id, user=user)
         return self.store.list_events(job_id)
 
     def workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
@@ -228,14 +265,14 @@ class Paperline:
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.job_dir(job_id))
 
-    def result_formats(self, job_id: str) -> list[str]:
+    def result_formats(self, job_id: str, *, user: str | None = None) -> list[str]:
         """Formats written for this job, the profile's main format first."""
-        job = self.get(job_id)
+        job = self.get(job_id, user=user)
         written = set(self.files(job_id).available_formats())
         return [fmt for fmt in PROFILE_FORMATS.get(job.profile, tuple(FORMAT_FILES)) if fmt in written]
 
-    def result_path(self, job_id: str, fmt: str | None = None) -> Path:
-        formats = self.result_formats(job_id)
+    def result_path(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> Path:
+        formats = self.result_formats(job_id, user=user)
         if not formats:
             job = self.get(job_id)
             if job.purged_at:
@@ -248,13 +285,13 @@ class Paperline:
             raise InvalidRequest(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
         return self.files(job_id).result(fmt)
 
-    def result(self, job_id: str, fmt: str | None = None) -> str:
-        text = self.result_path(job_id, fmt).read_text(encoding="utf-8")
+    def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
+        text = self.result_path(job_id, fmt, user=user).read_text(encoding="utf-8")
         self.store.touch(job_id)
         return text
 
-    def result_bytes(self, job_id: str, fmt: str | None = None) -> bytes:
-        data = self.result_path(job_id, fmt).read_bytes()
+    def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:
+        data = self.result_path(job_id, fmt, user=user).read_bytes()
         self.store.touch(job_id)
         return data
 
@@ -262,12 +299,14 @@ class Paperline:
         path = self.files(job_id).compressed_image
         return path if path.exists() else None
 
-    def compressed_image_bytes(self, job_id: str) -> bytes | None:
+    def compressed_image_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
+        self.get(job_id, user=user)
         path = self.compressed_image(job_id)
         return path.read_bytes() if path else None
 
-    def source_bytes(self, job_id: str) -> bytes | None:
+    def source_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         """The uploaded file as stored (None once it is gone)."""
+        self.get(job_id, user=user)
         path = self.files(job_id).find_source()
         return path.read_bytes() if path else None
 

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_user ON jobs (user, created_at);
 CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (sha256, profile, engine, status);
 CREATE TABLE IF NOT EXISTS chunks (
     job_id TEXT NOT NULL REFERENCES jobs (id),
@@ -327,6 +328,18 @@ class SqliteJobStore(JobStore):
             f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, rowid DESC {limit_sql}", params
         ).fetchall()
         return [_job(r) for r in rows]
+
+    def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
+        with self.transaction(write=False) as conn:
+            active = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE user = ? AND status IN ('queued', 'running')", (user,)
+            ).fetchone()[0]
+            uploads = conn.execute(
+                "SELECT created_at FROM jobs WHERE user = ? AND created_at >= ? "
+                "AND json_extract(meta, '$.refused') IS NULL ORDER BY created_at",
+                (user, since),
+            ).fetchall()
+        return active, [row[0] for row in uploads]
 
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         row = self.connection.execute(

@@ -83,6 +83,11 @@ class JobStore(abc.ABC):
         """Jobs newest first."""
 
     @abc.abstractmethod
+    def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
+        """What counts against a user's limits: jobs queued or running now, and the creation times of uploads
+        since ``since`` (uploads refused for a limit do not count)."""
+
+    @abc.abstractmethod
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         """The newest completed, non-cached job for the same bytes and settings, for answering from cache."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,6 +49,19 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         env["PAPERLINE_QUEUE_URL"] = settings.queue_url
     env.update(extra)
     return env
+
+
+def paperline(app: Paperline, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``paperline`` command on the test's home, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=ROOT,
+        env=worker_env(app.settings, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

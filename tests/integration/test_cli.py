@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.service import Paperline
-from tests.conftest import ROOT, worker_env
+from tests.conftest import paperline
 from tests.docgen import make_text_pdf
 
 pytestmark = pytest.mark.integration
-
-
-def paperline(app: Paperline, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=ROOT,
-        env=worker_env(app.settings, **env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_submit_wait_succeeds_only_when_every_job_completes(app: Paperline, start_worker, tmp_path: Path) -> None:

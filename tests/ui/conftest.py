@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,40 +47,55 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture
-def dashboard(app: Paperline, tmp_path: Path) -> Iterator[str]:
-    """Start `panel serve app.py` on a free port of 127.0.0.1; yields the app's URL; stopped by pid after."""
-    port = free_port()
-    log = (tmp_path / "panel.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "panel",
-            "serve",
-            str(ROOT / "app.py"),
-            "--port",
-            str(port),
-            "--address",
-            "127.0.0.1",
-            "--check-unused-sessions",
-            "1000",
-            "--unused-session-lifetime",
-            "2000",
-        ],
-        cwd=tmp_path,
-        env=worker_env(app.settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/app"
-    try:
-        wait_until(lambda: process.poll() is not None or _answers(url), timeout=60, what="panel serve")
-        assert process.poll() is None, (tmp_path / "panel.log").read_text()
-        yield url
-    finally:
+def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start `panel serve app.py` on a free port of 127.0.0.1 with extra options and environment; returns the
+    app's URL. Every server started is stopped by pid afterwards."""
+    started: list[tuple[subprocess.Popen, object]] = []
+
+    def serve(*panel_args: str, **env: str) -> str:
+        port = free_port()
+        log_path = tmp_path / f"panel-{len(started)}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "panel",
+                "serve",
+                str(ROOT / "app.py"),
+                "--port",
+                str(port),
+                "--address",
+                "127.0.0.1",
+                "--check-unused-sessions",
+                "1000",
+                "--unused-session-lifetime",
+                "2000",
+                *panel_args,
+            ],
+            cwd=tmp_path,
+            env=worker_env(app.settings, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((process, log))
+        url = f"http://127.0.0.1:{port}/app"
+        probe = f"http://127.0.0.1:{port}/login" if "--basic-auth" in panel_args else url
+        wait_until(lambda: process.poll() is not None or _answers(probe), timeout=60, what="panel serve")
+        assert process.poll() is None, log_path.read_text()
+        return url
+
+    yield serve
+    for process, log in started:
         stop_process(process)
-        log.close()
+        log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def dashboard(serve_dashboard: Callable[..., str]) -> str:
+    """The dashboard without authentication: one local analyst."""
+    return serve_dashboard()
 
 
 @pytest.fixture

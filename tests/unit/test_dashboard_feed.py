@@ -99,7 +99,7 @@ def test_live_cards_follow_jobs_and_fill_the_chunk_map(app: Paperline, feed: Job
     assert card._open.visible
 
 
-def test_history_streams_new_jobs_and_patches_changed_ones(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+def test_history_appends_new_jobs_and_patches_changed_ones(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
     state = session(feed)
     history = HistoryTable(state=state)
     job = app.submit(make_text_pdf(tmp_path / "report.pdf", 2))
