@@ -9,6 +9,7 @@ into it holds ``PDFIUM_LOCK``. pypdf also writes page ranges as standalone PDFs.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from PIL import Image
 from .exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
 
 PDFIUM_LOCK = threading.RLock()
+# pypdf logs what it repairs in a damaged file ("EOF marker not found") as warnings; Paperline reports the outcome
+# on the job instead, so the CLI and the worker log stay readable.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms: PDFium returns these in visual order.
 _RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -84,9 +88,10 @@ def _explain_open_failure(path: Path, exc: pdfium.PdfiumError) -> DocumentReject
         pages = -1
     if pages == 0:
         return EmptyDocument("This PDF has no pages, so there is nothing to extract.")
+    detail = str(exc).replace("Failed to load document", "").strip(" ().")  # e.g. "PDFium: Data format error"
     return UnreadableDocument(
-        "This file could not be read as a PDF; it may be damaged or truncated "
-        f"({str(exc).replace('Failed to load document', 'PDFium could not load it')})."
+        "This file could not be read as a PDF; it may be damaged or truncated. Open it in a PDF viewer and save or "
+        f"print it to a new PDF, then upload that.{f' ({detail})' if detail else ''}"
     )
 
 

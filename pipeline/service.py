@@ -102,9 +102,10 @@ class Paperline:
             if size == 0:
                 raise EmptyDocument(f"{name} is empty (0 bytes); there is nothing to extract.")
             if size > self.settings.max_upload_bytes:
-                raise DocumentTooLarge(
-                    f"{name} is {size / 2**20:.1f} MB, over the {self.settings.max_upload_mb} MB upload limit."
-                )
+                shown = f"{size / 2**20:.1f} MB"
+                if float(shown.split()[0]) <= self.settings.max_upload_mb:
+                    shown = f"{size:,} bytes"  # just over the limit: "1.0 MB, over the 1 MB limit" would puzzle
+                raise DocumentTooLarge(f"{name} is {shown}, over the {self.settings.max_upload_mb} MB upload limit.")
             file_type = detect_type(head)
             if file_type is None:
                 raise UnsupportedType(
