@@ -68,7 +68,7 @@ def bad_inputs() -> list[BadInput]:
         BadInput("locked.pdf", _pdf(2, password="s3cret"), "password-protected"),
         BadInput("nothing.pdf", _pdf(0), "no pages"),
         BadInput("bomb.png", _bomb(), "too large to process safely"),
-        BadInput("huge.pdf", b"%PDF-1.4\n" + b"0" * (UPLOAD_LIMIT_MB * 2**20 + 10), f"{UPLOAD_LIMIT_MB} MB upload limit"),
+        BadInput("huge.pdf", b"%PDF-1.4\n" + b"0" * (UPLOAD_LIMIT_MB * 2**20 + 10), "MB upload limit"),
     ]
 
 
