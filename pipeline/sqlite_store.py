@@ -18,7 +18,18 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
+from .models import (
+    PROGRESS_AFTER_SPLITTING,
+    PROGRESS_BEFORE_MERGING,
+    Chunk,
+    ChunkStatus,
+    Event,
+    Job,
+    JobStatus,
+    Stage,
+    WorkerBeat,
+    extraction_progress,
+)
 from .store import Changes, ChunkSpan, JobStore, NewJob
 
 SCHEMA = """
@@ -132,10 +143,6 @@ ADDED_COLUMNS = {
 EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
 
 # Share of the progress bar given to the stages around extraction; extraction fills the rest by pages done.
-PROGRESS_AFTER_SPLITTING = 5.0
-PROGRESS_BEFORE_MERGING = 95.0
-
-
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
     data["status"] = JobStatus(data["status"])
@@ -154,13 +161,6 @@ def _chunk(row: sqlite3.Row) -> Chunk:
 
 def _event(row: sqlite3.Row) -> Event:
     return Event(**dict(row))
-
-
-def extraction_progress(pages_done: int, pages: int) -> float:
-    if pages <= 0:
-        return PROGRESS_AFTER_SPLITTING
-    share = min(1.0, pages_done / pages)
-    return round(PROGRESS_AFTER_SPLITTING + (PROGRESS_BEFORE_MERGING - PROGRESS_AFTER_SPLITTING) * share, 2)
 
 
 class SqliteJobStore(JobStore):

@@ -1,0 +1,76 @@
+"""The ETA model on histories with known timings."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.eta import EtaModel, blend, evaluate, format_eta, loads_at
+from pipeline.models import Event, JobStatus, Stage, extraction_progress
+from tests.factories import DAY1, job
+
+
+def linear_history(n: int = 12, *, seconds_per_page: float = 0.5, overhead: float = 1.0):  # type: ignore[no-untyped-def]
+    """Jobs one after another (no overlap), each taking overhead + pages x rate."""
+    jobs, start = [], DAY1
+    for i in range(n):
+        pages = 5 + 10 * i
+        duration = overhead + seconds_per_page * pages
+        jobs.append(job(f"j{i}", start, start, start + duration, pages=pages, pages_done=pages))
+        start += duration + 1
+    return jobs
+
+
+def test_the_fit_recovers_overhead_and_rate_per_engine_and_profile() -> None:
+    model = EtaModel.fit(linear_history())
+    new = job("new", DAY1, None, None, pages=40, status=JobStatus.QUEUED, stage=Stage.QUEUED)
+    assert model.expected_seconds(new) == pytest.approx(1.0 + 0.5 * 40)
+    assert model.trained_on == 12
+    other = job("x", DAY1, None, None, pages=40, engine="claude", profile="markdown", status=JobStatus.QUEUED)
+    assert model.expected_seconds(other) == pytest.approx(21.0), "an engine without history falls back to all jobs"
+
+
+def test_busy_workers_make_the_expectation_longer() -> None:
+    history = linear_history()
+    # Three more jobs that ran together, each at a third of the speed.
+    for i in range(3):
+        history.append(job(f"busy{i}", DAY1 - 1000, DAY1 - 1000, DAY1 - 1000 + 1 + 1.5 * 20, pages=20))
+    model = EtaModel.fit(history)
+    new = job("new", DAY1, None, None, pages=20, status=JobStatus.QUEUED)
+    assert model.expected_seconds(new, load=3) > model.expected_seconds(new, load=1)  # type: ignore[operator]
+
+
+def test_remaining_time_blends_history_with_the_jobs_own_rate() -> None:
+    model = EtaModel.fit(linear_history())
+    running = job("r", DAY1, DAY1, None, pages=40, pages_done=10, status=JobStatus.RUNNING, stage=Stage.EXTRACTING)
+    # History expects 21 s in all; 10 s in with a quarter done, its own rate says 30 s more.
+    remaining = model.remaining_seconds(running, now=DAY1 + 10)
+    assert remaining == pytest.approx(0.25 * 30 + 0.75 * 11)
+    assert blend(10, 0.0, None) is None, "no history and no progress: no guess"
+    assert blend(10, 0.5, None) == 10.0
+    assert model.remaining_seconds(job("done", DAY1, DAY1, DAY1 + 1)) == 0.0
+
+
+def test_loads_count_jobs_running_at_each_moment() -> None:
+    jobs = [job("a", 0, 0, 10), job("b", 0, 5, 15), job("c", 0, 20, 30)]
+    assert loads_at(jobs, [1, 6, 12, 16, 25]) == [1, 2, 1, 0, 1]
+
+
+def test_evaluation_on_held_back_jobs_replays_their_progress() -> None:
+    history = linear_history(20)
+    events = []
+    for j in history:
+        for share in (0.25, 0.5, 0.75, 1.0):
+            at = j.started_at + 0.5 + (j.duration_s - 1.0) * share  # type: ignore[operator]
+            progress = extraction_progress(int(j.pages * share), j.pages)
+            events.append(Event(0, j.id, at, "progress", "running", "extracting", progress, 0, ""))
+    error = evaluate(history, events, held_back=0.3)
+    assert error is not None
+    assert (error.trained_on, error.tested_on, error.checkpoints) == (14, 6, 24)
+    assert error.median_abs_error_s < 1.0, "an exactly linear history is predicted almost exactly"
+    assert set(error.by_checkpoint) == {"0%", "25%", "50%", "75%"}
+    assert evaluate(history[:2], events) is None, "too little history to say"
+
+
+def test_eta_is_phrased_for_people() -> None:
+    assert format_eta(None) == "" and format_eta(0.2) == "finishing"
+    assert format_eta(42) == "about 42 s left" and format_eta(600) == "about 10 min left"
