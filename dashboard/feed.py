@@ -19,6 +19,7 @@ import param
 from panel.io.state import set_curdoc
 
 from pipeline import Chunk, Job, JobStatus, Paperline
+from pipeline.eta import EtaModel
 from pipeline.models import WorkerBeat
 
 log = logging.getLogger("paperline.dashboard.feed")
@@ -86,6 +87,7 @@ class JobFeed(param.Parameterized):
         self._health_checked = 0.0
         self._rate_mark = (time.monotonic(), self._statements())
         self.queries = 0
+        self.eta_model = EtaModel()
 
     # -- reading -----------------------------------------------------------------------------------------
     def refresh(self, now: float | None = None) -> Update:
@@ -94,8 +96,13 @@ class JobFeed(param.Parameterized):
         with self._lock:
             changes = self.app.store.changes_since(self.revision)
             self.queries += 1
+            finished = False
             for job in changes.jobs:
+                previous = self.jobs.get(job.id)
+                finished |= job.is_final and (previous is None or not previous.is_final)
                 self.jobs[job.id] = job
+            if finished:  # the history grew: refit the ETA model (milliseconds, from memory)
+                self.eta_model = EtaModel.fit(list(self.jobs.values()))
             for chunk in changes.chunks:
                 self.chunks.setdefault(chunk.job_id, {})[chunk.index] = chunk
             health_changed = False
@@ -144,6 +151,10 @@ class JobFeed(param.Parameterized):
             return
         with set_curdoc(doc):
             pn.state.execute(lambda: callback(update), schedule=True)
+
+    def eta(self, job: Job, now: float | None = None) -> float | None:
+        """Seconds until ``job`` ends, from the shared ETA model and the job's progress so far."""
+        return self.eta_model.remaining_seconds(job, now=now, load=max(1, self.health.running))
 
     def jobs_for(self, user: str | None) -> list[Job]:
         """Jobs newest first, only ``user``'s when a user is given."""

@@ -9,6 +9,7 @@ import panel as pn
 import param
 
 from pipeline import Chunk, Job, JobStatus
+from pipeline.eta import format_eta
 from pipeline.exceptions import PaperlineError
 from pipeline.stall import stall_reason
 
@@ -20,7 +21,7 @@ KEEP_FINISHED_S = 600
 MAX_CARDS = 8
 
 
-def progress_line(job: Job, chunks: list[Chunk]) -> str:
+def progress_line(job: Job, chunks: list[Chunk], eta: str = "") -> str:
     """ "Chunk 3 of 9 · 45 of 130 pages · 4.2 s elapsed" (with failures and queue position as they apply)."""
     parts = []
     if job.chunks_total:
@@ -39,6 +40,8 @@ def progress_line(job: Job, chunks: list[Chunk]) -> str:
         parts.append("waiting for a worker")
     elif job.chunks_total or not job.is_final:
         parts.append(f"{duration(elapsed(job))} elapsed")
+    if eta and not job.is_final:
+        parts.append(eta)
     return " · ".join(parts)
 
 
@@ -93,7 +96,8 @@ class JobCard(pn.viewable.Viewer):
         )
         self._percent.object = f'<span class="pl-meta">{job.progress:.0f}%</span>'
         self._steps.object = stepper_html(job)
-        self._line.object = f'<div class="pl-meta">{html.escape(progress_line(job, chunks))}</div>'
+        eta = format_eta(self.state.feed.eta(job)) if not job.is_final else ""
+        self._line.object = f'<div class="pl-meta">{html.escape(progress_line(job, chunks, eta))}</div>'
         self._map.object = chunk_map_html(chunks) if chunks or not job.is_final else ""
         detail = []
         if job.error:

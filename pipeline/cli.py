@@ -77,6 +77,8 @@ def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None)
         return _wait_with_lines(app, jobs, timeout_s=timeout_s)
     from tqdm import tqdm
 
+    from .eta import format_eta
+
     bars = {
         job.id: tqdm(
             total=100,
@@ -89,12 +91,16 @@ def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None)
         for i, job in enumerate(jobs)
     }
 
+    model = app.eta_model()
+
     def update(snapshots: list[Job]) -> None:
+        running = sum(1 for job in snapshots if job.status is JobStatus.RUNNING)
         for job in snapshots:
             bar = bars[job.id]
             bar.n = round(job.progress, 1)
             status = job.status.value if job.is_final else job.stage.value
-            bar.set_postfix_str(f"{status}: {job.message}"[:80], refresh=False)
+            eta = "" if job.is_final else format_eta(model.remaining_seconds(job, load=max(1, running)))
+            bar.set_postfix_str(f"{status}{f', {eta}' if eta else ''}: {job.message}"[:90], refresh=False)
             bar.refresh()
 
     try:

@@ -37,6 +37,8 @@ from .store import JobStore, NewJob, open_store
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
     import pandas as pd
 
+    from .eta import EtaError, EtaModel
+
 LOCAL_USER = "local"
 COPY_BLOCK = 1024 * 1024
 
@@ -329,6 +331,19 @@ class Paperline:
             if all(job.is_final for job in jobs) or (deadline is not None and time.monotonic() >= deadline):
                 return jobs
             time.sleep(poll_s)
+
+    # -- time ------------------------------------------------------------------------------------------------
+    def eta_model(self) -> EtaModel:
+        """The ETA model fitted on this store's finished jobs."""
+        from .eta import EtaModel
+
+        return EtaModel.fit(self.jobs())
+
+    def eta_error(self, *, held_back: float = 0.3) -> EtaError | None:
+        """How far the ETA was from the truth on the most recent ``held_back`` share of finished jobs."""
+        from .eta import evaluate
+
+        return evaluate(self.jobs(), self.events(), held_back=held_back)
 
     # -- notebooks ------------------------------------------------------------------------------------------
     def jobs_frame(self, **filters) -> pd.DataFrame:  # type: ignore[no-untyped-def]

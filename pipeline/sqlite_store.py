@@ -142,6 +142,7 @@ ADDED_COLUMNS = {
 }
 EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
 
+
 # Share of the progress bar given to the stages around extraction; extraction fills the rest by pages done.
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)

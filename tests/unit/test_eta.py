@@ -74,3 +74,27 @@ def test_evaluation_on_held_back_jobs_replays_their_progress() -> None:
 def test_eta_is_phrased_for_people() -> None:
     assert format_eta(None) == "" and format_eta(0.2) == "finishing"
     assert format_eta(42) == "about 42 s left" and format_eta(600) == "about 10 min left"
+
+
+def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.feed import JobFeed
+    from dashboard.live import JobCard
+    from dashboard.state import SessionState
+    from pipeline.store import ChunkSpan
+    from tests.docgen import make_text_pdf
+    from tests.sync_runner import run_queued
+
+    for pages in (3, 8, 13, 21):
+        app.submit(make_text_pdf(tmp_path / f"h{pages}.pdf", pages))
+    run_queued(app)
+    feed = JobFeed(app)
+    feed.refresh()
+    assert feed.eta_model.trained_on == 4
+    job = app.submit(make_text_pdf(tmp_path / "live.pdf", 40))
+    app.store.start(job.id)
+    app.store.plan_chunks(job.id, [ChunkSpan(0, 1, 40, 1, 40)])
+    app.store.claim_chunk(job.id, 0, "w")
+    app.store.update_chunk_progress(job.id, 0, 10)
+    feed.refresh()
+    card = JobCard(state=SessionState(feed=feed), job=feed.jobs[job.id])
+    assert "left" in card._line.object or "finishing" in card._line.object, card._line.object
