@@ -12,6 +12,7 @@ import param
 from pipeline import Paperline
 from pipeline.service import LOCAL_USER
 
+from .analytics import AnalyticsView
 from .charts import ChartsView
 from .feed import JobFeed, shared_feed
 from .formatting import CSS
@@ -48,11 +49,13 @@ class App(pn.viewable.Viewer):
         self.results = ResultViewer(state=self.state)
         self.history = HistoryTable(state=self.state)
         self.charts = ChartsView(state=self.state)
+        self.analytics = AnalyticsView(state=self.state)
         self.notifier = Notifier(state=self.state)
         self.tabs = pn.Tabs(
             ("History", self.history),
             ("Charts", self.charts),
             ("Result", self.results),
+            ("Analytics", self.analytics),
             dynamic=False,
             sizing_mode="stretch_width",
         )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pandas as pd
 import panel as pn
 import param
 from panel.io.state import set_curdoc
@@ -56,9 +57,10 @@ class Update:
     jobs: list[Job] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     health_changed: bool = False
+    analytics_changed: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.jobs or self.chunks or self.health_changed)
+        return bool(self.jobs or self.chunks or self.health_changed or self.analytics_changed)
 
 
 Subscriber = Callable[[Update], None]
@@ -73,6 +75,7 @@ class JobFeed(param.Parameterized):
     interval = param.Number(default=0.2, bounds=(0.05, 10), doc="Seconds between refreshes when polling.")
     health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
     statements_per_s = param.Number(default=0.0, doc="SQL statements per second this server process runs.")
+    analytics_interval = param.Number(default=2.0, doc="Fewest seconds between two analytics snapshots.")
 
     def __init__(self, app: Paperline, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
@@ -88,6 +91,10 @@ class JobFeed(param.Parameterized):
         self._rate_mark = (time.monotonic(), self._statements())
         self.queries = 0
         self.eta_model = EtaModel()
+        #: jobs and chunks frames for the analytics page, rebuilt (at most every ``analytics_interval``) when jobs end
+        self.analytics_frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self._analytics_due = True
+        self._analytics_at = 0.0
 
     # -- reading -----------------------------------------------------------------------------------------
     def refresh(self, now: float | None = None) -> Update:
@@ -103,12 +110,19 @@ class JobFeed(param.Parameterized):
                 self.jobs[job.id] = job
             if finished:  # the history grew: refit the ETA model (milliseconds, from memory)
                 self.eta_model = EtaModel.fit(list(self.jobs.values()))
+                self._analytics_due = True
+            analytics_changed = self._snapshot_analytics()
             for chunk in changes.chunks:
                 self.chunks.setdefault(chunk.job_id, {})[chunk.index] = chunk
             health_changed = False
             if changes.jobs or now - self._health_checked >= self.health_interval:
                 health_changed = self._check_health(now)
-            update = Update(jobs=list(changes.jobs), chunks=list(changes.chunks), health_changed=health_changed)
+            update = Update(
+                jobs=list(changes.jobs),
+                chunks=list(changes.chunks),
+                health_changed=health_changed,
+                analytics_changed=analytics_changed,
+            )
             self.revision = changes.revision
             self.refreshes += 1
             subscribers = list(self._subscribers.values())
@@ -116,6 +130,20 @@ class JobFeed(param.Parameterized):
             for callback, doc in subscribers:
                 self._deliver(callback, doc, update)
         return update
+
+    def _snapshot_analytics(self) -> bool:
+        """Rebuild the analytics frames when jobs ended since the last snapshot; one read of every chunk, shared
+        by all sessions. Returns whether there is a new snapshot."""
+        now = time.monotonic()
+        if not self._analytics_due or now - self._analytics_at < self.analytics_interval:
+            return False
+        from pipeline.frames import chunks_frame, jobs_frame
+
+        chunks = self.app.store.list_all_chunks()
+        self.queries += 1
+        self.analytics_frames = (jobs_frame(self.jobs.values()), chunks_frame(chunks))
+        self._analytics_due, self._analytics_at = False, now
+        return True
 
     def _statements(self) -> int:
         return int(getattr(self.app.store, "statements", 0))

@@ -71,6 +71,7 @@ class SessionState(param.Parameterized):
                 c for c in update.chunks if c.job_id not in self.feed.jobs or self.visible(self.feed.jobs[c.job_id])
             ],
             health_changed=update.health_changed,
+            analytics_changed=update.analytics_changed,
         )
         if visible:
             self.update = visible

@@ -213,6 +213,17 @@ def cmd_cancel(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
+    """Write the job, chunk and event history (what ``--user`` may see) as CSV or Parquet files."""
+    from .export import history_frames, write_export
+
+    frames = history_frames(app, user=args.owner_filter, tables=args.tables or ("jobs", "chunks", "events"))
+    for path in write_export(frames, Path(args.output), args.format):
+        rows = len(frames[path.stem.removeprefix("paperline-")])
+        print(f"Wrote {path} ({rows} rows)", file=sys.stderr)
+    return 0
+
+
 def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
     print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
@@ -336,6 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("job")
     cancel.add_argument("--json", action="store_true")
     cancel.set_defaults(func=cmd_cancel)
+
+    export = sub.add_parser("export", help="write job, chunk and event history as CSV or Parquet")
+    export.add_argument("tables", nargs="*", metavar="TABLE", help="jobs, chunks and/or events (default: all three)")
+    export.add_argument("-o", "--output", default=".", help="directory to write paperline-<table>.<format> into")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    export.set_defaults(func=cmd_export)
 
     retry = sub.add_parser("retry", help="run a failed job's failed chunks again and merge afresh")
     retry.add_argument("job")

@@ -76,3 +76,26 @@ def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Pat
     assert missing.returncode == 2 and "No job 'nope'" in missing.stderr
     no_result = paperline(app, "result", json.loads(paperline(app, "jobs", "--json").stdout)[0]["id"])
     assert no_result.returncode == 2 and "has no result yet" in no_result.stderr
+
+
+def test_export_writes_csv_and_parquet_history(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from tests.sync_runner import run_queued
+
+    app.submit(make_text_pdf(tmp_path / "a.pdf", 3), user="ann")
+    app.submit(make_text_pdf(tmp_path / "b.pdf", 4), user="bob")
+    run_queued(app)
+    done = paperline(app, "export", "-o", str(tmp_path / "all"), "--format", "parquet")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
+        "paperline-chunks.parquet",
+        "paperline-events.parquet",
+        "paperline-jobs.parquet",
+    ]
+    assert len(pd.read_parquet(tmp_path / "all" / "paperline-jobs.parquet")) == 2
+    mine = paperline(app, "--user", "ann", "export", "jobs", "chunks", "-o", str(tmp_path / "ann"))
+    assert mine.returncode == 0 and "paperline-jobs.csv (1 rows)" in mine.stderr
+    assert list(pd.read_csv(tmp_path / "ann" / "paperline-jobs.csv")["user"]) == ["ann"]
+    wrong = paperline(app, "export", "bogus")
+    assert wrong.returncode == 2 and "Unknown table 'bogus'" in wrong.stderr
