@@ -60,24 +60,38 @@ class Compression:
 @contextmanager
 def open_image(path: Path, max_pixels: int) -> Iterator[Image.Image]:
     """Open an image lazily, refusing it if any frame has more than ``max_pixels`` pixels."""
+    unreadable = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns about damaged metadata (e.g. "Corrupt EXIF data") and reads on; so does Paperline.
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
         try:
             image = Image.open(path)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_large(None, max_pixels) from exc
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise UnreadableDocument(f"This image could not be read; it may be damaged or truncated ({exc}).") from exc
+        except unreadable as exc:
+            raise _unreadable(exc) from exc
         with image:
-            frames = getattr(image, "n_frames", 1)
-            for index in range(frames):
-                if index:
-                    image.seek(index)
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise _too_large((width, height), max_pixels)
-            image.seek(0)
+            try:
+                frames = getattr(image, "n_frames", 1)
+                for index in range(frames):
+                    if index:
+                        image.seek(index)
+                    width, height = image.size
+                    if width * height > max_pixels:
+                        raise _too_large((width, height), max_pixels)
+                image.seek(0)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                raise _too_large(None, max_pixels) from exc
+            except unreadable as exc:  # a damaged frame directory (TIFF) shows only when frames are counted
+                raise _unreadable(exc) from exc
             yield image
+
+
+def _unreadable(exc: Exception) -> UnreadableDocument:
+    # Pillow's "cannot identify image file '/path/...'" would show the server's storage path: say it plainly.
+    detail = "its content is not a valid image" if isinstance(exc, UnidentifiedImageError) else str(exc)
+    return UnreadableDocument(f"This image could not be read; it may be damaged or truncated ({detail}).")
 
 
 def _too_large(size: tuple[int, int] | None, max_pixels: int) -> ImageTooLarge:
