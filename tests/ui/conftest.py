@@ -40,7 +40,7 @@ def browser() -> Iterator[object]:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status == 200
     except OSError:
         return False
@@ -71,6 +71,7 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
                 "1000",
                 "--unused-session-lifetime",
                 "2000",
+                "--liveness",
                 *panel_args,
             ],
             cwd=tmp_path,
@@ -81,7 +82,8 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
         )
         started.append((process, log))
         url = f"http://127.0.0.1:{port}/app"
-        probe = f"http://127.0.0.1:{port}/login" if "--basic-auth" in panel_args else url
+        # The liveness endpoint answers without building a session (a page can take seconds on a busy machine).
+        probe = f"http://127.0.0.1:{port}/liveness"
         wait_until(lambda: process.poll() is not None or _answers(probe), timeout=60, what="panel serve")
         assert process.poll() is None, log_path.read_text()
         return url
