@@ -278,7 +278,7 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
         "2000",
         "--unused-session-lifetime",
         "5000",
-        *args.panel_args,
+        *(args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args),
     ]
     if args.address not in ("127.0.0.1", "localhost"):
         panel_cmd += ["--allow-websocket-origin", f"*:{args.port}"]

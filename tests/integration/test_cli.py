@@ -99,3 +99,42 @@ def test_export_writes_csv_and_parquet_history(app, tmp_path: Path) -> None:  # 
     assert list(pd.read_csv(tmp_path / "ann" / "paperline-jobs.csv")["user"]) == ["ann"]
     wrong = paperline(app, "export", "bogus")
     assert wrong.returncode == 2 and "Unknown table 'bogus'" in wrong.stderr
+
+
+def test_serve_passes_panel_options_such_as_basic_auth(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import worker_env
+    from tests.helpers import ROOT, free_port, stop_process, wait_until
+
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"ann": "pw"}))
+    port = free_port()
+    argv = [sys.executable, "-m", "pipeline", "serve", "--workers", "0", "--port", str(port), "--"]
+    argv += ["--basic-auth", str(users), "--cookie-secret", "test-secret"]
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            argv, cwd=ROOT, env=worker_env(app.settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+
+        def login_redirect() -> str:
+            class NoRedirect(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                    return None
+
+            try:
+                urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/app", timeout=10)
+            except urllib.error.HTTPError as exc:
+                return exc.headers.get("Location", "") if exc.code == 302 else ""
+            except OSError:
+                return ""
+            return "served without asking who you are"
+
+        location = wait_until(login_redirect, timeout=60, interval=0.5, what="the dashboard")
+        assert location.startswith("/login") or "/login" in location, location
+    finally:
+        stop_process(server)
