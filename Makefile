@@ -41,6 +41,8 @@ bench: install-test
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/claude.py
+	$(BIN)/python benchmarks/reliability.py
+	$(BIN)/python benchmarks/eta.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pipeline.eta import EtaModel, blend, evaluate, format_eta, loads_at
@@ -61,7 +63,7 @@ def test_evaluation_on_held_back_jobs_replays_their_progress() -> None:
     for j in history:
         for share in (0.25, 0.5, 0.75, 1.0):
             at = j.started_at + 0.5 + (j.duration_s - 1.0) * share  # type: ignore[operator]
-            progress = extraction_progress(int(j.pages * share), j.pages)
+            progress = extraction_progress(math.ceil(j.pages * share), j.pages)
             events.append(Event(0, j.id, at, "progress", "running", "extracting", progress, 0, ""))
     error = evaluate(history, events, held_back=0.3)
     assert error is not None

@@ -1,0 +1,223 @@
+"""Benchmark Paperline's ETA: how far "about N s left" is from the truth on real jobs, against a naive rate.
+
+``Paperline.eta_error`` fits the ETA model (``pipeline/eta.py``: seconds against pages and pages x jobs running at
+once) on the oldest 70% of finished jobs and replays the most recent 30%: at each job's start and at 25, 50 and
+75% of its pages, the predicted remaining time against the time it really took. This runs that on a real
+``paperline worker -w 2`` in a throwaway PAPERLINE_HOME, over generated PDFs of 4 to 60 pages whose every second
+or third page has no text layer, so it goes through Tesseract (about 0.35 s a page at 150 dpi): jobs take
+seconds, and the worker's throttled progress writes (every 0.2 s here) leave events at each checkpoint. Chunks
+are 10 pages, so the larger jobs run as several chunks over both worker processes.
+
+The jobs go in as waves, one to three at once, each wave waited for, so the load (jobs running at once) varies
+in both the training and the held-back part. Every file is distinct, so none is answered from the cache.
+
+For comparison, the same held-back checkpoints are replayed with a baseline that knows no sizes or load: at the
+start, the mean duration of the training jobs; after that, the job's own rate so far
+(``blend(elapsed, share, None)``).
+
+Run: .venv/bin/python benchmarks/eta.py  (prints one JSON object to stdout, logs to stderr; about 2-3 minutes)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # so that tests.docgen imports
+
+WORKERS = 2
+HELD_BACK = 0.3
+WAVE_TIMEOUT_S = 180.0
+# Read by the worker too: it inherits os.environ, so these are set before it starts.
+SETTINGS = {
+    "PAPERLINE_OCR_DPI": "150",
+    "PAPERLINE_PROGRESS_INTERVAL_S": "0.2",
+    "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "10",
+    "PAPERLINE_MEDIUM_CHUNK_PAGES": "10",
+}
+# (pages, every n-th page without a text layer) per job; a wave is submitted at once and waited for. Sizes are
+# mixed along the way so that the held-back (most recent) jobs span the same range as the training ones.
+WAVES: tuple[tuple[tuple[int, int], ...], ...] = (
+    ((4, 2),),
+    ((20, 3),),
+    ((12, 2), (40, 3), (8, 2)),
+    ((60, 3),),
+    ((16, 2), (30, 2)),
+    ((6, 3),),
+    ((24, 3), (10, 2), (50, 2)),
+    ((36, 2),),
+    ((14, 3), (45, 3)),
+    ((5, 2), (28, 2), (18, 3)),
+    ((55, 3),),
+    ((9, 2),),
+    ((32, 2), (22, 3)),
+    ((48, 2),),
+    ((7, 3), (26, 2), (42, 3)),
+    ((15, 2),),
+    ((34, 3), (11, 2)),
+    ((58, 2),),
+    ((19, 3), (38, 2)),
+)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def make_documents(work: Path) -> list[list[Path]]:
+    """One PDF per planned job, grouped by wave; page counts are all different, so every sha256 is too."""
+    from tests.docgen import make_text_pdf
+
+    waves, number = [], 0
+    for wave in WAVES:
+        paths = []
+        for pages, every in wave:
+            blank = tuple(range(every, pages + 1, every))
+            paths.append(make_text_pdf(work / f"eta-{number:02d}.pdf", pages, lines=6 + number % 10, blank_pages=blank))
+            number += 1
+        waves.append(paths)
+    return waves
+
+
+def check_alive(worker: Any) -> None:
+    """Fail at once when the worker is gone, rather than waiting out the wave's timeout."""
+    if worker.process is None or worker.process.poll() is not None:
+        raise RuntimeError(f"the worker exited; see {worker.log_path}")
+
+
+def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
+    """Submit each wave at once and wait for it, so that the held-back jobs are the most recently created."""
+    for number, paths in enumerate(waves, start=1):
+        ids = []
+        for path in paths:
+            job = app.submit(path)
+            if job.status.value != "queued":  # a cache hit or a refusal would not measure anything
+                raise RuntimeError(f"{path.name}: expected a queued job, got {job.status.value}: {job.message}")
+            ids.append(job.id)
+        jobs = app.wait(ids, timeout_s=WAVE_TIMEOUT_S, poll_s=0.1, on_update=lambda _: check_alive(worker))
+        for job in jobs:
+            if job.status.value != "completed":
+                raise RuntimeError(f"job {job.id} is {job.status.value} ({job.stage.value}): {job.message}")
+        sizes = ", ".join(f"{j.pages} p in {j.duration_s:.1f} s" for j in jobs)
+        log(f"wave {number}/{len(waves)}: {sizes}")
+
+
+def fresh_history(jobs: Sequence[Any]) -> list[Any]:
+    """Completed, worker-processed jobs, oldest first: the same set ``pipeline.eta.evaluate`` splits."""
+    done = [
+        j
+        for j in jobs
+        if j.status.value == "completed" and j.cached_from is None and j.duration_s is not None and j.pages > 0
+    ]
+    return sorted(done, key=lambda j: j.created_at)
+
+
+def baseline_errors(jobs: Sequence[Any], events: Sequence[Any], held_back: float) -> dict[str, list[float]]:
+    """Absolute errors (s) of the naive ETA per checkpoint, replayed exactly as ``evaluate`` replays the model:
+    same split, same progress events, same first event at or past each checkpoint."""
+    from pipeline.eta import CHECKPOINTS, blend
+    from pipeline.models import extracted_share
+
+    history = fresh_history(jobs)
+    cut = int(len(history) * (1 - held_back))
+    train, test = history[:cut], history[cut:]
+    mean_s = statistics.fmean(j.duration_s for j in train)
+    progress: dict[str, list[tuple[float, float]]] = {}
+    for event in events:
+        if event.kind == "progress":
+            progress.setdefault(event.job_id, []).append((event.at, extracted_share(event.progress)))
+    errors: dict[str, list[float]] = {f"{int(c * 100)}%": [] for c in CHECKPOINTS}
+    for job in test:
+        points = sorted(progress.get(job.id, []))
+        for checkpoint in CHECKPOINTS:
+            if checkpoint == 0:
+                moment, share = job.started_at, 0.0
+            else:
+                reached = next(((at, s) for at, s in points if s >= checkpoint), None)
+                if reached is None:
+                    continue
+                moment, share = reached
+            rate = blend(moment - job.started_at, share, None)
+            predicted = mean_s if rate is None else rate
+            errors[f"{int(checkpoint * 100)}%"].append(abs(predicted - (job.finished_at - moment)))
+    return errors
+
+
+def median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def measure(app: Any) -> dict[str, Any]:
+    """The model's error from ``Paperline.eta_error`` and the baseline's on the same checkpoints."""
+    jobs, events = app.jobs(), app.events()
+    error = app.eta_error(held_back=HELD_BACK)
+    if error is None:
+        raise RuntimeError("eta_error returned None: too little history or no checkpoint reached")
+    baseline = baseline_errors(jobs, events, HELD_BACK)
+    everything = [e for values in baseline.values() for e in values]
+    history = fresh_history(jobs)
+    return {
+        "jobs": len(jobs),
+        "pages_total": sum(j.pages for j in jobs),
+        "trained_on": error.trained_on,
+        "tested_on": error.tested_on,
+        "checkpoints": error.checkpoints,
+        "median_abs_error_s": round(error.median_abs_error_s, 3),
+        "median_abs_pct_error": round(error.median_abs_pct_error, 3),  # of the job's whole duration
+        "by_checkpoint": {k: round(v, 3) for k, v in error.by_checkpoint.items()},
+        "baseline_checkpoints": len(everything),  # equals "checkpoints" when both replayed the same moments
+        "baseline_median_abs_error_s": median(everything),
+        "baseline_by_checkpoint": {k: median(v) for k, v in baseline.items() if v},
+        "checkpoints_reached": {k: len(v) for k, v in baseline.items()},
+        "median_job_duration_s": median([j.duration_s for j in history]),
+        "test_job_pages": [j.pages for j in history[error.trained_on :]],
+    }
+
+
+def main() -> None:
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
+    home = tempfile.mkdtemp(prefix="paperline-eta-")
+    os.environ.update(PAPERLINE_HOME=home, **SETTINGS)
+    from pipeline.config import Settings
+    from pipeline.local_worker import LocalWorker
+    from pipeline.service import Paperline
+
+    settings = Settings.from_env()
+    work = Path(home) / "bench-inputs"
+    work.mkdir()
+    waves = make_documents(work)
+    log(f"{sum(map(len, waves))} jobs in {len(waves)} waves; worker -w {WORKERS} on {home}")
+    app = Paperline(settings)
+    worker = LocalWorker(settings, workers=WORKERS)
+    try:
+        worker.start()
+        run_waves(app, worker, waves)
+        report = measure(app)
+    except BaseException:
+        log(f"kept {home} to look into (worker log: {worker.log_path})")
+        raise
+    finally:
+        worker.stop()
+        app.close()
+    shutil.rmtree(home, ignore_errors=True)
+    report.update(
+        wall_s=round(time.perf_counter() - started, 1),
+        settings={**SETTINGS, "workers": WORKERS, "held_back": HELD_BACK, "waves": len(WAVES)},
+        cpu_count=os.cpu_count(),
+        # Other processes on the machine stretch OCR and so every duration; these say how busy it was.
+        loadavg_1m={"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+    )
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
