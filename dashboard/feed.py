@@ -62,6 +62,17 @@ class Update:
     def __bool__(self) -> bool:
         return bool(self.jobs or self.chunks or self.health_changed or self.analytics_changed)
 
+    def merged(self, later: Update) -> Update:
+        """This update followed by ``later``, as one: the latest snapshot of each job and chunk."""
+        jobs = {job.id: job for job in [*self.jobs, *later.jobs]}
+        chunks = {(c.job_id, c.index): c for c in [*self.chunks, *later.chunks]}
+        return Update(
+            jobs=list(jobs.values()),
+            chunks=list(chunks.values()),
+            health_changed=self.health_changed or later.health_changed,
+            analytics_changed=self.analytics_changed or later.analytics_changed,
+        )
+
 
 Subscriber = Callable[[Update], None]
 
@@ -83,6 +94,7 @@ class JobFeed(param.Parameterized):
         self.jobs: dict[str, Job] = {}
         self.chunks: dict[str, dict[int, Chunk]] = {}
         self._subscribers: dict[int, tuple[Subscriber, object]] = {}
+        self._pending: dict[int, Update] = {}  # per session: the update scheduled but not yet taken
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
@@ -125,10 +137,10 @@ class JobFeed(param.Parameterized):
             )
             self.revision = changes.revision
             self.refreshes += 1
-            subscribers = list(self._subscribers.values())
+            subscribers = list(self._subscribers.items())
         if update:
-            for callback, doc in subscribers:
-                self._deliver(callback, doc, update)
+            for token, (callback, doc) in subscribers:
+                self._deliver(token, callback, doc, update)
         return update
 
     def _snapshot_analytics(self) -> bool:
@@ -173,12 +185,27 @@ class JobFeed(param.Parameterized):
         # stopped moving (no store change at all) must still be shown as stalled.
         return changed or bool(queued or running)
 
-    def _deliver(self, callback: Subscriber, doc: object, update: Update) -> None:
+    def _deliver(self, token: int, callback: Subscriber, doc: object, update: Update) -> None:
+        """Hand ``update`` to a session on its own event loop. While a session has not yet taken its last update
+        (a busy server), newer ones are merged into it: a session that falls behind catches up in one step
+        instead of replaying every poll."""
         if doc is None or getattr(doc, "session_context", None) is None:
             callback(update)  # a notebook or a test: no event loop to schedule on
             return
+        with self._lock:
+            waiting = self._pending.get(token)
+            self._pending[token] = update if waiting is None else waiting.merged(update)
+            if waiting is not None:
+                return
+
+        def take() -> None:
+            with self._lock:
+                latest = self._pending.pop(token, None)
+            if latest is not None and token in self._subscribers:
+                callback(latest)
+
         with set_curdoc(doc):
-            pn.state.execute(lambda: callback(update), schedule=True)
+            pn.state.execute(take, schedule=True)
 
     def eta(self, job: Job, now: float | None = None) -> float | None:
         """Seconds until ``job`` ends, from the shared ETA model and the job's progress so far."""
@@ -215,6 +242,7 @@ class JobFeed(param.Parameterized):
     def unsubscribe(self, token: int) -> None:
         with self._lock:
             self._subscribers.pop(token, None)
+            self._pending.pop(token, None)
 
     @property
     def subscriber_count(self) -> int:

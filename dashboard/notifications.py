@@ -12,6 +12,8 @@ from pipeline import Job, JobStatus, Stage
 
 from .state import SessionState
 
+MAX_TOASTS_AT_ONCE = 3
+
 
 class Notifier(param.Parameterized):
     """Toasts each job that ends while the session is open, once.
@@ -30,12 +32,29 @@ class Notifier(param.Parameterized):
         self.state.param.watch(self._on_update, "update")
 
     def _on_update(self, event: param.parameterized.Event) -> None:
+        ended = []
         for job in event.new.jobs:
             ended_now = job.is_final and (job.finished_at or 0) >= self._since
             refused_at_intake = job.status is JobStatus.FAILED and job.stage is Stage.QUEUED
             if ended_now and not refused_at_intake and job.id not in self._notified:
                 self._notified.add(job.id)
+                ended.append(job)
+        if len(ended) > MAX_TOASTS_AT_ONCE:  # a batch ended together: one toast, not a wall of them
+            self.summarize(ended)
+        else:
+            for job in ended:
                 self.notify(job)
+
+    def summarize(self, jobs: list[Job]) -> None:
+        done = sum(1 for j in jobs if j.status is JobStatus.COMPLETED)
+        failed = sum(1 for j in jobs if j.status is JobStatus.FAILED)
+        parts = [f"{done} documents are ready"] if done else []
+        if failed:
+            parts.append(f"{failed} failed")
+        others = len(jobs) - done - failed
+        if others:
+            parts.append(f"{others} canceled")
+        self._send(", ".join(parts) + " (see History).", "error" if failed else "success")
 
     def notify(self, job: Job) -> None:
         name = html.escape(job.filename)
@@ -48,6 +67,9 @@ class Notifier(param.Parameterized):
                 message += f" ({link}: partial)"
         else:
             message, kind = f"{name} was {job.status.value}.", "info"
+        self._send(message, kind)
+
+    def _send(self, message: str, kind: str) -> None:
         self.sent = [*self.sent, message]
         notifications = pn.state.notifications
         if notifications is not None:

@@ -505,7 +505,8 @@ class SqliteJobStore(JobStore):
             ).fetchone()
             if row is None:
                 return False
-            if row["pages_done"] == pages_done:  # a heartbeat: no new revision, no event, nothing for readers
+            # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back.
+            if row["pages_done"] >= pages_done:
                 conn.execute(
                     f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt, attempt)
                 )

@@ -149,6 +149,28 @@ def test_toast_once_when_a_job_ends_while_the_session_is_open(app: Paperline, fe
     assert bad.status is JobStatus.FAILED
 
 
+def test_a_batch_that_ends_together_gets_one_toast(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    notifier = Notifier(state=session(feed))
+    for n in range(5):
+        app.submit(make_text_pdf(tmp_path / f"batch{n}.pdf", 1 + n))
+    run_queued(app)
+    feed.refresh()
+    assert notifier.sent == ["5 documents are ready (see History)."]
+
+
+def test_updates_a_busy_session_has_not_taken_yet_are_merged(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    first = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    older = feed.refresh()
+    run_queued(app)
+    second = app.submit(make_text_pdf(tmp_path / "b.pdf", 1))
+    newer = feed.refresh()
+    merged = older.merged(newer)
+    assert [j.id for j in merged.jobs] == [first.id, second.id]
+    assert merged.jobs[0].status is JobStatus.COMPLETED, "the latest snapshot of a job wins"
+    assert {(c.job_id, c.index) for c in merged.chunks} == {(first.id, 0)}
+    assert merged.health_changed == (older.health_changed or newer.health_changed)
+
+
 def test_health_warns_when_jobs_wait_and_no_worker_runs(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
     state = session(feed)
     health = QueueHealth(state=state)

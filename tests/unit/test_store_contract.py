@@ -212,6 +212,15 @@ class StoreContract:
         job = store.get("job1")
         assert job and job.status is JobStatus.CANCELED
 
+    def test_a_late_smaller_page_count_never_moves_progress_back(self, store: JobStore) -> None:
+        self.running_job(store)
+        store.claim_chunk("job1", 0, "w")
+        assert store.update_chunk_progress("job1", 0, 10)
+        before = store.get("job1")
+        assert store.update_chunk_progress("job1", 0, 3), "still the owner: a heartbeat"
+        after = store.get("job1")
+        assert before and after and after.progress == before.progress and store.list_chunks("job1")[0].pages_done == 10
+
     def test_a_chunk_over_its_time_limit_is_retried_then_failed(self, store: JobStore) -> None:
         self.running_job(store, pages=30)
         first = store.claim_chunk("job1", 0, "w1")
