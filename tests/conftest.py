@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.service import Paperline
-from tests.helpers import ROOT, start_worker_process, stop_process, wait_for_worker
+from tests.helpers import ROOT, free_port, start_worker_process, stop_process, wait_for_worker, wait_until
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -83,3 +84,59 @@ def start_worker(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., subpr
         stop_process(process)
     for log in logs:
         log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start `panel serve app.py` on a free port of 127.0.0.1 with extra options and environment; returns the
+    app's URL. Every server started is stopped by pid afterwards."""
+    started: list[tuple[subprocess.Popen, object]] = []
+
+    def serve(*panel_args: str, **env: str) -> str:
+        port = free_port()
+        log_path = tmp_path / f"panel-{len(started)}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "panel",
+                "serve",
+                str(ROOT / "app.py"),
+                "--port",
+                str(port),
+                "--address",
+                "127.0.0.1",
+                "--check-unused-sessions",
+                "1000",
+                "--unused-session-lifetime",
+                "2000",
+                "--liveness",
+                *panel_args,
+            ],
+            cwd=tmp_path,
+            env=worker_env(app.settings, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((process, log))
+        url = f"http://127.0.0.1:{port}/app"
+        # The liveness endpoint answers without building a session (a page can take seconds on a busy machine).
+        probe = f"http://127.0.0.1:{port}/liveness"
+        wait_until(lambda: process.poll() is not None or _answers(probe), timeout=60, what="panel serve")
+        assert process.poll() is None, log_path.read_text()
+        return url
+
+    yield serve
+    for process, log in started:
+        stop_process(process)
+        log.close()  # type: ignore[attr-defined]

@@ -15,7 +15,6 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import closing
 from pathlib import Path
@@ -31,7 +30,7 @@ from pipeline.profiles import render_text
 from pipeline.service import Paperline
 from tests.conftest import ROOT, worker_env
 from tests.docgen import make_text_pdf
-from tests.helpers import free_port, stop_process, wait_until
+from tests.helpers import stop_process, wait_until
 
 if TYPE_CHECKING:
     from bokeh.client import ClientSession
@@ -78,50 +77,11 @@ HISTORY_PAGE_SIZE = 15  # dashboard/history.py: the browser holds one page of th
 PAGE_CATCH_UP_S = 20.0  # how long after the last job ends every page may take to show it
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
-def dashboard(app: Paperline, tmp_path: Path) -> Iterator[str]:
-    """`panel serve app.py` as tests/ui serves it, plus /liveness (a probe that opens no session) and
-    /rest/session_info (the sessions the server holds); returns the base URL, stops the server by pid."""
-    port = free_port()
-    with (tmp_path / "panel-0.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "panel",
-                "serve",
-                str(ROOT / "app.py"),
-                "--port",
-                str(port),
-                "--address",
-                "127.0.0.1",
-                "--check-unused-sessions",
-                "1000",
-                "--unused-session-lifetime",
-                "2000",
-                "--liveness",
-                "--rest-session-info",
-                "--session-history",
-                "100",
-            ],
-            cwd=tmp_path,
-            env=worker_env(app.settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop_process(process)
+def dashboard(serve_dashboard) -> str:  # type: ignore[no-untyped-def]
+    """`panel serve app.py` as tests/ui serves it, plus /rest/session_info (the sessions the server holds);
+    returns the base URL."""
+    return serve_dashboard("--rest-session-info", "--session-history", "100").removesuffix("/app")
 
 
 class DashboardSession:
@@ -274,7 +234,6 @@ def test_twenty_documents_four_workers_ten_sessions_complete_without_lock_errors
 ) -> None:
     start = time.monotonic()
     start_worker(workers=WORKERS, **LOAD_ENV)
-    wait_until(lambda: _answers(f"{dashboard}/liveness"), timeout=60, what="panel serve")
     sessions = [DashboardSession(f"{dashboard}/app") for _ in range(SESSIONS)]
     submitters: list[subprocess.Popen[str]] = []
     try:
