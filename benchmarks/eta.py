@@ -124,31 +124,19 @@ def fresh_history(jobs: Sequence[Any]) -> list[Any]:
 def baseline_errors(jobs: Sequence[Any], events: Sequence[Any], held_back: float) -> dict[str, list[float]]:
     """Absolute errors (s) of the naive ETA per checkpoint, replayed exactly as ``evaluate`` replays the model:
     same split, same progress events, same first event at or past each checkpoint."""
-    from pipeline.eta import CHECKPOINTS, blend
-    from pipeline.models import extracted_share
+    from pipeline.eta import CHECKPOINT_LABELS, blend, checkpoints, progress_points
 
     history = fresh_history(jobs)
     cut = int(len(history) * (1 - held_back))
     train, test = history[:cut], history[cut:]
     mean_s = statistics.fmean(j.duration_s for j in train)
-    progress: dict[str, list[tuple[float, float]]] = {}
-    for event in events:
-        if event.kind == "progress":
-            progress.setdefault(event.job_id, []).append((event.at, extracted_share(event.progress)))
-    errors: dict[str, list[float]] = {f"{int(c * 100)}%": [] for c in CHECKPOINTS}
+    progress = progress_points(events)
+    errors: dict[str, list[float]] = {label: [] for label in CHECKPOINT_LABELS}
     for job in test:
-        points = sorted(progress.get(job.id, []))
-        for checkpoint in CHECKPOINTS:
-            if checkpoint == 0:
-                moment, share = job.started_at, 0.0
-            else:
-                reached = next(((at, s) for at, s in points if s >= checkpoint), None)
-                if reached is None:
-                    continue
-                moment, share = reached
+        for label, moment, share in checkpoints(job, progress.get(job.id, [])):
             rate = blend(moment - job.started_at, share, None)
             predicted = mean_s if rate is None else rate
-            errors[f"{int(checkpoint * 100)}%"].append(abs(predicted - (job.finished_at - moment)))
+            errors[label].append(abs(predicted - (job.finished_at - moment)))
     return errors
 
 

@@ -11,7 +11,7 @@ job's own rate is blended in, weighted by how far it is: early the history speak
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,6 +149,31 @@ class EtaError:
 
 
 CHECKPOINTS = (0.0, 0.25, 0.5, 0.75)
+CHECKPOINT_LABELS = tuple(f"{int(c * 100)}%" for c in CHECKPOINTS)
+
+
+def progress_points(events: Iterable[Event]) -> dict[str, list[tuple[float, float]]]:
+    """Per job, (time, share of pages extracted) from its events, in time order, before extraction ended.
+    Progress writes are throttled, so a chunk's last pages often show only in its chunk_done event."""
+    points: dict[str, list[tuple[float, float]]] = {}
+    for event in events:
+        share = extracted_share(event.progress)
+        if event.kind in ("progress", "chunk_done") and share < 1.0:
+            points.setdefault(event.job_id, []).append((event.at, share))
+    return {job_id: sorted(found) for job_id, found in points.items()}
+
+
+def checkpoints(job: Job, points: Sequence[tuple[float, float]]) -> Iterator[tuple[str, float, float]]:
+    """(label, time, share) when the job started and when it first reached 25, 50 and 75% of its pages."""
+    if job.started_at is None:
+        return
+    for label, checkpoint in zip(CHECKPOINT_LABELS, CHECKPOINTS, strict=True):
+        if checkpoint == 0:
+            yield label, job.started_at, 0.0
+            continue
+        reached = next(((at, share) for at, share in points if share >= checkpoint), None)
+        if reached is not None:
+            yield label, reached[0], reached[1]
 
 
 def evaluate(jobs: Sequence[Job], events: Iterable[Event], *, held_back: float = 0.3) -> EtaError | None:
@@ -163,33 +188,21 @@ def evaluate(jobs: Sequence[Job], events: Iterable[Event], *, held_back: float =
     if len(train) < MIN_JOBS_PER_GROUP or not test:
         return None
     model = EtaModel.fit(train)
-    progress: dict[str, list[tuple[float, float]]] = {}
-    for event in events:
-        # Progress writes are throttled; a chunk's last pages often show only in its chunk_done event.
-        if event.kind in ("progress", "chunk_done") and extracted_share(event.progress) < 1.0:
-            progress.setdefault(event.job_id, []).append((event.at, extracted_share(event.progress)))
+    progress = progress_points(events)
     errors: list[float] = []
     percents: list[float] = []
-    per_checkpoint: dict[str, list[float]] = {f"{int(c * 100)}%": [] for c in CHECKPOINTS}
+    per_checkpoint: dict[str, list[float]] = {label: [] for label in CHECKPOINT_LABELS}
     for job in test:
-        assert job.started_at is not None and job.finished_at is not None and job.duration_s is not None
-        points = sorted(progress.get(job.id, []))
-        for checkpoint in CHECKPOINTS:
-            if checkpoint == 0:
-                moment, share = job.started_at, 0.0
-            else:
-                reached = next(((at, s) for at, s in points if s >= checkpoint), None)
-                if reached is None:
-                    continue
-                moment, share = reached
+        assert job.finished_at is not None and job.duration_s is not None
+        for label, moment, share in checkpoints(job, progress.get(job.id, [])):
             [load] = loads_at(history, [moment + 1e-6])  # as the live ETA sees it: jobs running at that moment
-            predicted = blend(moment - job.started_at, share, model.expected_seconds(job, load))
+            predicted = blend(moment - (job.started_at or moment), share, model.expected_seconds(job, load))
             if predicted is None:
                 continue
             actual = job.finished_at - moment
             errors.append(abs(predicted - actual))
             percents.append(abs(predicted - actual) / max(job.duration_s, 1e-3))
-            per_checkpoint[f"{int(checkpoint * 100)}%"].append(abs(predicted - actual))
+            per_checkpoint[label].append(abs(predicted - actual))
     if not errors:
         return None
     return EtaError(
