@@ -75,7 +75,7 @@ class AnalyticsView(pn.viewable.Viewer):
         pages = int(done["pages"].sum()) if not done.empty else 0
         self._summary.object = (
             f'<div class="pl-meta">{len(jobs)} jobs in range · {len(done)} processed · {pages:,} pages · '
-            f"timeline: {self._gantt_labels.get(job_id, 'no job yet') if job_id else 'no job yet'}</div>"
+            f"timeline: {self._gantt_labels.get(job_id, 'no job yet')}</div>"
         )
 
     def _on_update(self, event: param.parameterized.Event) -> None:
