@@ -46,7 +46,6 @@ class ChunkProgress:
         self.abandoned = False
         self._last_write = 0.0
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name=f"progress-{job_id}-{index}", daemon=True)
 
@@ -74,14 +73,13 @@ class ChunkProgress:
             raise ChunkOverTime(f"Chunk {self.index + 1} ran over its {self.time_limit_s:g} s time limit")
 
     def _write(self) -> None:
-        # One write at a time: the ticker and the extractor both write, and a count read before another
-        # thread's newer one must not reach the store after it (progress would step back).
-        with self._write_lock:
-            with self._lock:
-                pages = self.pages_done
-                self._last_write = time.monotonic()
-            if not self.store.update_chunk_progress(self.job_id, self.index, pages, attempt=self.attempt):
-                self.abandoned = True
+        # The ticker and the extractor both write; a count read before a newer one may reach the store after it,
+        # and the store keeps the larger (progress never steps back).
+        with self._lock:
+            pages = self.pages_done
+            self._last_write = time.monotonic()
+        if not self.store.update_chunk_progress(self.job_id, self.index, pages, attempt=self.attempt):
+            self.abandoned = True
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval) and not self.abandoned:

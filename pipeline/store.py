@@ -130,8 +130,9 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
-        """Record pages done (and a heartbeat) for a running chunk and recompute the job's progress; False when
-        the chunk is no longer this attempt's (canceled, or requeued after its worker was presumed dead)."""
+        """Record pages done (and a heartbeat) for a running chunk and recompute the job's progress; a count below
+        the recorded one is only a heartbeat, so progress never steps back. False when the chunk is no longer this
+        attempt's (canceled, or requeued after its worker was presumed dead)."""
 
     @abc.abstractmethod
     def requeue_chunk(self, job_id: str, index: int, error: str, *, attempt: int | None = None) -> None:
