@@ -17,6 +17,7 @@ from pipeline.export import FORMATS, TABLES, frame_bytes, history_frames
 
 from .analytics_charts import AnalyticsCharts, chart_data
 from .formatting import html_pane
+from .safe_html import text
 from .state import SessionState
 
 LATEST = "latest job"
@@ -75,7 +76,7 @@ class AnalyticsView(pn.viewable.Viewer):
         pages = int(done["pages"].sum()) if not done.empty else 0
         self._summary.object = (
             f'<div class="pl-meta">{len(jobs)} jobs in range · {len(done)} processed · {pages:,} pages · '
-            f"timeline: {self._gantt_labels.get(job_id, 'no job yet')}</div>"
+            f"timeline: {text(self._gantt_labels.get(job_id, 'no job yet'))}</div>"
         )
 
     def _on_update(self, event: param.parameterized.Event) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import html
 import time
 
 import panel as pn
 
 from pipeline import Chunk, Job, JobStatus
 from pipeline.models import ChunkStatus
+
+from .safe_html import text
 
 STEPS = (
     ("queued", "Queued"),
@@ -100,7 +101,7 @@ def chunk_map_html(chunks: list[Chunk]) -> str:
             fill = f' style="--fill:{100 * chunk.pages_done / chunk.pages:.0f}%"'
         cells.append(
             f'<span class="pl-chunk pl-chunk-{chunk.status.value}" data-index="{chunk.index}"{fill} '
-            f'title="{html.escape(chunk_cell_title(chunk))}">{chunk.index + 1}</span>'
+            f'title="{text(chunk_cell_title(chunk))}">{chunk.index + 1}</span>'
         )
     return f'<div class="pl-chunkmap">{"".join(cells)}</div>'
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
-
 import panel as pn
 import param
 
 from .formatting import html_pane
+from .safe_html import text
 from .state import SessionState
 
 
@@ -27,7 +26,7 @@ class QueueHealth(pn.viewable.Viewer):
 
     def refresh(self, *_: object) -> None:
         health = self.state.feed.health
-        workers = ", ".join(html.escape(w.id) for w in health.workers) or "none"
+        workers = ", ".join(text(w.id) for w in health.workers) or "none"
         alive = f"{len(health.workers)} alive" if health.workers else "<b>none alive</b>"
         self._summary.object = (
             f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'

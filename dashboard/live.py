@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 
 import panel as pn
@@ -14,6 +13,7 @@ from pipeline.exceptions import PaperlineError
 from pipeline.stall import stall_reason
 
 from .formatting import chunk_map_html, duration, elapsed, html_pane, stepper_html
+from .safe_html import text
 from .state import SessionState
 
 # Finished jobs stay on the live list this long, so the analyst sees how they ended.
@@ -80,7 +80,7 @@ class JobCard(pn.viewable.Viewer):
             self._detail,
             self._stalled,
             pn.Row(self._open, self._retry, self._cancel, self._confirm, self._keep),
-            title=self.job.filename,
+            title=text(self.job.filename),
             collapsible=False,
             sizing_mode="stretch_width",
             css_classes=["pl-job-card"],
@@ -97,14 +97,16 @@ class JobCard(pn.viewable.Viewer):
         self._percent.object = f'<span class="pl-meta">{job.progress:.0f}%</span>'
         self._steps.object = stepper_html(job)
         eta = format_eta(self.state.feed.eta(job)) if not job.is_final else ""
-        self._line.object = f'<div class="pl-meta">{html.escape(progress_line(job, chunks, eta))}</div>'
+        self._line.object = f'<div class="pl-meta">{text(progress_line(job, chunks, eta))}</div>'
         self._map.object = chunk_map_html(chunks) if chunks or not job.is_final else ""
         detail = []
         if job.error:
-            detail.append(f'<div class="pl-error">{html.escape(job.error)}</div>')
+            detail.append(f'<div class="pl-error">{text(job.error)}</div>')
         elif not job.is_final:
-            detail.append(f'<div class="pl-meta">{html.escape(job.message)}</div>')
-        detail.extend(f'<div class="pl-note">{html.escape(n)}</div>' for n in job.notes)
+            detail.append(f'<div class="pl-meta">{text(job.message)}</div>')
+        detail.extend(f'<div class="pl-note">{text(n)}</div>' for n in job.notes)
+        if job.meta.get("instruction"):
+            detail.append(f'<div class="pl-meta pl-instruction">Instruction: {text(job.meta["instruction"])}</div>')
         self._detail.object = "".join(detail)
         self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
         self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
@@ -119,8 +121,8 @@ class JobCard(pn.viewable.Viewer):
             stall_after_s=self.state.app.settings.stall_after_s,
             chunk_time_limit_s=self.state.app.settings.chunk_time_limit_s,
         )
-        self._stalled.object = f'<div class="pl-error">{html.escape(stalled)}</div>' if stalled else ""
-        self._card.title = f"{job.filename} — {job.status.value}"
+        self._stalled.object = f'<div class="pl-error">{text(stalled)}</div>' if stalled else ""
+        self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
 
     def _ask(self, asking: bool) -> None:
         self._confirm.visible = self._keep.visible = asking
@@ -132,14 +134,14 @@ class JobCard(pn.viewable.Viewer):
             self.show(self.state.app.cancel(self.job.id, user=self.state.owner_filter))
         except PaperlineError as exc:
             if pn.state.notifications is not None:
-                pn.state.notifications.error(f"{self.job.filename}: {exc}", duration=8000)
+                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
 
     def _on_retry(self, _event: object) -> None:
         try:
             self.show(self.state.app.retry(self.job.id, user=self.state.owner_filter))
         except PaperlineError as exc:
             if pn.state.notifications is not None:
-                pn.state.notifications.error(f"{self.job.filename}: {exc}", duration=8000)
+                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 
 import panel as pn
@@ -10,6 +9,7 @@ import param
 
 from pipeline import Job, JobStatus, Stage
 
+from .safe_html import text
 from .state import SessionState
 
 MAX_TOASTS_AT_ONCE = 3
@@ -57,12 +57,12 @@ class Notifier(param.Parameterized):
         self._send(", ".join(parts) + " (see History).", "error" if failed else "success")
 
     def notify(self, job: Job) -> None:
-        name = html.escape(job.filename)
+        name = text(job.filename)
         link = f'<a href="?job={job.id}" class="pl-toast-link">open the result</a>'
         if job.status is JobStatus.COMPLETED:
             message, kind = f"{name} is ready: {link}", "success"
         elif job.status is JobStatus.FAILED:
-            message, kind = f"{name} failed: {html.escape(job.error)}", "error"
+            message, kind = f"{name} failed: {text(job.error)}", "error"
             if job.pages_done:
                 message += f" ({link}: partial)"
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from functools import partial
@@ -16,6 +15,7 @@ from pipeline.exceptions import PaperlineError
 from pipeline.results import FORMAT_FILES
 
 from .formatting import html_pane, size
+from .safe_html import markdown_html, text
 from .state import SessionState
 
 # Longer results are shown cut, with the full text in the downloads.
@@ -67,17 +67,13 @@ class ResultViewer(pn.viewable.Viewer):
             job = self.state.app.get(job_id, user=self.state.owner_filter)
             formats = self.state.app.result_formats(job_id, user=self.state.owner_filter)
         except PaperlineError as exc:
-            self._body.objects = [html_pane(f'<div class="pl-error">{html.escape(str(exc))}</div>')]
+            self._body.objects = [html_pane(f'<div class="pl-error">{text(exc)}</div>')]
             self._downloads.objects = []
             return
         if job.id not in self._picker.options.values():
             self._picker.options = {**self._picker.options, f"{job.filename} · {job.status.value} · {job.id}": job.id}
         self._picker.value = job.id
-        header = f"<h3>{html.escape(job.filename)}</h3><div class='pl-meta'>{job.status.value} · {job.pages} pages · "
-        header += f"profile {job.profile} · job {job.id}</div>"
-        if job.error:
-            header += f'<div class="pl-error">{html.escape(job.error)}</div>'
-        parts: list[pn.viewable.Viewable] = [html_pane(header, sizing_mode="stretch_width")]
+        parts: list[pn.viewable.Viewable] = [html_pane(result_header(job), sizing_mode="stretch_width")]
         if job.kind == "image":
             parts.append(self._images(job))
         if formats:
@@ -101,8 +97,8 @@ class ResultViewer(pn.viewable.Viewer):
         return io.BytesIO(self.state.app.result_bytes(job_id, fmt, user=self.state.owner_filter))
 
     def _content(self, job: Job, fmt: str) -> pn.viewable.Viewable:
-        text = self.state.app.result(job.id, fmt, user=self.state.owner_filter)
-        cut = len(text) > MAX_SHOWN_CHARS
+        content = self.state.app.result(job.id, fmt, user=self.state.owner_filter)
+        cut = len(content) > MAX_SHOWN_CHARS
         note = (
             html_pane(
                 f'<div class="pl-note">Showing the first {MAX_SHOWN_CHARS:,} characters; '
@@ -111,7 +107,7 @@ class ResultViewer(pn.viewable.Viewer):
             if cut
             else None
         )
-        text = text[:MAX_SHOWN_CHARS]
+        shown = content[:MAX_SHOWN_CHARS]
         if job.profile == "sentences" and fmt == "json":
             rows = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("sentences", [])
             view: pn.viewable.Viewable = pn.widgets.Tabulator(
@@ -124,11 +120,10 @@ class ResultViewer(pn.viewable.Viewer):
                 css_classes=["pl-sentences"],
             )
         elif fmt == "markdown":
-            view = pn.pane.Markdown(text, sizing_mode="stretch_width", css_classes=["pl-markdown"])
+            view = html_pane(markdown_html(shown), sizing_mode="stretch_width", css_classes=["pl-markdown"])
         else:
             view = html_pane(
-                f'<pre class="pl-text" style="white-space:pre-wrap">{html.escape(text)}</pre>',
-                sizing_mode="stretch_width",
+                f'<pre class="pl-text" style="white-space:pre-wrap">{text(shown)}</pre>', sizing_mode="stretch_width"
             )
         return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
 
@@ -143,18 +138,36 @@ class ResultViewer(pn.viewable.Viewer):
             before = html_pane('<div class="pl-meta">(the browser cannot show this format)</div>')
         after = pn.pane.WebP(compressed, width=360, alt_text="compressed") if compressed else html_pane("-")
         meta = job.meta
+        original_caption = (
+            f"<b>Original</b> · {size(job.size_bytes)} · {text(meta.get('width'))}x{text(meta.get('height'))}"
+        )
+        compressed_caption = (
+            f"<b>Compressed (WebP)</b> · {size(job.compressed_bytes)} · {text(meta.get('out_width'))}x"
+            f"{text(meta.get('out_height'))} · {text(meta.get('compression_ratio'))}x smaller"
+        )
         return pn.Row(
-            pn.Column(f"**Original** · {size(job.size_bytes)} · {meta.get('width')}x{meta.get('height')}", before),
-            pn.Column(
-                f"**Compressed (WebP)** · {size(job.compressed_bytes)} · "
-                f"{meta.get('out_width')}x{meta.get('out_height')} · {meta.get('compression_ratio')}x smaller",
-                after,
-            ),
+            pn.Column(html_pane(original_caption), before),
+            pn.Column(html_pane(compressed_caption), after),
             css_classes=["pl-images"],
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._picker, self._downloads, self._body, sizing_mode="stretch_width")
+
+
+def result_header(job: Job) -> str:
+    """The result's heading: file, status, profile; the document's own title and author, and the instruction
+    Claude was given, all shown as text (they come from the document or from another user)."""
+    header = f"<h3>{text(job.filename)}</h3><div class='pl-meta'>{job.status.value} · {job.pages} pages · "
+    header += f"profile {text(job.profile)} · engine {text(job.engine)} · job {text(job.id)}</div>"
+    described = [(label, job.meta.get(key)) for key, label in (("title", "Title"), ("author", "Author"))]
+    described.append(("Instruction", job.meta.get("instruction")))
+    for label, value in described:
+        if value:
+            header += f'<div class="pl-meta pl-doc-{label.lower()}">{label}: {text(value)}</div>'
+    if job.error:
+        header += f'<div class="pl-error">{text(job.error)}</div>'
+    return header
 
 
 assert set(EXTENSIONS) == set(FORMAT_FILES)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import panel as pn
 import param
 
@@ -12,6 +10,7 @@ from pipeline.exceptions import PaperlineError
 from pipeline.intake import SUPPORTED_LABEL
 
 from .formatting import html_pane
+from .safe_html import text
 from .state import SessionState
 
 ACCEPTED = [".pdf", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "application/pdf", "image/*"]
@@ -54,7 +53,7 @@ class UploadPanel(pn.viewable.Viewer):
         )
         unavailable = " ".join(f"{engine}: {reason}" for engine, reason in reasons.items() if reason)
         self._engine_note = html_pane(
-            f'<div class="pl-meta pl-engine-note">{html.escape(unavailable)}</div>' if unavailable else "",
+            f'<div class="pl-meta pl-engine-note">{text(unavailable)}</div>' if unavailable else "",
             sizing_mode="stretch_width",
         )
         self._instruction = pn.widgets.TextAreaInput.from_param(
@@ -87,12 +86,12 @@ class UploadPanel(pn.viewable.Viewer):
                 )
             except PaperlineError as exc:  # a request that cannot run (engine unavailable, no instruction)
                 if pn.state.notifications is not None:
-                    pn.state.notifications.error(f"{name}: {exc}", duration=8000)
+                    pn.state.notifications.error(f"{text(name)}: {text(exc)}", duration=8000)
                 self.rejections = [f"{name}: {exc}", *self.rejections][:MAX_ACKS]
                 continue
             self.acknowledgements = [job, *self.acknowledgements][:MAX_ACKS]
             if job.status is JobStatus.FAILED and pn.state.notifications is not None:
-                pn.state.notifications.error(f"{job.filename}: {job.error}", duration=8000)
+                pn.state.notifications.error(f"{text(job.filename)}: {text(job.error)}", duration=8000)
         # Drop the bytes now: the engine has its own copy, and FileDropper would otherwise hold them.
         for name in files:
             self._dropper.value.pop(name, None)
@@ -100,7 +99,7 @@ class UploadPanel(pn.viewable.Viewer):
 
     @param.depends("acknowledgements", "rejections", watch=True)
     def _show_acknowledgements(self) -> None:
-        refused = "".join(f'<li class="pl-error">{html.escape(r)}</li>' for r in self.rejections)
+        refused = "".join(f'<li class="pl-error">{text(r)}</li>' for r in self.rejections)
         self._acks.object = (f'<ul class="pl-refused">{refused}</ul>' if refused else "") + render_acknowledgements(
             self.acknowledgements
         )
@@ -122,11 +121,10 @@ class UploadPanel(pn.viewable.Viewer):
 def render_acknowledgements(jobs: list[Job]) -> str:
     rows = []
     for job in jobs:
-        name = html.escape(job.filename)
+        name = text(job.filename)
         if job.status is JobStatus.FAILED:
             rows.append(
-                f'<li class="pl-ack pl-ack-failed"><b>{name}</b>: <span class="pl-error">'
-                f"{html.escape(job.error)}</span></li>"
+                f'<li class="pl-ack pl-ack-failed"><b>{name}</b>: <span class="pl-error">{text(job.error)}</span></li>'
             )
         else:
             note = " (served from cache)" if job.cached_from else ""

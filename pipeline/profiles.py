@@ -80,7 +80,19 @@ def paragraphs(text: str) -> list[str]:
     return [block for block in blocks if block]
 
 
+# Characters that would make a document's plain text act as Markdown markup or raw HTML: backslash, code spans,
+# links, HTML tags and entities. Escaped with a backslash (CommonMark), so the text reads the same once rendered.
+_MARKDOWN_ACTIVE = re.compile(r"[\\`<\[\]]|&(?=#?\w+;)")
+
+
+def escape_markdown_text(text: str) -> str:
+    """Page text as Markdown that renders to exactly that text: a literal ``<script>`` or ``[x](javascript:...)``
+    in a PDF shows as written, never as a tag or a link."""
+    return _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match.group(0), text)
+
+
 def _escape_markdown_line(block: str) -> str:
+    block = escape_markdown_text(block)
     if _BULLET.match(block):
         marker = _BULLET.match(block)
         assert marker is not None
@@ -92,7 +104,7 @@ def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
     if pages and all(page.method == "claude" for page in pages):
         # Claude already wrote Markdown: keep it as written, marking page borders without adding headings.
         return "\n\n".join(f"<!-- page {page.page} -->\n{page.text.strip()}" for page in pages) + "\n"
-    parts = [f"# {title}"] if title else []
+    parts = [f"# {escape_markdown_text(title)}"] if title else []
     for page in pages:
         parts.append(f"## Page {page.page}")
         body = [_escape_markdown_line(block) for block in paragraphs(page.text)]

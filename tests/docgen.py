@@ -96,3 +96,26 @@ SLOW_JOB_SETTINGS = {
 def make_slow_pdf(path: Path, pages: int = 30, *, lines: int = 12) -> Path:
     """Every second page has no text layer, so it goes through OCR (about 0.3 s a page at 150 dpi)."""
     return make_text_pdf(path, pages, lines=lines, blank_pages=tuple(range(2, pages + 1, 2)))
+
+
+# Markup a document or a model may carry; each calls alert() with its own label, so a dialog names the surface.
+HOSTILE = (
+    "<script>alert('script')</script>",
+    "<img src=x onerror=alert('img')>",
+    "<a href=\"javascript:alert('anchor')\">anchor link</a>",
+    "<svg onload=alert('svg')>",
+    "[markdown link](javascript:alert('md'))",
+)
+
+
+def make_hostile_pdf(path: Path, *, title: str = HOSTILE[1]) -> Path:
+    """A one-page PDF whose text layer (one payload a line) and metadata title hold HTML and Markdown markup."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_author(HOSTILE[0])
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line, text in enumerate(HOSTILE):
+        pdf.text(15, 20 + 10 * line, text)
+    pdf.output(str(path))
+    return Path(path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import panel as pn
 import pytest
 
 from dashboard.charts import ChartsView
@@ -203,8 +202,9 @@ def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobF
     run_queued(app)
     feed.refresh()
     state.selected_job = job.id
-    assert isinstance(viewer._body.objects[-1].objects[-1], pn.pane.Markdown)
-    assert "## Page 2" in viewer._body.objects[-1].objects[-1].object
+    markdown = viewer._body.objects[-1].objects[-1]
+    assert "pl-markdown" in markdown.css_classes  # rendered and sanitized Markdown, not a live Markdown pane
+    assert "<h2>Page 2</h2>" in markdown.object
     labels = [d.label for d in viewer._downloads.objects]
     assert labels == ["Download markdown", "Download text", "Download json"]
     data = viewer._download(job.id, "text")
