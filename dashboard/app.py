@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import html
-from pathlib import Path
-
 import panel as pn
 import param
 
@@ -21,22 +17,25 @@ from .history import HistoryTable
 from .live import LiveJobs
 from .notifications import Notifier
 from .results import ResultViewer
+from .safe_html import text
 from .state import SessionState
 from .upload import UploadPanel
 
 RESULT_TAB = 2
-FILEPOND_FIX = Path(__file__).with_name("assets") / "filepond_fix.js"
 
 
 def filepond_fix_url() -> str:
-    """The FileDropper fix (see assets/filepond_fix.js) as a data URL: no static route to configure."""
-    return "data:text/javascript;base64," + base64.b64encode(FILEPOND_FIX.read_bytes()).decode()
+    """The FileDropper fix (see assets/filepond_fix.js), served by Panel's component resource route from this
+    package, so no static route needs configuring and the page's script policy needs no ``data:`` scripts."""
+    return f"components/{App.__module__}/App/__javascript__/{App.__javascript__[0]}"
 
 
 class App(pn.viewable.Viewer):
     """Composes the views over one session's state; works served (``panel serve app.py``) or in a notebook."""
 
     feed = param.ClassSelector(class_=JobFeed)
+    #: served by Panel at ``filepond_fix_url()``; only files listed here are served from this package
+    __javascript__ = ["assets/filepond_fix.js"]
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         if params.get("feed") is None:
@@ -80,7 +79,7 @@ class App(pn.viewable.Viewer):
         if self.state.user == LOCAL_USER:
             return pn.pane.HTML("", visible=False)
         role = " (admin: all users' jobs)" if self.state.is_admin else ""
-        user = html.escape(self.state.user)
+        user = text(self.state.user)
         return pn.pane.HTML(
             f'<span class="pl-user">Signed in as <b>{user}</b>{role} · <a href="/logout">Log out</a></span>',
             styles={"color": "white"},

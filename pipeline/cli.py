@@ -260,33 +260,25 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
+    from .serving import panel_command, panel_environment
+
     spec = importlib.util.find_spec("app")
     if spec is None or spec.origin is None:
         raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
+    panel_args = args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args
     env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
-    panel_cmd = [
-        sys.executable,
-        "-m",
-        "panel",
-        "serve",
+    panel_cmd = panel_command(
         spec.origin,
-        "--port",
-        str(args.port),
-        "--address",
-        args.address,
-        "--check-unused-sessions",
-        "2000",
-        "--unused-session-lifetime",
-        "5000",
-        *(args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args),
-    ]
-    if args.address not in ("127.0.0.1", "localhost"):
-        panel_cmd += ["--allow-websocket-origin", f"*:{args.port}"]
+        address=args.address,
+        port=args.port,
+        public_url=app.settings.public_url,
+        panel_args=panel_args,
+    )
     processes = []
     if args.workers > 0:
         worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
         processes.append(subprocess.Popen(worker_cmd, env=env))
-    processes.append(subprocess.Popen(panel_cmd, env=env))
+    processes.append(subprocess.Popen(panel_cmd, env=panel_environment(env, panel_args)))
     print(f"Paperline dashboard: http://{args.address}:{args.port}/app  (data in {app.settings.home})", file=sys.stderr)
     try:
         while all(p.poll() is None for p in processes):

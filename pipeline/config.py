@@ -37,6 +37,8 @@ class Settings:
 
     home: Path = Path("var")
     queue_url: str = ""
+    # Where analysts open the dashboard (comma-separated URLs): only pages from these may open its websocket.
+    public_url: str = ""
     max_upload_mb: int = 200
     # Chunk plan: one chunk up to ``single_chunk_max_pages``, ``medium_chunk_pages``-page chunks up to
     # ``medium_max_pages``, ``large_chunk_pages``-page chunks beyond.
@@ -90,6 +92,7 @@ class Settings:
         return cls(
             home=home.absolute(),
             queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
+            public_url=env.get("PAPERLINE_PUBLIC_URL", "").strip(),
             max_upload_mb=_int(env, "PAPERLINE_MAX_UPLOAD_MB", cls.max_upload_mb),
             single_chunk_max_pages=_int(env, "PAPERLINE_SINGLE_CHUNK_MAX_PAGES", cls.single_chunk_max_pages),
             medium_max_pages=_int(env, "PAPERLINE_MEDIUM_MAX_PAGES", cls.medium_max_pages),

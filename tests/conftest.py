@@ -96,25 +96,30 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture
 def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Start `panel serve app.py` on a free port of 127.0.0.1 with extra options and environment; returns the
-    app's URL. Every server started is stopped by pid afterwards."""
+    """Start the dashboard (`paperline serve --workers 0`, which runs `panel serve app.py`) on a free port of
+    127.0.0.1 with extra panel options and environment; returns the app's URL. Every server started is stopped by
+    its process group afterwards."""
     started: list[tuple[subprocess.Popen, object]] = []
 
     def serve(*panel_args: str, **env: str) -> str:
         port = free_port()
         log_path = tmp_path / f"panel-{len(started)}.log"
         log = log_path.open("wb")
+        # `paperline serve` without workers: the dashboard exactly as an operator starts it (server plugin,
+        # websocket origins, signed sessions with authentication), with the test's own options last.
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "panel",
+                "pipeline",
                 "serve",
-                str(ROOT / "app.py"),
                 "--port",
                 str(port),
                 "--address",
                 "127.0.0.1",
+                "--workers",
+                "0",
+                "--",
                 "--check-unused-sessions",
                 "1000",
                 "--unused-session-lifetime",

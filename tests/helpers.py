@@ -34,19 +34,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether any live (not zombie) process is in group ``pgid``, read from /proc: a zombie left for a non-reaping
+    init to collect still answers signals, so ``killpg(pgid, 0)`` alone would wait on the dead."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
 def stop_process(process: subprocess.Popen, *, grace: float = 10.0) -> None:
-    """Stop a process (and its children, which share its process group) by pid: SIGINT, then SIGKILL."""
-    if process.poll() is not None:
-        return
+    """Stop a process and every process of its group (it was started with ``start_new_session``) by pid: SIGINT,
+    then SIGKILL for whatever is left after ``grace`` seconds, even when the leader itself has already exited."""
     try:
         os.killpg(process.pid, signal.SIGINT)
     except ProcessLookupError:
+        process.poll()
         return
+    deadline = time.monotonic() + grace
     try:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        pass
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _group_alive(process.pid):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=10)
 
 
 def start_worker_process(

@@ -1,0 +1,98 @@
+"""What Paperline adds to Panel's server: security headers on the dashboard page.
+
+``paperline serve`` loads this module with ``panel serve app.py --plugins dashboard.server`` (Panel imports it
+before it builds the server and serves its ``ROUTES``). It swaps Panel's page handler for one that sends a
+Content-Security-Policy computed from the page itself: the page's own inline scripts and the template's own
+inline handlers (the sidebar and theme buttons) are allowed by their hashes, so anything a document or a model
+manages to put into the page later (an ``onerror=`` handler, a ``<script>``, a ``javascript:`` link) is refused
+by the browser even if it slipped past escaping and sanitizing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+
+from bokeh.server.urls import per_app_patterns
+from panel.io.server import DocHandler
+
+INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
+SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+INLINE_HANDLER = re.compile(r"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+# Inline scripts of these types run (an empty type is JavaScript); JSON data blocks and import maps do not.
+EXECUTABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
+# Everything but scripts: Bokeh and Panel style elements inline and render images and fonts from data: URLs; the
+# template asks Google Fonts for its typeface.
+FIXED_DIRECTIVES = (
+    "default-src 'self'",
+    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data: https://fonts.gstatic.com",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+)
+# What BokehJS and Panel need, found by loading the page under the policy in Chromium: BokehJS compiles some code
+# with ``new Function`` ('unsafe-eval'; it does not allow inline handlers or javascript: URLs), and Panel's module
+# shim loads rewritten modules from blob: URLs that only running script can create. The shim's feature probe (an
+# inline script in a srcdoc frame) is refused and logged; nothing Paperline uses depends on it.
+SCRIPT_NEEDS = ("'unsafe-eval'", "blob:")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def _hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(page: str) -> str:
+    """The policy for one rendered page: scripts from this server, plus the page's own inline scripts and inline
+    handlers by hash (``'unsafe-hashes'`` covers handlers only with a matching hash; no ``'unsafe-inline'``)."""
+    sources = ["'self'", *SCRIPT_NEEDS]
+    for match in INLINE_SCRIPT.finditer(page):
+        attrs = match.group("attrs")
+        kind = SCRIPT_TYPE.search(attrs)
+        if "src=" not in attrs.lower() and (kind.group(1).lower() if kind else "") in EXECUTABLE_TYPES:
+            sources.append(_hash(match.group("body")))
+    handlers = {html.unescape(double or single) for double, single in INLINE_HANDLER.findall(page)}
+    if handlers:
+        sources.append("'unsafe-hashes'")
+        sources.extend(_hash(handler) for handler in sorted(handlers))
+    return "; ".join([*FIXED_DIRECTIVES, "script-src " + " ".join(dict.fromkeys(sources))])
+
+
+class GuardedDocHandler(DocHandler):
+    """Panel's page handler, sending the page with a Content-Security-Policy and the usual hardening headers."""
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+
+    def write(self, chunk: str | bytes | dict) -> None:  # type: ignore[override]
+        if isinstance(chunk, (str, bytes)):
+            page = chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk
+            if "<html" in page[:4096].lower():
+                self.set_header("Content-Security-Policy", content_security_policy(page))
+        super().write(chunk)
+
+
+def install() -> None:
+    """Serve every app's page through ``GuardedDocHandler`` (Bokeh builds its routes from this list)."""
+    for position, (pattern, handler, *rest) in enumerate(per_app_patterns):
+        if handler is DocHandler:
+            per_app_patterns[position] = (pattern, GuardedDocHandler, *rest)
+
+
+install()
+
+#: extra Tornado routes Panel serves beside the dashboard (none yet)
+ROUTES: list[tuple] = []
