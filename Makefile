@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
-APT_PACKAGES_TEST := tesseract-ocr redis-server chromium
+APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core
 
 .PHONY: run test install install-test system-run system-test lint bench clean
 
@@ -43,6 +43,8 @@ bench: install-test
 	$(BIN)/python benchmarks/claude.py
 	$(BIN)/python benchmarks/reliability.py
 	$(BIN)/python benchmarks/eta.py
+	$(BIN)/python benchmarks/fidelity.py
+	$(BIN)/python benchmarks/cli.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

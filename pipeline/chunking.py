@@ -20,7 +20,9 @@ class PageText:
 
     page: int
     text: str
-    method: str = "text-layer"  # or "ocr", "none"
+    method: str = "text-layer"  # or "ocr", "claude", "empty"
+    #: glyphs the PDF's fonts could not map to text (dropped, or U+FFFD inside a word)
+    unreadable: int = 0
 
 
 def chunk_size_for(pages: int, settings: Settings) -> int:

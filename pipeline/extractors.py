@@ -18,6 +18,7 @@ from .images import iter_pages
 from .models import DocumentKind
 from .ocr import ocr_image
 from .pdf import page_texts, render_page
+from .profiles import ENGINES
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class ChunkOutput:
     notes: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    #: the model's answer(s) as received, kept beside the chunk's result
+    raw_answer: str = ""
 
 
 PageDone = Callable[[int], None]
@@ -79,12 +82,13 @@ class LocalExtractor(Extractor):
         pages: list[PageText] = []
         notes: list[str] = []
         if work.kind is DocumentKind.PDF:
-            for number, text in page_texts(work.source, work.first_page, work.last_page):
-                method = "text-layer"
-                if not text.strip():
+            for number, layer in page_texts(work.source, work.first_page, work.last_page):
+                text, method, unreadable = layer.text, "text-layer", layer.unreadable
+                if not text.strip():  # no text layer (or only glyphs that could not be read): OCR the page
                     image = render_page(work.source, number, self.settings.ocr_dpi)
                     text, method = self._ocr(image, notes)
-                pages.append(PageText(number, text, method))
+                    unreadable = 0
+                pages.append(PageText(number, text, method, unreadable))
                 page_done(1)
         else:
             for number, image in iter_pages(
@@ -94,16 +98,6 @@ class LocalExtractor(Extractor):
                 pages.append(PageText(number, text, method))
                 page_done(1)
         return ChunkOutput(pages=pages, notes=notes)
-
-
-ENGINES = ("local", "claude")
-
-
-def engine_unavailable_reason(engine: str, settings: Settings) -> str:
-    """Why ``engine`` cannot run with these settings, or "" when it can."""
-    if engine == "claude" and not settings.anthropic_api_key_set:
-        return "Claude needs an API key: set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a proxy) and restart."
-    return ""
 
 
 def get_extractor(engine: str, settings: Settings) -> Extractor:

@@ -43,7 +43,7 @@ def detect_type(head: bytes) -> FileType | None:
     return None
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>:\"|?*]+")
 
 
 def sanitize_filename(name: str, *, max_length: int = 180) -> str:

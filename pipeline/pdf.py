@@ -1,9 +1,11 @@
 """PDF handling: checking a PDF can be read, reading its page texts, rendering pages, cutting page ranges.
 
 pypdfium2 reads text and renders: 4-7x faster than pypdf with the same words on Latin-script text
-(``benchmarks/text_engines.py``). It reverses right-to-left scripts and can emit control characters from broken
-font maps, so such pages are read again with pypdf, which gets them right. PDFium is not thread-safe: every call
-into it holds ``PDFIUM_LOCK``. pypdf also writes page ranges as standalone PDFs.
+(``benchmarks/text_engines.py``). It reverses right-to-left scripts, so pages in such scripts are read again
+with pypdf, which gets their order right. Glyphs PDFium cannot map (fonts without a Unicode map) come back as
+control characters: those pages are *not* re-read, since pypdf does no better there and costs ten times more
+(``benchmarks/fidelity.py``); ``textclean`` drops or marks them and counts them instead. PDFium is not
+thread-safe: every call into it holds ``PDFIUM_LOCK``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from .exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
+from .textclean import CleanText, clean_text, strip_controls
 
 PDFIUM_LOCK = threading.RLock()
 # pypdf logs what it repairs in a damaged file ("EOF marker not found") as warnings; Paperline reports the outcome
@@ -30,20 +33,17 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms: PDFium returns these in visual order.
 _RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-# Control characters other than tab and newline mean PDFium could not map some glyphs to text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _clean_pdfium_text(text: str) -> str:
+def _join_pdfium_hyphens(text: str) -> str:
     # PDFium marks a hyphen it removed at a line end with \x02 and keeps the line break: join the word.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub("\x02\n?", "", text)
-    return text.replace("\ufffe", "")
+    return re.sub("\x02\n?", "", text)
 
 
 def needs_pypdf(text: str) -> bool:
-    """Whether PDFium's text for a page is likely wrong (right-to-left script, unmapped glyphs)."""
-    return bool(_RIGHT_TO_LEFT.search(text) or _CONTROL.search(text))
+    """Whether PDFium's order for a page is wrong: right-to-left scripts come back in visual order."""
+    return bool(_RIGHT_TO_LEFT.search(text))
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,15 @@ def inspect_pdf(path: Path) -> PdfInfo:
         raise EmptyDocument("This PDF has no pages, so there is nothing to extract.")
     return PdfInfo(
         pages=pages,
-        title=str(meta.get("Title", "")),
-        author=str(meta.get("Author", "")),
-        producer=str(meta.get("Producer", "")),
+        title=strip_controls(str(meta.get("Title", ""))),
+        author=strip_controls(str(meta.get("Author", ""))),
+        producer=strip_controls(str(meta.get("Producer", ""))),
     )
 
 
-def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, str]]:
-    """Yield ``(page, text)`` for pages ``first``..``last`` (1-based) from the PDF's text layer."""
+def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, CleanText]]:
+    """Yield ``(page, text)`` for pages ``first``..``last`` (1-based) from the PDF's text layer, cleaned (no control
+    characters, ligatures spelt out) with the count of glyphs that could not be read."""
     reader: pypdf.PdfReader | None = None
     with open_pdfium(path) as document:
         for number in range(first, last + 1):
@@ -128,11 +129,11 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, str]]:
                         textpage.close()
                 finally:
                     page.close()
-            text = _clean_pdfium_text(text)
+            text = _join_pdfium_hyphens(text)
             if needs_pypdf(text):
                 reader = reader or pypdf.PdfReader(str(path))
                 text = _pypdf_text(reader, number, fallback=text)
-            yield number, text
+            yield number, clean_text(text)
 
 
 def _pypdf_text(reader: pypdf.PdfReader, number: int, *, fallback: str) -> str:
@@ -158,11 +159,16 @@ def render_page(path: Path, number: int, dpi: int) -> Image.Image:
 
 
 def write_page_range(path: Path, first: int, last: int) -> bytes:
-    """The pages ``first``..``last`` (1-based) as a standalone PDF, e.g. one chunk for an API that reads PDFs."""
-    reader = pypdf.PdfReader(str(path))
-    writer = pypdf.PdfWriter()
-    for number in range(first, last + 1):
-        writer.add_page(reader.pages[number - 1])
-    buffer = io.BytesIO()
-    writer.write(buffer)
+    """The pages ``first``..``last`` (1-based) as a standalone PDF, e.g. one chunk for an API that reads PDFs.
+
+    PDFium imports the pages with the resources they use; it is an order of magnitude faster than rebuilding
+    them with pypdf, which sat on the critical path of every Claude chunk."""
+    with open_pdfium(path) as source, PDFIUM_LOCK:
+        part = pdfium.PdfDocument.new()
+        try:
+            part.import_pages(source, pages=list(range(first - 1, last)))
+            buffer = io.BytesIO()
+            part.save(buffer)
+        finally:
+            part.close()
     return buffer.getvalue()

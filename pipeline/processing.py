@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .chunking import IncompleteMerge, PageText, merge_pages, plan_for
 from .config import Settings
@@ -26,6 +26,7 @@ from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
 from .retention import enforce_limits
 from .store import ChunkSpan, JobStore
+from .textclean import clean_text, strip_controls
 
 log = logging.getLogger("paperline.processing")
 
@@ -154,7 +155,9 @@ class Processor:
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
             if progress.abandoned:
                 raise ChunkAbandoned(f"chunk {index + 1} of job {job_id} was canceled or reassigned")
-            write_chunk_result(files.chunk_result(index), output.pages)
+            if output.raw_answer:
+                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(output.raw_answer))
+            write_chunk_result(files.chunk_result(index), clean_pages(output.pages))
         except ChunkAbandoned:
             log.info("chunk %s of job %s stopped: canceled or reassigned", index + 1, job_id)
             return
@@ -165,7 +168,7 @@ class Processor:
             # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.
             self._record_usage(job, index, exc.input_tokens, exc.output_tokens)
             if exc.raw_answer:
-                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), exc.raw_answer)
+                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(exc.raw_answer))
             self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)
             return
         except Exception as exc:
@@ -295,9 +298,27 @@ class Processor:
         enforce_limits(self.settings, self.store)
 
 
+def clean_pages(pages: list[PageText]) -> list[PageText]:
+    """Every engine's pages as they are stored: no control characters, ligatures spelt out, unreadable glyphs
+    counted (the PDF reader already cleaned and counted its own; this catches OCR and model text)."""
+    cleaned = []
+    for page in pages:
+        result = clean_text(page.text)
+        cleaned.append(replace(page, text=result.text, unreadable=page.unreadable + result.unreadable))
+    return cleaned
+
+
 def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = False) -> list[str]:
     """Notes an analyst should read about how the pages were read."""
     notes = []
+    unreadable = {p.page: p.unreadable for p in pages if p.unreadable}
+    if unreadable:
+        count = sum(unreadable.values())
+        notes.append(
+            f"{count} character{'s' if count != 1 else ''} on page{'s' if len(unreadable) != 1 else ''} "
+            f"{format_pages(list(unreadable))} could not be read from the PDF's fonts (they have no text mapping): "
+            "dropped, or shown as \ufffd where a letter of a word is missing."
+        )
     empty = [p.page for p in pages if p.method == "empty"]
     ocr = [p.page for p in pages if p.method == "ocr"]
     if pages and len(empty) == len(pages) == total_pages:

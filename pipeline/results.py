@@ -69,13 +69,18 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def write_chunk_result(path: Path, pages: list[PageText]) -> None:
-    payload = [{"page": p.page, "text": p.text, "method": p.method} for p in pages]
+    payload = [{"page": p.page, "text": p.text, "method": p.method, "unreadable": p.unreadable} for p in pages]
     write_atomic(path, json.dumps({"pages": payload}, ensure_ascii=False))
 
 
 def read_chunk_result(path: Path) -> list[PageText]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [PageText(page=p["page"], text=p["text"], method=p.get("method", "text-layer")) for p in data["pages"]]
+    return [
+        PageText(
+            page=p["page"], text=p["text"], method=p.get("method", "text-layer"), unreadable=p.get("unreadable", 0)
+        )
+        for p in data["pages"]
+    ]
 
 
 def copy_results(source: JobFiles, dest: JobFiles) -> None:

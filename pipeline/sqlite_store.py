@@ -31,6 +31,7 @@ from .models import (
     extraction_progress,
 )
 from .store import Changes, ChunkSpan, JobStore, NewJob
+from .textclean import strip_controls
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
@@ -112,7 +113,8 @@ CREATE TABLE IF NOT EXISTS workers (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     started_at REAL NOT NULL,
-    heartbeat_at REAL NOT NULL
+    heartbeat_at REAL NOT NULL,
+    stopped_at REAL
 );
 """
 
@@ -139,6 +141,7 @@ ADDED_COLUMNS = {
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
     ),
+    "workers": ("stopped_at REAL",),
 }
 EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
 
@@ -243,14 +246,17 @@ class SqliteJobStore(JobStore):
         conn.execute(
             "INSERT INTO events (job_id, at, kind, status, stage, progress, chunk_index, message) "
             "SELECT id, ?, ?, status, stage, progress, ?, ? FROM jobs WHERE id = ?",
-            (time.time(), kind, chunk_index, message, job_id),
+            (time.time(), kind, chunk_index, strip_controls(message), job_id),
         )
 
     def _update_job(self, conn: sqlite3.Connection, job_id: str, where: str = "", **fields: Any) -> bool:
         fields["updated_at"] = time.time()
         fields["rev"] = self._bump(conn)
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        values = [v.value if isinstance(v, Enum) else v for v in fields.values()]
+        # Messages and errors can quote a document or an API: no control characters reach the database.
+        values = [
+            v.value if isinstance(v, Enum) else strip_controls(v) if isinstance(v, str) else v for v in fields.values()
+        ]
         cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ? {where}", (*values, job_id))
         return cursor.rowcount == 1
 
@@ -272,13 +278,13 @@ class SqliteJobStore(JobStore):
                     new.status.value,
                     new.stage.value,
                     100.0 if new.status is JobStatus.COMPLETED else 0.0,
-                    new.message,
+                    strip_controls(new.message),
                     new.pages,
                     now,
                     now if final else None,
                     now if final else None,
                     now,
-                    new.error,
+                    strip_controls(new.error),
                     new.sha256,
                     new.size_bytes,
                     new.user,
@@ -383,6 +389,7 @@ class SqliteJobStore(JobStore):
             self._update_job(conn, job_id, pages=pages, compressed_bytes=compressed_bytes, meta=json.dumps(merged))
 
     def add_note(self, job_id: str, note: str) -> None:
+        note = strip_controls(note)
         with self.transaction() as conn:
             row = conn.execute("SELECT notes FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
@@ -520,6 +527,7 @@ class SqliteJobStore(JobStore):
         return True
 
     def requeue_chunk(self, job_id: str, index: int, error: str, *, attempt: int | None = None) -> None:
+        error = strip_controls(error)
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE chunks SET status = 'queued', error = ?, pages_done = 0, rev = ? "
@@ -585,7 +593,7 @@ class SqliteJobStore(JobStore):
     def finish_chunk(
         self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
     ) -> bool:
-        status = ChunkStatus(status)
+        status, error = ChunkStatus(status), strip_controls(error)
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE chunks SET status = ?, error = ?, finished_at = ?, heartbeat_at = ?, "
@@ -789,15 +797,24 @@ class SqliteJobStore(JobStore):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO workers (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "
+                "started_at = CASE WHEN workers.stopped_at IS NULL THEN workers.started_at "
+                "ELSE excluded.started_at END, stopped_at = NULL",
                 (worker_id, host, pid, now, now),
+            )
+
+    def worker_stopped(self, worker_ids: Iterable[str]) -> None:
+        now = time.time()
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE workers SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL", [(now, w) for w in worker_ids]
             )
 
     def list_workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
         since = time.time() - max_age_s if max_age_s is not None else 0.0
         rows = self.connection.execute(
-            "SELECT id, host, pid, started_at, heartbeat_at FROM workers WHERE heartbeat_at >= ? "
-            "ORDER BY heartbeat_at DESC",
+            "SELECT id, host, pid, started_at, heartbeat_at FROM workers "
+            "WHERE heartbeat_at >= ? AND stopped_at IS NULL ORDER BY heartbeat_at DESC",
             (since,),
         ).fetchall()
         return [WorkerBeat(**dict(r)) for r in rows]

@@ -199,10 +199,16 @@ class JobStore(abc.ABC):
         """Jobs and chunks written after ``revision``, read in one consistent snapshot."""
 
     @abc.abstractmethod
-    def beat_worker(self, worker_id: str, host: str, pid: int) -> None: ...
+    def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
+        """Record that a worker process is alive now (a beat after a goodbye brings it back)."""
 
     @abc.abstractmethod
-    def list_workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]: ...
+    def worker_stopped(self, worker_ids: Iterable[str]) -> None:
+        """Record that these worker processes stopped: they are no longer alive, whatever their last beat says."""
+
+    @abc.abstractmethod
+    def list_workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        """Workers that have not said goodbye and beat within ``max_age_s``, most recent beat first."""
 
 
 def open_store(settings: Settings) -> JobStore:

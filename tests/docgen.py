@@ -41,6 +41,13 @@ def make_text_pdf(path: Path, pages: int, *, lines: int = 12, blank_pages: tuple
     return path
 
 
+def known_text(pages: int, *, lines: int = 12, blank_pages: tuple[int, ...] = ()) -> str:
+    """The exact ``text`` result of ``make_text_pdf`` with the same arguments, from the words it was made of (not
+    from any reader): pages apart by a blank line, blank pages empty."""
+    bodies = ["" if page in blank_pages else "\n".join(page_text(page, lines)) for page in range(1, pages + 1)]
+    return "\n\n".join(bodies) + "\n"
+
+
 def make_text_image(text: str, *, size: tuple[int, int] = (1600, 300), fmt: str = "PNG") -> bytes:
     """A white image with large black text, readable by OCR."""
     image = Image.new("RGB", size, "white")
@@ -93,9 +100,13 @@ SLOW_JOB_SETTINGS = {
 }
 
 
+def slow_blank_pages(pages: int) -> tuple[int, ...]:
+    return tuple(range(2, pages + 1, 2))
+
+
 def make_slow_pdf(path: Path, pages: int = 30, *, lines: int = 12) -> Path:
     """Every second page has no text layer, so it goes through OCR (about 0.3 s a page at 150 dpi)."""
-    return make_text_pdf(path, pages, lines=lines, blank_pages=tuple(range(2, pages + 1, 2)))
+    return make_text_pdf(path, pages, lines=lines, blank_pages=slow_blank_pages(pages))
 
 
 # Markup a document or a model may carry; each calls alert() with its own label, so a dialog names the surface.
@@ -118,4 +129,89 @@ def make_hostile_pdf(path: Path, *, title: str = HOSTILE[1]) -> Path:
     for line, text in enumerate(HOSTILE):
         pdf.text(15, 20 + 10 * line, text)
     pdf.output(str(path))
+    return Path(path)
+
+
+# A font with no Unicode map, as TeX writes them: ligatures at OT1's codes 11-14, named so readers that know glyph
+# names can spell them, and math symbols under private names nobody can map (PDFium returns their raw codes).
+_TEXT_FONT = (
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding << /Type /Encoding "
+    b"/BaseEncoding /WinAnsiEncoding /Differences [11 /ff /fi /fl /ffi] >> >>"
+)
+_MATH_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /CMSY10 >>"
+_OT1 = {"ffi": b"\\016", "ff": b"\\013", "fi": b"\\014", "fl": b"\\015"}
+
+
+def _pdf_string(text: str) -> bytes:
+    """A PDF literal string in the text font's encoding: ligatures as their OT1 codes, the rest as cp1252."""
+    out = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("cp1252")
+    for letters, code in _OT1.items():
+        out = out.replace(letters.encode(), code)
+    return out
+
+
+def _raw_pdf(page_streams: list[bytes], fonts: dict[str, bytes]) -> bytes:
+    """A minimal PDF: the given fonts, one content stream a page."""
+    objects: list[bytes] = [b"", b""]  # 1: catalog, 2: page tree, filled in last
+    font_refs = []
+    for name, definition in fonts.items():
+        objects.append(definition)
+        font_refs.append(b"/%s %d 0 R" % (name.encode(), len(objects)))
+    resources = b"<< /Font << " + b" ".join(font_refs) + b" >> >>"
+    kids = []
+    for stream in page_streams:
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        contents = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources %s /Contents %d 0 R >>"
+            % (resources, contents)
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def lecture_page_lines(page: int) -> list[str]:
+    """The readable text of a page of ``make_lecture_pdf``: German prose with ligatures (math symbols omitted)."""
+    return [
+        f"Definition {page}.1: Eine effektive Abbildung fließt offiziell über den Raum.",
+        f"Sei x gegeben mit U{page}, U{page + 1} und einem Treffer in der Menge aller Pfade.",
+        f"Satz {page}.2: Die Differenz ist flach, affin und definiert für jede Umgebung.",
+    ]
+
+
+def _tex_words(text: str) -> bytes:
+    """Words as pdfTeX sets them: no space characters, only gaps between words in a TJ array."""
+    return b" -333 ".join(b"(%s)" % _pdf_string(word) for word in text.split(" "))
+
+
+def make_lecture_pdf(path: Path, pages: int = 1) -> Path:
+    """Lecture notes as pdfTeX writes them without ToUnicode maps: words set apart by gaps (no space glyphs),
+    ligature glyphs in every line, two math symbols after "Sei x" and, in "Treffer", an "ff" drawn from the math
+    font: glyphs no reader can map to text. The readable text of each page is ``lecture_page_lines(page)`` joined
+    by newlines (symbols omitted, "Treffer" whole)."""
+    streams = []
+    for page in range(1, pages + 1):
+        first, second, third = lecture_page_lines(page)
+        head, tail = second.split("Treffer")
+        before, between = head.split(" gegeben", 1)
+        parts = [
+            b"BT /T 12 Tf 72 760 Td [%s] TJ ET" % _tex_words(first),
+            b"BT /T 12 Tf 72 740 Td [%s] TJ /M 12 Tf [-333 (\\000\\001) -333] TJ /T 12 Tf [%s -333 %s -333 (Tre)] TJ "
+            b"/M 12 Tf (\\004) Tj /T 12 Tf [(er) %s] TJ ET"
+            % (_tex_words(before), _tex_words("gegeben"), _tex_words(between.strip()), _tex_words(tail).lstrip()),
+            b"BT /T 12 Tf 72 720 Td [%s] TJ ET" % _tex_words(third),
+        ]
+        streams.append(b"\n".join(parts))
+    Path(path).write_bytes(_raw_pdf(streams, {"T": _TEXT_FONT, "M": _MATH_FONT}))
     return Path(path)

@@ -22,14 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pipeline.chunking import PageText, plan_for
+from pipeline.chunking import plan_for
 from pipeline.config import Settings
 from pipeline.models import ChunkStatus, Job, JobStatus, Stage
-from pipeline.pdf import page_texts
-from pipeline.profiles import render_text
 from pipeline.service import Paperline
 from tests.conftest import ROOT, worker_env
-from tests.docgen import make_text_pdf
+from tests.docgen import known_text, make_text_pdf
 from tests.helpers import stop_process, wait_until
 
 if TYPE_CHECKING:
@@ -340,7 +338,7 @@ def _assert_store_consistent(app: Paperline, pdfs: list[Path]) -> int:
     assert not app.jobs(status=JobStatus.QUEUED) and not app.jobs(status=JobStatus.RUNNING)
     assert len({job.sha256 for job in jobs.values()}) == len(pdfs)
     chunk_total = 0
-    for pdf, (pages, _blank) in zip(pdfs, DOCUMENTS, strict=True):
+    for pdf, (pages, blank) in zip(pdfs, DOCUMENTS, strict=True):
         job = jobs[pdf.name]
         where = f"{pdf.name} ({job.id})"
         assert job.status is JobStatus.COMPLETED and job.stage is Stage.COMPLETED, where
@@ -366,8 +364,8 @@ def _assert_store_consistent(app: Paperline, pdfs: list[Path]) -> int:
         said = [job.error, job.message, *job.notes, *(e.message for e in events), *(c.error for c in chunks)]
         assert not [s for s in said if LOCKED in s.lower()], (where, said)
 
-        single_pass = render_text([PageText(n, t) for n, t in page_texts(pdf, 1, pages)])
-        assert app.result(job.id, "text") == single_pass, where
+        # The text the document was generated from: pages with a text layer word for word, blank ones empty.
+        assert app.result(job.id, "text") == known_text(pages, blank_pages=blank), where
 
     conn = app.store.connection
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import ChunkStatus, JobStatus, Paperline
-from pipeline.chunking import PageText
-from pipeline.pdf import page_texts
-from pipeline.profiles import render_text
-from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf
+from tests.docgen import SLOW_JOB_SETTINGS, known_text, make_slow_pdf, slow_blank_pages
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -59,8 +56,7 @@ def test_kill_9_mid_job_then_restart_completes_identically(app: Paperline, start
     assert job.status is JobStatus.COMPLETED, job.error
     recovered_in = job.finished_at - killed_at
     assert recovered_in < 60
-    single_pass = render_text([PageText(n, t) for n, t in page_texts(pdf, 1, 30)])
-    assert app.result(job.id, "text") == single_pass
+    assert app.result(job.id, "text") == known_text(30, blank_pages=slow_blank_pages(30))
     after = {c.index: c for c in app.chunks(job.id)}
     for index, chunk in before.items():
         assert after[index].attempts == chunk.attempts and after[index].finished_at == chunk.finished_at, (

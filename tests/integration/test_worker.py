@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from pipeline.chunking import PageText
 from pipeline.models import JobStatus
-from pipeline.pdf import page_texts
-from pipeline.profiles import render_text
 from pipeline.service import Paperline
 from tests.conftest import ROOT, worker_env
-from tests.docgen import make_text_pdf
+from tests.docgen import known_text, make_text_pdf
 from tests.helpers import free_port, stop_process, wait_until
 
 pytestmark = pytest.mark.integration
@@ -30,8 +29,7 @@ def test_a_long_pdf_is_split_across_workers_and_merges_to_single_pass(app: Paper
     chunks = app.chunks(job.id)
     assert len(chunks) == 20 and job.chunks_done == 20
     assert len({c.worker for c in chunks}) >= 2, "every chunk ran on the same worker"
-    single_pass = render_text([PageText(n, t) for n, t in page_texts(pdf, 1, 200)])
-    assert app.result(job.id, "text") == single_pass
+    assert app.result(job.id, "text") == known_text(200)
 
 
 def test_the_sample_corpus_runs_through_the_worker(app: Paperline, start_worker, corpus: Path) -> None:
@@ -108,3 +106,14 @@ def _redis_answers(app: Paperline) -> bool:
     except Exception:
         return False
     return True
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_worker_says_goodbye_at_once(app: Paperline, start_worker, how: signal.Signals) -> None:
+    consumer = start_worker(workers=2)
+    wait_until(lambda: len(app.workers()) == 2, timeout=30, what="both worker processes' heartbeats")
+    os.kill(consumer.pid, how)
+    consumer.wait(timeout=30)
+    # The store itself knows (not just this host's process table): no worker is alive, whatever the last beat.
+    assert app.store.list_workers(max_age_s=3600) == []
+    assert app.workers() == []

@@ -10,29 +10,22 @@ import pytest
 from PIL import Image
 
 from pipeline import extractors
-from pipeline.chunking import PageText
 from pipeline.config import Settings
 from pipeline.models import ChunkStatus, JobStatus, Stage
-from pipeline.pdf import page_texts
-from pipeline.profiles import render_text
 from pipeline.service import Paperline
 from pipeline.store import ChunkSpan
-from tests.docgen import make_photo, make_text_image, make_text_pdf, page_text
+from tests.docgen import known_text, make_photo, make_text_image, make_text_pdf, page_text
 from tests.sync_runner import run_queued
 
 
-def single_pass_text(pdf: Path, pages: int) -> str:
-    return render_text([PageText(n, t) for n, t in page_texts(pdf, 1, pages)])
-
-
-def test_multi_chunk_pdf_merges_to_the_single_pass_text(app: Paperline, tmp_path: Path) -> None:
+def test_multi_chunk_pdf_merges_to_the_text_it_was_made_from(app: Paperline, tmp_path: Path) -> None:
     pdf = make_text_pdf(tmp_path / "long.pdf", 130)
     job = app.submit(pdf)
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED and job.stage is Stage.COMPLETED and job.progress == 100
     assert job.chunks_total == 9 and job.chunks_done == 9 and job.pages_done == 130
-    assert app.result(job.id, "text") == single_pass_text(pdf, 130)
+    assert app.result(job.id, "text") == known_text(130)
     assert all(line in app.result(job.id) for line in page_text(77))
     chunks = app.chunks(job.id)
     assert [(c.first_page, c.last_page) for c in chunks][:2] == [(1, 15), (16, 30)]

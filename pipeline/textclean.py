@@ -1,0 +1,69 @@
+"""Clean text for every output: no control characters, ligatures spelt out, unreadable glyphs counted.
+
+Real PDFs carry fonts without a Unicode map (TeX math fonts, subset fonts): PDFium then returns the raw glyph
+codes, which land in C0/C1 control characters (NUL among them). Such bytes make ``grep`` call a result binary,
+break CSV and JSON consumers and are refused by PostgreSQL text columns, so no output keeps them. A glyph code
+between two letters stands for a letter that is certainly missing and becomes U+FFFD (so "De?nition" does not read
+as "Denition"); elsewhere (a math symbol, a bullet) it is dropped. Either way the page counts them, for a note.
+
+Compatibility ligatures (U+FB00-U+FB06) are spelt out so that searching "Definition" finds "Deﬁnition"; nothing
+else is normalized (NFKC would also rewrite superscripts, fractions and math letters that the PDF means).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+LIGATURES = {chr(code): unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
+# C0 and C1 controls except tab and newline, DEL, and the noncharacters U+FFFE/U+FFFF.
+_CONTROLS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]+"
+_CONTROL_RUN = re.compile(_CONTROLS)
+# A run with the spaces around it: a symbol dropped from between two words leaves one space, not two.
+_GLYPH_RUN = re.compile(f"(?P<lead> ?)(?P<run>{_CONTROLS})(?P<trail> ?)")
+MISSING = "\ufffd"
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """Text with controls removed, and how many unreadable glyphs were dropped or marked with U+FFFD."""
+
+    text: str
+    dropped: int = 0
+    marked: int = 0
+
+    @property
+    def unreadable(self) -> int:
+        return self.dropped + self.marked
+
+
+def clean_text(text: str) -> CleanText:
+    """Line ends as ``\\n``, ligatures spelt out, unreadable glyphs dropped or marked (see the module)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LIGATURE.sub(lambda match: LIGATURES[match.group(0)], text)
+    counts = {"dropped": 0, "marked": 0}
+
+    def replace(match: re.Match[str]) -> str:
+        start, end = match.span("run")
+        run = end - start
+        lead, trail = match.group("lead"), match.group("trail")
+        inside_word = not lead and not trail and start > 0 and end < len(text)
+        if inside_word and text[start - 1].isalpha() and text[end].isalpha():
+            counts["marked"] += run
+            return MISSING * run
+        counts["dropped"] += run
+        return " " if lead and trail else lead or trail
+
+    cleaned = _GLYPH_RUN.sub(replace, text)
+    return CleanText(cleaned, counts["dropped"], counts["marked"])
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and newline kept): for messages, names and metadata."""
+    return _CONTROL_RUN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROL_RUN.search(text.replace("\r\n", "\n").replace("\r", "\n")) is not None
