@@ -5,15 +5,15 @@ flight across every worker process (``PAPERLINE_LLM_CONCURRENCY``). So the best 
 do is ``ceil(chunks / concurrency)`` rounds of one request latency each. This measures how close Paperline gets:
 
 * a fake Anthropic Messages API (tests/fake_anthropic.py) on 127.0.0.1 answers every request after a fixed
-  delay (``--delay``, default 1.0 s), echoing the pages' text, so latency is known and extraction is free;
+  delay (``--delay``, default 2.0 s), echoing the pages' text, so latency is known and extraction is free;
 * a real ``paperline worker`` with concurrency + 1 processes (so the API limit, not the worker count, binds)
-  extracts a generated 300-page PDF with ``engine="claude", profile="markdown"`` (20 chunks of 15 pages);
+  extracts a generated 117-page PDF with ``engine="claude", profile="markdown"`` (8 chunks of 15 pages);
 * elapsed submit -> final is compared with the ideal ``ceil(chunks / concurrency) * delay`` as a ratio, and the
   server's peak in-flight count shows the limit was never exceeded; every page must appear exactly once.
   ``first_chunk_done_s`` separates the one-off cold start (each worker process imports the SDK on its first
   claude chunk, CPU-bound) from the steady state.
 
-Run: .venv/bin/python benchmarks/claude.py [--concurrency 5] [--delay 1.0]  (one JSON object on stdout)
+Run: .venv/bin/python benchmarks/claude.py [--concurrency 5] [--delay 2.0]  (one JSON object on stdout)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # so that tests.* imports
 
-PAGES = 300
+PAGES = 117  # the size seen in the field: 8 chunks of 15 pages, two waves at concurrency 5
 WORKER_START_TIMEOUT_S = 60.0
 JOB_TIMEOUT_S = 300.0
 FIRST_LINE = re.compile(r"Page (\d+) line 1:")
@@ -47,6 +47,21 @@ def pages_once(markdown: str) -> bool:
     """Whether every page 1..PAGES has its first line in the result exactly once (and no other page does)."""
     counts = Counter(int(n) for n in FIRST_LINE.findall(markdown))
     return set(counts) == set(range(1, PAGES + 1)) and all(c == 1 for c in counts.values())
+
+
+def timeline(job, chunks, events, submitted: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Where the time between submit and the end went: pick-up, preparing, each wave of chunks, merging."""
+    starts = sorted(c.started_at for c in chunks if c.started_at)
+    ends = sorted(c.finished_at for c in chunks if c.finished_at)
+    merging = next((e.at for e in events if e.kind == "stage" and e.stage == "merging"), None)
+    return {
+        "picked_up": round((job.started_at or submitted) - submitted, 3),
+        "first_chunk_started": round(starts[0] - submitted, 3) if starts else None,
+        "chunk_starts": [round(t - submitted, 3) for t in starts],
+        "chunk_ends": [round(t - submitted, 3) for t in ends],
+        "merging": round(merging - submitted, 3) if merging else None,
+        "finished": round((job.finished_at or submitted) - submitted, 3),
+    }
 
 
 def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
@@ -81,7 +96,9 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
                 (job,) = app.wait([job.id], timeout_s=JOB_TIMEOUT_S, poll_s=0.05)
                 elapsed = time.perf_counter() - start
                 log(f"job {job.id} {job.status.value} after {elapsed:.2f} s: {job.error or job.message}")
-                done = [c.finished_at for c in app.chunks(job.id) if c.finished_at]
+                chunks = app.chunks(job.id)
+                events = app.events(job.id)
+                done = [c.finished_at for c in chunks if c.finished_at]
                 first_done = round(min(done) - wall, 3) if done else None
                 complete = job.status.value == "completed" and pages_once(app.result(job.id, "markdown"))
             finally:
@@ -110,13 +127,14 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
         "cost_usd": job.cost_usd,
         "every_page_once": complete,
         "cpu_count": os.cpu_count(),
+        "timeline_s": timeline(job, chunks, events, wall),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--concurrency", type=int, default=5, help="PAPERLINE_LLM_CONCURRENCY (default 5)")
-    parser.add_argument("--delay", type=float, default=1.0, help="fake API delay per request, s (default 1.0)")
+    parser.add_argument("--delay", type=float, default=2.0, help="fake API delay per request, s (default 2.0)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default concurrency + 1)")
     args = parser.parse_args()
     processes = args.workers or args.concurrency + 1

@@ -14,7 +14,8 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
 
 import anthropic
@@ -41,6 +42,8 @@ TASKS = {
     "[] for a page with no timetable.",
 }
 PAGE_BLOCK = re.compile(r'<page number="(\d+)">\s*(.*?)\s*</page>', re.DOTALL)
+# Between the answers of one chunk in its raw-answer file (the first answer, then the one asked for again).
+RAW_SEPARATOR = "\n\n----- asked again -----\n\n"
 FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -63,34 +66,98 @@ def build_prompt(work: ChunkWork, preset: str, instruction: str = "") -> str:
     )
 
 
-class AnswerInvalid(ValueError):
-    pass
+@dataclass
+class Reading:
+    """What one answer gave for the pages a chunk owns: each page's body, and what was wrong with the rest."""
+
+    pages: dict[int, str] = field(default_factory=dict)
+    #: owned pages with no block, or (JSON presets) whose block is not a JSON array of objects, and why
+    unusable: dict[int, str] = field(default_factory=dict)
+    #: page blocks in the answer at all, owned or not
+    blocks: int = 0
 
 
-def parse_pages(answer: str, first: int, last: int, *, as_json: bool) -> list[PageText]:
-    """The owned pages from an answer; raises ``AnswerInvalid`` saying what is wrong."""
+def read_answer(answer: str, pages: Sequence[int], *, as_json: bool) -> Reading:
+    """The bodies of ``pages`` in an answer (the first block of each page counts), JSON checked for table presets."""
+    reading = Reading()
     found: dict[int, str] = {}
     for number, body in PAGE_BLOCK.findall(answer):
-        page = int(number)
-        if first <= page <= last and page not in found:
-            found[page] = body
-    missing = [p for p in range(first, last + 1) if p not in found]
-    if missing:
-        raise AnswerInvalid(f"the answer has no block for pages {missing[:10]}")
-    pages = []
-    for page in range(first, last + 1):
-        body = found[page]
-        if as_json:
-            body = FENCE.sub("", body.strip())
+        reading.blocks += 1
+        found.setdefault(int(number), body)
+    for page in pages:
+        if page not in found:
+            reading.unusable[page] = "no block"
+        elif not as_json:
+            reading.pages[page] = found[page]
+        else:
             try:
-                rows = json.loads(body)
-            except json.JSONDecodeError as exc:
-                raise AnswerInvalid(f"page {page} is not valid JSON: {exc}") from exc
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise AnswerInvalid(f"page {page} is not a JSON array of objects")
-            body = json.dumps(rows, ensure_ascii=False)
-        pages.append(PageText(page, body, "claude"))
-    return pages
+                reading.pages[page] = json_rows(found[page])
+            except ValueError as exc:
+                reading.unusable[page] = f"not valid JSON ({exc})"
+    return reading
+
+
+def json_rows(body: str) -> str:
+    """A page's JSON rows, normalized; raises ``ValueError`` unless the body is a JSON array of objects."""
+    rows = json.loads(FENCE.sub("", body.strip()))
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("not a JSON array of objects")
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def describe_unusable(unusable: dict[int, str]) -> str:
+    """ "no block for pages 3, 4; page 5 not valid JSON (...)" for a follow-up prompt and for notes."""
+    missing = [page for page, why in unusable.items() if why == "no block"]
+    parts = [f"no block for page{'s' if len(missing) != 1 else ''} {', '.join(map(str, missing))}"] if missing else []
+    parts.extend(f"page {page} {why}" for page, why in unusable.items() if why != "no block")
+    return "; ".join(parts)
+
+
+def follow_up_prompt(unusable: dict[int, str]) -> str:
+    """Asks again, once, for exactly the pages that could not be used."""
+    pages = ", ".join(map(str, unusable))
+    return (
+        f"That answer cannot be used as it is: {describe_unusable(unusable)}. Answer again with one "
+        f'<page number="N"> block for each of pages {pages} only, in the same form, and nothing outside the blocks.'
+    )
+
+
+def keep_what_came_back(
+    first: Reading, second: Reading | None, answers: Sequence[str], owned: Sequence[int], *, as_json: bool
+) -> tuple[list[PageText], list[str]]:
+    """Pages from whatever the answers gave, and notes on what is missing or approximate.
+
+    Pages with blocks are kept as they are. An answer with no blocks at all is kept whole under the chunk's first
+    page (its page borders are unknown). A page still missing is left empty. Raises ``ValueError`` when nothing
+    usable came back."""
+    bodies = {**first.pages, **(second.pages if second else {})}
+    unusable = {**first.unusable, **(second.unusable if second else {})}
+    missing = {page: unusable[page] for page in owned if page not in bodies}
+    span = f"{owned[0]}-{owned[-1]}" if len(owned) > 1 else str(owned[0])
+    notes: list[str] = []
+    if first.blocks == 0 and (second is None or second.blocks == 0):
+        for answer in sorted((a.strip() for a in answers), key=len, reverse=True):
+            try:
+                body = json_rows(answer) if as_json else answer
+            except ValueError:
+                continue
+            if body:
+                bodies, missing = {owned[0]: body}, {}
+                notes.append(
+                    f"Claude answered pages {span} without page blocks: its answer is kept whole under page "
+                    f"{owned[0]} (page borders unknown; context pages may repeat)."
+                )
+                break
+    if not bodies:
+        raise ValueError(describe_unusable(missing) if any(a.strip() for a in answers) else "the answer was empty")
+    if missing:
+        notes.append(
+            f"Claude's answer for pages {span} left page{'s' if len(missing) != 1 else ''} "
+            f"{', '.join(map(str, missing))} empty after asking again ({describe_unusable(missing)}); the raw answer "
+            "is kept with the chunk."
+        )
+    empty = "[]" if as_json else ""
+    return [PageText(page, bodies.get(page, empty), "claude") for page in owned], notes
 
 
 @cache
@@ -197,53 +264,67 @@ class ClaudeExtractor(Extractor):
                 page_done(closed - reported[0])
                 reported[0] = closed
 
-        answer = ""
+        owned = list(range(work.first_page, work.last_page + 1))
         with self.slots.acquire():
-            for json_attempt in range(2 if as_json else 1):
-                answer = self._stream(client, messages, usage, on_pages)
-                try:
-                    pages = parse_pages(answer, work.first_page, work.last_page, as_json=as_json)
-                    break
-                except AnswerInvalid as exc:
-                    if json_attempt == 0 and as_json:
-                        messages = [
-                            *messages,
-                            {"role": "assistant", "content": answer},
-                            {
-                                "role": "user",
-                                "content": f"That answer cannot be used: {exc}. Answer again, "
-                                "in the same page blocks, with valid JSON only.",
-                            },
-                        ]
-                        continue
-                    raise ExtractionFailed(
-                        f"Claude's answer for pages {work.first_page}-{work.last_page} could not be used: {exc}",
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        raw_answer=answer,
-                    ) from exc
+            answers = [self._stream(client, messages, usage, on_pages)]
+            first = read_answer(answers[0], owned, as_json=as_json)
+            second = None
+            if first.unusable:  # models skip the page blocks, above all for custom instructions: ask once more
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": answers[0] or "(no answer)"},
+                    {"role": "user", "content": follow_up_prompt(first.unusable)},
+                ]
+                answers.append(self._stream(client, messages, usage, on_pages))
+                second = read_answer(answers[1], list(first.unusable), as_json=as_json)
+        raw = RAW_SEPARATOR.join(answers)
+        try:
+            pages, answer_notes = keep_what_came_back(first, second, answers, owned, as_json=as_json)
+        except ValueError as exc:
+            raise ExtractionFailed(
+                f"Claude's answer for pages {work.first_page}-{work.last_page} could not be used: {exc}",
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                raw_answer=raw,
+            ) from exc
         on_pages(len(pages))
-        return ChunkOutput(pages=pages, notes=notes, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        return ChunkOutput(
+            pages=pages,
+            notes=[*notes, *answer_notes],
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            raw_answer=raw,
+        )
 
     def _stream(self, client: anthropic.Anthropic, messages: list[dict], usage: _Usage, on_pages) -> str:  # type: ignore[no-untyped-def]
-        """One answer, streamed; an error event mid-stream restarts the request and drops the partial text."""
+        """One answer, streamed; an error event mid-stream restarts the request and drops the partial text.
+
+        Reads the raw stream events rather than the SDK's accumulating ``MessageStream``: the same text and usage
+        at half the CPU per event, which on a busy worker host is time on every chunk's critical path."""
         last_error: Exception | None = None
         for _attempt in range(self.settings.llm_stream_retries + 1):
             opened = False
             parts: list[str] = []
             closed, tail = 0, ""
+            tokens_in = tokens_out = 0
             try:
-                with client.messages.stream(
-                    model=self.settings.model, max_tokens=self.settings.llm_max_tokens, messages=messages
+                with client.messages.create(
+                    model=self.settings.model, max_tokens=self.settings.llm_max_tokens, messages=messages, stream=True
                 ) as stream:
                     opened = True
-                    for text in stream.text_stream:
-                        parts.append(text)
-                        window = tail + text
-                        closed += window.count("</page>")
-                        tail = window[-7:] if "</page>" not in window[-7:] else ""
-                        on_pages(closed)
-                    final = stream.get_final_message()
+                    for event in stream:
+                        if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                            text = event.delta.text
+                            parts.append(text)
+                            window = tail + text
+                            closed += window.count("</page>")
+                            tail = window[-7:] if "</page>" not in window[-7:] else ""
+                            on_pages(closed)
+                        elif event.type == "message_start":
+                            tokens_in = event.message.usage.input_tokens
+                        elif event.type == "message_delta":
+                            tokens_in = event.usage.input_tokens or tokens_in
+                            tokens_out = event.usage.output_tokens
             except anthropic.APIError as exc:
                 if not opened:  # the SDK already retried what can be retried: this is final
                     raise ExtractionFailed(
@@ -253,8 +334,8 @@ class ClaudeExtractor(Extractor):
                     ) from exc
                 last_error = exc
                 continue
-            usage.input_tokens += final.usage.input_tokens
-            usage.output_tokens += final.usage.output_tokens
+            usage.input_tokens += tokens_in
+            usage.output_tokens += tokens_out
             return "".join(parts)
         raise ExtractionFailed(
             f"The Claude API stream broke off {self.settings.llm_stream_retries + 1} times: {last_error}",

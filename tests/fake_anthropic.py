@@ -128,6 +128,8 @@ class FakeAnthropic:
     """The fake server: ``with FakeAnthropic() as server: Anthropic(api_key="test", base_url=server.base_url)``."""
 
     def __init__(self, responder: Responder | None = None, *, delay_s: float = 0.0, delta_delay_s: float = 0.0) -> None:
+        """``delay_s`` is the latency of every answer counted from the request's arrival; ``delta_delay_s`` a pause
+        between streamed text deltas."""
         self.responder: Responder = responder or default_responder
         self.delay_s = delay_s
         self.delta_delay_s = delta_delay_s
@@ -226,6 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._done()
 
     def _serve(self, fake: FakeAnthropic, index: int) -> None:
+        arrived = time.monotonic()
         try:
             req = parse_request(index, json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
         except Exception as exc:  # a malformed request is a bug in the caller: say so like the API would
@@ -235,8 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake._record(dataclasses.replace(req, status=404))
             return self._error(index, 404, f"Not found: {self.path}", None)
         rule = fake._match(req)
-        if fake.delay_s:
-            time.sleep(fake.delay_s)
+        if fake.delay_s:  # a fixed latency from arrival: the fake's own parsing is not the API's time
+            time.sleep(max(0.0, fake.delay_s - (time.monotonic() - arrived)))
         if rule is not None and rule.status is not None:
             fake._record(dataclasses.replace(req, status=rule.status))
             return self._error(index, rule.status, rule.message, rule.retry_after)

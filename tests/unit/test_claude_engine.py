@@ -206,3 +206,65 @@ def test_without_a_key_claude_is_refused_with_the_reason(tmp_path: Path) -> None
         app.submit(make_text_pdf(tmp_path / "g.pdf", 1), engine="claude")
     with pytest.raises(InvalidRequest, match="for the local engine"):
         app.submit(make_text_pdf(tmp_path / "g.pdf", 1), profile="tables")
+
+
+def blocks(pages: range | list[int], text: str = "Text of page {page}.") -> str:
+    return "".join(f'<page number="{page}">\n{text.format(page=page)}\n</page>\n' for page in pages)
+
+
+def test_an_answer_without_page_blocks_is_asked_again_then_kept_whole(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
+) -> None:
+    server.responder = lambda request: "# Budget\n\nThe figures of every page, in one answer."
+    job = claude_app.submit(
+        make_text_pdf(tmp_path / "b.pdf", 3), engine="claude", profile="custom", instruction="List the figures."
+    )
+    run_queued(claude_app)
+    job = claude_app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert len(server.requests) == 2 and "no block for pages 1, 2, 3" in server.requests[1].prompt
+    pages = json.loads(claude_app.result(job.id, "json"))["pages"]
+    assert [p["text"] for p in pages] == ["# Budget\n\nThe figures of every page, in one answer.", "", ""]
+    assert any("without page blocks" in note and "kept whole under page 1" in note for note in job.notes)
+    raw = claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt").read_text()
+    assert raw.count("The figures of every page") == 2 and "asked again" in raw
+
+
+def test_missing_pages_are_asked_for_once_and_what_came_back_is_kept(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
+) -> None:
+    def respond(request: Recorded) -> str:
+        if "That answer cannot be used" in request.prompt:
+            return blocks([2], "Page two, asked for again.")
+        return blocks([1, 3, 4])  # no block for page 2
+
+    server.responder = respond
+    job = claude_app.submit(make_text_pdf(tmp_path / "m.pdf", 4), engine="claude")
+    run_queued(claude_app)
+    job = claude_app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert "no block for page 2" in server.requests[1].prompt and "pages 2 only" in server.requests[1].prompt
+    texts = [p["text"] for p in json.loads(claude_app.result(job.id, "json"))["pages"]]
+    assert texts == ["Text of page 1.", "Page two, asked for again.", "Text of page 3.", "Text of page 4."]
+    assert not [n for n in job.notes if "Claude" in n], "nothing is missing, so nothing to note"
+
+    server.responder = lambda request: blocks([1, 3])  # page 2 never comes back
+    job = claude_app.submit(make_text_pdf(tmp_path / "n.pdf", 3), engine="claude")
+    run_queued(claude_app)
+    job = claude_app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    texts = [p["text"] for p in json.loads(claude_app.result(job.id, "json"))["pages"]]
+    assert texts == ["Text of page 1.", "", "Text of page 3."]
+    assert any("left page 2 empty after asking again" in note for note in job.notes)
+
+
+def test_an_empty_answer_fails_with_the_raw_answer_kept(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
+) -> None:
+    server.responder = lambda request: "   "
+    job = claude_app.submit(make_text_pdf(tmp_path / "e.pdf", 2), engine="claude")
+    run_queued(claude_app)
+    job = claude_app.get(job.id)
+    assert job.status is JobStatus.FAILED and "could not be used: the answer was empty" in job.error
+    assert len(server.requests) == 2 and job.input_tokens > 0, "the tokens paid are recorded"
+    assert claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt").exists()
