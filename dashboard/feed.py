@@ -279,7 +279,7 @@ def shared_feed(app_factory: Callable[[], Paperline] = Paperline) -> JobFeed:
     with _feed_lock:
         feed = pn.state.cache.get(FEED_CACHE_KEY)
         if feed is None:
-            feed = JobFeed(app_factory())
+            feed = JobFeed(app_factory().warm())  # the first upload acknowledges as fast as the rest
             feed.refresh()
             feed.start()
             pn.state.cache[FEED_CACHE_KEY] = feed

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from pipeline import Job, Paperline
 
 from .feed import JobFeed
@@ -25,13 +23,12 @@ def job_card(app: Paperline, job_id: str) -> tuple[JobCard, JobFeed]:
 
 
 def watch(app: Paperline, job_id: str, *, timeout_s: float = 300.0, interval_s: float = 0.2) -> Job:
-    """Show the job's card in the notebook and keep it moving until the job ends (or ``timeout_s``)."""
+    """Show the job's card in the notebook and keep it moving until the job ends (or ``timeout_s``).
+
+    Like ``Paperline.wait``, raises ``NoWorkerRunning`` when no worker is alive to finish the job."""
     from IPython.display import display
 
     card, feed = job_card(app, job_id)
     display(card)
-    deadline = time.monotonic() + timeout_s
-    while not feed.jobs[job_id].is_final and time.monotonic() < deadline:
-        time.sleep(interval_s)
-        feed.refresh()
-    return feed.jobs[job_id]
+    [job] = app.wait([job_id], timeout_s=timeout_s, poll_s=interval_s, on_update=lambda _jobs: feed.refresh())
+    return job

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Settings
-from .exceptions import PaperlineError
-from .extractors import ENGINES
+from .exceptions import NoWorkerRunning, PaperlineError
 from .models import Job, JobStatus
-from .profiles import PROFILES
+from .profiles import ENGINES, PROFILES
 from .results import FORMAT_FILES
 from .service import LOCAL_USER, Paperline
 
@@ -59,8 +58,7 @@ def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
         if job.status is JobStatus.FAILED:
             print(f"{job.filename}: {job.error}", file=sys.stderr)
     if args.wait:
-        _warn_if_no_worker(app, jobs)
-        jobs = _wait_with_bars(app, jobs, timeout_s=args.timeout)
+        jobs = _wait_or_explain(app, jobs, timeout_s=args.timeout)
     if args.json:
         _print_json([job.to_dict() for job in jobs])
     else:
@@ -69,6 +67,16 @@ def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
     if args.wait:
         return 0 if all(job.status is JobStatus.COMPLETED for job in jobs) else 1
     return 0 if all(job.status is not JobStatus.FAILED for job in jobs) else 1
+
+
+def _wait_or_explain(app: Paperline, jobs: list[Job], *, timeout_s: float | None) -> list[Job]:
+    """Wait with progress; if no worker is (or stays) alive, say so and return the jobs as they are."""
+    _warn_if_no_worker(app, jobs)
+    try:
+        return _wait_with_bars(app, jobs, timeout_s=timeout_s)
+    except NoWorkerRunning as exc:
+        print(f"paperline: {exc}", file=sys.stderr)
+        return [app.get(job.id) for job in jobs]
 
 
 def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None) -> list[Job]:
@@ -228,8 +236,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
     print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
     if args.wait:
-        _warn_if_no_worker(app, [job])
-        [job] = _wait_with_bars(app, [job], timeout_s=args.timeout)
+        [job] = _wait_or_explain(app, [job], timeout_s=args.timeout)
     if args.json:
         _print_json(job.to_dict())
     else:
@@ -238,7 +245,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
-    from .tasks import huey
+    from .tasks import huey, worker_id
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     consumer = huey.create_consumer(
@@ -250,7 +257,18 @@ def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
         check_worker_health=True,
     )
     print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        # Graceful stops say goodbye from each worker process; SIGTERM ends them without it, so the consumer
+        # records every one of its processes as stopped (kill -9 leaves it to the heartbeat's age).
+        # Each is joined first (bounded), so no heartbeat of a dying process lands after the goodbye.
+        processes = [process for _, process in consumer.worker_threads]
+        deadline = time.monotonic() + 10
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        pids = {os.getpid(), *(getattr(process, "pid", None) for process in processes)}
+        app.store.worker_stopped([worker_id(pid) for pid in pids if pid])
     return 0
 
 

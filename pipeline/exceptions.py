@@ -60,5 +60,9 @@ class ExtractionFailed(PaperlineError):
         self.input_tokens, self.output_tokens, self.raw_answer = input_tokens, output_tokens, raw_answer
 
 
+class NoWorkerRunning(PaperlineError):
+    """Jobs wait for a worker and none is running: waiting longer would never end."""
+
+
 class EngineUnavailable(InvalidRequest):
     """The chosen engine cannot run here (e.g. Claude without an API key)."""

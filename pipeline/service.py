@@ -6,7 +6,9 @@ It acknowledges a document at once (validate, store, enqueue) and reads jobs, ch
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,14 +24,12 @@ from .exceptions import (
     InvalidRequest,
     JobNotFound,
     LimitReached,
+    NoWorkerRunning,
     UnsupportedType,
 )
-from .extractors import ENGINES, engine_unavailable_reason
-from .images import inspect_image
 from .intake import SNIFF_BYTES, SUPPORTED_LABEL, describe_bytes, detect_type, sanitize_filename
 from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBeat
-from .pdf import inspect_pdf
-from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
+from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, ENGINES, PROFILE_FORMATS, engine_unavailable_reason
 from .results import FORMAT_FILES, JobFiles, copy_results
 from .retention import enforce_limits
 from .store import JobStore, NewJob, open_store
@@ -55,10 +55,25 @@ class Paperline:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
         self._queue = queue
-        # Bind the tasks now, so the first submit acknowledges as fast as the rest (no lazy imports then).
-        from .tasks import tasks_for
+        self._bound: dict | None = None
 
-        self._tasks = tasks_for(self.queue)
+    @property
+    def _tasks(self):  # type: ignore[no-untyped-def]
+        """The Huey tasks bound to this queue; bound on first use, so commands that only read (``paperline status``)
+        never import Huey or the extraction engines. ``warm()`` binds them ahead of the first upload."""
+        if self._bound is None:
+            from .tasks import tasks_for
+
+            self._bound = tasks_for(self.queue)
+        return self._bound
+
+    def warm(self) -> Paperline:
+        """Load what submitting needs (queue, tasks, document readers) now, so the first upload acknowledges as
+        fast as the rest: for long-running processes such as the dashboard."""
+        from . import images, pdf  # noqa: F401
+
+        _ = self._tasks
+        return self
 
     @property
     def queue(self):  # type: ignore[no-untyped-def]
@@ -234,7 +249,11 @@ class Paperline:
     def _inspect(self, kind: DocumentKind, path: Path) -> int:
         """Open the document enough to refuse it now if it is encrypted, corrupt or a decompression bomb."""
         if kind is DocumentKind.PDF:
+            from .pdf import inspect_pdf
+
             return inspect_pdf(path).pages
+        from .images import inspect_image
+
         return inspect_image(path, self.settings.max_image_pixels).pages
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -262,8 +281,11 @@ class Paperline:
         return self.store.list_events(job_id)
 
     def workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        """Worker processes alive now: they beat recently and have not said goodbye; on this host, their process
+        must also still exist (a worker killed with -9 cannot say goodbye, but its pid is gone)."""
         age = max_age_s if max_age_s is not None else max(10.0, 3 * self.settings.heartbeat_interval_s)
-        return self.store.list_workers(max_age_s=age)
+        here = socket.gethostname()
+        return [w for w in self.store.list_workers(max_age_s=age) if w.host != here or _process_exists(w.pid)]
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.job_dir(job_id))
@@ -321,15 +343,31 @@ class Paperline:
         poll_s: float = 0.2,
         on_update: Callable[[list[Job]], None] | None = None,
     ) -> list[Job]:
-        """Block until every job has ended (or ``timeout_s`` passes); returns the latest snapshots."""
+        """Block until every job has ended (or ``timeout_s`` passes); returns the latest snapshots.
+
+        Never waits on nothing: when no worker has been alive for ``settings.stall_after_s`` while jobs are still
+        queued or running, raises ``NoWorkerRunning`` saying how to start one."""
         ids = list(job_ids)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        alive_at = time.monotonic()
+        checked_at = 0.0
         while True:
             jobs = [self.get(job_id) for job_id in ids]
             if on_update is not None:
                 on_update(jobs)
-            if all(job.is_final for job in jobs) or (deadline is not None and time.monotonic() >= deadline):
+            now = time.monotonic()
+            if all(job.is_final for job in jobs) or (deadline is not None and now >= deadline):
                 return jobs
+            if now - checked_at >= 1.0:
+                checked_at = now
+                if self.workers():
+                    alive_at = now
+                elif now - alive_at >= self.settings.stall_after_s:
+                    waiting = sum(1 for job in jobs if not job.is_final)
+                    raise NoWorkerRunning(
+                        f"No Paperline worker is running, so {waiting} job{'s' if waiting != 1 else ''} cannot "
+                        "finish. Start one with 'paperline worker' (or 'make run'), then wait again."
+                    )
             time.sleep(poll_s)
 
     # -- time ------------------------------------------------------------------------------------------------
@@ -360,6 +398,16 @@ class Paperline:
         from .frames import events_frame
 
         return events_frame(self.events(job_id))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _size_and_head(source: Path | str | bytes | IO[bytes]) -> tuple[int, bytes]:

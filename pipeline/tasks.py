@@ -102,8 +102,13 @@ def tasks_for(queue: Huey) -> dict[str, TaskWrapper]:
     return _bound[id(queue)]
 
 
-_beating: set[int] = set()
+_beating: dict[int, threading.Event] = {}  # per worker process: set when it says goodbye
 _beating_lock = threading.Lock()
+
+
+def worker_id(pid: int | None = None) -> str:
+    """How a worker process is named in the store: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 @huey.on_startup()
@@ -113,18 +118,17 @@ def start_heartbeat() -> None:
     with _beating_lock:
         if pid in _beating:
             return  # thread workers share a process: one heartbeat is enough
-        _beating.add(pid)
+        stopped = _beating[pid] = threading.Event()
     proc = processor()
-    worker_id, host = f"{socket.gethostname()}:{pid}", socket.gethostname()
+    me, host = worker_id(pid), socket.gethostname()
 
     def beat() -> None:
-        stop = threading.Event()
-        while True:
+        while not stopped.is_set():
             try:
-                proc.store.beat_worker(worker_id, host, pid)
+                proc.store.beat_worker(me, host, pid)
             except Exception:
                 log.exception("worker heartbeat failed")
-            stop.wait(proc.settings.heartbeat_interval_s)
+            stopped.wait(proc.settings.heartbeat_interval_s)
 
     def sweep() -> None:
         # Huey's SQLite queue drops a task its worker was running when the worker is killed: find such work by
@@ -140,3 +144,18 @@ def start_heartbeat() -> None:
 
     threading.Thread(target=beat, name="paperline-heartbeat", daemon=True).start()
     threading.Thread(target=sweep, name="paperline-recovery", daemon=True).start()
+
+
+@huey.on_shutdown()
+def say_goodbye() -> None:
+    """A worker that stops says so at once: the CLI, the dashboard and notebooks stop counting it as alive instead
+    of trusting its last heartbeat for another few seconds."""
+    with _beating_lock:
+        stopped = _beating.pop(os.getpid(), None)
+    if stopped is None:
+        return
+    stopped.set()
+    try:
+        processor().store.worker_stopped([worker_id()])
+    except Exception:
+        log.exception("could not record that the worker stopped")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from pipeline.sqlite_store import SqliteJobStore
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.integration
@@ -34,9 +38,27 @@ def outputs(book: nbformat.NotebookNode) -> str:
     return "\n".join(texts)
 
 
-def test_inspect_jobs_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAPERLINE_HOME", str(tmp_path / "home"))
-    book = run_notebook("inspect_jobs.ipynb", tmp_path / "home", tmp_path)
+@pytest.fixture
+def notebook_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh PAPERLINE_HOME for notebooks; any worker a notebook started and left running (a failing cell skips
+    the notebook's own stop) is stopped by its process group afterwards."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PAPERLINE_HOME", str(home))
+    yield home
+    if (home / "jobs.db").exists():
+        store = SqliteJobStore(home / "jobs.db")
+        for worker in store.list_workers():
+            try:
+                os.killpg(os.getpgid(worker.pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        store.close()
+
+
+def test_both_notebooks_in_sequence_on_one_home(notebook_home: Path, tmp_path: Path) -> None:
+    """What an analyst does: inspect_jobs, then processing_analytics, on the same data directory. The first stops
+    the worker it started; the second must see that no worker is left and start its own, not wait for ever."""
+    book = run_notebook("inspect_jobs.ipynb", notebook_home, tmp_path)
     text = outputs(book)
     assert "ended: completed" in text and "formats: ['markdown', 'text', 'json']" in text
     assert any(
@@ -45,12 +67,11 @@ def test_inspect_jobs_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         for cell in book.cells
         for o in cell.get("outputs", [])
     ), "the progress card was displayed as a live Panel view"
-    assert not (tmp_path / "home" / "local-worker.log").read_text().count("Traceback")
+    assert not (notebook_home / "local-worker.log").read_text().count("Traceback")
 
-
-def test_processing_analytics_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAPERLINE_HOME", str(tmp_path / "home"))
-    book = run_notebook("processing_analytics.ipynb", tmp_path / "home", tmp_path)
+    book = run_notebook("processing_analytics.ipynb", notebook_home, tmp_path)
     text = outputs(book)
+    started = (notebook_home / "local-worker.log").read_text().count("Paperline worker:")
+    assert started == 2, "the second notebook saw the first one's worker had stopped and started its own"
     assert "{'completed': 18}" in text
     assert "median absolute error" in text

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pipeline.config import Settings
-from pipeline.exceptions import InvalidRequest
+from pipeline.exceptions import InvalidRequest, NoWorkerRunning
 from pipeline.models import JobStatus
 from pipeline.service import Paperline
 from tests.docgen import make_photo, make_text_pdf
@@ -110,3 +110,11 @@ def test_an_identical_document_is_answered_from_cache(app: Paperline, tmp_path: 
 def test_images_are_accepted_from_their_bytes(app: Paperline) -> None:
     job = app.submit(make_photo((400, 300), "WEBP"), "photo.bin")
     assert job.status is JobStatus.QUEUED and job.kind == "image"
+
+
+def test_waiting_with_no_worker_alive_ends_with_the_reason(tmp_path: Path) -> None:
+    app = Paperline(Settings(home=tmp_path / "home", stall_after_s=0.5))
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    with pytest.raises(NoWorkerRunning, match="No Paperline worker is running, so 1 job cannot finish"):
+        app.wait([job.id], timeout_s=60, poll_s=0.05)
+    app.close()
