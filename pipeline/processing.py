@@ -159,7 +159,15 @@ class Processor:
                 write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(output.raw_answer))
             write_chunk_result(files.chunk_result(index), clean_pages(output.pages))
         except ChunkAbandoned:
-            log.info("chunk %s of job %s stopped: canceled or reassigned", index + 1, job_id)
+            # The worker's own record of how fast it let go: pages done when the store first refused it, and when
+            # the extractor stopped (at most the page it was on).
+            log.info(
+                "chunk %s of job %s stopped: canceled or reassigned (seen after %s pages, stopped after %s)",
+                index + 1,
+                job_id,
+                progress.abandoned_after,
+                progress.pages_done,
+            )
             return
         except DocumentRejected as exc:
             self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)

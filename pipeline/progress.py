@@ -44,6 +44,8 @@ class ChunkProgress:
         self._started = time.monotonic()
         self.pages_done = 0
         self.abandoned = False
+        #: pages done when the store first refused this attempt's write (the cancel or reassignment was seen)
+        self.abandoned_after: int | None = None
         self._last_write = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -79,6 +81,8 @@ class ChunkProgress:
             pages = self.pages_done
             self._last_write = time.monotonic()
         if not self.store.update_chunk_progress(self.job_id, self.index, pages, attempt=self.attempt):
+            if self.abandoned_after is None:
+                self.abandoned_after = pages
             self.abandoned = True
 
     def _tick(self) -> None:

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 
 from huey import Huey
 from huey.api import TaskWrapper
@@ -35,14 +35,16 @@ if Settings.from_env().anthropic_api_key_set:
 def _processor(pid: int) -> Processor:
     # One store connection set per worker process, opened after the fork (never at import time).
     settings = Settings.from_env()
-    return Processor(settings, open_store(settings), _enqueue_chunk, _enqueue_merge, _enqueue_document, _queued_tasks)
+    return Processor(
+        settings, open_store(settings), _enqueue_chunk, _enqueue_merge, _enqueue_document, partial(queued_tasks, huey)
+    )
 
 
-def _queued_tasks() -> tuple[set[tuple[str, int]], set[str]]:
-    """What the queue holds (waiting or scheduled for a retry): chunk tasks and document tasks."""
+def queued_tasks(queue: Huey) -> tuple[set[tuple[str, int]], set[str]]:
+    """What ``queue`` holds (waiting, or scheduled for a retry): chunk tasks as (job, index), and document tasks."""
     chunks: set[tuple[str, int]] = set()
     documents: set[str] = set()
-    for task in [*huey.pending(), *huey.scheduled()]:
+    for task in [*queue.pending(), *queue.scheduled()]:
         if task.name == "process_chunk":
             chunks.add((task.args[0], task.args[1]))
         elif task.name == "process_document":

@@ -20,8 +20,9 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus is not beside the project")
+    """The real sample documents beside the project (../shared/corpus). Only tests about those very documents use
+    it; without it they fail with the reason rather than pass with less."""
+    assert CORPUS.is_dir(), f"{CORPUS} is missing: these tests read the shared sample documents beside the project"
     return CORPUS
 
 
@@ -101,29 +102,15 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
     its process group afterwards."""
     started: list[tuple[subprocess.Popen, object]] = []
 
-    def serve(*panel_args: str, **env: str) -> str:
-        port = free_port()
+    def start(port: int, panel_args: tuple[str, ...], env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
         log_path = tmp_path / f"panel-{len(started)}.log"
         log = log_path.open("wb")
         # `paperline serve` without workers: the dashboard exactly as an operator starts it (server plugin,
         # websocket origins, signed sessions with authentication), with the test's own options last.
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "pipeline",
-                "serve",
-                "--port",
-                str(port),
-                "--address",
-                "127.0.0.1",
-                "--workers",
-                "0",
-                "--",
-                "--check-unused-sessions",
-                "1000",
-                "--unused-session-lifetime",
-                "2000",
+                *[sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--address", "127.0.0.1"],
+                *["--workers", "0", "--", "--check-unused-sessions", "1000", "--unused-session-lifetime", "2000"],
                 "--liveness",
                 *panel_args,
             ],
@@ -134,12 +121,26 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
             start_new_session=True,
         )
         started.append((process, log))
-        url = f"http://127.0.0.1:{port}/app"
-        # The liveness endpoint answers without building a session (a page can take seconds on a busy machine).
-        probe = f"http://127.0.0.1:{port}/liveness"
-        wait_until(lambda: process.poll() is not None or _answers(probe), timeout=60, what="panel serve")
-        assert process.poll() is None, log_path.read_text()
-        return url
+        return process, log_path
+
+    def serve(*panel_args: str, **env: str) -> str:
+        # A free port can be taken between choosing and binding it: a server that could not bind is started again
+        # on another port (bounded); any other failure to start fails the test with the server's log.
+        for _attempt in range(3):
+            port = free_port()
+            process, log_path = start(port, panel_args, env)
+            # Up once *this* server says it listens and its liveness endpoint (no session needed) answers.
+            probe = f"http://127.0.0.1:{port}/liveness"
+
+            def up(process: subprocess.Popen = process, log_path: Path = log_path, probe: str = probe) -> bool:
+                return process.poll() is not None or ("running at" in log_path.read_text() and _answers(probe))
+
+            wait_until(up, timeout=60, what="the dashboard server")
+            if process.poll() is None:
+                return f"http://127.0.0.1:{port}/app"
+            if "Address already in use" not in log_path.read_text():
+                break
+        raise AssertionError(f"the dashboard did not start:\n{log_path.read_text()[-3000:]}")
 
     yield serve
     for process, log in started:

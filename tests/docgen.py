@@ -215,3 +215,15 @@ def make_lecture_pdf(path: Path, pages: int = 1) -> Path:
         streams.append(b"\n".join(parts))
     Path(path).write_bytes(_raw_pdf(streams, {"T": _TEXT_FONT, "M": _MATH_FONT}))
     return Path(path)
+
+
+def make_encrypted_pdf(path: Path, password: str = "secret") -> Path:
+    """A one-page PDF that opens only with a password (AES-256), as an office suite's "protect" writes it."""
+    import pypdf
+
+    source = make_text_pdf(Path(path).with_suffix(".plain.pdf"), 1)
+    writer = pypdf.PdfWriter(clone_from=str(source))
+    writer.encrypt(user_password=password, owner_password=password, algorithm="AES-256")
+    writer.write(str(path))
+    source.unlink()
+    return Path(path)

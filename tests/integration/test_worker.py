@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from pipeline.models import JobStatus
 from pipeline.service import Paperline
 from tests.conftest import ROOT, worker_env
 from tests.docgen import known_text, make_text_pdf
-from tests.helpers import free_port, stop_process, wait_until
+from tests.helpers import stop_process, wait_for_worker, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +52,20 @@ def test_the_sample_corpus_runs_through_the_worker(app: Paperline, start_worker,
     arabic = app.result(final["habibi-rotated.pdf"].id)
     assert "habibi" in arabic and "حَبيبي" in arabic
     assert "Lorem ipsum" in app.result(final["multicolumn.pdf"].id)
+    # Text-layer documents against an independent reader (poppler's pdftotext): the same words, whatever the order.
+    for name in ("pdflatex-4-pages.pdf", "pdflatex-outline.pdf", "google-doc-document.pdf", "multicolumn.pdf"):
+        reference = words(
+            subprocess.run(
+                ["pdftotext", "-enc", "UTF-8", str(corpus / name), "-"], capture_output=True, check=True
+            ).stdout.decode()
+        )
+        got = words(app.result(final[name].id))
+        common = sum((reference & got).values())
+        assert common / sum(reference.values()) >= 0.98 and common / sum(got.values()) >= 0.98, name
+
+
+def words(text: str) -> Counter[str]:
+    return Counter(word.lower() for word in re.findall(r"\w+", text))
 
 
 def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_path: Path) -> None:
@@ -64,22 +80,27 @@ def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_pa
 
 def test_the_same_job_runs_through_redis(tmp_path: Path) -> None:
     redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
+    assert redis_server, "redis-server is missing: 'make test' installs it"
     from pipeline.config import Settings
 
-    port = free_port()
-    redis = subprocess.Popen(
-        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # A unix socket in the test's own directory: no port to race another process for, nothing on the network.
+    socket_path = tmp_path / "redis.sock"
+    redis_log = tmp_path / "redis.log"
+    with redis_log.open("wb") as redis_out:
+        redis = subprocess.Popen(
+            [redis_server, "--port", "0", "--unixsocket", str(socket_path), "--save", "", "--appendonly", "no"],
+            stdout=redis_out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     worker = None
-    log = (tmp_path / "worker.log").open("wb")
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("wb")
     try:
-        settings = Settings(home=tmp_path / "home", queue_url=f"redis://127.0.0.1:{port}/0", progress_interval_s=0.05)
+        settings = Settings(home=tmp_path / "home", queue_url=f"unix://{socket_path}?db=0", progress_interval_s=0.05)
         app = Paperline(settings)
-        wait_until(lambda: _redis_answers(app), timeout=20, what="redis-server")
+        wait_until(lambda: redis.poll() is not None or _redis_answers(app), timeout=20, what="redis-server")
+        assert redis.poll() is None, redis_log.read_text()
         worker = subprocess.Popen(
             [sys.executable, "-m", "pipeline", "worker", "-w", "2"],
             cwd=ROOT,
@@ -88,10 +109,11 @@ def test_the_same_job_runs_through_redis(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        wait_for_worker(app, worker, log_path, timeout=30)
         job = app.submit(make_text_pdf(tmp_path / "r.pdf", 60))
         [job] = app.wait([job.id], timeout_s=60)
-        assert job.status is JobStatus.COMPLETED, (tmp_path / "worker.log").read_text()
-        assert job.chunks_total == 3
+        assert job.status is JobStatus.COMPLETED, log_path.read_text()
+        assert job.chunks_total == 3 and app.result(job.id, "text") == known_text(60)
         assert not settings.queue_path.exists(), "the SQLite queue must not be used when a Redis URL is set"
     finally:
         if worker is not None:

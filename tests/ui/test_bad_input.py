@@ -76,3 +76,16 @@ def test_fifty_files_dropped_at_once_are_all_acknowledged_and_done(  # type: ign
     wait_until(lambda: rows.count() == 15, timeout=30, what="a full first page of History")
     assert page.locator(".notyf__toast--error").count() == 0, "no upload was refused"
     print(f"50 files acknowledged in {acknowledged_s:.1f} s")
+
+
+def test_a_per_user_limit_is_explained_on_the_page(app: Paperline, serve_dashboard, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(serve_dashboard(PAPERLINE_USER_UPLOADS_PER_HOUR="1"))
+    page.get_by_text("No jobs running").wait_for()
+    first, second = make_text_pdf(tmp_path / "first.pdf", 1), make_text_pdf(tmp_path / "second.pdf", 2)
+    choose(page, [payload(path.name, path.read_bytes()) for path in (first, second)])
+    refused = page.locator("li.pl-ack-failed").first
+    refused.wait_for(timeout=60_000)
+    assert "Limit reached: local uploaded 1 files in the last hour (at most 1 per user)" in refused.inner_text()
+    page.locator("li.pl-ack-ok").filter(has_text="queued").first.wait_for()
+    statuses = sorted(j.status.value for j in app.jobs())
+    assert statuses == ["failed", "queued"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline
-from tests.docgen import make_large_pdf, make_text_pdf
-from tests.helpers import wait_until
+from tests.docgen import make_encrypted_pdf, make_large_pdf, make_photo, make_text_pdf
+from tests.helpers import slow_tesseract, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -39,10 +39,12 @@ def progress_value(page) -> int | None:  # type: ignore[no-untyped-def]
 
 
 def test_upload_watch_progress_and_open_the_result(  # type: ignore[no-untyped-def]
-    app: Paperline, start_worker, dashboard: str, page, tmp_path: Path, corpus: Path
+    app: Paperline, start_worker, dashboard: str, page, tmp_path: Path
 ) -> None:
-    # Small chunks and OCR on every third page make the job last long enough to watch it move.
-    start_worker(workers=2, PAPERLINE_MEDIUM_CHUNK_PAGES="4", PAPERLINE_OCR_DPI="200")
+    # Small chunks and OCR on every third page, each OCR page at least 0.5 s on any machine, make the job last long
+    # enough (over 3 s) to watch it move.
+    slow = slow_tesseract(tmp_path, 0.5)
+    start_worker(workers=2, PAPERLINE_MEDIUM_CHUNK_PAGES="4", PAPERLINE_OCR_DPI="150", PAPERLINE_TESSERACT=str(slow))
     page.goto(dashboard)
     page.get_by_text("No jobs running").wait_for()
     pdf = make_text_pdf(tmp_path / "quarterly.pdf", 40, blank_pages=tuple(range(3, 41, 3)))
@@ -81,13 +83,15 @@ def test_upload_watch_progress_and_open_the_result(  # type: ignore[no-untyped-d
     wait_until(lambda: chart_points(page, "jobs_over_time") >= 1, timeout=10, what="the jobs-over-time chart")
     wait_until(lambda: chart_points(page, "time_vs_pages") >= 1, timeout=10, what="the time-vs-pages chart")
 
-    upload(page, corpus / "image.jpg")
+    photo = tmp_path / "image.jpg"
+    photo.write_bytes(make_photo((3000, 2000)))
+    upload(page, photo)
     toast(page, "image.jpg is ready").wait_for()
     page.locator(".pl-job-card").filter(has_text="image.jpg").get_by_role("button", name="Open result").click()
     page.get_by_text("Compressed (WebP)").wait_for()
     assert page.get_by_role("img", name="compressed").count() == 1
 
-    upload(page, corpus / "libreoffice-writer-password.pdf")
+    upload(page, make_encrypted_pdf(tmp_path / "protected.pdf"))
     page.get_by_text("This PDF is password-protected").first.wait_for()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000

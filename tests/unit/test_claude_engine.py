@@ -268,3 +268,70 @@ def test_an_empty_answer_fails_with_the_raw_answer_kept(
     assert job.status is JobStatus.FAILED and "could not be used: the answer was empty" in job.error
     assert len(server.requests) == 2 and job.input_tokens > 0, "the tokens paid are recorded"
     assert claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt").exists()
+
+
+def test_the_timetable_preset_gives_rows_with_its_columns(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
+) -> None:
+    entry = {"day": "Mon", "start": "09:00", "end": "10:30", "subject": "Statistics", "place": "Room 4", "teacher": "N"}
+    rows_json = json.dumps([entry])
+    server.responder = lambda request: "".join(f'<page number="{p}">{rows_json}</page>' for p in (1, 2))
+    job = claude_app.submit(make_text_pdf(tmp_path / "week.pdf", 2), engine="claude", profile="timetable")
+    run_queued(claude_app)
+    assert claude_app.get(job.id).status is JobStatus.COMPLETED
+    assert (
+        "timetable on each page" in server.requests[0].prompt and '"day", "start", "end"' in server.requests[0].prompt
+    )
+    rows = json.loads(claude_app.result(job.id, "json"))["rows"]
+    assert rows == [{"page": 1, **entry}, {"page": 2, **entry}]
+    csv_lines = claude_app.result(job.id, "csv").splitlines()
+    assert csv_lines[0] == "page,day,start,end,subject,place,teacher"
+    assert csv_lines[1] == "1,Mon,09:00,10:30,Statistics,Room 4,N"
+
+
+def test_a_refused_request_fails_at_once_without_retries(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
+) -> None:
+    server.fail(400, times=None, message="messages: too many images")
+    job = claude_app.submit(make_text_pdf(tmp_path / "r.pdf", 3), engine="claude")
+    run_queued(claude_app)
+    job = claude_app.get(job.id)
+    assert job.status is JobStatus.FAILED and len(server.requests) == 1, "a 400 is not retried"
+    assert "The Claude API refused this chunk as invalid (400)" in job.error and "too many images" in job.error
+
+
+def test_a_chunk_over_the_request_caps_is_refused_before_sending(tmp_path: Path, server: FakeAnthropic) -> None:
+    settings = Settings(home=tmp_path / "home", anthropic_api_key_set=True, medium_max_pages=100, large_chunk_pages=110)
+    app = Paperline(settings)
+    job = app.submit(make_text_pdf(tmp_path / "big.pdf", 120), engine="claude")  # pages 1-110 (+1), 111-120
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.FAILED and job.chunks_failed == 1 and job.chunks_done == 1
+    assert [pages_owned(r) for r in server.requests] == [(111, 120)], "the oversized chunk was never sent"
+    assert "is 111 pages" in job.error and "over the API's 100 pages / 32 MB per request" in job.error
+    assert "lower PAPERLINE_LARGE_CHUNK_PAGES" in job.error
+    app.close()
+
+
+def test_progress_moves_within_a_streamed_chunk(tmp_path: Path, server: FakeAnthropic) -> None:
+    import threading
+
+    from tests.helpers import wait_until
+
+    server.responder = lambda request: blocks(range(1, 21), "p{page}")
+    server.delta_delay_s = 0.05  # an answer that streams for about a second, on any machine
+    app = Paperline(Settings(home=tmp_path / "home", anthropic_api_key_set=True, progress_interval_s=0.02))
+    job = app.submit(make_text_pdf(tmp_path / "one-chunk.pdf", 20), engine="claude")
+    runner = threading.Thread(target=run_queued, args=(app,))
+    runner.start()
+    seen: set[int] = set()
+
+    def finished() -> bool:
+        seen.update(c.pages_done for c in app.chunks(job.id) if c.status is ChunkStatus.RUNNING)
+        return app.get(job.id).is_final
+
+    wait_until(finished, timeout=60, interval=0.01, what="the job to end")
+    runner.join(timeout=30)
+    assert app.get(job.id).status is JobStatus.COMPLETED
+    assert len({n for n in seen if 0 < n < 20}) >= 3, f"pages done seen while the answer streamed: {sorted(seen)}"
+    app.close()

@@ -16,7 +16,7 @@ from dashboard.notifications import Notifier
 from dashboard.results import ResultViewer
 from dashboard.state import SessionState
 from dashboard.upload import UploadPanel
-from pipeline import JobStatus, Paperline
+from pipeline import JobStatus, Paperline, Settings
 from tests.docgen import make_photo, make_text_pdf
 from tests.sync_runner import run_queued
 
@@ -45,8 +45,10 @@ def test_refresh_reads_only_what_changed(app: Paperline, feed: JobFeed, tmp_path
 
 
 def test_ten_sessions_cost_the_store_what_one_does(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    submitted: list[str] = []
+
     def statements_per_refresh() -> int:
-        app.submit(make_text_pdf(tmp_path / f"x{app.store.statements}.pdf", 1))
+        submitted.append(app.submit(make_text_pdf(tmp_path / f"x{len(submitted)}.pdf", 1)).id)
         before = app.store.statements
         feed.refresh(now=0)
         return app.store.statements - before
@@ -54,10 +56,11 @@ def test_ten_sessions_cost_the_store_what_one_does(app: Paperline, feed: JobFeed
     feed.refresh(now=0)  # the first refresh also takes the first analytics snapshot
     one = session(feed)
     with_one = statements_per_refresh()
+    assert [j.id for j in one.update.jobs] == [submitted[0]]
     others = [session(feed) for _ in range(9)]
     assert feed.subscriber_count == 10
     assert statements_per_refresh() == with_one
-    assert all(s.update.jobs for s in [one, *others])
+    assert all([j.id for j in s.update.jobs] == [submitted[1]] for s in [one, *others]), "each got the new job"
 
 
 def test_an_idle_refresh_is_one_cheap_read(app: Paperline, feed: JobFeed) -> None:
@@ -292,3 +295,19 @@ def test_a_job_that_stops_moving_is_shown_stalled_with_the_reason(app: Paperline
     assert "no worker is alive" in stall_reason(running, [], workers_alive=0, now=late, stall_after_s=30)
     assert "may be stuck" in stall_reason(running, [], workers_alive=1, now=late, stall_after_s=30)
     assert stall_reason(running, [], workers_alive=1, now=running.updated_at + 1, stall_after_s=30) == ""
+
+
+def test_history_says_when_a_jobs_files_were_purged(tmp_path: Path) -> None:
+    app = Paperline(Settings(home=tmp_path / "home", max_jobs=1))
+    feed = JobFeed(app)
+    history = HistoryTable(state=session(feed))
+    first = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    run_queued(app)
+    feed.refresh()
+    assert history.table.value.set_index("id").loc[first.id, "files"] == "kept"
+    app.submit(make_text_pdf(tmp_path / "b.pdf", 2))
+    run_queued(app)  # over PAPERLINE_MAX_JOBS=1: the first job's files go
+    feed.refresh()
+    rows = history.table.value.set_index("id")
+    assert rows.loc[first.id, "files"] == "purged" and rows.loc[first.id, "status"] == "completed"
+    app.close()

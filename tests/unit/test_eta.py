@@ -82,8 +82,10 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     from dashboard.feed import JobFeed
     from dashboard.live import JobCard
     from dashboard.state import SessionState
+    from pipeline.eta import EtaModel
     from pipeline.store import ChunkSpan
     from tests.docgen import make_text_pdf
+    from tests.factories import job as factory_job
     from tests.sync_runner import run_queued
 
     for pages in (3, 8, 13, 21):
@@ -98,5 +100,13 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     app.store.claim_chunk(job.id, 0, "w")
     app.store.update_chunk_progress(job.id, 0, 10)
     feed.refresh()
+    # A history whose jobs took exactly one second a page, one at a time: 40 pages are expected to take 40 s. A
+    # quarter done, history says 30 s are left and the job's own rate is blended in by the same quarter, whatever
+    # the few milliseconds it has run: 0.25 * 3e + 0.75 * (40 - e) = 30 s.
+    history = [
+        factory_job(f"h{n}", 1000.0 * n, 1000.0 * n, 1000.0 * n + pages, pages=pages)
+        for n, pages in enumerate((5, 10, 20, 30), start=1)
+    ]
+    feed.eta_model = EtaModel.fit(history)
     card = JobCard(state=SessionState(feed=feed), job=feed.jobs[job.id])
-    assert "left" in card._line.object or "finishing" in card._line.object, card._line.object
+    assert "10 of 40 pages" in card._line.object and "about 30 s left" in card._line.object, card._line.object

@@ -58,7 +58,12 @@ def test_mangled_documents_always_end_with_a_status_and_a_message(fuzz_app: Pape
     job = fuzz_app.get(job.id)
     assert job.status in (JobStatus.COMPLETED, JobStatus.FAILED), job
     if job.status is JobStatus.FAILED:
-        assert job.error.strip(), "a failed job must say why"
+        assert job.error.strip() and job.message == job.error, "a failed job must say why, in its message too"
+    elif job.cached_from:
+        assert job.message.startswith(f"Served from cache: identical to job {job.cached_from} (") and not job.error
+    else:
+        assert job.message == f"Completed: {job.pages} page{'s' if job.pages != 1 else ''} extracted", job.message
+        assert not job.error and job.pages_done == job.pages > 0
     # A job answered from cache has no chunks of its own: its figures are those of the job it reuses.
     chunks = fuzz_app.chunks(job.cached_from or job.id)
     assert not [c for c in chunks if not c.status.is_final], "a chunk was left open"

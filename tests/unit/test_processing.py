@@ -130,38 +130,46 @@ def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monk
     assert app.chunks(job.id)[1].attempts == 2
 
 
+def test_queued_tasks_reads_what_a_real_queue_holds(app: Paperline) -> None:
+    """The recovery sweep's view of the queue: waiting and scheduled chunk and document tasks, nothing else."""
+    from pipeline.tasks import queued_tasks, tasks_for
+
+    bound = tasks_for(app.queue)
+    app.queue.enqueue(bound["process_chunk"].s("job-a", 0))
+    app.queue.add_schedule(bound["process_chunk"].s("job-a", 1, delay=3600))  # a retry waiting out its backoff
+    app.queue.enqueue(bound["process_document"].s("job-b"))
+    app.queue.enqueue(bound["merge_document"].s("job-c"))
+    assert queued_tasks(app.queue) == ({("job-a", 0), ("job-a", 1)}, {"job-b"})
+    app.queue.dequeue()  # a worker takes the first task off the queue
+    assert queued_tasks(app.queue) == ({("job-a", 1)}, {"job-b"})
+
+
 def test_a_chunk_whose_queue_message_was_lost_is_queued_again(app: Paperline, tmp_path: Path) -> None:
     """A worker killed between taking a chunk's task off the queue and claiming the chunk leaves the chunk queued
-    with no message to run it; the recovery sweep finds it once the job has gone quiet."""
+    with no message to run it; the recovery sweep finds it (reading the real queue) once the job has gone quiet."""
     import time
 
     from pipeline.processing import Processor
-    from pipeline.tasks import _queued_tasks, tasks_for
+    from pipeline.tasks import queued_tasks, tasks_for
 
-    queue_tasks = tasks_for(app.queue)
-
-    def pending() -> tuple[set[tuple[str, int]], set[str]]:
-        chunks = {(t.args[0], t.args[1]) for t in app.queue.pending() if t.name == "process_chunk"}
-        return chunks, {t.args[0] for t in app.queue.pending() if t.name == "process_document"}
-
+    bound = tasks_for(app.queue)
     processor = Processor(
         app.settings,
         app.store,
-        lambda job_id, index, delay: app.queue.enqueue(queue_tasks["process_chunk"].s(job_id, index)),
+        lambda job_id, index, delay: app.queue.enqueue(bound["process_chunk"].s(job_id, index)),
         lambda job_id: None,
-        lambda job_id: app.queue.enqueue(queue_tasks["process_document"].s(job_id)),
-        pending,
+        lambda job_id: app.queue.enqueue(bound["process_document"].s(job_id)),
+        lambda: queued_tasks(app.queue),
     )
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
     app.queue.dequeue()  # process_document, run here:
     processor.prepare(job.id)
-    assert len(pending()[0]) == 3
+    assert queued_tasks(app.queue)[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
     app.queue.dequeue()  # a worker takes chunk 1's task... and is killed before claiming it
     assert processor.recover() == 0, "the job is not quiet yet"
     assert processor.recover(now=time.time() + 60) == 1
-    assert pending()[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
+    assert queued_tasks(app.queue)[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
     assert processor.recover(now=time.time() + 60) == 0, "work with a message in the queue is left alone"
-    assert callable(_queued_tasks)
 
 
 def test_a_chunk_over_its_time_limit_is_stopped_retried_then_failed(
@@ -224,3 +232,26 @@ def test_the_sweep_takes_back_a_chunk_hung_inside_one_page(tmp_path: Path) -> No
     chunk = app.chunks(job.id)[0]
     assert chunk.status is ChunkStatus.FAILED and "over its 0.2 s time limit" in chunk.error
     assert merged == [job.id], "the job goes on to merge and fail with the reason"
+
+
+def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Path) -> None:
+    """The last chunk enqueued the merge and the worker that took it died: the job sits in merging until the
+    sweep sees it has gone quiet, merges it again, and the result is the whole document."""
+    import time
+
+    from pipeline.processing import Processor
+
+    merges: list[str] = []
+    processor = Processor(app.settings, app.store, lambda *a: None, merges.append, lambda job_id: None)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
+    app.queue.dequeue()
+    processor.prepare(job.id)
+    for chunk in app.chunks(job.id):
+        processor.run_chunk(job.id, chunk.index)
+    assert merges == [job.id] and app.get(job.id).stage is Stage.MERGING
+    merges.clear()  # ...and that merge task was lost with its worker
+    assert processor.recover() == 0, "a merge under way is left alone while the job is not quiet"
+    assert processor.recover(now=time.time() + 60) == 1 and merges == [job.id]
+    processor.merge(job.id)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)

@@ -14,7 +14,7 @@ from pipeline import JobStatus, Paperline
 from pipeline.config import Settings
 from pipeline.exceptions import InvalidRequest
 from pipeline.retention import directory_bytes
-from tests.docgen import make_text_pdf
+from tests.docgen import known_text, make_text_pdf
 from tests.sync_runner import run_queued
 
 
@@ -43,7 +43,7 @@ def test_over_max_jobs_the_least_recently_used_lose_their_files(tmp_path: Path) 
     assert not app.files(second).root.exists()
     with pytest.raises(InvalidRequest, match="purged to stay within the storage limits"):
         app.result(second)
-    assert app.result(first) and app.result(third)
+    assert app.result(first) == known_text(1) and app.result(third) == known_text(3)
     assert len(app.jobs()) == 3
 
 

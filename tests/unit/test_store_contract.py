@@ -169,7 +169,20 @@ class StoreContract:
     def test_worker_heartbeats(self, store: JobStore) -> None:
         store.beat_worker("h:1", "h", 1)
         store.beat_worker("h:1", "h", 1)
-        assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:1"]
+        assert [(w.id, w.host, w.pid) for w in store.list_workers(max_age_s=60)] == [("h:1", "h", 1)]
+        time.sleep(0.3)
+        store.beat_worker("h:2", "h", 2)
+        assert [w.id for w in store.list_workers(max_age_s=0.2)] == ["h:2"], "an old beat is not a live worker"
+        assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:2", "h:1"], "most recent beat first"
+        assert {w.id for w in store.list_workers()} == {"h:1", "h:2"}
+
+    def test_a_worker_that_said_goodbye_is_not_listed_until_it_beats_again(self, store: JobStore) -> None:
+        store.beat_worker("h:1", "h", 1)
+        store.beat_worker("h:2", "h", 2)
+        store.worker_stopped(["h:1", "h:9"])
+        assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:2"]
+        store.beat_worker("h:1", "h", 1)  # the same id alive again (a new process with a reused pid)
+        assert {w.id for w in store.list_workers(max_age_s=60)} == {"h:1", "h:2"}
 
     def test_only_the_owning_attempt_may_report_or_finish(self, store: JobStore) -> None:
         self.running_job(store)

@@ -13,7 +13,7 @@ from pipeline.config import Settings
 from pipeline.exceptions import InvalidRequest, NoWorkerRunning
 from pipeline.models import JobStatus
 from pipeline.service import Paperline
-from tests.docgen import make_photo, make_text_pdf
+from tests.docgen import make_encrypted_pdf, make_photo, make_text_pdf
 from tests.sync_runner import run_queued
 
 
@@ -52,9 +52,10 @@ def test_bad_files_become_failed_jobs_with_a_plain_message(
     assert not app.files(job.id).root.exists()
 
 
-def test_password_protected_pdf_fails_at_once(app: Paperline, corpus: Path) -> None:
-    job = app.submit(corpus / "libreoffice-writer-password.pdf")
-    assert job.status is JobStatus.FAILED and "password-protected" in job.error
+def test_password_protected_pdf_fails_at_once(app: Paperline, tmp_path: Path, corpus: Path) -> None:
+    for path in (make_encrypted_pdf(tmp_path / "protected.pdf"), corpus / "libreoffice-writer-password.pdf"):
+        job = app.submit(path)
+        assert job.status is JobStatus.FAILED and "password-protected" in job.error, path.name
 
 
 def test_pdf_with_no_pages_is_refused(app: Paperline) -> None:
@@ -118,3 +119,17 @@ def test_waiting_with_no_worker_alive_ends_with_the_reason(tmp_path: Path) -> No
     with pytest.raises(NoWorkerRunning, match="No Paperline worker is running, so 1 job cannot finish"):
         app.wait([job.id], timeout_s=60, poll_s=0.05)
     app.close()
+
+
+def test_the_default_upload_limit_is_200_mb(app: Paperline, tmp_path: Path) -> None:
+    assert Settings.from_env({}).max_upload_mb == app.settings.max_upload_mb == 200
+    huge = tmp_path / "huge.pdf"
+    with huge.open("wb") as handle:  # sparse: 200 MB and one byte on disk in no time
+        handle.write(b"%PDF-1.4\n")
+        handle.truncate(200 * 1024 * 1024 + 1)
+    job = app.submit(huge)
+    assert job.status is JobStatus.FAILED
+    assert job.error == "huge.pdf is 209,715,201 bytes, over the 200 MB upload limit."
+    with huge.open("r+b") as handle:
+        handle.truncate(200 * 1024 * 1024)  # at the limit: not refused for its size (but not a readable PDF)
+    assert "upload limit" not in app.submit(huge).error
