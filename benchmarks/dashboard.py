@@ -7,7 +7,7 @@ with no worker: the benchmark writes a 400-page job's progress straight into the
 
 * update latency: 20 ``update_chunk_progress`` writes ~0.6 s apart, each timed until headless Chromium shows
   "k of 400 pages" on the job card (median and worst, ms);
-* database cost: the server's own "Store reads by this server: X statements/s" (5 s windows) with 1 and then
+* database cost: the server process's SQL statements per second (its ``/paperline/feed-stats`` hook) with 1 and then
   10 sessions open while the job keeps updating every 0.25 s, and their ratio (about 1 if sessions share reads),
   with the server process's CPU use over the same waits and how long each extra session took to show the job.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import statistics
@@ -44,7 +43,6 @@ EXTRA_SESSIONS = 9
 SERVER_START_TIMEOUT_S = 60.0
 PAGE_OPEN_TIMEOUT_S = 90.0
 CHROMIUM_ARGS = "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync"
-STATEMENTS_RE = re.compile(r"Store reads by this server:\s*([\d.]+)\s*statements/s")
 # document.body.innerText stops at shadow roots and Panel renders inside them, so walk every open shadow root.
 SHOWS_TEXT_JS = """([pattern]) => {
   const re = new RegExp(pattern);
@@ -70,6 +68,7 @@ def free_port() -> int:
 def start_server(home: str, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port)]
     cmd += ["--address", "127.0.0.1", "--check-unused-sessions", "2000", "--unused-session-lifetime", "5000"]
+    cmd += ["--plugins", "dashboard.server"]  # its /paperline/feed-stats counts the store statements
     env = {**os.environ, "PAPERLINE_HOME": home}
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
 
@@ -116,19 +115,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def settle(server_pid: int) -> float:
-    """Wait SETTLE_S with the job updating; returns the server's CPU use over the wait (1.0 = one core)."""
-    cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
+def store_statements(base: str) -> int:
+    """SQL statements the server process has run so far (its feed's stats hook)."""
+    with urllib.request.urlopen(f"{base}/paperline/feed-stats", timeout=10) as response:
+        return int(json.loads(response.read())["store_statements"])
+
+
+def statements_per_s(base: str, server_pid: int) -> tuple[float, float]:
+    """Store statements per second and server CPU (cores) over SETTLE_S with the job updating."""
+    count0, cpu0, t0 = store_statements(base), cpu_seconds(server_pid), time.monotonic()
     time.sleep(SETTLE_S)
-    return round((cpu_seconds(server_pid) - cpu0) / (time.monotonic() - t0), 2)
-
-
-def read_statements(page: Page) -> float:
-    text = page.get_by_text("Store reads by this server").first.inner_text(timeout=10_000)
-    match = STATEMENTS_RE.search(text)
-    if match is None:
-        raise RuntimeError(f"health panel text not understood: {text!r}")
-    return float(match.group(1))
+    elapsed = time.monotonic() - t0
+    rate = (store_statements(base) - count0) / elapsed
+    return round(rate, 1), round((cpu_seconds(server_pid) - cpu0) / elapsed, 2)
 
 
 def measure_latency(store: Any, job_id: str, page: Page) -> list[float]:
@@ -159,7 +158,8 @@ def run(home: str) -> dict[str, Any]:
     from pipeline.store import NewJob, open_store
 
     port = free_port()
-    url = f"http://127.0.0.1:{port}/app"
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/app"
     store = open_store(Settings.from_env())
     server = start_server(home, port)
     stop = threading.Event()
@@ -180,8 +180,7 @@ def run(home: str) -> dict[str, Any]:
                 updater = threading.Thread(target=keep_updating, args=(store, job_id, stop), daemon=True)
                 updater.start()
                 log(f"1 session, job updating: waiting {SETTLE_S:.0f} s")
-                cpu_one = settle(server.pid)
-                one = read_statements(first)
+                one, cpu_one = statements_per_s(base, server.pid)
                 open_s = []
                 for _ in range(EXTRA_SESSIONS):
                     t0 = time.perf_counter()
@@ -189,8 +188,7 @@ def run(home: str) -> dict[str, Any]:
                     open_s.append(round(time.perf_counter() - t0, 1))
                     log(f"session {len(open_s) + 1} showed the job card after {open_s[-1]} s")
                 log(f"{EXTRA_SESSIONS + 1} sessions, job updating: waiting {SETTLE_S:.0f} s")
-                cpu_ten = settle(server.pid)
-                ten = read_statements(first)
+                ten, cpu_ten = statements_per_s(base, server.pid)
             finally:
                 browser.close()
     finally:

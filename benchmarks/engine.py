@@ -86,7 +86,7 @@ def measure_ack(home: str, work: Path) -> dict[str, Any]:
 def single_pass(path: Path) -> tuple[float, str]:
     """Seconds for one in-process pass over every page, and the text it renders."""
     from pipeline.chunking import PageText
-    from pipeline.pdf import page_texts
+    from pipeline.documents.pdf import page_texts
     from pipeline.profiles import render_text
 
     start = time.perf_counter()

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
-import pypdfium2
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(ROOT))  # tests.docgen and tests.sync_runner
+from text_engines import extract_pypdf as pypdf_pages  # noqa: E402  (the single passes text_engines.py times)
+from text_engines import extract_pypdfium2 as pdfium_pages  # noqa: E402
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LIGATURE = re.compile("[\ufb00-\ufb06]")
@@ -50,24 +51,6 @@ LOGICAL_ARABIC = "حَبيبي"
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def pdfium_pages(path: Path) -> list[str]:
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        pages = []
-        for page in document:
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_bounded())
-            textpage.close()
-            page.close()
-        return pages
-    finally:
-        document.close()
-
-
-def pypdf_pages(path: Path) -> list[str]:
-    return [page.extract_text() or "" for page in pypdf.PdfReader(str(path)).pages]
 
 
 def pdftotext_pages(path: Path) -> list[str]:
@@ -91,7 +74,7 @@ def previous_rule_pages(path: Path) -> list[str]:
 
 def extraction_pages(path: Path) -> list[str]:
     """Paperline's per-page reading alone (PDFium, pypdf for right-to-left pages, cleaning), without a job."""
-    from pipeline.pdf import page_texts
+    from pipeline.documents.pdf import page_texts
 
     count = len(pypdf.PdfReader(str(path)).pages)
     return [layer.text for _, layer in page_texts(path, 1, count)]

@@ -6,7 +6,7 @@ import panel as pn
 import param
 
 from pipeline import Paperline
-from pipeline.service import LOCAL_USER
+from pipeline.users import LOCAL_USER
 
 from .analytics import AnalyticsView
 from .charts import ChartsView

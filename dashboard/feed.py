@@ -20,8 +20,9 @@ import param
 from panel.io.state import set_curdoc
 
 from pipeline import Chunk, Job, JobStatus, Paperline
-from pipeline.eta import EtaModel
 from pipeline.models import WorkerBeat
+
+from .snapshots import AnalyticsSnapshot, EtaSnapshot
 
 log = logging.getLogger("paperline.dashboard.feed")
 FEED_CACHE_KEY = "paperline-feed"
@@ -85,7 +86,6 @@ class JobFeed(param.Parameterized):
     refreshes = param.Integer(default=0, doc="Refreshes done (each is one short read of the store).")
     interval = param.Number(default=0.2, bounds=(0.05, 10), doc="Seconds between refreshes when polling.")
     health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
-    statements_per_s = param.Number(default=0.0, doc="SQL statements per second this server process runs.")
     analytics_interval = param.Number(default=2.0, doc="Fewest seconds between two analytics snapshots.")
 
     def __init__(self, app: Paperline, **params):  # type: ignore[no-untyped-def]
@@ -100,13 +100,10 @@ class JobFeed(param.Parameterized):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._health_checked = 0.0
-        self._rate_mark = (time.monotonic(), self._statements())
+        #: store reads this feed made (a benchmark hook: ``dashboard.server`` serves it with the store's count)
         self.queries = 0
-        self.eta_model = EtaModel()
-        #: jobs and chunks frames for the analytics page, rebuilt (at most every ``analytics_interval``) when jobs end
-        self.analytics_frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
-        self._analytics_due = True
-        self._analytics_at = 0.0
+        self.eta = EtaSnapshot()
+        self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
 
     # -- reading -----------------------------------------------------------------------------------------
     def refresh(self, now: float | None = None) -> Update:
@@ -120,10 +117,10 @@ class JobFeed(param.Parameterized):
                 previous = self.jobs.get(job.id)
                 finished |= job.is_final and (previous is None or not previous.is_final)
                 self.jobs[job.id] = job
-            if finished:  # the history grew: refit the ETA model (milliseconds, from memory)
-                self.eta_model = EtaModel.fit(list(self.jobs.values()))
-                self._analytics_due = True
-            analytics_changed = self._snapshot_analytics()
+            if finished:  # the history grew
+                self.eta.refit(self.jobs.values())
+                self.analytics.history_grew()
+            analytics_changed = self.analytics.take(self.jobs.values())
             for chunk in changes.chunks:
                 self.chunks.setdefault(chunk.job_id, {})[chunk.index] = chunk
             health_changed = False
@@ -143,35 +140,19 @@ class JobFeed(param.Parameterized):
                 self._deliver(token, callback, doc, update)
         return update
 
-    def _snapshot_analytics(self) -> bool:
-        """Rebuild the analytics frames when jobs ended since the last snapshot; one read of every chunk, shared
-        by all sessions. Returns whether there is a new snapshot."""
-        now = time.monotonic()
-        if not self._analytics_due or now - self._analytics_at < self.analytics_interval:
-            return False
-        from pipeline.frames import chunks_frame, jobs_frame
-
-        chunks = self.app.store.list_all_chunks()
+    def _read_all_chunks(self) -> list[Chunk]:
         self.queries += 1
-        self.analytics_frames = (jobs_frame(self.jobs.values()), chunks_frame(chunks))
-        self._analytics_due, self._analytics_at = False, now
-        return True
+        return self.app.store.list_all_chunks()
 
-    def _statements(self) -> int:
-        return int(getattr(self.app.store, "statements", 0))
-
-    def _measure_rate(self) -> None:
-        mark_time, mark_count = self._rate_mark
-        now, count = time.monotonic(), self._statements()
-        if now - mark_time >= 5.0:
-            self.statements_per_s = round((count - mark_count) / (now - mark_time), 1)
-            self._rate_mark = (now, count)
+    @property
+    def analytics_frames(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The latest analytics snapshot (jobs, chunks), shared by every session."""
+        return self.analytics.frames
 
     def _check_health(self, now: float) -> bool:
         workers = tuple(self.app.workers())
         self.queries += 1
         self._health_checked = now
-        self._measure_rate()
         queued = sum(1 for j in self.jobs.values() if j.status is JobStatus.QUEUED)
         running = sum(1 for j in self.jobs.values() if j.status is JobStatus.RUNNING)
         health = Health(queued=queued, running=running, workers=workers, checked_at=now)
@@ -207,9 +188,9 @@ class JobFeed(param.Parameterized):
         with set_curdoc(doc):
             pn.state.execute(take, schedule=True)
 
-    def eta(self, job: Job, now: float | None = None) -> float | None:
+    def remaining(self, job: Job, now: float | None = None) -> float | None:
         """Seconds until ``job`` ends, from the shared ETA model and the job's progress so far."""
-        return self.eta_model.remaining_seconds(job, now=now, load=max(1, self.health.running))
+        return self.eta.remaining(job, now=now, load=max(1, self.health.running))
 
     def jobs_for(self, user: str | None) -> list[Job]:
         """Jobs newest first, only ``user``'s when a user is given."""

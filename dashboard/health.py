@@ -30,8 +30,7 @@ class QueueHealth(pn.viewable.Viewer):
         alive = f"{len(health.workers)} alive" if health.workers else "<b>none alive</b>"
         self._summary.object = (
             f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'
-            f'Workers: {alive} <span title="{workers}">ⓘ</span><br>'
-            f"Store reads by this server: {self.state.feed.statements_per_s:.1f} statements/s</div>"
+            f'Workers: {alive} <span title="{workers}">ⓘ</span></div>'
         )
         self._warning.object = health.warning
         self._warning.visible = bool(health.warning)

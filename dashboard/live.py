@@ -96,7 +96,7 @@ class JobCard(pn.viewable.Viewer):
         )
         self._percent.object = f'<span class="pl-meta">{job.progress:.0f}%</span>'
         self._steps.object = stepper_html(job)
-        eta = format_eta(self.state.feed.eta(job)) if not job.is_final else ""
+        eta = format_eta(self.state.feed.remaining(job)) if not job.is_final else ""
         self._line.object = f'<div class="pl-meta">{text(progress_line(job, chunks, eta))}</div>'
         self._map.object = chunk_map_html(chunks) if chunks or not job.is_final else ""
         detail = []

@@ -13,10 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 
+import panel as pn
 from bokeh.server.urls import per_app_patterns
 from panel.io.server import DocHandler
+from tornado.web import RequestHandler
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
 SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
@@ -94,5 +97,26 @@ def install() -> None:
 
 install()
 
-#: extra Tornado routes Panel serves beside the dashboard (none yet)
-ROUTES: list[tuple] = []
+class FeedStatsHandler(RequestHandler):
+    """``GET /paperline/feed-stats``: what this server process's feed has cost the store so far, as JSON (a hook
+    for ``benchmarks/dashboard.py``; counters only, nothing about any job)."""
+
+    def get(self) -> None:
+        from .feed import FEED_CACHE_KEY
+
+        feed = pn.state.cache.get(FEED_CACHE_KEY)
+        stats = {"sessions": 0, "refreshes": 0, "queries": 0, "store_statements": None}
+        if feed is not None:
+            stats.update(
+                sessions=feed.subscriber_count,
+                refreshes=feed.refreshes,
+                queries=feed.queries,
+                store_statements=getattr(feed.app.store, "statements", None),
+            )
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.write(json.dumps(stats))
+
+
+#: extra Tornado routes Panel serves beside the dashboard
+ROUTES: list[tuple] = [(r"/paperline/feed-stats", FeedStatsHandler, {})]

@@ -6,7 +6,7 @@ import param
 
 from pipeline import Job, Paperline
 from pipeline.profiles import DEFAULT_PROFILE, ENGINE_PROFILES
-from pipeline.service import LOCAL_USER
+from pipeline.users import LOCAL_USER
 
 from .feed import JobFeed, Update
 

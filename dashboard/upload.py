@@ -6,8 +6,8 @@ import panel as pn
 import param
 
 from pipeline import Job, JobStatus
+from pipeline.documents.intake import SUPPORTED_LABEL
 from pipeline.exceptions import PaperlineError
-from pipeline.intake import SUPPORTED_LABEL
 
 from .formatting import html_pane
 from .safe_html import text

@@ -11,7 +11,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .config import Settings
-from .store import ChunkSpan
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    """A planned chunk: the pages it owns and the wider page range it may read for context (1-based)."""
+
+    index: int
+    first_page: int
+    last_page: int
+    context_first: int
+    context_last: int
 
 
 @dataclass(frozen=True)

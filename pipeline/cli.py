@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Settings
+from .engines import ENGINES
 from .exceptions import NoWorkerRunning, PaperlineError
 from .models import Job, JobStatus
-from .profiles import ENGINES, PROFILES
+from .profiles import PROFILES
 from .results import FORMAT_FILES
-from .service import LOCAL_USER, Paperline
+from .service import Paperline
+from .users import LOCAL_USER
 
 NO_WORKER_WARNING = (
     "No Paperline worker is running, so queued jobs will wait. Start one with 'paperline worker' "
@@ -245,30 +247,12 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
-    from .tasks import huey, worker_id
+    from .tasks import huey
+    from .worker import run_consumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    consumer = huey.create_consumer(
-        workers=args.workers,
-        worker_type=args.worker_type,
-        max_delay=app.settings.worker_poll_max_delay_s,
-        initial_delay=min(0.05, app.settings.worker_poll_max_delay_s),
-        periodic=True,
-        check_worker_health=True,
-    )
     print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
-    try:
-        consumer.run()
-    finally:
-        # Graceful stops say goodbye from each worker process; SIGTERM ends them without it, so the consumer
-        # records every one of its processes as stopped (kill -9 leaves it to the heartbeat's age).
-        # Each is joined first (bounded), so no heartbeat of a dying process lands after the goodbye.
-        processes = [process for _, process in consumer.worker_threads]
-        deadline = time.monotonic() + 10
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-        pids = {os.getpid(), *(getattr(process, "pid", None) for process in processes)}
-        app.store.worker_stopped([worker_id(pid) for pid in pids if pid])
+    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type)
     return 0
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import Event, Job, JobStatus, extracted_share
+from .lifecycle import EventKind, extracted_share
+from .models import Event, Job, JobStatus
 
 MIN_JOBS_PER_GROUP = 3
 
@@ -158,7 +159,7 @@ def progress_points(events: Iterable[Event]) -> dict[str, list[tuple[float, floa
     points: dict[str, list[tuple[float, float]]] = {}
     for event in events:
         share = extracted_share(event.progress)
-        if event.kind in ("progress", "chunk_done") and share < 1.0:
+        if event.kind in (EventKind.PROGRESS, EventKind.CHUNK_DONE) and share < 1.0:
             points.setdefault(event.job_id, []).append((event.at, share))
     return {job_id: sorted(found) for job_id, found in points.items()}
 

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from .lifecycle import EventKind
+
 
 class JobStatus(str, Enum):
     """Where a job is in its life; the values are stored verbatim."""
@@ -170,7 +172,7 @@ class Event:
     id: int
     job_id: str
     at: float
-    kind: str
+    kind: EventKind
     status: str
     stage: str
     progress: float
@@ -187,22 +189,3 @@ class WorkerBeat:
     pid: int
     started_at: float
     heartbeat_at: float
-
-
-# A job's progress (0-100): preparing and splitting take it to 5, extraction (weighted by pages) to 95, merging
-# to 100.
-PROGRESS_AFTER_SPLITTING = 5.0
-PROGRESS_BEFORE_MERGING = 95.0
-
-
-def extraction_progress(pages_done: int, pages: int) -> float:
-    if pages <= 0:
-        return PROGRESS_AFTER_SPLITTING
-    share = min(1.0, pages_done / pages)
-    return round(PROGRESS_AFTER_SPLITTING + (PROGRESS_BEFORE_MERGING - PROGRESS_AFTER_SPLITTING) * share, 2)
-
-
-def extracted_share(progress: float) -> float:
-    """The share of pages extracted (0-1) that a job's progress value stands for."""
-    span = PROGRESS_BEFORE_MERGING - PROGRESS_AFTER_SPLITTING
-    return min(1.0, max(0.0, (progress - PROGRESS_AFTER_SPLITTING) / span))

@@ -1,73 +1,64 @@
 """The work behind each Huey task, as plain functions over a store and settings.
 
 ``tasks.py`` only wires these to Huey; keeping them here lets tests and notebooks run a job's steps directly.
+Recovery of lost work lives in ``recovery.py``; the wording of every message in ``messages.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from .chunking import IncompleteMerge, PageText, merge_pages, plan_for
+from . import messages
+from .chunking import ChunkSpan, IncompleteMerge, PageText, merge_pages, plan_for
 from .config import Settings
+from .documents.images import compress_image, inspect_image
+from .documents.pdf import inspect_pdf
+from .documents.textclean import clean_text, strip_controls
+from .engines import ChunkWork, get_extractor
+from .engines.pricing import estimate_cost, price_table
 from .exceptions import DocumentRejected, ExtractionFailed
-from .extractors import ChunkWork, get_extractor
-from .images import compress_image, inspect_image
+from .lifecycle import PROGRESS_SPLITTING
 from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
-from .pdf import inspect_pdf
-from .pricing import estimate_cost, price_table
 from .profiles import render_results
 from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
 from .retention import enforce_limits
-from .store import ChunkSpan, JobStore
-from .textclean import clean_text, strip_controls
+from .store import JobStore
+from .worker import worker_id
 
 log = logging.getLogger("paperline.processing")
 
-EnqueueChunk = Callable[[str, int, float], None]  # job_id, chunk index, delay in seconds
-EnqueueMerge = Callable[[str], None]
+
+class Scheduler(Protocol):
+    """How the steps queue their follow-ups (``pipeline.tasks.BoundTasks``; anything alike in tests)."""
+
+    def enqueue_document(self, job_id: str) -> None: ...
+
+    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0) -> None: ...
+
+    def enqueue_merge(self, job_id: str) -> None: ...
+
+    def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
+        """The chunk tasks (job, index) and document tasks the queue holds, waiting or scheduled."""
+        ...
 
 
 def worker_name() -> str:
+    """This worker as chunks record it: ``host:pid``, and the thread for thread workers."""
     thread = threading.current_thread().name
-    suffix = "" if thread == "MainThread" else f"/{thread}"
-    return f"{socket.gethostname()}:{os.getpid()}{suffix}"
-
-
-def format_pages(pages: list[int]) -> str:
-    """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
-    runs: list[str] = []
-    start = prev = None
-    for page in sorted(pages):
-        if start is None:
-            start = prev = page
-        elif page == prev + 1:
-            prev = page
-        else:
-            runs.append(f"{start}-{prev}" if start != prev else str(start))
-            start = prev = page
-    if start is not None:
-        runs.append(f"{start}-{prev}" if start != prev else str(start))
-    return ", ".join(runs)
+    return worker_id() + ("" if thread == "MainThread" else f"/{thread}")
 
 
 @dataclass
 class Processor:
-    """Runs a job's steps against a store; follow-up tasks go through the two enqueue callbacks."""
+    """Runs a job's steps against a store; follow-up tasks go through ``tasks``."""
 
     settings: Settings
     store: JobStore
-    enqueue_chunk: EnqueueChunk
-    enqueue_merge: EnqueueMerge
-    enqueue_document: EnqueueMerge
-    #: the (job_id, chunk index) and job ids that have a task waiting in the queue; None where unknown
-    queued_tasks: Callable[[], tuple[set[tuple[str, int]], set[str]]] | None = None
+    tasks: Scheduler
 
     def files(self, job_id: str) -> JobFiles:
         return JobFiles(self.settings.job_dir(job_id))
@@ -86,11 +77,11 @@ class Processor:
             return
         except Exception as exc:
             log.exception("preparing job %s failed", job_id)
-            message = f"Could not prepare this document: {exc}"
+            message = messages.could_not_prepare(exc)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for span in spans:
-            self.enqueue_chunk(job_id, span.index, 0.0)
+            self.tasks.enqueue_chunk(job_id, span.index)
 
     def _prepare(self, job: Job) -> list[ChunkSpan]:
         files = self.files(job.id)
@@ -117,7 +108,7 @@ class Processor:
             )
             pages = image.pages
         spans = plan_for(pages, self.settings)
-        self.store.set_stage(job.id, Stage.SPLITTING, f"Splitting {pages} pages into {len(spans)} chunks", 3.0)
+        self.store.set_stage(job.id, Stage.SPLITTING, messages.splitting(pages, len(spans)), PROGRESS_SPLITTING)
         self.store.plan_chunks(job.id, spans)
         return spans
 
@@ -154,7 +145,7 @@ class Processor:
             ) as progress:
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
             if progress.abandoned:
-                raise ChunkAbandoned(f"chunk {index + 1} of job {job_id} was canceled or reassigned")
+                raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
             if output.raw_answer:
                 write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(output.raw_answer))
             write_chunk_result(files.chunk_result(index), clean_pages(output.pages))
@@ -185,7 +176,7 @@ class Processor:
             if chunk.attempts <= self.settings.chunk_retries:
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
-                self.enqueue_chunk(job_id, index, delay)
+                self.tasks.enqueue_chunk(job_id, index, delay)
             else:
                 self._end_chunk(job_id, index, ChunkStatus.FAILED, error, chunk.attempts)
             return
@@ -203,66 +194,7 @@ class Processor:
 
     def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str, attempt: int) -> None:
         if self.store.finish_chunk(job_id, index, status, error=error, attempt=attempt):
-            self.enqueue_merge(job_id)
-
-    # -- recovery ---------------------------------------------------------------------------------------------
-    def recover(self, now: float | None = None) -> int:
-        """Requeue what dead workers left behind (stale chunks, lost preparations and merges); returns the count."""
-        now = time.time() if now is None else now
-        chunks, preparing, merging = self.store.recover_stale(now - self.settings.stale_after_s)
-        for job_id, index in chunks:
-            self.enqueue_chunk(job_id, index, 0.0)
-        for job_id in preparing:
-            self.enqueue_document(job_id)
-        for job_id in merging:
-            self.enqueue_merge(job_id)
-        overdue = self._expire_overdue(now)
-        # A worker killed after taking a task off the queue but before claiming its chunk (or starting its job)
-        # leaves the chunk queued with no message left to run it. Requeue such work once its job has gone quiet
-        # and the queue holds nothing for it; a duplicate would be harmless, as a claim only takes what is queued.
-        lost_chunks: list[tuple[str, int]] = []
-        lost_jobs: list[str] = []
-        if self.queued_tasks is not None:
-            stranded_chunks, stranded_jobs = self.store.stranded(now - self.settings.stale_after_s)
-            if stranded_chunks or stranded_jobs:
-                pending_chunks, pending_jobs = self.queued_tasks()
-                lost_chunks = [c for c in stranded_chunks if c not in pending_chunks]
-                lost_jobs = [j for j in stranded_jobs if j not in pending_jobs]
-        for job_id, index in lost_chunks:
-            self.enqueue_chunk(job_id, index, 0.0)
-        for job_id in lost_jobs:
-            self.enqueue_document(job_id)
-        found = len(chunks) + len(preparing) + len(merging) + len(lost_chunks) + len(lost_jobs) + overdue
-        if found:
-            log.warning(
-                "recovered %d running chunks, %d unclaimed chunks, %d queued jobs, %d preparations, %d merges",
-                len(chunks),
-                len(lost_chunks),
-                len(lost_jobs),
-                len(preparing),
-                len(merging),
-            )
-        return found
-
-    def _expire_overdue(self, now: float) -> int:
-        """Take back chunks stuck past their time limit (a hung page never reaches the chunk's own check): the
-        store fences the old attempt out, so whatever it writes later is ignored."""
-        limit = self.settings.chunk_time_limit_s
-        if not limit:
-            return 0
-        grace = self.settings.stale_after_s  # let the chunk's own check, which retries with backoff, act first
-        requeued, merge = self.store.expire_overdue(
-            now - limit - grace,
-            max_attempts=self.settings.chunk_retries + 1,
-            reason=f"ran over its {limit:g} s time limit (stuck)",
-        )
-        for job_id, index in requeued:
-            self.enqueue_chunk(job_id, index, 0.0)
-        for job_id in merge:
-            self.enqueue_merge(job_id)
-        if requeued or merge:
-            log.warning("took back %d chunks over their time limit", len(requeued) + len(merge))
-        return len(requeued) + len(merge)
+            self.tasks.enqueue_merge(job_id)
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:
@@ -286,23 +218,26 @@ class Processor:
                 write_atomic(files.result(fmt), content)
         except (IncompleteMerge, OSError, ValueError) as exc:
             log.exception("merging job %s failed", job_id)
-            message = f"Could not merge the chunk results: {exc}"
+            message = messages.could_not_merge(exc)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for note in page_notes(pages, job.pages, is_image=job.kind == DocumentKind.IMAGE.value):
             self.store.add_note(job_id, note)
         if failed:
-            first_error = failed[0].error or failed[0].status.value
-            message = (
-                f"{len(failed)} of {len(chunks)} chunks failed; a partial result with {len(pages)} of "
-                f"{job.pages} pages was written. First error (chunk {failed[0].index + 1}, pages "
-                f"{failed[0].first_page}-{failed[0].last_page}): {first_error}"
+            first = failed[0]
+            message = messages.partial_result(
+                len(failed),
+                len(chunks),
+                len(pages),
+                job.pages,
+                first.index,
+                first.first_page,
+                first.last_page,
+                first.error or first.status.value,
             )
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
         else:
-            self.store.finish(
-                job_id, JobStatus.COMPLETED, f"Completed: {job.pages} page{'s' if job.pages != 1 else ''} extracted"
-            )
+            self.store.finish(job_id, JobStatus.COMPLETED, messages.completed(job.pages))
         enforce_limits(self.settings, self.store)
 
 
@@ -321,21 +256,13 @@ def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = Fals
     notes = []
     unreadable = {p.page: p.unreadable for p in pages if p.unreadable}
     if unreadable:
-        count = sum(unreadable.values())
-        notes.append(
-            f"{count} character{'s' if count != 1 else ''} on page{'s' if len(unreadable) != 1 else ''} "
-            f"{format_pages(list(unreadable))} could not be read from the PDF's fonts (they have no text mapping): "
-            "dropped, or shown as \ufffd where a letter of a word is missing."
-        )
+        notes.append(messages.unreadable_glyphs(sum(unreadable.values()), list(unreadable)))
     empty = [p.page for p in pages if p.method == "empty"]
     ocr = [p.page for p in pages if p.method == "ocr"]
     if pages and len(empty) == len(pages) == total_pages:
-        if is_image:
-            notes.append("No text found: OCR read no text in this image.")
-        else:
-            notes.append("No text found: the document has no text layer and OCR read no text in it.")
+        notes.append(messages.NO_TEXT_IN_IMAGE if is_image else messages.NO_TEXT_IN_DOCUMENT)
     elif empty:
-        notes.append(f"No text found on pages {format_pages(empty)} (no text layer, and OCR read nothing).")
+        notes.append(messages.no_text_on(empty))
     if ocr:
-        notes.append(f"Text on pages {format_pages(ocr)} was read by OCR.")
+        notes.append(messages.read_by_ocr(ocr))
     return notes

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .chunking import PageText
-from .config import Settings
 
 PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom")
 DEFAULT_PROFILE = "text"
@@ -25,16 +24,6 @@ ENGINE_PROFILES = {
     "local": ("text", "markdown", "sentences"),
     "claude": ("markdown", "tables", "timetable", "custom"),
 }
-ENGINES = ("local", "claude")
-
-
-def engine_unavailable_reason(engine: str, settings: Settings) -> str:
-    """Why ``engine`` cannot run with these settings, or "" when it can."""
-    if engine == "claude" and not settings.anthropic_api_key_set:
-        return "Claude needs an API key: set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a proxy) and restart."
-    return ""
-
-
 ROW_PROFILES = ("tables", "timetable")
 # The formats each profile writes, its main format first.
 PROFILE_FORMATS = {

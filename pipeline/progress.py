@@ -12,6 +12,7 @@ import threading
 import time
 from types import TracebackType
 
+from . import messages
 from .exceptions import PaperlineError
 from .store import JobStore
 
@@ -70,9 +71,9 @@ class ChunkProgress:
         if time.monotonic() - self._last_write >= self.interval:
             self._write()
         if self.abandoned:
-            raise ChunkAbandoned(f"chunk {self.index + 1} of job {self.job_id} was canceled or reassigned")
+            raise ChunkAbandoned(messages.chunk_abandoned(self.index, self.job_id))
         if self.time_limit_s and time.monotonic() - self._started > self.time_limit_s:
-            raise ChunkOverTime(f"Chunk {self.index + 1} ran over its {self.time_limit_s:g} s time limit")
+            raise ChunkOverTime(messages.chunk_over_time(self.index, self.time_limit_s))
 
     def _write(self) -> None:
         # The ticker and the extractor both write; a count read before a newer one may reach the store after it,

@@ -10,6 +10,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from . import messages
 from .config import Settings
 from .models import JobStatus
 from .store import JobStore
@@ -44,9 +45,7 @@ def enforce_limits(settings: Settings, store: JobStore) -> list[str]:
             if over_count
             else f"PAPERLINE_MAX_STORAGE_MB={settings.max_storage_mb}"
         )
-        store.mark_purged(
-            job.id, f"Files purged to stay within {reason} (least recently used); submit it again to redo it."
-        )
+        store.mark_purged(job.id, messages.files_purged(reason))
         kept -= 1
         used -= size
         purged.append(job.id)

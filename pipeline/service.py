@@ -5,42 +5,33 @@ It acknowledges a document at once (validate, store, enqueue) and reads jobs, ch
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
+from . import messages
 from .config import Settings
-from .exceptions import (
-    DocumentRejected,
-    DocumentTooLarge,
-    EmptyDocument,
-    EngineUnavailable,
-    InvalidRequest,
-    JobNotFound,
-    LimitReached,
-    NoWorkerRunning,
-    UnsupportedType,
-)
-from .intake import SNIFF_BYTES, SUPPORTED_LABEL, describe_bytes, detect_type, sanitize_filename
-from .models import Chunk, DocumentKind, Event, Job, JobStatus, Stage, WorkerBeat
-from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, ENGINES, PROFILE_FORMATS, engine_unavailable_reason
+from .documents.intake import Received, Source, receive, sanitize_filename
+from .engines import ENGINES, engine_unavailable_reason
+from .exceptions import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
+from .models import Chunk, Event, Job, JobStatus, Stage, WorkerBeat
+from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
 from .results import FORMAT_FILES, JobFiles, copy_results
 from .retention import enforce_limits
 from .store import JobStore, NewJob, open_store
+from .users import LOCAL_USER, REFUSED_FOR_LIMIT, check_limits, is_admin, owner_scope
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
     import pandas as pd
 
     from .eta import EtaError, EtaModel
+    from .tasks import BoundTasks
 
-LOCAL_USER = "local"
-COPY_BLOCK = 1024 * 1024
+__all__ = ["LOCAL_USER", "Paperline"]
 
 
 def new_job_id() -> str:
@@ -55,24 +46,25 @@ class Paperline:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
         self._queue = queue
-        self._bound: dict | None = None
+        self._tasks: BoundTasks | None = None
 
     @property
-    def _tasks(self):  # type: ignore[no-untyped-def]
-        """The Huey tasks bound to this queue; bound on first use, so commands that only read (``paperline status``)
-        never import Huey or the extraction engines. ``warm()`` binds them ahead of the first upload."""
-        if self._bound is None:
-            from .tasks import tasks_for
+    def tasks(self) -> BoundTasks:
+        """The job's steps bound to this queue; bound on first use, so commands that only read (``paperline
+        status``) never import Huey or the extraction engines. ``warm()`` binds them ahead of the first upload."""
+        if self._tasks is None:
+            from .processing import Processor
+            from .tasks import bind_tasks
 
-            self._bound = tasks_for(self.queue)
-        return self._bound
+            self._tasks = bind_tasks(self.queue, lambda bound: Processor(self.settings, self.store, bound))
+        return self._tasks
 
     def warm(self) -> Paperline:
         """Load what submitting needs (queue, tasks, document readers) now, so the first upload acknowledges as
         fast as the rest: for long-running processes such as the dashboard."""
-        from . import images, pdf  # noqa: F401
+        from .documents import images, pdf  # noqa: F401
 
-        _ = self._tasks
+        _ = self.tasks
         return self
 
     @property
@@ -89,7 +81,7 @@ class Paperline:
     # -- submission -----------------------------------------------------------------------------------------
     def submit(
         self,
-        source: Path | str | bytes | IO[bytes],
+        source: Source,
         filename: str | None = None,
         *,
         profile: str | None = None,
@@ -103,96 +95,70 @@ class Paperline:
         profile = profile or ENGINE_PROFILES.get(engine, (DEFAULT_PROFILE,))[0]
         self.check_request(engine, profile, instruction)
         if isinstance(source, (str, Path)):
-            path = Path(source)
-            filename = filename or path.name
-            if not path.is_file():
-                raise InvalidRequest(f"No such file: {path}")
+            filename = filename or Path(source).name
+            if not Path(source).is_file():
+                raise InvalidRequest(f"No such file: {source}")
         name = sanitize_filename(filename or "document")
-        job_id = new_job_id()
-        files = JobFiles(self.settings.job_dir(job_id))
-        base = dict(id=job_id, filename=name, profile=profile, engine=engine, user=user)
+        job = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
         meta = {"instruction": instruction.strip()} if profile == "custom" else {}
         try:
-            self._check_limits(user)
-            size, head = _size_and_head(source)
-            base["size_bytes"] = size
-            if size == 0:
-                raise EmptyDocument(f"{name} is empty (0 bytes); there is nothing to extract.")
-            if size > self.settings.max_upload_bytes:
-                shown = f"{size / 2**20:.1f} MB"
-                if float(shown.split()[0]) <= self.settings.max_upload_mb:
-                    shown = f"{size:,} bytes"  # just over the limit: "1.0 MB, over the 1 MB limit" would puzzle
-                raise DocumentTooLarge(f"{name} is {shown}, over the {self.settings.max_upload_mb} MB upload limit.")
-            file_type = detect_type(head)
-            if file_type is None:
-                raise UnsupportedType(
-                    f"{name} is not a {SUPPORTED_LABEL} file: {describe_bytes(head)}. "
-                    "Paperline reads the file's content, not its name, to decide."
-                )
-            stored = files.source(file_type.extension)
-            sha256 = _store_copy(source, stored)
-            base.update(kind=file_type.kind.value, sha256=sha256, size_bytes=size)
-            pages = self._inspect(file_type.kind, stored)
-        except DocumentRejected as exc:
-            shutil.rmtree(files.root, ignore_errors=True)
-            if isinstance(exc, LimitReached):
-                meta = {"refused": "limit"}  # not counted as an upload against the hourly limit
-            base.setdefault("kind", "unknown")
-            base.setdefault("sha256", "")
-            base.setdefault("size_bytes", 0)
-            return self.store.create(
-                NewJob(**base, status=JobStatus.FAILED, message=str(exc), error=str(exc), meta=meta)  # type: ignore[arg-type]
-            )
-        cached = None if meta else self.store.find_completed(sha256, profile, engine)
-        if cached is not None and JobFiles(self.settings.job_dir(cached.id)).available_formats():
-            copy_results(JobFiles(self.settings.job_dir(cached.id)), files)
-            job = self.store.create(
-                NewJob(
-                    **base,
-                    pages=pages,
-                    status=JobStatus.COMPLETED,
-                    stage=Stage.COMPLETED,  # type: ignore[arg-type]
-                    message=f"Served from cache: identical to job {cached.id} ({cached.filename})",
-                    cached_from=cached.id,
-                )
-            )
-            self.store.copy_outcome(job.id, cached)
-            return self.get(job.id)
-        job = self.store.create(NewJob(**base, pages=pages, meta=meta))  # type: ignore[arg-type]
+            check_limits(self.settings, self.store, user)
+        except LimitReached as exc:
+            return self._refused(job, Received(name, refused=exc), meta=REFUSED_FOR_LIMIT)
+        received = receive(source, name, self.files(job["id"]), self.settings)
+        if received.refused is not None:
+            return self._refused(job, received, meta=meta)
+        job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
+        cached = None if meta else self._answer_from_cache(job)
+        if cached is not None:
+            return cached
+        created = self.store.create(NewJob(**job, meta=meta))  # type: ignore[arg-type]
         enforce_limits(self.settings, self.store)
         try:
-            self.queue.enqueue(self._tasks["process_document"].s(job.id))
+            self.tasks.enqueue_document(created.id)
         except Exception as exc:
-            message = f"Could not reach the job queue, so the document was not queued: {exc}"
-            self.store.finish(job.id, JobStatus.FAILED, message, error=message)
-        return self.get(job.id)
+            self.store.finish(created.id, JobStatus.FAILED, messages.not_queued(exc), error=messages.not_queued(exc))
+        return self.get(created.id)
 
-    def _check_limits(self, user: str) -> None:
-        """Refuse an upload over the user's limits, saying which and when it will pass."""
-        per_hour, max_active = self.settings.user_uploads_per_hour, self.settings.user_max_active_jobs
-        if not per_hour and not max_active:
-            return
-        now = time.time()
-        active, uploads = self.store.user_usage(user, since=now - 3600)
-        if max_active and active >= max_active:
-            raise LimitReached(
-                f"Limit reached: {user} already has {active} jobs queued or running (at most {max_active} per user). "
-                "Upload again when one has finished, or cancel one."
+    def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
+        """Record a refused upload as a failed job saying why."""
+        why = str(received.refused)
+        new = NewJob(
+            **job,
+            kind=received.kind,
+            sha256=received.sha256,
+            size_bytes=received.size,
+            status=JobStatus.FAILED,
+            message=why,
+            error=why,
+            meta=meta,
+        )
+        return self.store.create(new)
+
+    def _answer_from_cache(self, job: dict) -> Job | None:
+        """A completed job for the same bytes and settings whose results are still there: copied, not redone."""
+        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
+        if cached is None or not self.files(cached.id).available_formats():
+            return None
+        copy_results(self.files(cached.id), self.files(job["id"]))
+        created = self.store.create(
+            NewJob(
+                **job,
+                status=JobStatus.COMPLETED,
+                stage=Stage.COMPLETED,
+                message=messages.served_from_cache(cached.id, cached.filename),
+                cached_from=cached.id,
             )
-        if per_hour and len(uploads) >= per_hour:
-            wait_s = uploads[len(uploads) - per_hour] + 3600 - now
-            raise LimitReached(
-                f"Limit reached: {user} uploaded {len(uploads)} files in the last hour (at most {per_hour} per user). "
-                f"The next upload is possible in {max(1, round(wait_s / 60))} min."
-            )
+        )
+        self.store.copy_outcome(created.id, cached)
+        return self.get(created.id)
 
     def is_admin(self, user: str) -> bool:
-        return user in self.settings.admins
+        return is_admin(self.settings, user)
 
     def owner_scope(self, user: str) -> str | None:
-        """Whose jobs ``user`` may see and act on: their own, or everyone's for an admin and for the single
-        local analyst (no authentication)."""
-        return None if user == LOCAL_USER or self.is_admin(user) else user
+        """Whose jobs ``user`` may see and act on (see ``pipeline.users``)."""
+        return owner_scope(self.settings, user)
 
     def check_request(self, engine: str, profile: str, instruction: str = "") -> None:
         """Refuse, with a plain reason, a request that cannot run: unknown or unavailable engine, a profile the
@@ -231,7 +197,7 @@ class Paperline:
         job = self.get(job_id, user=user)
         if job.is_final:
             raise InvalidRequest(f"Job {job_id} has already ended ({job.status.value}); there is nothing to cancel.")
-        self.store.cancel(job_id, f"Canceled by {user or job.user}")
+        self.store.cancel(job_id, messages.canceled_by(user or job.user))
         return self.get(job_id)
 
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
@@ -243,18 +209,8 @@ class Paperline:
             raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
         for index in self.store.retry_failed(job_id):
-            self.queue.enqueue(self._tasks["process_chunk"].s(job_id, index))
+            self.tasks.enqueue_chunk(job_id, index)
         return self.get(job_id)
-
-    def _inspect(self, kind: DocumentKind, path: Path) -> int:
-        """Open the document enough to refuse it now if it is encrypted, corrupt or a decompression bomb."""
-        if kind is DocumentKind.PDF:
-            from .pdf import inspect_pdf
-
-            return inspect_pdf(path).pages
-        from .images import inspect_image
-
-        return inspect_image(path, self.settings.max_image_pixels).pages
 
     # -- reading --------------------------------------------------------------------------------------------
     def get(self, job_id: str, *, user: str | None = None) -> Job:
@@ -408,40 +364,3 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _size_and_head(source: Path | str | bytes | IO[bytes]) -> tuple[int, bytes]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source[:SNIFF_BYTES])
-        return len(source), data
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        with path.open("rb") as handle:
-            return path.stat().st_size, handle.read(SNIFF_BYTES)
-    position = source.tell()
-    source.seek(0, 2)
-    size = source.tell() - position
-    source.seek(position)
-    head = source.read(SNIFF_BYTES)
-    source.seek(position)
-    return size, head
-
-
-def _store_copy(source: Path | str | bytes | IO[bytes], dest: Path) -> str:
-    """Write the upload into the job's folder and return its sha256, in one pass over the bytes."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        digest.update(source)
-        dest.write_bytes(source)
-        return digest.hexdigest()
-    handle = Path(source).open("rb") if isinstance(source, (str, Path)) else source
-    try:
-        with dest.open("wb") as out:
-            while block := handle.read(COPY_BLOCK):
-                digest.update(block)
-                out.write(block)
-    finally:
-        if isinstance(source, (str, Path)):
-            handle.close()
-    return digest.hexdigest()

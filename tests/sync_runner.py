@@ -1,34 +1,20 @@
-"""Run queued Paperline tasks in this process, in order, without a consumer: for fast unit tests."""
+"""Run what a ``Paperline`` queued in this process, in order, without a consumer: for fast unit tests.
+
+The tasks are the very ones a worker runs (``Paperline.tasks``, bound once to the app's queue with a processor on
+the app's own store); a task scheduled for later (a retry's backoff) runs at once.
+"""
 
 from __future__ import annotations
 
-from pipeline.processing import Processor
 from pipeline.service import Paperline
 
 
 def run_queued(app: Paperline, *, limit: int = 10_000) -> int:
-    """Drain the job queue by running each task's step here; follow-ups are queued and run too."""
-    pending: list[tuple[str, tuple]] = []
-    processor = Processor(
-        app.settings,
-        app.store,
-        lambda job_id, index, delay: pending.append(("process_chunk", (job_id, index))),
-        lambda job_id: pending.append(("merge_document", (job_id,))),
-        lambda job_id: pending.append(("process_document", (job_id,))),
-    )
-    steps = {
-        "process_document": processor.prepare,
-        "process_chunk": processor.run_chunk,
-        "merge_document": processor.merge,
-    }
-    ran = 0
-    while ran < limit:
+    """Drain the app's queue, follow-ups included; returns how many tasks ran."""
+    app.tasks  # bind before the first dequeue, so the queue knows the task names  # noqa: B018
+    for ran in range(limit):
         task = app.queue.dequeue()
-        if task is not None:
-            pending.append((type(task).__name__, task.args))
-        if not pending:
+        if task is None:
             return ran
-        name, args = pending.pop(0)
-        steps[name](*args)
-        ran += 1
+        task.execute()
     raise AssertionError("the queue did not drain")

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.sqlite_store import SqliteJobStore
+from pipeline.store.sqlite import SqliteJobStore
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.integration

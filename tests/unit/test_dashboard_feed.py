@@ -238,7 +238,7 @@ def test_claude_is_offered_only_with_a_key_and_brings_its_own_profiles(tmp_path:
 
 
 def test_a_failed_card_offers_retry_of_its_failed_chunks(app: Paperline, feed: JobFeed, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
-    from pipeline import extractors
+    from pipeline.engines import local as extractors
 
     real = extractors.LocalExtractor.extract
     broken = {"on": True}

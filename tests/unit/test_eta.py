@@ -7,7 +7,8 @@ import math
 import pytest
 
 from pipeline.eta import EtaModel, blend, evaluate, format_eta, loads_at
-from pipeline.models import Event, JobStatus, Stage, extraction_progress
+from pipeline.lifecycle import extraction_progress
+from pipeline.models import Event, JobStatus, Stage
 from tests.factories import DAY1, job
 
 
@@ -82,8 +83,8 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     from dashboard.feed import JobFeed
     from dashboard.live import JobCard
     from dashboard.state import SessionState
+    from pipeline.chunking import ChunkSpan
     from pipeline.eta import EtaModel
-    from pipeline.store import ChunkSpan
     from tests.docgen import make_text_pdf
     from tests.factories import job as factory_job
     from tests.sync_runner import run_queued
@@ -93,7 +94,7 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     run_queued(app)
     feed = JobFeed(app)
     feed.refresh()
-    assert feed.eta_model.trained_on == 4
+    assert feed.eta.model.trained_on == 4
     job = app.submit(make_text_pdf(tmp_path / "live.pdf", 40))
     app.store.start(job.id)
     app.store.plan_chunks(job.id, [ChunkSpan(0, 1, 40, 1, 40)])
@@ -107,6 +108,6 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
         factory_job(f"h{n}", 1000.0 * n, 1000.0 * n, 1000.0 * n + pages, pages=pages)
         for n, pages in enumerate((5, 10, 20, 30), start=1)
     ]
-    feed.eta_model = EtaModel.fit(history)
+    feed.eta.model = EtaModel.fit(history)
     card = JobCard(state=SessionState(feed=feed), job=feed.jobs[job.id])
     assert "10 of 40 pages" in card._line.object and "about 30 s left" in card._line.object, card._line.object

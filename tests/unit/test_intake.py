@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.intake import JPEG, PDF, PNG, TIFF, WEBP, describe_bytes, detect_type, sanitize_filename
+from pipeline.documents.intake import JPEG, PDF, PNG, TIFF, WEBP, describe_bytes, detect_type, sanitize_filename
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,35 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline import extractors
+from pipeline.chunking import ChunkSpan
 from pipeline.config import Settings
+from pipeline.engines.local import LocalExtractor
 from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.recovery import Sweeper
 from pipeline.service import Paperline
-from pipeline.store import ChunkSpan
 from tests.docgen import known_text, make_photo, make_text_image, make_text_pdf, page_text
 from tests.sync_runner import run_queued
+
+
+class RecordingTasks:
+    """A scheduler that records what the steps queue and runs nothing; its queue holds what was recorded."""
+
+    def __init__(self) -> None:
+        self.documents: list[str] = []
+        self.chunks: list[tuple[str, int]] = []
+        self.merges: list[str] = []
+
+    def enqueue_document(self, job_id: str) -> None:
+        self.documents.append(job_id)
+
+    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0) -> None:
+        self.chunks.append((job_id, index))
+
+    def enqueue_merge(self, job_id: str) -> None:
+        self.merges.append(job_id)
+
+    def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
+        return set(self.chunks), set(self.documents)
 
 
 def test_multi_chunk_pdf_merges_to_the_text_it_was_made_from(app: Paperline, tmp_path: Path) -> None:
@@ -91,7 +113,7 @@ def test_images_are_compressed_upright_with_sizes_recorded(app: Paperline, tmp_p
 
 
 def test_a_transient_chunk_error_is_retried(app: Paperline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = extractors.LocalExtractor.extract
+    real = LocalExtractor.extract
     calls = {"n": 0}
 
     def flaky(self, work, page_done):  # type: ignore[no-untyped-def]
@@ -100,7 +122,7 @@ def test_a_transient_chunk_error_is_retried(app: Paperline, tmp_path: Path, monk
             raise OSError("disk hiccup")
         return real(self, work, page_done)
 
-    monkeypatch.setattr(extractors.LocalExtractor, "extract", flaky)
+    monkeypatch.setattr(LocalExtractor, "extract", flaky)
     job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
     run_queued(app)
     assert app.get(job.id).status is JobStatus.COMPLETED
@@ -111,14 +133,14 @@ def test_a_transient_chunk_error_is_retried(app: Paperline, tmp_path: Path, monk
 
 def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = Paperline(Settings(home=tmp_path / "home", chunk_retries=1, retry_backoff_s=0))
-    real = extractors.LocalExtractor.extract
+    real = LocalExtractor.extract
 
     def broken_middle(self, work, page_done):  # type: ignore[no-untyped-def]
         if work.index == 1:
             raise RuntimeError("page tree is corrupt")
         return real(self, work, page_done)
 
-    monkeypatch.setattr(extractors.LocalExtractor, "extract", broken_middle)
+    monkeypatch.setattr(LocalExtractor, "extract", broken_middle)
     pdf = make_text_pdf(tmp_path / "p.pdf", 45)
     job = app.submit(pdf)
     run_queued(app)
@@ -132,14 +154,14 @@ def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monk
 
 def test_queued_tasks_reads_what_a_real_queue_holds(app: Paperline) -> None:
     """The recovery sweep's view of the queue: waiting and scheduled chunk and document tasks, nothing else."""
-    from pipeline.tasks import queued_tasks, tasks_for
+    from pipeline.tasks import queued_tasks
 
-    bound = tasks_for(app.queue)
-    app.queue.enqueue(bound["process_chunk"].s("job-a", 0))
-    app.queue.add_schedule(bound["process_chunk"].s("job-a", 1, delay=3600))  # a retry waiting out its backoff
-    app.queue.enqueue(bound["process_document"].s("job-b"))
-    app.queue.enqueue(bound["merge_document"].s("job-c"))
-    assert queued_tasks(app.queue) == ({("job-a", 0), ("job-a", 1)}, {"job-b"})
+    tasks = app.tasks
+    app.queue.enqueue(tasks.process_chunk.s("job-a", 0))
+    app.queue.add_schedule(tasks.process_chunk.s("job-a", 1, delay=3600))  # a retry waiting out its backoff
+    app.queue.enqueue(tasks.process_document.s("job-b"))
+    app.queue.enqueue(tasks.merge_document.s("job-c"))
+    assert queued_tasks(app.queue) == ({("job-a", 0), ("job-a", 1)}, {"job-b"}) == tasks.queued()
     app.queue.dequeue()  # a worker takes the first task off the queue
     assert queued_tasks(app.queue) == ({("job-a", 1)}, {"job-b"})
 
@@ -149,34 +171,23 @@ def test_a_chunk_whose_queue_message_was_lost_is_queued_again(app: Paperline, tm
     with no message to run it; the recovery sweep finds it (reading the real queue) once the job has gone quiet."""
     import time
 
-    from pipeline.processing import Processor
-    from pipeline.tasks import queued_tasks, tasks_for
-
-    bound = tasks_for(app.queue)
-    processor = Processor(
-        app.settings,
-        app.store,
-        lambda job_id, index, delay: app.queue.enqueue(bound["process_chunk"].s(job_id, index)),
-        lambda job_id: None,
-        lambda job_id: app.queue.enqueue(bound["process_document"].s(job_id)),
-        lambda: queued_tasks(app.queue),
-    )
+    tasks = app.tasks
+    sweeper = Sweeper(app.settings, app.store, tasks)
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
-    app.queue.dequeue()  # process_document, run here:
-    processor.prepare(job.id)
-    assert queued_tasks(app.queue)[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
+    app.queue.dequeue().execute()  # process_document, run here
+    assert tasks.queued()[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
     app.queue.dequeue()  # a worker takes chunk 1's task... and is killed before claiming it
-    assert processor.recover() == 0, "the job is not quiet yet"
-    assert processor.recover(now=time.time() + 60) == 1
-    assert queued_tasks(app.queue)[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
-    assert processor.recover(now=time.time() + 60) == 0, "work with a message in the queue is left alone"
+    assert sweeper.sweep() == 0, "the job is not quiet yet"
+    assert sweeper.sweep(now=time.time() + 60) == 1
+    assert tasks.queued()[0] == {(job.id, 0), (job.id, 1), (job.id, 2)}
+    assert sweeper.sweep(now=time.time() + 60) == 0, "work with a message in the queue is left alone"
 
 
 def test_a_chunk_over_its_time_limit_is_stopped_retried_then_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = Paperline(Settings(home=tmp_path / "home", chunk_retries=1, retry_backoff_s=0, chunk_time_limit_s=0.2))
-    real = extractors.LocalExtractor.extract
+    real = LocalExtractor.extract
 
     def slow_middle(self, work, page_done):  # type: ignore[no-untyped-def]
         if work.index == 1:
@@ -185,7 +196,7 @@ def test_a_chunk_over_its_time_limit_is_stopped_retried_then_failed(
                 page_done(1)
         return real(self, work, page_done)
 
-    monkeypatch.setattr(extractors.LocalExtractor, "extract", slow_middle)
+    monkeypatch.setattr(LocalExtractor, "extract", slow_middle)
     job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
     run_queued(app)
     job = app.get(job.id)
@@ -219,19 +230,19 @@ def test_the_sweep_takes_back_a_chunk_hung_inside_one_page(tmp_path: Path) -> No
 
     settings = Settings(home=tmp_path / "home", chunk_time_limit_s=0.2, stale_after_s=0.3, chunk_retries=0)
     app = Paperline(settings)
-    merged: list[str] = []
-    processor = Processor(settings, app.store, lambda *a: None, merged.append, lambda job_id: None)
+    tasks = RecordingTasks()
+    processor, sweeper = Processor(settings, app.store, tasks), Sweeper(settings, app.store, tasks)
     job = app.submit(make_text_pdf(tmp_path / "p.pdf", 10))
     app.queue.dequeue()
     processor.prepare(job.id)
     app.store.claim_chunk(job.id, 0, "hung-worker")
-    assert processor.recover() == 0, "within its limit plus grace"
+    assert sweeper.sweep() == 0, "within its limit plus grace"
     time.sleep(0.6)
     app.store.update_chunk_progress(job.id, 0, 1)  # it still sends heartbeats: not a dead worker
-    assert processor.recover() == 1
+    assert sweeper.sweep() == 1
     chunk = app.chunks(job.id)[0]
-    assert chunk.status is ChunkStatus.FAILED and "over its 0.2 s time limit" in chunk.error
-    assert merged == [job.id], "the job goes on to merge and fail with the reason"
+    assert chunk.status is ChunkStatus.FAILED and chunk.error == "Chunk 1 ran over its 0.2 s time limit (stuck)"
+    assert tasks.merges == [job.id], "the job goes on to merge and fail with the reason"
 
 
 def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Path) -> None:
@@ -241,17 +252,17 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
 
     from pipeline.processing import Processor
 
-    merges: list[str] = []
-    processor = Processor(app.settings, app.store, lambda *a: None, merges.append, lambda job_id: None)
+    tasks = RecordingTasks()
+    processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 45))
     app.queue.dequeue()
     processor.prepare(job.id)
     for chunk in app.chunks(job.id):
         processor.run_chunk(job.id, chunk.index)
-    assert merges == [job.id] and app.get(job.id).stage is Stage.MERGING
-    merges.clear()  # ...and that merge task was lost with its worker
-    assert processor.recover() == 0, "a merge under way is left alone while the job is not quiet"
-    assert processor.recover(now=time.time() + 60) == 1 and merges == [job.id]
+    assert tasks.merges == [job.id] and app.get(job.id).stage is Stage.MERGING
+    tasks.merges.clear()  # ...and that merge task was lost with its worker
+    assert sweeper.sweep() == 0, "a merge under way is left alone while the job is not quiet"
+    assert sweeper.sweep(now=time.time() + 60) == 1 and tasks.merges == [job.id]
     processor.merge(job.id)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)

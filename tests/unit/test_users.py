@@ -13,7 +13,7 @@ from dashboard.results import ResultViewer
 from dashboard.state import SessionState
 from pipeline import JobStatus, Paperline
 from pipeline.exceptions import JobNotFound
-from pipeline.service import LOCAL_USER
+from pipeline.users import LOCAL_USER
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 

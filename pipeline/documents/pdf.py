@@ -23,7 +23,7 @@ import pypdf
 import pypdfium2 as pdfium
 from PIL import Image
 
-from .exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
+from ..exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
 from .textclean import CleanText, clean_text, strip_controls
 
 PDFIUM_LOCK = threading.RLock()

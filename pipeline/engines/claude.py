@@ -20,14 +20,14 @@ from functools import cache
 
 import anthropic
 
-from .chunking import PageText
-from .config import Settings
-from .exceptions import ExtractionFailed
-from .extractors import ChunkOutput, ChunkWork, Extractor, PageDone
-from .images import iter_pages
+from ..chunking import PageText
+from ..config import Settings
+from ..documents.images import iter_pages
+from ..documents.pdf import write_page_range
+from ..exceptions import ExtractionFailed
+from ..models import DocumentKind
+from .base import ChunkOutput, ChunkWork, Extractor, PageDone
 from .llm_slots import LlmSlots
-from .models import DocumentKind
-from .pdf import write_page_range
 
 MAX_REQUEST_PAGES = 100
 MAX_REQUEST_BYTES = 32 * 1024 * 1024

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from .exceptions import ImageTooLarge, UnreadableDocument
+from ..exceptions import ImageTooLarge, UnreadableDocument
 
 # Only TIFF frames are pages; frames of other formats (animated WebP/PNG) are an animation, not a document.
 PAGED_FORMATS = {"TIFF"}

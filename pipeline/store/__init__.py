@@ -1,0 +1,17 @@
+"""The job store: the interface every backend implements, and the backend these settings ask for."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .interface import Changes, JobStore, NewJob
+
+__all__ = ["Changes", "JobStore", "NewJob", "open_store"]
+
+
+def open_store(settings: Settings) -> JobStore:
+    """The store for these settings: SQLite under ``PAPERLINE_HOME`` (the embedded default)."""
+    from .sqlite import SqliteJobStore
+
+    store = SqliteJobStore(settings.store_path)
+    store.initialize_schema()
+    return store

@@ -1,0 +1,256 @@
+"""The job store's interface: the one seam between Paperline and the database that holds its jobs.
+
+Every reader and writer (worker, dashboard, CLI, notebooks) goes through ``JobStore``. It is made of small
+protocols (job records, chunk records, recovery queries, the event log, the worker registry, retention); a
+backend implements each with the SQL of its database and nothing else: wording comes from ``pipeline.messages``,
+event kinds and progress milestones from ``pipeline.lifecycle``, and what is written once lives on ``JobStore``.
+
+What a backend must make atomic in its database, and every method that relies on it says so:
+
+- **claim**: a queued chunk of a running job is taken by exactly one caller;
+- **attempt fencing**: a chunk write naming an attempt is ignored once that attempt no longer owns the chunk (the
+  job was canceled, or the chunk was requeued after its worker was presumed dead);
+- **exactly one finisher**: of the callers that end a job's chunks, exactly one learns it ended the last one;
+- **monotonic progress**: a chunk's pages done never decrease while it runs; a smaller count is a heartbeat;
+- **revisions**: every write bumps one store revision, and ``changes_since`` reads a consistent snapshot.
+
+``tests/unit/test_store_contract.py`` holds the contract every backend must pass, one test class per backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..chunking import ChunkSpan
+from ..models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What intake knows about a document when it records the job."""
+
+    id: str
+    filename: str
+    kind: str
+    profile: str
+    engine: str
+    sha256: str
+    size_bytes: int
+    user: str
+    pages: int = 0
+    status: JobStatus = JobStatus.QUEUED
+    stage: Stage = Stage.QUEUED
+    message: str = "Queued"
+    error: str = ""
+    cached_from: str | None = None
+    meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in the store after a revision: the feed's unit of work."""
+
+    revision: int
+    jobs: list[Job]
+    chunks: list[Chunk]
+
+
+class JobRecords(abc.ABC):
+    """Jobs: recorded at intake, moved through their stages by the steps, ended once."""
+
+    @abc.abstractmethod
+    def create(self, new: NewJob) -> Job:
+        """Record a job (queued, answered from cache, or already failed when intake refused it) with its first
+        event, and a status event too when it is recorded already ended."""
+
+    @abc.abstractmethod
+    def get(self, job_id: str) -> Job | None:
+        """The job as it is now, or None."""
+
+    @abc.abstractmethod
+    def list_recent(
+        self, *, status: JobStatus | None = None, user: str | None = None, limit: int | None = None
+    ) -> list[Job]:
+        """Jobs newest first, optionally only those with ``status`` or of ``user``, at most ``limit``."""
+
+    @abc.abstractmethod
+    def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
+        """What counts against a user's limits: jobs queued or running now, and the creation times of uploads
+        since ``since``, oldest first (uploads refused for a limit, ``meta.refused``, do not count)."""
+
+    @abc.abstractmethod
+    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+        """The most recently finished completed job for the same bytes and settings that was itself extracted
+        (not answered from cache), for answering a new upload from cache."""
+
+    @abc.abstractmethod
+    def start(self, job_id: str) -> bool:
+        """Move a queued job to running/preparing; False (and no change) when it is no longer queued, e.g.
+        canceled or taken by another worker: atomic, so exactly one caller prepares a job."""
+
+    @abc.abstractmethod
+    def set_stage(self, job_id: str, stage: Stage, message: str, progress: float | None = None) -> None:
+        """Move a running job to ``stage`` with a message (and progress) and record it as an event; no change
+        once the job has ended."""
+
+    @abc.abstractmethod
+    def record_document(
+        self, job_id: str, *, pages: int, compressed_bytes: int | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        """Store what preparing learnt about the document (page count, compressed size); ``meta`` is merged into
+        the job's existing metadata."""
+
+    @abc.abstractmethod
+    def copy_outcome(self, job_id: str, source: Job) -> None:
+        """Give a job answered from cache the page, chunk, size, notes and metadata figures of the job it reuses."""
+
+    @abc.abstractmethod
+    def add_note(self, job_id: str, note: str) -> None:
+        """Attach a note the analyst should read (e.g. OCR unavailable) and record it as an event; a note the
+        job already has is ignored."""
+
+    @abc.abstractmethod
+    def finish(self, job_id: str, status: JobStatus, message: str, *, error: str = "") -> bool:
+        """End a queued or running job with ``status``; False (and no change) when it had already ended. A job
+        ended other than completed has its open chunks canceled in the same transaction, so no reader ever sees
+        an ended job with chunks still open."""
+
+    def cancel(self, job_id: str, message: str = "Canceled") -> bool:
+        """Cancel a queued or running job; False when it had already ended. Canceled is final: its queued chunks
+        never run, and running ones find their next write refused (attempt fencing)."""
+        return self.finish(job_id, JobStatus.CANCELED, message)
+
+
+class ChunkRecords(abc.ABC):
+    """Chunks: the unit of truth for a job's progress, retries and recovery."""
+
+    @abc.abstractmethod
+    def plan_chunks(self, job_id: str, spans: Iterable[ChunkSpan]) -> list[Chunk]:
+        """Insert the job's chunks as queued and move the job to extracting; returns them in page order."""
+
+    @abc.abstractmethod
+    def list_chunks(self, job_id: str) -> list[Chunk]:
+        """A job's chunks in page order."""
+
+    @abc.abstractmethod
+    def list_all_chunks(self) -> list[Chunk]:
+        """Every chunk of every job, by job then page order (for analytics)."""
+
+    @abc.abstractmethod
+    def claim_chunk(self, job_id: str, index: int, worker: str) -> Chunk | None:
+        """Take a queued chunk of a running job for ``worker`` as a new attempt; None when it is not there to take.
+        Atomic: of two callers racing for one chunk, exactly one gets it."""
+
+    @abc.abstractmethod
+    def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
+        """Record pages done (and a heartbeat) for a running chunk and recompute the job's progress. A count not
+        above the recorded one is only a heartbeat, so progress never steps back (atomic compare in the database).
+        False when the chunk is no longer ``attempt``'s (attempt fencing)."""
+
+    @abc.abstractmethod
+    def requeue_chunk(self, job_id: str, index: int, error: str, *, attempt: int | None = None) -> None:
+        """Put ``attempt``'s running chunk back in the queue after a transient error, keeping the error on it."""
+
+    @abc.abstractmethod
+    def record_chunk_usage(
+        self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
+    ) -> None:
+        """Add an API call's token counts and estimated cost to a chunk, and re-total the job from its chunks."""
+
+    @abc.abstractmethod
+    def retry_failed(self, job_id: str) -> list[int]:
+        """Reopen a failed job's failed chunks (as queued) and the job (as extracting); returns their indexes, or
+        nothing when the job is not failed or has no failed chunk."""
+
+    @abc.abstractmethod
+    def finish_chunk(
+        self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
+    ) -> bool:
+        """End ``attempt``'s running chunk (done, failed or canceled). True for exactly one caller: the one whose
+        chunk was the job's last open one, which moves the job to merging (exactly one finisher)."""
+
+
+class RecoveryQueries(abc.ABC):
+    """The store's side of recovery: find lost work and hand each item to exactly one sweeper. What counts as lost
+    (ages, limits) is decided by ``pipeline.recovery``."""
+
+    @abc.abstractmethod
+    def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+        """Requeue work lost with dead workers: running chunks of running jobs whose heartbeat is older than
+        ``older_than`` (epoch seconds), jobs stuck preparing before their chunks were planned, and jobs whose
+        merge has gone quiet. Returns (chunks, jobs to prepare again, jobs to merge again); atomic, so each item
+        goes to exactly one caller."""
+
+    @abc.abstractmethod
+    def expire_overdue(
+        self, started_before: float, *, max_attempts: int, limit_s: float
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        """Take back running chunks started before ``started_before`` (over their time limit, maybe hung):
+        requeued while they have had fewer than ``max_attempts`` attempts, failed after. Returns the chunks to
+        enqueue and the jobs whose last chunk this ended, to merge (exactly one finisher)."""
+
+    @abc.abstractmethod
+    def stranded(self, older_than: float) -> tuple[list[tuple[str, int]], list[str]]:
+        """Queued chunks of running jobs, and queued jobs, unchanged since ``older_than``: candidates for work whose
+        queue message was lost with a worker (the caller checks the queue before queueing them again)."""
+
+
+class EventLog(abc.ABC):
+    """What happened, in order: the audit trail and the changes feed the dashboard follows."""
+
+    @abc.abstractmethod
+    def list_events(self, job_id: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[Event]:
+        """Events in the order they happened, of one job or all, after event ``after_id``, at most ``limit``."""
+
+    @abc.abstractmethod
+    def changes_since(self, revision: int) -> Changes:
+        """Jobs and chunks written after ``revision``, read in one consistent snapshot, with the revision read up
+        to. Idle polls must be cheap: one indexed read when nothing changed."""
+
+
+class WorkerRegistry(abc.ABC):
+    """Which worker processes are alive: heartbeats, and goodbyes when they stop."""
+
+    @abc.abstractmethod
+    def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
+        """Record that a worker process is alive now (a beat after a goodbye brings it back)."""
+
+    @abc.abstractmethod
+    def worker_stopped(self, worker_ids: Iterable[str]) -> None:
+        """Record that these worker processes stopped: they are no longer alive, whatever their last beat says."""
+
+    @abc.abstractmethod
+    def list_workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        """Workers that have not said goodbye and beat within ``max_age_s`` (any age when None), most recent beat
+        first."""
+
+
+class RetentionRecords(abc.ABC):
+    """What retention needs: when a job's result was last used, and which jobs' files are gone."""
+
+    @abc.abstractmethod
+    def touch(self, job_id: str) -> None:
+        """Record that a job's result was used now (read or downloaded), for least-recently-used retention."""
+
+    @abc.abstractmethod
+    def purge_candidates(self) -> list[Job]:
+        """Finished jobs whose files are still kept, least recently used (or finished) first."""
+
+    @abc.abstractmethod
+    def mark_purged(self, job_id: str, note: str) -> None:
+        """Record that a job's files were deleted, with a note and an event; the job stays in history."""
+
+
+class JobStore(JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords):
+    """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
+
+    @abc.abstractmethod
+    def initialize_schema(self) -> None:
+        """Create tables and indexes if missing (and add columns newer releases need); safe from every process."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release this process's connections."""

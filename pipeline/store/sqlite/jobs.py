@@ -1,0 +1,176 @@
+"""Job records in SQLite: recording, stages, notes and the end of a job."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ... import messages
+from ...documents.textclean import strip_controls
+from ...lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
+from ...models import Job, JobStatus, Stage
+from ..interface import NewJob
+from .base import SqliteBase
+from .schema import JOB_COLUMNS, job_from_row
+
+
+class SqliteJobs(SqliteBase):
+    """``JobRecords`` on SQLite."""
+
+    def create(self, new: NewJob) -> Job:
+        now = time.time()
+        final = new.status.is_final
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
+                "created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, user, cached_from, "
+                "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.id,
+                    new.filename,
+                    new.kind,
+                    new.profile,
+                    new.engine,
+                    new.status.value,
+                    new.stage.value,
+                    PROGRESS_DONE if new.status is JobStatus.COMPLETED else PROGRESS_QUEUED,
+                    strip_controls(new.message),
+                    new.pages,
+                    now,
+                    now if final else None,
+                    now if final else None,
+                    now,
+                    strip_controls(new.error),
+                    new.sha256,
+                    new.size_bytes,
+                    new.user,
+                    new.cached_from,
+                    json.dumps(new.meta or {}),
+                    self._bump(conn),
+                ),
+            )
+            self._event(conn, new.id, EventKind.CREATED, new.message)
+            if final:
+                self._event(conn, new.id, EventKind.STATUS, new.error or new.message)
+        job = self.get(new.id)
+        assert job is not None
+        return job
+
+    def copy_outcome(self, job_id: str, source: Job) -> None:
+        """Fill a cache-served job with the figures of the job it was answered from."""
+        with self.transaction() as conn:
+            self._update_job(
+                conn,
+                job_id,
+                pages=source.pages,
+                pages_done=source.pages,
+                chunks_total=source.chunks_total,
+                chunks_done=source.chunks_done,
+                compressed_bytes=source.compressed_bytes,
+                notes=json.dumps(list(source.notes)),
+                meta=json.dumps(source.meta),
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.connection.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return job_from_row(row) if row else None
+
+    def list_recent(
+        self, *, status: JobStatus | None = None, user: str | None = None, limit: int | None = None
+    ) -> list[Job]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(JobStatus(status).value)
+        if user is not None:
+            clauses.append("user = ?")
+            params.append(user)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        limit_sql = f"LIMIT {int(limit)}" if limit else ""
+        rows = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, rowid DESC {limit_sql}", params
+        ).fetchall()
+        return [job_from_row(r) for r in rows]
+
+    def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
+        with self.transaction(write=False) as conn:
+            active = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE user = ? AND status IN ('queued', 'running')", (user,)
+            ).fetchone()[0]
+            uploads = conn.execute(
+                "SELECT created_at FROM jobs WHERE user = ? AND created_at >= ? "
+                "AND json_extract(meta, '$.refused') IS NULL ORDER BY created_at",
+                (user, since),
+            ).fetchall()
+        return active, [row[0] for row in uploads]
+
+    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+        row = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND profile = ? AND engine = ? AND status = ? "
+            "AND cached_from IS NULL ORDER BY finished_at DESC LIMIT 1",
+            (sha256, profile, engine, JobStatus.COMPLETED.value),
+        ).fetchone()
+        return job_from_row(row) if row else None
+
+    def start(self, job_id: str) -> bool:
+        with self.transaction() as conn:
+            started = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'queued'",
+                status=JobStatus.RUNNING,
+                stage=Stage.PREPARING,
+                started_at=time.time(),
+                message=messages.PREPARING,
+                progress=PROGRESS_PREPARING,
+            )
+            if started:
+                self._event(conn, job_id, EventKind.STAGE, messages.PREPARING)
+        return started
+
+    def set_stage(self, job_id: str, stage: Stage, message: str, progress: float | None = None) -> None:
+        fields: dict[str, Any] = {"stage": stage, "message": message}
+        if progress is not None:
+            fields["progress"] = progress
+        with self.transaction() as conn:
+            if self._update_job(conn, job_id, "AND status = 'running'", **fields):
+                self._event(conn, job_id, EventKind.STAGE, message)
+
+    def record_document(
+        self, job_id: str, *, pages: int, compressed_bytes: int | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        with self.transaction() as conn:
+            current = conn.execute("SELECT meta FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            merged = {**json.loads(current["meta"]), **(meta or {})} if current else dict(meta or {})
+            self._update_job(conn, job_id, pages=pages, compressed_bytes=compressed_bytes, meta=json.dumps(merged))
+
+    def add_note(self, job_id: str, note: str) -> None:
+        note = strip_controls(note)
+        with self.transaction() as conn:
+            row = conn.execute("SELECT notes FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return
+            notes = json.loads(row["notes"])
+            if note in notes:
+                return
+            self._update_job(conn, job_id, notes=json.dumps([*notes, note]))
+            self._event(conn, job_id, EventKind.NOTE, note)
+
+    def finish(self, job_id: str, status: JobStatus, message: str, *, error: str = "") -> bool:
+        status = JobStatus(status)
+        fields: dict[str, Any] = {"status": status, "message": message, "error": error, "finished_at": time.time()}
+        if status is JobStatus.COMPLETED:
+            fields.update(stage=Stage.COMPLETED, progress=PROGRESS_DONE)
+        with self.transaction() as conn:
+            ended = self._update_job(conn, job_id, "AND status IN ('queued', 'running')", **fields)
+            if ended:
+                if status is not JobStatus.COMPLETED:
+                    # In the same transaction, so no reader sees an ended job with chunks still open.
+                    conn.execute(
+                        "UPDATE chunks SET status = 'canceled', finished_at = ?, rev = ? "
+                        "WHERE job_id = ? AND status IN ('queued', 'running')",
+                        (fields["finished_at"], self._bump(conn), job_id),
+                    )
+                self._event(conn, job_id, EventKind.STATUS, error or message)
+        return ended

@@ -1,0 +1,106 @@
+"""A worker process's life in the store: heartbeats while it runs, the recovery sweep, a goodbye when it stops.
+
+Every consumer process registers itself as ``host:pid`` and beats every ``PAPERLINE_HEARTBEAT_INTERVAL_S``, so
+the CLI, the dashboard and notebooks can tell whether anything will run their jobs. A process that stops says so
+at once (its own shutdown hook, and the consumer for every process it joined); only one killed with -9 is left to
+the age of its last beat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from .recovery import Sweeper
+from .store import JobStore
+
+if TYPE_CHECKING:
+    from huey import Huey
+
+    from .config import Settings
+    from .processing import Processor
+
+log = logging.getLogger("paperline.worker")
+
+
+def worker_id(pid: int | None = None) -> str:
+    """How a worker process is named in the store: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
+
+
+class WorkerLife:
+    """The heartbeat and sweep threads of this process (thread workers share a process, and one of each)."""
+
+    _stopped: dict[int, threading.Event] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def start(cls, processor: Processor) -> None:
+        pid = os.getpid()
+        with cls._lock:
+            if pid in cls._stopped:
+                return
+            stopped = cls._stopped[pid] = threading.Event()
+        store, settings = processor.store, processor.settings
+        me, host = worker_id(pid), socket.gethostname()
+        sweeper = Sweeper(settings, store, processor.tasks)
+
+        def beat() -> None:
+            while not stopped.is_set():
+                try:
+                    store.beat_worker(me, host, pid)
+                except Exception:
+                    log.exception("worker heartbeat failed")
+                stopped.wait(settings.heartbeat_interval_s)
+
+        def sweep() -> None:
+            while not stopped.is_set():
+                try:
+                    sweeper.sweep()
+                except Exception:
+                    log.exception("recovery sweep failed")
+                stopped.wait(settings.sweep_interval_s)
+
+        threading.Thread(target=beat, name="paperline-heartbeat", daemon=True).start()
+        threading.Thread(target=sweep, name="paperline-recovery", daemon=True).start()
+
+    @classmethod
+    def stop(cls, store: JobStore) -> None:
+        """Stop beating and record the goodbye, so nothing counts this process as alive any more."""
+        with cls._lock:
+            stopped = cls._stopped.pop(os.getpid(), None)
+        if stopped is None:
+            return
+        stopped.set()
+        try:
+            store.worker_stopped([worker_id()])
+        except Exception:
+            log.exception("could not record that the worker stopped")
+
+
+def run_consumer(queue: Huey, settings: Settings, store: JobStore, *, workers: int, worker_type: str) -> None:
+    """Run Huey's consumer until it is stopped; then record every one of its processes as stopped."""
+    consumer = queue.create_consumer(
+        workers=workers,
+        worker_type=worker_type,
+        max_delay=settings.worker_poll_max_delay_s,
+        initial_delay=min(0.05, settings.worker_poll_max_delay_s),
+        periodic=True,
+        check_worker_health=True,
+    )
+    try:
+        consumer.run()
+    finally:
+        # Graceful stops say goodbye from each worker process; SIGTERM ends them without it, so the consumer
+        # records them all (kill -9 leaves it to the heartbeat's age). Each is joined first (bounded), so no
+        # heartbeat of a dying process lands after the goodbye.
+        processes = [process for _, process in consumer.worker_threads]
+        deadline = time.monotonic() + 10
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        pids = {os.getpid(), *(getattr(process, "pid", None) for process in processes)}
+        store.worker_stopped([worker_id(pid) for pid in pids if pid])
