@@ -97,6 +97,7 @@ def install() -> None:
 
 install()
 
+
 class FeedStatsHandler(RequestHandler):
     """``GET /paperline/feed-stats``: what this server process's feed has cost the store so far, as JSON (a hook
     for ``benchmarks/dashboard.py``; counters only, nothing about any job)."""
