@@ -85,7 +85,7 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
             work = Path(home) / "bench"
             work.mkdir()
             path = make_text_pdf(work / "long.pdf", PAGES)
-            app = Paperline(Settings.from_env())
+            app = Paperline(Settings.from_env()).warm()  # as the dashboard: ready before the first upload
             log_path = work / "worker.log"
             process, log_file = start_worker_process(dict(os.environ), log_path, workers=processes)
             try:

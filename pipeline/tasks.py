@@ -30,12 +30,6 @@ from .worker import WorkerLife
 log = logging.getLogger("paperline.tasks")
 TASK_NAMES = ("process_document", "process_chunk", "merge_document")
 
-if Settings.from_env().anthropic_api_key_set:
-    # Load the Claude engine (and the anthropic SDK, ~1-3 s of CPU) once here, in the consumer before it forks
-    # its workers, rather than in every worker on its first chunk. No client is made until a chunk needs one.
-    from .engines import claude  # noqa: F401
-
-
 def queued_tasks(queue: Huey) -> tuple[set[tuple[str, int]], set[str]]:
     """What ``queue`` holds (waiting, or scheduled for a retry): chunk tasks as (job, index), and document tasks."""
     chunks: set[tuple[str, int]] = set()

@@ -84,6 +84,10 @@ class WorkerLife:
 
 def run_consumer(queue: Huey, settings: Settings, store: JobStore, *, workers: int, worker_type: str) -> None:
     """Run Huey's consumer until it is stopped; then record every one of its processes as stopped."""
+    if settings.anthropic_api_key_set:
+        # Load the Claude engine (and the anthropic SDK, ~1 s of CPU) once, here before the consumer forks its
+        # workers, rather than in every worker on its first chunk (or in every process that merely submits).
+        from .engines import claude  # noqa: F401
     consumer = queue.create_consumer(
         workers=workers,
         worker_type=worker_type,
