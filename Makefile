@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
-APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core
+APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql
 
 .PHONY: run test install install-test system-run system-test lint bench clean
 
@@ -17,7 +17,7 @@ install: $(BIN)/python system-run
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
 system-run:

@@ -36,6 +36,8 @@ class Settings:
     """Where Paperline keeps its data and how it splits and extracts documents."""
 
     home: Path = Path("var")
+    # PostgreSQL for the job store (and, without a queue URL, the queue): postgresql://user:pass@host:port/db
+    database_url: str = ""
     queue_url: str = ""
     # Where analysts open the dashboard (comma-separated URLs): only pages from these may open its websocket.
     public_url: str = ""
@@ -91,6 +93,7 @@ class Settings:
         home = Path(env.get("PAPERLINE_HOME") or "var").expanduser()
         return cls(
             home=home.absolute(),
+            database_url=env.get("PAPERLINE_DATABASE_URL", "").strip(),
             queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
             public_url=env.get("PAPERLINE_PUBLIC_URL", "").strip(),
             max_upload_mb=_int(env, "PAPERLINE_MAX_UPLOAD_MB", cls.max_upload_mb),

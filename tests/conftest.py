@@ -49,6 +49,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     )
     if settings.queue_url:
         env["PAPERLINE_QUEUE_URL"] = settings.queue_url
+    if settings.database_url:
+        env["PAPERLINE_DATABASE_URL"] = settings.database_url
     env.update(extra)
     return env
 
@@ -146,3 +148,19 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
     for process, log in started:
         stop_process(process)
         log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One PostgreSQL server for the test session (started on first use, stopped at the end)."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:  # type: ignore[no-untyped-def]
+    """A fresh database on the session's PostgreSQL server."""
+    return postgres_server.new_database()

@@ -9,9 +9,16 @@ __all__ = ["Changes", "JobStore", "NewJob", "open_store"]
 
 
 def open_store(settings: Settings) -> JobStore:
-    """The store for these settings: SQLite under ``PAPERLINE_HOME`` (the embedded default)."""
-    from .sqlite import SqliteJobStore
+    """The store for these settings: PostgreSQL at ``PAPERLINE_DATABASE_URL`` when set, else SQLite under
+    ``PAPERLINE_HOME`` (the embedded default, no service needed)."""
+    store: JobStore
+    if settings.database_url:
+        from .postgres import PostgresJobStore
 
-    store = SqliteJobStore(settings.store_path)
+        store = PostgresJobStore(settings.database_url)
+    else:
+        from .sqlite import SqliteJobStore
+
+        store = SqliteJobStore(settings.store_path)
     store.initialize_schema()
     return store

@@ -11,12 +11,12 @@ from ...documents.textclean import strip_controls
 from ...lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
 from ...models import Job, JobStatus, Stage
 from ..interface import NewJob
-from .base import SqliteBase
+from .base import SqlBase
 from .schema import JOB_COLUMNS, job_from_row
 
 
-class SqliteJobs(SqliteBase):
-    """``JobRecords`` on SQLite."""
+class SqlJobs(SqlBase):
+    """``JobRecords`` in SQL."""
 
     def create(self, new: NewJob) -> Job:
         now = time.time()
@@ -24,7 +24,7 @@ class SqliteJobs(SqliteBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
-                "created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, user, cached_from, "
+                'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
                 "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.id,
@@ -84,26 +84,26 @@ class SqliteJobs(SqliteBase):
             clauses.append("status = ?")
             params.append(JobStatus(status).value)
         if user is not None:
-            clauses.append("user = ?")
+            clauses.append('"user" = ?')
             params.append(user)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit_sql = f"LIMIT {int(limit)}" if limit else ""
         rows = self.connection.execute(
-            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, rowid DESC {limit_sql}", params
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC, {self.INSERTION_ORDER} DESC {limit_sql}",
+            params,
         ).fetchall()
         return [job_from_row(r) for r in rows]
 
     def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
         with self.transaction(write=False) as conn:
             active = conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE user = ? AND status IN ('queued', 'running')", (user,)
+                "SELECT COUNT(*) FROM jobs WHERE \"user\" = ? AND status IN ('queued', 'running')", (user,)
             ).fetchone()[0]
             uploads = conn.execute(
-                "SELECT created_at FROM jobs WHERE user = ? AND created_at >= ? "
-                "AND json_extract(meta, '$.refused') IS NULL ORDER BY created_at",
+                'SELECT created_at, meta FROM jobs WHERE "user" = ? AND created_at >= ? ORDER BY created_at',
                 (user, since),
             ).fetchall()
-        return active, [row[0] for row in uploads]
+        return active, [row[0] for row in uploads if "refused" not in json.loads(row[1])]
 
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         row = self.connection.execute(

@@ -7,11 +7,11 @@ import time
 from ... import messages
 from ...lifecycle import EventKind
 from ...models import JobStatus, Stage
-from .base import SqliteBase
+from .base import SqlBase
 
 
-class SqliteRecovery(SqliteBase):
-    """``RecoveryQueries`` on SQLite."""
+class SqlRecovery(SqlBase):
+    """``RecoveryQueries`` in SQL."""
 
     def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """Requeue work lost with a dead worker: running chunks of running jobs whose heartbeat is older than

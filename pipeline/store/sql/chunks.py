@@ -14,12 +14,12 @@ from ...chunking import ChunkSpan
 from ...documents.textclean import strip_controls
 from ...lifecycle import PROGRESS_AFTER_SPLITTING, EventKind
 from ...models import Chunk, ChunkStatus, JobStatus, Stage
-from .base import SqliteBase
+from .base import SqlBase
 from .schema import CHUNK_COLUMNS, chunk_from_row
 
 
-class SqliteChunks(SqliteBase):
-    """``ChunkRecords`` on SQLite."""
+class SqlChunks(SqlBase):
+    """``ChunkRecords`` in SQL."""
 
     def plan_chunks(self, job_id: str, spans: Iterable[ChunkSpan]) -> list[Chunk]:
         spans = list(spans)
@@ -74,22 +74,18 @@ class SqliteChunks(SqliteBase):
         return chunk_from_row(row)
 
     def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
-        owner = "job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)"
+        owner = "job_id = ? AND idx = ? AND status = 'running' AND attempts = COALESCE(?, attempts)"
         with self.transaction() as conn:
-            row = conn.execute(
-                f"SELECT pages_done FROM chunks WHERE {owner}", (job_id, index, attempt, attempt)
-            ).fetchone()
+            row = conn.execute(f"SELECT pages_done FROM chunks WHERE {owner}", (job_id, index, attempt)).fetchone()
             if row is None:
                 return False
             # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back.
             if row["pages_done"] >= pages_done:
-                conn.execute(
-                    f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt, attempt)
-                )
+                conn.execute(f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt))
                 return True
             conn.execute(
                 f"UPDATE chunks SET pages_done = ?, heartbeat_at = ?, rev = ? WHERE {owner}",
-                (pages_done, time.time(), self._bump(conn), job_id, index, attempt, attempt),
+                (pages_done, time.time(), self._bump(conn), job_id, index, attempt),
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.PROGRESS, messages.chunk_progress(index, pages_done), index)
@@ -100,8 +96,8 @@ class SqliteChunks(SqliteBase):
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE chunks SET status = 'queued', error = ?, pages_done = 0, rev = ? "
-                "WHERE job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)",
-                (error, self._bump(conn), job_id, index, attempt, attempt),
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND attempts = COALESCE(?, attempts)",
+                (error, self._bump(conn), job_id, index, attempt),
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.CHUNK_RETRY, messages.chunk_retry(index, error), index)
@@ -167,7 +163,7 @@ class SqliteChunks(SqliteBase):
             cursor = conn.execute(
                 "UPDATE chunks SET status = ?, error = ?, finished_at = ?, heartbeat_at = ?, "
                 "pages_done = CASE WHEN ? = 'done' THEN last_page - first_page + 1 ELSE pages_done END, rev = ? "
-                "WHERE job_id = ? AND idx = ? AND status = 'running' AND (? IS NULL OR attempts = ?)",
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND attempts = COALESCE(?, attempts)",
                 (
                     status.value,
                     error,
@@ -177,7 +173,6 @@ class SqliteChunks(SqliteBase):
                     self._bump(conn),
                     job_id,
                     index,
-                    attempt,
                     attempt,
                 ),
             )

@@ -9,12 +9,12 @@ from typing import Any
 from ...lifecycle import EventKind
 from ...models import Event, Job, WorkerBeat
 from ..interface import Changes
-from .base import SqliteBase
+from .base import SqlBase
 from .schema import CHUNK_COLUMNS, EVENT_COLUMNS, JOB_COLUMNS, chunk_from_row, event_from_row, job_from_row
 
 
-class SqliteLog(SqliteBase):
-    """``EventLog``, ``WorkerRegistry`` and ``RetentionRecords`` on SQLite."""
+class SqlLog(SqlBase):
+    """``EventLog``, ``WorkerRegistry`` and ``RetentionRecords`` in SQL."""
 
     def list_events(self, job_id: str | None = None, *, after_id: int = 0, limit: int | None = None) -> list[Event]:
         params: list[Any] = [after_id]

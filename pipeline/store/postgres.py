@@ -1,0 +1,223 @@
+"""The job store on PostgreSQL: the SQL shared with SQLite (``pipeline.store.sql``) over psycopg 3.
+
+Each process opens its own ``psycopg_pool`` pool on first use, after any fork (Huey's process workers, ``panel
+serve --num-procs``), at most ``max_size`` connections. Write transactions first lock the one revision row, so they
+are serialized as SQLite's ``BEGIN IMMEDIATE`` serializes them: that keeps the claim, attempt fencing, exactly one
+finisher and monotonic progress atomic across processes and hosts, and revisions in commit order for the feed.
+Reads that must agree with each other (``changes_since``) run in one REPEATABLE READ snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from .interface import JobStore
+from .sql import SqlStore
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
+    "INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS jobs (
+        seq BIGSERIAL UNIQUE,
+        id TEXT PRIMARY KEY,
+        filename TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        status TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        pages INTEGER NOT NULL DEFAULT 0,
+        pages_done INTEGER NOT NULL DEFAULT 0,
+        chunks_total INTEGER NOT NULL DEFAULT 0,
+        chunks_done INTEGER NOT NULL DEFAULT 0,
+        chunks_failed INTEGER NOT NULL DEFAULT 0,
+        created_at DOUBLE PRECISION NOT NULL,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION,
+        updated_at DOUBLE PRECISION NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        sha256 TEXT NOT NULL DEFAULT '',
+        size_bytes BIGINT NOT NULL DEFAULT 0,
+        "user" TEXT NOT NULL DEFAULT '',
+        cached_from TEXT,
+        compressed_bytes BIGINT,
+        notes TEXT NOT NULL DEFAULT '[]',
+        meta TEXT NOT NULL DEFAULT '{}',
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+        last_used_at DOUBLE PRECISION,
+        purged_at DOUBLE PRECISION,
+        rev BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev)",
+    "CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at)",
+    'CREATE INDEX IF NOT EXISTS jobs_user ON jobs ("user", created_at)',
+    "CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (sha256, profile, engine, status)",
+    """CREATE TABLE IF NOT EXISTS chunks (
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        idx INTEGER NOT NULL,
+        first_page INTEGER NOT NULL,
+        last_page INTEGER NOT NULL,
+        context_first INTEGER NOT NULL,
+        context_last INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        worker TEXT NOT NULL DEFAULT '',
+        pages_done INTEGER NOT NULL DEFAULT 0,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION,
+        heartbeat_at DOUBLE PRECISION,
+        error TEXT NOT NULL DEFAULT '',
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+        rev BIGINT NOT NULL,
+        PRIMARY KEY (job_id, idx)
+    )""",
+    "CREATE INDEX IF NOT EXISTS chunks_rev ON chunks (rev)",
+    """CREATE TABLE IF NOT EXISTS events (
+        id BIGSERIAL PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        progress DOUBLE PRECISION NOT NULL,
+        chunk_index INTEGER,
+        message TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX IF NOT EXISTS events_job ON events (job_id, id)",
+    """CREATE TABLE IF NOT EXISTS workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        stopped_at DOUBLE PRECISION
+    )""",
+)
+# Taken while creating tables, so processes starting together do not race on the DDL.
+SCHEMA_LOCK = 0x5A9E211E
+
+
+class Row(dict):
+    """A row read by name (``row["status"]``), by position (``row[0]``) or as a dict, like ``sqlite3.Row``."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return list(self.values())[key] if isinstance(key, int) else super().__getitem__(key)
+
+
+def row_factory(cursor: psycopg.Cursor[Any]) -> Any:
+    names = [column.name for column in cursor.description or ()]
+    return lambda values: Row(zip(names, values, strict=True))
+
+
+class _Result:
+    """What a statement returned, read before its connection went back to the pool."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self.rowcount = cursor.rowcount
+        self._rows = cursor.fetchall() if cursor.description else []
+
+    def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Row]:
+        return self._rows
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self._rows)
+
+
+class _Connection:
+    """The calls the shared SQL makes (``execute`` with ``?`` placeholders, ``executemany``), on one connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any], store: PostgresJobStore) -> None:
+        self._conn, self._store = conn, store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        self._store.statements += 1
+        return self._conn.execute(sql.replace("?", "%s"), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._store.statements += 1
+        with self._conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), [tuple(row) for row in rows])
+
+
+class _PooledReads:
+    """Single statements outside a transaction: each borrows a pooled connection for just that statement."""
+
+    def __init__(self, store: PostgresJobStore) -> None:
+        self._store = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
+        with self._store.pool.connection() as conn:
+            return _Result(_Connection(conn, self._store).execute(sql, params))
+
+
+class PostgresJobStore(SqlStore, JobStore):
+    """``JobStore`` on a PostgreSQL database, shared by every process and host that names it."""
+
+    INSERTION_ORDER = "seq"
+
+    def __init__(self, url: str, *, max_size: int = 4, timeout_s: float = 30.0) -> None:
+        self.url, self.max_size, self.timeout_s = url, max_size, timeout_s
+        self._pool: ConnectionPool | None = None
+        self._pool_pid = 0
+        self._lock = threading.Lock()
+        #: SQL statements this process has run, for measuring what readers such as the dashboard cost
+        self.statements = 0
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """This process's pool, opened on first use (a forked child opens its own, never its parent's)."""
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.max_size,
+                    kwargs={"row_factory": row_factory},
+                    timeout=self.timeout_s,
+                    name=f"paperline-{os.getpid()}",
+                    open=True,
+                )
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    @property
+    def connection(self) -> _PooledReads:
+        return _PooledReads(self)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[_Connection]:
+        with self.pool.connection() as conn:  # commits on success, rolls back on an exception
+            adapted = _Connection(conn, self)
+            if write:
+                adapted.execute("SELECT value FROM revision WHERE id = 1 FOR UPDATE")
+            else:
+                adapted.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield adapted
+
+    def initialize_schema(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            for statement in SCHEMA:
+                conn.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.close()
+            self._pool = None

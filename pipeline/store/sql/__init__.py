@@ -1,0 +1,18 @@
+"""The job store in SQL, shared by the SQLite and PostgreSQL backends: one room per protocol of
+``pipeline.store.interface`` (``jobs``, ``chunks``, ``recovery``, ``log``: events, changes, workers, retention) over
+the shared rules of ``base`` and the columns of ``schema``. A backend adds connections, transactions and DDL.
+"""
+
+from __future__ import annotations
+
+from .chunks import SqlChunks
+from .jobs import SqlJobs
+from .log import SqlLog
+from .recovery import SqlRecovery
+
+
+class SqlStore(SqlJobs, SqlChunks, SqlRecovery, SqlLog):
+    """Every protocol's SQL; a backend subclasses this and ``JobStore``."""
+
+
+__all__ = ["SqlStore"]

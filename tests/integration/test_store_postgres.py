@@ -1,0 +1,81 @@
+"""The store contract on PostgreSQL (a real server), and its atomic rules with processes racing on one database."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.chunking import plan_chunks
+from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.store.postgres import PostgresJobStore
+from tests.store_contract import StoreContract, new_job
+
+pytestmark = pytest.mark.integration
+
+
+class TestPostgresJobStore(StoreContract):
+    @pytest.fixture
+    def store(self, postgres_url: str) -> Iterator[PostgresJobStore]:
+        store = PostgresJobStore(postgres_url)
+        store.initialize_schema()
+        yield store
+        store.close()
+
+
+def _race(url: str, worker: str, chunks: int, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    """One process: claim whatever chunks it can, then finish each; report claims and who ended the last one."""
+    store = PostgresJobStore(url)
+    barrier.wait(timeout=30)
+    claimed = [i for i in range(chunks) if store.claim_chunk("job1", i, worker) is not None]
+    lasts = [store.finish_chunk("job1", i, ChunkStatus.DONE) for i in claimed]
+    results.put((worker, claimed, lasts.count(True)))
+    store.close()
+
+
+def test_processes_racing_on_one_database_claim_each_chunk_once_and_one_finishes(postgres_url: str) -> None:
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    store.create(new_job(pages=200))
+    store.start("job1")
+    store.plan_chunks("job1", plan_chunks(200, 5, 0))  # 40 chunks
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(4), context.Queue()
+    racers = [context.Process(target=_race, args=(postgres_url, f"host{n}", 40, barrier, results)) for n in range(4)]
+    for racer in racers:
+        racer.start()
+    outcomes = [results.get(timeout=60) for _ in racers]
+    for racer in racers:
+        racer.join(timeout=30)
+    claimed = sorted(i for _, chunks, _ in outcomes for i in chunks)
+    assert claimed == list(range(40)), "every chunk claimed exactly once"
+    assert sum(last for _, _, last in outcomes) == 1, "exactly one process ended the last chunk"
+    job = store.get("job1")
+    assert job and job.status is JobStatus.RUNNING and job.stage is Stage.MERGING and job.pages_done == 200
+    revisions = store.changes_since(0)
+    assert revisions.revision > 80 and {c.status for c in revisions.chunks} == {ChunkStatus.DONE}
+    store.close()
+
+
+def test_a_job_runs_through_a_worker_on_postgresql_store_and_queue(tmp_path, postgres_url: str) -> None:  # type: ignore[no-untyped-def]
+    from pipeline import Paperline, Settings
+    from tests.conftest import worker_env
+    from tests.docgen import known_text, make_text_pdf
+    from tests.helpers import start_worker_process, stop_process, wait_for_worker
+
+    settings = Settings(home=tmp_path / "home", database_url=postgres_url, progress_interval_s=0.05)
+    app = Paperline(settings)
+    log_path = tmp_path / "worker.log"
+    worker, log = start_worker_process(worker_env(settings), log_path, workers=2)
+    try:
+        wait_for_worker(app, worker, log_path, timeout=60)
+        job = app.submit(make_text_pdf(tmp_path / "pg.pdf", 45))
+        [job] = app.wait([job.id], timeout_s=60, poll_s=0.05)
+        assert job.status is JobStatus.COMPLETED, log_path.read_text()[-3000:]
+        assert job.chunks_total == 3 and app.result(job.id, "text") == known_text(45)
+        assert not settings.queue_path.exists() and not settings.store_path.exists(), "nothing in SQLite"
+    finally:
+        stop_process(worker)
+        log.close()
+        app.close()
