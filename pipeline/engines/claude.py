@@ -27,7 +27,7 @@ from ..documents.pdf import write_page_range
 from ..exceptions import ExtractionFailed
 from ..models import DocumentKind
 from .base import ChunkOutput, ChunkWork, Extractor, PageDone
-from .llm_slots import LlmSlots
+from .llm_slots import llm_slots
 
 MAX_REQUEST_PAGES = 100
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -206,7 +206,7 @@ class ClaudeExtractor(Extractor):
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.slots = LlmSlots(settings.llm_slots_dir, settings.llm_concurrency)
+        self.slots = llm_slots(settings)
 
     def _blocks(self, work: ChunkWork, notes: list[str]) -> list[dict]:
         if work.kind is DocumentKind.PDF:

@@ -1,7 +1,9 @@
-"""A limit on API calls in flight across every worker process on this machine (``PAPERLINE_LLM_CONCURRENCY``).
+"""A limit on API calls in flight (``PAPERLINE_LLM_CONCURRENCY``): across every worker process of this machine, or
+of every host when the job store is on PostgreSQL.
 
-Each slot is a file under ``PAPERLINE_HOME/llm-slots`` held with ``flock``: the kernel releases it when the
-holder exits, even after ``kill -9``, so a dead worker never keeps a slot.
+On one machine each slot is a file under ``PAPERLINE_HOME/llm-slots`` held with ``flock``; across hosts each slot is
+a PostgreSQL advisory lock held on a connection of its own. Either way the holder's death releases it (the kernel
+closes the file, the server ends the session), even after ``kill -9``, so a dead worker never keeps a slot.
 """
 
 from __future__ import annotations
@@ -13,9 +15,49 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..config import Settings
+
 
 class SlotTimeout(TimeoutError):
     pass
+
+
+# The first key of Paperline's advisory locks (the second is the slot number): Paperline's own namespace of locks.
+ADVISORY_CLASS = 0x50504C4E
+
+
+def llm_slots(settings: Settings) -> LlmSlots | PostgresSlots:
+    """The slots for these settings: across hosts on PostgreSQL, else across this machine's processes."""
+    if settings.database_url:
+        return PostgresSlots(settings.database_url, settings.llm_concurrency)
+    return LlmSlots(settings.llm_slots_dir, settings.llm_concurrency)
+
+
+class PostgresSlots:
+    """``limit`` slots shared by every host of one database, as advisory locks."""
+
+    def __init__(self, url: str, limit: int, *, poll_s: float = 0.05):
+        self.url, self.limit, self.poll_s = url, max(1, limit), poll_s
+
+    @contextmanager
+    def acquire(self, timeout_s: float = 3600.0) -> Iterator[int]:
+        """Hold one free slot for the duration of the block; waits (bounded) while all are taken."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout_s
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while True:
+                for slot in range(self.limit):
+                    row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_CLASS, slot)).fetchone()
+                    if row and row[0]:
+                        try:
+                            yield slot
+                        finally:
+                            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (ADVISORY_CLASS, slot))
+                        return
+                if time.monotonic() >= deadline:
+                    raise SlotTimeout(f"no API slot came free within {timeout_s:.0f} s")
+                time.sleep(self.poll_s)
 
 
 class LlmSlots:

@@ -79,3 +79,63 @@ def test_a_job_runs_through_a_worker_on_postgresql_store_and_queue(tmp_path, pos
         stop_process(worker)
         log.close()
         app.close()
+
+
+def test_llm_slots_on_postgresql_bound_requests_in_flight_across_connections(postgres_url: str) -> None:
+    import threading
+    import time
+
+    from pipeline.engines.llm_slots import PostgresSlots
+
+    slots = PostgresSlots(postgres_url, 2, poll_s=0.01)
+    holding, peak, lock = [0], [0], threading.Lock()
+
+    def call() -> None:
+        with slots.acquire(timeout_s=30):
+            with lock:
+                holding[0] += 1
+                peak[0] = max(peak[0], holding[0])
+            time.sleep(0.1)
+            with lock:
+                holding[0] -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(6)]  # six "hosts", each its own connection
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert peak[0] == 2 and holding[0] == 0
+
+
+def test_a_slot_held_by_a_killed_worker_comes_free(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from pipeline.engines.llm_slots import PostgresSlots
+    from tests.helpers import ROOT, wait_until
+
+    held = tmp_path / "held"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, pathlib\nfrom pipeline.engines.llm_slots import PostgresSlots\n"
+            "with PostgresSlots(sys.argv[1], 1).acquire():\n    pathlib.Path(sys.argv[2]).touch()\n    time.sleep(120)",
+            postgres_url,
+            str(held),
+        ],
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        wait_until(held.exists, timeout=30, what="the holder to take the only slot")
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+        with PostgresSlots(postgres_url, 1, poll_s=0.05).acquire(timeout_s=30) as slot:
+            assert slot == 0, "the server released the dead session's lock"
+    finally:
+        if holder.poll() is None:
+            os.killpg(holder.pid, signal.SIGKILL)
+            holder.wait(timeout=10)
