@@ -1,4 +1,5 @@
-"""One feed per server process: it alone polls the job store, and every session watches it.
+"""One feed per server process: it alone reads the job store (woken by the store's notifications where it has them,
+else polling), and every session watches it.
 
 ``refresh()`` asks the store only for rows written since the last revision it saw, keeps the latest snapshot of
 every job and chunk in memory, and hands each subscriber the batch of changes on that subscriber's own Bokeh
@@ -245,11 +246,18 @@ class JobFeed(param.Parameterized):
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # A store that announces its commits (PostgreSQL LISTEN/NOTIFY) wakes the feed at once, and a slow poll at
+        # the health interval stays as the safety net; otherwise the feed polls every ``interval``.
+        store = self.app.store
+        wait_s = self.health_interval if store.notifies_changes else self.interval
+        while not self._stop.is_set():
             try:
-                self.refresh()
+                store.wait_for_change(wait_s)
+                if not self._stop.is_set():
+                    self.refresh()
             except Exception:  # a locked or missing database must not end the feed for every session
                 log.exception("feed refresh failed")
+                self._stop.wait(self.interval)
 
 
 _feed_lock = threading.Lock()

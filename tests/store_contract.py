@@ -370,6 +370,11 @@ class StoreContract:
         assert [e.id for e in every] == sorted(e.id for e in every) and {e.job_id for e in every} == {"job1", "other"}
         assert store.list_events(after_id=every[1].id, limit=2) == every[2:4]
 
+    def test_waiting_for_a_change_comes_back(self, store: JobStore) -> None:
+        assert isinstance(store.wait_for_change(0.05), bool), "bounded whether or not anything changed"
+        store.create(new_job())
+        assert store.wait_for_change(0.05) or not store.notifies_changes
+
     def test_schema_setup_is_repeatable_and_close_lets_go(self, store: JobStore) -> None:
         store.create(new_job())
         store.initialize_schema()  # every process runs it at start

@@ -20,6 +20,7 @@ What a backend must make atomic in its database, and every method that relies on
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -209,6 +210,16 @@ class EventLog(abc.ABC):
     def changes_since(self, revision: int) -> Changes:
         """Jobs and chunks written after ``revision``, read in one consistent snapshot, with the revision read up
         to. Idle polls must be cheap: one indexed read when nothing changed."""
+
+    #: whether ``wait_for_change`` returns as soon as a write commits (so readers need not poll fast)
+    notifies_changes = False
+
+    def wait_for_change(self, timeout_s: float) -> bool:
+        """Block until the store may have changed, or ``timeout_s`` passed; True means "read now". A backend that
+        can say so (PostgreSQL's LISTEN/NOTIFY) returns as soon as a write commits; by default this just waits,
+        so readers poll every ``timeout_s``."""
+        time.sleep(timeout_s)
+        return True
 
 
 class WorkerRegistry(abc.ABC):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -106,6 +107,8 @@ SCHEMA = (
         stopped_at DOUBLE PRECISION
     )""",
 )
+# Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
+CHANNEL = "paperline_changes"
 # Taken while creating tables, so processes starting together do not race on the DDL.
 SCHEMA_LOCK = 0x5A9E211E
 
@@ -144,9 +147,12 @@ class _Connection:
 
     def __init__(self, conn: psycopg.Connection[Any], store: PostgresJobStore) -> None:
         self._conn, self._store = conn, store
+        #: whether this transaction moved the revision (readers are then notified at commit)
+        self.changed = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         self._store.statements += 1
+        self.changed |= sql.startswith("UPDATE revision")
         return self._conn.execute(sql.replace("?", "%s"), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -175,6 +181,8 @@ class PostgresJobStore(SqlStore, JobStore):
         self.url, self.max_size, self.timeout_s = url, max_size, timeout_s
         self._pool: ConnectionPool | None = None
         self._pool_pid = 0
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listener_pid = 0
         self._lock = threading.Lock()
         #: SQL statements this process has run, for measuring what readers such as the dashboard cost
         self.statements = 0
@@ -209,6 +217,38 @@ class PostgresJobStore(SqlStore, JobStore):
             else:
                 adapted.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield adapted
+            if adapted.changed:  # delivered to listeners when the transaction commits, never before
+                adapted.execute(f"NOTIFY {CHANNEL}")
+
+    notifies_changes = True
+
+    def wait_for_change(self, timeout_s: float) -> bool:
+        """LISTEN on a connection of this process's own: True as soon as a write commits, False after
+        ``timeout_s`` without one. A broken connection is reopened on the next call, and meanwhile this answers
+        True, so the reader re-reads whatever changed while it was away."""
+        try:
+            listener = self._listening()
+            for _notify in listener.notifies(timeout=timeout_s, stop_after=1):
+                return True
+            return False
+        except psycopg.Error:
+            self._close_listener()
+            time.sleep(min(timeout_s, 1.0))
+            return True
+
+    def _listening(self) -> psycopg.Connection[Any]:
+        with self._lock:
+            if self._listener is None or self._listener_pid != os.getpid() or self._listener.closed:
+                self._listener = psycopg.connect(self.url, autocommit=True)
+                self._listener.execute(f"LISTEN {CHANNEL}")
+                self._listener_pid = os.getpid()
+            return self._listener
+
+    def _close_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener_pid == os.getpid():
+                self._listener.close()
+            self._listener = None
 
     def initialize_schema(self) -> None:
         with self.pool.connection() as conn:
@@ -217,6 +257,7 @@ class PostgresJobStore(SqlStore, JobStore):
                 conn.execute(statement)
 
     def close(self) -> None:
+        self._close_listener()
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.close()

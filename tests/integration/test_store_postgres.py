@@ -139,3 +139,20 @@ def test_a_slot_held_by_a_killed_worker_comes_free(postgres_url: str, tmp_path) 
         if holder.poll() is None:
             os.killpg(holder.pid, signal.SIGKILL)
             holder.wait(timeout=10)
+
+
+def test_a_listening_reader_is_woken_by_a_commit_not_by_its_timeout(postgres_url: str) -> None:
+    import threading
+
+    reader, writer = PostgresJobStore(postgres_url), PostgresJobStore(postgres_url)
+    reader.initialize_schema()
+    assert reader.wait_for_change(0.2) is False, "nothing written: the wait runs out"
+    woken: list[bool] = []
+    waiting = threading.Thread(target=lambda: woken.append(reader.wait_for_change(60)))
+    waiting.start()
+    writer.beat_worker("h:1", "h", 1)  # a heartbeat moves no revision: no notification
+    writer.create(new_job())
+    waiting.join(timeout=60)
+    assert woken == [True], "notified at the commit (a timeout would have answered False)"
+    reader.close()
+    writer.close()
