@@ -103,6 +103,8 @@ class JobFeed(param.Parameterized):
         self._health_checked = 0.0
         #: store reads this feed made (a benchmark hook: ``dashboard.server`` serves it with the store's count)
         self.queries = 0
+        #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
+        self.refreshed_at = 0.0
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
 
@@ -135,6 +137,7 @@ class JobFeed(param.Parameterized):
             )
             self.revision = changes.revision
             self.refreshes += 1
+            self.refreshed_at = time.time()
             subscribers = list(self._subscribers.items())
         if update:
             for token, (callback, doc) in subscribers:

@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 import re
+import time
 
 import panel as pn
 from bokeh.server.urls import per_app_patterns
@@ -119,5 +120,42 @@ class FeedStatsHandler(RequestHandler):
         self.write(json.dumps(stats))
 
 
+class MetricsHandler(RequestHandler):
+    """``GET /metrics``: Prometheus metrics of this dashboard server: the store's view (jobs by status, queue
+    depth, live workers) and its feed's (sessions, refreshes, seconds since it last read the store)."""
+
+    def get(self) -> None:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        from pipeline.metrics import store_registry
+
+        from .feed import FEED_CACHE_KEY
+
+        feed = pn.state.cache.get(FEED_CACHE_KEY)
+        if feed is None:  # no session yet: the feed starts with the first page
+            self.set_status(503)
+            self.write("the dashboard's feed starts with its first session\n")
+            return
+
+        class FeedCollector:
+            def collect(self):  # type: ignore[no-untyped-def]
+                lag = max(0.0, time.time() - feed.refreshed_at) if feed.refreshed_at else 0.0
+                yield GaugeMetricFamily(
+                    "paperline_feed_lag_seconds", "Seconds since the feed last read the store.", value=lag
+                )
+                yield GaugeMetricFamily(
+                    "paperline_sessions", "Dashboard sessions open in this process.", value=feed.subscriber_count
+                )
+                yield CounterMetricFamily(
+                    "paperline_feed_refreshes", "Reads of the store by the feed.", value=feed.refreshes
+                )
+
+        registry = store_registry(feed.app.store)
+        registry.register(FeedCollector())
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.write(generate_latest(registry))
+
+
 #: extra Tornado routes Panel serves beside the dashboard
-ROUTES: list[tuple] = [(r"/paperline/feed-stats", FeedStatsHandler, {})]
+ROUTES: list[tuple] = [(r"/paperline/feed-stats", FeedStatsHandler, {}), (r"/metrics", MetricsHandler, {})]

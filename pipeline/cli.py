@@ -247,12 +247,16 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
+    from .worker import prepare_metrics, run_consumer
+
+    metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
+    if metrics:
+        prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
     from .tasks import huey
-    from .worker import run_consumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
-    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type)
+    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type, metrics=metrics)
     return 0
 
 
@@ -358,6 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the Huey consumer that processes jobs")
     worker.add_argument("-w", "--workers", type=int, default=max(2, os.cpu_count() or 2))
     worker.add_argument("-k", "--worker-type", choices=["process", "thread"], default="process")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("PAPERLINE_METRICS_PORT") or 0),
+        help="serve Prometheus /metrics for this host on this port (default: $PAPERLINE_METRICS_PORT, or none)",
+    )
+    worker.add_argument("--metrics-address", default="127.0.0.1", help="interface for /metrics (0.0.0.0: all)")
     worker.set_defaults(func=cmd_worker)
 
     serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")

@@ -21,7 +21,7 @@ from .engines import ChunkWork, get_extractor
 from .engines.pricing import estimate_cost, price_table
 from .exceptions import DocumentRejected, ExtractionFailed
 from .lifecycle import PROGRESS_SPLITTING
-from .models import ChunkStatus, DocumentKind, Job, JobStatus, Stage
+from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
 from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
@@ -161,14 +161,14 @@ class Processor:
             )
             return
         except DocumentRejected as exc:
-            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)
+            self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
             return
         except ExtractionFailed as exc:
             # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.
             self._record_usage(job, index, exc.input_tokens, exc.output_tokens)
             if exc.raw_answer:
                 write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(exc.raw_answer))
-            self._end_chunk(job_id, index, ChunkStatus.FAILED, str(exc), chunk.attempts)
+            self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
             return
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
@@ -178,12 +178,12 @@ class Processor:
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
                 self.tasks.enqueue_chunk(job_id, index, delay)
             else:
-                self._end_chunk(job_id, index, ChunkStatus.FAILED, error, chunk.attempts)
+                self._end_chunk(job, chunk, ChunkStatus.FAILED, error)
             return
         self._record_usage(job, index, output.input_tokens, output.output_tokens)
         for note in output.notes:
             self.store.add_note(job_id, note)
-        self._end_chunk(job_id, index, ChunkStatus.DONE, "", chunk.attempts)
+        self._end_chunk(job, chunk, ChunkStatus.DONE, "")
 
     def _record_usage(self, job: Job, index: int, input_tokens: int, output_tokens: int) -> None:
         if input_tokens or output_tokens:
@@ -191,10 +191,16 @@ class Processor:
                 self.settings.model, input_tokens, output_tokens, price_table(self.settings.prices_json)
             )
             self.store.record_chunk_usage(job.id, index, input_tokens, output_tokens, cost)
+            from .metrics import observe_usage  # loaded late: a worker with metrics set multiprocess mode first
 
-    def _end_chunk(self, job_id: str, index: int, status: ChunkStatus, error: str, attempt: int) -> None:
-        if self.store.finish_chunk(job_id, index, status, error=error, attempt=attempt):
-            self.tasks.enqueue_merge(job_id)
+            observe_usage(input_tokens, output_tokens, cost)
+
+    def _end_chunk(self, job: Job, chunk: Chunk, status: ChunkStatus, error: str) -> None:
+        from .metrics import observe_chunk
+
+        observe_chunk(job.engine, status.value, chunk.started_at)
+        if self.store.finish_chunk(job.id, chunk.index, status, error=error, attempt=chunk.attempts):
+            self.tasks.enqueue_merge(job.id)
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:

@@ -30,6 +30,7 @@ from .worker import WorkerLife
 log = logging.getLogger("paperline.tasks")
 TASK_NAMES = ("process_document", "process_chunk", "merge_document")
 
+
 def queued_tasks(queue: Huey) -> tuple[set[tuple[str, int]], set[str]]:
     """What ``queue`` holds (waiting, or scheduled for a retry): chunk tasks as (job, index), and document tasks."""
     chunks: set[tuple[str, int]] = set()

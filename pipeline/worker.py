@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .recovery import Sweeper
@@ -82,8 +84,41 @@ class WorkerLife:
             log.exception("could not record that the worker stopped")
 
 
-def run_consumer(queue: Huey, settings: Settings, store: JobStore, *, workers: int, worker_type: str) -> None:
-    """Run Huey's consumer until it is stopped; then record every one of its processes as stopped."""
+def prepare_metrics(settings: Settings) -> Path:
+    """Multiprocess mode for prometheus_client: call before anything imports it (and before the consumer forks)."""
+    directory = settings.home / "metrics" / str(os.getpid())
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
+def serve_metrics(store: JobStore, address: str, port: int) -> None:
+    """``/metrics`` for this worker host: the consumer's processes summed, and the store's view."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from .metrics import StoreCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(StoreCollector(store))
+    start_http_server(port, addr=address, registry=registry)
+
+
+def run_consumer(
+    queue: Huey,
+    settings: Settings,
+    store: JobStore,
+    *,
+    workers: int,
+    worker_type: str,
+    metrics: tuple[str, int] | None = None,
+) -> None:
+    """Run Huey's consumer until it is stopped; then record every one of its processes as stopped. With
+    ``metrics`` (address, port), serve ``/metrics`` for the host meanwhile."""
+    if metrics is not None:
+        serve_metrics(store, *metrics)
     if settings.anthropic_api_key_set:
         # Load the Claude engine (and the anthropic SDK, ~1 s of CPU) once, here before the consumer forks its
         # workers, rather than in every worker on its first chunk (or in every process that merely submits).

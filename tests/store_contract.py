@@ -370,6 +370,14 @@ class StoreContract:
         assert [e.id for e in every] == sorted(e.id for e in every) and {e.job_id for e in every} == {"job1", "other"}
         assert store.list_events(after_id=every[1].id, limit=2) == every[2:4]
 
+    def test_status_counts_count_jobs_and_chunks_by_status(self, store: JobStore) -> None:
+        assert store.status_counts() == ({}, {})
+        self.running_job(store, pages=30, chunk_pages=15)
+        store.claim_chunk("job1", 0, "w")
+        store.create(new_job("waiting"))
+        store.create(new_job("refused", status=JobStatus.FAILED, error="empty"))
+        assert store.status_counts() == ({"running": 1, "queued": 1, "failed": 1}, {"running": 1, "queued": 1})
+
     def test_waiting_for_a_change_comes_back(self, store: JobStore) -> None:
         assert isinstance(store.wait_for_change(0.05), bool), "bounded whether or not anything changed"
         store.create(new_job())

@@ -265,7 +265,9 @@ class ClaudeExtractor(Extractor):
                 reported[0] = closed
 
         owned = list(range(work.first_page, work.last_page + 1))
-        with self.slots.acquire():
+        from ..metrics import LLM_IN_FLIGHT
+
+        with self.slots.acquire(), LLM_IN_FLIGHT.track_inprogress():
             answers = [self._stream(client, messages, usage, on_pages)]
             first = read_answer(answers[0], owned, as_json=as_json)
             second = None

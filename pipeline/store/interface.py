@@ -83,6 +83,10 @@ class JobRecords(abc.ABC):
         since ``since``, oldest first (uploads refused for a limit, ``meta.refused``, do not count)."""
 
     @abc.abstractmethod
+    def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many jobs, and how many chunks, are in each status now (statuses with none are left out)."""
+
+    @abc.abstractmethod
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         """The most recently finished completed job for the same bytes and settings that was itself extracted
         (not answered from cache), for answering a new upload from cache."""

@@ -105,6 +105,12 @@ class SqlJobs(SqlBase):
             ).fetchall()
         return active, [row[0] for row in uploads if "refused" not in json.loads(row[1])]
 
+    def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self.transaction(write=False) as conn:
+            jobs = conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+            chunks = conn.execute("SELECT status, COUNT(*) FROM chunks GROUP BY status").fetchall()
+        return {row[0]: int(row[1]) for row in jobs}, {row[0]: int(row[1]) for row in chunks}
+
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         row = self.connection.execute(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND profile = ? AND engine = ? AND status = ? "
