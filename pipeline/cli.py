@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
@@ -246,64 +245,9 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     return 0 if not args.wait or job.status is JobStatus.COMPLETED else 1
 
 
-def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
-    from .worker import prepare_metrics, run_consumer
-
-    metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
-    if metrics:
-        prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
-    from .tasks import huey
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
-    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type, metrics=metrics)
-    return 0
-
-
-def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
-    """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
-    import importlib.util
-    import signal
-    import subprocess
-
-    from .serving import panel_command, panel_environment
-
-    spec = importlib.util.find_spec("app")
-    if spec is None or spec.origin is None:
-        raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
-    panel_args = args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args
-    env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
-    panel_cmd = panel_command(
-        spec.origin,
-        address=args.address,
-        port=args.port,
-        public_url=app.settings.public_url,
-        panel_args=panel_args,
-    )
-    processes = []
-    if args.workers > 0:
-        worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
-        processes.append(subprocess.Popen(worker_cmd, env=env))
-    processes.append(subprocess.Popen(panel_cmd, env=panel_environment(env, panel_args)))
-    print(f"Paperline dashboard: http://{args.address}:{args.port}/app  (data in {app.settings.home})", file=sys.stderr)
-    try:
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    return max((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)) if processes else 0
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from .operations import cmd_migrate, cmd_serve, cmd_worker
+
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
     parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
     parser.add_argument("--user", default=os.environ.get("PAPERLINE_USER") or LOCAL_USER, help="act as this user")
@@ -370,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--metrics-address", default="127.0.0.1", help="interface for /metrics (0.0.0.0: all)")
     worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="copy this home's SQLite history into an empty PostgreSQL database")
+    migrate.add_argument("--to", required=True, metavar="POSTGRESQL_URL", help="postgresql://user:pass@host/db")
+    migrate.set_defaults(func=cmd_migrate)
 
     serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")
     serve.add_argument("--port", type=int, default=5006)

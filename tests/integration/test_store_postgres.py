@@ -156,3 +156,29 @@ def test_a_listening_reader_is_woken_by_a_commit_not_by_its_timeout(postgres_url
     assert woken == [True], "notified at the commit (a timeout would have answered False)"
     reader.close()
     writer.close()
+
+
+def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres_url: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import paperline
+    from tests.docgen import make_text_pdf
+    from tests.sync_runner import run_queued
+
+    done = app.submit(make_text_pdf(tmp_path / "a.pdf", 45), profile="markdown")
+    refused = app.submit(b"not a pdf", "notes.pdf")
+    run_queued(app)
+    moved = paperline(app, "migrate", "--to", postgres_url)
+    assert moved.returncode == 0, moved.stderr
+    assert "2 jobs, 3 chunks" in moved.stderr and "events copied" in moved.stderr
+    target = PostgresJobStore(postgres_url)
+    assert target.list_recent() == app.store.list_recent()
+    assert target.list_chunks(done.id) == app.store.list_chunks(done.id)
+    assert target.list_events() == app.store.list_events()
+    assert target.get(refused.id).error == app.get(refused.id).error  # type: ignore[union-attr]
+    # The copy goes on as a live store: new events follow the copied ones, the feed's revision moves on.
+    mark = target.changes_since(0).revision
+    target.create(new_job("after-move"))
+    assert target.list_events("after-move")[0].id > max(e.id for e in app.store.list_events())
+    assert target.changes_since(mark).jobs[0].id == "after-move"
+    again = paperline(app, "migrate", "--to", postgres_url)
+    assert again.returncode == 2 and "already holds 3 jobs" in again.stderr
+    target.close()

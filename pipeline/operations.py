@@ -1,0 +1,90 @@
+"""The operator's commands: run a worker, serve the dashboard, move a history to PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from .exceptions import PaperlineError
+from .service import Paperline
+
+
+def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
+    """Copy this home's SQLite history into the PostgreSQL database named by --to."""
+    from .migrate import TargetNotEmpty, copy_history
+    from .store.postgres import PostgresJobStore
+    from .store.sqlite import SqliteJobStore
+
+    if not app.settings.store_path.exists():
+        raise PaperlineError(f"No SQLite history to copy: {app.settings.store_path} does not exist")
+    source, target = SqliteJobStore(app.settings.store_path), PostgresJobStore(args.to)
+    try:
+        copied = copy_history(source, target)
+    except TargetNotEmpty as exc:
+        raise PaperlineError(str(exc)) from exc
+    finally:
+        source.close()
+        target.close()
+    print(", ".join(f"{count} {table}" for table, count in copied.items()) + " copied", file=sys.stderr)
+    print(f"Now set PAPERLINE_DATABASE_URL to that database on every host (files stay in {app.settings.jobs_dir}).")
+    return 0
+
+
+def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
+    from .worker import prepare_metrics, run_consumer
+
+    metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
+    if metrics:
+        prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
+    from .tasks import huey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
+    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type, metrics=metrics)
+    return 0
+
+
+def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
+    """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
+    import importlib.util
+    import signal
+    import subprocess
+
+    from .serving import panel_command, panel_environment
+
+    spec = importlib.util.find_spec("app")
+    if spec is None or spec.origin is None:
+        raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
+    panel_args = args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args
+    env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
+    panel_cmd = panel_command(
+        spec.origin,
+        address=args.address,
+        port=args.port,
+        public_url=app.settings.public_url,
+        panel_args=panel_args,
+    )
+    processes = []
+    if args.workers > 0:
+        worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
+        processes.append(subprocess.Popen(worker_cmd, env=env))
+    processes.append(subprocess.Popen(panel_cmd, env=panel_environment(env, panel_args)))
+    print(f"Paperline dashboard: http://{args.address}:{args.port}/app  (data in {app.settings.home})", file=sys.stderr)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return max((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)) if processes else 0
