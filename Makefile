@@ -17,7 +17,7 @@ install: $(BIN)/python system-run
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3]'
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
 system-run:

@@ -204,12 +204,12 @@ def cmd_jobs(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
-    path = app.result_path(args.job, args.format, user=args.owner_filter)
+    data = app.result_bytes(args.job, args.format, user=args.owner_filter)
     if args.output:
-        Path(args.output).write_bytes(path.read_bytes())
+        Path(args.output).write_bytes(data)
         print(f"Wrote {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(path.read_text(encoding="utf-8"))
+        sys.stdout.write(data.decode("utf-8"))
     return 0
 
 

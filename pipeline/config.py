@@ -38,6 +38,10 @@ class Settings:
     home: Path = Path("var")
     # PostgreSQL for the job store (and, without a queue URL, the queue): postgresql://user:pass@host:port/db
     database_url: str = ""
+    # Job files in an S3-compatible bucket (s3://bucket/prefix) instead of PAPERLINE_HOME/jobs
+    storage_url: str = ""
+    # This host's copies of remote files (uploads the readers need on disk): at most this many megabytes
+    cache_mb: int = 1024
     queue_url: str = ""
     # Where analysts open the dashboard (comma-separated URLs): only pages from these may open its websocket.
     public_url: str = ""
@@ -94,6 +98,8 @@ class Settings:
         return cls(
             home=home.absolute(),
             database_url=env.get("PAPERLINE_DATABASE_URL", "").strip(),
+            storage_url=env.get("PAPERLINE_STORAGE_URL", "").strip(),
+            cache_mb=_int(env, "PAPERLINE_CACHE_MB", cls.cache_mb),
             queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
             public_url=env.get("PAPERLINE_PUBLIC_URL", "").strip(),
             max_upload_mb=_int(env, "PAPERLINE_MAX_UPLOAD_MB", cls.max_upload_mb),
@@ -158,3 +164,7 @@ class Settings:
 
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"

@@ -36,6 +36,7 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
     from .worker import prepare_metrics, run_consumer
 
+    app.storage.check()  # a bucket that cannot be used is a plain message now, not a stack trace at the first job
     metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
     if metrics:
         prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
@@ -55,6 +56,7 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
 
     from .serving import panel_command, panel_environment
 
+    app.storage.check()
     spec = importlib.util.find_spec("app")
     if spec is None or spec.origin is None:
         raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")

@@ -24,8 +24,17 @@ from .lifecycle import PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
 from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
-from .results import JobFiles, read_chunk_result, write_atomic, write_chunk_result
+from .results import (
+    COMPRESSED_IMAGE,
+    JobFiles,
+    job_files,
+    raw_answer_name,
+    read_chunk_result,
+    result_name,
+    write_chunk_result,
+)
 from .retention import enforce_limits
+from .storage import FileStorage, open_storage
 from .store import JobStore
 from .worker import worker_id
 
@@ -59,9 +68,15 @@ class Processor:
     settings: Settings
     store: JobStore
     tasks: Scheduler
+    storage: FileStorage | None = None
+
+    def __post_init__(self) -> None:
+        if self.storage is None:
+            self.storage = open_storage(self.settings)
 
     def files(self, job_id: str) -> JobFiles:
-        return JobFiles(self.settings.job_dir(job_id))
+        assert self.storage is not None
+        return job_files(self.settings, self.storage, job_id)
 
     # -- process_document -----------------------------------------------------------------------------------
     def prepare(self, job_id: str) -> None:
@@ -85,7 +100,7 @@ class Processor:
 
     def _prepare(self, job: Job) -> list[ChunkSpan]:
         files = self.files(job.id)
-        source = files.find_source()
+        source = files.local_source()
         if source is None:
             raise DocumentRejected("The uploaded file is missing from storage; please upload it again.")
         if job.kind == DocumentKind.PDF.value:
@@ -95,13 +110,16 @@ class Processor:
             pages = info.pages
         else:
             image = inspect_image(source, self.settings.max_image_pixels)
+            compressed = files.cache / job.id / COMPRESSED_IMAGE
             compression = compress_image(
                 source,
-                files.compressed_image,
+                compressed,
                 max_side=self.settings.image_max_side,
                 quality=self.settings.webp_quality,
                 max_pixels=self.settings.max_image_pixels,
             )
+            files.write(COMPRESSED_IMAGE, compressed.read_bytes())
+            compressed.unlink()
             meta = {"format": image.format, **compression.as_meta()}
             self.store.record_document(
                 job.id, pages=image.pages, compressed_bytes=compression.compressed_bytes, meta=meta
@@ -121,13 +139,13 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         files = self.files(job_id)
-        source = files.find_source()
+        source = files.local_source()
         work = ChunkWork(
             job_id=job_id,
             index=index,
             kind=DocumentKind(job.kind),
             profile=job.profile,
-            source=source if source is not None else files.source("missing"),
+            source=source if source is not None else files.cache / job_id / "missing",
             first_page=chunk.first_page,
             last_page=chunk.last_page,
             context_first=chunk.context_first,
@@ -147,8 +165,8 @@ class Processor:
             if progress.abandoned:
                 raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
             if output.raw_answer:
-                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(output.raw_answer))
-            write_chunk_result(files.chunk_result(index), clean_pages(output.pages))
+                files.write(raw_answer_name(index), strip_controls(output.raw_answer))
+            write_chunk_result(files, index, clean_pages(output.pages))
         except ChunkAbandoned:
             # The worker's own record of how fast it let go: pages done when the store first refused it, and when
             # the extractor stopped (at most the page it was on).
@@ -167,7 +185,7 @@ class Processor:
             # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.
             self._record_usage(job, index, exc.input_tokens, exc.output_tokens)
             if exc.raw_answer:
-                write_atomic(files.chunk_result(index).with_suffix(".raw.txt"), strip_controls(exc.raw_answer))
+                files.write(raw_answer_name(index), strip_controls(exc.raw_answer))
             self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
             return
         except Exception as exc:
@@ -214,14 +232,12 @@ class Processor:
         spans = [ChunkSpan(c.index, c.first_page, c.last_page, c.context_first, c.context_last) for c in chunks]
         failed = [c for c in chunks if c.status is not ChunkStatus.DONE]
         try:
-            results = [
-                read_chunk_result(files.chunk_result(c.index)) if c.status is ChunkStatus.DONE else [] for c in chunks
-            ]
+            results = [read_chunk_result(files, c.index) if c.status is ChunkStatus.DONE else [] for c in chunks]
             pages = merge_pages(spans, results, allow_missing=bool(failed))
             document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
             outputs = render_results(pages, job.profile, title=job.filename, document=document)
             for fmt, content in outputs.items():
-                write_atomic(files.result(fmt), content)
+                files.write(result_name(fmt), content)
         except (IncompleteMerge, OSError, ValueError) as exc:
             log.exception("merging job %s failed", job_id)
             message = messages.could_not_merge(exc)
@@ -244,7 +260,7 @@ class Processor:
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
         else:
             self.store.finish(job_id, JobStatus.COMPLETED, messages.completed(job.pages))
-        enforce_limits(self.settings, self.store)
+        enforce_limits(self.settings, self.store, self.storage)
 
 
 def clean_pages(pages: list[PageText]) -> list[PageText]:

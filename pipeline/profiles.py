@@ -211,7 +211,7 @@ def split_sentences(pages: Sequence[PageText]) -> list[Sentence]:
 
 def sentences_csv(sentences: Sequence[Sentence]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\n")  # no \r: outputs carry no control characters
     writer.writerow(["index", "page", "sentence"])
     for sentence in sentences:
         writer.writerow([sentence.index, sentence.page, sentence.text])
@@ -232,7 +232,7 @@ def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         columns.extend(key for key in row if key not in columns)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns or ["page"], extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["page"], extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(

@@ -7,29 +7,25 @@ as use); their history rows stay, marked purged, so analytics and the audit trai
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 
 from . import messages
 from .config import Settings
 from .models import JobStatus
+from .results import job_files
+from .storage import FileStorage
 from .store import JobStore
 
 log = logging.getLogger("paperline.retention")
 
 
-def directory_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
-
-
-def enforce_limits(settings: Settings, store: JobStore) -> list[str]:
+def enforce_limits(settings: Settings, store: JobStore, storage: FileStorage) -> list[str]:
     """Purge least recently used finished jobs until both limits hold; returns the purged job ids."""
     if not settings.max_jobs and not settings.max_storage_mb:
         return []
     candidates = store.purge_candidates()
     active = len(store.list_recent(status=JobStatus.QUEUED)) + len(store.list_recent(status=JobStatus.RUNNING))
     kept = len(candidates) + active
-    used = directory_bytes(settings.jobs_dir) if settings.max_storage_mb else 0
+    used = sum(storage.sizes("").values()) if settings.max_storage_mb else 0
     limit_bytes = settings.max_storage_mb * 1024 * 1024
     purged: list[str] = []
     for job in candidates:
@@ -37,9 +33,9 @@ def enforce_limits(settings: Settings, store: JobStore) -> list[str]:
         over_size = settings.max_storage_mb and used > limit_bytes
         if not (over_count or over_size):
             break
-        folder = settings.job_dir(job.id)
-        size = directory_bytes(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        files = job_files(settings, storage, job.id)
+        size = files.size()
+        files.delete()
         reason = (
             f"PAPERLINE_MAX_JOBS={settings.max_jobs}"
             if over_count

@@ -20,8 +20,9 @@ from .engines import ENGINES, engine_unavailable_reason
 from .exceptions import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
 from .models import Chunk, Event, Job, JobStatus, Stage, WorkerBeat
 from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
-from .results import FORMAT_FILES, JobFiles, copy_results
+from .results import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
 from .retention import enforce_limits
+from .storage import open_storage
 from .store import JobStore, NewJob, open_store
 from .users import LOCAL_USER, REFUSED_FOR_LIMIT, check_limits, is_admin, owner_scope
 
@@ -45,6 +46,7 @@ class Paperline:
         self.settings = settings or Settings.from_env()
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
+        self.storage = open_storage(self.settings)
         self._queue = queue
         self._tasks: BoundTasks | None = None
 
@@ -113,7 +115,7 @@ class Paperline:
         if cached is not None:
             return cached
         created = self.store.create(NewJob(**job, meta=meta))  # type: ignore[arg-type]
-        enforce_limits(self.settings, self.store)
+        enforce_limits(self.settings, self.store, self.storage)
         try:
             self.tasks.enqueue_document(created.id)
         except Exception as exc:
@@ -244,7 +246,7 @@ class Paperline:
         return [w for w in self.store.list_workers(max_age_s=age) if w.host != here or _process_exists(w.pid)]
 
     def files(self, job_id: str) -> JobFiles:
-        return JobFiles(self.settings.job_dir(job_id))
+        return job_files(self.settings, self.storage, job_id)
 
     def result_formats(self, job_id: str, *, user: str | None = None) -> list[str]:
         """Formats written for this job, the profile's main format first."""
@@ -252,7 +254,8 @@ class Paperline:
         written = set(self.files(job_id).available_formats())
         return [fmt for fmt in PROFILE_FORMATS.get(job.profile, tuple(FORMAT_FILES)) if fmt in written]
 
-    def result_path(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> Path:
+    def result_format(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
+        """The format to read (the profile's main one when ``fmt`` is None), or why there is none."""
         formats = self.result_formats(job_id, user=user)
         if not formats:
             job = self.get(job_id)
@@ -264,32 +267,28 @@ class Paperline:
         fmt = fmt or formats[0]
         if fmt not in formats:
             raise InvalidRequest(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
-        return self.files(job_id).result(fmt)
-
-    def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
-        text = self.result_path(job_id, fmt, user=user).read_text(encoding="utf-8")
-        self.store.touch(job_id)
-        return text
+        return fmt
 
     def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:
-        data = self.result_path(job_id, fmt, user=user).read_bytes()
+        data = self.files(job_id).read(result_name(self.result_format(job_id, fmt, user=user)))
+        if data is None:
+            raise InvalidRequest(f"The result of job {job_id} is no longer in storage.")
         self.store.touch(job_id)
         return data
 
-    def compressed_image(self, job_id: str) -> Path | None:
-        path = self.files(job_id).compressed_image
-        return path if path.exists() else None
+    def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
+        return self.result_bytes(job_id, fmt, user=user).decode("utf-8")
 
     def compressed_image_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         self.get(job_id, user=user)
-        path = self.compressed_image(job_id)
-        return path.read_bytes() if path else None
+        return self.files(job_id).read(COMPRESSED_IMAGE)
 
     def source_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         """The uploaded file as stored (None once it is gone)."""
         self.get(job_id, user=user)
-        path = self.files(job_id).find_source()
-        return path.read_bytes() if path else None
+        files = self.files(job_id)
+        name = files.find_source()
+        return files.read(name) if name else None
 
     def wait(
         self,

@@ -164,3 +164,23 @@ def postgres_server() -> Iterator[object]:
 def postgres_url(postgres_server) -> str:  # type: ignore[no-untyped-def]
     """A fresh database on the session's PostgreSQL server."""
     return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """One SeaweedFS S3 server for the test session, on 127.0.0.1 (started on first use)."""
+    from tests.s3_server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, monkeypatch: pytest.MonkeyPatch) -> str:  # type: ignore[no-untyped-def]
+    """A fresh prefix in the test bucket as PAPERLINE_STORAGE_URL, with the AWS variables set for this process."""
+    import uuid
+
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return f"s3://paperline/t-{uuid.uuid4().hex[:12]}"

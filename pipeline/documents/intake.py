@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ..config import Settings
-from ..exceptions import DocumentRejected, DocumentTooLarge, EmptyDocument, UnsupportedType
+from ..exceptions import DocumentRejected, DocumentTooLarge, EmptyDocument, UnreadableDocument, UnsupportedType
 from ..models import DocumentKind
 from ..results import JobFiles
 
@@ -86,7 +84,6 @@ def describe_bytes(head: bytes) -> str:
         return "its content is not a known document type"
 
 
-COPY_BLOCK = 1024 * 1024
 Source = Path | str | bytes | IO[bytes]
 
 
@@ -123,12 +120,14 @@ def receive(source: Source, name: str, files: JobFiles, settings: Settings) -> R
                 f"{name} is not a {SUPPORTED_LABEL} file: {describe_bytes(head)}. "
                 "Paperline reads the file's content, not its name, to decide."
             )
-        stored = files.source(file_type.extension)
-        received.sha256 = store_copy(source, stored)
+        received.sha256 = files.receive(source, file_type.extension)
         received.kind = file_type.kind.value
+        stored = files.local_source()
+        if stored is None:
+            raise UnreadableDocument("The upload could not be stored; please upload it again.")
         received.pages = page_count(file_type.kind, stored, settings)
     except DocumentRejected as exc:
-        shutil.rmtree(files.root, ignore_errors=True)
+        files.delete()
         received.refused = exc
     return received
 
@@ -159,23 +158,3 @@ def size_and_head(source: Source) -> tuple[int, bytes]:
     head = source.read(SNIFF_BYTES)
     source.seek(position)
     return size, head
-
-
-def store_copy(source: Source, dest: Path) -> str:
-    """Write the upload to ``dest`` and return its sha256, in one pass over the bytes."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        digest.update(source)
-        dest.write_bytes(source)
-        return digest.hexdigest()
-    handle = Path(source).open("rb") if isinstance(source, (str, Path)) else source
-    try:
-        with dest.open("wb") as out:
-            while block := handle.read(COPY_BLOCK):
-                digest.update(block)
-                out.write(block)
-    finally:
-        if isinstance(source, (str, Path)):
-            handle.close()
-    return digest.hexdigest()

@@ -303,9 +303,11 @@ def test_twenty_documents_four_workers_ten_sessions_complete_without_lock_errors
         assert _open_sessions(info) == info["live"] == SESSIONS, "a session ended during the run"
         for session in sessions:
             assert not session.problems, session.problems
-            assert session.table_changes, "a page's history table never changed during the run"
         rows = min(len(DOCUMENTS), HISTORY_PAGE_SIZE)
         behind = _pages_behind(sessions, rows, deadline=done + PAGE_CATCH_UP_S)
+        # Checked once the pages caught up: on a loaded machine a page may take its first table change late.
+        for session in sessions:
+            assert session.table_changes, "a page's history table never changed during the run"
         patches = [session.patches for session in sessions]
     finally:
         for process in submitters:

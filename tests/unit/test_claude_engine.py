@@ -175,8 +175,8 @@ def test_invalid_json_is_retried_once_then_failed_with_the_raw_answer_kept(
     assert job.status is JobStatus.FAILED and "not valid JSON" in job.error
     assert len(server.requests) == 2
     assert "That answer cannot be used" in server.requests[1].prompt
-    raw = claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt")
-    assert "{'not': json" in raw.read_text()
+    raw = claude_app.files(job.id).read("chunks/00000.raw.txt")
+    assert raw and "{'not': json" in raw.decode()
     assert claude_app.chunks(job.id)[0].status is ChunkStatus.FAILED
 
 
@@ -226,7 +226,7 @@ def test_an_answer_without_page_blocks_is_asked_again_then_kept_whole(
     pages = json.loads(claude_app.result(job.id, "json"))["pages"]
     assert [p["text"] for p in pages] == ["# Budget\n\nThe figures of every page, in one answer.", "", ""]
     assert any("without page blocks" in note and "kept whole under page 1" in note for note in job.notes)
-    raw = claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt").read_text()
+    raw = (claude_app.files(job.id).read("chunks/00000.raw.txt") or b"").decode()
     assert raw.count("The figures of every page") == 2 and "asked again" in raw
 
 
@@ -267,7 +267,7 @@ def test_an_empty_answer_fails_with_the_raw_answer_kept(
     job = claude_app.get(job.id)
     assert job.status is JobStatus.FAILED and "could not be used: the answer was empty" in job.error
     assert len(server.requests) == 2 and job.input_tokens > 0, "the tokens paid are recorded"
-    assert claude_app.files(job.id).chunk_result(0).with_suffix(".raw.txt").exists()
+    assert claude_app.files(job.id).exists("chunks/00000.raw.txt")
 
 
 def test_the_timetable_preset_gives_rows_with_its_columns(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_images_are_compressed_upright_with_sizes_recorded(app: Paperline, tmp_p
     assert job.status is JobStatus.COMPLETED and job.kind == "image"
     assert job.meta["original_bytes"] == job.size_bytes and job.compressed_bytes == job.meta["compressed_bytes"]
     assert job.meta["compression_ratio"] > 1
-    with Image.open(app.compressed_image(job.id)) as image:
+    with Image.open(io.BytesIO(app.compressed_image_bytes(job.id))) as image:
         assert image.format == "WEBP" and image.size == (1365, 2048)
     assert any("No text found" in n for n in job.notes)
 

@@ -13,7 +13,6 @@ from PIL import Image
 from pipeline import JobStatus, Paperline
 from pipeline.config import Settings
 from pipeline.exceptions import InvalidRequest
-from pipeline.retention import directory_bytes
 from tests.docgen import known_text, make_text_pdf
 from tests.sync_runner import run_queued
 
@@ -40,7 +39,7 @@ def test_over_max_jobs_the_least_recently_used_lose_their_files(tmp_path: Path) 
     assert jobs[second].purged_at and not jobs[first].purged_at and not jobs[third].purged_at
     assert jobs[second].status is JobStatus.COMPLETED, "history keeps the job as it ended"
     assert any("Files purged to stay within PAPERLINE_MAX_JOBS=2" in n for n in jobs[second].notes)
-    assert not app.files(second).root.exists()
+    assert not app.files(second).names() and not app.settings.job_dir(second).exists()
     with pytest.raises(InvalidRequest, match="purged to stay within the storage limits"):
         app.result(second)
     assert app.result(first) == known_text(1) and app.result(third) == known_text(3)
@@ -54,7 +53,7 @@ def test_over_max_storage_files_are_purged_until_it_fits(tmp_path: Path) -> None
         job = app.submit(noise_png(400 + i), f"photo{i}.png")  # ~0.5 MB each, incompressible
         run_queued(app)
         ids.append(job.id)
-    assert directory_bytes(app.settings.jobs_dir) <= 1024 * 1024
+    assert sum(app.storage.sizes("").values()) <= 1024 * 1024
     purged = [j.id for j in app.jobs() if j.purged_at]
     assert purged and ids[-1] not in purged
     assert set(purged) == set(ids[: len(purged)]), "the oldest go first"

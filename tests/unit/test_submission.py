@@ -23,7 +23,7 @@ def test_a_pdf_is_acknowledged_queued_and_enqueued(app: Paperline, tmp_path: Pat
     assert job.status is JobStatus.QUEUED and job.pages == 3 and job.kind == "pdf"
     assert job.size_bytes == pdf.stat().st_size and len(job.sha256) == 64
     assert app.queue.pending_count() == 1
-    assert app.files(job.id).source("pdf").read_bytes() == pdf.read_bytes()
+    assert app.files(job.id).read("source.pdf") == pdf.read_bytes()
 
 
 def test_bytes_and_file_objects_are_accepted(app: Paperline, tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_bad_files_become_failed_jobs_with_a_plain_message(
     assert job.status is JobStatus.FAILED
     assert message in job.error and message in job.message
     assert app.queue.pending_count() == 0
-    assert not app.files(job.id).root.exists()
+    assert not app.files(job.id).names()
 
 
 def test_password_protected_pdf_fails_at_once(app: Paperline, tmp_path: Path, corpus: Path) -> None:
@@ -82,7 +82,7 @@ def test_decompression_bomb_is_refused(app: Paperline) -> None:
 def test_path_traversal_in_the_name_is_neutralised(app: Paperline, tmp_path: Path) -> None:
     job = app.submit(make_text_pdf(tmp_path / "x.pdf", 1).read_bytes(), "../../../etc/cron.d/evil.pdf")
     assert job.filename == "evil.pdf"
-    assert app.files(job.id).source("pdf").is_file()
+    assert app.files(job.id).exists("source.pdf")
     assert not (app.settings.home.parent / "etc").exists()
 
 

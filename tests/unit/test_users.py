@@ -95,7 +95,7 @@ def test_too_many_jobs_at_once_is_refused_with_a_reason(app: Paperline, pdf: Pat
         "Limit reached: ann already has 2 jobs queued or running (at most 2 per user). "
         "Upload again when one has finished, or cancel one."
     )
-    assert not limited.files(third.id).root.exists(), "a refused upload is not kept"
+    assert not limited.files(third.id).names(), "a refused upload is not kept"
     assert limited.submit(pdf, user="bob").status is JobStatus.QUEUED, "limits are per user"
     run_queued(limited)
     again = limited.submit(pdf, user="ann")
