@@ -25,7 +25,9 @@ def _make_huey(queue_url: str, database_url: str, queue_path: str) -> Huey:
             raise ValueError(f"PAPERLINE_QUEUE_URL must be a redis:// URL, got {queue_url!r}")
         return RedisHuey(QUEUE_NAME, url=queue_url, **options)
     if database_url:
-        return PostgresHuey(QUEUE_NAME, dsn=database_url, **options)
+        from pipeline.store.postgres import named_conninfo  # psycopg is installed where a database URL is set
+
+        return PostgresHuey(QUEUE_NAME, dsn=named_conninfo(database_url, "queue"), **options)
     return SqliteHuey(QUEUE_NAME, filename=queue_path, **options)
 
 

@@ -44,8 +44,10 @@ class PostgresSlots:
         """Hold one free slot for the duration of the block; waits (bounded) while all are taken."""
         import psycopg
 
+        from ..store.postgres import named_conninfo
+
         deadline = time.monotonic() + timeout_s
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(named_conninfo(self.url, "llm-slot"), autocommit=True) as conn:
             while True:
                 for slot in range(self.limit):
                     row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_CLASS, slot)).fetchone()

@@ -10,6 +10,7 @@ Reads that must agree with each other (``changes_since``) run in one REPEATABLE 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -17,10 +18,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from .interface import JobStore
 from .sql import SqlStore
+
+
+def named_conninfo(url: str, role: str) -> str:
+    """``url`` with an ``application_name`` saying what holds the connection and where (``pg_stat_activity``
+    then shows an operator each host's and process's share of ``max_connections``)."""
+    return make_conninfo(url, application_name=f"paperline-{role} {socket.gethostname()}:{os.getpid()}"[:63])
+
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
@@ -193,7 +202,7 @@ class PostgresJobStore(SqlStore, JobStore):
         with self._lock:
             if self._pool is None or self._pool_pid != os.getpid():
                 self._pool = ConnectionPool(
-                    self.url,
+                    named_conninfo(self.url, "store"),
                     min_size=1,
                     max_size=self.max_size,
                     kwargs={"row_factory": row_factory},
@@ -239,7 +248,7 @@ class PostgresJobStore(SqlStore, JobStore):
     def _listening(self) -> psycopg.Connection[Any]:
         with self._lock:
             if self._listener is None or self._listener_pid != os.getpid() or self._listener.closed:
-                self._listener = psycopg.connect(self.url, autocommit=True)
+                self._listener = psycopg.connect(named_conninfo(self.url, "feed"), autocommit=True)
                 self._listener.execute(f"LISTEN {CHANNEL}")
                 self._listener_pid = os.getpid()
             return self._listener

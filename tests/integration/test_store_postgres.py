@@ -182,3 +182,18 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     again = paperline(app, "migrate", "--to", postgres_url)
     assert again.returncode == 2 and "already holds 3 jobs" in again.stderr
     target.close()
+
+def test_connections_name_their_role_host_and_process_for_operators(postgres_url: str) -> None:
+    import os
+    import socket
+
+    import psycopg
+
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    store.wait_for_change(0.05)  # opens the feed's listening connection
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        names = {row[0] for row in conn.execute("SELECT application_name FROM pg_stat_activity").fetchall()}
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    assert {f"paperline-store {me}", f"paperline-feed {me}"} <= names, names
+    store.close()
