@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
-APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql
+APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2
 
 .PHONY: run test install install-test system-run system-test lint bench clean
 
@@ -45,6 +45,7 @@ bench: install-test
 	$(BIN)/python benchmarks/eta.py
 	$(BIN)/python benchmarks/fidelity.py
 	$(BIN)/python benchmarks/cli.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -3,13 +3,20 @@ in a private directory, with a bucket and credentials made at start; stopped by 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.helpers import stop_process, wait_until
+
+if TYPE_CHECKING:
+    from tests.netns import Host
 
 BUCKET = "paperline"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "paperline-test", "AWS_SECRET_ACCESS_KEY": "paperline-test-secret"}
@@ -17,27 +24,38 @@ S3_PORT = 8333
 
 
 class S3Server:
-    def __init__(self) -> None:
+    def __init__(self, host: Host | None = None) -> None:
+        """On ``host`` (a test network's namespace) it listens on that host's address instead of 127.0.0.1."""
+        self.host = host
+        self.address = host.address if host is not None else "127.0.0.1"
         self.root = Path(tempfile.mkdtemp(prefix="paperline-s3-"))
         self.log = self.root / "weed.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{S3_PORT}"
+        return f"http://{self.address}:{S3_PORT}"
 
     def env(self) -> dict[str, str]:
         """What a Paperline process needs to reach it, the way AWS tools are configured."""
         return {**CREDENTIALS, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.endpoint}
 
     def start(self) -> S3Server:
-        weed = shutil.which("weed") or str(Path(__import__("sys").executable).parent / "weed")
+        weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         data = self.root / "data"
         data.mkdir()
         with self.log.open("wb") as log:
+            argv = [
+                weed,
+                "mini",
+                f"-dir={data}",
+                f"-ip={self.address}",
+                f"-ip.bind={self.address}",
+                f"-s3.port={S3_PORT}",
+            ]
             self.process = subprocess.Popen(
-                [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={S3_PORT}"],
-                env={**__import__("os").environ, **CREDENTIALS, "S3_BUCKET": BUCKET},
+                self.host.command(*argv) if self.host is not None else argv,
+                env={**os.environ, **CREDENTIALS, "S3_BUCKET": BUCKET},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -47,6 +65,11 @@ class S3Server:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise AssertionError(f"weed mini exited:\n{self.log.read_text()[-3000:]}")
+            if self.host is not None:  # asked from inside the test network
+                probe = f"import urllib.request as u, urllib.error as e\ntry: u.urlopen({self.endpoint!r}, timeout=2)\n"
+                probe += "except e.HTTPError: pass"
+                done = subprocess.run(self.host.command(sys.executable, "-c", probe), capture_output=True, check=False)
+                return done.returncode == 0
             try:
                 urllib.request.urlopen(self.endpoint, timeout=2)
             except urllib.error.HTTPError:

@@ -183,6 +183,7 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     assert again.returncode == 2 and "already holds 3 jobs" in again.stderr
     target.close()
 
+
 def test_connections_name_their_role_host_and_process_for_operators(postgres_url: str) -> None:
     import os
     import socket
