@@ -25,9 +25,12 @@ def _make_huey(queue_url: str, database_url: str, queue_path: str) -> Huey:
             raise ValueError(f"PAPERLINE_QUEUE_URL must be a redis:// URL, got {queue_url!r}")
         return RedisHuey(QUEUE_NAME, url=queue_url, **options)
     if database_url:
-        from pipeline.store.postgres import named_conninfo  # psycopg is installed where a database URL is set
+        from pipeline.store.postgres import named_conninfo, schema_lock  # psycopg is there with a database URL
 
-        return PostgresHuey(QUEUE_NAME, dsn=named_conninfo(database_url, "queue"), **options)
+        queue = PostgresHuey(QUEUE_NAME, dsn=named_conninfo(database_url, "queue"), create_tables=False, **options)
+        with schema_lock(database_url):  # consumers started together on a new database would race on its tables
+            queue.storage.initialize_schema()
+        return queue
     return SqliteHuey(QUEUE_NAME, filename=queue_path, **options)
 
 

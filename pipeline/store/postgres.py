@@ -31,6 +31,15 @@ def named_conninfo(url: str, role: str) -> str:
     return make_conninfo(url, application_name=f"paperline-{role} {socket.gethostname()}:{os.getpid()}"[:63])
 
 
+@contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Held while tables are made: ``CREATE TABLE IF NOT EXISTS`` fails (a duplicate type) when another process
+    makes the same table at the same moment, as hosts started together do. Released when the connection closes."""
+    with psycopg.connect(named_conninfo(url, "schema"), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield
+
+
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
     "INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING",

@@ -198,3 +198,29 @@ def test_connections_name_their_role_host_and_process_for_operators(postgres_url
     me = f"{socket.gethostname()}:{os.getpid()}"
     assert {f"paperline-store {me}", f"paperline-feed {me}"} <= names, names
     store.close()
+
+
+def _open_queue(url: str, barrier, errors) -> None:  # type: ignore[no-untyped-def]
+    import huey_config
+
+    barrier.wait(timeout=30)
+    try:
+        huey_config._make_huey("", url, "")
+    except Exception as error:  # reported to the parent, which fails the test with it
+        errors.put(repr(error))
+
+
+def test_consumers_started_together_on_a_new_database_all_get_the_queue(postgres_url: str) -> None:
+    """Hosts started at once must not race on the queue's tables (a duplicate-type error killed one consumer)."""
+    context = multiprocessing.get_context("fork")
+    barrier, errors = context.Barrier(6), context.Queue()
+    processes = [context.Process(target=_open_queue, args=(postgres_url, barrier, errors)) for _ in range(6)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert all(p.exitcode == 0 for p in processes), [p.exitcode for p in processes]
+    found = []
+    while not errors.empty():
+        found.append(errors.get(timeout=1))
+    assert found == []
