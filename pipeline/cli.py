@@ -222,6 +222,15 @@ def cmd_cancel(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_delete(app: Paperline, args: argparse.Namespace) -> int:
+    job = app.delete(args.job, user=args.owner_filter)
+    if args.json:
+        _print_json(job.to_dict())
+    else:
+        print(f"Deleted the files of {job.filename} ({job.id}); its history is kept.")
+    return 0
+
+
 def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
     """Write the job, chunk and event history (what ``--user`` may see) as CSV or Parquet files."""
     from .export import history_frames, write_export
@@ -289,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("job")
     cancel.add_argument("--json", action="store_true")
     cancel.set_defaults(func=cmd_cancel)
+
+    delete = sub.add_parser("delete", help="delete an ended job's files (its history is kept)")
+    delete.add_argument("job")
+    delete.add_argument("--json", action="store_true")
+    delete.set_defaults(func=cmd_delete)
 
     export = sub.add_parser("export", help="write job, chunk and event history as CSV or Parquet")
     export.add_argument("tables", nargs="*", metavar="TABLE", help="jobs, chunks and/or events (default: all three)")

@@ -165,6 +165,19 @@ def files_purged(reason: str) -> str:
     return f"Files purged to stay within {reason} (least recently used); submit it again to redo it."
 
 
+def files_deleted(user: str) -> str:
+    return f"Files deleted by {user}; the history is kept. Submit the document again to redo it."
+
+
+def files_gone(job_id: str, why: str) -> str:
+    """Why a job has no result to give any more (``why``: the note written when its files went)."""
+    return f"The files of job {job_id} are no longer kept. {why}".strip()
+
+
+def delete_unfinished(job_id: str, status: str) -> str:
+    return f"Job {job_id} has not ended ({status}); cancel it first, then delete it."
+
+
 # -- users' limits --------------------------------------------------------------------------------------------------
 def too_many_active(user: str, active: int, limit: int) -> str:
     return (

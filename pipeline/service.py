@@ -202,6 +202,17 @@ class Paperline:
         self.store.cancel(job_id, messages.canceled_by(user or job.user))
         return self.get(job_id)
 
+    def delete(self, job_id: str, *, user: str | None = None) -> Job:
+        """Delete an ended job's files (upload, pages, results); its history row stays, marked with who deleted
+        them, as retention's purge does, so analytics and the audit trail keep every job."""
+        job = self.get(job_id, user=user)
+        if not job.is_final:
+            raise InvalidRequest(messages.delete_unfinished(job_id, job.status.value))
+        if not job.purged_at:
+            self.files(job_id).delete()
+            self.store.mark_purged(job_id, messages.files_deleted(user or job.user))
+        return self.get(job_id)
+
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
         """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept."""
         job = self.get(job_id, user=user)
@@ -260,9 +271,8 @@ class Paperline:
         if not formats:
             job = self.get(job_id)
             if job.purged_at:
-                raise InvalidRequest(
-                    f"The files of job {job_id} were purged to stay within the storage limits; submit it again."
-                )
+                why = next((note for note in reversed(job.notes) if note.startswith("Files ")), "")
+                raise InvalidRequest(messages.files_gone(job_id, why))
             raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
         fmt = fmt or formats[0]
         if fmt not in formats:

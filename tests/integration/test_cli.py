@@ -176,3 +176,27 @@ def test_paperline_user_and_per_user_limits_apply_to_the_cli(app: Paperline, tmp
     assert bob.returncode == 0, "limits are per user"
     listed = json.loads(paperline(app, "jobs", "--json", PAPERLINE_USER="ann").stdout)
     assert [(j["filename"], j["status"]) for j in listed] == [("b.pdf", "failed"), ("a.pdf", "queued")]
+
+
+def test_delete_removes_an_ended_jobs_files_and_keeps_its_history(app: Paperline, tmp_path: Path) -> None:
+    from tests.sync_runner import run_queued
+
+    pdf = make_text_pdf(tmp_path / "d.pdf", 2)
+    job = json.loads(paperline(app, "submit", str(pdf), "--json", PAPERLINE_USER="ann").stdout)[0]
+    refused = paperline(app, "delete", job["id"], PAPERLINE_USER="ann")
+    assert refused.returncode == 2 and "has not ended (queued); cancel it first" in refused.stderr
+    run_queued(app)
+    assert app.get(job["id"]).status.value == "completed" and app.files(job["id"]).available_formats()
+    other = paperline(app, "delete", job["id"], PAPERLINE_USER="bob")
+    assert other.returncode == 2 and f"No job '{job['id']}'" in other.stderr, "another user's job is not found"
+    deleted = paperline(app, "delete", job["id"], "--json", PAPERLINE_USER="ann")
+    assert deleted.returncode == 0, deleted.stderr
+    kept = json.loads(deleted.stdout)
+    assert kept["status"] == "completed" and kept["purged_at"], "the history row stays, marked"
+    assert "Files deleted by ann; the history is kept." in kept["notes"][-1]
+    assert app.files(job["id"]).size() == 0 and app.source_bytes(job["id"]) is None
+    result = paperline(app, "result", job["id"], PAPERLINE_USER="ann")
+    assert result.returncode == 2 and "are no longer kept. Files deleted by ann" in result.stderr
+    again = paperline(app, "delete", job["id"], PAPERLINE_USER="ann")
+    assert again.returncode == 0, "deleting twice is harmless"
+    assert [j["id"] for j in json.loads(paperline(app, "jobs", "--json").stdout)] == [job["id"]]

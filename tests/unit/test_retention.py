@@ -40,7 +40,7 @@ def test_over_max_jobs_the_least_recently_used_lose_their_files(tmp_path: Path) 
     assert jobs[second].status is JobStatus.COMPLETED, "history keeps the job as it ended"
     assert any("Files purged to stay within PAPERLINE_MAX_JOBS=2" in n for n in jobs[second].notes)
     assert not app.files(second).names() and not app.settings.job_dir(second).exists()
-    with pytest.raises(InvalidRequest, match="purged to stay within the storage limits"):
+    with pytest.raises(InvalidRequest, match=r"no longer kept\. Files purged to stay within PAPERLINE_MAX_JOBS=2"):
         app.result(second)
     assert app.result(first) == known_text(1) and app.result(third) == known_text(3)
     assert len(app.jobs()) == 3
