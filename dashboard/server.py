@@ -22,6 +22,8 @@ from bokeh.server.urls import per_app_patterns
 from panel.io.server import DocHandler
 from tornado.web import RequestHandler
 
+from pipeline.api import api_routes
+
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
 SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -157,5 +159,9 @@ class MetricsHandler(RequestHandler):
         self.write(generate_latest(registry))
 
 
-#: extra Tornado routes Panel serves beside the dashboard
-ROUTES: list[tuple] = [(r"/paperline/feed-stats", FeedStatsHandler, {}), (r"/metrics", MetricsHandler, {})]
+#: extra Tornado routes Panel serves beside the dashboard: its own hooks, and the HTTP API (``pipeline.api``)
+ROUTES: list[tuple] = [
+    (r"/paperline/feed-stats", FeedStatsHandler, {}),
+    (r"/metrics", MetricsHandler, {}),
+    *api_routes(),
+]

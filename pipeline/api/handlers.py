@@ -1,0 +1,199 @@
+"""The API's Tornado handlers: each reads or changes jobs through ``Paperline``, off the server's event loop.
+
+One ``Paperline`` per server process answers every request. Until API tokens exist, the API is open only where
+the dashboard itself needs no sign-in (the one local user, ``paperline serve`` on 127.0.0.1 by default); a server
+started with sign-in answers 401 to every call rather than letting programs past it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+from tornado.web import RequestHandler
+
+from ..config import Settings
+from ..models import Event
+from ..results import FORMAT_FILES
+from ..service import Paperline
+from .problems import MEDIA_TYPE, Problem, problem_for
+
+log = logging.getLogger("paperline.api")
+T = TypeVar("T")
+_app: Paperline | None = None
+_app_lock = threading.Lock()
+
+
+def shared_app() -> Paperline:
+    """This server process's Paperline, made on the first request."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            _app = Paperline(Settings.from_env())
+        return _app
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    data = asdict(event)
+    data["kind"] = event.kind.value
+    return data
+
+
+class ApiHandler(RequestHandler):
+    """JSON in and out, errors as problem details, blocking work on a thread."""
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    def prepare(self) -> None:
+        provider = getattr(self.application, "auth_provider", None)
+        if provider is not None and (provider.get_user or provider.get_user_async):
+            raise Problem(401, "This server asks users to sign in, and the API has no tokens yet: it is closed.")
+        if self.request.method not in ("GET", "HEAD") and self._cross_site():
+            raise Problem(403, "Requests from another site's page are refused.")
+
+    def _cross_site(self) -> bool:
+        """A browser sends Origin with a cross-site POST; a program sends none. Refuse another site's page, so a
+        page the analyst happens to open cannot cancel or delete jobs through the local API."""
+        origin = self.request.headers.get("Origin")
+        return bool(origin) and urlsplit(origin).netloc.lower() != self.request.host.lower()
+
+    @property
+    def app(self) -> Paperline:
+        return shared_app()
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
+
+    def send_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        problem = problem_for(error) if error is not None else None
+        if problem is None:
+            if status_code >= 500 and error is not None:
+                log.error("API %s %s failed", self.request.method, self.request.path, exc_info=kwargs["exc_info"])
+            problem = Problem(status_code)
+        self.set_status(problem.status)
+        self.set_header("Content-Type", MEDIA_TYPE)
+        self.finish(json.dumps(problem.to_dict()))
+
+    def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def, override]
+        if problem_for(value) is None:
+            super().log_exception(typ, value, tb)
+
+
+class HealthHandler(ApiHandler):
+    """``GET /health``: can this server reach the store, and are workers alive (for load balancers)."""
+
+    async def get(self) -> None:
+        def check() -> dict[str, Any]:
+            jobs, _chunks = self.app.store.status_counts()
+            workers = len(self.app.workers())
+            return {
+                "status": "ok" if workers else "no_workers",
+                "store": "ok",
+                "workers": workers,
+                "queued": jobs.get("queued", 0),
+                "running": jobs.get("running", 0),
+            }
+
+        try:
+            self.send_json(await self.run(check))
+        except Exception:
+            log.exception("health check: the store cannot be read")
+            self.send_json({"status": "unavailable", "store": "unreachable"}, status=503)
+
+
+class JobsHandler(ApiHandler):
+    """``GET /jobs``: newest first, filtered by ``status``; at most ``limit`` (default 50, at most 500)."""
+
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None)
+        try:
+            limit = int(self.get_query_argument("limit", "50"))
+        except ValueError:
+            raise Problem(400, "limit must be a whole number") from None
+        if not 1 <= limit <= 500:
+            raise Problem(400, "limit must be between 1 and 500")
+        try:
+            jobs = await self.run(self.app.jobs, status=status, limit=limit)
+        except ValueError:
+            raise Problem(400, f"Unknown status {status!r}") from None
+        self.send_json({"jobs": [job.to_dict() for job in jobs]})
+
+
+class JobHandler(ApiHandler):
+    """``GET /jobs/{id}``; ``DELETE /jobs/{id}`` deletes an ended job's files and keeps its history."""
+
+    async def get(self, job_id: str) -> None:
+        self.send_json((await self.run(self.app.get, job_id)).to_dict())
+
+    async def delete(self, job_id: str) -> None:
+        self.send_json((await self.run(self.app.delete, job_id)).to_dict())
+
+
+class ChunksHandler(ApiHandler):
+    async def get(self, job_id: str) -> None:
+        self.send_json({"chunks": [c.to_dict() for c in await self.run(self.app.chunks, job_id, user=None)]})
+
+
+class EventsHandler(ApiHandler):
+    async def get(self, job_id: str) -> None:
+        await self.run(self.app.get, job_id)  # an unknown job is a 404, not an empty list
+        self.send_json({"events": [event_dict(e) for e in await self.run(self.app.events, job_id)]})
+
+
+class ActionHandler(ApiHandler):
+    """``POST /jobs/{id}/cancel`` and ``POST /jobs/{id}/retry``."""
+
+    async def post(self, job_id: str, action: str) -> None:
+        act = self.app.cancel if action == "cancel" else self.app.retry
+        self.send_json((await self.run(act, job_id)).to_dict())
+
+
+class DownloadHandler(ApiHandler):
+    """A file as an attachment, with its media type and a file name derived from the document's."""
+
+    def send_file(self, data: bytes, filename: str, media_type: str) -> None:
+        self.set_header("Content-Type", media_type)
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename, safe='')}")
+        self.finish(data)
+
+
+class ResultHandler(DownloadHandler):
+    """``GET /jobs/{id}/result?format=text|markdown|json|csv`` (default: the profile's main format)."""
+
+    async def get(self, job_id: str) -> None:
+        fmt = self.get_query_argument("format", None)
+        if fmt is not None and fmt not in FORMAT_FILES:
+            raise Problem(400, f"Unknown format {fmt!r}; one of: {', '.join(FORMAT_FILES)}")
+        job = await self.run(self.app.get, job_id)
+        chosen = await self.run(self.app.result_format, job_id, fmt)
+        data = await self.run(self.app.result_bytes, job_id, chosen)
+        name, media_type = FORMAT_FILES[chosen]
+        charset = "; charset=utf-8" if media_type.startswith("text/") else ""
+        self.send_file(data, f"{Path(job.filename).stem}{Path(name).suffix}", media_type + charset)
+
+
+class SourceHandler(DownloadHandler):
+    """``GET /jobs/{id}/source``: the original upload as stored."""
+
+    async def get(self, job_id: str) -> None:
+        job = await self.run(self.app.get, job_id)
+        data = await self.run(self.app.source_bytes, job_id)
+        if data is None:
+            raise Problem(410, f"The original of job {job_id} is no longer kept.")
+        self.send_file(data, job.filename, "application/octet-stream")

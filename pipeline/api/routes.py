@@ -1,0 +1,30 @@
+"""Where each API handler is served (Panel serves these beside the dashboard through ``dashboard.server``)."""
+
+from __future__ import annotations
+
+from .handlers import (
+    ActionHandler,
+    ChunksHandler,
+    EventsHandler,
+    HealthHandler,
+    JobHandler,
+    JobsHandler,
+    ResultHandler,
+    SourceHandler,
+)
+
+PREFIX = "/api/v1"
+JOB = r"/jobs/([A-Za-z0-9_-]{1,64})"
+
+
+def api_routes(prefix: str = PREFIX) -> list[tuple]:
+    return [
+        (prefix + r"/health", HealthHandler, {}),
+        (prefix + r"/jobs", JobsHandler, {}),
+        (prefix + JOB, JobHandler, {}),
+        (prefix + JOB + r"/chunks", ChunksHandler, {}),
+        (prefix + JOB + r"/events", EventsHandler, {}),
+        (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
+        (prefix + JOB + r"/result", ResultHandler, {}),
+        (prefix + JOB + r"/source", SourceHandler, {}),
+    ]

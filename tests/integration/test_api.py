@@ -1,0 +1,95 @@
+"""The HTTP API against the real ``paperline serve`` (the jobs are run by the in-process task runner)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from pipeline.service import Paperline
+from tests.docgen import known_text, make_text_pdf
+from tests.sync_runner import run_queued
+
+
+def call(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def problem(answer: tuple[int, dict[str, str], bytes]) -> dict[str, Any]:
+    status, headers, body = answer
+    assert headers["Content-Type"] == "application/problem+json", headers
+    data = json.loads(body)
+    assert data["status"] == status and data["title"]
+    assert "Traceback" not in body.decode() and "/tmp" not in body.decode(), "no internals reach a client"
+    return data
+
+
+def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    api = serve_dashboard().removesuffix("/app") + "/api/v1"
+    pdf = make_text_pdf(tmp_path / "report.pdf", 3)
+    done = app.submit(pdf, "rapport d'été 2026.pdf")
+    waiting = app.submit(make_text_pdf(tmp_path / "waiting.pdf", 2))
+    app.cancel(waiting.id)
+    run_queued(app)
+    queued = app.submit(make_text_pdf(tmp_path / "queued.pdf", 1))  # no worker here: it stays queued
+
+    status, _, body = call(f"{api}/health")
+    assert status == 200 and json.loads(body)["store"] == "ok"
+    status, headers, body = call(f"{api}/jobs")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert [j["id"] for j in json.loads(body)["jobs"]] == [queued.id, waiting.id, done.id], "newest first"
+    listed = json.loads(call(f"{api}/jobs?status=completed&limit=5")[2])["jobs"]
+    assert [j["id"] for j in listed] == [done.id]
+    assert problem(call(f"{api}/jobs?status=lost"))["detail"] == "Unknown status 'lost'"
+    assert problem(call(f"{api}/jobs?limit=0"))["status"] == 400
+
+    job = json.loads(call(f"{api}/jobs/{done.id}")[2])
+    assert job["status"] == "completed" and job["filename"] == "rapport d'été 2026.pdf" and job["pages"] == 3
+    chunks = json.loads(call(f"{api}/jobs/{done.id}/chunks")[2])["chunks"]
+    assert chunks and all(c["status"] == "done" for c in chunks)
+    events = json.loads(call(f"{api}/jobs/{done.id}/events")[2])["events"]
+    assert events[0]["kind"] == "created" and events[-1]["status"] == "completed"
+
+    status, headers, body = call(f"{api}/jobs/{done.id}/result?format=text")
+    assert status == 200 and body.decode() == known_text(3)
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers["Content-Disposition"] == "attachment; filename*=UTF-8''rapport%20d%27%C3%A9t%C3%A9%202026.txt"
+    assert json.loads(call(f"{api}/jobs/{done.id}/result?format=json")[2])["pages"][0]["page"] == 1
+    assert "Unknown format 'exe'" in problem(call(f"{api}/jobs/{done.id}/result?format=exe"))["detail"]
+    status, _, body = call(f"{api}/jobs/{done.id}/source")
+    assert status == 200 and body == pdf.read_bytes()
+
+    missing = problem(call(f"{api}/jobs/nope"))
+    assert missing["status"] == 404 and missing["detail"] == "No job 'nope'"
+    ended = problem(call(f"{api}/jobs/{waiting.id}/cancel", "POST"))
+    assert ended["status"] == 409 and "already ended (canceled)" in ended["detail"]
+    not_failed = problem(call(f"{api}/jobs/{waiting.id}/retry", "POST"))
+    assert not_failed["status"] == 409 and "only a failed job can be retried" in not_failed["detail"]
+    unfinished = problem(call(f"{api}/jobs/{queued.id}", "DELETE"))
+    assert unfinished["status"] == 409 and "cancel it first" in unfinished["detail"]
+    forged = call(f"{api}/jobs/{queued.id}/cancel", "POST", {"Origin": "http://evil.example"})
+    assert problem(forged)["status"] == 403 and app.get(queued.id).status.value == "queued"
+    assert json.loads(call(f"{api}/jobs/{queued.id}/cancel", "POST")[2])["status"] == "canceled"
+
+    deleted = json.loads(call(f"{api}/jobs/{done.id}", "DELETE")[2])
+    assert deleted["status"] == "completed" and deleted["purged_at"], "the history stays, marked"
+    gone = problem(call(f"{api}/jobs/{done.id}/result"))
+    assert gone["status"] == 409 and "Files deleted by" in gone["detail"]
+    assert problem(call(f"{api}/jobs/{done.id}/source"))["status"] == 410
+
+
+def test_a_server_with_sign_in_keeps_the_api_closed(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"ann": "pw"}))
+    api = serve_dashboard("--basic-auth", str(users), "--cookie-secret", "s").removesuffix("/app") + "/api/v1"
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+    for method, path in (("GET", "/jobs"), ("GET", f"/jobs/{job.id}"), ("POST", f"/jobs/{job.id}/cancel")):
+        assert problem(call(api + path, method))["status"] == 401, path
+    assert app.get(job.id).status.value == "queued"
