@@ -165,6 +165,13 @@ def files_purged(reason: str) -> str:
     return f"Files purged to stay within {reason} (least recently used); submit it again to redo it."
 
 
+def too_large(name: str, size: int, limit_mb: int) -> str:
+    shown = f"{size / 2**20:.1f} MB"
+    if float(shown.split()[0]) <= limit_mb:
+        shown = f"{size:,} bytes"  # just over the limit: "1.0 MB, over the 1 MB limit" would puzzle
+    return f"{name} is {shown}, over the {limit_mb} MB upload limit."
+
+
 def files_deleted(user: str) -> str:
     return f"Files deleted by {user}; the history is kept. Submit the document again to redo it."
 

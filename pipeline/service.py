@@ -125,6 +125,7 @@ class Paperline:
     def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
         """Record a refused upload as a failed job saying why."""
         why = str(received.refused)
+        meta = {**meta, "refusal": type(received.refused).__name__}  # which kind, for the HTTP API's status code
         new = NewJob(
             **job,
             kind=received.kind,

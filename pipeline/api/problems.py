@@ -6,7 +6,7 @@ no stack trace, query or storage path ever leaves the server.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -36,12 +36,14 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], HTTPStatus], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Problem(Exception):
-    """An answer that is an error: raise it from a handler, or get one from ``problem_for``."""
+    """An answer that is an error: raise it from a handler, or get one from ``problem_for``. ``extensions`` are
+    more members of the answer (RFC 9457 section 3.2), such as the jobs recorded for refused uploads."""
 
     status: int
     detail: str = ""
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -51,7 +53,7 @@ class Problem(Exception):
         body: dict[str, Any] = {"type": "about:blank", "title": self.title, "status": self.status}
         if self.detail:
             body["detail"] = self.detail
-        return body
+        return {**self.extensions, **body}
 
 
 def problem_for(error: BaseException) -> Problem | None:

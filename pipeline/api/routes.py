@@ -8,10 +8,10 @@ from .handlers import (
     EventsHandler,
     HealthHandler,
     JobHandler,
-    JobsHandler,
     ResultHandler,
     SourceHandler,
 )
+from .uploads import UploadHandler
 
 PREFIX = "/api/v1"
 JOB = r"/jobs/([A-Za-z0-9_-]{1,64})"
@@ -20,7 +20,7 @@ JOB = r"/jobs/([A-Za-z0-9_-]{1,64})"
 def api_routes(prefix: str = PREFIX) -> list[tuple]:
     return [
         (prefix + r"/health", HealthHandler, {}),
-        (prefix + r"/jobs", JobsHandler, {}),
+        (prefix + r"/jobs", UploadHandler, {}),
         (prefix + JOB, JobHandler, {}),
         (prefix + JOB + r"/chunks", ChunksHandler, {}),
         (prefix + JOB + r"/events", EventsHandler, {}),

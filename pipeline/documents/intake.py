@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .. import messages
 from ..config import Settings
 from ..exceptions import DocumentRejected, DocumentTooLarge, EmptyDocument, UnreadableDocument, UnsupportedType
 from ..models import DocumentKind
@@ -110,10 +111,7 @@ def receive(source: Source, name: str, files: JobFiles, settings: Settings) -> R
         if received.size == 0:
             raise EmptyDocument(f"{name} is empty (0 bytes); there is nothing to extract.")
         if received.size > settings.max_upload_bytes:
-            shown = f"{received.size / 2**20:.1f} MB"
-            if float(shown.split()[0]) <= settings.max_upload_mb:
-                shown = f"{received.size:,} bytes"  # just over the limit: "1.0 MB, over the 1 MB limit" would puzzle
-            raise DocumentTooLarge(f"{name} is {shown}, over the {settings.max_upload_mb} MB upload limit.")
+            raise DocumentTooLarge(messages.too_large(name, received.size, settings.max_upload_mb))
         file_type = detect_type(head)
         if file_type is None:
             raise UnsupportedType(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.service import Paperline
 from tests.docgen import known_text, make_text_pdf
@@ -93,3 +96,75 @@ def test_a_server_with_sign_in_keeps_the_api_closed(app: Paperline, serve_dashbo
     for method, path in (("GET", "/jobs"), ("GET", f"/jobs/{job.id}"), ("POST", f"/jobs/{job.id}/cancel")):
         assert problem(call(api + path, method))["status"] == 401, path
     assert app.get(job.id).status.value == "queued"
+
+
+def multipart(files: list[tuple[str, bytes]], fields: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """A multipart/form-data body, as ``curl -F file=@...`` sends it, and its Content-Type."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in (fields or {}).items()
+    ]
+    for name, content in files:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        parts.append(head.encode() + b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def post(url: str, body: bytes, content_type: str = "application/octet-stream") -> tuple[int, dict[str, Any], Any]:
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read())
+
+
+def test_documents_are_uploaded_over_http_and_bad_ones_are_told_why(  # type: ignore[no-untyped-def]
+    app: Paperline, serve_dashboard, tmp_path: Path
+) -> None:
+    from tests.bad_inputs import UPLOAD_LIMIT_MB, bad_inputs
+
+    api = serve_dashboard(PAPERLINE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)).removesuffix("/app") + "/api/v1"
+    one, two = make_text_pdf(tmp_path / "one.pdf", 2).read_bytes(), make_text_pdf(tmp_path / "two.pdf", 3).read_bytes()
+    status, headers, body = post(f"{api}/jobs", *multipart([("one.pdf", one), ("two.pdf", two)], {"profile": "text"}))
+    assert status == 201, body
+    jobs = body["jobs"]
+    assert [(j["filename"], j["status"], j["pages"]) for j in jobs] == [
+        ("one.pdf", "queued", 2),
+        ("two.pdf", "queued", 3),
+    ]
+    assert headers.get_all("Location") == [f"/api/v1/jobs/{j['id']}" for j in jobs]
+    status, _, body = post(f"{api}/jobs?filename=raw%20body.pdf", one)
+    assert status == 201 and body["jobs"][0]["filename"] == "raw body.pdf"
+    run_queued(app)
+    assert call(f"{api}/jobs/{jobs[1]['id']}/result?format=text")[2].decode() == known_text(3)
+
+    for bad in bad_inputs():
+        status, headers, body = post(f"{api}/jobs", *multipart([(bad.name, bad.content)]))
+        assert headers["Content-Type"] == "application/problem+json", bad.name
+        assert status in (413, 415, 422) and body["status"] == status, (bad.name, status)
+        assert bad.message in body["detail"], (bad.name, body)
+        assert body["jobs"][0]["status"] == "failed", "the refusal is recorded on a job, as on the page"
+    assert post(f"{api}/jobs", *multipart([("data.bin", bytes(range(256)))]))[0] == 415
+
+    before = len(app.jobs())
+    # As curl sends a large body: headers first, asking whether to go on (Expect: 100-continue); the answer
+    # comes before any of the body is sent.
+    host = urlsplit(api)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    connection.putrequest("POST", f"{host.path}/jobs?filename=big.pdf")
+    connection.putheader("Content-Length", str(3 * 2**20))
+    connection.putheader("Expect", "100-continue")
+    connection.endheaders()
+    answer = connection.getresponse()
+    status, body = answer.status, json.loads(answer.read())
+    connection.close()
+    assert status == 413 and "over the 1 MB upload limit" in body["detail"]
+    assert len(app.jobs()) == before, "refused before reading: no job"
+    status, _, body = post(f"{api}/jobs", one)
+    assert status == 400 and "?filename=" in body["detail"]
+    assert post(f"{api}/jobs", *multipart([], {"profile": "text"}))[0] == 400
+    status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", one)], {"profile": "poems"}))
+    assert status == 400 and "poems" in body["detail"]
+    assert post(f"{api}/jobs", b"--x\r\nnonsense", "multipart/form-data; boundary=x")[0] == 400
