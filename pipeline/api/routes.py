@@ -11,6 +11,7 @@ from .handlers import (
     ResultHandler,
     SourceHandler,
 )
+from .stream import EventStreamHandler
 from .uploads import UploadHandler
 
 PREFIX = "/api/v1"
@@ -24,6 +25,7 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + JOB, JobHandler, {}),
         (prefix + JOB + r"/chunks", ChunksHandler, {}),
         (prefix + JOB + r"/events", EventsHandler, {}),
+        (prefix + JOB + r"/events/stream", EventStreamHandler, {}),
         (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
         (prefix + JOB + r"/result", ResultHandler, {}),
         (prefix + JOB + r"/source", SourceHandler, {}),

@@ -168,3 +168,71 @@ def test_documents_are_uploaded_over_http_and_bad_ones_are_told_why(  # type: ig
     status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", one)], {"profile": "poems"}))
     assert status == 400 and "poems" in body["detail"]
     assert post(f"{api}/jobs", b"--x\r\nnonsense", "multipart/form-data; boundary=x")[0] == 400
+
+
+def read_stream(api: str, job_id: str, *, last_event_id: int | None = None, until: str = "end") -> list[dict]:
+    """The job's event stream as messages ({"event", "id", "data"} or {"comment"}), read up to an ``until``
+    message (bounded by the socket timeout)."""
+    host = urlsplit(api)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+    headers = {"Accept": "text/event-stream"}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = str(last_event_id)
+    connection.request("GET", f"{host.path}/jobs/{job_id}/events/stream", headers=headers)
+    response = connection.getresponse()
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    messages: list[dict] = []
+    current: dict = {}
+    try:
+        for _ in range(100_000):
+            line = response.readline().decode("utf-8")
+            if not line:
+                break
+            line = line.rstrip("\n")
+            if line.startswith(":"):
+                messages.append({"comment": line[1:].strip()})
+                if until == "comment":
+                    break
+            elif line:
+                key, _, value = line.partition(": ")
+                current[key] = json.loads(value) if key == "data" else value
+            elif current:
+                messages.append(current)
+                if current.get("event") == until:
+                    break
+                current = {}
+    finally:
+        connection.close()
+    return messages
+
+
+def test_a_running_jobs_event_stream_is_seen_to_the_end_and_resumed(  # type: ignore[no-untyped-def]
+    app: Paperline, serve_dashboard, start_worker, tmp_path: Path
+) -> None:
+    from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf, slow_blank_pages
+    from tests.helpers import slow_tesseract
+
+    api = serve_dashboard(PAPERLINE_API_HEARTBEAT_S="0.3").removesuffix("/app") + "/api/v1"
+    idle = app.submit(make_text_pdf(tmp_path / "idle.pdf", 1))  # no worker yet: nothing happens to it
+    quiet = read_stream(api, idle.id, until="comment")
+    assert [m["data"]["kind"] for m in quiet if m.get("event") == "job-event"] == ["created"], "its history first"
+    assert [m["data"]["status"] for m in quiet if m.get("event") == "progress"] == ["queued"]
+    assert quiet[-1] == {"comment": "keepalive"}, "an idle stream is kept alive"
+    app.cancel(idle.id)
+
+    start_worker(workers=2, PAPERLINE_TESSERACT=str(slow_tesseract(tmp_path, 0.3)), **SLOW_JOB_SETTINGS)
+    job = app.submit(make_slow_pdf(tmp_path / "slow.pdf", 12))
+    seen = read_stream(api, job.id)
+    assert seen[-1]["event"] == "end" and seen[-1]["data"]["status"] == "completed"
+    streamed = [m for m in seen if m.get("event") == "job-event"]
+    recorded = app.events(job.id)
+    assert [int(m["id"]) for m in streamed] == [e.id for e in recorded], "every event once, in order"
+    assert {m["data"]["kind"] for m in streamed} >= {"created", "chunk_done", "status"}
+    progress = [m["data"]["progress"] for m in seen if m.get("event") == "progress"]
+    assert len(progress) >= 2 and progress == sorted(progress), "progress is seen moving, never back"
+    assert app.result(job.id, "text") == known_text(12, blank_pages=slow_blank_pages(12))
+
+    middle = recorded[len(recorded) // 2].id
+    resumed = [m for m in read_stream(api, job.id, last_event_id=middle) if m.get("event") == "job-event"]
+    assert [int(m["id"]) for m in resumed] == [e.id for e in recorded if e.id > middle], "nothing lost or repeated"
+    assert problem(call(f"{api}/jobs/nope/events/stream"))["status"] == 404

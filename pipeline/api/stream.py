@@ -1,0 +1,168 @@
+"""``GET /jobs/{id}/events/stream``: a job's progress as Server-Sent Events, to its end.
+
+One ``ChangeHub`` per server process reads the store for every open stream together: while any stream is open
+it follows the store's revisions (``changes_since``) and reads the new events of the watched jobs that changed,
+however many clients watch them, woken at once by PostgreSQL's NOTIFY or every ``POLL_S`` on SQLite. Each
+stream reads the store itself only when it opens (the job, and the events a ``Last-Event-ID`` missed) and ends.
+
+Messages: ``event: job-event`` (an audit event; its SSE id is the event's, so a client that reconnects with
+``Last-Event-ID`` gets exactly what it missed), ``event: progress`` (the job's current state whenever it
+changes; not replayed, the next one says it all), and ``event: end`` (the final job) before the server closes the
+stream. A comment line every ``HEARTBEAT_S`` keeps proxies from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections import defaultdict
+from typing import Any
+
+from tornado.iostream import StreamClosedError
+
+from ..models import Event, Job
+from ..store import JobStore
+from .handlers import ApiHandler, event_dict
+
+log = logging.getLogger("paperline.api.stream")
+POLL_S = 0.2
+HEARTBEAT_S = float(os.environ.get("PAPERLINE_API_HEARTBEAT_S", "15"))
+
+
+class ChangeHub:
+    """Fans the store's changes out to subscribed streams; runs its reading thread only while someone listens.
+
+    A tick reads the revisions (one indexed read when nothing changed), then, for each watched job that changed,
+    its new events: the cost follows the jobs watched and changing, never the number of clients watching."""
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = defaultdict(set)
+        self._last_event: dict[str, int] = {}
+        self._thread: threading.Thread | None = None
+        self._revision = 0
+        self.reads = 0  # store reads by the hub, for tests and benchmarks
+
+    def subscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+        with self._lock:
+            if job_id not in self._subscribers:  # the first watcher: start after the job's latest event
+                events = self.store.list_events(job_id)
+                self._last_event[job_id] = events[-1].id if events else 0
+                self.reads += 1
+            self._subscribers[job_id].add((loop, queue))
+            if self._thread is None:
+                self._revision = self.store.changes_since(2**62).revision  # from now on
+                self.reads += 1
+                self._thread = threading.Thread(target=self._run, name="paperline-api-hub", daemon=True)
+                self._thread.start()
+
+    def unsubscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+        with self._lock:
+            self._subscribers[job_id].discard((loop, queue))
+            if not self._subscribers[job_id]:
+                del self._subscribers[job_id]
+                self._last_event.pop(job_id, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._subscribers:
+                    self._thread = None
+                    return
+            try:
+                self.store.wait_for_change(POLL_S)
+                self._tick()
+            except Exception:
+                log.exception("the API's change hub could not read the store; trying again")
+                threading.Event().wait(1.0)
+
+    def _tick(self) -> None:
+        changes = self.store.changes_since(self._revision)
+        self.reads += 1
+        self._revision = changes.revision
+        changed = {job.id for job in changes.jobs} | {chunk.job_id for chunk in changes.chunks}
+        jobs = {job.id: job for job in changes.jobs}
+        with self._lock:
+            watched = {job_id: set(subs) for job_id, subs in self._subscribers.items() if job_id in changed}
+            after = {job_id: self._last_event.get(job_id, 0) for job_id in watched}
+        for job_id, subscribers in watched.items():
+            events = self.store.list_events(job_id, after_id=after[job_id])
+            self.reads += 1
+            items: list[Any] = [*events, *([jobs[job_id]] if job_id in jobs else [])]
+            with self._lock:
+                if events and job_id in self._last_event:
+                    self._last_event[job_id] = events[-1].id
+            for loop, queue in subscribers:
+                for item in items:
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+
+
+_hub: ChangeHub | None = None
+_hub_lock = threading.Lock()
+
+
+def shared_hub(store: JobStore) -> ChangeHub:
+    global _hub
+    with _hub_lock:
+        if _hub is None:
+            _hub = ChangeHub(store)
+        return _hub
+
+
+def sse(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n"
+
+
+class EventStreamHandler(ApiHandler):
+    """The stream of one job (see the module's docstring)."""
+
+    async def get(self, job_id: str) -> None:
+        app = self.app
+        job = await self.run(app.get, job_id)  # 404 for an unknown job, before the stream starts
+        try:
+            after = int(self.request.headers.get("Last-Event-ID", "0") or 0)
+        except ValueError:
+            after = 0
+        hub = shared_hub(app.store)
+        loop, queue = asyncio.get_running_loop(), asyncio.Queue()
+        await self.run(hub.subscribe, job_id, loop, queue)  # before reading the backlog, so nothing falls between
+        try:
+            self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.set_header("X-Accel-Buffering", "no")  # nginx: pass each message on at once
+            backlog: list[Event] = await self.run(app.store.list_events, job_id, after_id=after)
+            sent = after
+            for event in backlog:
+                self.write(sse("job-event", event_dict(event), event.id))
+                sent = event.id
+            job = await self.run(app.get, job_id)
+            self.write(sse("progress", job.to_dict()))
+            await self.flush()
+            while not job.is_final:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                except TimeoutError:
+                    self.write(": keepalive\n\n")
+                    await self.flush()
+                    continue
+                if isinstance(item, Event):
+                    if item.id > sent:
+                        self.write(sse("job-event", event_dict(item), item.id))
+                        sent = item.id
+                elif isinstance(item, Job):
+                    job = item
+                    self.write(sse("progress", job.to_dict()))
+                await self.flush()
+            # The final job's last events may come in the same tick or just after: read what is left, then end.
+            for event in await self.run(app.store.list_events, job_id, after_id=sent):
+                self.write(sse("job-event", event_dict(event), event.id))
+            self.write(sse("end", (await self.run(app.get, job_id)).to_dict()))
+            await self.flush()
+        except StreamClosedError:
+            pass  # the client went away; it may come back with Last-Event-ID
+        finally:
+            hub.unsubscribe(job_id, loop, queue)
