@@ -95,6 +95,15 @@ class ApiHandler(RequestHandler):
             super().log_exception(typ, value, tb)
 
 
+class OpenApiHandler(ApiHandler):
+    """``GET /openapi.json``: what this API serves, as OpenAPI 3.1."""
+
+    def get(self) -> None:
+        from .openapi import openapi_document
+
+        self.send_json(openapi_document(self.request.path.rsplit("/", 1)[0]))
+
+
 class HealthHandler(ApiHandler):
     """``GET /health``: can this server reach the store, and are workers alive (for load balancers)."""
 

@@ -8,6 +8,7 @@ from .handlers import (
     EventsHandler,
     HealthHandler,
     JobHandler,
+    OpenApiHandler,
     ResultHandler,
     SourceHandler,
 )
@@ -21,6 +22,7 @@ JOB = r"/jobs/([A-Za-z0-9_-]{1,64})"
 def api_routes(prefix: str = PREFIX) -> list[tuple]:
     return [
         (prefix + r"/health", HealthHandler, {}),
+        (prefix + r"/openapi.json", OpenApiHandler, {}),
         (prefix + r"/jobs", UploadHandler, {}),
         (prefix + JOB, JobHandler, {}),
         (prefix + JOB + r"/chunks", ChunksHandler, {}),

@@ -34,6 +34,19 @@ def problem(answer: tuple[int, dict[str, str], bytes]) -> dict[str, Any]:
     return data
 
 
+def conforms(doc: dict, template: str, method: str, answer: tuple[int, dict[str, str], bytes]) -> Any:
+    """The answer's JSON, after checking it against what the OpenAPI document says of this operation."""
+    from jsonschema import Draft202012Validator
+
+    status, headers, body = answer
+    response = doc["paths"][template][method]["responses"][str(status)]
+    media = headers["Content-Type"].split(";")[0]
+    schema = response["content"][media]["schema"]
+    data = json.loads(body)
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(data)
+    return data
+
+
 def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     api = serve_dashboard().removesuffix("/app") + "/api/v1"
     pdf = make_text_pdf(tmp_path / "report.pdf", 3)
@@ -45,6 +58,15 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
 
     status, _, body = call(f"{api}/health")
     assert status == 200 and json.loads(body)["store"] == "ok"
+    doc = json.loads(call(f"{api}/openapi.json")[2])
+    assert doc["openapi"] == "3.1.0" and doc["servers"] == [{"url": "/api/v1"}]
+    conforms(doc, "/jobs", "get", call(f"{api}/jobs"))
+    conforms(doc, "/jobs/{job_id}", "get", call(f"{api}/jobs/{done.id}"))
+    conforms(doc, "/jobs/{job_id}/chunks", "get", call(f"{api}/jobs/{done.id}/chunks"))
+    conforms(doc, "/jobs/{job_id}/events", "get", call(f"{api}/jobs/{done.id}/events"))
+    conforms(doc, "/jobs/{job_id}", "get", call(f"{api}/jobs/nope"))
+    conforms(doc, "/jobs", "get", call(f"{api}/jobs?limit=0"))
+    conforms(doc, "/jobs/{job_id}/cancel", "post", call(f"{api}/jobs/{done.id}/cancel", "POST"))
     status, headers, body = call(f"{api}/jobs")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert [j["id"] for j in json.loads(body)["jobs"]] == [queued.id, waiting.id, done.id], "newest first"

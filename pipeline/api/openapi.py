@@ -1,0 +1,229 @@
+"""The API's OpenAPI 3.1 document, built from the same models the handlers answer with, so it cannot drift.
+
+Job, Chunk and Event schemas are derived from their dataclasses' type hints (plus the extra members their
+``to_dict`` adds); the paths list what ``routes.py`` serves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from typing import Any
+
+from ..models import Chunk, Event, Job, JobStatus
+from ..results import FORMAT_FILES
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _type_schema(hint: Any) -> dict[str, Any]:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [_type_schema(arg) for arg in typing.get_args(hint)]
+        kinds = [o["type"] for o in options]
+        return {"type": [k for kind in kinds for k in (kind if isinstance(kind, list) else [kind])]}
+    if origin is tuple or origin is list:
+        return {"type": "array", "items": _type_schema(typing.get_args(hint)[0])}
+    if origin is dict or hint is dict:
+        return {"type": "object"}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {"type": "string", "enum": [member.value for member in hint]}
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
+    return {"type": simple[hint]}
+
+
+def dataclass_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    properties = {f.name: _type_schema(hints[f.name]) for f in dataclasses.fields(cls)}
+    properties.update(extra or {})
+    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _list_of(name: str, ref: str, description: str) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {name: {"type": "array", "items": {"$ref": ref}}}, "required": [name]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(status): {"description": "A problem (RFC 9457)", "content": PROBLEM} for status in statuses}
+
+
+def openapi_document(prefix: str) -> dict[str, Any]:
+    job_id = {
+        "name": "job_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    }
+    job = "#/components/schemas/Job"
+    upload_form = {
+        "type": "object",
+        "properties": {
+            "file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}},
+            "profile": {"type": "string"},
+            "engine": {"type": "string"},
+            "instruction": {"type": "string"},
+        },
+        "required": ["file"],
+    }
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": {
+                "summary": "Store, workers and queue, for load balancers",
+                "responses": {
+                    "200": {
+                        "description": "The store answers",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "503": {
+                        "description": "The store cannot be read",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                },
+            }
+        },
+        "/jobs": {
+            "get": {
+                "summary": "Jobs, newest first",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": _type_schema(JobStatus),
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                    },
+                ],
+                "responses": {"200": _list_of("jobs", job, "The jobs"), **_problems(400)},
+            },
+            "post": {
+                "summary": "Submit documents (multipart files, or a raw body with ?filename=)",
+                "parameters": [
+                    {"name": name, "in": "query", "schema": {"type": "string"}}
+                    for name in ("filename", "profile", "engine", "instruction")
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {"schema": upload_form},
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
+                        },
+                    },
+                },
+                "responses": {
+                    "201": _list_of("jobs", job, "The jobs recorded (refused ones failed, with why)"),
+                    **_problems(400, 413, 415, 422, 429),
+                },
+            },
+        },
+        "/jobs/{job_id}": {
+            "parameters": [job_id],
+            "get": {"summary": "One job", "responses": {"200": _json(job, "The job"), **_problems(404)}},
+            "delete": {
+                "summary": "Delete an ended job's files; its history stays",
+                "responses": {"200": _json(job, "The job, marked"), **_problems(404, 409)},
+            },
+        },
+        "/jobs/{job_id}/chunks": {
+            "parameters": [job_id],
+            "get": {
+                "summary": "The job's chunks",
+                "responses": {"200": _list_of("chunks", "#/components/schemas/Chunk", "Its chunks"), **_problems(404)},
+            },
+        },
+        "/jobs/{job_id}/events": {
+            "parameters": [job_id],
+            "get": {
+                "summary": "The job's audit trail",
+                "responses": {
+                    "200": _list_of("events", "#/components/schemas/Event", "Its events, in order"),
+                    **_problems(404),
+                },
+            },
+        },
+        "/jobs/{job_id}/events/stream": {
+            "parameters": [job_id],
+            "get": {
+                "summary": "Server-Sent Events: job-event (id = event id), progress, end",
+                "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "The stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_problems(404),
+                },
+            },
+        },
+        "/jobs/{job_id}/result": {
+            "parameters": [job_id],
+            "get": {
+                "summary": "The result, as a download",
+                "parameters": [
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(FORMAT_FILES)}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The result file",
+                        "content": {media: {"schema": {"type": "string"}} for _, media in FORMAT_FILES.values()},
+                    },
+                    **_problems(400, 404, 409),
+                },
+            },
+        },
+        "/jobs/{job_id}/source": {
+            "parameters": [job_id],
+            "get": {
+                "summary": "The original upload",
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_problems(404, 410),
+                },
+            },
+        },
+    }
+    for action, summary in (
+        ("cancel", "Stop a queued or running job"),
+        ("retry", "Rerun a failed job's failed chunks"),
+    ):
+        paths[f"/jobs/{{job_id}}/{action}"] = {
+            "parameters": [job_id],
+            "post": {"summary": summary, "responses": {"200": _json(job, "The job"), **_problems(403, 404, 409)}},
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Paperline", "version": "1", "description": "Documents in, text out: jobs over HTTP."},
+        "servers": [{"url": prefix}],
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Job": dataclass_schema(Job, {"duration_s": {"type": ["number", "null"]}}),
+                "Chunk": dataclass_schema(Chunk),
+                "Event": dataclass_schema(Event),
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "jobs": {"type": "array", "items": {"$ref": job}},
+                    },
+                    "required": ["type", "title", "status"],
+                },
+            }
+        },
+    }
