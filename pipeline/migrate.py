@@ -1,19 +1,22 @@
 """Moving up: copy a SQLite history into PostgreSQL, so a team keeps its jobs when it grows.
 
-Every job, chunk and event is copied as it is (ids, times, revisions), in one transaction on the target, which
-must be empty. Job files stay where they are (``PAPERLINE_HOME/jobs``); hosts that share that directory see them.
+Every job, chunk, event and API token is copied as it is (ids, times, revisions), in one transaction on the
+target, which must be empty. Job files stay where they are (``PAPERLINE_HOME/jobs``); hosts that share that
+directory see them.
 """
 
 from __future__ import annotations
 
 from .store.postgres import PostgresJobStore
 from .store.sql.schema import CHUNK_COLUMNS, EVENT_COLUMNS, JOB_COLUMNS
+from .store.sql.tokens import TOKEN_COLUMNS
 from .store.sqlite import SqliteJobStore
 
 TABLES = (
     ("jobs", JOB_COLUMNS + ", rev", "created_at"),
     ("chunks", CHUNK_COLUMNS + ", rev", "job_id, idx"),
     ("events", EVENT_COLUMNS, "id"),
+    ("api_tokens", TOKEN_COLUMNS + ", digest", "created_at"),
 )
 BATCH = 1000
 

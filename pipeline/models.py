@@ -189,3 +189,18 @@ class WorkerBeat:
     pid: int
     started_at: float
     heartbeat_at: float
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A personal token for the HTTP API: who it acts for and whether it still works (the secret is never kept,
+    only its digest)."""
+
+    id: str
+    user: str
+    name: str
+    created_at: float
+    revoked_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -28,7 +28,8 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
     finally:
         source.close()
         target.close()
-    print(", ".join(f"{count} {table}" for table, count in copied.items()) + " copied", file=sys.stderr)
+    counts = ", ".join(f"{count} {table.replace('api_tokens', 'API tokens')}" for table, count in copied.items())
+    print(f"{counts} copied", file=sys.stderr)
     print(f"Now set PAPERLINE_DATABASE_URL to that database on every host (files stay in {app.settings.jobs_dir}).")
     return 0
 

@@ -383,6 +383,25 @@ class StoreContract:
         store.create(new_job())
         assert store.wait_for_change(0.05) or not store.notifies_changes
 
+    def test_api_tokens_are_found_by_digest_until_revoked_and_listed_per_user(self, store: JobStore) -> None:
+        from pipeline.models import ApiToken
+
+        store.add_token(ApiToken("t1", "ann", "laptop", 100.0), "digest-1")
+        store.add_token(ApiToken("t2", "ann", "etl", 200.0), "digest-2")
+        store.add_token(ApiToken("t3", "bob", "", 300.0), "digest-3")
+        assert store.token_for("digest-2") == ApiToken("t2", "ann", "etl", 200.0)
+        assert store.token_for("nope") is None
+        assert [t.id for t in store.list_tokens("ann")] == ["t2", "t1"], "newest first, one user's"
+        assert [t.id for t in store.list_tokens()] == ["t3", "t2", "t1"]
+        assert store.revoke_token("t3", user="ann") is False, "only one's own"
+        assert store.revoke_token("t2", user="ann") is True
+        assert store.revoke_token("t2") is False, "already revoked"
+        assert store.token_for("digest-2") is None and store.token_for("digest-3") is not None
+        revoked = store.list_tokens("ann")[0]
+        assert revoked.id == "t2" and revoked.revoked_at is not None, "a revoked token stays listed"
+        with pytest.raises(Exception):  # noqa: B017  (each backend raises its own integrity error)
+            store.add_token(ApiToken("t4", "eve", "", 400.0), "digest-1")
+
     def test_schema_setup_is_repeatable_and_close_lets_go(self, store: JobStore) -> None:
         store.create(new_job())
         store.initialize_schema()  # every process runs it at start

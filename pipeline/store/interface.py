@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..chunking import ChunkSpan
-from ..models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
+from ..models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,27 @@ class RetentionRecords(abc.ABC):
         """Record that a job's files were deleted, with a note and an event; the job stays in history."""
 
 
-class JobStore(JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords):
+class ApiTokens(abc.ABC):
+    """Personal API tokens, kept as digests: a token found by its digest acts for its user until revoked."""
+
+    @abc.abstractmethod
+    def add_token(self, token: ApiToken, digest: str) -> None:
+        """Record a new token under the digest of its secret."""
+
+    @abc.abstractmethod
+    def token_for(self, digest: str) -> ApiToken | None:
+        """The token with this digest, unless it was revoked."""
+
+    @abc.abstractmethod
+    def list_tokens(self, user: str | None = None) -> list[ApiToken]:
+        """Tokens (revoked ones too), of one user or all, newest first."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str, user: str | None = None) -> bool:
+        """Revoke a token (only ``user``'s when given); False when there is no such live token."""
+
+
+class JobStore(JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords, ApiTokens):
     """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
 
     @abc.abstractmethod

@@ -124,6 +124,14 @@ SCHEMA = (
         heartbeat_at DOUBLE PRECISION NOT NULL,
         stopped_at DOUBLE PRECISION
     )""",
+    """CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL UNIQUE,
+        "user" TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        created_at DOUBLE PRECISION NOT NULL,
+        revoked_at DOUBLE PRECISION
+    )""",
 )
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
 CHANNEL = "paperline_changes"

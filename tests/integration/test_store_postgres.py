@@ -168,7 +168,7 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     run_queued(app)
     moved = paperline(app, "migrate", "--to", postgres_url)
     assert moved.returncode == 0, moved.stderr
-    assert "2 jobs, 3 chunks" in moved.stderr and "events copied" in moved.stderr
+    assert "2 jobs, 3 chunks, 14 events, 0 API tokens copied" in moved.stderr
     target = PostgresJobStore(postgres_url)
     assert target.list_recent() == app.store.list_recent()
     assert target.list_chunks(done.id) == app.store.list_chunks(done.id)
