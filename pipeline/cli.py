@@ -255,7 +255,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .operations import cmd_migrate, cmd_serve, cmd_worker
+    from .operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
 
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
     parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
@@ -332,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="copy this home's SQLite history into an empty PostgreSQL database")
     migrate.add_argument("--to", required=True, metavar="POSTGRESQL_URL", help="postgresql://user:pass@host/db")
     migrate.set_defaults(func=cmd_migrate)
+
+    token = sub.add_parser("token", help="personal API tokens of --user: create, list, revoke")
+    token.add_argument("action", choices=["create", "list", "revoke"])
+    token.add_argument("token_id", nargs="?", help="the token to revoke")
+    token.add_argument("--name", default="", help="what the token is for (create)")
+    token.set_defaults(func=cmd_token)
 
     serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")
     serve.add_argument("--port", type=int, default=5006)

@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from .exceptions import PaperlineError
+from .exceptions import InvalidRequest, PaperlineError
 from .service import Paperline
 
 
@@ -91,3 +91,24 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     return max((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)) if processes else 0
+
+
+def cmd_token(app: Paperline, args: argparse.Namespace) -> int:
+    """``paperline token create|list|revoke``: personal API tokens of ``--user`` (an admin's ``list`` shows all)."""
+    from . import tokens
+
+    if args.action == "create":
+        token, secret = tokens.create_token(app.store, args.user, args.name)
+        print(f"Token {token.id} for {token.user}; the secret is shown only now:", file=sys.stderr)
+        print(secret)
+    elif args.action == "list":
+        for token in app.store.list_tokens(args.owner_filter):
+            state = "revoked" if token.revoked_at else "live"
+            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(token.created_at))
+            print(f"{token.id}  {token.user:<12.12}  {state:<7}  {created}  {token.name}")
+    else:
+        if not args.token_id:
+            raise InvalidRequest("Name the token to revoke: paperline token revoke TOKEN_ID")
+        tokens.revoke(app.store, args.token_id, user=args.owner_filter)
+        print(f"Revoked token {args.token_id}", file=sys.stderr)
+    return 0

@@ -1,8 +1,9 @@
 """The API's Tornado handlers: each reads or changes jobs through ``Paperline``, off the server's event loop.
 
-One ``Paperline`` per server process answers every request. Until API tokens exist, the API is open only where
-the dashboard itself needs no sign-in (the one local user, ``paperline serve`` on 127.0.0.1 by default); a server
-started with sign-in answers 401 to every call rather than letting programs past it.
+One ``Paperline`` per server process answers every request. A call acts for the user of
+its personal token (``Authorization: Bearer``), with that user's scope: another user's job is not found, admins
+see all. Without a token it acts for the local user, but only where the dashboard itself asks no one to sign in;
+a server with sign-in answers 401.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from urllib.parse import quote, urlsplit
 
 from tornado.web import RequestHandler
 
+from .. import tokens
 from ..config import Settings
 from ..models import Event
 from ..results import FORMAT_FILES
 from ..service import Paperline
+from ..users import LOCAL_USER
 from .problems import MEDIA_TYPE, Problem, problem_for
 
 log = logging.getLogger("paperline.api")
@@ -54,12 +57,36 @@ class ApiHandler(RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
 
-    def prepare(self) -> None:
-        provider = getattr(self.application, "auth_provider", None)
-        if provider is not None and (provider.get_user or provider.get_user_async):
-            raise Problem(401, "This server asks users to sign in, and the API has no tokens yet: it is closed.")
+    async def prepare(self) -> None:
+        """Who is calling: a personal token's user, or the local user where the server has no sign-in."""
+        self.user, self.scope = await self.run(self._caller)
         if self.request.method not in ("GET", "HEAD") and self._cross_site():
             raise Problem(403, "Requests from another site's page are refused.")
+
+    def _caller(self) -> tuple[str, str | None]:
+        """The acting user and the owner scope of what they may see (None: everything, for an admin)."""
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if header and scheme.lower() == "bearer" and secret.strip():
+            user = tokens.user_for(self.app.store, secret.strip())
+            if user is None:
+                raise self._unauthorized("This API token is unknown or was revoked.")
+        elif self._sign_in_required():
+            raise self._unauthorized(
+                "This server asks users to sign in: send a personal API token (Authorization: Bearer ...); "
+                "create one with: paperline --user YOU token create"
+            )
+        else:
+            user = LOCAL_USER
+        return user, self.app.owner_scope(user)
+
+    def _sign_in_required(self) -> bool:
+        provider = getattr(self.application, "auth_provider", None)
+        return provider is not None and bool(provider.get_user or provider.get_user_async)
+
+    def _unauthorized(self, detail: str) -> Problem:
+        self.set_header("WWW-Authenticate", 'Bearer realm="paperline"')
+        return Problem(401, detail)
 
     def _cross_site(self) -> bool:
         """A browser sends Origin with a cross-site POST; a program sends none. Refuse another site's page, so a
@@ -138,7 +165,7 @@ class JobsHandler(ApiHandler):
         if not 1 <= limit <= 500:
             raise Problem(400, "limit must be between 1 and 500")
         try:
-            jobs = await self.run(self.app.jobs, status=status, limit=limit)
+            jobs = await self.run(self.app.jobs, status=status, user=self.scope, limit=limit)
         except ValueError:
             raise Problem(400, f"Unknown status {status!r}") from None
         self.send_json({"jobs": [job.to_dict() for job in jobs]})
@@ -148,20 +175,20 @@ class JobHandler(ApiHandler):
     """``GET /jobs/{id}``; ``DELETE /jobs/{id}`` deletes an ended job's files and keeps its history."""
 
     async def get(self, job_id: str) -> None:
-        self.send_json((await self.run(self.app.get, job_id)).to_dict())
+        self.send_json((await self.run(self.app.get, job_id, user=self.scope)).to_dict())
 
     async def delete(self, job_id: str) -> None:
-        self.send_json((await self.run(self.app.delete, job_id)).to_dict())
+        self.send_json((await self.run(self.app.delete, job_id, user=self.scope)).to_dict())
 
 
 class ChunksHandler(ApiHandler):
     async def get(self, job_id: str) -> None:
-        self.send_json({"chunks": [c.to_dict() for c in await self.run(self.app.chunks, job_id, user=None)]})
+        self.send_json({"chunks": [c.to_dict() for c in await self.run(self.app.chunks, job_id, user=self.scope)]})
 
 
 class EventsHandler(ApiHandler):
     async def get(self, job_id: str) -> None:
-        await self.run(self.app.get, job_id)  # an unknown job is a 404, not an empty list
+        await self.run(self.app.get, job_id, user=self.scope)  # an unknown job is a 404, not an empty list
         self.send_json({"events": [event_dict(e) for e in await self.run(self.app.events, job_id)]})
 
 
@@ -170,7 +197,7 @@ class ActionHandler(ApiHandler):
 
     async def post(self, job_id: str, action: str) -> None:
         act = self.app.cancel if action == "cancel" else self.app.retry
-        self.send_json((await self.run(act, job_id)).to_dict())
+        self.send_json((await self.run(act, job_id, user=self.scope)).to_dict())
 
 
 class DownloadHandler(ApiHandler):
@@ -189,9 +216,9 @@ class ResultHandler(DownloadHandler):
         fmt = self.get_query_argument("format", None)
         if fmt is not None and fmt not in FORMAT_FILES:
             raise Problem(400, f"Unknown format {fmt!r}; one of: {', '.join(FORMAT_FILES)}")
-        job = await self.run(self.app.get, job_id)
-        chosen = await self.run(self.app.result_format, job_id, fmt)
-        data = await self.run(self.app.result_bytes, job_id, chosen)
+        job = await self.run(self.app.get, job_id, user=self.scope)
+        chosen = await self.run(self.app.result_format, job_id, fmt, user=self.scope)
+        data = await self.run(self.app.result_bytes, job_id, chosen, user=self.scope)
         name, media_type = FORMAT_FILES[chosen]
         charset = "; charset=utf-8" if media_type.startswith("text/") else ""
         self.send_file(data, f"{Path(job.filename).stem}{Path(name).suffix}", media_type + charset)
@@ -201,8 +228,8 @@ class SourceHandler(DownloadHandler):
     """``GET /jobs/{id}/source``: the original upload as stored."""
 
     async def get(self, job_id: str) -> None:
-        job = await self.run(self.app.get, job_id)
-        data = await self.run(self.app.source_bytes, job_id)
+        job = await self.run(self.app.get, job_id, user=self.scope)
+        data = await self.run(self.app.source_bytes, job_id, user=self.scope)
         if data is None:
             raise Problem(410, f"The original of job {job_id} is no longer kept.")
         self.send_file(data, job.filename, "application/octet-stream")

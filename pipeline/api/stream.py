@@ -123,7 +123,7 @@ class EventStreamHandler(ApiHandler):
 
     async def get(self, job_id: str) -> None:
         app = self.app
-        job = await self.run(app.get, job_id)  # 404 for an unknown job, before the stream starts
+        job = await self.run(app.get, job_id, user=self.scope)  # 404 for an unknown or another's job
         try:
             after = int(self.request.headers.get("Last-Event-ID", "0") or 0)
         except ValueError:

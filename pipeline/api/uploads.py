@@ -58,8 +58,8 @@ def refusal_status(job: Job) -> int:
 class UploadHandler(JobsHandler):
     """``POST /jobs``; ``GET /jobs`` (the list) is JobsHandler's, as both share the route."""
 
-    def prepare(self) -> None:
-        super().prepare()
+    async def prepare(self) -> None:
+        await super().prepare()
         if self.request.method != "POST":
             return
         limit = self.app.settings.max_upload_bytes + MULTIPART_OVERHEAD
@@ -127,7 +127,7 @@ class UploadHandler(JobsHandler):
         jobs = []
         for upload in self.body.files:
             try:
-                jobs.append(await self.run(self.app.submit, upload.path, upload.filename, **options))
+                jobs.append(await self.run(self.app.submit, upload.path, upload.filename, user=self.user, **options))
             except InvalidRequest as error:  # an unknown profile or engine: the request, not a document, is wrong
                 raise Problem(400, str(error)) from None
         accepted = [job for job in jobs if not job.meta.get("refusal")]

@@ -110,14 +110,41 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
     assert problem(call(f"{api}/jobs/{done.id}/source"))["status"] == 410
 
 
-def test_a_server_with_sign_in_keeps_the_api_closed(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_on_a_server_with_sign_in_each_token_acts_for_its_user_only(  # type: ignore[no-untyped-def]
+    app: Paperline, serve_dashboard, tmp_path: Path
+) -> None:
+    from pipeline import tokens
+
     users = tmp_path / "users.json"
-    users.write_text(json.dumps({"ann": "pw"}))
-    api = serve_dashboard("--basic-auth", str(users), "--cookie-secret", "s").removesuffix("/app") + "/api/v1"
-    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
-    for method, path in (("GET", "/jobs"), ("GET", f"/jobs/{job.id}"), ("POST", f"/jobs/{job.id}/cancel")):
-        assert problem(call(api + path, method))["status"] == 401, path
-    assert app.get(job.id).status.value == "queued"
+    users.write_text(json.dumps({"ann": "pw", "bob": "pw", "carol": "pw"}))
+    url = serve_dashboard("--basic-auth", str(users), "--cookie-secret", "s", PAPERLINE_ADMINS="carol")
+    api = url.removesuffix("/app") + "/api/v1"
+    (_, ann), (bob_token, bob), (_, carol) = (tokens.create_token(app.store, u) for u in ("ann", "bob", "carol"))
+    as_ann, as_bob, as_carol = ({"Authorization": f"Bearer {secret}"} for secret in (ann, bob, carol))
+    pdf = make_text_pdf(tmp_path / "a.pdf", 1).read_bytes()
+
+    nobody = problem(call(f"{api}/jobs"))
+    assert nobody["status"] == 401 and "send a personal API token" in nobody["detail"]
+    assert problem(call(f"{api}/jobs", headers={"Authorization": "Bearer pl_forged"}))["status"] == 401
+    status, _, body = post(f"{api}/jobs?filename=ann.pdf", pdf, headers=as_ann)
+    assert status == 201 and body["jobs"][0]["user"] == "ann", "an upload belongs to the token's user"
+    job_id = body["jobs"][0]["id"]
+    assert post(f"{api}/jobs?filename=bob.pdf", pdf, headers=as_bob)[0] == 201
+
+    assert [j["filename"] for j in json.loads(call(f"{api}/jobs", headers=as_ann)[2])["jobs"]] == ["ann.pdf"]
+    assert [j["filename"] for j in json.loads(call(f"{api}/jobs", headers=as_bob)[2])["jobs"]] == ["bob.pdf"]
+    every = json.loads(call(f"{api}/jobs", headers=as_carol)[2])["jobs"]
+    assert sorted(j["filename"] for j in every) == ["ann.pdf", "bob.pdf"], "an admin sees all"
+    for method, path in (("GET", ""), ("GET", "/events"), ("GET", "/events/stream"), ("POST", "/cancel"),
+                         ("DELETE", ""), ("GET", "/source")):  # fmt: skip
+        answer = problem(call(f"{api}/jobs/{job_id}{path}", method, headers=as_bob))
+        assert answer["status"] == 404 and answer["detail"] == f"No job {job_id!r}", (method, path)
+    assert app.get(job_id).status.value == "queued", "bob touched nothing"
+    assert json.loads(call(f"{api}/jobs/{job_id}/cancel", "POST", headers=as_carol)[2])["status"] == "canceled"
+
+    tokens.revoke(app.store, bob_token.id, user="bob")
+    revoked = problem(call(f"{api}/jobs", headers=as_bob))
+    assert revoked["status"] == 401 and "revoked" in revoked["detail"]
 
 
 def multipart(files: list[tuple[str, bytes]], fields: dict[str, str] | None = None) -> tuple[bytes, str]:
@@ -133,8 +160,12 @@ def multipart(files: list[tuple[str, bytes]], fields: dict[str, str] | None = No
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def post(url: str, body: bytes, content_type: str = "application/octet-stream") -> tuple[int, dict[str, Any], Any]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+def post(
+    url: str, body: bytes, content_type: str = "application/octet-stream", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], Any]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.headers, json.loads(response.read())
