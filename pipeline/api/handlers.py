@@ -23,7 +23,7 @@ from tornado.web import RequestHandler
 
 from .. import tokens
 from ..config import Settings
-from ..models import Event
+from ..models import Event, JobStatus
 from ..results import FORMAT_FILES
 from ..service import Paperline
 from ..users import LOCAL_USER
@@ -107,6 +107,13 @@ class ApiHandler(RequestHandler):
         self.finish(json.dumps(data))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:  # RFC 9110: say which methods this resource has
+            own = [
+                m
+                for m in self.SUPPORTED_METHODS
+                if getattr(type(self), m.lower()) is not getattr(RequestHandler, m.lower())
+            ]
+            self.set_header("Allow", ", ".join(own))
         error = kwargs.get("exc_info", (None, None, None))[1]
         problem = problem_for(error) if error is not None else None
         if problem is None:
@@ -164,10 +171,9 @@ class JobsHandler(ApiHandler):
             raise Problem(400, "limit must be a whole number") from None
         if not 1 <= limit <= 500:
             raise Problem(400, "limit must be between 1 and 500")
-        try:
-            jobs = await self.run(self.app.jobs, status=status, user=self.scope, limit=limit)
-        except ValueError:
-            raise Problem(400, f"Unknown status {status!r}") from None
+        if status is not None and status not in {s.value for s in JobStatus}:
+            raise Problem(400, f"Unknown status {status!r}")
+        jobs = await self.run(self.app.jobs, status=status, user=self.scope, limit=limit)
         self.send_json({"jobs": [job.to_dict() for job in jobs]})
 
 

@@ -15,6 +15,14 @@ from typing import Any
 from ..models import Chunk, Event, Job, JobStatus
 from ..results import FORMAT_FILES
 
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["job-event", "progress", "end"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+    },
+}
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
@@ -59,13 +67,17 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "name": "job_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "schema": {"type": "string"},
     }
     job = "#/components/schemas/Job"
     upload_form = {
         "type": "object",
         "properties": {
-            "file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}},
+            "file": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+            },
             "profile": {"type": "string"},
             "engine": {"type": "string"},
             "instruction": {"type": "string"},
@@ -159,7 +171,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "The stream",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        "content": {"text/event-stream": {"schema": SSE_EVENT}},
                     },
                     **_problems(404),
                 },

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from python_multipart import FormParser
 from python_multipart.exceptions import FormParserError
-from tornado.web import stream_request_body
+from tornado.web import HTTPError, stream_request_body
 
 from .. import messages
 from ..exceptions import InvalidRequest
@@ -59,8 +59,12 @@ class UploadHandler(JobsHandler):
     """``POST /jobs``; ``GET /jobs`` (the list) is JobsHandler's, as both share the route."""
 
     async def prepare(self) -> None:
+        self.raw: BinaryIO | None = None
+        self.parser: FormParser | None = None
         await super().prepare()
         if self.request.method != "POST":
+            if self.request.method not in ("GET", "HEAD"):  # answer before a streamed body is read
+                raise HTTPError(405)
             return
         limit = self.app.settings.max_upload_bytes + MULTIPART_OVERHEAD
         announced = self.request.headers.get("Content-Length")
@@ -69,8 +73,6 @@ class UploadHandler(JobsHandler):
         self.request.connection.set_max_body_size(limit)
         self.folder = Path(tempfile.mkdtemp(prefix="paperline-upload-"))
         self.body = ReceivedBody()
-        self.raw: BinaryIO | None = None
-        self.parser: FormParser | None = None
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.lower().startswith("multipart/form-data"):
             boundary = content_type.split("boundary=", 1)[1].strip('"') if "boundary=" in content_type else ""
