@@ -18,7 +18,7 @@ from ..results import FORMAT_FILES
 SSE_EVENT = {
     "type": "object",
     "properties": {
-        "event": {"type": "string", "enum": ["job-event", "progress", "end"]},
+        "event": {"type": "string", "enum": ["job-event", "chunk", "progress", "end"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
         "id": {"type": "string"},
     },
@@ -166,7 +166,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "/jobs/{job_id}/events/stream": {
             "parameters": [job_id],
             "get": {
-                "summary": "Server-Sent Events: job-event (id = event id), progress, end",
+                "summary": "Server-Sent Events: job-event (id = event id), chunk, progress, end",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
                 "responses": {
                     "200": {

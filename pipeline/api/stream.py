@@ -6,9 +6,10 @@ however many clients watch them, woken at once by PostgreSQL's NOTIFY or every `
 stream reads the store itself only when it opens (the job, and the events a ``Last-Event-ID`` missed) and ends.
 
 Messages: ``event: job-event`` (an audit event; its SSE id is the event's, so a client that reconnects with
-``Last-Event-ID`` gets exactly what it missed), ``event: progress`` (the job's current state whenever it
-changes; not replayed, the next one says it all), and ``event: end`` (the final job) before the server closes the
-stream. A comment line every ``HEARTBEAT_S`` keeps proxies from closing an idle stream.
+``Last-Event-ID`` gets exactly what it missed), ``event: chunk`` (a chunk's state, pages done, whenever it moves)
+and ``event: progress`` (the job's state whenever it changes), neither replayed (the next one says it all),
+and ``event: end`` (the final job) before the server closes the stream. A comment line every ``HEARTBEAT_S``
+keeps proxies from closing an idle stream.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from ..models import Event, Job
+from ..models import Chunk, Event, Job
 from ..store import JobStore
 from .handlers import ApiHandler, event_dict
 
@@ -86,13 +87,16 @@ class ChangeHub:
         self._revision = changes.revision
         changed = {job.id for job in changes.jobs} | {chunk.job_id for chunk in changes.chunks}
         jobs = {job.id: job for job in changes.jobs}
+        chunks: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in changes.chunks:
+            chunks[chunk.job_id].append(chunk)
         with self._lock:
             watched = {job_id: set(subs) for job_id, subs in self._subscribers.items() if job_id in changed}
             after = {job_id: self._last_event.get(job_id, 0) for job_id in watched}
         for job_id, subscribers in watched.items():
             events = self.store.list_events(job_id, after_id=after[job_id])
             self.reads += 1
-            items: list[Any] = [*events, *([jobs[job_id]] if job_id in jobs else [])]
+            items: list[Any] = [*events, *chunks.get(job_id, []), *([jobs[job_id]] if job_id in jobs else [])]
             with self._lock:
                 if events and job_id in self._last_event:
                     self._last_event[job_id] = events[-1].id
@@ -153,6 +157,8 @@ class EventStreamHandler(ApiHandler):
                     if item.id > sent:
                         self.write(sse("job-event", event_dict(item), item.id))
                         sent = item.id
+                elif isinstance(item, Chunk):
+                    self.write(sse("chunk", item.to_dict()))
                 elif isinstance(item, Job):
                     job = item
                     self.write(sse("progress", job.to_dict()))

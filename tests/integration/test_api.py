@@ -283,6 +283,13 @@ def test_a_running_jobs_event_stream_is_seen_to_the_end_and_resumed(  # type: ig
     assert {m["data"]["kind"] for m in streamed} >= {"created", "chunk_done", "status"}
     progress = [m["data"]["progress"] for m in seen if m.get("event") == "progress"]
     assert len(progress) >= 2 and progress == sorted(progress), "progress is seen moving, never back"
+    pages = {}
+    for message in seen:
+        if message.get("event") == "chunk":
+            chunk = message["data"]
+            assert chunk["pages_done"] >= pages.get(chunk["index"], 0), "a chunk's pages never go back"
+            pages[chunk["index"]] = chunk["pages_done"]
+    assert sum(pages.values()) == 12 and len(pages) >= 2, "every chunk seen page by page to its end"
     assert app.result(job.id, "text") == known_text(12, blank_pages=slow_blank_pages(12))
 
     middle = recorded[len(recorded) // 2].id
