@@ -90,7 +90,8 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return max((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)) if processes else 0
+    # Ctrl-C (SIGINT: -2 or 130) is a normal stop; any other failure of a child is the command's exit status.
+    return max(((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)), default=0)
 
 
 def cmd_token(app: Paperline, args: argparse.Namespace) -> int:
