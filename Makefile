@@ -46,6 +46,7 @@ bench: install-test
 	$(BIN)/python benchmarks/fidelity.py
 	$(BIN)/python benchmarks/cli.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

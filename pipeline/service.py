@@ -234,9 +234,16 @@ class Paperline:
         return job
 
     def jobs(
-        self, *, status: JobStatus | str | None = None, user: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+        after: str | None = None,
     ) -> list[Job]:
-        return self.store.list_recent(status=JobStatus(status) if status else None, user=user, limit=limit)
+        status = JobStatus(status) if status else None
+        return self.store.list_recent(status=status, user=user, limit=limit, name=name, after=after)
 
     def chunks(self, job_id: str, *, user: str | None = None) -> list[Chunk]:
         if user is not None:

@@ -62,6 +62,21 @@ class StoreContract:
         assert [j.id for j in store.list_recent(status=JobStatus.CANCELED)] == ["j3"]
         assert len(store.list_recent(limit=2)) == 2
 
+    def test_list_recent_pages_by_the_last_id_seen_and_finds_by_name(self, store: JobStore) -> None:
+        names = ["Q3 report.pdf", "q3_REPORT-final.pdf", "scan.png", "100%_done.pdf", "q3 notes.pdf"]
+        for i, name in enumerate(names):
+            store.create(new_job(f"j{i}", filename=name))
+        first = store.list_recent(limit=2)
+        assert [j.id for j in first] == ["j4", "j3"]
+        second = store.list_recent(limit=2, after=first[-1].id)
+        store.create(new_job("j5"))  # a job arriving meanwhile shifts nothing
+        third = store.list_recent(limit=2, after=second[-1].id)
+        assert [j.id for j in second + third] == ["j2", "j1", "j0"]
+        assert [j.id for j in store.list_recent(name="q3 report")] == ["j0"], "any case, a substring"
+        assert [j.id for j in store.list_recent(name="REPORT")] == ["j1", "j0"]
+        assert [j.id for j in store.list_recent(name="0%_")] == ["j3"], "% and _ are letters here, not wildcards"
+        assert [j.id for j in store.list_recent(name="_report")] == ["j1"]
+
     def test_start_only_takes_a_queued_job(self, store: JobStore) -> None:
         store.create(new_job())
         assert store.start("job1")

@@ -161,20 +161,36 @@ class HealthHandler(ApiHandler):
 
 
 class JobsHandler(ApiHandler):
-    """``GET /jobs``: newest first, filtered by ``status``; at most ``limit`` (default 50, at most 500)."""
+    """``GET /jobs``: newest first; filters ``status``, ``name`` (part of the file name, any case) and, for
+    admins, ``user``; at most ``limit`` (default 50, at most 500) a page, the next page from ``next_cursor``."""
 
     async def get(self) -> None:
         status = self.get_query_argument("status", None)
+        if status is not None and status not in {s.value for s in JobStatus}:
+            raise Problem(400, f"Unknown status {status!r}")
         try:
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
             raise Problem(400, "limit must be a whole number") from None
         if not 1 <= limit <= 500:
             raise Problem(400, "limit must be between 1 and 500")
-        if status is not None and status not in {s.value for s in JobStatus}:
-            raise Problem(400, f"Unknown status {status!r}")
-        jobs = await self.run(self.app.jobs, status=status, user=self.scope, limit=limit)
-        self.send_json({"jobs": [job.to_dict() for job in jobs]})
+        owner = self.get_query_argument("user", None)
+        if owner is not None and self.scope is not None and owner != self.user:
+            raise Problem(403, "Only an admin can list another user's jobs.")
+        cursor = self.get_query_argument("cursor", None)
+        if cursor is not None:
+            await self.run(self.app.get, cursor, user=self.scope)  # a cursor must name a job this caller sees
+        jobs = await self.run(
+            self.app.jobs,
+            status=status,
+            user=owner if owner is not None else self.scope,
+            limit=limit + 1,
+            name=self.get_query_argument("name", None),
+            after=cursor,
+        )
+        more = len(jobs) > limit
+        jobs = jobs[:limit]
+        self.send_json({"jobs": [job.to_dict() for job in jobs], "next_cursor": jobs[-1].id if more else None})
 
 
 class JobHandler(ApiHandler):

@@ -62,6 +62,19 @@ def _problems(*statuses: int) -> dict[str, Any]:
     return {str(status): {"description": "A problem (RFC 9457)", "content": PROBLEM} for status in statuses}
 
 
+JOB_PAGE = {
+    "description": "A page of jobs, newest first; next_cursor asks for the next page (null: this was the last)",
+    "content": {"application/json": {"schema": {
+        "type": "object",
+        "properties": {
+            "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+        "required": ["jobs", "next_cursor"],
+    }}},
+}  # fmt: skip
+
+
 def openapi_document(prefix: str) -> dict[str, Any]:
     job_id = {
         "name": "job_id",
@@ -104,18 +117,17 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "get": {
                 "summary": "Jobs, newest first",
                 "parameters": [
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "schema": _type_schema(JobStatus),
-                    },
+                    {"name": "status", "in": "query", "schema": _type_schema(JobStatus)},
+                    {"name": "name", "in": "query", "schema": {"type": "string"}},
+                    {"name": "user", "in": "query", "schema": {"type": "string"}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     {
                         "name": "limit",
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                     },
                 ],
-                "responses": {"200": _list_of("jobs", job, "The jobs"), **_problems(400)},
+                "responses": {"200": JOB_PAGE, **_problems(400, 403, 404)},
             },
             "post": {
                 "summary": "Submit documents (multipart files, or a raw body with ?filename=)",

@@ -73,9 +73,17 @@ class JobRecords(abc.ABC):
 
     @abc.abstractmethod
     def list_recent(
-        self, *, status: JobStatus | None = None, user: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: JobStatus | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+        after: str | None = None,
     ) -> list[Job]:
-        """Jobs newest first, optionally only those with ``status`` or of ``user``, at most ``limit``."""
+        """Jobs newest first, optionally only those with ``status``, of ``user``, whose file name contains
+        ``name`` (any case), at most ``limit``; with ``after`` (a job id), only those listed after that job, so a
+        client pages through with the last id it saw (new jobs arriving meanwhile shift nothing)."""
 
     @abc.abstractmethod
     def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:

@@ -74,6 +74,12 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
     assert [j["id"] for j in listed] == [done.id]
     assert problem(call(f"{api}/jobs?status=lost"))["detail"] == "Unknown status 'lost'"
     assert problem(call(f"{api}/jobs?limit=0"))["status"] == 400
+    page = json.loads(call(f"{api}/jobs?limit=2")[2])
+    assert [j["id"] for j in page["jobs"]] == [queued.id, waiting.id] and page["next_cursor"] == waiting.id
+    last = json.loads(call(f"{api}/jobs?limit=2&cursor={page['next_cursor']}")[2])
+    assert [j["id"] for j in last["jobs"]] == [done.id] and last["next_cursor"] is None
+    assert [j["id"] for j in json.loads(call(f"{api}/jobs?name=RAPPORT")[2])["jobs"]] == [done.id]
+    assert problem(call(f"{api}/jobs?cursor=nope"))["status"] == 404
 
     job = json.loads(call(f"{api}/jobs/{done.id}")[2])
     assert job["status"] == "completed" and job["filename"] == "rapport d'été 2026.pdf" and job["pages"] == 3
@@ -135,6 +141,9 @@ def test_on_a_server_with_sign_in_each_token_acts_for_its_user_only(  # type: ig
     assert [j["filename"] for j in json.loads(call(f"{api}/jobs", headers=as_bob)[2])["jobs"]] == ["bob.pdf"]
     every = json.loads(call(f"{api}/jobs", headers=as_carol)[2])["jobs"]
     assert sorted(j["filename"] for j in every) == ["ann.pdf", "bob.pdf"], "an admin sees all"
+    only_bob = json.loads(call(f"{api}/jobs?user=bob", headers=as_carol)[2])["jobs"]
+    assert [j["filename"] for j in only_bob] == ["bob.pdf"], "an admin filters by user"
+    assert problem(call(f"{api}/jobs?user=bob", headers=as_ann))["status"] == 403
     for method, path in (("GET", ""), ("GET", "/events"), ("GET", "/events/stream"), ("POST", "/cancel"),
                          ("DELETE", ""), ("GET", "/source")):  # fmt: skip
         answer = problem(call(f"{api}/jobs/{job_id}{path}", method, headers=as_bob))

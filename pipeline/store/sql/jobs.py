@@ -77,7 +77,13 @@ class SqlJobs(SqlBase):
         return job_from_row(row) if row else None
 
     def list_recent(
-        self, *, status: JobStatus | None = None, user: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: JobStatus | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+        after: str | None = None,
     ) -> list[Job]:
         clauses, params = [], []
         if status is not None:
@@ -86,6 +92,17 @@ class SqlJobs(SqlBase):
         if user is not None:
             clauses.append('"user" = ?')
             params.append(user)
+        if name:
+            clauses.append("LOWER(filename) LIKE ? ESCAPE '!'")
+            escaped = name.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params.append(f"%{escaped}%")
+        if after is not None:  # keyset pagination: the jobs listed after this one, in the same order
+            order = self.INSERTION_ORDER
+            clauses.append(
+                f"(created_at < (SELECT created_at FROM jobs WHERE id = ?) OR (created_at = "
+                f"(SELECT created_at FROM jobs WHERE id = ?) AND {order} < (SELECT {order} FROM jobs WHERE id = ?)))"
+            )
+            params.extend([after, after, after])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit_sql = f"LIMIT {int(limit)}" if limit else ""
         rows = self.connection.execute(
