@@ -71,6 +71,14 @@ class JobCard(pn.viewable.Viewer):
         self._cancel.on_click(lambda _: self._ask(True))
         self._keep.on_click(lambda _: self._ask(False))
         self._confirm.on_click(self._on_cancel)
+        self._delete = pn.widgets.Button(label="Delete files", visible=False, width=110)
+        self._confirm_delete = pn.widgets.Button(
+            label="Yes, delete its files", color="danger", visible=False, width=170
+        )
+        self._keep_files = pn.widgets.Button(label="Keep them", visible=False, width=110)
+        self._delete.on_click(lambda _: self._ask_delete(True))
+        self._keep_files.on_click(lambda _: self._ask_delete(False))
+        self._confirm_delete.on_click(self._on_delete)
         self._stalled = html_pane("", sizing_mode="stretch_width", css_classes=["pl-stalled"])
         self._card = pn.Card(
             pn.Row(self._progress, self._percent),
@@ -79,7 +87,16 @@ class JobCard(pn.viewable.Viewer):
             self._map,
             self._detail,
             self._stalled,
-            pn.Row(self._open, self._retry, self._cancel, self._confirm, self._keep),
+            pn.Row(
+                self._open,
+                self._retry,
+                self._cancel,
+                self._confirm,
+                self._keep,
+                self._delete,
+                self._confirm_delete,
+                self._keep_files,
+            ),
             title=text(self.job.filename),
             collapsible=False,
             sizing_mode="stretch_width",
@@ -113,6 +130,9 @@ class JobCard(pn.viewable.Viewer):
         asking = self._confirm.visible and not job.is_final
         self._cancel.visible = not job.is_final and not asking
         self._confirm.visible = self._keep.visible = asking
+        deleting = self._confirm_delete.visible and job.is_final and not job.purged_at
+        self._delete.visible = job.is_final and not job.purged_at and not deleting
+        self._confirm_delete.visible = self._keep_files.visible = deleting
         stalled = stall_reason(
             job,
             chunks,
@@ -135,6 +155,22 @@ class JobCard(pn.viewable.Viewer):
         except PaperlineError as exc:
             if pn.state.notifications is not None:
                 pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
+
+    def _ask_delete(self, asking: bool) -> None:
+        """Deleting cannot be undone: the first click only asks."""
+        self._confirm_delete.visible = self._keep_files.visible = asking
+        self._delete.visible = not asking and self.job.is_final and not self.job.purged_at
+
+    def _on_delete(self, _event: object) -> None:
+        self._ask_delete(False)
+        try:
+            self.show(self.state.app.delete(self.job.id, user=self.state.owner_filter))
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
+            return
+        if pn.state.notifications is not None:
+            pn.state.notifications.info(f"Deleted the files of {text(self.job.filename)}; its history is kept.")
 
     def _on_retry(self, _event: object) -> None:
         try:

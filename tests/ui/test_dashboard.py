@@ -140,3 +140,23 @@ def test_a_50_mb_pdf_uploads_through_the_browser(  # type: ignore[no-untyped-def
     toast(page, "scan-50mb.pdf is ready").wait_for(timeout=120_000)
     [job] = app.jobs()
     assert job.size_bytes == big.stat().st_size and job.status is JobStatus.COMPLETED
+
+
+def test_a_finished_jobs_files_are_deleted_from_its_card_after_a_confirm(  # type: ignore[no-untyped-def]
+    app: Paperline, dashboard: str, page, tmp_path: Path
+) -> None:
+    from tests.sync_runner import run_queued
+
+    job = app.submit(make_text_pdf(tmp_path / "old.pdf", 2))
+    run_queued(app)
+    page.goto(dashboard)
+    card = page.locator(".pl-job-card").filter(has_text="old.pdf — completed").first
+    card.get_by_role("button", name="Delete files").click()
+    assert app.files(job.id).size() > 0, "the first click only asks"
+    card.get_by_role("button", name="Keep them").click()
+    card.get_by_role("button", name="Delete files").click()
+    card.get_by_role("button", name="Yes, delete its files").click()
+    toast(page, "Deleted the files of old.pdf; its history is kept.").wait_for()
+    card.get_by_text("Files deleted by local; the history is kept.").wait_for()
+    assert app.files(job.id).size() == 0 and app.get(job.id).purged_at
+    assert card.get_by_role("button", name="Delete files").count() == 0, "nothing left to delete"
