@@ -19,6 +19,7 @@ from .notifications import Notifier
 from .results import ResultViewer
 from .safe_html import text
 from .state import SessionState
+from .tokens import ApiTokensView
 from .upload import UploadPanel
 
 RESULT_TAB = 2
@@ -58,6 +59,8 @@ class App(pn.viewable.Viewer):
             dynamic=False,
             sizing_mode="stretch_width",
         )
+        if self.state.user != LOCAL_USER:  # tokens matter where the server asks people to sign in
+            self.tabs.append(("API tokens", ApiTokensView(self.state)))
         self.state.param.watch(self._show_result_tab, "selected_job")
         self.state.connect()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import messages
+from . import messages, tokens
 from .config import Settings
 from .documents.intake import Received, Source, receive, sanitize_filename
 from .engines import ENGINES, engine_unavailable_reason
 from .exceptions import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
-from .models import Chunk, Event, Job, JobStatus, Stage, WorkerBeat
+from .models import ApiToken, Chunk, Event, Job, JobStatus, Stage, WorkerBeat
 from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
 from .results import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
 from .retention import enforce_limits
@@ -225,6 +225,16 @@ class Paperline:
         for index in self.store.retry_failed(job_id):
             self.tasks.enqueue_chunk(job_id, index)
         return self.get(job_id)
+
+    # -- personal API tokens (pipeline.tokens) ----------------------------------------------------------------
+    def create_api_token(self, user: str, name: str = "") -> tuple[ApiToken, str]:
+        return tokens.create_token(self.store, user, name)
+
+    def api_tokens(self, user: str | None = None) -> list[ApiToken]:
+        return self.store.list_tokens(user)
+
+    def revoke_api_token(self, token_id: str, *, user: str | None = None) -> None:
+        tokens.revoke(self.store, token_id, user=user)
 
     # -- reading --------------------------------------------------------------------------------------------
     def get(self, job_id: str, *, user: str | None = None) -> Job:

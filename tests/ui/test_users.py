@@ -94,3 +94,52 @@ def test_two_users_cannot_see_or_touch_each_others_jobs(  # type: ignore[no-unty
     assert app.get(ann_job.id).status is app.get(bob_job.id).status is JobStatus.COMPLETED
     for context in (ann_context, bob_context, root_context):
         context.close()
+
+
+# The new token's secret, from the (shadow-DOM) text input that shows it once.
+FIND_SECRET_JS = """() => {
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("input")) if ((el.value || "").startsWith("pl_")) return el.value;
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) { const v = walk(el.shadowRoot); if (v) return v; }
+    return null;
+  };
+  return walk(document);
+}"""
+
+
+def test_a_signed_in_analyst_creates_uses_and_revokes_an_api_token_on_the_page(  # type: ignore[no-untyped-def]
+    app: Paperline, serve_dashboard, browser, tmp_path: Path
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    from pipeline.tokens import digest
+
+    credentials = tmp_path / "users.json"
+    credentials.write_text(json.dumps(PASSWORDS))
+    url = serve_dashboard("--basic-auth", str(credentials), "--cookie-secret", "paperline-test-secret")
+    api = url.removesuffix("/app") + "/api/v1/jobs"
+
+    def status_with(secret: str) -> int:
+        request = urllib.request.Request(api, headers={"Authorization": f"Bearer {secret}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    context, ann = sign_in(browser, url, "ann")
+    open_tab(ann, "API tokens")
+    ann.get_by_placeholder("e.g. nightly ETL").fill("etl <b>job</b>")
+    ann.get_by_role("button", name="Create token").click()
+    ann.wait_for_function(FIND_SECRET_JS)
+    secret = ann.evaluate(FIND_SECRET_JS)
+    assert secret and secret.startswith("pl_")
+    [token] = app.api_tokens("ann")
+    assert token.name == "etl <b>job</b>" and app.store.token_for(digest(secret)) == token
+    ann.get_by_text("etl <b>job</b>").first.wait_for()  # shown as text, not markup
+    assert status_with(secret) == 200, "the token works for the API"
+    ann.get_by_role("button", name="Revoke").click()
+    ann.get_by_text("revoked").first.wait_for()
+    assert status_with(secret) == 401, "a revoked token no longer works"
+    context.close()

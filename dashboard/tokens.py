@@ -1,0 +1,79 @@
+"""API tokens on the page: a signed-in analyst creates, sees and revokes their own personal tokens."""
+
+from __future__ import annotations
+
+import time
+
+import panel as pn
+
+from pipeline.exceptions import PaperlineError
+
+from .safe_html import text
+from .state import SessionState
+
+
+class ApiTokensView(pn.viewable.Viewer):
+    """Create a token (its secret shown once, here only), list one's tokens, revoke one."""
+
+    def __init__(self, state: SessionState, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self.state = state
+        self._name = pn.widgets.TextInput(name="What is it for?", placeholder="e.g. nightly ETL", width=260)
+        self._create = pn.widgets.Button(label="Create token", color="primary", width=130)
+        self._create.on_click(self._on_create)
+        self._secret = pn.widgets.TextInput(name="Your new token (copy it now: it is not shown again)",
+                                            disabled=True, visible=False, sizing_mode="stretch_width")  # fmt: skip
+        self._list = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._choice = pn.widgets.Select(name="Token", options=[], width=260)
+        self._revoke = pn.widgets.Button(label="Revoke", color="danger", width=100)
+        self._revoke.on_click(self._on_revoke)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        mine = self.state.app.api_tokens(self.state.user)
+        rows = "".join(
+            f"<tr><td><code>{text(t.id)}</code></td><td>{text(t.name)}</td>"
+            f"<td>{time.strftime('%Y-%m-%d %H:%M', time.localtime(t.created_at))}</td>"
+            f"<td>{'revoked' if t.revoked_at else 'live'}</td></tr>"
+            for t in mine
+        )
+        head = "<tr><th>id</th><th>for</th><th>created</th><th>state</th></tr>"
+        self._list.object = f'<table class="pl-tokens">{head}{rows}</table>' if mine else "<i>No tokens yet.</i>"
+        live = {f"{t.id} {t.name}".strip(): t.id for t in mine if not t.revoked_at}
+        self._choice.options = live
+        self._revoke.disabled = not live
+
+    def _on_create(self, _event: object) -> None:
+        token, secret = self.state.app.create_api_token(self.state.user, self._name.value)
+        self._secret.value, self._secret.visible = secret, True
+        self._name.value = ""
+        self._refresh()
+        if pn.state.notifications is not None:
+            pn.state.notifications.info(f"Token {text(token.id)} created: copy it now.")
+
+    def _on_revoke(self, _event: object) -> None:
+        if not self._choice.value:
+            return
+        try:
+            self.state.app.revoke_api_token(self._choice.value, user=self.state.user)
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.error(text(exc), duration=8000)
+        self._secret.visible = False
+        self._refresh()
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        intro = pn.pane.HTML(
+            "<p>Programs use the HTTP API (<code>/api/v1</code>) with a personal token: "
+            "<code>Authorization: Bearer pl_...</code>. A token acts as you; revoke it when it is no longer "
+            "needed.</p>",
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(
+            intro,
+            pn.Row(self._name, self._create),
+            self._secret,
+            self._list,
+            pn.Row(self._choice, self._revoke),
+            sizing_mode="stretch_width",
+        )
