@@ -8,6 +8,8 @@ server, and jobs stay queued so every one can be counted):
 * stream latency: a job's chunk progress written straight into the store (as a worker would), 20 times ~0.5 s
   apart, each timed until the ``event: chunk`` with those pages arrives on ``/events/stream`` (median, p95;
   goal p95 < 300 ms);
+* stream fan-out: store reads by the server's stream hub during 10 progress writes, with 1 and then 20 clients
+  on the same job (their ratio is about 1 when streams share the reads);
 * burst: ``--uploads`` (100) distinct ``--size-mb`` (50) MB PDFs uploaded at once over multipart, one client
   thread each: all acknowledged, jobs lost or duplicated (by the file names in the store), seconds, and the
   server process's peak resident memory (VmHWM), to show bodies are streamed rather than held.
@@ -105,7 +107,10 @@ def stream_latency(port: int, store: Any) -> dict[str, Any]:
     def read() -> None:
         kind = ""
         while not done.is_set():
-            line = response.readline().decode()
+            try:
+                line = response.readline().decode()
+            except (OSError, AttributeError, ValueError):
+                return  # closed by the benchmark
             if not line:
                 return
             if line.startswith("event: "):
@@ -132,6 +137,61 @@ def stream_latency(port: int, store: Any) -> dict[str, Any]:
     return {"updates": len(latencies), "median_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(percentile(latencies, 95), 1), "worst_ms": round(max(latencies), 1),
             "goal_p95_below_ms": 300}  # fmt: skip
+
+
+def hub_reads(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/paperline/feed-stats")
+    return int(json.loads(connection.getresponse().read())["api_stream_reads"])
+
+
+def drain(response: http.client.HTTPResponse) -> None:
+    """Read a stream until the benchmark closes it (closing makes the read fail: that is the end)."""
+    try:
+        while response.readline():
+            pass
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def open_streams(port: int, job_id: str, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` clients following the job's stream, each read by a thread that drops what it gets."""
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", f"/api/v1/jobs/{job_id}/events/stream", headers={"Last-Event-ID": "999999999"})
+        response = connection.getresponse()
+        threading.Thread(target=drain, args=(response,), daemon=True).start()
+        connections.append(connection)
+    return connections
+
+
+def stream_fanout(port: int, store: Any, clients: int = 20, updates: int = 10) -> dict[str, Any]:
+    """Store reads by the server's stream hub while a job moves, with one client and then ``clients``."""
+    from pipeline.chunking import plan_chunks
+    from pipeline.store import NewJob
+
+    job_id = f"fan-{uuid.uuid4().hex[:12]}"
+    store.create(NewJob(job_id, "fan.pdf", "pdf", "text", "local", "x", size_bytes=1, user="local", pages=400))
+    store.start(job_id)
+    store.plan_chunks(job_id, plan_chunks(400, 400, 0))
+    store.claim_chunk(job_id, 0, "bench")
+    result: dict[str, Any] = {"updates": updates, "update_interval_s": 0.3}
+    pages = 0
+    for count in (1, clients):
+        connections = open_streams(port, job_id, count)
+        time.sleep(1.0)
+        before = hub_reads(port)
+        for _ in range(updates):
+            pages += 1
+            store.update_chunk_progress(job_id, 0, pages)
+            time.sleep(0.3)
+        result[f"reads_with_{count}_clients"] = hub_reads(port) - before
+        for connection in connections:
+            connection.close()
+        time.sleep(1.0)
+    result["ratio"] = round(result[f"reads_with_{clients}_clients"] / max(1, result["reads_with_1_clients"]), 2)
+    return result
 
 
 def peak_memory_mb(pid: int) -> float:
@@ -204,6 +264,8 @@ def main() -> int:
             report: dict[str, Any] = {"acknowledgement": acknowledgement(port)}
             log("stream latency ...")
             report["stream_latency"] = stream_latency(port, store)
+            log("stream fan-out ...")
+            report["stream_store_reads"] = stream_fanout(port, store)
             log(f"burst of {args.uploads} x {args.size_mb} MB ...")
             report["burst"] = burst(port, store, panel_pid, args.uploads, args.size_mb)
         finally:

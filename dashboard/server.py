@@ -23,6 +23,7 @@ from panel.io.server import DocHandler
 from tornado.web import RequestHandler
 
 from pipeline.api import api_routes
+from pipeline.api.stream import api_stream_reads
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
 SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
@@ -117,6 +118,7 @@ class FeedStatsHandler(RequestHandler):
                 queries=feed.queries,
                 store_statements=getattr(feed.app.store, "statements", None),
             )
+        stats["api_stream_reads"] = api_stream_reads()  # the API's event streams, all of them together
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.write(json.dumps(stats))

@@ -117,6 +117,11 @@ def shared_hub(store: JobStore) -> ChangeHub:
         return _hub
 
 
+def api_stream_reads() -> int:
+    """Store reads by this process's change hub so far (0 before any stream), for benchmarks."""
+    return _hub.reads if _hub is not None else 0
+
+
 def sse(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n"
