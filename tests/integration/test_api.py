@@ -305,3 +305,11 @@ def test_a_running_jobs_event_stream_is_seen_to_the_end_and_resumed(  # type: ig
     resumed = [m for m in read_stream(api, job.id, last_event_id=middle) if m.get("event") == "job-event"]
     assert [int(m["id"]) for m in resumed] == [e.id for e in recorded if e.id > middle], "nothing lost or repeated"
     assert problem(call(f"{api}/jobs/nope/events/stream"))["status"] == 404
+
+
+def test_per_user_limits_apply_to_api_uploads(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    api = serve_dashboard(PAPERLINE_USER_MAX_ACTIVE_JOBS="1").removesuffix("/app") + "/api/v1"
+    pdf = make_text_pdf(tmp_path / "a.pdf", 1).read_bytes()
+    assert post(f"{api}/jobs?filename=first.pdf", pdf)[0] == 201
+    status, _, body = post(f"{api}/jobs?filename=second.pdf", pdf)
+    assert status == 429 and "Limit reached" in body["detail"] and body["jobs"][0]["status"] == "failed"
