@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import panel as pn
 import param
@@ -148,13 +149,22 @@ class JobCard(pn.viewable.Viewer):
         self._confirm.visible = self._keep.visible = asking
         self._cancel.visible = not asking and not self.job.is_final
 
-    def _on_cancel(self, _event: object) -> None:
-        self._ask(False)
+    def _act(self, action: Callable[..., Job]) -> bool:
+        """Run a job action (cancel, retry, delete) as this user; a refusal becomes an error toast."""
         try:
-            self.show(self.state.app.cancel(self.job.id, user=self.state.owner_filter))
+            self.show(action(self.job.id, user=self.state.owner_filter))
         except PaperlineError as exc:
             if pn.state.notifications is not None:
                 pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
+            return False
+        return True
+
+    def _on_cancel(self, _event: object) -> None:
+        self._ask(False)
+        self._act(self.state.app.cancel)
+
+    def _on_retry(self, _event: object) -> None:
+        self._act(self.state.app.retry)
 
     def _ask_delete(self, asking: bool) -> None:
         """Deleting cannot be undone: the first click only asks."""
@@ -163,21 +173,8 @@ class JobCard(pn.viewable.Viewer):
 
     def _on_delete(self, _event: object) -> None:
         self._ask_delete(False)
-        try:
-            self.show(self.state.app.delete(self.job.id, user=self.state.owner_filter))
-        except PaperlineError as exc:
-            if pn.state.notifications is not None:
-                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
-            return
-        if pn.state.notifications is not None:
+        if self._act(self.state.app.delete) and pn.state.notifications is not None:
             pn.state.notifications.info(f"Deleted the files of {text(self.job.filename)}; its history is kept.")
-
-    def _on_retry(self, _event: object) -> None:
-        try:
-            self.show(self.state.app.retry(self.job.id, user=self.state.owner_filter))
-        except PaperlineError as exc:
-            if pn.state.notifications is not None:
-                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card
