@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from .. import exceptions
 from ..exceptions import (
     DocumentRejected,
     DocumentTooLarge,
@@ -56,11 +57,21 @@ class Problem(Exception):
         return {**self.extensions, **body}
 
 
+def status_for(kind: type[BaseException]) -> int | None:
+    """The HTTP status for an error of this kind (its own or its nearest listed base's); None if unlisted."""
+    return next((int(status) for listed, status in STATUS_BY_ERROR if issubclass(kind, listed)), None)
+
+
+def refusal_status(kind_name: str) -> int:
+    """The status for a document refused at intake, from the error kind recorded on its job."""
+    kind = getattr(exceptions, kind_name, None)
+    status = status_for(kind) if isinstance(kind, type) and issubclass(kind, DocumentRejected) else None
+    return status or int(HTTPStatus.UNPROCESSABLE_ENTITY)
+
+
 def problem_for(error: BaseException) -> Problem | None:
     """The problem a Paperline error stands for; None for anything else (a server fault, never described)."""
     if isinstance(error, Problem):
         return error
-    for kind, status in STATUS_BY_ERROR:
-        if isinstance(error, kind):
-            return Problem(int(status), str(error))
-    return None
+    status = status_for(type(error))
+    return Problem(status, str(error)) if status is not None else None

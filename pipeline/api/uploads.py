@@ -21,19 +21,11 @@ from tornado.web import HTTPError, stream_request_body
 
 from .. import messages
 from ..exceptions import InvalidRequest
-from ..models import Job
 from .handlers import JobsHandler
-from .problems import Problem
+from .problems import Problem, refusal_status
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
 OPTIONS = ("profile", "engine", "instruction")
-# Status codes for documents refused at intake (the job records which kind of refusal it was).
-REFUSAL_STATUS = {
-    "LimitReached": 429,
-    "DocumentTooLarge": 413,
-    "ImageTooLarge": 413,
-    "UnsupportedType": 415,
-}
 
 
 @dataclass
@@ -48,10 +40,6 @@ class Upload:
 class ReceivedBody:
     files: list[Upload] = field(default_factory=list)
     options: dict[str, str] = field(default_factory=dict)
-
-
-def refusal_status(job: Job) -> int:
-    return REFUSAL_STATUS.get(str(job.meta.get("refusal", "")), 422)
 
 
 @stream_request_body
@@ -135,7 +123,11 @@ class UploadHandler(JobsHandler):
         accepted = [job for job in jobs if not job.meta.get("refusal")]
         if not accepted:  # every document was refused: say why, as the page does (each refusal is recorded)
             first = jobs[0]
-            raise Problem(refusal_status(first), first.error, {"jobs": [job.to_dict() for job in jobs]})
+            raise Problem(
+                refusal_status(str(first.meta.get("refusal", ""))),
+                first.error,
+                {"jobs": [job.to_dict() for job in jobs]},
+            )
         for job in accepted:
             self.add_header("Location", f"{self.request.path.rstrip('/')}/{job.id}")
         self.send_json({"jobs": [job.to_dict() for job in jobs]}, status=201)
