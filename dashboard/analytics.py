@@ -21,6 +21,7 @@ from .safe_html import text
 from .state import SessionState
 
 LATEST = "latest job"
+TAB = "Analytics"
 
 
 class AnalyticsView(pn.viewable.Viewer):
@@ -39,8 +40,10 @@ class AnalyticsView(pn.viewable.Viewer):
         self._download = pn.widgets.FileDownload(
             callback=self._export, filename=self._export_name(), label="Export", color="primary", width=140
         )
+        self._stale = False
         self.refresh()
         self.state.param.watch(self._on_update, "update")
+        self.state.param.watch(self._on_tab, "tab")
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The jobs and chunks this session may see, within the date range."""
@@ -64,6 +67,7 @@ class AnalyticsView(pn.viewable.Viewer):
 
     @param.depends("dates", "gantt_job", watch=True)
     def refresh(self) -> None:
+        self._stale = False
         jobs, chunks = self.frames()
         options = self._gantt_options(jobs, chunks)
         self.param.gantt_job.objects = options  # labels shown, job ids kept
@@ -80,7 +84,15 @@ class AnalyticsView(pn.viewable.Viewer):
         )
 
     def _on_update(self, event: param.parameterized.Event) -> None:
-        if event.new.analytics_changed:
+        if not event.new.analytics_changed:
+            return
+        if self.state.tab in ("", TAB):  # on screen (or not in tabs at all, as in a notebook)
+            self.refresh()
+        else:
+            self._stale = True  # no work while hidden: refreshed when shown
+
+    def _on_tab(self, event: param.parameterized.Event) -> None:
+        if event.new == TAB and self._stale:
             self.refresh()
 
     def _export_name(self) -> str:

@@ -14,6 +14,7 @@ from .feed import JobFeed, shared_feed
 from .formatting import CSS
 from .health import QueueHealth
 from .history import HistoryTable
+from .lazy_tabs import LazyTabs
 from .live import LiveJobs
 from .notifications import Notifier
 from .results import ResultViewer
@@ -22,7 +23,7 @@ from .state import SessionState
 from .tokens import ApiTokensView
 from .upload import UploadPanel
 
-RESULT_TAB = 2
+RESULT_TAB = "Result"
 
 
 def filepond_fix_url() -> str:
@@ -46,21 +47,19 @@ class App(pn.viewable.Viewer):
         self.upload = UploadPanel(state=self.state)
         self.health = QueueHealth(state=self.state)
         self.live = LiveJobs(state=self.state)
-        self.results = ResultViewer(state=self.state)
-        self.history = HistoryTable(state=self.state)
-        self.charts = ChartsView(state=self.state)
-        self.analytics = AnalyticsView(state=self.state)
         self.notifier = Notifier(state=self.state)
-        self.tabs = pn.Tabs(
-            ("History", self.history),
-            ("Charts", self.charts),
-            ("Result", self.results),
-            ("Analytics", self.analytics),
-            dynamic=False,
-            sizing_mode="stretch_width",
+        # Each tab's view is built the first time it is shown: a page opens with the History tab only.
+        self.tabs = LazyTabs(
+            [
+                ("History", lambda: HistoryTable(state=self.state)),
+                ("Charts", lambda: ChartsView(state=self.state)),
+                (RESULT_TAB, lambda: ResultViewer(state=self.state)),
+                ("Analytics", lambda: AnalyticsView(state=self.state)),
+            ],
+            state=self.state,
         )
         if self.state.user != LOCAL_USER:  # tokens matter where the server asks people to sign in
-            self.tabs.append(("API tokens", ApiTokensView(self.state)))
+            self.tabs.add("API tokens", lambda: ApiTokensView(self.state))
         self.state.param.watch(self._show_result_tab, "selected_job")
         self.state.connect()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -71,7 +70,7 @@ class App(pn.viewable.Viewer):
 
     def _show_result_tab(self, event: param.parameterized.Event) -> None:
         if event.new:
-            self.tabs.active = RESULT_TAB
+            self.tabs.select(RESULT_TAB)
 
     def close(self) -> None:
         """Stop receiving updates: the session is gone."""

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 import panel as pn
@@ -77,6 +78,7 @@ class Update:
 
 
 Subscriber = Callable[[Update], None]
+T = TypeVar("T")
 
 
 class JobFeed(param.Parameterized):
@@ -105,6 +107,7 @@ class JobFeed(param.Parameterized):
         self.queries = 0
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
+        self._shared: dict[str, tuple[int, object]] = {}
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
 
@@ -201,6 +204,15 @@ class JobFeed(param.Parameterized):
         with self._lock:
             jobs = [j for j in self.jobs.values() if user is None or j.user == user]
         return sorted(jobs, key=lambda j: j.created_at, reverse=True)
+
+    def shared(self, key: str, build: Callable[[], T]) -> T:
+        """What every session would otherwise derive from the feed's jobs on its own (History's table, say),
+        built once per store revision and handed to all of them: callers copy before changing it."""
+        with self._lock:
+            hit = self._shared.get(key)
+            if hit is None or hit[0] != self.revision:
+                hit = self._shared[key] = (self.revision, build())
+            return hit[1]  # type: ignore[return-value]
 
     def chunks_of(self, job_id: str) -> list[Chunk]:
         with self._lock:

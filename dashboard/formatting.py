@@ -123,6 +123,13 @@ CSS = """
 .pl-meta { font-size:12px; color:#52606d; }
 .pl-error { color:#c0392b; font-size:13px; }
 .pl-note { color:#8a6d00; font-size:12px; }
+.pl-bar-row { display:flex; align-items:center; gap:8px; }
+.pl-progress { flex:1; height:14px; accent-color:#2f80ed; }
+.pl-progress-success { accent-color:#27ae60; }
+.pl-progress-danger { accent-color:#eb5757; }
+.pl-progress-secondary { accent-color:#828282; }
+.pl-finished { font-size:13px; color:#334e68; }
+.pl-finished-failed b { color:#c0392b; }
 """
 
 

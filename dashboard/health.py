@@ -26,11 +26,16 @@ class QueueHealth(pn.viewable.Viewer):
 
     def refresh(self, *_: object) -> None:
         health = self.state.feed.health
-        workers = ", ".join(text(w.id) for w in health.workers) or "none"
-        alive = f"{len(health.workers)} alive" if health.workers else "<b>none alive</b>"
+        # Worker names are a hover title on the count: plain text, no icon glyph the page font may lack.
+        workers = ", ".join(text(w.id) for w in health.workers)
+        alive = (
+            f'<span class="pl-workers" title="{workers}">{len(health.workers)} alive</span>'
+            if health.workers
+            else "<b>none alive</b>"
+        )
         self._summary.object = (
             f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'
-            f'Workers: {alive} <span title="{workers}">ⓘ</span></div>'
+            f"Workers: {alive}</div>"
         )
         self._warning.object = health.warning
         self._warning.visible = bool(health.warning)

@@ -29,6 +29,8 @@ COLUMNS = [
     "error",
 ]
 STATUS_ANY = "any"
+#: the columns a job's row can change in after it was added
+PATCHED = ("status", "pages", "chunks", "duration_s", "cost_usd", "files", "error")
 
 
 def job_row(job: Job) -> dict[str, object]:
@@ -48,6 +50,16 @@ def job_row(job: Job) -> dict[str, object]:
         "error": job.error,
         "files": "purged" if job.purged_at else ("kept" if job.is_final else ""),
     }
+
+
+def history_frame(jobs: list[Job]) -> pd.DataFrame:
+    """Every job as a row, oldest first (so appended rows keep positions stable)."""
+    return pd.DataFrame([job_row(j) for j in sorted(jobs, key=lambda j: j.created_at)], columns=COLUMNS)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal cell values, counting a missing value (None, NaN) equal to another missing one."""
+    return bool(a == b) or bool(pd.isna(a) and pd.isna(b))
 
 
 def filter_jobs(df: pd.DataFrame, status: str = STATUS_ANY, search: str = "") -> pd.DataFrame:
@@ -71,9 +83,12 @@ class HistoryTable(pn.viewable.Viewer):
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        jobs = list(reversed(self.state.jobs()))  # oldest first, so appended rows keep positions stable
-        self._rows: dict[str, int] = {job.id: i for i, job in enumerate(jobs)}
-        frame = pd.DataFrame([job_row(j) for j in jobs], columns=COLUMNS)
+        # The rows are built once per server for every session (the feed's shared frame); a user's own copy
+        # is cut from it, since patches change the table's frame in place.
+        frame = self.state.feed.shared("history", lambda: history_frame(self.state.feed.jobs_for(None)))
+        owner = self.state.owner_filter
+        frame = (frame if owner is None else frame[frame["user"] == owner]).reset_index(drop=True).copy()
+        self._rows: dict[str, int] = {job_id: i for i, job_id in enumerate(frame["id"])}
         self.table = pn.widgets.Tabulator(
             frame,
             show_index=False,
@@ -102,11 +117,13 @@ class HistoryTable(pn.viewable.Viewer):
         """Append jobs not yet in the table and patch the rows of jobs that changed."""
         new = [j for j in jobs if j.id not in self._rows]
         patches: dict[str, list[tuple[int, object]]] = {}
+        current = self.table.value
         for job in jobs:
             if job.id in self._rows:
-                row = job_row(job)
-                for column in ("status", "pages", "chunks", "duration_s", "cost_usd", "files", "error"):
-                    patches.setdefault(column, []).append((self._rows[job.id], row[column]))
+                row, index = job_row(job), self._rows[job.id]
+                for column in PATCHED:  # only cells that changed: a page count moving sends nothing
+                    if not _same(current.at[index, column], row[column]):
+                        patches.setdefault(column, []).append((index, row[column]))
         if patches:
             self.table.patch(patches, as_index=False)
         if new:

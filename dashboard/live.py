@@ -17,9 +17,12 @@ from .formatting import chunk_map_html, duration, elapsed, html_pane, stepper_ht
 from .safe_html import text
 from .state import SessionState
 
-# Finished jobs stay on the live list this long, so the analyst sees how they ended.
+# A job that ended keeps its card this long, so the analyst sees how it ended; then it folds to one line.
+FOLD_AFTER_S = 45
+# Folded lines ("Recently finished") stay this long; History keeps everything.
 KEEP_FINISHED_S = 600
 MAX_CARDS = 8
+MAX_FINISHED_LINES = 6
 
 
 def progress_line(job: Job, chunks: list[Chunk], eta: str = "") -> str:
@@ -46,58 +49,65 @@ def progress_line(job: Job, chunks: list[Chunk], eta: str = "") -> str:
     return " · ".join(parts)
 
 
+def card_body_html(job: Job, chunks: list[Chunk], *, eta: str = "", stalled: str = "") -> str:
+    """Everything a card shows above its buttons as one piece of HTML (progress bar, stage steps, progress line,
+    chunk map, message, notes, instruction, stall warning): one model to update instead of one per part."""
+    color = {"failed": "danger", "canceled": "secondary", "completed": "success"}.get(job.status.value, "primary")
+    parts = [
+        f'<div class="pl-bar-row"><progress class="pl-progress pl-progress-{color}" max="100" '
+        f'value="{int(job.progress)}"></progress><span class="pl-meta pl-percent">{job.progress:.0f}%</span></div>',
+        stepper_html(job),
+        f'<div class="pl-meta pl-line">{text(progress_line(job, chunks, eta))}</div>',
+    ]
+    if chunks or not job.is_final:
+        parts.append(chunk_map_html(chunks))
+    if job.error:
+        parts.append(f'<div class="pl-error">{text(job.error)}</div>')
+    elif not job.is_final:
+        parts.append(f'<div class="pl-meta">{text(job.message)}</div>')
+    parts.extend(f'<div class="pl-note">{text(n)}</div>' for n in job.notes)
+    if job.meta.get("instruction"):
+        parts.append(f'<div class="pl-meta pl-instruction">Instruction: {text(job.meta["instruction"])}</div>')
+    if stalled:
+        parts.append(f'<div class="pl-error pl-stalled">{text(stalled)}</div>')
+    return "".join(parts)
+
+
+#: the confirmation a card is asking for -> (confirm label, keep label)
+CONFIRMATIONS = {
+    "cancel": ("Yes, cancel this job", "Keep it running"),
+    "delete": ("Yes, delete its files", "Keep them"),
+}
+
+
 class JobCard(pn.viewable.Viewer):
-    """One job's live view; ``show`` swaps in a newer snapshot without rebuilding the card."""
+    """One job's live view; ``show`` swaps in a newer snapshot without rebuilding the card.
+
+    A card is one HTML pane and a row of buttons (the confirm and keep buttons serve both cancel and delete), so a
+    page with eight live jobs stays a few dozen models."""
 
     state = param.ClassSelector(class_=SessionState)
     job = param.ClassSelector(class_=Job)
+    asking = param.Selector(objects=["", *CONFIRMATIONS], default="", doc="The confirmation on show, if any.")
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        self._progress = pn.indicators.Progress(
-            value=0, max=100, sizing_mode="stretch_width", height=18, css_classes=["pl-progress"]
-        )
-        self._percent = html_pane("", css_classes=["pl-percent"])
-        self._steps = html_pane("", sizing_mode="stretch_width")
-        self._line = html_pane("", sizing_mode="stretch_width", css_classes=["pl-line"])
-        self._map = html_pane("", sizing_mode="stretch_width", css_classes=["pl-chunkmap-pane"])
-        self._detail = html_pane("", sizing_mode="stretch_width")
+        self._body = html_pane("", sizing_mode="stretch_width", css_classes=["pl-card-body"])
         self._open = pn.widgets.Button(label="Open result", color="primary", visible=False, width=120)
         self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
         self._retry = pn.widgets.Button(label="Retry failed chunks", color="warning", visible=False, width=170)
-        self._retry.on_click(self._on_retry)
+        self._retry.on_click(lambda _: self._act(self.state.app.retry))
         self._cancel = pn.widgets.Button(label="Cancel", visible=False, width=90)
-        self._confirm = pn.widgets.Button(label="Yes, cancel this job", color="danger", visible=False, width=170)
-        self._keep = pn.widgets.Button(label="Keep it running", visible=False, width=140)
-        self._cancel.on_click(lambda _: self._ask(True))
-        self._keep.on_click(lambda _: self._ask(False))
-        self._confirm.on_click(self._on_cancel)
+        self._cancel.on_click(lambda _: setattr(self, "asking", "cancel"))
         self._delete = pn.widgets.Button(label="Delete files", visible=False, width=110)
-        self._confirm_delete = pn.widgets.Button(
-            label="Yes, delete its files", color="danger", visible=False, width=170
-        )
-        self._keep_files = pn.widgets.Button(label="Keep them", visible=False, width=110)
-        self._delete.on_click(lambda _: self._ask_delete(True))
-        self._keep_files.on_click(lambda _: self._ask_delete(False))
-        self._confirm_delete.on_click(self._on_delete)
-        self._stalled = html_pane("", sizing_mode="stretch_width", css_classes=["pl-stalled"])
+        self._delete.on_click(lambda _: setattr(self, "asking", "delete"))
+        self._confirm = pn.widgets.Button(label="", color="danger", visible=False, width=170)
+        self._confirm.on_click(self._on_confirm)
+        self._keep = pn.widgets.Button(label="", visible=False, width=140)
+        self._keep.on_click(lambda _: setattr(self, "asking", ""))
         self._card = pn.Card(
-            pn.Row(self._progress, self._percent),
-            self._steps,
-            self._line,
-            self._map,
-            self._detail,
-            self._stalled,
-            pn.Row(
-                self._open,
-                self._retry,
-                self._cancel,
-                self._confirm,
-                self._keep,
-                self._delete,
-                self._confirm_delete,
-                self._keep_files,
-            ),
+            self._body,
+            pn.Row(self._open, self._retry, self._cancel, self._delete, self._confirm, self._keep),
             title=text(self.job.filename),
             collapsible=False,
             sizing_mode="stretch_width",
@@ -108,32 +118,7 @@ class JobCard(pn.viewable.Viewer):
     def show(self, job: Job) -> None:
         self.job = job
         chunks = self.state.feed.chunks_of(job.id)
-        self._progress.value = int(job.progress)
-        self._progress.bar_color = {"failed": "danger", "canceled": "secondary", "completed": "success"}.get(
-            job.status.value, "primary"
-        )
-        self._percent.object = f'<span class="pl-meta">{job.progress:.0f}%</span>'
-        self._steps.object = stepper_html(job)
         eta = format_eta(self.state.feed.remaining(job)) if not job.is_final else ""
-        self._line.object = f'<div class="pl-meta">{text(progress_line(job, chunks, eta))}</div>'
-        self._map.object = chunk_map_html(chunks) if chunks or not job.is_final else ""
-        detail = []
-        if job.error:
-            detail.append(f'<div class="pl-error">{text(job.error)}</div>')
-        elif not job.is_final:
-            detail.append(f'<div class="pl-meta">{text(job.message)}</div>')
-        detail.extend(f'<div class="pl-note">{text(n)}</div>' for n in job.notes)
-        if job.meta.get("instruction"):
-            detail.append(f'<div class="pl-meta pl-instruction">Instruction: {text(job.meta["instruction"])}</div>')
-        self._detail.object = "".join(detail)
-        self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
-        self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
-        asking = self._confirm.visible and not job.is_final
-        self._cancel.visible = not job.is_final and not asking
-        self._confirm.visible = self._keep.visible = asking
-        deleting = self._confirm_delete.visible and job.is_final and not job.purged_at
-        self._delete.visible = job.is_final and not job.purged_at and not deleting
-        self._confirm_delete.visible = self._keep_files.visible = deleting
         stalled = stall_reason(
             job,
             chunks,
@@ -142,12 +127,23 @@ class JobCard(pn.viewable.Viewer):
             stall_after_s=self.state.app.settings.stall_after_s,
             chunk_time_limit_s=self.state.app.settings.chunk_time_limit_s,
         )
-        self._stalled.object = f'<div class="pl-error">{text(stalled)}</div>' if stalled else ""
+        self._body.object = card_body_html(job, chunks, eta=eta, stalled=stalled or "")
         self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
+        self._show_buttons()
 
-    def _ask(self, asking: bool) -> None:
-        self._confirm.visible = self._keep.visible = asking
-        self._cancel.visible = not asking and not self.job.is_final
+    @param.depends("asking", watch=True)
+    def _show_buttons(self) -> None:
+        job = self.job
+        if (self.asking == "cancel" and job.is_final) or (self.asking == "delete" and job.purged_at):
+            self.asking = ""  # the job ended (or its files went) while the analyst was deciding
+            return
+        self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+        self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
+        self._cancel.visible = not job.is_final and not self.asking
+        self._delete.visible = job.is_final and not job.purged_at and not self.asking
+        if self.asking:
+            self._confirm.label, self._keep.label = CONFIRMATIONS[self.asking]
+        self._confirm.visible = self._keep.visible = bool(self.asking)
 
     def _act(self, action: Callable[..., Job]) -> bool:
         """Run a job action (cancel, retry, delete) as this user; a refusal becomes an error toast."""
@@ -159,67 +155,131 @@ class JobCard(pn.viewable.Viewer):
             return False
         return True
 
-    def _on_cancel(self, _event: object) -> None:
-        self._ask(False)
-        self._act(self.state.app.cancel)
-
-    def _on_retry(self, _event: object) -> None:
-        self._act(self.state.app.retry)
-
-    def _ask_delete(self, asking: bool) -> None:
-        """Deleting cannot be undone: the first click only asks."""
-        self._confirm_delete.visible = self._keep_files.visible = asking
-        self._delete.visible = not asking and self.job.is_final and not self.job.purged_at
-
-    def _on_delete(self, _event: object) -> None:
-        self._ask_delete(False)
-        if self._act(self.state.app.delete) and pn.state.notifications is not None:
+    def _on_confirm(self, _event: object) -> None:
+        asked, self.asking = self.asking, ""
+        if asked == "cancel":
+            self._act(self.state.app.cancel)
+        elif asked == "delete" and self._act(self.state.app.delete) and pn.state.notifications is not None:
             pn.state.notifications.info(f"Deleted the files of {text(self.job.filename)}; its history is kept.")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card
 
 
+def finished_line_html(job: Job, now: float) -> str:
+    """ "report.pdf · completed 3 min ago · 12 pages in 4.1 s": a folded card."""
+    ago = duration(max(0.0, now - (job.finished_at or now)))
+    took = f" in {duration(job.duration_s)}" if job.duration_s is not None else ""
+    detail = f" · {text(job.error)}" if job.error else ""
+    return (
+        f'<span class="pl-finished pl-finished-{job.status.value}"><b>{text(job.filename)}</b> · '
+        f"{job.status.value} {ago} ago · {job.pages} pages{took}{detail}</span>"
+    )
+
+
+class FinishedLine(pn.viewable.Viewer):
+    """A finished job folded to one line, with Open result where there is one."""
+
+    state = param.ClassSelector(class_=SessionState)
+    job = param.ClassSelector(class_=Job)
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self._line = html_pane("", sizing_mode="stretch_width", margin=(8, 5, 0, 5))
+        self._open = pn.widgets.Button(label="Open result", color="light", width=110, visible=False)
+        self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
+        self._row = pn.Row(self._line, self._open, sizing_mode="stretch_width", css_classes=["pl-finished-row"])
+        self.show(self.job, time.time())
+
+    def show(self, job: Job, now: float) -> None:
+        self.job = job
+        self._line.object = finished_line_html(job, now)
+        self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._row
+
+
 class LiveJobs(pn.viewable.Viewer):
-    """Cards for active jobs, plus recently finished ones, updated from the feed as changes arrive."""
+    """Cards for active jobs; a job that ended keeps its card for ``FOLD_AFTER_S``, then folds to a line under
+    "Recently finished" (for ``KEEP_FINISHED_S``), so a batch that ended does not push the tabs below the fold."""
 
     state = param.ClassSelector(class_=SessionState)
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
         self._cards: dict[str, JobCard] = {}
+        self._lines: dict[str, FinishedLine] = {}
         self._column = pn.Column(sizing_mode="stretch_width")
+        self._finished = pn.Column(sizing_mode="stretch_width", css_classes=["pl-recently-finished"])
+        self._finished_title = html_pane('<div class="pl-meta"><b>Recently finished</b></div>', visible=False)
         self._empty = html_pane('<div class="pl-meta">No jobs running. Drop documents to start.</div>')
+        self._fold_timer: object | None = None
         self.state.param.watch(self._on_update, "update")
         self.refresh()
 
-    def _wanted(self, now: float) -> list[Job]:
-        jobs = [
-            j
-            for j in self.state.jobs()
-            if not j.is_final or (j.finished_at and now - j.finished_at < KEEP_FINISHED_S and j.started_at)
-        ]
-        return jobs[:MAX_CARDS]
+    def _split(self, now: float) -> tuple[list[Job], list[Job]]:
+        """(jobs shown as cards, jobs folded to a line), newest first."""
+        cards, lines = [], []
+        for job in self.state.jobs():
+            if not job.is_final:
+                cards.append(job)
+            elif job.finished_at and job.started_at and now - job.finished_at < KEEP_FINISHED_S:
+                (cards if now - job.finished_at < FOLD_AFTER_S else lines).append(job)
+        return cards[:MAX_CARDS], lines[:MAX_FINISHED_LINES]
 
     def refresh(self) -> None:
-        """Bring the cards in line with the feed: add, update or drop cards as jobs come and go."""
-        wanted = self._wanted(time.time())
-        for job in wanted:
+        """Bring the cards and lines in line with the feed: add, update, fold or drop them as jobs come and go."""
+        now = time.time()
+        cards, lines = self._split(now)
+        for job in cards:
             card = self._cards.get(job.id)
             if card is None:
                 self._cards[job.id] = JobCard(state=self.state, job=job)
             elif card.job != job or not job.is_final:
                 card.show(job)
-        keep = {j.id for j in wanted}
-        for job_id in list(self._cards):
-            if job_id not in keep:
-                del self._cards[job_id]
-        objects = [self._cards[j.id].__panel__() for j in wanted] or [self._empty]
-        if [id(o) for o in self._column.objects] != [id(o) for o in objects]:
-            self._column.objects = objects
+        for job in lines:
+            line = self._lines.get(job.id)
+            if line is None:
+                self._lines[job.id] = FinishedLine(state=self.state, job=job)
+            else:
+                line.show(job, now)
+        self._cards = {j.id: self._cards[j.id] for j in cards}
+        self._lines = {j.id: self._lines[j.id] for j in lines}
+        _replace(self._column, [self._cards[j.id].__panel__() for j in cards] or [self._empty])
+        _replace(self._finished, [self._lines[j.id].__panel__() for j in lines])
+        self._finished_title.visible = bool(lines)
+        self._schedule_fold(now)
+
+    def _schedule_fold(self, now: float) -> None:
+        """Come back when the next finished card is due to fold (the feed is quiet when nothing runs)."""
+        due = [
+            job.finished_at + FOLD_AFTER_S
+            for job in (card.job for card in self._cards.values())
+            if job.is_final and job.finished_at
+        ]
+        if not due or self._fold_timer is not None:
+            return
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            return  # a notebook or a test: folding happens on the next refresh
+
+        def fold() -> None:
+            self._fold_timer = None
+            self.refresh()
+
+        self._fold_timer = doc.add_timeout_callback(fold, int(max(0.0, min(due) - now) * 1000) + 100)
 
     def _on_update(self, _event: param.parameterized.Event) -> None:
         self.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column("### Live jobs", self._column, sizing_mode="stretch_width")
+        return pn.Column(
+            "### Live jobs", self._column, self._finished_title, self._finished, sizing_mode="stretch_width"
+        )
+
+
+def _replace(column: pn.Column, objects: list[pn.viewable.Viewable]) -> None:
+    """Set a column's children only when they changed, so an unchanged list sends nothing to the browser."""
+    if [id(o) for o in column.objects] != [id(o) for o in objects]:
+        column.objects = objects

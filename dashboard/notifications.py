@@ -13,13 +13,17 @@ from .safe_html import text
 from .state import SessionState
 
 MAX_TOASTS_AT_ONCE = 3
+# A success toast stays this long; a job that ends while it shows joins it instead of stacking a new box.
+TOAST_S = 10.0
 
 
 class Notifier(param.Parameterized):
-    """Toasts each job that ends while the session is open, once.
+    """Toasts each job that ends while the session is open, once, and only one toast at a time.
 
     A job is judged by its finish time, not by whether this session saw it running: a short job can be
-    queued, run and finished between two feed polls. Jobs refused at intake are left to the upload panel.
+    queued, run and finished between two feed polls. Jobs refused at intake are left to the upload panel. Jobs
+    that end seconds apart share one toast: the one on screen is replaced by one that names them all (or counts
+    them, past ``MAX_TOASTS_AT_ONCE``), so a batch never stacks a wall of boxes over the cards.
     """
 
     state = param.ClassSelector(class_=SessionState)
@@ -29,6 +33,9 @@ class Notifier(param.Parameterized):
         super().__init__(**params)
         self._since = time.time()
         self._notified: set[str] = set()
+        self._on_screen: list[Job] = []  # the jobs the current toast names
+        self._toast: object | None = None
+        self._toast_at = 0.0
         self.state.param.watch(self._on_update, "update")
 
     def _on_update(self, event: param.parameterized.Event) -> None:
@@ -39,11 +46,25 @@ class Notifier(param.Parameterized):
             if ended_now and not refused_at_intake and job.id not in self._notified:
                 self._notified.add(job.id)
                 ended.append(job)
-        if len(ended) > MAX_TOASTS_AT_ONCE:  # a batch ended together: one toast, not a wall of them
+        if not ended:
+            return
+        now = time.monotonic()
+        if self._on_screen and now - self._toast_at < TOAST_S:
+            ended = [*self._on_screen, *ended]  # joins the toast on screen
+            self._withdraw()
+        self._on_screen, self._toast_at = ended, now
+        if len(ended) == 1:
+            self.notify(ended[0])
+        elif len(ended) > MAX_TOASTS_AT_ONCE:
             self.summarize(ended)
         else:
-            for job in ended:
-                self.notify(job)
+            self._send("<br>".join(self._message(job)[0] for job in ended), self._kind(ended))
+
+    @staticmethod
+    def _kind(jobs: list[Job]) -> str:
+        if any(j.status is JobStatus.FAILED for j in jobs):
+            return "error"
+        return "success" if any(j.status is JobStatus.COMPLETED for j in jobs) else "info"
 
     def summarize(self, jobs: list[Job]) -> None:
         done = sum(1 for j in jobs if j.status is JobStatus.COMPLETED)
@@ -54,23 +75,29 @@ class Notifier(param.Parameterized):
         others = len(jobs) - done - failed
         if others:
             parts.append(f"{others} canceled")
-        self._send(", ".join(parts) + " (see History).", "error" if failed else "success")
+        self._send(", ".join(parts) + " (see History).", self._kind(jobs))
 
     def notify(self, job: Job) -> None:
+        self._send(*self._message(job))
+
+    @staticmethod
+    def _message(job: Job) -> tuple[str, str]:
         name = text(job.filename)
         link = f'<a href="?job={job.id}" class="pl-toast-link">open the result</a>'
         if job.status is JobStatus.COMPLETED:
-            message, kind = f"{name} is ready: {link}", "success"
-        elif job.status is JobStatus.FAILED:
-            message, kind = f"{name} failed: {text(job.error)}", "error"
-            if job.pages_done:
-                message += f" ({link}: partial)"
-        else:
-            message, kind = f"{name} was {job.status.value}.", "info"
-        self._send(message, kind)
+            return f"{name} is ready: {link}", "success"
+        if job.status is JobStatus.FAILED:
+            message = f"{name} failed: {text(job.error)}"
+            return message + (f" ({link}: partial)" if job.pages_done else ""), "error"
+        return f"{name} was {job.status.value}.", "info"
+
+    def _withdraw(self) -> None:
+        if self._toast is not None:
+            self._toast.destroy()  # type: ignore[attr-defined]
+            self._toast = None
 
     def _send(self, message: str, kind: str) -> None:
         self.sent = [*self.sent, message]
         notifications = pn.state.notifications
         if notifications is not None:
-            getattr(notifications, kind)(message, duration=0 if kind == "error" else 10000)
+            self._toast = getattr(notifications, kind)(message, duration=0 if kind == "error" else TOAST_S * 1000)

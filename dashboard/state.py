@@ -22,6 +22,7 @@ class SessionState(param.Parameterized):
     )
     instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
+    tab = param.String(default="", doc="Title of the tab on screen: hidden views may defer their work.")
     update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]

@@ -70,6 +70,13 @@ class UploadPanel(pn.viewable.Viewer):
         self._help = html_pane(
             f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once.</div>'
         )
+        self.state.param.watch(self._on_update, "update")
+
+    def _on_update(self, event: param.parameterized.Event) -> None:
+        """Keep each acknowledged file's status current (queued, running, completed) as the feed moves."""
+        changed = {job.id: job for job in event.new.jobs}
+        if any(job.id in changed for job in self.acknowledgements):
+            self.acknowledgements = [changed.get(job.id, job) for job in self.acknowledgements]
 
     def _on_files(self, event: param.parameterized.Event) -> None:
         files = dict(event.new)

@@ -69,6 +69,24 @@ def test_charts_follow_new_snapshots_from_the_feed(small_chunks: Paperline, tmp_
     assert sources(view)["queue_wait"] == 4
 
 
+def test_a_hidden_analytics_tab_does_no_work_until_shown_then_is_current(
+    small_chunks: Paperline, tmp_path: Path
+) -> None:
+    feed = JobFeed(small_chunks, analytics_interval=0)
+    feed.refresh()
+    state = SessionState(feed=feed, tab="Analytics")
+    state.connect()
+    view = AnalyticsView(state=state)
+    state.tab = "History"
+    small_chunks.submit(make_text_pdf(tmp_path / "new.pdf", 7))
+    run_queued(small_chunks)
+    feed.refresh()
+    assert feed.analytics_frames is not None and len(feed.analytics_frames[0]) == 4, "the feed has the new job"
+    assert sources(view)["queue_wait"] == 3 and "3 jobs in range" in view._summary.object, "hidden: not redrawn"
+    state.tab = "Analytics"
+    assert sources(view)["queue_wait"] == 4 and "4 jobs in range" in view._summary.object
+
+
 def test_export_writes_what_the_user_may_see_as_csv_and_parquet(small_chunks: Paperline, tmp_path: Path) -> None:
     frames = history_frames(small_chunks, user="ann")
     assert set(frames["jobs"]["user"]) == {"ann"} and len(frames["jobs"]) == 2

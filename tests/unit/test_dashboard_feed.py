@@ -92,13 +92,13 @@ def test_live_cards_follow_jobs_and_fill_the_chunk_map(app: Paperline, feed: Job
     job = app.submit(make_text_pdf(tmp_path / "long.pdf", 45))
     feed.refresh()
     card = live._cards[job.id]
-    assert "waiting for a worker" in card._line.object
+    assert "waiting for a worker" in card._body.object
     run_queued(app)
     feed.refresh()
-    assert card._progress.value == 100
-    assert card._map.object.count("pl-chunk-done") == 3
-    assert "pages 21-40" in card._map.object
-    assert 'data-stage="completed"' in card._steps.object and "step-current" not in card._steps.object
+    assert 'max="100" value="100"' in card._body.object
+    assert card._body.object.count("pl-chunk-done") == 3
+    assert "pages 21-40" in card._body.object
+    assert 'data-stage="completed"' in card._body.object and "step-current" not in card._body.object
     assert card._open.visible
 
 
@@ -116,6 +116,32 @@ def test_history_appends_new_jobs_and_patches_changed_ones(app: Paperline, feed:
     assert table.value.iloc[0]["id"] == job.id
     assert len(filter_jobs(table.value, "failed", "")) == 0
     assert len(filter_jobs(table.value, "any", "REPORT")) == 1
+
+
+def test_history_rows_are_built_once_per_server_and_patched_only_where_they_change(
+    app: Paperline, feed: JobFeed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import history as history_module
+
+    for name, user in (("a.pdf", "ann"), ("b.pdf", "bob"), ("c.pdf", "ann")):
+        app.submit(make_text_pdf(tmp_path / name, 1), user=user)
+    feed.refresh()
+    built = []
+    real = history_module.history_frame
+    monkeypatch.setattr(history_module, "history_frame", lambda jobs: built.append(len(jobs)) or real(jobs))
+    everyone = HistoryTable(state=session(feed))
+    ann = HistoryTable(state=session(feed, user="ann"))
+    assert built == [3], "one frame for every session of the revision"
+    assert list(ann.table.value["filename"]) == ["a.pdf", "c.pdf"] and len(everyone.table.value) == 3
+    patched = []
+    monkeypatch.setattr(ann.table, "patch", lambda patches, **kw: patched.append(patches))
+    job = app.jobs(user="ann")[0]
+    ann.apply([job])
+    assert patched == [], "nothing the table shows changed"
+    run_queued(app)
+    feed.refresh()
+    assert patched and set(patched[0]) >= {"status", "chunks", "files"} and "pages" not in patched[0]
+    assert list(everyone.table.value["status"]) == ["completed"] * 3, "a copy per session: each one patched"
 
 
 def test_charts_stream_and_patch_their_sources(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
@@ -160,6 +186,17 @@ def test_a_batch_that_ends_together_gets_one_toast(app: Paperline, feed: JobFeed
     assert notifier.sent == ["5 documents are ready (see History)."]
 
 
+def test_jobs_ending_seconds_apart_share_one_toast(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    notifier = Notifier(state=session(feed))
+    for n in range(2):
+        app.submit(make_text_pdf(tmp_path / f"part{n}.pdf", 1))
+        run_queued(app)
+        feed.refresh()
+    first, second = notifier.sent
+    assert "part0.pdf is ready" in first and "part1.pdf" not in first
+    assert "part0.pdf is ready" in second and "part1.pdf is ready" in second, "the toast on screen is replaced"
+
+
 def test_updates_a_busy_session_has_not_taken_yet_are_merged(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
     first = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
     older = feed.refresh()
@@ -181,7 +218,8 @@ def test_health_warns_when_jobs_wait_and_no_worker_runs(app: Paperline, feed: Jo
     assert health._warning.visible and "no worker is running" in health._warning.object
     app.store.beat_worker("host:1", "host", 1)
     feed.refresh(now=10**10 + 5)
-    assert not health._warning.visible and "1 alive" in health._summary.object
+    assert not health._warning.visible and 'title="host:1">1 alive</span>' in health._summary.object
+    assert "ⓘ" not in health._summary.object, "no icon glyph the page font may lack"
 
 
 def test_upload_hands_files_over_and_lets_go_of_the_bytes(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
@@ -195,6 +233,15 @@ def test_upload_hands_files_over_and_lets_go_of_the_bytes(app: Paperline, feed: 
     assert ok.status is JobStatus.QUEUED and ok.profile == "markdown"
     assert bad.status is JobStatus.FAILED and "not a PDF" in bad.error
     assert "not a PDF" in upload._acks.object
+    assert "a.pdf</b>: queued" in upload._acks.object
+    state.connect()
+    run_queued(app)
+    feed.refresh()
+    assert "a.pdf</b>: completed" in upload._acks.object, "the list follows the job, not the moment it was queued"
+    assert [j.status for j in sorted(upload.acknowledgements, key=lambda j: j.filename)] == [
+        JobStatus.COMPLETED,
+        JobStatus.FAILED,
+    ]
 
 
 def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
@@ -255,9 +302,9 @@ def test_a_failed_card_offers_retry_of_its_failed_chunks(app: Paperline, feed: J
     run_queued(app)
     feed.refresh()
     card = live._cards[job.id]
-    assert card._retry.visible and "1 failed" in card._line.object
+    assert card._retry.visible and "1 failed" in card._body.object
     broken["on"] = False
-    card._on_retry(None)
+    card._retry.clicks += 1
     run_queued(app)
     feed.refresh()
     assert app.get(job.id).status is JobStatus.COMPLETED and not card._retry.visible
@@ -272,6 +319,7 @@ def test_cancel_on_a_card_asks_first_then_stops_the_job(app: Paperline, feed: Jo
     assert card._cancel.visible and not card._confirm.visible
     card._cancel.clicks += 1
     assert card._confirm.visible and card._keep.visible and not card._cancel.visible
+    assert (card._confirm.label, card._keep.label) == ("Yes, cancel this job", "Keep it running")
     card._keep.clicks += 1
     assert app.get(job.id).status is JobStatus.QUEUED and card._cancel.visible
     card._cancel.clicks += 1
@@ -311,3 +359,26 @@ def test_history_says_when_a_jobs_files_were_purged(tmp_path: Path) -> None:
     rows = history.table.value.set_index("id")
     assert rows.loc[first.id, "files"] == "purged" and rows.loc[first.id, "status"] == "completed"
     app.close()
+
+
+def test_a_finished_job_folds_to_a_line_with_open_result(
+    app: Paperline, feed: JobFeed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import live as live_module
+
+    state = session(feed)
+    live = LiveJobs(state=state)
+    running = app.submit(make_text_pdf(tmp_path / "running.pdf", 2))
+    done = app.submit(make_text_pdf(tmp_path / "done.pdf", 3))
+    app.store.cancel(running.id)  # ends at once, before it started: never a card, never a line
+    run_queued(app)
+    feed.refresh()
+    assert done.id in live._cards and not live._lines, "a job that just ended keeps its card"
+    monkeypatch.setattr(live_module, "FOLD_AFTER_S", 0)
+    live.refresh()
+    assert done.id not in live._cards and list(live._lines) == [done.id]
+    line = live._lines[done.id]
+    assert "done.pdf</b> · completed" in line._line.object and "3 pages" in line._line.object
+    assert live._finished_title.visible and live._empty in live._column.objects
+    line._open.clicks += 1
+    assert state.selected_job == done.id

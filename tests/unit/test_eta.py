@@ -110,4 +110,4 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     ]
     feed.eta.model = EtaModel.fit(history)
     card = JobCard(state=SessionState(feed=feed), job=feed.jobs[job.id])
-    assert "10 of 40 pages" in card._line.object and "about 30 s left" in card._line.object, card._line.object
+    assert "10 of 40 pages" in card._body.object and "about 30 s left" in card._body.object, card._body.object

@@ -1,0 +1,315 @@
+"""Benchmark what dashboard sessions cost the server: opening a page, and keeping 1 to 50 of them open.
+
+Everything runs in one go against a real ``panel serve app.py`` (Paperline's plugin, as ``paperline serve`` runs
+it) and a real worker, in a throwaway PAPERLINE_HOME with 100 finished jobs in history:
+
+* ``page_open``: server CPU seconds per page opened in headless Chromium (the GET, then the document the browser
+  pulls over the websocket), with the server's idle CPU (its feed polling) subtracted; and the GET alone;
+* ``first_paint``: first contentful paint and "ready" (the history table shows rows) for 1 page, then for 10
+  pages opened at once;
+* ``sessions``: with a 200-page OCR job running (a Tesseract slowed to a floor per page, so the job outlasts the
+  measurement on any machine), server CPU in cores with 1, 10, 25 and 50 sessions open, and how far the slowest
+  session lags the store: for every page count the store reached, the time until every session showed it.
+
+Run: .venv/bin/python benchmarks/sessions.py [--panel-arg=--num-procs=2 ...]  (JSON to stdout, logs to stderr)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.dashboard import CHROMIUM_ARGS, free_port, log, stop_server, wait_for_http
+from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf, make_text_pdf
+from tests.helpers import slow_tesseract, start_worker_process, stop_process
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY_JOBS = 100
+LONG_JOB_PAGES = 200
+OCR_FLOOR_S = 3.0  # every second page of the long job is OCR'd, each taking at least this long
+SESSION_STEPS = (1, 10, 25, 50)
+WINDOW_S = 15.0
+SETTLE_S = 3.0
+OPEN_SAMPLES = 5
+READY = ".pl-history .tabulator-row"
+PAGES_RE = rf"(\d+) of {LONG_JOB_PAGES} pages"
+# Installed in every page: records when each page count of the long job first shows, with the page's clock
+# (Date.now(), the same clock as the benchmark's on one machine). Panel renders inside shadow roots, so every
+# open shadow root is observed as it appears.
+WATCH_JS = """
+(() => {
+  window.__seen = [];
+  let best = -1;
+  const re = new RegExp(__PATTERN__);
+  const check = (root) => {
+    const m = re.exec(root.textContent || "");
+    if (m && +m[1] > best) { best = +m[1]; window.__seen.push([Date.now(), best]); }
+  };
+  const observer = new MutationObserver((records) => {
+    for (const r of records) check(r.target.getRootNode());
+  });
+  const observed = new WeakSet();
+  const attach = (root) => {
+    if (!observed.has(root)) {
+      observed.add(root);
+      observer.observe(root, {subtree: true, childList: true, characterData: true});
+      check(root);
+    }
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) attach(el.shadowRoot);
+  };
+  const start = () => { attach(document); setInterval(() => attach(document), 1000); };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();
+""".replace("__PATTERN__", json.dumps(PAGES_RE))
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of every live process in a process group (``--num-procs`` forks children)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of /proc/PID/stat: the process group
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def start_panel(home: str, port: int, panel_args: list[str]) -> subprocess.Popen[bytes]:
+    from pipeline.serving import panel_command
+
+    cmd = panel_command(ROOT / "app.py", address="127.0.0.1", port=port, public_url="", panel_args=panel_args)
+    env = {**os.environ, "PAPERLINE_HOME": home}
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
+
+
+def fill_history(app: Any, directory: Path) -> None:
+    """100 small documents through the real worker, so history, charts and analytics have something to show."""
+    t0 = time.monotonic()
+    jobs = []
+    for i in range(HISTORY_JOBS):
+        path = make_text_pdf(directory / f"history-{i:03}.pdf", 1 + i % 4)
+        jobs.append(app.submit(path.read_bytes(), path.name, profile="text"))
+    app.wait([job.id for job in jobs], timeout_s=300)
+    log(f"{HISTORY_JOBS} history jobs done in {time.monotonic() - t0:.0f} s")
+
+
+class StoreWatch(threading.Thread):
+    """Records when the store first reached each page count of the long job (polled every 20 ms)."""
+
+    def __init__(self, app: Any, job_id: str) -> None:
+        super().__init__(daemon=True)
+        self.app, self.job_id = app, job_id
+        self.reached: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        best = -1
+        while not self.stop.wait(0.02):
+            job = self.app.get(self.job_id)
+            if job.pages_done > best:
+                best = job.pages_done
+                self.reached[best] = time.time() * 1000
+            if job.is_final:
+                return
+
+
+async def open_session(browser: Browser, url: str) -> tuple[BrowserContext, dict[str, float]]:
+    """A new context (its own session) on the dashboard; returns it with paint and ready times in ms."""
+    context = await browser.new_context()
+    await context.add_init_script(WATCH_JS)
+    page = await context.new_page()
+    t0 = time.perf_counter()
+    await page.goto(url, timeout=120_000)
+    await page.locator(READY).first.wait_for(timeout=120_000)
+    ready = (time.perf_counter() - t0) * 1000
+    fcp = await page.evaluate(
+        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: null}).startTime"
+    )
+    return context, {"ready_ms": round(ready), "first_contentful_paint_ms": round(fcp) if fcp else None}
+
+
+async def seen(context: BrowserContext) -> list[tuple[float, int]]:
+    return [tuple(x) for x in await context.pages[0].evaluate("() => window.__seen")]
+
+
+def slowest_lag(reached: dict[int, float], since: float, until: float, sessions: list[list[tuple[float, int]]]):
+    """For each page count the store reached in [since, until), ms until the slowest session showed it (or more)."""
+    lags = []
+    for value, at in sorted(reached.items()):
+        if not since <= at < until:
+            continue
+        shown = []
+        for events in sessions:
+            first = next((t for t, v in events if v >= value), None)
+            shown.append(first)
+        if any(t is None for t in shown):
+            lags.append(float("inf"))
+        else:
+            lags.append(max(0.0, max(shown) - at))
+    return lags
+
+
+async def measure(url: str, base: str, server: subprocess.Popen[bytes], app: Any, long_pdf: Path) -> dict[str, Any]:
+    pgid = server.pid
+    out: dict[str, Any] = {}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS.split()
+        )
+        try:
+            warm, _ = await open_session(browser, url)  # the first page imports Panel's lazy parts: not counted
+            await warm.close()
+            await asyncio.sleep(SETTLE_S)
+            cpu0, t0 = group_cpu_seconds(pgid), time.monotonic()
+            await asyncio.sleep(5)
+            idle = (group_cpu_seconds(pgid) - cpu0) / (time.monotonic() - t0)
+            log(f"idle server: {idle:.3f} cores")
+
+            def get_cost() -> float:
+                cpu0, t0 = group_cpu_seconds(pgid), time.monotonic()
+                for _ in range(OPEN_SAMPLES):
+                    with urllib.request.urlopen(url, timeout=60) as response:
+                        response.read()
+                return (group_cpu_seconds(pgid) - cpu0 - idle * (time.monotonic() - t0)) / OPEN_SAMPLES
+
+            get_s = await asyncio.to_thread(get_cost)
+            await asyncio.sleep(SETTLE_S)  # GET-only sessions are discarded unused after a few seconds
+            costs, readies = [], []
+            for _ in range(OPEN_SAMPLES):
+                cpu0, t0 = group_cpu_seconds(pgid), time.monotonic()
+                context, times = await open_session(browser, url)
+                await asyncio.sleep(1.0)  # what the browser asks after "ready" (other tabs' models, fonts)
+                costs.append(group_cpu_seconds(pgid) - cpu0 - idle * (time.monotonic() - t0))
+                readies.append(times)
+                await context.close()
+                await asyncio.sleep(1.0)
+            out["page_open"] = {
+                "server_cpu_s_per_page": round(statistics.median(costs), 3),
+                "server_cpu_s_per_get": round(get_s, 3),
+                "samples": OPEN_SAMPLES,
+                "idle_server_cores": round(idle, 3),
+            }
+            out["first_paint"] = {"one_page": readies[len(readies) // 2]}
+            log(json.dumps(out))
+            await asyncio.sleep(SETTLE_S)
+            t0 = time.perf_counter()
+            opened = await asyncio.gather(*[open_session(browser, url) for _ in range(10)])
+            wall = (time.perf_counter() - t0) * 1000
+            ready = [t["ready_ms"] for _, t in opened]
+            fcp = [t["first_contentful_paint_ms"] for _, t in opened if t["first_contentful_paint_ms"] is not None]
+            out["first_paint"]["ten_at_once"] = {
+                "ready_ms_median": round(statistics.median(ready)),
+                "ready_ms_slowest": max(ready),
+                "first_contentful_paint_ms_median": round(statistics.median(fcp)) if fcp else None,
+                "all_ready_ms": round(wall),
+            }
+            log(json.dumps(out["first_paint"]))
+            for context, _ in opened:
+                await context.close()
+            await asyncio.sleep(SETTLE_S)
+
+            job = app.submit(long_pdf.read_bytes(), long_pdf.name, profile="text")
+            watch = StoreWatch(app, job.id)
+            watch.start()
+            contexts: list[BrowserContext] = []
+            steps = []
+            for count in SESSION_STEPS:
+                while len(contexts) < count:
+                    batch = min(5, count - len(contexts))
+                    opened = await asyncio.gather(*[open_session(browser, url) for _ in range(batch)])
+                    contexts += [context for context, _ in opened]
+                await asyncio.sleep(SETTLE_S)
+                since = time.time() * 1000
+                cpu0, t0 = group_cpu_seconds(pgid), time.monotonic()
+                await asyncio.sleep(WINDOW_S)
+                cores = (group_cpu_seconds(pgid) - cpu0) / (time.monotonic() - t0)
+                until = time.time() * 1000
+                await asyncio.sleep(2.0)  # let the last updates of the window arrive before reading the pages
+                events = await asyncio.gather(*[seen(c) for c in contexts])
+                lags = slowest_lag(watch.reached, since, until, events)
+                finished = app.get(job.id).is_final
+                step = {
+                    "sessions": count,
+                    "server_cores": round(cores, 3),
+                    "store_values_in_window": len(lags),
+                    "slowest_session_lag_ms_p50": round(percentile(lags, 0.5)) if lags else None,
+                    "slowest_session_lag_ms_p95": round(percentile(lags, 0.95)) if lags else None,
+                    "long_job_still_running": not finished,
+                }
+                log(json.dumps(step))
+                steps.append(step)
+            watch.stop.set()
+            out["sessions"] = steps
+            app.cancel(job.id)
+            for context in contexts:
+                await context.close()
+        finally:
+            await browser.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--panel-arg", action="append", default=[], help="passed to panel serve (repeatable)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="paperline-sessions-") as home:
+        os.environ["PAPERLINE_HOME"] = home
+        for key, value in SLOW_JOB_SETTINGS.items():
+            os.environ.setdefault(key, value)
+        os.environ["PAPERLINE_STALE_AFTER_S"] = "60"  # a 3 s OCR page must not look stale
+        from pipeline import Paperline
+
+        tmp = Path(home) / "inputs"
+        tmp.mkdir()
+        env = {**os.environ, "PAPERLINE_TESSERACT": str(slow_tesseract(tmp, OCR_FLOOR_S))}
+        worker, worker_log = start_worker_process(env, Path(home) / "worker.log", workers=2)
+        server = None
+        app = Paperline()
+        try:
+            fill_history(app, tmp)
+            long_pdf = make_slow_pdf(tmp / "long-report.pdf", LONG_JOB_PAGES)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = start_panel(home, port, args.panel_arg)
+            wait_for_http(f"{base}/app", server, 90)
+            result = asyncio.run(measure(f"{base}/app", base, server, app, long_pdf))
+            result["setup"] = {
+                "history_jobs": HISTORY_JOBS,
+                "long_job_pages": LONG_JOB_PAGES,
+                "panel_args": args.panel_arg,
+                "cores": os.cpu_count(),
+            }
+        finally:
+            if server is not None:
+                stop_server(server)
+            stop_process(worker)
+            worker_log.close()
+            app.close()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

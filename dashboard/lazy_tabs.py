@@ -1,0 +1,63 @@
+"""Tabs that build a view the first time it is shown, and tell the session which tab is on screen.
+
+A page opens with only the visible tab built (its Python objects and its Bokeh models), so opening the dashboard
+costs the server what one tab costs, not four. A view built earlier keeps receiving the feed's updates while
+hidden (it is current when shown again); a view whose updates are expensive (Analytics) reads ``state.tab`` and
+defers its work until it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import panel as pn
+import param
+
+from .state import SessionState
+
+ViewFactory = Callable[[], pn.viewable.Viewable]
+
+
+class LazyTabs(pn.viewable.Viewer):
+    """``pn.Tabs(dynamic=True)`` over placeholders that are filled by their factory on first show."""
+
+    state = param.ClassSelector(class_=SessionState)
+
+    def __init__(self, tabs: list[tuple[str, ViewFactory]], **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self._factories: dict[str, ViewFactory] = {}
+        self._holders: dict[str, pn.Column] = {}
+        #: views built so far, by tab title
+        self.views: dict[str, pn.viewable.Viewable] = {}
+        self.tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
+        for title, factory in tabs:
+            self.add(title, factory)
+        self.tabs.param.watch(self._on_active, "active")
+        self._show(self.tabs.active)
+
+    def add(self, title: str, factory: ViewFactory) -> None:
+        self._factories[title] = factory
+        self._holders[title] = pn.Column(sizing_mode="stretch_width")
+        self.tabs.append((title, self._holders[title]))
+
+    def select(self, title: str) -> None:
+        """Show the tab called ``title`` (building it if needed)."""
+        self.tabs.active = list(self._holders).index(title)
+
+    def view(self, title: str) -> pn.viewable.Viewable:
+        """The tab's view, built now if it has not been shown yet."""
+        if title not in self.views:
+            self.views[title] = view = self._factories[title]()
+            self._holders[title].objects = [view]
+        return self.views[title]
+
+    def _show(self, index: int) -> None:
+        title = list(self._holders)[index]
+        self.view(title)
+        self.state.tab = title
+
+    def _on_active(self, event: param.parameterized.Event) -> None:
+        self._show(event.new)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.tabs
