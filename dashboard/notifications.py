@@ -75,7 +75,9 @@ class Notifier(param.Parameterized):
         others = len(jobs) - done - failed
         if others:
             parts.append(f"{others} canceled")
-        self._send(", ".join(parts) + " (see History).", self._kind(jobs))
+        # a failure is named with its reason even in a batch: it needs the analyst's attention
+        failures = [self._message(j)[0] for j in jobs if j.status is JobStatus.FAILED][:MAX_TOASTS_AT_ONCE]
+        self._send("<br>".join([", ".join(parts) + " (see History).", *failures]), self._kind(jobs))
 
     def notify(self, job: Job) -> None:
         self._send(*self._message(job))
@@ -100,4 +102,4 @@ class Notifier(param.Parameterized):
         self.sent = [*self.sent, message]
         notifications = pn.state.notifications
         if notifications is not None:
-            self._toast = getattr(notifications, kind)(message, duration=0 if kind == "error" else TOAST_S * 1000)
+            self._toast = getattr(notifications, kind)(message, duration=0 if kind == "error" else int(TOAST_S * 1000))

@@ -343,6 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
     serve.add_argument("-w", "--workers", type=int, default=2, help="worker processes to start (0: none)")
+    serve.add_argument(
+        "--procs",
+        type=int,
+        default=1,
+        help="dashboard server processes, on --port and the ports after it, each with its own feed "
+        "(behind a reverse proxy with sticky sessions; see README)",
+    )
     serve.add_argument("panel_args", nargs=argparse.REMAINDER, help="extra 'panel serve' options after --")
     serve.set_defaults(func=cmd_serve)
     return parser

@@ -63,19 +63,28 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
         raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
     panel_args = args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args
     env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
-    panel_cmd = panel_command(
-        spec.origin,
-        address=args.address,
-        port=args.port,
-        public_url=app.settings.public_url,
-        panel_args=panel_args,
-    )
+    if args.procs < 1:
+        raise InvalidRequest(f"--procs must be 1 or more, not {args.procs}")
+    # One environment for every dashboard process: with authentication they share the key that signs sessions.
+    panel_env = panel_environment(env, panel_args)
+    ports = [args.port + n for n in range(args.procs)]
     processes = []
     if args.workers > 0:
         worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
         processes.append(subprocess.Popen(worker_cmd, env=env))
-    processes.append(subprocess.Popen(panel_cmd, env=panel_environment(env, panel_args)))
-    print(f"Paperline dashboard: http://{args.address}:{args.port}/app  (data in {app.settings.home})", file=sys.stderr)
+    for port in ports:  # each process has its own feed: one store reader per process, whatever the sessions
+        command = panel_command(
+            spec.origin, address=args.address, port=port, public_url=app.settings.public_url, panel_args=panel_args
+        )
+        processes.append(subprocess.Popen(command, env=panel_env))
+    urls = "  ".join(f"http://{args.address}:{port}/app" for port in ports)
+    print(f"Paperline dashboard: {urls}  (data in {app.settings.home})", file=sys.stderr)
+    if len(ports) > 1:
+        print(
+            "Several dashboard processes: put a reverse proxy with sticky sessions in front of them and set "
+            "PAPERLINE_PUBLIC_URL to its address (README: 'Many analysts').",
+            file=sys.stderr,
+        )
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)

@@ -195,6 +195,12 @@ def test_jobs_ending_seconds_apart_share_one_toast(app: Paperline, feed: JobFeed
     first, second = notifier.sent
     assert "part0.pdf is ready" in first and "part1.pdf" not in first
     assert "part0.pdf is ready" in second and "part1.pdf is ready" in second, "the toast on screen is replaced"
+    for n in range(2, 4):
+        app.submit(make_text_pdf(tmp_path / f"part{n}.pdf", 1))
+    app.submit(b"%PDF-1.4 broken", "broken.pdf")  # refused at intake: left to the upload panel
+    run_queued(app)
+    feed.refresh()
+    assert notifier.sent[-1].startswith("4 documents are ready (see History).")
 
 
 def test_updates_a_busy_session_has_not_taken_yet_are_merged(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
