@@ -12,6 +12,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -61,6 +62,8 @@ class Update:
     chunks: list[Chunk] = field(default_factory=list)
     health_changed: bool = False
     analytics_changed: bool = False
+    #: when the feed read these changes from the store (epoch seconds): how late a session takes them
+    read_at: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.jobs or self.chunks or self.health_changed or self.analytics_changed)
@@ -74,6 +77,7 @@ class Update:
             chunks=list(chunks.values()),
             health_changed=self.health_changed or later.health_changed,
             analytics_changed=self.analytics_changed or later.analytics_changed,
+            read_at=min(self.read_at, later.read_at) if self.read_at else later.read_at,
         )
 
 
@@ -108,6 +112,8 @@ class JobFeed(param.Parameterized):
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
         self._shared: dict[str, tuple[int, object]] = {}
+        #: (when, ms) for recent deliveries of store changes to sessions: read by /paperline/feed-stats
+        self.delivery_lags: deque[tuple[float, float]] = deque(maxlen=20_000)
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
 
@@ -137,6 +143,7 @@ class JobFeed(param.Parameterized):
                 chunks=list(changes.chunks),
                 health_changed=health_changed,
                 analytics_changed=analytics_changed,
+                read_at=time.time(),
             )
             self.revision = changes.revision
             self.refreshes += 1
@@ -191,6 +198,8 @@ class JobFeed(param.Parameterized):
                 latest = self._pending.pop(token, None)
             if latest is not None and token in self._subscribers:
                 callback(latest)
+                if latest.jobs or latest.chunks:  # how late this session was shown a store change
+                    self.delivery_lags.append((time.time(), (time.time() - latest.read_at) * 1000))
 
         with set_curdoc(doc):
             pn.state.execute(take, schedule=True)

@@ -59,12 +59,17 @@ def elapsed(job: Job, now: float | None = None) -> float | None:
     return max(0.0, end - job.started_at)
 
 
+RETRIEVAL_STEPS = (*STEPS[:-1], ("embedding", "Embedding"), ("indexing", "Indexing"), STEPS[-1])
+
+
 def stepper_html(job: Job) -> str:
     """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
-    current = [key for key, _ in STEPS].index(job.stage.value)
+    steps = RETRIEVAL_STEPS if job.profile == "retrieval" else STEPS
+    keys = [key for key, _ in steps]
+    current = keys.index(job.stage.value) if job.stage.value in keys else len(keys) - 1
     failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)
     parts = []
-    for position, (key, label) in enumerate(STEPS):
+    for position, (key, label) in enumerate(steps):
         if position < current or job.status is JobStatus.COMPLETED:
             state = "done"
         elif position == current:
@@ -129,6 +134,11 @@ CSS = """
 .pl-progress-danger { accent-color:#eb5757; }
 .pl-progress-secondary { accent-color:#828282; }
 .pl-finished { font-size:13px; color:#334e68; }
+.pl-warning { background:#fff3cd; color:#664d03; border:1px solid #ffecb5; border-radius:6px; padding:8px 10px;
+  font-size:13px; }
+.pl-hit { margin:6px 0; font-size:13px; }
+.pl-passage { white-space:pre-wrap; color:#243b53; margin-top:2px; }
+.pl-passage mark { background:#fff1a8; padding:0 1px; }
 .pl-finished-failed b { color:#c0392b; }
 """
 
@@ -136,3 +146,8 @@ CSS = """
 def html_pane(obj: str = "", **params: object) -> pn.pane.HTML:
     """An HTML pane carrying Paperline's stylesheet: Panel renders panes in shadow DOM, out of reach of page CSS."""
     return pn.pane.HTML(obj, stylesheets=[CSS], **params)
+
+
+def heading(title: str) -> pn.pane.HTML:
+    """A section heading as plain HTML: a Markdown pane would render Markdown on every page open."""
+    return pn.pane.HTML(f"<h3>{title}</h3>", margin=(5, 10, 0, 10))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from .formatting import html_pane
+from .formatting import heading, html_pane
 from .safe_html import text
 from .state import SessionState
 
@@ -18,9 +18,8 @@ class QueueHealth(pn.viewable.Viewer):
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
         self._summary = html_pane("", sizing_mode="stretch_width", css_classes=["pl-health"])
-        self._warning = pn.pane.Alert(
-            "", alert_type="warning", visible=False, sizing_mode="stretch_width", css_classes=["pl-no-worker"]
-        )
+        # an HTML pane styled as a warning (a Markdown Alert pane costs every page open a Markdown render)
+        self._warning = html_pane("", visible=False, sizing_mode="stretch_width", css_classes=["pl-no-worker"])
         self.state.param.watch(self.refresh, "update")
         self.refresh()
 
@@ -37,8 +36,8 @@ class QueueHealth(pn.viewable.Viewer):
             f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'
             f"Workers: {alive}</div>"
         )
-        self._warning.object = health.warning
+        self._warning.object = f'<div class="pl-warning">{text(health.warning)}</div>' if health.warning else ""
         self._warning.visible = bool(health.warning)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column("### Queue health", self._summary, self._warning, sizing_mode="stretch_width")
+        return pn.Column(heading("Queue health"), self._summary, self._warning, sizing_mode="stretch_width")

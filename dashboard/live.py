@@ -13,7 +13,7 @@ from pipeline.eta import format_eta
 from pipeline.exceptions import PaperlineError
 from pipeline.stall import stall_reason
 
-from .formatting import chunk_map_html, duration, elapsed, html_pane, stepper_html
+from .formatting import chunk_map_html, duration, elapsed, heading, html_pane, stepper_html
 from .safe_html import text
 from .state import SessionState
 
@@ -22,6 +22,8 @@ FOLD_AFTER_S = 45
 # Folded lines ("Recently finished") stay this long; History keeps everything.
 KEEP_FINISHED_S = 600
 MAX_CARDS = 8
+# Of the jobs that just ended, only the newest few keep a card; the rest of a finished batch folds at once.
+MAX_FINISHED_CARDS = 3
 MAX_FINISHED_LINES = 6
 
 
@@ -94,7 +96,7 @@ class JobCard(pn.viewable.Viewer):
         super().__init__(**params)
         self._body = html_pane("", sizing_mode="stretch_width", css_classes=["pl-card-body"])
         self._open = pn.widgets.Button(label="Open result", color="primary", visible=False, width=120)
-        self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
+        self._open.on_click(lambda _: self.state.open_result(self.job.id))
         self._retry = pn.widgets.Button(label="Retry failed chunks", color="warning", visible=False, width=170)
         self._retry.on_click(lambda _: self._act(self.state.app.retry))
         self._cancel = pn.widgets.Button(label="Cancel", visible=False, width=90)
@@ -105,9 +107,11 @@ class JobCard(pn.viewable.Viewer):
         self._confirm.on_click(self._on_confirm)
         self._keep = pn.widgets.Button(label="", visible=False, width=140)
         self._keep.on_click(lambda _: setattr(self, "asking", ""))
+        self._buttons = (self._open, self._retry, self._cancel, self._delete, self._confirm, self._keep)
+        self._actions = pn.Row()  # only the buttons on show: a hidden button would still cost the page a model
         self._card = pn.Card(
             self._body,
-            pn.Row(self._open, self._retry, self._cancel, self._delete, self._confirm, self._keep),
+            self._actions,
             title=text(self.job.filename),
             collapsible=False,
             sizing_mode="stretch_width",
@@ -144,6 +148,7 @@ class JobCard(pn.viewable.Viewer):
         if self.asking:
             self._confirm.label, self._keep.label = CONFIRMATIONS[self.asking]
         self._confirm.visible = self._keep.visible = bool(self.asking)
+        _replace(self._actions, [button for button in self._buttons if button.visible])
 
     def _act(self, action: Callable[..., Job]) -> bool:
         """Run a job action (cancel, retry, delete) as this user; a refusal becomes an error toast."""
@@ -187,7 +192,7 @@ class FinishedLine(pn.viewable.Viewer):
         super().__init__(**params)
         self._line = html_pane("", sizing_mode="stretch_width", margin=(8, 5, 0, 5))
         self._open = pn.widgets.Button(label="Open result", color="light", width=110, visible=False)
-        self._open.on_click(lambda _: setattr(self.state, "selected_job", self.job.id))
+        self._open.on_click(lambda _: self.state.open_result(self.job.id))
         self._row = pn.Row(self._line, self._open, sizing_mode="stretch_width", css_classes=["pl-finished-row"])
         self.show(self.job, time.time())
 
@@ -201,8 +206,9 @@ class FinishedLine(pn.viewable.Viewer):
 
 
 class LiveJobs(pn.viewable.Viewer):
-    """Cards for active jobs; a job that ended keeps its card for ``FOLD_AFTER_S``, then folds to a line under
-    "Recently finished" (for ``KEEP_FINISHED_S``), so a batch that ended does not push the tabs below the fold."""
+    """Cards for active jobs; a job that ended keeps its card for ``FOLD_AFTER_S`` (the newest
+    ``MAX_FINISHED_CARDS`` of them), then folds to a line under "Recently finished" (for ``KEEP_FINISHED_S``), so a
+    batch that ended does not push the tabs below the fold."""
 
     state = param.ClassSelector(class_=SessionState)
 
@@ -220,12 +226,14 @@ class LiveJobs(pn.viewable.Viewer):
 
     def _split(self, now: float) -> tuple[list[Job], list[Job]]:
         """(jobs shown as cards, jobs folded to a line), newest first."""
-        cards, lines = [], []
+        cards, lines, expanded = [], [], 0
         for job in self.state.jobs():
             if not job.is_final:
                 cards.append(job)
             elif job.finished_at and job.started_at and now - job.finished_at < KEEP_FINISHED_S:
-                (cards if now - job.finished_at < FOLD_AFTER_S else lines).append(job)
+                recent = now - job.finished_at < FOLD_AFTER_S and expanded < MAX_FINISHED_CARDS
+                expanded += recent
+                (cards if recent else lines).append(job)
         return cards[:MAX_CARDS], lines[:MAX_FINISHED_LINES]
 
     def refresh(self) -> None:
@@ -275,7 +283,7 @@ class LiveJobs(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
-            "### Live jobs", self._column, self._finished_title, self._finished, sizing_mode="stretch_width"
+            heading("Live jobs"), self._column, self._finished_title, self._finished, sizing_mode="stretch_width"
         )
 
 

@@ -119,6 +119,13 @@ class FeedStatsHandler(RequestHandler):
                 store_statements=getattr(feed.app.store, "statements", None),
             )
         stats["api_stream_reads"] = api_stream_reads()  # the API's event streams, all of them together
+        since = self.get_query_argument("since", None)
+        if feed is not None and since is not None:  # (when, ms late) of deliveries to sessions since then
+            try:
+                start = float(since)
+            except ValueError:
+                start = float("inf")
+            stats["delivery_lags"] = [[at, round(lag, 1)] for at, lag in list(feed.delivery_lags) if at >= start]
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.write(json.dumps(stats))

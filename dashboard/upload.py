@@ -9,7 +9,7 @@ from pipeline import Job, JobStatus
 from pipeline.documents.intake import SUPPORTED_LABEL
 from pipeline.exceptions import PaperlineError
 
-from .formatting import html_pane
+from .formatting import heading, html_pane
 from .safe_html import text
 from .state import SessionState
 
@@ -113,7 +113,7 @@ class UploadPanel(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
-            "### Upload",
+            heading("Upload"),
             self._engine,
             self._engine_note,
             self._profile,
