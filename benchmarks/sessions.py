@@ -56,7 +56,7 @@ WATCH_JS = """
 (() => {
   window.__seen = [];
   let best = -1;
-  const re = new RegExp(__PATTERN__);
+  let re = new RegExp(__PATTERN__);
   const check = (root) => {
     const m = re.exec(root.textContent || "");
     if (m && +m[1] > best) { best = +m[1]; window.__seen.push([Date.now(), best]); }
@@ -73,7 +73,7 @@ WATCH_JS = """
     }
     for (const el of root.querySelectorAll("*")) if (el.shadowRoot) attach(el.shadowRoot);
   };
-  window.__reset = () => { window.__seen = []; best = -1; };
+  window.__reset = (pattern) => { window.__seen = []; best = -1; re = new RegExp(pattern); };
   const start = () => { attach(document); setInterval(() => attach(document), 1000); };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
@@ -173,7 +173,9 @@ def slowest_lag(reached: dict[int, float], since: float, until: float, sessions:
     return lags
 
 
-async def measure(url: str, base: str, server: subprocess.Popen[bytes], app: Any, directory: Path) -> dict[str, Any]:
+async def measure(
+    url: str, base: str, server: subprocess.Popen[bytes], app: Any, directory: Path, *, steps: tuple[int, ...]
+) -> dict[str, Any]:
     pgid = server.pid
     out: dict[str, Any] = {}
     async with async_playwright() as pw:
@@ -233,20 +235,20 @@ async def measure(url: str, base: str, server: subprocess.Popen[bytes], app: Any
             await asyncio.sleep(SETTLE_S)
 
             contexts: list[BrowserContext] = []
-            steps = []
-            for count in SESSION_STEPS:
+            windows: list[dict[str, Any]] = []
+            for count in steps:
                 try:
                     while len(contexts) < count:
                         batch = min(5, count - len(contexts))
                         opened = await asyncio.gather(*[open_session(browser, url) for _ in range(batch)])
                         contexts += [context for context, _ in opened]
                 except PlaywrightError as exc:  # the server could not serve that many: say so, measure no further
-                    steps.append({"sessions": count, "opened": len(contexts), "error": str(exc).splitlines()[0]})
-                    log(json.dumps(steps[-1]))
+                    windows.append({"sessions": count, "opened": len(contexts), "error": str(exc).splitlines()[0]})
+                    log(json.dumps(windows[-1]))
                     break
-                steps.append(await measure_window(app, base, pgid, contexts, directory, count))
-                log(json.dumps(steps[-1]))
-            out["sessions"] = steps
+                windows.append(await measure_window(app, base, pgid, contexts, directory, count))
+                log(json.dumps(windows[-1]))
+            out["sessions"] = windows
             for context in contexts:
                 await context.close()
         finally:
@@ -259,10 +261,12 @@ async def measure_window(
 ) -> dict[str, Any]:
     """A fresh 200-page job runs while ``count`` sessions are open: server CPU, and how far the slowest session
     (in the browser) and the server's deliveries (its feed) lag the store."""
-    await asyncio.gather(*[c.pages[0].evaluate("() => window.__reset()") for c in contexts])
-    # new bytes for every window (the same document would be answered from the result cache)
-    lines = 10 + SESSION_STEPS.index(count)
-    long_pdf = make_slow_pdf(directory / f"long-report-{count}.pdf", LONG_JOB_PAGES, lines=lines)
+    # Each window's job has its own page count (200, 201, ...), so its card is told apart from the last window's,
+    # and new bytes (the same document would be answered from the result cache).
+    pages = LONG_JOB_PAGES + SESSION_STEPS.index(count)
+    pattern = rf"(\d+) of {pages} pages"
+    await asyncio.gather(*[c.pages[0].evaluate("(p) => window.__reset(p)", pattern) for c in contexts])
+    long_pdf = make_slow_pdf(directory / f"long-report-{count}.pdf", pages)
     job = app.submit(long_pdf.read_bytes(), long_pdf.name, profile="text")
     watch = StoreWatch(app, job.id)
     watch.start()
@@ -287,12 +291,21 @@ async def measure_window(
         "sessions": count,
         "server_cores": round(cores, 3),
         "store_values_in_window": len(lags),
-        "slowest_session_lag_ms_p50": round(percentile(lags, 0.5)) if lags else None,
-        "slowest_session_lag_ms_p95": round(percentile(lags, 0.95)) if lags else None,
+        "slowest_session_lag_ms_p50": lag_ms(lags, 0.5),
+        "slowest_session_lag_ms_p95": lag_ms(lags, 0.95),
+        "store_values_some_session_never_showed": sum(1 for lag in lags if lag == float("inf")),
         "server_delivery_lag_ms_p95": round(percentile(delivery, 0.95)) if delivery else None,
         "server_deliveries": len(delivery),
         "long_job_ran_through_window": not finished,
     }
+
+
+def lag_ms(lags: list[float], q: float) -> int | str | None:
+    """A percentile of the lags; a value some session never showed (within 2 s of the window) is past any bound."""
+    if not lags:
+        return None
+    value = percentile(lags, q)
+    return "never shown" if value == float("inf") else round(value)
 
 
 def feed_delivery_lags(base: str, since: float, until: float) -> list[float]:
@@ -305,6 +318,7 @@ def feed_delivery_lags(base: str, since: float, until: float) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--panel-arg", action="append", default=[], help="passed to panel serve (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="page opening and first paint only (no session steps)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="paperline-sessions-") as home:
         os.environ["PAPERLINE_HOME"] = home
@@ -325,7 +339,8 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
             server = start_panel(home, port, args.panel_arg)
             wait_for_http(f"{base}/app", server, 90)
-            result = asyncio.run(measure(f"{base}/app", base, server, app, tmp))
+            steps = () if args.quick else SESSION_STEPS
+            result = asyncio.run(measure(f"{base}/app", base, server, app, tmp, steps=steps))
             result["setup"] = {
                 "history_jobs": HISTORY_JOBS,
                 "long_job_pages": LONG_JOB_PAGES,

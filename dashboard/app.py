@@ -19,6 +19,7 @@ from .live import LiveJobs
 from .notifications import Notifier
 from .results import ResultViewer
 from .safe_html import text
+from .search import SearchView
 from .state import SessionState
 from .tokens import ApiTokensView
 from .upload import UploadPanel
@@ -55,12 +56,13 @@ class App(pn.viewable.Viewer):
                 ("Charts", lambda: ChartsView(state=self.state)),
                 (RESULT_TAB, lambda: ResultViewer(state=self.state)),
                 ("Analytics", lambda: AnalyticsView(state=self.state)),
+                ("Search", lambda: SearchView(state=self.state)),
             ],
             state=self.state,
         )
         if self.state.user != LOCAL_USER:  # tokens matter where the server asks people to sign in
             self.tabs.add("API tokens", lambda: ApiTokensView(self.state))
-        self.state.param.watch(self._show_result_tab, "selected_job")
+        self.state.param.watch(self._show_result_tab, ["selected_job", "selected_page"])
         self.state.connect()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             pn.state.on_session_destroyed(lambda _ctx: self.close())
@@ -69,7 +71,7 @@ class App(pn.viewable.Viewer):
                 self.state.selected_job = job
 
     def _show_result_tab(self, event: param.parameterized.Event) -> None:
-        if event.new:
+        if event.new and self.state.selected_job:
             self.tabs.select(RESULT_TAB)
 
     def close(self) -> None:

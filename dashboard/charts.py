@@ -54,6 +54,18 @@ def _concat(rows: list[dict[str, list]], keys: list[str]) -> dict[str, list]:
     return {key: [value for row in rows for value in row[key]] for key in keys}
 
 
+def is_timed(job: Job) -> bool:
+    """A job the timing chart shows: completed by processing (not answered from cache)."""
+    return job.status is JobStatus.COMPLETED and job.duration_s is not None and job.cached_from is None
+
+
+def chart_columns(jobs: list[Job]) -> tuple[dict[str, list], dict[str, list]]:
+    """Both charts' columns for these jobs, oldest first (so streamed rows keep positions stable)."""
+    ordered = sorted(jobs, key=lambda j: j.created_at)
+    timeline = _concat([timeline_row(j) for j in ordered], TIMELINE_KEYS)
+    return timeline, _concat([timing_row(j) for j in ordered if is_timed(j)], TIMING_KEYS)
+
+
 class ChartsView(pn.viewable.Viewer):
     """Two Bokeh figures fed by streaming and patching their data sources."""
 
@@ -61,19 +73,17 @@ class ChartsView(pn.viewable.Viewer):
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        jobs = sorted(self.state.jobs(), key=lambda j: j.created_at)
-        self._timeline_rows = {job.id: i for i, job in enumerate(jobs)}
-        self.timeline_source = ColumnDataSource(_concat([timeline_row(j) for j in jobs], TIMELINE_KEYS))
-        timed = [j for j in jobs if self._is_timed(j)]
-        self._timed = {job.id for job in timed}
-        self.timing_source = ColumnDataSource(_concat([timing_row(j) for j in timed], TIMING_KEYS))
+        # The columns are built once per server and revision for every session of the same scope (the feed's
+        # shared data); each session copies the lists, since streaming extends a source's lists in place.
+        state = self.state
+        timeline, timing = state.feed.shared(f"charts:{state.owner_filter}", lambda: chart_columns(state.jobs()))
+        self._timeline_rows = {job_id: i for i, job_id in enumerate(timeline["id"])}
+        self.timeline_source = ColumnDataSource({key: list(values) for key, values in timeline.items()})
+        self._timed = set(timing["id"])
+        self.timing_source = ColumnDataSource({key: list(values) for key, values in timing.items()})
         self.timeline = self._timeline_figure()
         self.timing = self._timing_figure()
         self.state.param.watch(self._on_update, "update")
-
-    @staticmethod
-    def _is_timed(job: Job) -> bool:
-        return job.status is JobStatus.COMPLETED and job.duration_s is not None and job.cached_from is None
 
     def _timeline_figure(self) -> figure:
         fig = figure(
@@ -144,7 +154,7 @@ class ChartsView(pn.viewable.Viewer):
             self.timeline_source.stream(
                 _concat([timeline_row(j) for j in sorted(new, key=lambda j: j.created_at)], TIMELINE_KEYS)
             )
-        finished = [j for j in jobs if self._is_timed(j) and j.id not in self._timed]
+        finished = [j for j in jobs if is_timed(j) and j.id not in self._timed]
         if finished:
             self._timed.update(j.id for j in finished)
             self.timing_source.stream(_concat([timing_row(j) for j in finished], TIMING_KEYS))

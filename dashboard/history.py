@@ -111,7 +111,7 @@ class HistoryTable(pn.viewable.Viewer):
     def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         job_id = self.table.value.iloc[event.row]["id"] if event.row is not None else None
         if job_id:
-            self.state.selected_job = job_id
+            self.state.open_result(job_id)
 
     def apply(self, jobs: list[Job]) -> None:
         """Append jobs not yet in the table and patch the rows of jobs that changed."""

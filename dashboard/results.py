@@ -20,7 +20,7 @@ from .state import SessionState
 
 # Longer results are shown cut, with the full text in the downloads.
 MAX_SHOWN_CHARS = 200_000
-EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv"}
+EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv", "passages": "jsonl"}
 BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
 
 
@@ -36,6 +36,7 @@ class ResultViewer(pn.viewable.Viewer):
         self._body = pn.Column(sizing_mode="stretch_width", css_classes=["pl-result"])
         self._downloads = pn.Row(css_classes=["pl-downloads"])
         self.state.param.watch(self._on_selected, "selected_job")
+        self.state.param.watch(lambda _e: self._render(self.state.selected_job), "selected_page")
         self.state.param.watch(self._on_update, "update")
         self._render(self.state.selected_job)
 
@@ -53,7 +54,7 @@ class ResultViewer(pn.viewable.Viewer):
 
     def _on_pick(self, event: param.parameterized.Event) -> None:
         if event.new and event.new != self.state.selected_job:
-            self.state.selected_job = event.new
+            self.state.open_result(event.new)
 
     def _on_selected(self, event: param.parameterized.Event) -> None:
         self._render(event.new)
@@ -74,6 +75,8 @@ class ResultViewer(pn.viewable.Viewer):
             self._picker.options = {**self._picker.options, f"{job.filename} · {job.status.value} · {job.id}": job.id}
         self._picker.value = job.id
         parts: list[pn.viewable.Viewable] = [html_pane(result_header(job), sizing_mode="stretch_width")]
+        if self.state.selected_page and "json" in formats:
+            parts.append(self._page(job, self.state.selected_page))
         if job.kind == "image":
             parts.append(self._images(job))
         if formats:
@@ -126,6 +129,17 @@ class ResultViewer(pn.viewable.Viewer):
                 f'<pre class="pl-text" style="white-space:pre-wrap">{text(shown)}</pre>', sizing_mode="stretch_width"
             )
         return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
+
+    def _page(self, job: Job, page: int) -> pn.viewable.Viewable:
+        """One page's text first (a search hit opened here), above the whole result."""
+        pages = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("pages", [])
+        found = next((p for p in pages if p.get("page") == page), None)
+        body = text(found.get("text", "")) if found else "(this page has no text in the result)"
+        return html_pane(
+            f'<div class="pl-page-view"><h4>Page {page}</h4><pre class="pl-text" style="white-space:pre-wrap">'
+            f"{body}</pre></div>",
+            sizing_mode="stretch_width",
+        )
 
     def _images(self, job: Job) -> pn.viewable.Viewable:
         compressed = self.state.app.compressed_image_bytes(job.id, user=self.state.owner_filter)

@@ -60,3 +60,22 @@ def markdown_html(text: str) -> str:
 def text(value: object) -> str:
     """Any value as HTML text: the one escaping helper every HTML-building view uses."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+_WORD = re.compile(r"\w{3,}", re.UNICODE)
+
+
+def marked(value: str, query: str) -> str:
+    """``value`` as HTML text with the query's words (three letters or more, any case) in ``<mark>``: every piece
+    is escaped on its own, so marking can never open a tag."""
+    words = {w.casefold() for w in _WORD.findall(query)}
+    if not words:
+        return text(value)
+    out, last = [], 0
+    for match in _WORD.finditer(value):
+        if match.group(0).casefold() in words:
+            out.append(text(value[last : match.start()]))
+            out.append(f"<mark>{text(match.group(0))}</mark>")
+            last = match.end()
+    out.append(text(value[last:]))
+    return "".join(out)

@@ -22,6 +22,7 @@ class SessionState(param.Parameterized):
     )
     instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
+    selected_page = param.Integer(default=0, doc="Page of the selected job to show first (0: none).")
     tab = param.String(default="", doc="Title of the tab on screen: hidden views may defer their work.")
     update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
 
@@ -35,6 +36,12 @@ class SessionState(param.Parameterized):
         self.param.profile.objects = offered
         if self.profile not in offered:
             self.profile = offered[0]
+
+    def open_result(self, job_id: str, page: int = 0) -> None:
+        """Show a job's result (at ``page`` when given) in the Result tab."""
+        with param.parameterized.batch_call_watchers(self):
+            self.selected_page = page
+            self.selected_job = job_id
 
     @property
     def app(self) -> Paperline:

@@ -256,6 +256,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
+    from .retrieval.commands import add_commands as add_retrieval_commands
 
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
     parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
@@ -268,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         choices=PROFILES,
         default=None,
-        help="local: text (default), markdown, sentences; claude: markdown (default), tables, timetable, custom",
+        help="local: text (default), markdown, sentences, retrieval; claude: markdown (default), tables, timetable, "
+        "custom, retrieval",
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
@@ -293,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("--format", choices=list(FORMAT_FILES))
     result.add_argument("-o", "--output", help="write to this file instead of standard output")
     result.set_defaults(func=cmd_result)
+
+    add_retrieval_commands(sub)
 
     cancel = sub.add_parser("cancel", help="stop a queued or running job")
     cancel.add_argument("job")

@@ -87,6 +87,11 @@ class Settings:
     llm_max_tokens: int = 16000
     llm_image_max_side: int = 1568
     prices_json: str = ""
+    # Retrieval profile: passages of at most this many model tokens, repeating this many when a section is cut by
+    # size; each embedding task takes this many passages (tasks spread over workers like chunks).
+    passage_tokens: int = 128
+    passage_overlap_tokens: int = 16
+    embed_batch_passages: int = 64
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).absolute())
@@ -137,6 +142,9 @@ class Settings:
             llm_max_tokens=_int(env, "PAPERLINE_LLM_MAX_TOKENS", cls.llm_max_tokens),
             llm_image_max_side=_int(env, "PAPERLINE_LLM_IMAGE_MAX_SIDE", cls.llm_image_max_side),
             prices_json=env.get("PAPERLINE_PRICES", "").strip(),
+            passage_tokens=_int(env, "PAPERLINE_PASSAGE_TOKENS", cls.passage_tokens),
+            passage_overlap_tokens=_int(env, "PAPERLINE_PASSAGE_OVERLAP_TOKENS", cls.passage_overlap_tokens),
+            embed_batch_passages=max(1, _int(env, "PAPERLINE_EMBED_BATCH_PASSAGES", cls.embed_batch_passages)),
         )
 
     def with_home(self, home: Path | str) -> Settings:

@@ -15,7 +15,7 @@ class EventKind(str, Enum):
 
     #: the job was recorded (queued, answered from cache, or refused at intake)
     CREATED = "created"
-    #: the job reached a new stage (preparing, splitting, extracting, merging)
+    #: the job reached a new stage (preparing, splitting, extracting, merging, embedding, indexing)
     STAGE = "stage"
     #: the job ended: completed, failed or canceled
     STATUS = "status"
@@ -53,7 +53,16 @@ PROGRESS_PREPARING = 1.0
 PROGRESS_SPLITTING = 3.0
 PROGRESS_AFTER_SPLITTING = 5.0
 PROGRESS_BEFORE_MERGING = 95.0
+# retrieval profile: embedding the passages takes 96 -> 99, indexing 99 -> 100
+PROGRESS_EMBEDDING = 96.0
+PROGRESS_INDEXING = 99.0
 PROGRESS_DONE = 100.0
+
+
+def embedding_progress(done: int, total: int) -> float:
+    """The job's progress while embedding, in proportion to passages done."""
+    share = min(1.0, done / total) if total > 0 else 1.0
+    return round(PROGRESS_EMBEDDING + (PROGRESS_INDEXING - PROGRESS_EMBEDDING) * share, 2)
 
 
 def extraction_progress(pages_done: int, pages: int) -> float:

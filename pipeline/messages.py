@@ -37,6 +37,7 @@ QUEUED = "Queued"
 PREPARING = "Preparing"
 MERGING = "Merging chunk results"
 MERGING_AGAIN = "Merging again after a lost worker"
+INDEXING_AGAIN = "Embedding and indexing again after a lost worker"
 REQUEUED_WHILE_PREPARING = "Requeued: its worker stopped while preparing"
 CANCELED = "Canceled"
 
@@ -65,6 +66,28 @@ def retrying_event(chunks: Sequence[int]) -> str:
 
 def completed(pages: int) -> str:
     return f"Completed: {plural(pages, 'page')} extracted"
+
+
+def embedding(done: int, total: int) -> str:
+    """ "Embedding: 64 of 310 passages"."""
+    return f"Embedding: {done} of {plural(total, 'passage')}"
+
+
+INDEXING = "Indexing: writing the passages and making them searchable"
+
+
+def indexed(pages: int, passages: int) -> str:
+    return f"Completed: {plural(pages, 'page')} extracted, {plural(passages, 'passage')} searchable"
+
+
+def could_not_index(exc: BaseException) -> str:
+    return f"Could not index the passages for search: {exc}"
+
+
+NOTHING_TO_INDEX = (
+    "Nothing to index: no text was read from this document (an image-only PDF needs OCR: install tesseract-ocr, "
+    "or use the Claude engine), so search will not find it"
+)
 
 
 def served_from_cache(job_id: str, filename: str) -> str:

@@ -39,6 +39,9 @@ class Stage(str, Enum):
     SPLITTING = "splitting"
     EXTRACTING = "extracting"
     MERGING = "merging"
+    #: retrieval profile: passages being embedded, then written out and made searchable
+    EMBEDDING = "embedding"
+    INDEXING = "indexing"
     COMPLETED = "completed"
 
 
@@ -204,3 +207,19 @@ class ApiToken:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage of a retrieval job's merged text as stored: ``text`` is ``merged[start:end]``; ``vector`` is
+    the embedding (float32 bytes, unit length) once a worker has made it."""
+
+    job_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    pages: tuple[int, ...]
+    headings: tuple[str, ...]
+    tokens: int
+    vector: bytes | None = None

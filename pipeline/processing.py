@@ -34,6 +34,7 @@ from .results import (
     write_chunk_result,
 )
 from .retention import enforce_limits
+from .retrieval import steps as retrieval
 from .storage import FileStorage, open_storage
 from .store import JobStore
 from .worker import worker_id
@@ -49,6 +50,8 @@ class Scheduler(Protocol):
     def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0) -> None: ...
 
     def enqueue_merge(self, job_id: str) -> None: ...
+
+    def enqueue_embedding(self, job_id: str, first: int) -> None: ...
 
     def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
         """The chunk tasks (job, index) and document tasks the queue holds, waiting or scheduled."""
@@ -225,6 +228,9 @@ class Processor:
         """Merge chunk results into the profile's files and end the job (failed, with a partial result, if
         any chunk failed)."""
         job = self.store.get(job_id)
+        if job is not None and job.status is JobStatus.RUNNING and job.stage in (Stage.EMBEDDING, Stage.INDEXING):
+            retrieval.resume(self, job)  # the recovery sweep found it stale after merging
+            return
         if job is None or job.status is not JobStatus.RUNNING or job.stage is not Stage.MERGING:
             return
         files = self.files(job_id)
@@ -258,9 +264,29 @@ class Processor:
                 first.error or first.status.value,
             )
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
+        elif job.profile == retrieval.PROFILE:
+            self._start_retrieval(job, pages)
         else:
             self.store.finish(job_id, JobStatus.COMPLETED, messages.completed(job.pages))
         enforce_limits(self.settings, self.store, self.storage)
+
+    def _start_retrieval(self, job: Job, pages: list[PageText]) -> None:
+        try:
+            retrieval.start(self, job, pages)
+        except Exception as exc:  # the model missing or broken: the extracted text stays downloadable
+            log.exception("cutting or queueing passages of job %s failed", job.id)
+            message = messages.could_not_index(exc)
+            self.store.finish(job.id, JobStatus.FAILED, message, error=message)
+
+    # -- embedding (retrieval profile) ------------------------------------------------------------------------
+    def embed(self, job_id: str, first: int) -> None:
+        """Embed one batch of a retrieval job's passages (the last batch also indexes the job)."""
+        try:
+            retrieval.embed_batch(self, job_id, first)
+        except Exception as exc:
+            log.exception("embedding passages %d+ of job %s failed", first, job_id)
+            message = messages.could_not_index(exc)
+            self.store.finish(job_id, JobStatus.FAILED, message, error=message)
 
 
 def clean_pages(pages: list[PageText]) -> list[PageText]:

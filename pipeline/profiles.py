@@ -17,12 +17,12 @@ from typing import Any
 
 from .chunking import PageText
 
-PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom")
+PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom", "retrieval")
 DEFAULT_PROFILE = "text"
 # Profiles each engine offers: Claude's are its instruction presets (``custom`` takes the analyst's instruction).
 ENGINE_PROFILES = {
-    "local": ("text", "markdown", "sentences"),
-    "claude": ("markdown", "tables", "timetable", "custom"),
+    "local": ("text", "markdown", "sentences", "retrieval"),
+    "claude": ("markdown", "tables", "timetable", "custom", "retrieval"),
 }
 ROW_PROFILES = ("tables", "timetable")
 # The formats each profile writes, its main format first.
@@ -33,6 +33,8 @@ PROFILE_FORMATS = {
     "tables": ("json", "csv"),
     "timetable": ("json", "csv"),
     "custom": ("text", "json"),
+    # passages.jsonl is written once the passages are embedded (see pipeline.retrieval)
+    "retrieval": ("text", "passages", "json"),
 }
 PAGE_SEPARATOR = "\n\n"
 

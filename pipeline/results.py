@@ -25,6 +25,7 @@ FORMAT_FILES = {
     "markdown": ("result.md", "text/markdown"),
     "json": ("result.json", "application/json"),
     "csv": ("result.csv", "text/csv"),
+    "passages": ("passages.jsonl", "application/x-ndjson"),
 }
 COMPRESSED_IMAGE = "compressed.webp"
 

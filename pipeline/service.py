@@ -22,6 +22,8 @@ from .models import ApiToken, Chunk, Event, Job, JobStatus, Stage, WorkerBeat
 from .profiles import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
 from .results import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
 from .retention import enforce_limits
+from .retrieval.embedding import unavailable_reason as retrieval_unavailable
+from .retrieval.methods import RetrievalMethods
 from .storage import open_storage
 from .store import JobStore, NewJob, open_store
 from .users import LOCAL_USER, REFUSED_FOR_LIMIT, check_limits, is_admin, owner_scope
@@ -39,7 +41,7 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class Paperline:
+class Paperline(RetrievalMethods):
     """Submit documents and read their jobs; one instance per process is enough."""
 
     def __init__(self, settings: Settings | None = None, *, store: JobStore | None = None, queue=None):  # type: ignore[no-untyped-def]
@@ -111,7 +113,8 @@ class Paperline:
         if received.refused is not None:
             return self._refused(job, received, meta=meta)
         job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
-        cached = None if meta else self._answer_from_cache(job)
+        # a retrieval job's passages live in the store per job: it is extracted again rather than copied
+        cached = None if meta or profile == "retrieval" else self._answer_from_cache(job)
         if cached is not None:
             return cached
         created = self.store.create(NewJob(**job, meta=meta))  # type: ignore[arg-type]
@@ -176,6 +179,8 @@ class Paperline:
             raise InvalidRequest(f"Unknown profile {profile!r} for the {engine} engine; choose one of: {offered}")
         if profile == "custom" and not instruction.strip():
             raise InvalidRequest("The custom profile needs an instruction saying what to extract.")
+        if profile == "retrieval" and (reason := retrieval_unavailable()):
+            raise EngineUnavailable(reason)
 
     def engines(self) -> dict[str, str]:
         """Each engine and why it is unavailable ("" when it can be used)."""

@@ -1,8 +1,9 @@
-"""Huey tasks: the three steps of a job bound to a queue once, and the worker's start and stop hooks.
+"""Huey tasks: the steps of a job bound to a queue once, and the worker's start and stop hooks.
 
 ``process_document`` plans the chunks and enqueues one ``process_chunk`` per chunk, so chunks spread over
 every consumer worker (and every machine on a shared queue); the store decides which chunk was last, and that one
-enqueues ``merge_document``. Huey's ``chord`` is not used: it never fires if a member is lost to a killed worker.
+enqueues ``merge_document``; a retrieval job's merge enqueues one ``embed_passages`` per batch of passages the same
+way. Huey's ``chord`` is not used: it never fires if a member is lost to a killed worker.
 
 ``bind_tasks(queue, make_processor)`` binds the steps to a queue, once per queue: the worker binds the configured
 queue here (``huey_consumer pipeline.tasks.huey`` finds it), ``Paperline`` binds its own queue to submit, and the
@@ -28,7 +29,7 @@ from .store import open_store
 from .worker import WorkerLife
 
 log = logging.getLogger("paperline.tasks")
-TASK_NAMES = ("process_document", "process_chunk", "merge_document")
+TASK_NAMES = ("process_document", "process_chunk", "merge_document", "embed_passages")
 
 
 def queued_tasks(queue: Huey) -> tuple[set[tuple[str, int]], set[str]]:
@@ -52,6 +53,7 @@ class BoundTasks:
     process_document: TaskWrapper = field(init=False)
     process_chunk: TaskWrapper = field(init=False)
     merge_document: TaskWrapper = field(init=False)
+    embed_passages: TaskWrapper = field(init=False)
     _processors: dict[int, Processor] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -73,6 +75,9 @@ class BoundTasks:
 
     def enqueue_merge(self, job_id: str) -> None:
         self.queue.enqueue(self.merge_document.s(job_id))
+
+    def enqueue_embedding(self, job_id: str, first: int) -> None:
+        self.queue.enqueue(self.embed_passages.s(job_id, first))
 
     def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
         return queued_tasks(self.queue)
@@ -99,7 +104,11 @@ def bind_tasks(queue: Huey, make_processor: Callable[[BoundTasks], Processor]) -
             def merge_document(job_id: str) -> None:
                 bound.processor().merge(job_id)
 
-            for name, function in zip(TASK_NAMES, (process_document, process_chunk, merge_document), strict=True):
+            def embed_passages(job_id: str, first: int) -> None:
+                bound.processor().embed(job_id, first)
+
+            steps = (process_document, process_chunk, merge_document, embed_passages)
+            for name, function in zip(TASK_NAMES, steps, strict=True):
                 function.__module__ = __name__
                 setattr(bound, name, queue.task(name=name)(function))
             _bindings[id(queue)] = bound
@@ -113,6 +122,7 @@ def _processor_from_env(bound: BoundTasks) -> Processor:
 
 TASKS = bind_tasks(huey, _processor_from_env)
 process_document, process_chunk, merge_document = TASKS.process_document, TASKS.process_chunk, TASKS.merge_document
+embed_passages = TASKS.embed_passages
 
 
 @huey.on_startup()

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pipeline.chunking import plan_chunks
-from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.models import ChunkStatus, JobStatus, PassageRecord, Stage
 from pipeline.store import JobStore, NewJob
 
 
@@ -131,6 +131,78 @@ class StoreContract:
         job = store.get("job1")
         assert job and job.chunks_failed == 1 and job.chunks_done == 1
         assert store.list_chunks("job1")[0].error == "boom"
+
+    # -- retrieval passages ---------------------------------------------------------------------------------------
+    def merging_retrieval_job(self, store: JobStore, job_id: str = "job1", user: str = "ann") -> None:
+        store.create(new_job(job_id, profile="retrieval", user=user, pages=15))
+        assert store.start(job_id)
+        store.plan_chunks(job_id, plan_chunks(15, 15, 0))
+        store.claim_chunk(job_id, 0, "w")
+        assert store.finish_chunk(job_id, 0, ChunkStatus.DONE)
+
+    @staticmethod
+    def passages(job_id: str, count: int) -> list[PassageRecord]:
+        return [
+            PassageRecord(job_id, i, f"passage {i}", 10 * i, 10 * i + 9, (i + 1,), ("Intro", f"S{i}"), 3)
+            for i in range(count)
+        ]
+
+    def test_embedding_fans_in_to_indexing_exactly_once(self, store: JobStore) -> None:
+        self.merging_retrieval_job(store)
+        assert store.start_embedding("job1", self.passages("job1", 30))
+        assert not store.start_embedding("job1", self.passages("job1", 30)), "only a merging job starts embedding"
+        job = store.get("job1")
+        assert job and job.stage is Stage.EMBEDDING and job.message == "Embedding: 0 of 30 passages"
+        batch = store.passages_to_embed("job1", 10, 10)
+        assert [p.index for p in batch] == list(range(10, 20)) and batch[0].headings == ("Intro", "S10")
+        assert batch[0].pages == (11,) and (batch[0].start, batch[0].end) == (100, 109) and batch[0].vector is None
+        assert not store.save_vectors("job1", [(i, bytes([i]) * 8) for i in range(10, 20)])
+        assert store.unembedded_passages("job1") == [*range(10), *range(20, 30)]
+        job = store.get("job1")
+        assert job and job.message == "Embedding: 10 of 30 passages" and 96 < job.progress < 99
+        assert store.passages_to_embed("job1", 10, 10) == [], "embedded passages are not handed out again"
+        lasts: list[bool] = []
+        barrier = threading.Barrier(4)
+
+        def save(indexes: list[int]) -> None:
+            barrier.wait()
+            lasts.append(store.save_vectors("job1", [(i, bytes([i]) * 8) for i in indexes]))
+
+        groups = [list(range(0, 10)), list(range(20, 25)), list(range(25, 30)), list(range(10, 20))]
+        threads = [threading.Thread(target=save, args=(group,)) for group in groups]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(lasts) == [False, False, False, True], "exactly one batch hands the job to indexing"
+        job = store.get("job1")
+        assert job and job.stage is Stage.INDEXING and job.progress == 99
+        assert not store.save_vectors("job1", [(12, b"x" * 8)]), "once indexing, nobody else is last"
+        assert store.passage_vectors("job1")[12] == (12, bytes([12]) * 8), "the first vector written is kept"
+        listed = store.list_passages("job1", vectors=True)
+        assert len(listed) == 30 and listed[3].vector == bytes([3]) * 8
+        assert store.list_passages("job1")[3].vector is None, "vectors only when asked"
+        assert [p.text for p in store.passages_at("job1", [7, 2])] == ["passage 2", "passage 7"]
+
+    def test_searchable_jobs_are_completed_retrieval_jobs_of_the_user_with_files(self, store: JobStore) -> None:
+        for job_id, user in (("a1", "ann"), ("a2", "ann"), ("b1", "bob")):
+            self.merging_retrieval_job(store, job_id, user)
+            store.start_embedding(job_id, self.passages(job_id, 2))
+            store.save_vectors(job_id, [(0, b"\0" * 8), (1, b"\1" * 8)])
+            store.finish(job_id, JobStatus.COMPLETED, "done")
+        store.create(new_job("text-job", user="ann"))
+        assert set(store.searchable_jobs()) == {"a1", "a2", "b1"} and set(store.searchable_jobs("bob")) == {"b1"}
+        store.mark_purged("a2", "Files deleted by ann")
+        assert set(store.searchable_jobs("ann")) == {"a1"}
+        assert store.list_passages("a2") == [] and store.passage_vectors("a2") == [], "purging forgets passages"
+
+    def test_a_stale_embedding_job_is_handed_back_once(self, store: JobStore) -> None:
+        self.merging_retrieval_job(store)
+        store.start_embedding("job1", self.passages("job1", 4))
+        assert store.recover_stale(older_than=time.time() + 1) == ([], [], ["job1"])
+        assert store.recover_stale(older_than=time.time() - 60) == ([], [], [])
+        job = store.get("job1")
+        assert job and job.stage is Stage.EMBEDDING and "again" in job.message
 
     def test_requeue_puts_a_chunk_back_for_another_attempt(self, store: JobStore) -> None:
         self.running_job(store)

@@ -25,6 +25,7 @@ from .. import tokens
 from ..config import Settings
 from ..models import Event, JobStatus
 from ..results import FORMAT_FILES
+from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
 from ..service import Paperline
 from ..users import LOCAL_USER
 from .problems import MEDIA_TYPE, Problem, problem_for
@@ -255,3 +256,27 @@ class SourceHandler(DownloadHandler):
         if data is None:
             raise Problem(410, f"The original of job {job_id} is no longer kept.")
         self.send_file(data, job.filename, "application/octet-stream")
+
+
+class SearchHandler(ApiHandler):
+    """``GET /search?q=...``: the passages nearest the query in meaning, over the caller's retrieval jobs (an admin
+    searches everyone's); ``top`` (1-50, default 5) and ``job`` (repeatable) narrow it."""
+
+    MAX_QUERY_CHARS = 1000
+
+    async def get(self) -> None:
+        query = self.get_query_argument("q", "").strip()
+        if not query or len(query) > self.MAX_QUERY_CHARS:
+            raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters")
+        try:
+            top = int(self.get_query_argument("top", "5"))
+        except ValueError:
+            raise Problem(400, "top must be a whole number") from None
+        if not 1 <= top <= 50:
+            raise Problem(400, "top must be between 1 and 50")
+        reason = retrieval_unavailable()
+        if reason:
+            raise Problem(503, reason)
+        jobs = self.get_query_arguments("job") or None
+        hits = await self.run(self.app.search, query, top_k=top, jobs=jobs, user=self.scope)
+        self.send_json({"query": query, "hits": [hit.to_dict() for hit in hits]})

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..models import Chunk, Event, Job, JobStatus
 from ..results import FORMAT_FILES
+from ..retrieval.search import SearchHit
 
 SSE_EVENT = {
     "type": "object",
@@ -219,6 +220,34 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             },
         },
     }
+    paths["/search"] = {
+        "get": {
+            "summary": "Passages nearest a query in meaning, over your retrieval jobs",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                {"name": "job", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The hits, best first",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "query": {"type": "string"},
+                                    "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
+                                },
+                                "required": ["query", "hits"],
+                            }
+                        }
+                    },
+                },
+                **_problems(400, 503),
+            },
+        }
+    }
     for action, summary in (
         ("cancel", "Stop a queued or running job"),
         ("retry", "Rerun a failed job's failed chunks"),
@@ -237,6 +266,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "Job": dataclass_schema(Job, {"duration_s": {"type": ["number", "null"]}}),
                 "Chunk": dataclass_schema(Chunk),
                 "Event": dataclass_schema(Event),
+                "SearchHit": dataclass_schema(SearchHit),
                 "Problem": {
                     "type": "object",
                     "properties": {

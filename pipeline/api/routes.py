@@ -10,6 +10,7 @@ from .handlers import (
     JobHandler,
     OpenApiHandler,
     ResultHandler,
+    SearchHandler,
     SourceHandler,
 )
 from .stream import EventStreamHandler
@@ -24,6 +25,7 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + r"/health", HealthHandler, {}),
         (prefix + r"/openapi.json", OpenApiHandler, {}),
         (prefix + r"/jobs", UploadHandler, {}),
+        (prefix + r"/search", SearchHandler, {}),
         (prefix + JOB, JobHandler, {}),
         (prefix + JOB + r"/chunks", ChunksHandler, {}),
         (prefix + JOB + r"/events", EventsHandler, {}),

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..chunking import ChunkSpan
-from ..models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, Stage, WorkerBeat
+from ..models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, PassageRecord, Stage, WorkerBeat
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,46 @@ class RetentionRecords(abc.ABC):
 
     @abc.abstractmethod
     def mark_purged(self, job_id: str, note: str) -> None:
-        """Record that a job's files were deleted, with a note and an event; the job stays in history."""
+        """Record that a job's files were deleted, with a note and an event, and forget its passages (search no
+        longer finds them); the job stays in history."""
+
+
+class PassageRecords(abc.ABC):
+    """Retrieval jobs' passages and their vectors; embedding fans in to indexing as extraction fans in to merging."""
+
+    @abc.abstractmethod
+    def start_embedding(self, job_id: str, passages: Sequence[PassageRecord]) -> bool:
+        """Record a merging job's passages (replacing earlier ones) and move it to embedding; False if it is no
+        longer merging."""
+
+    @abc.abstractmethod
+    def passages_to_embed(self, job_id: str, first: int, count: int) -> list[PassageRecord]:
+        """Passages ``first`` to ``first + count - 1`` that have no vector yet."""
+
+    @abc.abstractmethod
+    def unembedded_passages(self, job_id: str) -> list[int]:
+        """Indexes of the job's passages without a vector."""
+
+    @abc.abstractmethod
+    def save_vectors(self, job_id: str, vectors: Sequence[tuple[int, bytes]]) -> bool:
+        """Store vectors (first write wins) and the job's progress; True for the one caller that completed the
+        job's embedding and moved it to indexing."""
+
+    @abc.abstractmethod
+    def list_passages(self, job_id: str, *, vectors: bool = False) -> list[PassageRecord]:
+        """A job's passages in order (with their vectors when asked)."""
+
+    @abc.abstractmethod
+    def passage_vectors(self, job_id: str) -> list[tuple[int, bytes]]:
+        """(index, vector) of the job's embedded passages."""
+
+    @abc.abstractmethod
+    def passages_at(self, job_id: str, indexes: Sequence[int]) -> list[PassageRecord]:
+        """The job's passages with these indexes."""
+
+    @abc.abstractmethod
+    def searchable_jobs(self, user: str | None = None) -> dict[str, int]:
+        """Completed retrieval jobs with files kept (only ``user``'s when given), with their revision."""
 
 
 class ApiTokens(abc.ABC):
@@ -287,7 +326,9 @@ class ApiTokens(abc.ABC):
         """Revoke a token (only ``user``'s when given); False when there is no such live token."""
 
 
-class JobStore(JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords, ApiTokens):
+class JobStore(
+    JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords, ApiTokens, PassageRecords
+):
     """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
 
     @abc.abstractmethod

@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS workers (
     heartbeat_at REAL NOT NULL,
     stopped_at REAL
 );
+CREATE TABLE IF NOT EXISTS passages (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start_offset INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL,
+    pages TEXT NOT NULL,
+    headings TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    vector BLOB,
+    PRIMARY KEY (job_id, idx)
+);
 CREATE TABLE IF NOT EXISTS api_tokens (
     id TEXT PRIMARY KEY,
     digest TEXT NOT NULL UNIQUE,

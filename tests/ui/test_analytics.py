@@ -69,3 +69,27 @@ def test_every_analytics_chart_renders_with_data(  # type: ignore[no-untyped-def
         app.wait([app.submit(make_text_pdf(tmp_path / "later.pdf", 9)).id], timeout_s=60)
         wait_until(lambda: chart_rows(page, "throughput") == 4, timeout=20, what="the new job in the charts")
         page.screenshot(path=str(tmp_path / "analytics.png"), full_page=True)
+
+
+def test_a_tab_hidden_while_jobs_end_is_current_when_shown_again(  # type: ignore[no-untyped-def]
+    app: Paperline, start_worker, dashboard: str, page, tmp_path: Path
+) -> None:
+    start_worker(workers=2)
+    first = app.submit(make_text_pdf(tmp_path / "first.pdf", 3))
+    app.wait([first.id], timeout_s=60)
+    page.goto(dashboard)
+    page.locator(".pl-history .tabulator-row").first.wait_for()
+    assert chart_rows(page, "jobs_over_time") == -1, "Charts is built only when first shown"
+    open_tab(page, "Charts")
+    wait_until(lambda: chart_rows(page, "jobs_over_time") == 1, timeout=20, what="the first job in the chart")
+    open_tab(page, "Analytics")
+    page.get_by_text("1 jobs in range").first.wait_for()
+    open_tab(page, "History")  # both built tabs are hidden now
+    later = [app.submit(make_text_pdf(tmp_path / f"later-{n}.pdf", 2 + n)) for n in range(2)]
+    app.wait([job.id for job in later], timeout_s=60)
+    page.locator(".pl-history .tabulator-row").nth(2).wait_for(timeout=20_000)
+    open_tab(page, "Charts")
+    wait_until(lambda: chart_rows(page, "jobs_over_time") == 3, timeout=20, what="the hidden chart caught up")
+    open_tab(page, "Analytics")
+    page.get_by_text("3 jobs in range").first.wait_for(timeout=20_000)
+    wait_until(lambda: chart_rows(page, "throughput") == 3, timeout=20, what="analytics refreshed when shown")

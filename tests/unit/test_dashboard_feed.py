@@ -282,7 +282,7 @@ def test_claude_is_offered_only_with_a_key_and_brings_its_own_profiles(tmp_path:
     assert upload._engine.disabled_options == []
     state.engine = "claude"
     assert state.profile == "markdown"
-    assert list(state.param.profile.objects) == ["markdown", "tables", "timetable", "custom"]
+    assert list(state.param.profile.objects) == ["markdown", "tables", "timetable", "custom", "retrieval"]
     state.profile = "custom"
     assert upload._instruction.visible
     upload._dropper.value = {"a.pdf": make_text_pdf(tmp_path / "a.pdf", 1).read_bytes()}

@@ -27,6 +27,7 @@ class RecordingTasks:
         self.documents: list[str] = []
         self.chunks: list[tuple[str, int]] = []
         self.merges: list[str] = []
+        self.embeddings: list[tuple[str, int]] = []
 
     def enqueue_document(self, job_id: str) -> None:
         self.documents.append(job_id)
@@ -36,6 +37,9 @@ class RecordingTasks:
 
     def enqueue_merge(self, job_id: str) -> None:
         self.merges.append(job_id)
+
+    def enqueue_embedding(self, job_id: str, first: int) -> None:
+        self.embeddings.append((job_id, first))
 
     def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
         return set(self.chunks), set(self.documents)

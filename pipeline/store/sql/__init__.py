@@ -1,7 +1,7 @@
 """The job store in SQL, shared by the SQLite and PostgreSQL backends: one room per protocol of
 ``pipeline.store.interface`` (``jobs``, ``chunks``, ``recovery``, ``log``: events, changes, workers, retention;
-``tokens``: API tokens) over the shared rules of ``base`` and the columns of ``schema``. A backend adds
-connections, transactions and DDL.
+``tokens``: API tokens; ``passages``: retrieval passages and their vectors) over the shared rules of ``base`` and
+the columns of ``schema``. A backend adds connections, transactions and DDL.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 from .chunks import SqlChunks
 from .jobs import SqlJobs
 from .log import SqlLog
+from .passages import SqlPassages
 from .recovery import SqlRecovery
 from .tokens import SqlTokens
 
 
-class SqlStore(SqlJobs, SqlChunks, SqlRecovery, SqlLog, SqlTokens):
+class SqlStore(SqlJobs, SqlChunks, SqlRecovery, SqlLog, SqlTokens, SqlPassages):
     """Every protocol's SQL; a backend subclasses this and ``JobStore``."""
 
 

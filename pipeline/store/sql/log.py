@@ -84,5 +84,6 @@ class SqlLog(SqlBase):
     def mark_purged(self, job_id: str, note: str) -> None:
         with self.transaction() as conn:
             self._update_job(conn, job_id, purged_at=time.time())
+            conn.execute("DELETE FROM passages WHERE job_id = ?", (job_id,))  # search forgets them with the files
             self._event(conn, job_id, EventKind.PURGED, note)
         self.add_note(job_id, note)

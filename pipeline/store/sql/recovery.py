@@ -15,8 +15,8 @@ class SqlRecovery(SqlBase):
 
     def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """Requeue work lost with a dead worker: running chunks of running jobs whose heartbeat is older than
-        ``older_than`` (epoch seconds), jobs stuck before their chunks were planned, and jobs whose merge was lost.
-        Each item is returned to exactly one caller, which enqueues it again."""
+        ``older_than`` (epoch seconds), jobs stuck before their chunks were planned, and jobs whose merge (or
+        embedding, or indexing) was lost. Each item is returned to exactly one caller, which enqueues it again."""
         with self.transaction() as conn:
             chunks = conn.execute(
                 "SELECT c.job_id, c.idx FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.status = 'running' "
@@ -56,15 +56,17 @@ class SqlRecovery(SqlBase):
                     message=messages.REQUEUED_WHILE_PREPARING,
                 )
                 self._event(conn, job_id, EventKind.RECOVERED, messages.REQUEUED_WHILE_PREPARING)
-            merging = [
-                r["id"]
-                for r in conn.execute(
-                    "SELECT id FROM jobs WHERE status = 'running' AND stage = 'merging' AND updated_at < ?",
-                    (older_than,),
-                )
-            ]
-            for job_id in merging:
-                self._update_job(conn, job_id, "AND status = 'running'", message=messages.MERGING_AGAIN)
+            # A lost merge, or a retrieval job's embedding or indexing that stopped moving: the merge task carries on
+            # from the stage the job is in (embedding tasks are idempotent: a vector is written once).
+            stale = conn.execute(
+                "SELECT id, stage FROM jobs WHERE status = 'running' AND stage IN ('merging', 'embedding', 'indexing') "
+                "AND updated_at < ?",
+                (older_than,),
+            ).fetchall()
+            merging = [r["id"] for r in stale]
+            for row in stale:
+                again = messages.MERGING_AGAIN if row["stage"] == Stage.MERGING.value else messages.INDEXING_AGAIN
+                self._update_job(conn, row["id"], "AND status = 'running'", message=again)
         return [(r["job_id"], r["idx"]) for r in chunks], preparing, merging
 
     def expire_overdue(

@@ -1,0 +1,88 @@
+"""The Search tab: ask a question of every indexed document (retrieval profile) and open a hit at its page."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from pipeline.exceptions import PaperlineError
+from pipeline.retrieval.embedding import unavailable_reason
+from pipeline.retrieval.search import SearchHit
+
+from .formatting import html_pane
+from .safe_html import marked, text
+from .state import SessionState
+
+MAX_SHOWN_CHARS = 700
+
+
+def hit_html(hit: SearchHit, query: str) -> str:
+    """One hit: file, page and section over the passage, the query's words marked; all of it escaped."""
+    where = f"page {hit.page}" if hit.page is not None else "no page"
+    if len(hit.pages) > 1:
+        where = f"pages {hit.pages[0]}-{hit.pages[-1]}"
+    section = f' · <span class="pl-meta">{text(" > ".join(hit.headings))}</span>' if hit.headings else ""
+    passage = hit.text if len(hit.text) <= MAX_SHOWN_CHARS else hit.text[: MAX_SHOWN_CHARS - 1] + "…"
+    return (
+        f'<div class="pl-hit"><div><b>{text(hit.filename)}</b> · {where}{section} · '
+        f'<span class="pl-meta">score {hit.score:.2f}</span></div>'
+        f'<div class="pl-passage">{marked(passage, query)}</div></div>'
+    )
+
+
+class SearchView(pn.viewable.Viewer):
+    """A query box and the passages that answer it, best first, among the jobs this user may see."""
+
+    state = param.ClassSelector(class_=SessionState)
+    query = param.String(default="", doc="What the analyst is looking for.")
+    top_k = param.Integer(default=8, bounds=(1, 50))
+
+    def __init__(self, **params):  # type: ignore[no-untyped-def]
+        super().__init__(**params)
+        self.hits: list[SearchHit] = []
+        self._box = pn.widgets.TextInput.from_param(
+            self.param.query,
+            name="Search your documents",
+            placeholder="e.g. when does the warranty expire?",
+            sizing_mode="stretch_width",
+        )
+        self._summary = html_pane("", sizing_mode="stretch_width", css_classes=["pl-search-summary"])
+        self._results = pn.Column(sizing_mode="stretch_width", css_classes=["pl-search-results"])
+        reason = unavailable_reason()
+        if reason:
+            self._summary.object = f'<div class="pl-error">{text(reason)}</div>'
+            self._box.disabled = True
+
+    @param.depends("query", watch=True)
+    def run(self) -> None:
+        query = self.query.strip()
+        if not query:
+            self.hits, self._results.objects, self._summary.object = [], [], ""
+            return
+        try:
+            self.hits = self.state.app.search(query, top_k=self.top_k, user=self.state.owner_filter)
+        except PaperlineError as exc:
+            self._summary.object = f'<div class="pl-error">{text(exc)}</div>'
+            return
+        if not self.hits:
+            self._summary.object = (
+                '<div class="pl-meta">No passages yet: documents are searchable once extracted with the '
+                "<b>retrieval</b> profile.</div>"
+            )
+            self._results.objects = []
+            return
+        self._summary.object = f'<div class="pl-meta">{len(self.hits)} passages, best first</div>'
+        self._results.objects = [self._row(hit, query) for hit in self.hits]
+
+    def _row(self, hit: SearchHit, query: str) -> pn.viewable.Viewable:
+        label = f"Open at page {hit.page}" if hit.page is not None else "Open result"
+        button = pn.widgets.Button(label=label, width=150, color="primary")
+        button.on_click(lambda _e, hit=hit: self.show_hit(hit))
+        return pn.Row(html_pane(hit_html(hit, query), sizing_mode="stretch_width"), button, sizing_mode="stretch_width")
+
+    def show_hit(self, hit: SearchHit) -> None:
+        """Show the hit's job in the Result tab, at the hit's page."""
+        self.state.open_result(hit.job_id, hit.page or 0)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(self._box, self._summary, self._results, sizing_mode="stretch_width")
