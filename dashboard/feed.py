@@ -29,6 +29,7 @@ from .snapshots import AnalyticsSnapshot, EtaSnapshot
 
 log = logging.getLogger("paperline.dashboard.feed")
 FEED_CACHE_KEY = "paperline-feed"
+MAX_SHARED = 1000
 
 
 @dataclass(frozen=True)
@@ -197,9 +198,9 @@ class JobFeed(param.Parameterized):
             with self._lock:
                 latest = self._pending.pop(token, None)
             if latest is not None and token in self._subscribers:
-                callback(latest)
-                if latest.jobs or latest.chunks:  # how late this session was shown a store change
+                if latest.jobs or latest.chunks:  # how late this session takes a store change
                     self.delivery_lags.append((time.time(), (time.time() - latest.read_at) * 1000))
+                callback(latest)
 
         with set_curdoc(doc):
             pn.state.execute(take, schedule=True)
@@ -220,6 +221,8 @@ class JobFeed(param.Parameterized):
         with self._lock:
             hit = self._shared.get(key)
             if hit is None or hit[0] != self.revision:
+                if len(self._shared) > MAX_SHARED:  # keys name jobs and users: forget what older revisions made
+                    self._shared = {k: v for k, v in self._shared.items() if v[0] == self.revision}
                 hit = self._shared[key] = (self.revision, build())
             return hit[1]  # type: ignore[return-value]
 

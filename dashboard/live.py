@@ -121,19 +121,26 @@ class JobCard(pn.viewable.Viewer):
 
     def show(self, job: Job) -> None:
         self.job = job
-        chunks = self.state.feed.chunks_of(job.id)
-        eta = format_eta(self.state.feed.remaining(job)) if not job.is_final else ""
+        # The same card for every session: rendered once per store revision (and health tick) per job.
+        feed = self.state.feed
+        key = f"card:{job.id}:{job.updated_at}:{feed.health.checked_at}"
+        self._body.object = feed.shared(key, lambda: self._render_body(job))
+        self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
+        self._show_buttons()
+
+    def _render_body(self, job: Job) -> str:
+        feed = self.state.feed
+        chunks = feed.chunks_of(job.id)
+        eta = format_eta(feed.remaining(job)) if not job.is_final else ""
         stalled = stall_reason(
             job,
             chunks,
-            workers_alive=len(self.state.feed.health.workers),
+            workers_alive=len(feed.health.workers),
             now=time.time(),
             stall_after_s=self.state.app.settings.stall_after_s,
             chunk_time_limit_s=self.state.app.settings.chunk_time_limit_s,
         )
-        self._body.object = card_body_html(job, chunks, eta=eta, stalled=stalled or "")
-        self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
-        self._show_buttons()
+        return card_body_html(job, chunks, eta=eta, stalled=stalled or "")
 
     @param.depends("asking", watch=True)
     def _show_buttons(self) -> None:
@@ -173,13 +180,23 @@ class JobCard(pn.viewable.Viewer):
 
 def finished_line_html(job: Job, now: float) -> str:
     """ "report.pdf · completed 3 min ago · 12 pages in 4.1 s": a folded card."""
-    ago = duration(max(0.0, now - (job.finished_at or now)))
+    ago = time_ago(now - (job.finished_at or now))
     took = f" in {duration(job.duration_s)}" if job.duration_s is not None else ""
     detail = f" · {text(job.error)}" if job.error else ""
     return (
         f'<span class="pl-finished pl-finished-{job.status.value}"><b>{text(job.filename)}</b> · '
-        f"{job.status.value} {ago} ago · {job.pages} pages{took}{detail}</span>"
+        f"{job.status.value} {ago} · {job.pages} pages{took}{detail}</span>"
     )
+
+
+def time_ago(seconds: float) -> str:
+    """ "just now", "4 min ago", "2 h ago": coarse, so a folded line's text (and every page showing it) changes at
+    most once a minute."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
 
 
 class FinishedLine(pn.viewable.Viewer):

@@ -60,7 +60,9 @@ class SessionState(param.Parameterized):
         return self.owner_filter is None or job.user == self.owner_filter
 
     def jobs(self) -> list[Job]:
-        return self.feed.jobs_for(self.owner_filter)
+        """This session's jobs, newest first: sorted once per store revision for every session of the scope."""
+        owner = self.owner_filter
+        return self.feed.shared(f"jobs:{owner}", lambda: self.feed.jobs_for(owner))
 
     def connect(self) -> None:
         """Start receiving the feed's updates (call once the session's document exists)."""

@@ -1,13 +1,14 @@
 """Moving up: copy a SQLite history into PostgreSQL, so a team keeps its jobs when it grows.
 
-Every job, chunk, event and API token is copied as it is (ids, times, revisions), in one transaction on the
-target, which must be empty. Job files stay where they are (``PAPERLINE_HOME/jobs``); hosts that share that
-directory see them.
+Every job, chunk, event, API token and retrieval passage (with its vector) is copied as it is (ids, times,
+revisions), in one transaction on the target, which must be empty. Job files stay where they are
+(``PAPERLINE_HOME/jobs``); hosts that share that directory see them.
 """
 
 from __future__ import annotations
 
 from .store.postgres import PostgresJobStore
+from .store.sql.passages import PASSAGE_COLUMNS
 from .store.sql.schema import CHUNK_COLUMNS, EVENT_COLUMNS, JOB_COLUMNS
 from .store.sql.tokens import TOKEN_COLUMNS
 from .store.sqlite import SqliteJobStore
@@ -17,6 +18,7 @@ TABLES = (
     ("chunks", CHUNK_COLUMNS + ", rev", "job_id, idx"),
     ("events", EVENT_COLUMNS, "id"),
     ("api_tokens", TOKEN_COLUMNS + ", digest", "created_at"),
+    ("passages", PASSAGE_COLUMNS + ", vector", "job_id, idx"),
 )
 BATCH = 1000
 

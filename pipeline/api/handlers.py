@@ -102,6 +102,16 @@ class ApiHandler(RequestHandler):
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
 
+    def whole_number(self, name: str, default: int, low: int, high: int) -> int:
+        """A query argument that must be a whole number from ``low`` to ``high`` (a 400 problem otherwise)."""
+        try:
+            value = int(self.get_query_argument(name, str(default)))
+        except ValueError:
+            raise Problem(400, f"{name} must be a whole number") from None
+        if not low <= value <= high:
+            raise Problem(400, f"{name} must be between {low} and {high}")
+        return value
+
     def send_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -169,12 +179,7 @@ class JobsHandler(ApiHandler):
         status = self.get_query_argument("status", None)
         if status is not None and status not in {s.value for s in JobStatus}:
             raise Problem(400, f"Unknown status {status!r}")
-        try:
-            limit = int(self.get_query_argument("limit", "50"))
-        except ValueError:
-            raise Problem(400, "limit must be a whole number") from None
-        if not 1 <= limit <= 500:
-            raise Problem(400, "limit must be between 1 and 500")
+        limit = self.whole_number("limit", 50, 1, 500)
         owner = self.get_query_argument("user", None)
         if owner is not None and self.scope is not None and owner != self.user:
             raise Problem(403, "Only an admin can list another user's jobs.")
@@ -268,12 +273,7 @@ class SearchHandler(ApiHandler):
         query = self.get_query_argument("q", "").strip()
         if not query or len(query) > self.MAX_QUERY_CHARS:
             raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters")
-        try:
-            top = int(self.get_query_argument("top", "5"))
-        except ValueError:
-            raise Problem(400, "top must be a whole number") from None
-        if not 1 <= top <= 50:
-            raise Problem(400, "top must be between 1 and 50")
+        top = self.whole_number("top", 5, 1, 50)
         reason = retrieval_unavailable()
         if reason:
             raise Problem(503, reason)

@@ -79,6 +79,13 @@ def _bert_graph(weights: dict[str, Any]) -> bytes:
         nodes.append(helper.make_node(kind, inputs, [out], domain=domain, **attributes))
         return out
 
+    def skip_norm(value: str, residual: str, prefix: str) -> str:
+        """LayerNorm(value + dense bias + residual), fused: the end of an attention or feed-forward block."""
+        gain = const(f"{prefix}.g", w[f"{prefix}.LayerNorm.weight"])
+        shift = const(f"{prefix}.b", w[f"{prefix}.LayerNorm.bias"])
+        bias = const(f"{prefix}.bias", w[f"{prefix}.dense.bias"])
+        return node("SkipLayerNormalization", [value, residual, gain, shift, bias], domain=fused, epsilon=_EPS)
+
     w = weights
     const("zero", np.array([0], np.int64))
     const("one", np.array([1], np.int64))
@@ -99,33 +106,11 @@ def _bert_graph(weights: dict[str, Any]) -> bytes:
         qkv_b = const(f"{p}qkv_b", np.concatenate([w[f"{n}.bias"] for n in qkv]))
         attended = node("Attention", [x, qkv_w, qkv_b, mask], domain=fused, num_heads=_HEADS)
         attended = node("MatMul", [attended, const(f"{p}o_w", w[f"{p}attention.output.dense.weight"].T)])
-        x = node(
-            "SkipLayerNormalization",
-            [
-                attended,
-                x,
-                const(f"{p}g1", w[f"{p}attention.output.LayerNorm.weight"]),
-                const(f"{p}b1", w[f"{p}attention.output.LayerNorm.bias"]),
-                const(f"{p}o_b", w[f"{p}attention.output.dense.bias"]),
-            ],
-            domain=fused,
-            epsilon=_EPS,
-        )
+        x = skip_norm(attended, x, f"{p}attention.output")
         inner = node("MatMul", [x, const(f"{p}i_w", w[f"{p}intermediate.dense.weight"].T)])
         inner = node("BiasGelu", [inner, const(f"{p}i_b", w[f"{p}intermediate.dense.bias"])], domain=fused)
         inner = node("MatMul", [inner, const(f"{p}f_w", w[f"{p}output.dense.weight"].T)])
-        x = node(
-            "SkipLayerNormalization",
-            [
-                inner,
-                x,
-                const(f"{p}g2", w[f"{p}output.LayerNorm.weight"]),
-                const(f"{p}b2", w[f"{p}output.LayerNorm.bias"]),
-                const(f"{p}f_b", w[f"{p}output.dense.bias"]),
-            ],
-            domain=fused,
-            epsilon=_EPS,
-        )
+        x = skip_norm(inner, x, f"{p}output")
     weights_mask = node(
         "Unsqueeze", [node("Cast", ["attention_mask"], to=TensorProto.FLOAT), const("axis2", np.array([2], np.int64))]
     )

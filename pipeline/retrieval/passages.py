@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..models import PassageRecord
+
 #: for each text, the (start, end) character offsets of its tokens
 TokenOffsets = Callable[[Sequence[str]], list[list[tuple[int, int]]]]
 
@@ -25,19 +27,6 @@ _MARKDOWN_HEADING = re.compile(r"#{1,6}(?=\s)")
 _NUMBERED_HEADING = re.compile(r"(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
 _CAPITAL_AFTER_NUMBER = re.compile(r"[\d.]+\s+[A-Z]")
 MAX_HEADING_WORDS = 12
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One passage of a document: its text is ``merged_text[start:end]``."""
-
-    index: int
-    text: str
-    start: int
-    end: int
-    pages: tuple[int, ...]
-    headings: tuple[str, ...]
-    tokens: int
 
 
 def embedding_input(text: str, headings: Sequence[str]) -> str:
@@ -169,8 +158,10 @@ def cut_passages(
     *,
     target_tokens: int = 128,
     overlap_tokens: int = 16,
-) -> list[Passage]:
-    """The passages of ``text``; ``page_starts`` lists (page number, offset where the page starts) in order."""
+    job_id: str = "",
+) -> list[PassageRecord]:
+    """The passages of ``text`` (of job ``job_id``); ``page_starts`` lists (page number, offset where the page
+    starts) in order."""
     if target_tokens < 8 or not 0 <= overlap_tokens < target_tokens // 2:
         raise ValueError("target_tokens must be at least 8 and overlap_tokens under half of it")
     offsets = [start for _, start in page_starts]
@@ -183,7 +174,7 @@ def cut_passages(
         last = max(0, bisect.bisect_right(offsets, end - 1) - 1)
         return tuple(numbers[first : last + 1])
 
-    passages: list[Passage] = []
+    passages: list[PassageRecord] = []
     stack: list[tuple[int, str]] = []
 
     def close(current: _Open) -> None:
@@ -191,7 +182,8 @@ def cut_passages(
             return
         headings = current.headings if current.headings is not None else tuple(t for _, t in stack)
         passages.append(
-            Passage(
+            PassageRecord(
+                job_id=job_id,
                 index=len(passages),
                 text=text[current.start : current.end],
                 start=current.start,

@@ -33,14 +33,14 @@ def start(processor: Processor, job: Job, pages: list[PageText]) -> None:
     settings, store = processor.settings, processor.store
     text = render_text(pages)
     starts = page_starts([(p.page, p.text.strip("\n")) for p in pages], PAGE_SEPARATOR)
-    passages = cut_passages(
+    records = cut_passages(
         text,
         starts,
         get_embedder().token_offsets,
         target_tokens=settings.passage_tokens,
         overlap_tokens=settings.passage_overlap_tokens,
+        job_id=job.id,
     )
-    records = [PassageRecord(job.id, p.index, p.text, p.start, p.end, p.pages, p.headings, p.tokens) for p in passages]
     if not records:
         processor.files(job.id).write(result_name("passages"), "")
         store.add_note(job.id, messages.NOTHING_TO_INDEX)

@@ -165,22 +165,27 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
 
     done = app.submit(make_text_pdf(tmp_path / "a.pdf", 45), profile="markdown")
     refused = app.submit(b"not a pdf", "notes.pdf")
+    indexed = app.submit(make_text_pdf(tmp_path / "b.pdf", 2), profile="retrieval")
     run_queued(app)
     moved = paperline(app, "migrate", "--to", postgres_url)
     assert moved.returncode == 0, moved.stderr
-    assert "2 jobs, 3 chunks, 14 events, 0 API tokens copied" in moved.stderr
+    passages = app.store.list_passages(indexed.id, vectors=True)
+    assert f"3 jobs, 4 chunks, 22 events, 0 API tokens, {len(passages)} passages copied" in moved.stderr
     target = PostgresJobStore(postgres_url)
     assert target.list_recent() == app.store.list_recent()
     assert target.list_chunks(done.id) == app.store.list_chunks(done.id)
     assert target.list_events() == app.store.list_events()
     assert target.get(refused.id).error == app.get(refused.id).error  # type: ignore[union-attr]
+    assert target.list_passages(indexed.id, vectors=True) == passages and target.searchable_jobs() == {
+        indexed.id: app.store.searchable_jobs()[indexed.id]
+    }, "searchable at once after the move, vectors and all"
     # The copy goes on as a live store: new events follow the copied ones, the feed's revision moves on.
     mark = target.changes_since(0).revision
     target.create(new_job("after-move"))
     assert target.list_events("after-move")[0].id > max(e.id for e in app.store.list_events())
     assert target.changes_since(mark).jobs[0].id == "after-move"
     again = paperline(app, "migrate", "--to", postgres_url)
-    assert again.returncode == 2 and "already holds 3 jobs" in again.stderr
+    assert again.returncode == 2 and "already holds 4 jobs" in again.stderr
     target.close()
 
 

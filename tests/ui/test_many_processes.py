@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import Paperline
-from tests.conftest import worker_env
+from tests.conftest import _answers, worker_env
 from tests.docgen import make_text_pdf
 from tests.helpers import ROOT, free_port, stop_process, wait_until
 
@@ -139,11 +139,3 @@ def test_two_dashboard_processes_behind_nginx_with_sticky_sessions(  # type: ign
         stop_process(serve)
         log.close()
         nginx_log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status == 200
-    except OSError:
-        return False

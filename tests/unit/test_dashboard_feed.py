@@ -384,7 +384,7 @@ def test_a_finished_job_folds_to_a_line_with_open_result(
     live.refresh()
     assert done.id not in live._cards and list(live._lines) == [done.id]
     line = live._lines[done.id]
-    assert "done.pdf</b> · completed" in line._line.object and "3 pages" in line._line.object
+    assert "done.pdf</b> · completed just now · 3 pages" in line._line.object
     assert live._finished_title.visible and live._empty in live._column.objects
     line._open.clicks += 1
     assert state.selected_job == done.id

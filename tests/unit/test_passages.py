@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.models import PassageRecord
 from pipeline.retrieval.embedding import get_embedder
-from pipeline.retrieval.passages import Passage, cut_passages, heading_level, page_starts
+from pipeline.retrieval.passages import cut_passages, heading_level, page_starts
 
 TARGET, OVERLAP = 48, 8
 SENTENCE = "The committee approved the {n}th budget for the harbour works after a long debate."
@@ -25,7 +26,7 @@ def merged(pages: list[str]) -> tuple[str, list[tuple[int, int]]]:
     return "\n\n".join(t for _, t in texts) + "\n", page_starts(texts, "\n\n")
 
 
-def check_invariants(text: str, starts: list[tuple[int, int]], passages: list[Passage], offsets_of) -> None:  # type: ignore[no-untyped-def]
+def check_invariants(text: str, starts: list[tuple[int, int]], passages: list[PassageRecord], offsets_of) -> None:  # type: ignore[no-untyped-def]
     covered = [False] * len(text)
     for p in passages:
         assert p.text == text[p.start : p.end], "a passage is exactly its span of the merged text"
