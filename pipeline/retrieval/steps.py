@@ -18,6 +18,7 @@ from ..chunking import PageText
 from ..models import Job, JobStatus, PassageRecord, Stage
 from ..profiles import PAGE_SEPARATOR, render_text
 from ..results import result_name
+from ..retention import enforce_limits
 from .embedding import get_embedder
 from .passages import cut_passages, embedding_input, page_starts
 
@@ -72,6 +73,7 @@ def index(processor: Processor, job_id: str) -> None:
     passages = store.list_passages(job_id)
     processor.files(job_id).write(result_name("passages"), passages_jsonl(job, passages))
     store.finish(job_id, JobStatus.COMPLETED, messages.indexed(job.pages, len(passages)))
+    enforce_limits(processor.settings, store, processor.storage)  # the job ended here, not at its merge
 
 
 def resume(processor: Processor, job: Job) -> None:
