@@ -64,7 +64,7 @@ def test_the_api_searches_only_what_the_token_may_see(  # type: ignore[no-untype
     done = app.wait([job for ids in jobs.values() for job in ids], timeout_s=240)
     assert {job.status for job in done} == {JobStatus.COMPLETED}
     headers = {user: {"Authorization": f"Bearer {tokens.create_token(app.store, user)[1]}"} for user in owners}
-    spec = json.loads(call(f"{api}/openapi.json")[2])
+    spec = json.loads(call(f"{api}/openapi.json", headers=headers["ann"])[2])
     for user, docs in owners.items():
         for doc in (*owners["ann"], *owners["bob"]):
             query = urllib.parse.quote(doc.questions[0].question)
