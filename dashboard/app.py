@@ -70,8 +70,9 @@ class App(pn.viewable.Viewer):
             if job:
                 self.state.selected_job = job
 
-    def _show_result_tab(self, event: param.parameterized.Event) -> None:
-        if event.new and self.state.selected_job:
+    def _show_result_tab(self, *events: param.parameterized.Event) -> None:
+        """A job (or a page of one) was chosen: show it (both change together when a search hit is opened)."""
+        if self.state.selected_job and any(event.new for event in events):
             self.tabs.select(RESULT_TAB)
 
     def close(self) -> None:
