@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,31 +88,28 @@ WATCH_JS = """
 """.replace("__PATTERN__", json.dumps(PAGES_RE))
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU of every live process in a process group (``--num-procs`` forks children)."""
+def cpu_seconds_of(matches: Callable[[str, list[str]], bool]) -> float:
+    """User + system CPU so far of every live process whose (name, /proc/PID/stat fields after it) match."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except (OSError, ValueError):
             continue
-        if int(fields[2]) == pgid:  # field 5 of /proc/PID/stat: the process group
+        fields = rest.split()
+        if matches(name, fields):
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU of every process in a process group (field 5 of /proc/PID/stat): the server and anything it forks."""
+    return cpu_seconds_of(lambda _name, fields: int(fields[2]) == pgid)
 
 
 def browser_cpu_seconds() -> float:
-    """CPU of every Chromium process so far (the browser shares the machine's cores with the server)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:
-            continue
-        if "(chrom" in raw.split(")", 1)[0]:
-            fields = raw.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU of every Chromium process (the browser shares the machine's cores with the server)."""
+    return cpu_seconds_of(lambda name, _fields: "(chrom" in name)
 
 
 def percentile(values: list[float], q: float) -> float:

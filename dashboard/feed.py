@@ -112,7 +112,7 @@ class JobFeed(param.Parameterized):
         self.queries = 0
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
-        self._shared: dict[str, tuple[int, object]] = {}
+        self._shared: dict[str, tuple[int, object, object]] = {}
         #: (when, ms) for recent deliveries of store changes to sessions: read by /paperline/feed-stats
         self.delivery_lags: deque[tuple[float, float]] = deque(maxlen=20_000)
         self.eta = EtaSnapshot()
@@ -199,7 +199,8 @@ class JobFeed(param.Parameterized):
                 latest = self._pending.pop(token, None)
             if latest is not None and token in self._subscribers:
                 if latest.jobs or latest.chunks:  # how late this session takes a store change
-                    self.delivery_lags.append((time.time(), (time.time() - latest.read_at) * 1000))
+                    now = time.time()
+                    self.delivery_lags.append((now, (now - latest.read_at) * 1000))
                 callback(latest)
 
         with set_curdoc(doc):
@@ -215,16 +216,17 @@ class JobFeed(param.Parameterized):
             jobs = [j for j in self.jobs.values() if user is None or j.user == user]
         return sorted(jobs, key=lambda j: j.created_at, reverse=True)
 
-    def shared(self, key: str, build: Callable[[], T]) -> T:
+    def shared(self, key: str, build: Callable[[], T], *, stamp: object = None) -> T:
         """What every session would otherwise derive from the feed's jobs on its own (History's table, say),
-        built once per store revision and handed to all of them: callers copy before changing it."""
+        built once per store revision (and ``stamp``, for what also depends on time) and handed to all of them:
+        callers copy before changing it. One entry per key: a newer revision or stamp replaces it."""
         with self._lock:
             hit = self._shared.get(key)
-            if hit is None or hit[0] != self.revision:
+            if hit is None or hit[:2] != (self.revision, stamp):
                 if len(self._shared) > MAX_SHARED:  # keys name jobs and users: forget what older revisions made
                     self._shared = {k: v for k, v in self._shared.items() if v[0] == self.revision}
-                hit = self._shared[key] = (self.revision, build())
-            return hit[1]  # type: ignore[return-value]
+                hit = self._shared[key] = (self.revision, stamp, build())
+            return hit[2]  # type: ignore[return-value]
 
     def chunks_of(self, job_id: str) -> list[Chunk]:
         with self._lock:

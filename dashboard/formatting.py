@@ -148,6 +148,11 @@ def html_pane(obj: str = "", **params: object) -> pn.pane.HTML:
     return pn.pane.HTML(obj, stylesheets=[CSS], **params)
 
 
+def has_result(job: Job) -> bool:
+    """Whether a job has a result to open: it ended completed, or failed after some pages (a partial result)."""
+    return job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+
+
 def heading(title: str) -> pn.pane.HTML:
     """A section heading as plain HTML: a Markdown pane would render Markdown on every page open."""
     return pn.pane.HTML(f"<h3>{title}</h3>", margin=(5, 10, 0, 10))

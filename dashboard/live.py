@@ -13,7 +13,7 @@ from pipeline.eta import format_eta
 from pipeline.exceptions import PaperlineError
 from pipeline.stall import stall_reason
 
-from .formatting import chunk_map_html, duration, elapsed, heading, html_pane, stepper_html
+from .formatting import chunk_map_html, duration, elapsed, has_result, heading, html_pane, stepper_html
 from .safe_html import text
 from .state import SessionState
 
@@ -121,10 +121,10 @@ class JobCard(pn.viewable.Viewer):
 
     def show(self, job: Job) -> None:
         self.job = job
-        # The same card for every session: rendered once per store revision (and health tick) per job.
+        # The same card for every session: rendered once per store revision and health tick (elapsed time and the
+        # ETA move with the clock) per job.
         feed = self.state.feed
-        key = f"card:{job.id}:{job.updated_at}:{feed.health.checked_at}"
-        self._body.object = feed.shared(key, lambda: self._render_body(job))
+        self._body.object = feed.shared(f"card:{job.id}", lambda: self._render_body(job), stamp=feed.health.checked_at)
         self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
         self._show_buttons()
 
@@ -148,7 +148,7 @@ class JobCard(pn.viewable.Viewer):
         if (self.asking == "cancel" and job.is_final) or (self.asking == "delete" and job.purged_at):
             self.asking = ""  # the job ended (or its files went) while the analyst was deciding
             return
-        self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+        self._open.visible = has_result(job)
         self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
         self._cancel.visible = not job.is_final and not self.asking
         self._delete.visible = job.is_final and not job.purged_at and not self.asking
@@ -216,7 +216,7 @@ class FinishedLine(pn.viewable.Viewer):
     def show(self, job: Job, now: float) -> None:
         self.job = job
         self._line.object = finished_line_html(job, now)
-        self._open.visible = job.status in (JobStatus.COMPLETED, JobStatus.FAILED) and bool(job.pages_done)
+        self._open.visible = has_result(job)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._row

@@ -10,11 +10,11 @@ import pandas as pd
 import panel as pn
 import param
 
-from pipeline import Job, JobStatus
+from pipeline import Job
 from pipeline.exceptions import PaperlineError
 from pipeline.results import FORMAT_FILES
 
-from .formatting import html_pane, size
+from .formatting import has_result, html_pane, size
 from .safe_html import markdown_html, text
 from .state import SessionState
 
@@ -41,7 +41,7 @@ class ResultViewer(pn.viewable.Viewer):
         self._render(self.state.selected_job)
 
     def _options(self) -> dict[str, str]:
-        jobs = [j for j in self.state.jobs() if j.status in (JobStatus.COMPLETED, JobStatus.FAILED) and j.pages_done]
+        jobs = [j for j in self.state.jobs() if has_result(j)]
         options = {"(choose a finished job)": ""}
         options.update({f"{j.filename} · {j.status.value} · {j.id}": j.id for j in jobs})
         return options

@@ -388,3 +388,11 @@ def test_a_finished_job_folds_to_a_line_with_open_result(
     assert live._finished_title.visible and live._empty in live._column.objects
     line._open.clicks += 1
     assert state.selected_job == done.id
+
+
+def test_shared_keeps_one_entry_per_key_as_revisions_and_stamps_move(feed: JobFeed) -> None:
+    built = []
+    for stamp in (1.0, 1.0, 2.0, 3.0):
+        assert feed.shared("card:x", lambda stamp=stamp: built.append(stamp) or stamp, stamp=stamp) == stamp
+    assert built == [1.0, 2.0, 3.0], "built once per stamp, shared in between"
+    assert [key for key in feed._shared if key.startswith("card:")] == ["card:x"], "a stalled job's ticks add nothing"
