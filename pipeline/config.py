@@ -55,7 +55,15 @@ class Settings:
     overlap_pages: int = 1
     image_max_side: int = 2048
     webp_quality: int = 85
+    # The pixel budget of every image Paperline holds: uploads with a larger frame are refused; page renders (OCR)
+    # and previews are made at a lower resolution to fit, with a note. Pillow's own bomb limit is set from it too.
     max_image_pixels: int = 50_000_000
+    # Budgets for every document: pages at most (refused at intake above it); each worker process's address space
+    # in MB (0: no ceiling); the intake inspector subprocess's wall-clock limit and address space.
+    max_pages: int = 5000
+    worker_memory_mb: int = 4096
+    intake_timeout_s: float = 30.0
+    intake_memory_mb: int = 2048
     ocr_language: str = "eng"
     ocr_dpi: int = 300
     ocr_timeout_s: float = 120.0
@@ -116,6 +124,10 @@ class Settings:
             image_max_side=_int(env, "PAPERLINE_IMAGE_MAX_SIDE", cls.image_max_side),
             webp_quality=_int(env, "PAPERLINE_WEBP_QUALITY", cls.webp_quality),
             max_image_pixels=_int(env, "PAPERLINE_MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            max_pages=_int(env, "PAPERLINE_MAX_PAGES", cls.max_pages),
+            worker_memory_mb=_int(env, "PAPERLINE_WORKER_MEMORY_MB", cls.worker_memory_mb),
+            intake_timeout_s=_float(env, "PAPERLINE_INTAKE_TIMEOUT_S", cls.intake_timeout_s),
+            intake_memory_mb=_int(env, "PAPERLINE_INTAKE_MEMORY_MB", cls.intake_memory_mb),
             ocr_language=env.get("PAPERLINE_OCR_LANG", "").strip() or cls.ocr_language,
             ocr_dpi=_int(env, "PAPERLINE_OCR_DPI", cls.ocr_dpi),
             ocr_timeout_s=_float(env, "PAPERLINE_OCR_TIMEOUT_S", cls.ocr_timeout_s),

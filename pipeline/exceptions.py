@@ -33,6 +33,14 @@ class ImageTooLarge(DocumentRejected):
     """More pixels than the configured limit: refused before decoding, as a decompression-bomb guard."""
 
 
+class TooManyPages(DocumentRejected):
+    """More pages (PDF pages, TIFF frames) than ``PAPERLINE_MAX_PAGES``: refused at intake."""
+
+
+class ReaderFailed(UnreadableDocument):
+    """The PDF or image reader crashed, ran out of its memory or time on this file (in the intake subprocess)."""
+
+
 class LimitReached(DocumentRejected):
     """The user is over a per-user limit (jobs at once, uploads per hour); the file is not kept."""
 

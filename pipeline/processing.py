@@ -93,6 +93,10 @@ class Processor:
         except DocumentRejected as exc:
             self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
             return
+        except MemoryError:  # over PAPERLINE_WORKER_MEMORY_MB: this document fails, the worker lives on
+            message = messages.out_of_memory_preparing(self.settings.worker_memory_mb)
+            self.store.finish(job_id, JobStatus.FAILED, message, error=message)
+            return
         except Exception as exc:
             log.exception("preparing job %s failed", job_id)
             message = messages.could_not_prepare(exc)
@@ -107,12 +111,12 @@ class Processor:
         if source is None:
             raise DocumentRejected("The uploaded file is missing from storage; please upload it again.")
         if job.kind == DocumentKind.PDF.value:
-            info = inspect_pdf(source)
+            info = inspect_pdf(source, self.settings.max_pages)
             meta = {"title": info.title, "author": info.author, "producer": info.producer}
             self.store.record_document(job.id, pages=info.pages, meta={k: v for k, v in meta.items() if v})
             pages = info.pages
         else:
-            image = inspect_image(source, self.settings.max_image_pixels)
+            image = inspect_image(source, self.settings.max_image_pixels, self.settings.max_pages)
             compressed = files.cache / job.id / COMPRESSED_IMAGE
             compression = compress_image(
                 source,
@@ -120,7 +124,13 @@ class Processor:
                 max_side=self.settings.image_max_side,
                 quality=self.settings.webp_quality,
                 max_pixels=self.settings.max_image_pixels,
+                max_pages=self.settings.max_pages,
             )
+            if compression.lowered:
+                note = messages.preview_lowered(
+                    compression.pages, compression.side, self.settings.image_max_side, self.settings.max_image_pixels
+                )
+                self.store.add_note(job.id, note)
             files.write(COMPRESSED_IMAGE, compressed.read_bytes())
             compressed.unlink()
             meta = {"format": image.format, **compression.as_meta()}
@@ -183,6 +193,13 @@ class Processor:
             return
         except DocumentRejected as exc:
             self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
+            return
+        except MemoryError:
+            # Over PAPERLINE_WORKER_MEMORY_MB (the pixel budgets keep ordinary pages far below it): this chunk fails
+            # for good, since it would again; the process freed what the chunk held and takes the next task.
+            error = messages.out_of_memory(chunk.first_page, chunk.last_page, self.settings.worker_memory_mb)
+            log.warning("chunk %s of job %s: %s", index + 1, job_id, error)
+            self._end_chunk(job, chunk, ChunkStatus.FAILED, error)
             return
         except ExtractionFailed as exc:
             # Final by nature (the API refused it, or the SDK's retries ran out): no second retry loop here.

@@ -65,9 +65,13 @@ class Paperline(RetrievalMethods):
 
     def warm(self) -> Paperline:
         """Load what submitting needs (queue, tasks, document readers) now, so the first upload acknowledges as
-        fast as the rest: for long-running processes such as the dashboard."""
-        from .documents import images, pdf  # noqa: F401
+        fast as the rest: for long-running processes such as the dashboard. Documents are opened by the intake
+        inspector's subprocess, never here; Pillow's bomb limit is still set from the pixel budget, for any image
+        this process decodes."""
+        from .documents import inspection  # noqa: F401
+        from .documents.images import apply_pixel_budget
 
+        apply_pixel_budget(self.settings.max_image_pixels)
         _ = self.tasks
         return self
 

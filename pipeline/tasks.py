@@ -26,7 +26,7 @@ from huey_config import huey
 from .config import Settings
 from .processing import Processor
 from .store import open_store
-from .worker import WorkerLife
+from .worker import WorkerLife, limit_process
 
 log = logging.getLogger("paperline.tasks")
 TASK_NAMES = ("process_document", "process_chunk", "merge_document", "embed_passages")
@@ -127,8 +127,10 @@ embed_passages = TASKS.embed_passages
 
 @huey.on_startup()
 def start_worker_life() -> None:
-    """Heartbeat and recovery sweep for this worker process (see ``pipeline.worker``)."""
-    WorkerLife.start(TASKS.processor())
+    """Budgets, heartbeat and recovery sweep for this worker process (see ``pipeline.worker``)."""
+    processor = TASKS.processor()
+    limit_process(processor.settings)
+    WorkerLife.start(processor)
 
 
 @huey.on_shutdown()

@@ -4,6 +4,10 @@ Every consumer process registers itself as ``host:pid`` and beats every ``PAPERL
 the CLI, the dashboard and notebooks can tell whether anything will run their jobs. A process that stops says so
 at once (its own shutdown hook, and the consumer for every process it joined); only one killed with -9 is left to
 the age of its last beat.
+
+Each worker process also takes its budgets at start (``limit_process``): an address-space ceiling of
+``PAPERLINE_WORKER_MEMORY_MB``, so a document that needs more fails alone with a MemoryError instead of starving
+the host, and Pillow's pixel limit from ``PAPERLINE_MAX_IMAGE_PIXELS``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,28 @@ if TYPE_CHECKING:
     from .processing import Processor
 
 log = logging.getLogger("paperline.worker")
+
+
+def limit_process(settings: Settings) -> None:
+    """Budgets for this worker process: Pillow's decompression-bomb limit, and ``RLIMIT_AS`` lowered to
+    ``PAPERLINE_WORKER_MEMORY_MB`` (0: left as it is; never raised above what the host already imposes). Where
+    the ``resource`` module is missing (not POSIX) only the pixel budget applies. Tesseract, started by this
+    process, inherits the ceiling."""
+    from .documents.images import apply_pixel_budget
+
+    apply_pixel_budget(settings.max_image_pixels)
+    if settings.worker_memory_mb <= 0:
+        return
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    wanted = settings.worker_memory_mb * 2**20
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or wanted < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def worker_id(pid: int | None = None) -> str:

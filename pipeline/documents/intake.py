@@ -13,6 +13,7 @@ from ..config import Settings
 from ..exceptions import DocumentRejected, DocumentTooLarge, EmptyDocument, UnreadableDocument, UnsupportedType
 from ..models import DocumentKind
 from ..results import JobFiles
+from .inspection import Limits, inspect_document
 
 # How far into a file the PDF header may start: the spec allows leading bytes, and real files have them.
 PDF_HEADER_WINDOW = 1024
@@ -131,14 +132,19 @@ def receive(source: Source, name: str, files: JobFiles, settings: Settings) -> R
 
 
 def page_count(kind: DocumentKind, path: Path, settings: Settings) -> int:
-    """Open a stored document enough to count its pages, or refuse it (encrypted, corrupt, a decompression bomb)."""
-    if kind is DocumentKind.PDF:
-        from .pdf import inspect_pdf
+    """Open a stored document enough to count its pages, or refuse it (encrypted, corrupt, a decompression bomb,
+    over the page limit, pages that do not open, or a reader that crashed on it). The readers run in a subprocess
+    with limits (``inspection``), never in this process: this is the server's side of an upload."""
+    return inspect_document(kind is DocumentKind.PDF, path, inspection_limits(settings)).pages
 
-        return inspect_pdf(path).pages
-    from .images import inspect_image
 
-    return inspect_image(path, settings.max_image_pixels).pages
+def inspection_limits(settings: Settings) -> Limits:
+    return Limits(
+        timeout_s=settings.intake_timeout_s,
+        memory_mb=settings.intake_memory_mb,
+        max_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pages,
+    )
 
 
 def size_and_head(source: Source) -> tuple[int, bytes]:

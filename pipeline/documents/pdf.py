@@ -6,30 +6,44 @@ with pypdf, which gets their order right. Glyphs PDFium cannot map (fonts withou
 control characters: those pages are *not* re-read, since pypdf does no better there and costs ten times more
 (``benchmarks/fidelity.py``); ``textclean`` drops or marks them and counts them instead. PDFium is not
 thread-safe: every call into it holds ``PDFIUM_LOCK``.
+
+Budgets: ``inspect_pdf`` opens a sample of the pages a PDF claims (a page count is only a number in the file) and
+refuses more than ``max_pages``; ``render_page`` picks the resolution from the page's size in points before it
+renders, so no bitmap has more than ``max_pixels`` pixels however large the page says it is. pypdf is imported
+only where it is used, so the intake inspector (a subprocess per upload) starts quickly.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pypdf
 import pypdfium2 as pdfium
 from PIL import Image
 
-from ..exceptions import DocumentRejected, EmptyDocument, PasswordProtected, UnreadableDocument
+from .. import messages
+from ..exceptions import DocumentRejected, EmptyDocument, PasswordProtected, TooManyPages, UnreadableDocument
 from .textclean import CleanText, clean_text, strip_controls
+
+if TYPE_CHECKING:
+    import pypdf
 
 PDFIUM_LOCK = threading.RLock()
 # pypdf logs what it repairs in a damaged file ("EOF marker not found") as warnings; Paperline reports the outcome
 # on the job instead, so the CLI and the worker log stay readable.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+# How many of the pages a PDF claims intake opens (all of them up to this many): the last, the first and evenly
+# spaced ones between. A page count that lies, or a page tree cut short, fails at one of them.
+PAGES_OPENED_AT_INTAKE = 16
 
 # Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms: PDFium returns these in visual order.
 _RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -79,6 +93,8 @@ def _explain_open_failure(path: Path, exc: pdfium.PdfiumError) -> DocumentReject
     protected = PasswordProtected(
         "This PDF is password-protected. Remove the password (e.g. print it to a new PDF) and upload it again."
     )
+    import pypdf
+
     try:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted:
@@ -95,16 +111,34 @@ def _explain_open_failure(path: Path, exc: pdfium.PdfiumError) -> DocumentReject
     )
 
 
-def inspect_pdf(path: Path) -> PdfInfo:
-    """Check a PDF opens and has pages; raise a ``DocumentRejected`` error saying why not."""
+def pages_to_open(pages: int, count: int = PAGES_OPENED_AT_INTAKE) -> list[int]:
+    """The 0-based pages intake opens of ``pages``: the last first (where a count that lies fails), the first, and
+    evenly spaced ones between; every page when there are at most ``count``."""
+    if pages <= count:
+        between = range(pages)
+    else:
+        between = (round(i * (pages - 1) / (count - 1)) for i in range(count))
+    return sorted(set(between), key=lambda index: (index != pages - 1, index))
+
+
+def inspect_pdf(path: Path, max_pages: int = 0) -> PdfInfo:
+    """Check a PDF opens, has pages, its pages open (a sample, see ``pages_to_open``) and there are at most
+    ``max_pages`` of them (0: no limit); raise a ``DocumentRejected`` error saying why not."""
     with open_pdfium(path) as document, PDFIUM_LOCK:
         pages = len(document)
         try:
             meta = document.get_metadata_dict(skip_empty=True)
         except pdfium.PdfiumError:
             meta = {}
+        for index in pages_to_open(pages):
+            try:
+                document[index].close()
+            except pdfium.PdfiumError as exc:
+                raise UnreadableDocument(messages.pages_missing(pages, index + 1)) from exc
     if pages == 0:
         raise EmptyDocument("This PDF has no pages, so there is nothing to extract.")
+    if max_pages and pages > max_pages:
+        raise TooManyPages(messages.too_many_pages(max_pages, pages))
     return PdfInfo(
         pages=pages,
         title=strip_controls(str(meta.get("Title", ""))),
@@ -120,7 +154,7 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, CleanTe
     with open_pdfium(path) as document:
         for number in range(first, last + 1):
             with PDFIUM_LOCK:
-                page = document[number - 1]
+                page = _page(document, number)
                 try:
                     textpage = page.get_textpage()
                     try:
@@ -131,6 +165,8 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, CleanTe
                     page.close()
             text = _join_pdfium_hyphens(text)
             if needs_pypdf(text):
+                import pypdf
+
                 reader = reader or pypdf.PdfReader(str(path))
                 text = _pypdf_text(reader, number, fallback=text)
             yield number, clean_text(text)
@@ -144,18 +180,53 @@ def _pypdf_text(reader: pypdf.PdfReader, number: int, *, fallback: str) -> str:
     return text.replace("\r\n", "\n") if text.strip() else fallback
 
 
-def render_page(path: Path, number: int, dpi: int) -> Image.Image:
-    """Render one page (1-based) to a Pillow image, e.g. for OCR of a scanned page."""
+def _page(document: pdfium.PdfDocument, number: int) -> pdfium.PdfPage:
+    """Page ``number`` (1-based); one that does not open is the document's fault, said plainly (not retried)."""
+    try:
+        return document[number - 1]
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(messages.page_cannot_open(number)) from exc
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered page, and the resolution it got: below the one asked for when the page is too large."""
+
+    image: Image.Image
+    dpi: float
+    lowered: bool
+
+
+def render_scale(width_pt: float, height_pt: float, dpi: float, max_pixels: int) -> float:
+    """Pixels per point for a page of this size: ``dpi``, or less so that the bitmap has at most ``max_pixels``
+    pixels (``max_pixels`` 0: no budget). The sides are rounded up when rendering, so the budget is checked on
+    whole pixels."""
+    width_pt, height_pt = max(width_pt, 1.0), max(height_pt, 1.0)
+    scale = dpi / 72
+    if max_pixels <= 0:
+        return scale
+    while math.ceil(width_pt * scale) * math.ceil(height_pt * scale) > max_pixels and scale > 1e-6:
+        scale = min(scale * 0.999, math.sqrt(max_pixels / (width_pt * height_pt)) * 0.999)
+    return scale
+
+
+def render_page(path: Path, number: int, dpi: int, max_pixels: int = 0) -> Rendered:
+    """Render one page (1-based) to a Pillow image, e.g. for OCR of a scanned page, within ``max_pixels``."""
     with open_pdfium(path) as document, PDFIUM_LOCK:
-        page = document[number - 1]
+        page = _page(document, number)
         try:
-            bitmap = page.render(scale=dpi / 72)
+            width_pt, height_pt = page.get_size()
+            scale = render_scale(width_pt, height_pt, dpi, max_pixels)
+            bitmap = page.render(scale=scale)
             try:
-                return bitmap.to_pil().copy()
+                image = bitmap.to_pil()
+                # Pillow shares the bitmap's memory only when no conversion was needed (BGR becomes an RGB copy).
+                image = image.copy() if image.mode == bitmap.mode else image
             finally:
                 bitmap.close()
         finally:
             page.close()
+    return Rendered(image, scale * 72, lowered=scale * 72 < dpi - 0.5)
 
 
 def write_page_range(path: Path, first: int, last: int) -> bytes:

@@ -222,9 +222,15 @@ class ClaudeExtractor(Extractor):
                 {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": encoded}}
             ]
         blocks = []
-        for _, image in iter_pages(work.source, self.settings.max_image_pixels, work.context_first, work.context_last):
+        pages = iter_pages(
+            work.source,
+            self.settings.max_image_pixels,
+            work.context_first,
+            work.context_last,
+            max_pages=self.settings.max_pages,
+        )
+        for _, image in pages:  # decoded one at a time, each within the pixel budget (larger uploads are refused)
             original = image.size
-            image = image.copy()
             image.thumbnail((self.settings.llm_image_max_side, self.settings.llm_image_max_side))
             buffer = io.BytesIO()
             image.save(buffer, format="WEBP", quality=85)

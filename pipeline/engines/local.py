@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import messages
 from ..chunking import PageText
 from ..config import Settings
 from ..documents.images import iter_pages
@@ -33,18 +34,29 @@ class LocalExtractor(Extractor):
         # Page texts are independent, so the local engine needs no context pages; it reads only what it owns.
         pages: list[PageText] = []
         notes: list[str] = []
+        settings = self.settings
         if work.kind is DocumentKind.PDF:
+            lowered: dict[int, float] = {}  # pages rendered below PAPERLINE_OCR_DPI, at what resolution
             for number, layer in page_texts(work.source, work.first_page, work.last_page):
                 text, method, unreadable = layer.text, "text-layer", layer.unreadable
                 if not text.strip():  # no text layer (or only glyphs that could not be read): OCR the page
-                    image = render_page(work.source, number, self.settings.ocr_dpi)
-                    text, method = self._ocr(image, notes)
+                    rendered = render_page(work.source, number, settings.ocr_dpi, settings.max_image_pixels)
+                    if rendered.lowered:
+                        lowered[number] = rendered.dpi
+                    text, method = self._ocr(rendered.image, notes)
+                    del rendered  # the page's bitmap goes before the next page is rendered
                     unreadable = 0
                 pages.append(PageText(number, text, method, unreadable))
                 page_done(1)
+            if lowered:
+                notes.append(
+                    messages.rendered_lower(
+                        list(lowered), min(lowered.values()), settings.ocr_dpi, settings.max_image_pixels
+                    )
+                )
         else:
             for number, image in iter_pages(
-                work.source, self.settings.max_image_pixels, work.first_page, work.last_page
+                work.source, settings.max_image_pixels, work.first_page, work.last_page, max_pages=settings.max_pages
             ):
                 text, method = self._ocr(image, notes)
                 pages.append(PageText(number, text, method))
