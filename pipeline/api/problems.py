@@ -19,6 +19,7 @@ from ..exceptions import (
     JobNotFound,
     LimitReached,
     NoWorkerRunning,
+    TooManyPages,
     UnsupportedType,
 )
 
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], HTTPStatus], ...] = (
     (LimitReached, HTTPStatus.TOO_MANY_REQUESTS),
     (DocumentTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
     (ImageTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+    (TooManyPages, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
     (UnsupportedType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
     (DocumentRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
     (InvalidRequest, HTTPStatus.CONFLICT),
