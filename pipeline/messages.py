@@ -42,6 +42,11 @@ REQUEUED_WHILE_PREPARING = "Requeued: its worker stopped while preparing"
 CANCELED = "Canceled"
 
 
+def compressing(done: int, total: int) -> str:
+    """A long preparation's progress: a many-page image compressed page by page."""
+    return f"Preparing: {done} of {total} pages compressed"
+
+
 def splitting(pages: int, chunks: int) -> str:
     return f"Splitting {pages} pages into {chunks} chunks"
 

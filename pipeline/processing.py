@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -20,7 +22,7 @@ from .documents.textclean import clean_text, strip_controls
 from .engines import ChunkWork, get_extractor
 from .engines.pricing import estimate_cost, price_table
 from .exceptions import DocumentRejected, ExtractionFailed
-from .lifecycle import PROGRESS_SPLITTING
+from .lifecycle import PROGRESS_PREPARING, PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
 from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
@@ -125,6 +127,7 @@ class Processor:
                 quality=self.settings.webp_quality,
                 max_pixels=self.settings.max_image_pixels,
                 max_pages=self.settings.max_pages,
+                on_page=self._preparing_beat(job.id),
             )
             if compression.lowered:
                 note = messages.preview_lowered(
@@ -142,6 +145,19 @@ class Processor:
         self.store.set_stage(job.id, Stage.SPLITTING, messages.splitting(pages, len(spans)), PROGRESS_SPLITTING)
         self.store.plan_chunks(job.id, spans)
         return spans
+
+    def _preparing_beat(self, job_id: str) -> Callable[[int, int], None]:
+        """Say how far compressing a many-page image has come, every third of ``stale_after_s``: a preparation
+        that moves is not taken for one lost with its worker (and prepared twice)."""
+        every_s = self.settings.stale_after_s / 3
+        last = [time.monotonic()]
+
+        def beat(done: int, total: int) -> None:
+            if time.monotonic() - last[0] >= every_s:
+                last[0] = time.monotonic()
+                self.store.set_stage(job_id, Stage.PREPARING, messages.compressing(done, total), PROGRESS_PREPARING)
+
+        return beat
 
     # -- process_chunk ----------------------------------------------------------------------------------------
     def run_chunk(self, job_id: str, index: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,11 +190,18 @@ def preview_side(pages: int, max_side: int, max_pixels: int) -> int:
 
 
 def compress_image(
-    path: Path, dest: Path, *, max_side: int, quality: int, max_pixels: int, max_pages: int = 0
+    path: Path,
+    dest: Path,
+    *,
+    max_side: int,
+    quality: int,
+    max_pixels: int,
+    max_pages: int = 0,
+    on_page: Callable[[int, int], None] | None = None,
 ) -> Compression:
     """Write an upright WebP of the image (every page of a TIFF, as frames) that fits in ``max_side`` x
     ``max_side`` per page, less when many pages would not fit in ``max_pixels`` together. Pages are decoded and
-    shrunk one at a time."""
+    shrunk one at a time; ``on_page(done, total)`` after each (a long preparation shows it is alive)."""
     resized: list[Image.Image] = []
     lowered = False
     with open_image(path, max_pixels, max_pages) as image:
@@ -210,6 +217,8 @@ def compress_image(
             page.thumbnail((side, side), Image.Resampling.LANCZOS)
             resized.append(page)
             del page  # the full-size frame goes before the next is decoded
+            if on_page is not None:
+                on_page(number + 1, pages)
     dest.parent.mkdir(parents=True, exist_ok=True)
     save_kwargs = {"quality": quality, "method": 4}
     if len(resized) > 1:
