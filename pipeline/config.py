@@ -63,7 +63,7 @@ class Settings:
     max_pages: int = 5000
     worker_memory_mb: int = 4096
     intake_timeout_s: float = 30.0
-    intake_memory_mb: int = 2048
+    intake_memory_mb: int = 1024
     ocr_language: str = "eng"
     ocr_dpi: int = 300
     ocr_timeout_s: float = 120.0
