@@ -4,11 +4,13 @@ fails alone with a plain message and its process takes the next job."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from pipeline import JobStatus, Paperline
+from tests.helpers import wait_until
 from tests.hostile.bystanders import assert_bystander_unaffected, assert_pool_alive, submit_bystander
 from tests.hostile.files import huge_page_pdf, peak_memory_mb, worker_processes
 
@@ -16,6 +18,16 @@ pytestmark = pytest.mark.integration
 
 #: what a worker process may reach at its peak while it OCRs the huge page (the render alone is ~350 MB)
 PEAK_CEILING_MB = 1536
+
+
+def address_limits(consumer: subprocess.Popen) -> dict[int, int]:
+    """The address-space limit (bytes) of each of the consumer's processes that has one (the workers)."""
+    limits = {}
+    for pid in worker_processes(consumer):
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max address space") and line.split()[3] != "unlimited":
+                limits[pid] = int(line.split()[3])
+    return limits
 
 
 def test_a_huge_page_is_rendered_within_the_pixel_budget_and_the_worker_stays_small(
@@ -47,6 +59,8 @@ def test_a_render_over_the_worker_memory_ceiling_fails_its_chunk_alone(
 ) -> None:
     # A pixel budget of 2 gigapixels lets the 300 dpi render ask for 4 GB, over a 1 GB ceiling per process.
     worker = start_worker(workers=2, PAPERLINE_WORKER_MEMORY_MB="1024", PAPERLINE_MAX_IMAGE_PIXELS="2000000000")
+    wait_until(lambda: len(address_limits(worker)) >= 2, timeout=30, what="both workers' start hooks")
+    assert set(address_limits(worker).values()) == {2**30}, "each worker process took the ceiling"
     before = set(worker_processes(worker))
     bob = submit_bystander(app, tmp_path)
     job = app.submit(huge_page_pdf(), "poster.pdf", user="mallory")
