@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,8 @@ class Limits:
 
 def inspect_document(pdf: bool, path: Path, limits: Limits) -> Inspection:
     """Count a stored upload's pages in a subprocess, or raise the ``DocumentRejected`` error that says why not."""
+    import subprocess  # the parent's alone: the child never pays for it
+
     argv = [
         sys.executable,
         "-m",
