@@ -227,8 +227,9 @@ def anonymous_network_warning(address: str) -> str:
     )
 
 
-def too_many_files(limit: int) -> str:
-    return f"At most {limit} files in one upload; send the others in another."
+def too_many_files(limit: int, name: str = "") -> str:
+    rule = f"at most {limit} files in one upload; send the others in another."
+    return f"{name}: {rule}" if name else rule.capitalize()
 
 
 def field_too_large(name: str, limit_kb: int) -> str:
@@ -243,8 +244,8 @@ def too_many_requests(wait_s: float) -> str:
     return f"Too many requests; try again in {max(1, round(wait_s))} s."
 
 
-def upload_refused_mid_transfer(name: str, reason: str) -> str:
-    return f"{name}: {reason} Its bytes were discarded."
+def upload_refused_mid_transfer(reason: str) -> str:
+    return f"{reason} Nothing of it was kept."
 
 
 def operator_sign_in(what: str) -> str:

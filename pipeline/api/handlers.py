@@ -86,17 +86,25 @@ class ApiHandler(RequestHandler):
     async def prepare(self) -> None:
         """Who is calling: a personal token's user, or the local user where the server has no sign-in; within
         the request rate of their address and their own."""
-        address = self.request.remote_ip or ""
-        if address and not is_loopback(address):
-            self.spend(f"address:{address}")
+        self.user = ""
+        self.charge()  # the address first: a flood of unknown tokens must not cost a store read each
         self.user, self.scope = await self.run(self._caller)
-        if self.user != LOCAL_USER:  # the local user exists only where no one signs in: their address counts
-            self.spend(f"user:{self.user}")
+        self.charge(address=False)
         if self.request.method not in ("GET", "HEAD") and self._cross_site():
             raise Problem(403, "Requests from another site's page are refused.")
 
-    def spend(self, key: str, cost: float = 1.0) -> None:
-        """Take ``cost`` requests from ``key``'s bucket, or answer 429 with when to try again."""
+    def charge(self, cost: float = 1.0, *, address: bool = True) -> None:
+        """Count ``cost`` requests against the caller's address (not a loopback one) and, once known, the caller
+        (not the local user, who exists only where no one signs in: their address counts); 429 when over."""
+        if cost <= 0:
+            return
+        remote = self.request.remote_ip or ""
+        if address and remote and not is_loopback(remote):
+            self._spend(f"address:{remote}", cost)
+        if self.user and self.user != LOCAL_USER:
+            self._spend(f"user:{self.user}", cost)
+
+    def _spend(self, key: str, cost: float) -> None:
         wait_s = shared_limiter().take(key, cost)
         if wait_s:
             self.keep_header("Retry-After", str(max(1, round(wait_s + 0.5))))
