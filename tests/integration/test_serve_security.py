@@ -1,14 +1,22 @@
-"""`paperline serve` accepts the dashboard's websocket only from the origins the operator names, and sends its
-page with a Content-Security-Policy."""
+"""`paperline serve` accepts the dashboard's websocket only from the origins the operator names, answers only to
+its own names (DNS rebinding), refuses to serve the network without sign-in unless told to, keeps its limits on
+every way in, guards its cookies and its operator hooks, and sends its page with a Content-Security-Policy."""
 
 from __future__ import annotations
 
+import http.client
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
+
+from pipeline.service import Paperline
+from tests.docgen import known_text, make_text_pdf
+from tests.sync_runner import run_queued
 
 
 def handshake_status(url: str, origin: str) -> int:
@@ -47,3 +55,90 @@ def test_the_page_carries_a_script_policy(serve_dashboard: Callable[..., str]) -
     assert any(source.startswith("'sha256-") for source in script_src)
     port = url.split(":")[2].split("/")[0]
     assert handshake_status(url.replace("http://", "ws://") + "/ws", f"http://127.0.0.1:{port}") == 101
+
+
+# -- the names the server answers to (DNS rebinding) ----------------------------------------------------------------
+def answer(
+    base: str, method: str, path: str, host: str | None = None, headers: dict[str, str] | None = None, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """One request to the server at ``base`` with any ``Host`` header (what a rebound name sends)."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    sent = dict(headers or {})
+    if host is not None:
+        sent["Host"] = host
+    connection.request(method, path, body=body or None, headers=sent)
+    response = connection.getresponse()
+    result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    connection.close()
+    return result
+
+
+def socket_status(url: str, headers: dict[str, str]) -> int:
+    async def probe() -> int:
+        request = HTTPRequest(url, headers=headers, connect_timeout=10, request_timeout=10)
+        try:
+            connection = await websocket_connect(request)
+        except HTTPClientError as exc:
+            return exc.code
+        connection.close()
+        return 101
+
+    return IOLoop(make_current=False).run_sync(probe, timeout=20)
+
+
+def test_a_rebinding_host_is_refused_on_page_api_and_websocket(
+    app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
+) -> None:
+    job = app.submit(make_text_pdf(tmp_path / "kept.pdf", 2))
+    run_queued(app)
+    base = serve_dashboard().removesuffix("/app")
+    port = urlsplit(base).port
+    evil = f"evil.example:{port}"
+    as_evil = {"Origin": f"http://{evil}"}
+    for method, path in (
+        ("GET", "/app"),
+        ("GET", "/"),
+        ("GET", "/static/js/bokeh.min.js"),
+        ("GET", f"/api/v1/jobs/{job.id}"),
+        ("GET", f"/api/v1/jobs/{job.id}/source"),
+        ("DELETE", f"/api/v1/jobs/{job.id}"),
+        ("POST", f"/api/v1/jobs/{job.id}/retry"),
+        ("GET", "/metrics"),
+        ("GET", "/paperline/feed-stats"),
+        ("GET", "/liveness"),
+    ):
+        status, _, body = answer(base, method, path, evil, as_evil)
+        assert status == 421, (method, path, status)
+        assert "evil.example" in body.decode() and "PAPERLINE_PUBLIC_URL" in body.decode(), body
+    assert app.result_bytes(job.id, "text") == known_text(2).encode(), "the job's files are intact"
+    assert app.source_bytes(job.id, user=None) is not None
+    socket_url = f"ws://127.0.0.1:{port}/app/ws"
+    assert socket_status(socket_url, {"Host": evil, **as_evil}) == 421
+    assert socket_status(socket_url, {"Origin": f"http://127.0.0.1:{port}"}) == 101
+
+    # The names it does answer to: the address served and the loopback names, with any port.
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+        assert answer(base, "GET", f"/api/v1/jobs/{job.id}", host)[0] == 200, host
+    assert answer(base, "GET", "/app", f"localhost:{port}")[0] == 200
+
+    # The API's own Origin check compares with those names, not with whatever Host the request gives.
+    own = {"Origin": f"http://127.0.0.1:{port}"}
+    for origin in (f"http://evil.example:{port}", f"http://localhost:{port + 1}", "null"):
+        status, _, body = answer(base, "DELETE", f"/api/v1/jobs/{job.id}", f"127.0.0.1:{port}", {"Origin": origin})
+        assert status == 403 and b"another site" in body, origin
+    assert app.result_bytes(job.id, "text") == known_text(2).encode()
+    assert answer(base, "DELETE", f"/api/v1/jobs/{job.id}", f"127.0.0.1:{port}", own)[0] == 200
+    assert app.source_bytes(job.id, user=None) is None, "the page's own origin may delete"
+
+
+def test_behind_a_proxy_it_answers_to_the_public_name(serve_dashboard: Callable[..., str]) -> None:
+    base = serve_dashboard(PAPERLINE_PUBLIC_URL="https://paperline.test").removesuffix("/app")
+    for host in ("paperline.test", "paperline.test:443", "PAPERLINE.test.", "127.0.0.1"):
+        assert answer(base, "GET", "/api/v1/jobs", host)[0] == 200, host
+    for host in ("evil.example", "paperline.test.evil.example", "notpaperline.test"):
+        assert answer(base, "GET", "/api/v1/jobs", host)[0] == 421, host
+    origin = {"Origin": "https://paperline.test"}
+    assert answer(base, "POST", "/api/v1/jobs/none/cancel", "paperline.test", origin)[0] == 404, "not refused"
+    stranger = {"Origin": "https://evil.example"}
+    assert answer(base, "POST", "/api/v1/jobs/none/cancel", "paperline.test", stranger)[0] == 403
