@@ -5,6 +5,9 @@ every way in, guards its cookies and its operator hooks, and sends its page with
 from __future__ import annotations
 
 import http.client
+import subprocess
+import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +15,12 @@ from urllib.parse import urlsplit
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from pipeline.service import Paperline
+from tests.conftest import worker_env
 from tests.docgen import known_text, make_text_pdf
+from tests.helpers import free_port, stop_process, wait_until
 from tests.sync_runner import run_queued
 
 
@@ -142,3 +147,91 @@ def test_behind_a_proxy_it_answers_to_the_public_name(serve_dashboard: Callable[
     assert answer(base, "POST", "/api/v1/jobs/none/cancel", "paperline.test", origin)[0] == 404, "not refused"
     stranger = {"Origin": "https://evil.example"}
     assert answer(base, "POST", "/api/v1/jobs/none/cancel", "paperline.test", stranger)[0] == 403
+
+
+# -- no anonymous network servers by accident -----------------------------------------------------------------------
+def test_serving_the_network_without_sign_in_needs_allow_anonymous(app: Paperline, tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "serve", "--address", "0.0.0.0", "--port", str(port), "--workers", "0"]
+    refused = subprocess.run(
+        command, cwd=tmp_path, env=worker_env(app.settings), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert refused.returncode == 2, refused.stderr
+    for named in ("0.0.0.0 without sign-in", "--allow-anonymous", "--basic-auth", "--oauth-provider", "127.0.0.1"):
+        assert named in refused.stderr, (named, refused.stderr)
+    assert "Traceback" not in refused.stderr
+
+    log_path = tmp_path / "anonymous.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*command, "--allow-anonymous"],
+            cwd=tmp_path,
+            env=worker_env(app.settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until(
+                lambda: server.poll() is not None or answer_status(f"http://127.0.0.1:{port}/api/v1/jobs") == 200,
+                timeout=90,
+                what="the anonymous network server",
+            )
+            assert server.poll() is None, log_path.read_text()[-3000:]
+        finally:
+            stop_process(server)
+    assert "Warning: serving on 0.0.0.0 without sign-in (--allow-anonymous)" in log_path.read_text()
+
+
+def answer_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+# -- limits on every way in -----------------------------------------------------------------------------------------
+def test_the_page_channel_refuses_a_message_larger_than_one_upload_chunk(serve_dashboard: Callable[..., str]) -> None:
+    """FileDropper sends a file in chunks, one websocket message each: Tornado refuses any message over one chunk
+    (and the room around it) before buffering it, whatever the page was changed to send."""
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+
+    from pipeline.serving import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+
+    port = urlsplit(serve_dashboard()).port
+
+    async def send(size: int) -> tuple[bool, int | None]:
+        """(whether the whole message could be sent, the close code the server gave)."""
+        token = generate_jwt_token(generate_session_id(), signed=False)  # sessions are unsigned without sign-in
+        request = HTTPRequest(
+            f"ws://127.0.0.1:{port}/app/ws",
+            headers={"Origin": f"http://127.0.0.1:{port}"},
+            connect_timeout=30,
+            request_timeout=60,
+        )
+        connection = await websocket_connect(request, subprotocols=["bokeh", token])
+        header = await connection.read_message()  # the session is made (the page built): Bokeh acknowledges
+        assert header is not None and '"ACK"' in str(header), header
+        sending = connection.write_message(b"\0" * size, binary=True)
+        while await connection.read_message() is not None:  # read meanwhile: the close frame comes mid-message
+            pass
+        try:
+            await sending
+            sent = True
+        except WebSocketClosedError:
+            sent = False
+        connection.close()
+        return sent, connection.close_code
+
+    def sent(size: int) -> tuple[bool, int | None]:
+        return IOLoop(make_current=False).run_sync(lambda: send(size), timeout=90)
+
+    whole, code = sent(WEBSOCKET_MAX_MESSAGE_BYTES + 1)
+    # Refused unread: "message too big" (1009), or the connection cut before the close frame was read.
+    assert code == 1009 or (not whole and code is None), (whole, code)
+    # One chunk is read (and then refused by Bokeh's protocol, as a stray binary frame is): not for its size.
+    whole, code = sent(UPLOAD_CHUNK_BYTES)
+    assert whole and code not in (1009, None), (whole, code)
