@@ -5,13 +5,14 @@ every way in, guards its cookies and its operator hooks, and sends its page with
 from __future__ import annotations
 
 import http.client
+import json
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
@@ -235,3 +236,119 @@ def test_the_page_channel_refuses_a_message_larger_than_one_upload_chunk(serve_d
     # One chunk is read (and then refused by Bokeh's protocol, as a stray binary frame is): not for its size.
     whole, code = sent(UPLOAD_CHUNK_BYTES)
     assert whole and code not in (1009, None), (whole, code)
+
+
+def test_the_api_caps_files_fields_and_field_sizes_and_keeps_nothing_refused(
+    app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
+) -> None:
+    from tests.integration.test_api import multipart, post
+
+    spool = tmp_path / "server-tmp"
+    spool.mkdir()
+    api = serve_dashboard(PAPERLINE_MAX_FILES_PER_UPLOAD="2", TMPDIR=str(spool)).removesuffix("/app") + "/api/v1"
+    pdf = make_text_pdf(tmp_path / "one.pdf", 1).read_bytes()
+    refusals = (
+        (multipart([("a.pdf", pdf), ("b.pdf", pdf), ("c.pdf", pdf)]), 413, "At most 2 files in one upload"),
+        (multipart([("a.pdf", pdf)], {"instruction": "x" * 70_000}), 413, "'instruction' is over 64 KB"),
+        (multipart([("a.pdf", pdf)], {f"f{n}": "1" for n in range(17)}), 400, "At most 16 fields"),
+    )
+    for (body, content_type), status, detail in refusals:
+        got, headers, problem = post(f"{api}/jobs", body, content_type)
+        assert (got, headers["Content-Type"]) == (status, "application/problem+json"), (got, problem)
+        assert detail in problem["detail"], problem
+    assert app.jobs() == [], "a refused request makes no job"
+    assert list(spool.iterdir()) == [], "and keeps none of its bytes"
+    status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", pdf), ("b.pdf", pdf)], {"profile": "text"}))
+    assert status == 201 and [job["profile"] for job in body["jobs"]] == ["text", "text"]
+
+
+def test_the_api_limits_requests_per_user_with_retry_after(
+    app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
+) -> None:
+    from pipeline import tokens
+    from tests.integration.test_api import multipart, post
+
+    base = serve_dashboard(PAPERLINE_API_RATE_PER_MINUTE="4").removesuffix("/app")
+    _, secret = tokens.create_token(app.store, "ana", "script")
+    as_ana = {"Authorization": f"Bearer {secret}"}
+    statuses = [answer(base, "GET", "/api/v1/jobs", headers=as_ana)[0] for _ in range(4)]
+    assert statuses == [200] * 4, "a minute's worth at once"
+    status, headers, body = answer(base, "GET", "/api/v1/jobs", headers=as_ana)
+    assert status == 429 and headers["content-type"] == "application/problem+json", (status, body)
+    assert 1 <= int(headers["retry-after"]) <= 60 and b"Too many requests; try again in" in body
+    _, other = tokens.create_token(app.store, "bob", "script")
+    as_bob = {"Authorization": f"Bearer {other}"}
+    assert answer(base, "GET", "/api/v1/jobs", headers=as_bob)[0] == 200, "each user has their own bucket"
+    # Each file of an upload is a request of its own: four files are more than bob's three left.
+    pdf = make_text_pdf(tmp_path / "one.pdf", 1).read_bytes()
+    files = multipart([(f"{name}.pdf", pdf) for name in "abcd"])
+    status, headers, body = post(f"{base}/api/v1/jobs", *files, headers=as_bob)
+    assert status == 429 and "retry-after" in {k.lower() for k in headers}, body
+    assert app.jobs() == [], "refused before any job was made"
+    # The local user (no sign-in, on loopback) is not counted.
+    assert [answer(base, "GET", "/api/v1/jobs")[0] for _ in range(8)] == [200] * 8
+
+
+# -- cookies and the operator's hooks -------------------------------------------------------------------------------
+def sign_in(base: str, user: str, password: str, host: str | None = None) -> list[str]:
+    """Panel's basic-auth form posted as a browser does; the Set-Cookie headers of the answer."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    body = urlencode({"username": user, "password": password})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **({"Host": host} if host else {})}
+    connection.request("POST", "/login", body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 302, response.status
+    return response.headers.get_all("Set-Cookie") or []
+
+
+def test_cookies_are_secure_and_same_site_over_https(serve_dashboard: Callable[..., str], tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"ann": "pw"}))
+    auth = ("--basic-auth", str(users), "--cookie-secret", "paperline-test-secret")
+    https = serve_dashboard(*auth, PAPERLINE_PUBLIC_URL="https://paperline.test").removesuffix("/app")
+    cookies = sign_in(https, "ann", "pw", host="paperline.test")
+    [user] = [c for c in cookies if c.startswith("user=")]
+    flags = {flag.strip().lower() for flag in user.split(";")}
+    assert {"secure", "samesite=lax", "httponly"} <= flags, user
+    # Plain HTTP on loopback (no https public URL, no forwarded https): Lax, but not Secure (it would not be sent).
+    plain = serve_dashboard(*auth).removesuffix("/app")
+    [user] = [c for c in sign_in(plain, "ann", "pw") if c.startswith("user=")]
+    flags = {flag.strip().lower() for flag in user.split(";")}
+    assert "samesite=lax" in flags and "secure" not in flags, user
+
+
+def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
+    app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
+) -> None:
+    from pipeline import tokens
+
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"ann": "pw", "root": "pw"}))
+    url = serve_dashboard("--basic-auth", str(users), "--cookie-secret", "s", PAPERLINE_ADMINS="root")
+    base = url.removesuffix("/app")
+    _, admin = tokens.create_token(app.store, "root", "prometheus")
+    _, analyst = tokens.create_token(app.store, "ann", "script")
+    for path in ("/metrics", "/paperline/feed-stats"):
+        status, headers, body = answer(base, "GET", path)
+        assert status == 401 and "admins" in body.decode() and "www-authenticate" in headers, (path, status)
+        assert answer(base, "GET", path, headers={"Authorization": f"Bearer {analyst}"})[0] == 403, path
+    status, _, body = answer(base, "GET", "/paperline/feed-stats", headers={"Authorization": f"Bearer {admin}"})
+    assert status == 200 and "sessions" in json.loads(body)
+    # A signed-in admin's browser may open them too (the cookie Panel set at sign-in).
+    [cookie] = [c.split(";")[0] for c in sign_in(base, "root", "pw") if c.startswith("user=")]
+    assert answer(base, "GET", "/paperline/feed-stats", headers={"Cookie": cookie})[0] == 200
+    [cookie] = [c.split(";")[0] for c in sign_in(base, "ann", "pw") if c.startswith("user=")]
+    assert answer(base, "GET", "/paperline/feed-stats", headers={"Cookie": cookie})[0] == 403
+    app.submit(make_text_pdf(tmp_path / "q.pdf", 1))
+    [cookie] = [c.split(";")[0] for c in sign_in(base, "root", "pw") if c.startswith("user=")]
+    answer(base, "GET", "/app", headers={"Cookie": cookie})  # a session starts the feed
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    text = wait_until(
+        lambda: (a := answer(base, "GET", "/metrics", headers=as_admin))[0] == 200 and a[2].decode(),
+        timeout=30,
+        what="metrics",
+    )
+    assert 'paperline_jobs{status="queued"} 1.0' in text
