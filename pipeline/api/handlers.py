@@ -131,7 +131,7 @@ class ApiHandler(RequestHandler):
         return sign_in_required(self.application)
 
     def _unauthorized(self, detail: str) -> Problem:
-        self.set_header("WWW-Authenticate", 'Bearer realm="paperline"')
+        self.keep_header("WWW-Authenticate", 'Bearer realm="paperline"')  # kept on the error answer
         return Problem(401, detail)
 
     def _cross_site(self) -> bool:

@@ -336,6 +336,8 @@ def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
         status, headers, body = answer(base, "GET", path)
         assert status == 401 and "admins" in body.decode() and "www-authenticate" in headers, (path, status)
         assert answer(base, "GET", path, headers={"Authorization": f"Bearer {analyst}"})[0] == 403, path
+    status, headers, _ = answer(base, "GET", "/api/v1/jobs")
+    assert status == 401 and headers["www-authenticate"] == 'Bearer realm="paperline"', "kept on the error answer"
     status, _, body = answer(base, "GET", "/paperline/feed-stats", headers={"Authorization": f"Bearer {admin}"})
     assert status == 200 and "sessions" in json.loads(body)
     # A signed-in admin's browser may open them too (the cookie Panel set at sign-in).
