@@ -129,9 +129,18 @@ class MisdirectedHandler(RequestHandler):
 _find_handler = BokehTornado.find_handler
 
 
+def _local_address(request: Any) -> str | None:
+    """The address of this server the request's connection arrived at (None for a Unix socket)."""
+    try:
+        address = request.connection.stream.socket.getsockname()
+    except (AttributeError, OSError):
+        return None
+    return address[0] if isinstance(address, tuple) else None
+
+
 def _find_handler_for_own_names(self: BokehTornado, request: Any, **kwargs: Any) -> Any:
     """Bokeh's routing, after the Host check (Tornado asks this for every request, websocket upgrades too)."""
-    if not policy_for(self).allows_host(request.host):
+    if not policy_for(self).allows_host(request.host, _local_address(request)):
         return self.get_handler_delegate(request, MisdirectedHandler)
     return _find_handler(self, request, **kwargs)
 

@@ -119,8 +119,9 @@ class HostPolicy:
     """The names this server answers to and the origins whose pages may change things through it.
 
     ``origins`` are ``host:port`` entries (the websocket's, from ``websocket_origins``). A ``Host`` is accepted
-    when its name (any port) is one of theirs or a loopback name; an ``Origin`` when it is one of them, or the
-    accepted ``Host`` of the request itself (the page came from this very server)."""
+    when its name (any port) is one of theirs, a loopback name or the address the connection arrived at; an
+    ``Origin`` when it is one of them, or the accepted ``Host`` of the request itself (the page came from this
+    very server)."""
 
     origins: frozenset[str]
 
@@ -132,8 +133,12 @@ class HostPolicy:
     def names(self) -> frozenset[str]:
         return frozenset(_host_name(origin)[0] for origin in self.origins)
 
-    def allows_host(self, host: str) -> bool:
+    def allows_host(self, host: str, local_address: str | None = None) -> bool:
+        """``local_address``: the address the request's connection arrived at; as a ``Host`` it is this server
+        under its own address (a load balancer's health check), which no page can rebind."""
         name, _ = _host_name(host)
+        if local_address and name == local_address.lower():
+            return True
         # Entries may be Bokeh patterns (``*.example.org``) if the operator passed them to Panel.
         return is_loopback(name) or any(fnmatchcase(name, pattern) for pattern in self.names)
 

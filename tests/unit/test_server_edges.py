@@ -26,6 +26,7 @@ def test_the_policy_answers_to_named_hosts_and_loopback_only() -> None:
         assert policy.allows_host(host), host
     for host in ("evil.example:5006", "paperline.example.org.evil.example", "10.0.0.5", "", "[::2]:5006"):
         assert not policy.allows_host(host), host
+    assert policy.allows_host("10.0.0.5:5006", local_address="10.0.0.5"), "its own address (a health check)"
     own = "https://paperline.example.org"
     assert policy.allows_origin(own, "paperline.example.org") and policy.allows_origin(own + ":443", "x")
     assert not policy.allows_origin("https://evil.example", "evil.example"), "a rebound page's Host is its own"
