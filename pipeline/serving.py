@@ -48,11 +48,38 @@ def _origin(url: str) -> str:
     return f"{parts.hostname.lower()}:{port}"
 
 
+def _interface_addresses() -> set[str]:
+    """This machine's IPv4 addresses, as an analyst may type them: each interface's (Linux), and the one its
+    default route leaves from (any system; a UDP "connect" sends nothing)."""
+    found: set[str] = set()
+    try:
+        import fcntl
+        import struct
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _index, interface in socket.if_nameindex():
+                request = struct.pack("256s", interface.encode()[:15])
+                try:  # SIOCGIFADDR: the interface's IPv4 address
+                    found.add(socket.inet_ntoa(fcntl.ioctl(probe.fileno(), 0x8915, request)[20:24]))
+                except OSError:
+                    continue  # no IPv4 address on this one
+    except (ImportError, OSError, AttributeError):
+        pass
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 9))
+            found.add(probe.getsockname()[0])
+    except OSError:
+        pass  # no route off this machine
+    return {address for address in found if address != "0.0.0.0"}
+
+
 def websocket_origins(public_url: str, address: str, port: int) -> list[str]:
     """``host:port`` entries a page may be loaded from to open the websocket.
 
     ``public_url`` (comma-separated) names them when set, e.g. the reverse proxy's address. Otherwise they are
-    the address served: for a wildcard address, this machine's names and addresses."""
+    the address served: for a wildcard address, this machine's names and addresses (loopback, its host names,
+    its interfaces' IPv4 addresses)."""
     if public_url.strip():
         return sorted({_origin(url) for url in public_url.split(",") if url.strip()})
     if address in LOOPBACK:
@@ -64,6 +91,7 @@ def websocket_origins(public_url: str, address: str, port: int) -> list[str]:
             hosts.update(info[4][0] for info in socket.getaddrinfo(name, None, socket.AF_INET))
         except OSError:
             pass  # a host name that does not resolve: its name is still accepted
+        hosts.update(_interface_addresses())
     else:
         hosts = {address.lower()}
     return sorted(f"{host}:{port}" for host in hosts)

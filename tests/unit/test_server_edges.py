@@ -38,6 +38,15 @@ def test_the_policy_answers_to_named_hosts_and_loopback_only() -> None:
     assert HostPolicy.from_origins(["*.example.org:80"]).allows_host("a.example.org"), "Bokeh's patterns hold"
 
 
+def test_on_a_wildcard_address_the_machines_interface_addresses_are_its_names() -> None:
+    from pipeline.serving import _interface_addresses
+
+    found = _interface_addresses()
+    assert "127.0.0.1" in found, "each interface's address is read (lo has 127.0.0.1)"
+    served = websocket_origins("", "0.0.0.0", 5006)
+    assert {f"{address}:5006" for address in found} <= set(served)
+
+
 def test_only_loopback_serves_without_sign_in_by_default() -> None:
     assert all(is_loopback(a) for a in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.9"))
     assert not any(is_loopback(a) for a in ("0.0.0.0", "::", "", "10.0.0.5", "paperline.example.org"))
