@@ -30,6 +30,8 @@ HIDE_PREVIEWS = """
 
 # Files that start within this many seconds of the previous one's last chunk belong to the same drop.
 DROP_GAP_S = 5.0
+# Files received at once (FilePond sends two at a time): what one session can hold is this many upload limits.
+MAX_FILES_IN_FLIGHT = 4
 
 
 class CappedFileDropper(pn.widgets.FileDropper):
@@ -37,8 +39,9 @@ class CappedFileDropper(pn.widgets.FileDropper):
     ``max_files`` are only advice to a page someone may have changed, while Panel buffers every chunk it is sent.
 
     A file is refused (its chunks dropped as they come, never buffered) once it claims or sends more than
-    ``max_bytes``, or when it would be file number ``max_count + 1`` of one drop; ``on_refused(name, reason)``
-    says so. Each chunk itself is capped by the server's websocket message size (``pipeline.serving``)."""
+    ``max_bytes``, or when it would be file number ``max_count + 1`` of one drop or the
+    ``MAX_FILES_IN_FLIGHT + 1``-th received at once; ``on_refused(name, reason)`` says so. Each chunk itself is
+    capped by the server's websocket message size (``pipeline.serving``)."""
 
     def __init__(self, *, max_bytes: int, max_count: int, on_refused: Callable[[str, str], None], **params: Any):
         super().__init__(**params)
@@ -65,6 +68,9 @@ class CappedFileDropper(pn.widgets.FileDropper):
             self._drop_files += 1
             if self._drop_files > self._max_count:
                 self._refuse(name, messages.too_many_files(self._max_count, name))
+                return
+            if len(self._file_buffer) >= MAX_FILES_IN_FLIGHT:
+                self._refuse(name, messages.too_many_at_once(MAX_FILES_IN_FLIGHT, name))
                 return
             # FilePond sends chunks of chunk_size: a claim of more chunks than the limit holds is refused at once.
             if (chunks - 1) * self.chunk_size > self._max_bytes:

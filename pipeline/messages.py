@@ -232,6 +232,10 @@ def too_many_files(limit: int, name: str = "") -> str:
     return f"{name}: {rule}" if name else rule.capitalize()
 
 
+def too_many_at_once(limit: int, name: str) -> str:
+    return f"{name}: at most {limit} files are received at once; drop it again when the others have arrived."
+
+
 def field_too_large(name: str, limit_kb: int) -> str:
     return f"The field {name!r} is over {limit_kb} KB."
 

@@ -12,7 +12,7 @@ from panel.models.file_dropper import DeleteEvent, UploadEvent
 from dashboard.feed import JobFeed
 from dashboard.state import SessionState
 from dashboard.upload import CappedFileDropper, UploadPanel
-from pipeline import Paperline, Settings
+from pipeline import Paperline, Settings, messages
 from pipeline.api.ratelimit import RateLimiter
 from pipeline.serving import HostPolicy, is_loopback, panel_command, served_address, signs_in, websocket_origins
 from tests.docgen import make_text_pdf
@@ -119,6 +119,21 @@ def test_the_dropper_refuses_oversized_and_surplus_files_without_buffering_them(
     )
     dropper._process_event(DeleteEvent(model, data={"name": "ok.pdf"}))
     assert dropper._file_buffer == {} and "ok.pdf" not in dropper.value
+
+
+def test_the_dropper_receives_only_a_few_files_at_once() -> None:
+    from dashboard.upload import MAX_FILES_IN_FLIGHT
+
+    refused: list[tuple[str, str]] = []
+    dropper = CappedFileDropper(max_bytes=1000, max_count=20, on_refused=lambda *r: refused.append(r), chunk_size=10)
+    model = dropper.get_root(Document())
+    for n in range(MAX_FILES_IN_FLIGHT + 1):  # first chunks of files sent side by side, none finished
+        piece = {"name": f"{n}.pdf", "chunk": 1, "total_chunks": 3, "type": "", "data": b"x" * 10}
+        dropper._process_event(UploadEvent(model, data=piece))
+    assert len(dropper._file_buffer) == MAX_FILES_IN_FLIGHT
+    assert refused == [
+        (f"{MAX_FILES_IN_FLIGHT}.pdf", messages.too_many_at_once(MAX_FILES_IN_FLIGHT, f"{MAX_FILES_IN_FLIGHT}.pdf"))
+    ]
 
 
 def test_the_upload_panel_says_what_the_server_refused(tmp_path: Path) -> None:
