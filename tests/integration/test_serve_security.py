@@ -269,20 +269,21 @@ def test_the_api_limits_requests_per_user_with_retry_after(
     from pipeline import tokens
     from tests.integration.test_api import multipart, post
 
-    base = serve_dashboard(PAPERLINE_API_RATE_PER_MINUTE="4").removesuffix("/app")
+    # Two a minute: a bucket refills one request in 30 s, far longer than the test's few requests take.
+    base = serve_dashboard(PAPERLINE_API_RATE_PER_MINUTE="2").removesuffix("/app")
     _, secret = tokens.create_token(app.store, "ana", "script")
     as_ana = {"Authorization": f"Bearer {secret}"}
-    statuses = [answer(base, "GET", "/api/v1/jobs", headers=as_ana)[0] for _ in range(4)]
-    assert statuses == [200] * 4, "a minute's worth at once"
+    statuses = [answer(base, "GET", "/api/v1/jobs", headers=as_ana)[0] for _ in range(2)]
+    assert statuses == [200] * 2, "a minute's worth at once"
     status, headers, body = answer(base, "GET", "/api/v1/jobs", headers=as_ana)
     assert status == 429 and headers["content-type"] == "application/problem+json", (status, body)
     assert 1 <= int(headers["retry-after"]) <= 60 and b"Too many requests; try again in" in body
     _, other = tokens.create_token(app.store, "bob", "script")
     as_bob = {"Authorization": f"Bearer {other}"}
     assert answer(base, "GET", "/api/v1/jobs", headers=as_bob)[0] == 200, "each user has their own bucket"
-    # Each file of an upload is a request of its own: four files are more than bob's three left.
+    # Each file of an upload is a request of its own: three files are more than bob's one left.
     pdf = make_text_pdf(tmp_path / "one.pdf", 1).read_bytes()
-    files = multipart([(f"{name}.pdf", pdf) for name in "abcd"])
+    files = multipart([(f"{name}.pdf", pdf) for name in "abc"])
     status, headers, body = post(f"{base}/api/v1/jobs", *files, headers=as_bob)
     assert status == 429 and "retry-after" in {k.lower() for k in headers}, body
     assert app.jobs() == [], "refused before any job was made"
