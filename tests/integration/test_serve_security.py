@@ -292,12 +292,18 @@ def test_the_api_limits_requests_per_user_with_retry_after(
 
 
 # -- cookies and the operator's hooks -------------------------------------------------------------------------------
-def sign_in(base: str, user: str, password: str, host: str | None = None) -> list[str]:
+def sign_in(
+    base: str, user: str, password: str, host: str | None = None, headers: dict[str, str] | None = None
+) -> list[str]:
     """Panel's basic-auth form posted as a browser does; the Set-Cookie headers of the answer."""
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     body = urlencode({"username": user, "password": password})
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **({"Host": host} if host else {})}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **({"Host": host} if host else {}),
+        **(headers or {}),
+    }
     connection.request("POST", "/login", body=body, headers=headers)
     response = connection.getresponse()
     response.read()
@@ -320,6 +326,11 @@ def test_cookies_are_secure_and_same_site_over_https(serve_dashboard: Callable[.
     [user] = [c for c in sign_in(plain, "ann", "pw") if c.startswith("user=")]
     flags = {flag.strip().lower() for flag in user.split(";")}
     assert "samesite=lax" in flags and "secure" not in flags, user
+    # Behind a TLS proxy the operator trusts (Panel's --use-xheaders): the proxy's X-Forwarded-Proto says https.
+    proxied = serve_dashboard(*auth, "--use-xheaders").removesuffix("/app")
+    forwarded = sign_in(proxied, "ann", "pw", headers={"X-Forwarded-Proto": "https"})
+    [user] = [c for c in forwarded if c.startswith("user=")]
+    assert {"secure", "samesite=lax"} <= {flag.strip().lower() for flag in user.split(";")}, user
 
 
 def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
