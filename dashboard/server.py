@@ -1,29 +1,46 @@
-"""What Paperline adds to Panel's server: security headers on the dashboard page.
+"""What Paperline adds to Panel's server: the names it answers to, its cookies, security headers on the page.
 
 ``paperline serve`` loads this module with ``panel serve app.py --plugins dashboard.server`` (Panel imports it
-before it builds the server and serves its ``ROUTES``). It swaps Panel's page handler for one that sends a
-Content-Security-Policy computed from the page itself: the page's own inline scripts and the template's own
-inline handlers (the sidebar and theme buttons) are allowed by their hashes, so anything a document or a model
-manages to put into the page later (an ``onerror=`` handler, a ``<script>``, a ``javascript:`` link) is refused
-by the browser even if it slipped past escaping and sanitizing.
+before it builds the server and serves its ``ROUTES``). Importing it:
+
+* makes the server refuse, before routing, any request whose ``Host`` is not one of its names (421): the page,
+  static files, the websocket, the API and the operator's hooks alike, so a page that rebinds its own DNS name to
+  this server cannot use it (``pipeline.serving.HostPolicy``);
+* marks every cookie ``SameSite=Lax``, and ``Secure`` when the request came over HTTPS (``--use-xheaders`` behind a
+  proxy) or every ``PAPERLINE_PUBLIC_URL`` is https: Panel's sign-in cookies included;
+* swaps Panel's page handler for one that sends a Content-Security-Policy computed from the page itself: the
+  page's own inline scripts and the template's own inline handlers (the sidebar and theme buttons) are allowed by
+  their hashes, so anything a document or a model manages to put into the page later (an ``onerror=`` handler, a
+  ``<script>``, a ``javascript:`` link) is refused by the browser even if it slipped past escaping and sanitizing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html
 import json
+import logging
+import os
 import re
 import time
+from typing import Any
 
 import panel as pn
+from bokeh.server.tornado import BokehTornado
 from bokeh.server.urls import per_app_patterns
 from panel.io.server import DocHandler
 from tornado.web import RequestHandler
 
+from pipeline import messages, tokens
 from pipeline.api import api_routes
+from pipeline.api.handlers import shared_app, sign_in_required
 from pipeline.api.stream import api_stream_reads
+from pipeline.serving import policy_for
+from pipeline.users import is_admin
+
+log = logging.getLogger("paperline.server")
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
 SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
@@ -92,19 +109,115 @@ class GuardedDocHandler(DocHandler):
         super().write(chunk)
 
 
+class MisdirectedHandler(RequestHandler):
+    """The answer to a request sent under a name this server does not answer to, whatever its method or path."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
+    logged: set[str] = set()
+
+    def prepare(self) -> None:
+        name = self.request.host_name
+        if name not in self.logged and len(self.logged) < 100:  # once a name: a scan must not flood the log
+            self.logged.add(name)
+            log.warning(messages.host_refused_log(name, sorted(policy_for(self.application).names)))
+        self.set_status(421)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(messages.misdirected(name) + "\n")
+
+
+_find_handler = BokehTornado.find_handler
+
+
+def _local_address(request: Any) -> str | None:
+    """The address of this server the request's connection arrived at (None for a Unix socket)."""
+    try:
+        address = request.connection.stream.socket.getsockname()
+    except (AttributeError, OSError):
+        return None
+    return address[0] if isinstance(address, tuple) else None
+
+
+def _find_handler_for_own_names(self: BokehTornado, request: Any, **kwargs: Any) -> Any:
+    """Bokeh's routing, after the Host check (Tornado asks this for every request, websocket upgrades too)."""
+    if not policy_for(self).allows_host(request.host, _local_address(request)):
+        return self.get_handler_delegate(request, MisdirectedHandler)
+    return _find_handler(self, request, **kwargs)
+
+
+def _public_urls_are_https() -> bool:
+    urls = [url.strip() for url in os.environ.get("PAPERLINE_PUBLIC_URL", "").split(",") if url.strip()]
+    return bool(urls) and all(url.lower().startswith("https://") for url in urls)
+
+
+_set_cookie = RequestHandler.set_cookie
+PUBLIC_HTTPS = _public_urls_are_https()
+
+
+def _set_cookie_guarded(self: RequestHandler, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+    """Every cookie of this server ``SameSite=Lax`` (not sent with another site's POST or frame), and ``Secure``
+    (never sent over plain HTTP) where the server is reached over HTTPS."""
+    if PUBLIC_HTTPS or self.request.protocol == "https":
+        kwargs["secure"] = True
+    kwargs.setdefault("samesite", "Lax")
+    _set_cookie(self, name, value, *args, **kwargs)
+
+
 def install() -> None:
-    """Serve every app's page through ``GuardedDocHandler`` (Bokeh builds its routes from this list)."""
+    """Serve every app's page through ``GuardedDocHandler`` (Bokeh builds its routes from this list), check the
+    Host of every request, and guard every cookie."""
     for position, (pattern, handler, *rest) in enumerate(per_app_patterns):
         if handler is DocHandler:
             per_app_patterns[position] = (pattern, GuardedDocHandler, *rest)
+    BokehTornado.find_handler = _find_handler_for_own_names  # type: ignore[method-assign]
+    RequestHandler.set_cookie = _set_cookie_guarded  # type: ignore[method-assign]
 
 
 install()
 
 
-class FeedStatsHandler(RequestHandler):
+class OperatorHandler(RequestHandler):
+    """A hook for the operator: open where no one signs in (the server is then on loopback, or its operator
+    allowed anonymous use); with sign-in, only for an admin, by API token (as a Prometheus scraper sends it) or by
+    the sign-in cookie."""
+
+    WHAT = "This page"
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+
+    async def prepare(self) -> None:
+        if not sign_in_required(self.application):
+            return
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        app = shared_app()
+        loop = asyncio.get_running_loop()
+        if scheme.lower() == "bearer" and secret.strip():
+            user = await loop.run_in_executor(None, tokens.user_for, app.store, secret.strip())
+        else:
+            user = await self._signed_in_user()
+        if user is None or not is_admin(app.settings, user):
+            self.set_status(401 if user is None else 403)
+            if user is None:
+                self.set_header("WWW-Authenticate", 'Bearer realm="paperline"')
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(messages.operator_sign_in(self.WHAT) + "\n")
+
+    async def _signed_in_user(self) -> str | None:
+        provider = self.application.auth_provider  # type: ignore[attr-defined]
+        if provider.get_user_async is not None:
+            user = await provider.get_user_async(self)
+        else:
+            user = provider.get_user(self)
+        return user.decode() if isinstance(user, bytes) else user
+
+
+class FeedStatsHandler(OperatorHandler):
     """``GET /paperline/feed-stats``: what this server process's feed has cost the store so far, as JSON (a hook
     for ``benchmarks/dashboard.py``; counters only, nothing about any job)."""
+
+    WHAT = "Feed statistics"
 
     def get(self) -> None:
         from .feed import FEED_CACHE_KEY
@@ -127,15 +240,17 @@ class FeedStatsHandler(RequestHandler):
                 start = float("inf")
             stats["delivery_lags"] = [[at, round(lag, 1)] for at, lag in list(feed.delivery_lags) if at >= start]
         self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-store")
         self.write(json.dumps(stats))
 
 
-class MetricsHandler(RequestHandler):
+class MetricsHandler(OperatorHandler):
     """``GET /metrics``: Prometheus metrics of this dashboard server: the store's view (jobs by status, queue
-    depth, live workers) and its feed's (sessions, refreshes, seconds since it last read the store)."""
+    depth, live workers) and its feed's (sessions, refreshes, seconds since it last read the store). The store is
+    read on a thread, never on the event loop that serves every session."""
 
-    def get(self) -> None:
+    WHAT = "Metrics"
+
+    async def get(self) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -164,8 +279,9 @@ class MetricsHandler(RequestHandler):
 
         registry = store_registry(feed.app.store)
         registry.register(FeedCollector())
+        body = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
-        self.write(generate_latest(registry))
+        self.write(body)
 
 
 #: extra Tornado routes Panel serves beside the dashboard: its own hooks, and the HTTP API (``pipeline.api``)

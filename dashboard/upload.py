@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import panel as pn
 import param
 
-from pipeline import Job, JobStatus
+from pipeline import Job, JobStatus, messages
 from pipeline.documents.intake import SUPPORTED_LABEL
 from pipeline.exceptions import PaperlineError
+from pipeline.serving import UPLOAD_CHUNK_BYTES
 
 from .formatting import heading, html_pane
 from .safe_html import text
@@ -23,6 +28,76 @@ HIDE_PREVIEWS = """
 """
 
 
+# Files that start within this many seconds of the previous one's last chunk belong to the same drop.
+DROP_GAP_S = 5.0
+# Files received at once (FilePond sends two at a time): what one session can hold is this many upload limits.
+MAX_FILES_IN_FLIGHT = 4
+
+
+class CappedFileDropper(pn.widgets.FileDropper):
+    """Panel's FileDropper, with its limits kept by the server too: the browser's ``max_file_size`` and
+    ``max_files`` are only advice to a page someone may have changed, while Panel buffers every chunk it is sent.
+
+    A file is refused (its chunks dropped as they come, never buffered) once it claims or sends more than
+    ``max_bytes``, or when it would be file number ``max_count + 1`` of one drop or the
+    ``MAX_FILES_IN_FLIGHT + 1``-th received at once; ``on_refused(name, reason)`` says so. Each chunk itself is
+    capped by the server's websocket message size (``pipeline.serving``)."""
+
+    def __init__(self, *, max_bytes: int, max_count: int, on_refused: Callable[[str, str], None], **params: Any):
+        super().__init__(**params)
+        self._max_bytes, self._max_count, self._on_refused = max_bytes, max_count, on_refused
+        self._max_mb = max(1, max_bytes // 2**20)
+        self._received: dict[str, int] = {}  # bytes buffered so far, per file in flight
+        self._refused: set[str] = set()  # files in flight whose further chunks are dropped
+        self._drop_files, self._last_chunk_at = 0, 0.0
+
+    def _process_event(self, event: Any) -> None:
+        data = event.data
+        name = str(data.get("name", ""))
+        if event.event_name != "upload_event":
+            self._forget(name)
+            super()._process_event(event)
+            return
+        now = time.monotonic()
+        if now - self._last_chunk_at > DROP_GAP_S and not self._file_buffer:
+            self._drop_files = 0  # a new drop
+        self._last_chunk_at = now
+        chunk, chunks, size = int(data.get("chunk", 0)), int(data.get("total_chunks", 0)), len(data.get("data") or b"")
+        if chunk == 1:
+            self._forget(name)
+            self._drop_files += 1
+            if self._drop_files > self._max_count:
+                self._refuse(name, messages.too_many_files(self._max_count, name))
+                return
+            if len(self._file_buffer) >= MAX_FILES_IN_FLIGHT:
+                self._refuse(name, messages.too_many_at_once(MAX_FILES_IN_FLIGHT, name))
+                return
+            # FilePond sends chunks of chunk_size: a claim of more chunks than the limit holds is refused at once.
+            if (chunks - 1) * self.chunk_size > self._max_bytes:
+                self._refuse(name, messages.too_large(name, (chunks - 1) * self.chunk_size, self._max_mb))
+                return
+        elif name in self._refused or name not in self._file_buffer:
+            return  # a file refused earlier, or chunks without a first one: nothing to add them to
+        received = self._received.get(name, 0) + size
+        if received > self._max_bytes:
+            self._refuse(name, messages.too_large(name, received, self._max_mb))
+            return
+        self._received[name] = received
+        super()._process_event(event)
+        if chunk >= chunks:
+            self._received.pop(name, None)
+
+    def _forget(self, name: str) -> None:
+        self._received.pop(name, None)
+        self._refused.discard(name)
+
+    def _refuse(self, name: str, reason: str) -> None:
+        self._file_buffer.pop(name, None)
+        self._received.pop(name, None)
+        self._refused.add(name)
+        self._on_refused(name, reason)
+
+
 class UploadPanel(pn.viewable.Viewer):
     """Hands each dropped file to the engine as soon as it has arrived, then lets go of its bytes."""
 
@@ -32,9 +107,15 @@ class UploadPanel(pn.viewable.Viewer):
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
-        limit = self.state.app.settings.max_upload_mb
-        self._dropper = pn.widgets.FileDropper(
+        settings = self.state.app.settings
+        limit = settings.max_upload_mb
+        self._dropper = CappedFileDropper(
+            max_bytes=settings.max_upload_bytes,
+            max_count=settings.max_files_per_upload,
+            on_refused=self._on_refused,
+            chunk_size=UPLOAD_CHUNK_BYTES,
             multiple=True,
+            max_files=settings.max_files_per_upload,
             max_file_size=f"{limit}MB",
             accepted_filetypes=[],
             layout="compact",
@@ -68,7 +149,8 @@ class UploadPanel(pn.viewable.Viewer):
         # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
         self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(
-            f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once.</div>'
+            f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once '
+            f"(up to {settings.max_files_per_upload}).</div>"
         )
         self.state.param.watch(self._on_update, "update")
 
@@ -77,6 +159,13 @@ class UploadPanel(pn.viewable.Viewer):
         changed = {job.id: job for job in event.new.jobs}
         if any(job.id in changed for job in self.acknowledgements):
             self.acknowledgements = [changed.get(job.id, job) for job in self.acknowledgements]
+
+    def _on_refused(self, name: str, reason: str) -> None:
+        """A file the server stopped receiving (over a limit): say so as for any refusal; nothing was kept."""
+        message = messages.upload_refused_mid_transfer(reason)
+        if pn.state.notifications is not None:
+            pn.state.notifications.error(text(message), duration=8000)
+        self.rejections = [message, *self.rejections][:MAX_ACKS]
 
     def _on_files(self, event: param.parameterized.Event) -> None:
         files = dict(event.new)

@@ -346,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1", help="interface to listen on (0.0.0.0 for the network)")
+    serve.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve a non-loopback address without sign-in (everyone who can reach it is the local user)",
+    )
     serve.add_argument("-w", "--workers", type=int, default=2, help="worker processes to start (0: none)")
     serve.add_argument(
         "--procs",

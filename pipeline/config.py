@@ -45,6 +45,10 @@ class Settings:
     queue_url: str = ""
     # Where analysts open the dashboard (comma-separated URLs): only pages from these may open its websocket.
     public_url: str = ""
+    # Limits on every way in: files in one upload (page or API), and API requests a minute per user and per client
+    # address (0: no limit; loopback addresses and the local user are not counted).
+    max_files_per_upload: int = 20
+    api_rate_per_minute: int = 600
     max_upload_mb: int = 200
     # Chunk plan: one chunk up to ``single_chunk_max_pages``, ``medium_chunk_pages``-page chunks up to
     # ``medium_max_pages``, ``large_chunk_pages``-page chunks beyond.
@@ -115,6 +119,8 @@ class Settings:
             cache_mb=_int(env, "PAPERLINE_CACHE_MB", cls.cache_mb),
             queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
             public_url=env.get("PAPERLINE_PUBLIC_URL", "").strip(),
+            max_files_per_upload=max(1, _int(env, "PAPERLINE_MAX_FILES_PER_UPLOAD", cls.max_files_per_upload)),
+            api_rate_per_minute=_int(env, "PAPERLINE_API_RATE_PER_MINUTE", cls.api_rate_per_minute),
             max_upload_mb=_int(env, "PAPERLINE_MAX_UPLOAD_MB", cls.max_upload_mb),
             single_chunk_max_pages=_int(env, "PAPERLINE_SINGLE_CHUNK_MAX_PAGES", cls.single_chunk_max_pages),
             medium_max_pages=_int(env, "PAPERLINE_MEDIUM_MAX_PAGES", cls.medium_max_pages),

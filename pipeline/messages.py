@@ -279,6 +279,70 @@ def out_of_memory_preparing(limit_mb: int) -> str:
     return could_not_prepare(f"it ran out of memory{ceiling}")
 
 
+# -- the server's edges: names it answers to, sign-in on the network, limits on every way in ------------------------
+def misdirected(host: str) -> str:
+    return (
+        f"This server does not answer to the name {host!r}. Open it at the address its operator gives "
+        "(set in PAPERLINE_PUBLIC_URL)."
+    )
+
+
+def host_refused_log(host: str, names: Sequence[str]) -> str:
+    return (
+        f"Refused requests for Host {host!r}: this server answers to {', '.join(names) or 'loopback names'} and "
+        "loopback names. If analysts open it at that name, add it to PAPERLINE_PUBLIC_URL."
+    )
+
+
+def anonymous_network(address: str) -> str:
+    return (
+        f"Refusing to serve on {address} without sign-in: everyone who can reach it would be the one local user, "
+        "who sees every job and spends the Anthropic credit. Ask users to sign in (after --: "
+        "--basic-auth users.json --cookie-secret SECRET, or --oauth-provider NAME with its key and secret), serve "
+        "on 127.0.0.1 behind a reverse proxy that signs users in, or pass --allow-anonymous if everyone on this "
+        "network may do anything."
+    )
+
+
+def anonymous_network_warning(address: str) -> str:
+    return (
+        f"Warning: serving on {address} without sign-in (--allow-anonymous): everyone who can reach it sees and "
+        "acts on every job as the local user."
+    )
+
+
+def too_many_files(limit: int, name: str = "") -> str:
+    rule = f"at most {limit} files in one upload; send the others in another."
+    return f"{name}: {rule}" if name else rule.capitalize()
+
+
+def too_many_at_once(limit: int, name: str) -> str:
+    return f"{name}: at most {limit} files are received at once; drop it again when the others have arrived."
+
+
+def field_too_large(name: str, limit_kb: int) -> str:
+    return f"The field {name!r} is over {limit_kb} KB."
+
+
+def too_many_fields(limit: int) -> str:
+    return f"At most {limit} fields besides the files in one upload."
+
+
+def too_many_requests(wait_s: float) -> str:
+    return f"Too many requests; try again in {max(1, round(wait_s))} s."
+
+
+def upload_refused_mid_transfer(reason: str) -> str:
+    return f"{reason} Nothing of it was kept."
+
+
+def operator_sign_in(what: str) -> str:
+    return (
+        f"{what} is for this server's admins: send an admin's API token (Authorization: Bearer ...) "
+        "or sign in as an admin."
+    )
+
+
 def files_deleted(user: str) -> str:
     return f"Files deleted by {user}; the history is kept. Submit the document again to redo it."
 

@@ -55,7 +55,8 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
-    from .serving import panel_command, panel_environment
+    from . import messages
+    from .serving import is_loopback, panel_command, panel_environment, served_address, signs_in
 
     app.storage.check()
     spec = importlib.util.find_spec("app")
@@ -65,6 +66,11 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
     if args.procs < 1:
         raise InvalidRequest(f"--procs must be 1 or more, not {args.procs}")
+    address = served_address(args.address, panel_args)
+    if not is_loopback(address) and not signs_in(panel_args, env):
+        if not args.allow_anonymous:
+            raise PaperlineError(messages.anonymous_network(address))
+        print(messages.anonymous_network_warning(address), file=sys.stderr)
     # One environment for every dashboard process: with authentication they share the key that signs sessions.
     panel_env = panel_environment(env, panel_args)
     ports = [args.port + n for n in range(args.procs)]

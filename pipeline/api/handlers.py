@@ -17,23 +17,26 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from tornado.web import RequestHandler
 
-from .. import tokens
+from .. import messages, tokens
 from ..config import Settings
 from ..models import Event, JobStatus
 from ..results import FORMAT_FILES
 from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
 from ..service import Paperline
+from ..serving import is_loopback, policy_for
 from ..users import LOCAL_USER
 from .problems import MEDIA_TYPE, Problem, problem_for
+from .ratelimit import RateLimiter
 
 log = logging.getLogger("paperline.api")
 T = TypeVar("T")
 _app: Paperline | None = None
 _app_lock = threading.Lock()
+_limiter: RateLimiter | None = None
 
 
 def shared_app() -> Paperline:
@@ -43,6 +46,21 @@ def shared_app() -> Paperline:
         if _app is None:
             _app = Paperline(Settings.from_env())
         return _app
+
+
+def shared_limiter() -> RateLimiter:
+    """This server process's request buckets (``PAPERLINE_API_RATE_PER_MINUTE``)."""
+    global _limiter
+    with _app_lock:
+        if _limiter is None:
+            _limiter = RateLimiter(Settings.from_env().api_rate_per_minute)
+        return _limiter
+
+
+def sign_in_required(application: object) -> bool:
+    """Whether the server's dashboard asks users to sign in (Panel's basic auth or OAuth)."""
+    provider = getattr(application, "auth_provider", None)
+    return provider is not None and bool(provider.get_user or provider.get_user_async)
 
 
 def event_dict(event: Event) -> dict[str, Any]:
@@ -57,12 +75,40 @@ class ApiHandler(RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
+        for name, value in getattr(self, "kept_headers", {}).items():  # an error answer starts afresh: keep these
+            self.set_header(name, value)
+
+    def keep_header(self, name: str, value: str) -> None:
+        """A header that stays on the answer even when it becomes an error (Tornado clears headers then)."""
+        self.kept_headers = {**getattr(self, "kept_headers", {}), name: value}
+        self.set_header(name, value)
 
     async def prepare(self) -> None:
-        """Who is calling: a personal token's user, or the local user where the server has no sign-in."""
+        """Who is calling: a personal token's user, or the local user where the server has no sign-in; within
+        the request rate of their address and their own."""
+        self.user = ""
+        self.charge()  # the address first: a flood of unknown tokens must not cost a store read each
         self.user, self.scope = await self.run(self._caller)
+        self.charge(address=False)
         if self.request.method not in ("GET", "HEAD") and self._cross_site():
             raise Problem(403, "Requests from another site's page are refused.")
+
+    def charge(self, cost: float = 1.0, *, address: bool = True) -> None:
+        """Count ``cost`` requests against the caller's address (not a loopback one) and, once known, the caller
+        (not the local user, who exists only where no one signs in: their address counts); 429 when over."""
+        if cost <= 0:
+            return
+        remote = self.request.remote_ip or ""
+        if address and remote and not is_loopback(remote):
+            self._spend(f"address:{remote}", cost)
+        if self.user and self.user != LOCAL_USER:
+            self._spend(f"user:{self.user}", cost)
+
+    def _spend(self, key: str, cost: float) -> None:
+        wait_s = shared_limiter().take(key, cost)
+        if wait_s:
+            self.keep_header("Retry-After", str(max(1, round(wait_s + 0.5))))
+            raise Problem(429, messages.too_many_requests(wait_s))
 
     def _caller(self) -> tuple[str, str | None]:
         """The acting user and the owner scope of what they may see (None: everything, for an admin)."""
@@ -82,18 +128,23 @@ class ApiHandler(RequestHandler):
         return user, self.app.owner_scope(user)
 
     def _sign_in_required(self) -> bool:
-        provider = getattr(self.application, "auth_provider", None)
-        return provider is not None and bool(provider.get_user or provider.get_user_async)
+        return sign_in_required(self.application)
 
     def _unauthorized(self, detail: str) -> Problem:
-        self.set_header("WWW-Authenticate", 'Bearer realm="paperline"')
+        self.keep_header("WWW-Authenticate", 'Bearer realm="paperline"')  # kept on the error answer
         return Problem(401, detail)
 
     def _cross_site(self) -> bool:
         """A browser sends Origin with a cross-site POST; a program sends none. Refuse another site's page, so a
-        page the analyst happens to open cannot cancel or delete jobs through the local API."""
+        page the analyst happens to open cannot cancel or delete jobs through the local API. The Origin must be
+        one the server names (``PAPERLINE_PUBLIC_URL`` or the address served), or this very server under a name
+        it answers to: never just whatever the request says its Host is (DNS rebinding makes both the
+        attacker's)."""
         origin = self.request.headers.get("Origin")
-        return bool(origin) and urlsplit(origin).netloc.lower() != self.request.host.lower()
+        if not origin:
+            return False
+        policy = policy_for(self.application)
+        return not policy.allows_origin(origin, self.request.host, self.request.protocol)
 
     @property
     def app(self) -> Paperline:

@@ -3,8 +3,10 @@
 Two shapes, as HTTP clients send files: ``multipart/form-data`` (one or more files, plus ``profile``, ``engine``
 and ``instruction`` fields; what ``curl -F`` and ``httpx``'s ``files=`` send), or the raw document as the body
 with ``?filename=`` (and the same options as query arguments). Nothing is held whole in memory: the multipart
-parser (python-multipart) writes each file to a private temporary folder, which is removed after the request. A
-body announced larger than the upload limit is refused with 413 before any of it is read.
+parser (python-multipart's streaming one) writes each file to a private temporary folder, which is removed after
+the request. A body announced larger than the upload limit is refused with 413 before any of it is read; more
+files than ``PAPERLINE_MAX_FILES_PER_UPLOAD``, more than ``MAX_FIELDS`` other fields or a field over
+``MAX_FIELD_BYTES`` are refused (413/400) as soon as they appear, and nothing more of the body is kept.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from python_multipart import FormParser
+from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
 from tornado.web import HTTPError, stream_request_body
 
 from .. import messages
@@ -26,6 +29,8 @@ from .problems import Problem, refusal_status
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
 OPTIONS = ("profile", "engine", "instruction")
+MAX_FIELDS = 16  # parts besides the files: the options, and room for what clients add
+MAX_FIELD_BYTES = 64 * 1024  # an instruction is a paragraph, not a document
 
 
 @dataclass
@@ -42,13 +47,117 @@ class ReceivedBody:
     options: dict[str, str] = field(default_factory=dict)
 
 
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
+class MultipartReceiver:
+    """A ``multipart/form-data`` body read as it streams in: each file part straight into its own file in
+    ``folder``, each other field into memory, within the caps. Past a cap (or a malformed part) it keeps nothing
+    more of the body; ``finish`` then raises the answer."""
+
+    def __init__(self, boundary: str, folder: Path, max_files: int) -> None:
+        self.body = ReceivedBody()
+        self.folder, self.max_files = folder, max_files
+        self.refusal: Problem | None = None
+        self.broken = False
+        self._fields = 0
+        self._headers: dict[bytes, bytes] = {}
+        self._header: tuple[list[bytes], list[bytes]] = ([], [])
+        self._name, self._filename = "", ""
+        self._file: BinaryIO | None = None
+        self._field: bytearray | None = None
+        self._parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": self._headers.clear,
+                "on_header_field": lambda data, start, end: self._header[0].append(data[start:end]),
+                "on_header_value": lambda data, start, end: self._header[1].append(data[start:end]),
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._part_start,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+            },
+        )
+
+    def write(self, chunk: bytes) -> None:
+        if self.refusal is not None or self.broken:
+            return  # the rest of the body is read and dropped
+        try:
+            self._parser.write(chunk)
+        except _Refused as refused:
+            self.refusal = refused.problem
+            self._drop_part()
+        except FormParserError:
+            self.broken = True
+            self._drop_part()
+
+    def finish(self) -> ReceivedBody:
+        self._drop_part()  # a part the body ended in the middle of is not a file
+        if self.refusal is not None:
+            raise self.refusal
+        if self.broken:
+            raise Problem(400, "The multipart body could not be read.")
+        return self.body
+
+    def _header_end(self) -> None:
+        names, values = self._header
+        self._headers[b"".join(names).lower()] = b"".join(values).strip(b" \t")
+        names.clear()
+        values.clear()
+
+    def _part_start(self) -> None:
+        _disposition, options = parse_options_header(self._headers.get(b"content-disposition"))
+        if b"name" not in options:
+            raise FormParserError("a part without a name")
+        self._name = options[b"name"].decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if filename is not None:
+            if len(self.body.files) >= self.max_files:
+                raise _Refused(Problem(413, messages.too_many_files(self.max_files)))
+            self._filename = filename.decode("utf-8", "replace") or "document"
+            self._file = (self.folder / f"part-{len(self.body.files)}").open("wb")
+        else:
+            self._fields += 1
+            if self._fields > MAX_FIELDS:
+                raise _Refused(Problem(400, messages.too_many_fields(MAX_FIELDS)))
+            self._field = bytearray()
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._file is not None:
+            self._file.write(data[start:end])
+        elif self._field is not None:
+            if len(self._field) + end - start > MAX_FIELD_BYTES:
+                raise _Refused(Problem(413, messages.field_too_large(self._name, MAX_FIELD_BYTES // 1024)))
+            self._field += data[start:end]
+
+    def _part_end(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self.body.files.append(Upload(Path(self._file.name), self._filename))
+            self._file = None
+        elif self._field is not None:
+            if self._name in OPTIONS:
+                self.body.options[self._name] = self._field.decode("utf-8", "replace")
+            self._field = None
+
+    def _drop_part(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            Path(self._file.name).unlink(missing_ok=True)
+            self._file = None
+        self._field = None
+
+
 @stream_request_body
 class UploadHandler(JobsHandler):
     """``POST /jobs``; ``GET /jobs`` (the list) is JobsHandler's, as both share the route."""
 
     async def prepare(self) -> None:
         self.raw: BinaryIO | None = None
-        self.parser: FormParser | None = None
+        self.parser: MultipartReceiver | None = None
         await super().prepare()
         if self.request.method != "POST":
             if self.request.method not in ("GET", "HEAD"):  # answer before a streamed body is read
@@ -66,13 +175,10 @@ class UploadHandler(JobsHandler):
             boundary = content_type.split("boundary=", 1)[1].strip('"') if "boundary=" in content_type else ""
             if not boundary:
                 raise Problem(400, "A multipart upload needs a boundary in its Content-Type.")
-            self.parser = FormParser(
-                "multipart/form-data",
-                self._on_field,
-                self._on_file,
-                boundary=boundary,
-                config={"UPLOAD_DIR": str(self.folder), "MAX_MEMORY_FILE_SIZE": 0, "UPLOAD_DELETE_TMP": False},
-            )
+            try:
+                self.parser = MultipartReceiver(boundary, self.folder, self.app.settings.max_files_per_upload)
+            except (FormParserError, ValueError):
+                raise Problem(400, "This multipart boundary cannot be used.") from None
         else:
             filename = self.get_query_argument("filename", "")
             if not filename:
@@ -81,25 +187,11 @@ class UploadHandler(JobsHandler):
             self.body.options = {k: self.get_query_argument(k) for k in OPTIONS if self.get_query_argument(k, "")}
             self.raw = (self.folder / "body").open("wb")
 
-    def _on_field(self, item: Any) -> None:
-        name = (item.field_name or b"").decode("utf-8", "replace")
-        if name in OPTIONS and item.value is not None:
-            self.body.options[name] = item.value.decode("utf-8", "replace")
-
-    def _on_file(self, item: Any) -> None:
-        item.flush_to_disk()
-        item.close()
-        filename = (item.file_name or b"document").decode("utf-8", "replace")
-        self.body.files.append(Upload(Path(item.actual_file_name.decode()), filename))
-
     def data_received(self, chunk: bytes) -> None:
         if self.raw is not None:
             self.raw.write(chunk)
         elif self.parser is not None:
-            try:
-                self.parser.write(chunk)
-            except FormParserError:
-                self.parser = None  # the answer says so once the body has been read
+            self.parser.write(chunk)  # a refusal is answered once the body has been read
 
     async def post(self) -> None:
         if self.raw is not None:
@@ -107,10 +199,8 @@ class UploadHandler(JobsHandler):
         elif self.parser is None:
             raise Problem(400, "The multipart body could not be read.")
         else:
-            try:
-                self.parser.finalize()
-            except FormParserError:
-                raise Problem(400, "The multipart body could not be read.") from None
+            self.body = self.parser.finish()
+        self.charge(max(0, len(self.body.files) - 1))  # each file is a job: one request each
         if not self.body.files:
             raise Problem(400, "No file in the request: send one or more files (multipart field 'file').")
         options = dict(self.body.options)
