@@ -59,8 +59,10 @@ def frame_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
         raise InvalidRequest(f"Unknown export format {fmt!r}; choose csv or parquet")
     frame = _flat(frame)
     if fmt == "csv":
+        from pandas.api.types import is_object_dtype, is_string_dtype
+
         for column in frame.columns:
-            if frame[column].dtype == object:
+            if is_object_dtype(frame[column]) or is_string_dtype(frame[column]):
                 frame[column] = frame[column].map(defuse)
         frame.columns = [defuse(str(column)) for column in frame.columns]
         return frame.to_csv(index=False).encode("utf-8")
