@@ -297,3 +297,25 @@ def test_csv_export_and_results_defuse_formulas_but_keep_numbers(tmp_path: Path)
         "'=1+2 is a formula.",
         "'-5 degrees.",
     ]
+
+
+def test_a_csv_result_and_the_cli_export_carry_no_live_formula(app: Paperline, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    from tests.conftest import paperline
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(15, 20, "=HYPERLINK(1) opens a page. @SUM(A1) adds. It was -3.5 degrees.")
+    path = tmp_path / "formulas.pdf"
+    pdf.output(str(path))
+    job = app.submit(path, "=cmd|calc.pdf", profile="sentences")
+    run_queued(app)
+    cells = [row[2] for row in csv.reader(io.StringIO(app.result(job.id, "csv")))][1:]
+    assert cells[:2] == ["'=HYPERLINK(1) opens a page.", "'@SUM(A1) adds."], cells
+    assert all(not cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    done = paperline(app, "export", "jobs", "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    [row] = list(csv.DictReader(io.StringIO((tmp_path / "out" / "paperline-jobs.csv").read_text())))
+    assert row["filename"] == "'=cmd_calc.pdf" and row["pages"] == "1", "text defused, numbers kept"
