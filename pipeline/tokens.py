@@ -51,8 +51,8 @@ def create_token(
     expires_in_s: float | None = None,
     settings: Settings | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token for ``user`` (refused for a name that cannot sign in); returns it and its secret, which is
-    never stored or shown again."""
+    """A new token for ``user`` (``UserRefused`` for a name that cannot sign in: reserved names always, and names
+    outside ``settings.users`` when given); returns it and its secret, which is never stored or shown again."""
     signed_in_user(settings or Settings(), user)
     secret = PREFIX + secrets.token_urlsafe(32)
     now = time.time()
