@@ -6,6 +6,7 @@ import panel as pn
 import param
 
 from pipeline import Paperline
+from pipeline.exceptions import UserRefused
 from pipeline.users import LOCAL_USER
 
 from .analytics import AnalyticsView
@@ -44,7 +45,16 @@ class App(pn.viewable.Viewer):
         if params.get("feed") is None:
             params["feed"] = shared_feed(Paperline)
         super().__init__(**params)
-        self.state = SessionState(feed=self.feed, user=pn.state.user or LOCAL_USER)
+        #: why the signed-in name may not use the page ("" when it may): a reserved name sees no data at all
+        self.refusal = ""
+        self.signed_in = pn.state.user is not None  # the local analyst exists only where no one signs in
+        try:
+            user = self.feed.app.sign_in(pn.state.user) if self.signed_in else LOCAL_USER
+        except UserRefused as exc:
+            self.refusal, user = str(exc), ""
+        self.state = SessionState(feed=self.feed, user=user)
+        if self.refusal:
+            return
         self.upload = UploadPanel(state=self.state)
         self.health = QueueHealth(state=self.state)
         self.live = LiveJobs(state=self.state)
@@ -60,7 +70,7 @@ class App(pn.viewable.Viewer):
             ],
             state=self.state,
         )
-        if self.state.user != LOCAL_USER:  # tokens matter where the server asks people to sign in
+        if self.signed_in:  # tokens matter where the server asks people to sign in
             self.tabs.add("API tokens", lambda: ApiTokensView(self.state))
         self.state.param.watch(self._show_result_tab, ["selected_job", "selected_page"])
         self.state.connect()
@@ -81,7 +91,7 @@ class App(pn.viewable.Viewer):
 
     def _signed_in(self) -> pn.viewable.Viewable:
         """Who is signed in (with a way out), and whether they see everyone's jobs; nothing without auth."""
-        if self.state.user == LOCAL_USER:
+        if not self.signed_in:
             return pn.pane.HTML("", visible=False)
         role = " (admin: all users' jobs)" if self.state.is_admin else ""
         user = text(self.state.user)
@@ -90,7 +100,23 @@ class App(pn.viewable.Viewer):
             styles={"color": "white"},
         )
 
+    def _refused_page(self) -> pn.template.BaseTemplate:
+        """A sign-in the page does not accept: the reason and a way out, and no jobs, feed or upload."""
+        return pn.template.FastListTemplate(
+            title="Paperline",
+            main=[
+                pn.pane.HTML(
+                    f'<p class="pl-refused" role="alert">{text(self.refusal)}</p><p><a href="/logout">Log out</a></p>',
+                    sizing_mode="stretch_width",
+                )
+            ],
+            accent="#2f80ed",
+            raw_css=[CSS],
+        )
+
     def __panel__(self) -> pn.template.BaseTemplate:
+        if self.refusal:
+            return self._refused_page()
         template = pn.template.FastListTemplate(
             title="Paperline",
             header=[self._signed_in()],

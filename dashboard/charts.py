@@ -76,7 +76,7 @@ class ChartsView(pn.viewable.Viewer):
         # The columns are built once per server and revision for every session of the same scope (the feed's
         # shared data); each session copies the lists, since streaming extends a source's lists in place.
         state = self.state
-        timeline, timing = state.feed.shared(f"charts:{state.owner_filter}", lambda: chart_columns(state.jobs()))
+        timeline, timing = state.feed.shared(("charts", state.owner_filter), lambda: chart_columns(state.jobs()))
         self._timeline_rows = {job_id: i for i, job_id in enumerate(timeline["id"])}
         self.timeline_source = ColumnDataSource({key: list(values) for key, values in timeline.items()})
         self._timed = set(timing["id"])

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -112,7 +112,7 @@ class JobFeed(param.Parameterized):
         self.queries = 0
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
-        self._shared: dict[str, tuple[int, object, object]] = {}
+        self._shared: dict[Hashable, tuple[int, object, object]] = {}
         #: (when, ms) for recent deliveries of store changes to sessions: read by /paperline/feed-stats
         self.delivery_lags: deque[tuple[float, float]] = deque(maxlen=20_000)
         self.eta = EtaSnapshot()
@@ -216,10 +216,12 @@ class JobFeed(param.Parameterized):
             jobs = [j for j in self.jobs.values() if user is None or j.user == user]
         return sorted(jobs, key=lambda j: j.created_at, reverse=True)
 
-    def shared(self, key: str, build: Callable[[], T], *, stamp: object = None) -> T:
+    def shared(self, key: Hashable, build: Callable[[], T], *, stamp: object = None) -> T:
         """What every session would otherwise derive from the feed's jobs on its own (History's table, say),
         built once per store revision (and ``stamp``, for what also depends on time) and handed to all of them:
-        callers copy before changing it. One entry per key: a newer revision or stamp replaces it."""
+        callers copy before changing it. One entry per key: a newer revision or stamp replaces it. A key that
+        depends on a scope is a tuple such as ``("jobs", owner)``, never text built from it: a user named "None"
+        must not share the admins' (scope None) entry."""
         with self._lock:
             hit = self._shared.get(key)
             if hit is None or hit[:2] != (self.revision, stamp):

@@ -15,7 +15,7 @@ class SessionState(param.Parameterized):
     """State shared by one browser session's views; the feed's updates arrive here as ``update`` events."""
 
     feed = param.ClassSelector(class_=JobFeed, doc="The process's shared feed.")
-    user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' without authentication.")
+    user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' where no one signs in.")
     engine = param.Selector(objects=list(ENGINE_PROFILES), default="local", doc="Extraction engine for new uploads.")
     profile = param.Selector(
         objects=list(ENGINE_PROFILES["local"]), default=DEFAULT_PROFILE, doc="Profile for uploads."
@@ -62,7 +62,7 @@ class SessionState(param.Parameterized):
     def jobs(self) -> list[Job]:
         """This session's jobs, newest first: sorted once per store revision for every session of the scope."""
         owner = self.owner_filter
-        return self.feed.shared(f"jobs:{owner}", lambda: self.feed.jobs_for(owner))
+        return self.feed.shared(("jobs", owner), lambda: self.feed.jobs_for(owner))
 
     def connect(self) -> None:
         """Start receiving the feed's updates (call once the session's document exists)."""

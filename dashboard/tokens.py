@@ -7,9 +7,13 @@ import time
 import panel as pn
 
 from pipeline.exceptions import PaperlineError
+from pipeline.tokens import parse_expiry
 
 from .safe_html import text
 from .state import SessionState
+
+#: how long a new token works: label -> duration for ``parse_expiry``
+EXPIRY_CHOICES = {"never": "never", "1 day": "1d", "7 days": "7d", "30 days": "30d", "90 days": "90d", "1 year": "1y"}
 
 
 class ApiTokensView(pn.viewable.Viewer):
@@ -19,6 +23,7 @@ class ApiTokensView(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self._name = pn.widgets.TextInput(name="What is it for?", placeholder="e.g. nightly ETL", width=260)
+        self._expiry = pn.widgets.Select(name="Expires after", options=EXPIRY_CHOICES, value="30d", width=130)
         self._create = pn.widgets.Button(label="Create token", color="primary", width=130)
         self._create.on_click(self._on_create)
         self._secret = pn.widgets.TextInput(name="Your new token (copy it now: it is not shown again)",
@@ -31,20 +36,28 @@ class ApiTokensView(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         mine = self.state.app.api_tokens(self.state.user)
+        now = time.time()
         rows = "".join(
             f"<tr><td><code>{text(t.id)}</code></td><td>{text(t.name)}</td>"
-            f"<td>{time.strftime('%Y-%m-%d %H:%M', time.localtime(t.created_at))}</td>"
-            f"<td>{'revoked' if t.revoked_at else 'live'}</td></tr>"
+            f"<td>{_when(t.created_at)}</td><td>{_when(t.expires_at) if t.expires_at else 'never'}</td>"
+            f"<td>{'revoked' if t.revoked_at else 'expired' if t.expired(now) else 'live'}</td></tr>"
             for t in mine
         )
-        head = "<tr><th>id</th><th>for</th><th>created</th><th>state</th></tr>"
+        head = "<tr><th>id</th><th>for</th><th>created</th><th>expires</th><th>state</th></tr>"
         self._list.object = f'<table class="pl-tokens">{head}{rows}</table>' if mine else "<i>No tokens yet.</i>"
-        live = {f"{t.id} {t.name}".strip(): t.id for t in mine if not t.revoked_at}
+        live = {f"{t.id} {t.name}".strip(): t.id for t in mine if not t.revoked_at and not t.expired(now)}
         self._choice.options = live
         self._revoke.disabled = not live
 
     def _on_create(self, _event: object) -> None:
-        token, secret = self.state.app.create_api_token(self.state.user, self._name.value)
+        try:
+            token, secret = self.state.app.create_api_token(
+                self.state.user, self._name.value, expires_in_s=parse_expiry(self._expiry.value)
+            )
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.error(text(exc), duration=8000)
+            return
         self._secret.value, self._secret.visible = secret, True
         self._name.value = ""
         self._refresh()
@@ -65,15 +78,19 @@ class ApiTokensView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         intro = pn.pane.HTML(
             "<p>Programs use the HTTP API (<code>/api/v1</code>) with a personal token: "
-            "<code>Authorization: Bearer pl_...</code>. A token acts as you; revoke it when it is no longer "
-            "needed.</p>",
+            "<code>Authorization: Bearer pl_...</code>. A token acts as you until it expires; revoke it when it "
+            "is no longer needed.</p>",
             sizing_mode="stretch_width",
         )
         return pn.Column(
             intro,
-            pn.Row(self._name, self._create),
+            pn.Row(self._name, self._expiry, self._create),
             self._secret,
             self._list,
             pn.Row(self._choice, self._revoke),
             sizing_mode="stretch_width",
         )
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))

@@ -340,7 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="personal API tokens of --user: create, list, revoke")
     token.add_argument("action", choices=["create", "list", "revoke"])
     token.add_argument("token_id", nargs="?", help="the token to revoke")
+    # Also accepted here (token create --user NAME); SUPPRESS keeps the global --user when it is not repeated.
+    token.add_argument("--user", default=argparse.SUPPRESS, help="the signed-in user the token acts for")
     token.add_argument("--name", default="", help="what the token is for (create)")
+    token.add_argument("--expires-in", default="", help="create: stop working after e.g. 30d, 12h, 2w (default never)")
+    token.add_argument("--all", action="store_true", help="revoke: every live token of --user")
     token.set_defaults(func=cmd_token)
 
     serve = sub.add_parser("serve", help="run the dashboard and a worker together (Ctrl-C stops both)")

@@ -89,6 +89,11 @@ class Settings:
     admins: tuple[str, ...] = ()
     user_max_active_jobs: int = 0
     user_uploads_per_hour: int = 0
+    # Per-user retention (0: none): a user's own least recently used finished jobs are purged first.
+    user_max_jobs: int = 0
+    user_max_storage_mb: int = 0
+    # Who may sign in and hold API tokens (empty: anyone the sign-in lets in); admins are always allowed.
+    users: tuple[str, ...] = ()
     # Claude engine: available when an API key is set; the SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL.
     anthropic_api_key_set: bool = False
     model: str = "claude-sonnet-4-6"
@@ -151,6 +156,9 @@ class Settings:
             admins=tuple(name.strip() for name in env.get("PAPERLINE_ADMINS", "").split(",") if name.strip()),
             user_max_active_jobs=_int(env, "PAPERLINE_USER_MAX_ACTIVE_JOBS", cls.user_max_active_jobs),
             user_uploads_per_hour=_int(env, "PAPERLINE_USER_UPLOADS_PER_HOUR", cls.user_uploads_per_hour),
+            user_max_jobs=_int(env, "PAPERLINE_USER_MAX_JOBS", cls.user_max_jobs),
+            user_max_storage_mb=_int(env, "PAPERLINE_USER_MAX_STORAGE_MB", cls.user_max_storage_mb),
+            users=tuple(name.strip() for name in env.get("PAPERLINE_USERS", "").split(",") if name.strip()),
             anthropic_api_key_set=bool(env.get("ANTHROPIC_API_KEY", "").strip()),
             model=env.get("PAPERLINE_MODEL", "").strip() or cls.model,
             llm_concurrency=max(1, _int(env, "PAPERLINE_LLM_CONCURRENCY", cls.llm_concurrency)),

@@ -45,6 +45,15 @@ class LimitReached(DocumentRejected):
     """The user is over a per-user limit (jobs at once, uploads per hour); the file is not kept."""
 
 
+class UserRefused(PaperlineError):
+    """A sign-in or token names a user who may not act: a reserved name (``local``, ``None``, control
+    characters...) or one no longer in ``PAPERLINE_USERS``."""
+
+
+class TokenRefused(PaperlineError):
+    """An API token that does not work (unknown, revoked, expired, or its user may no longer act): a 401."""
+
+
 class OcrUnavailable(PaperlineError):
     """Tesseract is not installed; pages needing OCR are left empty with a note saying how to install it."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .exceptions import InvalidRequest
+from .spreadsheet import defuse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,11 +53,18 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def frame_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    """One table in ``fmt`` ("csv" or "parquet"); CSV times are ISO 8601 in UTC."""
+    """One table in ``fmt`` ("csv" or "parquet"); CSV times are ISO 8601 in UTC, and CSV text cells that would
+    start a spreadsheet formula are defused (``pipeline.spreadsheet``); Parquet keeps every value as it is."""
     if fmt not in FORMATS:
         raise InvalidRequest(f"Unknown export format {fmt!r}; choose csv or parquet")
     frame = _flat(frame)
     if fmt == "csv":
+        from pandas.api.types import is_object_dtype, is_string_dtype
+
+        for column in frame.columns:
+            if is_object_dtype(frame[column]) or is_string_dtype(frame[column]):
+                frame[column] = frame[column].map(defuse)
+        frame.columns = [defuse(str(column)) for column in frame.columns]
         return frame.to_csv(index=False).encode("utf-8")
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)

@@ -99,6 +99,12 @@ def served_from_cache(job_id: str, filename: str) -> str:
     return f"Served from cache: identical to job {job_id} ({filename})"
 
 
+#: a cache hit on another user's job: the result is shared, never who uploaded it or what they called it
+SERVED_FROM_CACHE_ANONYMOUS = "Served from cache: an identical document was extracted before"
+#: what a job served from another user's job records as its source (never that job's id)
+CACHED_FROM_ANOTHER_USER = "another user's job"
+
+
 def canceled_by(user: str) -> str:
     return f"Canceled by {user}"
 
@@ -354,6 +360,36 @@ def files_gone(job_id: str, why: str) -> str:
 
 def delete_unfinished(job_id: str, status: str) -> str:
     return f"Job {job_id} has not ended ({status}); cancel it first, then delete it."
+
+
+# -- users -------------------------------------------------------------------------------------------------------
+def user_name_reserved(name: str) -> str:
+    shown = repr(name) if name.strip() else "an empty name"
+    return (
+        f"This user name is reserved: no one can sign in or use an API token as {shown}. "
+        "Sign in with your own name (no control characters, no surrounding spaces)."
+    )
+
+
+def user_not_allowed(name: str) -> str:
+    return f"{name!r} is not a user of this server (PAPERLINE_USERS); ask its operator to add you."
+
+
+# -- API tokens ----------------------------------------------------------------------------------------------------
+TOKEN_UNKNOWN = "This API token is unknown or was revoked."
+TOKEN_DIES_WITH_USER = "Its API tokens no longer work."
+TOKEN_NEEDS_USER = (
+    "A token acts for a signed-in user: name them, e.g. 'paperline token create --user NAME' "
+    "(without sign-in, programs need no token)."
+)
+
+
+def token_expired(token_id: str, when: str) -> str:
+    return f"This API token ({token_id}) expired on {when}; create a new one."
+
+
+def bad_token_expiry(text: str) -> str:
+    return f"Token expiry {text!r} is not a duration such as 30d, 12h, 2w or 1y (at most 5 years), or 'never'."
 
 
 # -- users' limits --------------------------------------------------------------------------------------------------

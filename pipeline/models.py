@@ -204,6 +204,11 @@ class ApiToken:
     name: str
     created_at: float
     revoked_at: float | None = None
+    #: when it stops working (epoch seconds); None: until revoked
+    expires_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

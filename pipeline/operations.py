@@ -110,21 +110,40 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_token(app: Paperline, args: argparse.Namespace) -> int:
-    """``paperline token create|list|revoke``: personal API tokens of ``--user`` (an admin's ``list`` shows all)."""
-    from . import tokens
+    """``paperline token create|list|revoke``: personal API tokens of ``--user`` (an admin's ``list`` shows all).
+
+    A token is always a signed-in user's: ``create`` needs ``--user NAME`` (never the local user, who needs no
+    token), and ``revoke --user NAME --all`` revokes every token of a user who leaves."""
+    from . import messages
+    from .tokens import parse_expiry
+    from .users import LOCAL_USER
 
     if args.action == "create":
-        token, secret = tokens.create_token(app.store, args.user, args.name)
-        print(f"Token {token.id} for {token.user}; the secret is shown only now:", file=sys.stderr)
+        if args.user == LOCAL_USER:
+            raise InvalidRequest(messages.TOKEN_NEEDS_USER)
+        token, secret = app.create_api_token(args.user, args.name, expires_in_s=parse_expiry(args.expires_in))
+        until = f", valid until {_when(token.expires_at)}" if token.expires_at else ""
+        print(f"Token {token.id} for {token.user}{until}; the secret is shown only now:", file=sys.stderr)
         print(secret)
     elif args.action == "list":
+        now = time.time()
         for token in app.store.list_tokens(args.owner_filter):
-            state = "revoked" if token.revoked_at else "live"
-            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(token.created_at))
-            print(f"{token.id}  {token.user:<12.12}  {state:<7}  {created}  {token.name}")
+            state = "revoked" if token.revoked_at else "expired" if token.expired(now) else "live"
+            expires = _when(token.expires_at) if token.expires_at else "never"
+            created = _when(token.created_at)
+            print(f"{token.id}  {token.user:<12.12}  {state:<7}  {created}  {expires:<16}  {token.name}".rstrip())
+    elif args.all:
+        if args.user == LOCAL_USER:
+            raise InvalidRequest("Name whose tokens to revoke: paperline token revoke --user NAME --all")
+        count = app.revoke_user_api_tokens(args.user)
+        print(f"Revoked {count} token{'s' if count != 1 else ''} of {args.user}", file=sys.stderr)
     else:
         if not args.token_id:
-            raise InvalidRequest("Name the token to revoke: paperline token revoke TOKEN_ID")
-        tokens.revoke(app.store, args.token_id, user=args.owner_filter)
+            raise InvalidRequest("Name the token to revoke: paperline token revoke TOKEN_ID (or --user NAME --all)")
+        app.revoke_api_token(args.token_id, user=args.owner_filter)
         print(f"Revoked token {args.token_id}", file=sys.stderr)
     return 0
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"

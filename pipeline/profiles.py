@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .chunking import PageText
+from .spreadsheet import defuse
 
 PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom", "retrieval")
 DEFAULT_PROFILE = "text"
@@ -216,7 +217,7 @@ def sentences_csv(sentences: Sequence[Sentence]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")  # no \r: outputs carry no control characters
     writer.writerow(["index", "page", "sentence"])
     for sentence in sentences:
-        writer.writerow([sentence.index, sentence.page, sentence.text])
+        writer.writerow([sentence.index, sentence.page, defuse(sentence.text)])
     return buffer.getvalue()
 
 
@@ -234,11 +235,12 @@ def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         columns.extend(key for key in row if key not in columns)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns or ["page"], extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([defuse(column) for column in columns or ["page"]])  # column names come from the model too
     for row in rows:
+        cells = (row.get(column, "") for column in columns)
         writer.writerow(
-            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            [defuse(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v) for v in cells]
         )
     return buffer.getvalue()
 

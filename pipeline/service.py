@@ -26,7 +26,15 @@ from .retrieval.embedding import unavailable_reason as retrieval_unavailable
 from .retrieval.methods import RetrievalMethods
 from .storage import open_storage
 from .store import JobStore, NewJob, open_store
-from .users import LOCAL_USER, REFUSED_FOR_LIMIT, check_limits, is_admin, owner_scope
+from .users import (
+    LOCAL_USER,
+    REFUSED_FOR_LIMIT,
+    check_limits,
+    create_within_limits,
+    is_admin,
+    owner_scope,
+    signed_in_user,
+)
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
     import pandas as pd
@@ -110,19 +118,24 @@ class Paperline(RetrievalMethods):
         job = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
         meta = {"instruction": instruction.strip()} if profile == "custom" else {}
         try:
-            check_limits(self.settings, self.store, user)
+            check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
         except LimitReached as exc:
             return self._refused(job, Received(name, refused=exc), meta=REFUSED_FOR_LIMIT)
         received = receive(source, name, self.files(job["id"]), self.settings)
         if received.refused is not None:
             return self._refused(job, received, meta=meta)
         job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
-        # a retrieval job's passages live in the store per job: it is extracted again rather than copied
-        cached = None if meta or profile == "retrieval" else self._answer_from_cache(job)
-        if cached is not None:
-            return cached
-        created = self.store.create(NewJob(**job, meta=meta))  # type: ignore[arg-type]
-        enforce_limits(self.settings, self.store, self.storage)
+        try:
+            # a retrieval job's passages live in the store per job: it is extracted again rather than copied
+            cached = None if meta or profile == "retrieval" else self._answer_from_cache(job)
+            if cached is not None:
+                return cached
+            created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))  # type: ignore[arg-type]
+        except LimitReached as exc:  # a parallel upload of the same user took the last place: keep no bytes
+            self.files(job["id"]).delete()
+            received.refused = exc
+            return self._refused(job, received, meta=REFUSED_FOR_LIMIT)
+        enforce_limits(self.settings, self.store, self.storage, user=user)
         try:
             self.tasks.enqueue_document(created.id)
         except Exception as exc:
@@ -130,14 +143,11 @@ class Paperline(RetrievalMethods):
         return self.get(created.id)
 
     def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
-        """Record a refused upload as a failed job saying why."""
+        """Record a refused upload as a failed job saying why (its bytes are not kept)."""
         why = str(received.refused)
         meta = {**meta, "refusal": type(received.refused).__name__}  # which kind, for the HTTP API's status code
         new = NewJob(
-            **job,
-            kind=received.kind,
-            sha256=received.sha256,
-            size_bytes=received.size,
+            **{**job, "kind": received.kind, "sha256": received.sha256, "size_bytes": received.size},
             status=JobStatus.FAILED,
             message=why,
             error=why,
@@ -146,19 +156,27 @@ class Paperline(RetrievalMethods):
         return self.store.create(new)
 
     def _answer_from_cache(self, job: dict) -> Job | None:
-        """A completed job for the same bytes and settings whose results are still there: copied, not redone."""
+        """A completed job for the same bytes and settings whose results are still there: copied, not redone.
+        The new job has its own copy of the results; another user's job is neither named nor opened to them."""
         cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
         if cached is None or not self.files(cached.id).available_formats():
             return None
+        own = cached.user == job["user"]
         copy_results(self.files(cached.id), self.files(job["id"]))
-        created = self.store.create(
+        created = create_within_limits(
+            self.settings,
+            self.store,
             NewJob(
                 **job,
                 status=JobStatus.COMPLETED,
                 stage=Stage.COMPLETED,
-                message=messages.served_from_cache(cached.id, cached.filename),
-                cached_from=cached.id,
-            )
+                message=(
+                    messages.served_from_cache(cached.id, cached.filename)
+                    if own
+                    else messages.SERVED_FROM_CACHE_ANONYMOUS
+                ),
+                cached_from=cached.id if own else messages.CACHED_FROM_ANOTHER_USER,
+            ),
         )
         self.store.copy_outcome(created.id, cached)
         return self.get(created.id)
@@ -236,14 +254,27 @@ class Paperline(RetrievalMethods):
         return self.get(job_id)
 
     # -- personal API tokens (pipeline.tokens) ----------------------------------------------------------------
-    def create_api_token(self, user: str, name: str = "") -> tuple[ApiToken, str]:
-        return tokens.create_token(self.store, user, name)
+    def create_api_token(self, user: str, name: str = "", *, expires_in_s: float | None = None) -> tuple[ApiToken, str]:
+        """A token for a signed-in user (``UserRefused`` for a reserved or no longer allowed name)."""
+        return tokens.create_token(self.store, user, name, expires_in_s=expires_in_s, settings=self.settings)
+
+    def api_token(self, secret: str) -> ApiToken:
+        """The live token a program presents (``TokenRefused`` saying why when it does not work)."""
+        return tokens.authenticate(self.store, secret, self.settings)
 
     def api_tokens(self, user: str | None = None) -> list[ApiToken]:
         return self.store.list_tokens(user)
 
     def revoke_api_token(self, token_id: str, *, user: str | None = None) -> None:
         tokens.revoke(self.store, token_id, user=user)
+
+    def revoke_user_api_tokens(self, user: str) -> int:
+        """Revoke every live token of ``user`` (who leaves); how many."""
+        return tokens.revoke_user(self.store, user)
+
+    def sign_in(self, name: str | None) -> str:
+        """The user a sign-in names, checked (``UserRefused`` for a reserved or no longer allowed name)."""
+        return signed_in_user(self.settings, name)
 
     # -- reading --------------------------------------------------------------------------------------------
     def get(self, job_id: str, *, user: str | None = None) -> Job:

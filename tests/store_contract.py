@@ -16,6 +16,10 @@ from pipeline.models import ChunkStatus, JobStatus, PassageRecord, Stage
 from pipeline.store import JobStore, NewJob
 
 
+class OverLimit(Exception):
+    pass
+
+
 def new_job(job_id: str = "job1", **overrides) -> NewJob:  # type: ignore[no-untyped-def]
     fields = dict(
         id=job_id,
@@ -488,6 +492,68 @@ class StoreContract:
         assert revoked.id == "t2" and revoked.revoked_at is not None, "a revoked token stays listed"
         with pytest.raises(Exception):  # noqa: B017  (each backend raises its own integrity error)
             store.add_token(ApiToken("t4", "eve", "", 400.0), "digest-1")
+
+    def test_creation_within_limits_lets_no_more_pass_than_the_limit(self, store: JobStore) -> None:
+        """Parallel creations of one user, each counting the user's active jobs in its own transaction: however
+        they interleave, no more than the limit pass (the check sleeps to widen any gap between count and insert)."""
+        limit, callers = 3, 12
+        store.create(new_job("other-user", user="bob"))  # another user's jobs never count
+        passed, refused, errors = [], [], []
+        start = threading.Barrier(callers)
+
+        def check(active: int, uploads: list[float]) -> None:
+            time.sleep(0.02)
+            if active >= limit:
+                raise OverLimit(f"{active} active")
+
+        def create(i: int) -> None:
+            start.wait()
+            try:
+                store.create_within_limits(new_job(f"j{i}"), since=time.time() - 3600, check=check)
+                passed.append(i)
+            except OverLimit:
+                refused.append(i)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=create, args=(i,)) for i in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == [] and len(passed) == limit and len(refused) == callers - limit
+        assert sorted(j.id for j in store.list_recent(user="ann")) == sorted(f"j{i}" for i in passed)
+        assert all(store.list_events(f"j{i}") == [] for i in refused), "a refused creation records nothing"
+
+    def test_creation_within_limits_sees_the_usage_user_usage_reports(self, store: JobStore) -> None:
+        store.create(new_job("a"))
+        store.create(new_job("b", status=JobStatus.FAILED, error="empty"))
+        seen = []
+        store.create_within_limits(new_job("c"), since=0, check=lambda active, uploads: seen.append((active, uploads)))
+        [(active, uploads)] = seen
+        assert active == 1 and len(uploads) == 2, "queued 'a' is active; 'a' and 'b' were uploaded"
+        assert store.user_usage("ann", since=0)[0] == 2
+
+    def test_purge_candidates_of_one_user(self, store: JobStore) -> None:
+        for job_id, user in (("a1", "ann"), ("b1", "bob"), ("a2", "ann")):
+            store.create(new_job(job_id, user=user))
+            store.finish(job_id, JobStatus.COMPLETED, "ok")
+            time.sleep(0.01)
+        assert [j.id for j in store.purge_candidates("ann")] == ["a1", "a2"]
+        assert [j.id for j in store.purge_candidates("bob")] == ["b1"]
+        assert [j.id for j in store.purge_candidates()] == ["a1", "b1", "a2"]
+
+    def test_api_tokens_keep_their_expiry_and_a_user_s_tokens_are_revoked_together(self, store: JobStore) -> None:
+        from pipeline.models import ApiToken
+
+        store.add_token(ApiToken("t1", "ann", "", 100.0, expires_at=5000.0), "d1")
+        store.add_token(ApiToken("t2", "ann", "", 200.0), "d2")
+        store.add_token(ApiToken("t3", "bob", "", 300.0), "d3")
+        token = store.token_for("d1")
+        assert token is not None and token.expires_at == 5000.0 and token.expired(5000.0) and not token.expired(1.0)
+        assert store.revoke_user_tokens("ann") == 2
+        assert store.revoke_user_tokens("ann") == 0, "already revoked"
+        assert store.token_for("d1") is None and store.token_for("d2") is None and store.token_for("d3") is not None
 
     def test_schema_setup_is_repeatable_and_close_lets_go(self, store: JobStore) -> None:
         store.create(new_job())

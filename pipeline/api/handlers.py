@@ -21,9 +21,10 @@ from urllib.parse import quote
 
 from tornado.web import RequestHandler
 
-from .. import messages, tokens
+from .. import messages
 from ..config import Settings
-from ..models import Event, JobStatus
+from ..exceptions import TokenRefused
+from ..models import ApiToken, Event, JobStatus
 from ..results import FORMAT_FILES
 from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
 from ..service import Paperline
@@ -111,21 +112,36 @@ class ApiHandler(RequestHandler):
             raise Problem(429, messages.too_many_requests(wait_s))
 
     def _caller(self) -> tuple[str, str | None]:
-        """The acting user and the owner scope of what they may see (None: everything, for an admin)."""
+        """The acting user and the owner scope of what they may see (None: everything, for an admin). A token
+        must be live and its user one who may sign in; the local user is only ever the caller without sign-in."""
         header = self.request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
+        self.token: ApiToken | None = None
         if header and scheme.lower() == "bearer" and secret.strip():
-            user = tokens.user_for(self.app.store, secret.strip())
-            if user is None:
-                raise self._unauthorized("This API token is unknown or was revoked.")
+            self.secret = secret.strip()
+            try:
+                self.token = self.app.api_token(self.secret)
+            except TokenRefused as exc:
+                raise self._unauthorized(str(exc)) from None
+            user = self.token.user
         elif self._sign_in_required():
             raise self._unauthorized(
                 "This server asks users to sign in: send a personal API token (Authorization: Bearer ...); "
-                "create one with: paperline --user YOU token create"
+                "create one with: paperline token create --user YOU"
             )
         else:
             user = LOCAL_USER
         return user, self.app.owner_scope(user)
+
+    def token_refusal(self) -> str:
+        """Why the caller's token stopped working since the request began ("" while it works, or without one)."""
+        if self.token is None:
+            return ""
+        try:
+            self.app.api_token(self.secret)
+        except TokenRefused as exc:
+            return str(exc)
+        return ""
 
     def _sign_in_required(self) -> bool:
         return sign_in_required(self.application)

@@ -183,7 +183,8 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
                 "responses": {
                     "200": {
-                        "description": "The stream",
+                        "description": "The stream, to the job's end; with a token, until the token is revoked or "
+                        "expires (then a last `end` whose data is a 401 problem)",
                         "content": {"text/event-stream": {"schema": SSE_EVENT}},
                     },
                     **_problems(404),

@@ -10,6 +10,10 @@ Messages: ``event: job-event`` (an audit event; its SSE id is the event's, so a 
 and ``event: progress`` (the job's state whenever it changes), neither replayed (the next one says it all),
 and ``event: end`` (the final job) before the server closes the stream. A comment line every ``HEARTBEAT_S``
 keeps proxies from closing an idle stream.
+
+A stream opened with a token lasts only as long as the token: it is checked again at least every
+``TOKEN_RECHECK_S``, and once revoked or expired (or its user may no longer sign in) the stream ends with
+``event: end`` whose data is a 401 problem (``status``, ``detail``) instead of a job, and closes.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from tornado.iostream import StreamClosedError
 from ..models import Chunk, Event, Job
 from ..store import JobStore
 from .handlers import ApiHandler, event_dict
+from .problems import Problem
 
 log = logging.getLogger("paperline.api.stream")
 POLL_S = 0.2
 HEARTBEAT_S = float(os.environ.get("PAPERLINE_API_HEARTBEAT_S", "15"))
+TOKEN_RECHECK_S = min(HEARTBEAT_S, 5.0)
 
 
 class ChangeHub:
@@ -151,12 +157,25 @@ class EventStreamHandler(ApiHandler):
             job = await self.run(app.get, job_id)
             self.write(sse("progress", job.to_dict()))
             await self.flush()
+            checked = wrote = loop.time()
             while not job.is_final:
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                    item = await asyncio.wait_for(queue.get(), timeout=TOKEN_RECHECK_S)
                 except TimeoutError:
-                    self.write(": keepalive\n\n")
-                    await self.flush()
+                    item = None
+                now = loop.time()
+                if self.token is not None and (item is None or now - checked >= TOKEN_RECHECK_S):
+                    checked = now
+                    refusal = await self.run(self.token_refusal)
+                    if refusal:
+                        self.write(sse("end", Problem(401, refusal).to_dict()))
+                        await self.flush()
+                        return
+                if item is None:
+                    if now - wrote >= HEARTBEAT_S:
+                        self.write(": keepalive\n\n")
+                        await self.flush()
+                        wrote = now
                     continue
                 if isinstance(item, Event):
                     if item.id > sent:
@@ -168,6 +187,7 @@ class EventStreamHandler(ApiHandler):
                     job = item
                     self.write(sse("progress", job.to_dict()))
                 await self.flush()
+                wrote = now
             # The final job's last events may come in the same tick or just after: read what is left, then end.
             for event in await self.run(app.store.list_events, job_id, after_id=sent):
                 self.write(sse("job-event", event_dict(event), event.id))

@@ -12,7 +12,9 @@ What a backend must make atomic in its database, and every method that relies on
   job was canceled, or the chunk was requeued after its worker was presumed dead);
 - **exactly one finisher**: of the callers that end a job's chunks, exactly one learns it ended the last one;
 - **monotonic progress**: a chunk's pages done never decrease while it runs; a smaller count is a heartbeat;
-- **revisions**: every write bumps one store revision, and ``changes_since`` reads a consistent snapshot.
+- **revisions**: every write bumps one store revision, and ``changes_since`` reads a consistent snapshot;
+- **limits at creation**: a user's usage is counted in the same transaction as the job's insert, so parallel
+  uploads of one user cannot all pass a per-user limit.
 
 ``tests/unit/test_store_contract.py`` holds the contract every backend must pass, one test class per backend.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,13 @@ class JobRecords(abc.ABC):
     def create(self, new: NewJob) -> Job:
         """Record a job (queued, answered from cache, or already failed when intake refused it) with its first
         event, and a status event too when it is recorded already ended."""
+
+    @abc.abstractmethod
+    def create_within_limits(self, new: NewJob, *, since: float, check: Callable[[int, list[float]], None]) -> Job:
+        """Record ``new`` as ``create`` does, after calling ``check(active, uploads)`` with ``new.user``'s usage
+        (as ``user_usage(new.user, since)`` answers it) read in the same transaction, serialized with every other
+        creation for that user: atomic, so of parallel callers no more pass a limit than it allows. When
+        ``check`` raises, nothing is recorded and the exception propagates."""
 
     @abc.abstractmethod
     def get(self, job_id: str) -> Job | None:
@@ -259,8 +268,9 @@ class RetentionRecords(abc.ABC):
         """Record that a job's result was used now (read or downloaded), for least-recently-used retention."""
 
     @abc.abstractmethod
-    def purge_candidates(self) -> list[Job]:
-        """Finished jobs whose files are still kept, least recently used (or finished) first."""
+    def purge_candidates(self, user: str | None = None) -> list[Job]:
+        """Finished jobs whose files are still kept (only ``user``'s when given), least recently used (or
+        finished) first."""
 
     @abc.abstractmethod
     def mark_purged(self, job_id: str, note: str) -> None:
@@ -315,7 +325,7 @@ class ApiTokens(abc.ABC):
 
     @abc.abstractmethod
     def token_for(self, digest: str) -> ApiToken | None:
-        """The token with this digest, unless it was revoked."""
+        """The token with this digest, unless it was revoked (an expired one is returned: the caller says so)."""
 
     @abc.abstractmethod
     def list_tokens(self, user: str | None = None) -> list[ApiToken]:
@@ -324,6 +334,10 @@ class ApiTokens(abc.ABC):
     @abc.abstractmethod
     def revoke_token(self, token_id: str, user: str | None = None) -> bool:
         """Revoke a token (only ``user``'s when given); False when there is no such live token."""
+
+    @abc.abstractmethod
+    def revoke_user_tokens(self, user: str) -> int:
+        """Revoke every live token of ``user``; how many were revoked."""
 
 
 class JobStore(

@@ -142,13 +142,18 @@ SCHEMA = (
         "user" TEXT NOT NULL,
         name TEXT NOT NULL DEFAULT '',
         created_at DOUBLE PRECISION NOT NULL,
-        revoked_at DOUBLE PRECISION
+        revoked_at DOUBLE PRECISION,
+        expires_at DOUBLE PRECISION
     )""",
+    # Columns added after the first release, for databases made before them.
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
 )
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
 CHANNEL = "paperline_changes"
 # Taken while creating tables, so processes starting together do not race on the DDL.
 SCHEMA_LOCK = 0x5A9E211E
+# First key of the per-user advisory locks (the second is the user's hashtext), apart from SCHEMA_LOCK's space.
+USER_LOCK_CLASS = 0x5A9E
 
 
 class Row(dict):
@@ -287,6 +292,13 @@ class PostgresJobStore(SqlStore, JobStore):
             if self._listener is not None and self._listener_pid == os.getpid():
                 self._listener.close()
             self._listener = None
+
+    def _lock_user(self, conn: Any, user: str) -> None:
+        # Writes are already serialized by the revision row; the per-user lock keeps the limit atomic even if
+        # that ever changes, and is released with the transaction.
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(CAST(? AS TEXT)))", (USER_LOCK_CLASS, user)
+        )
 
     def initialize_schema(self) -> None:
         with self.pool.connection() as conn:

@@ -119,7 +119,8 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     "user" TEXT NOT NULL,
     name TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
-    revoked_at REAL
+    revoked_at REAL,
+    expires_at REAL
 );
 """
 
@@ -139,6 +140,7 @@ ADDED_COLUMNS = {
         "cost_usd REAL NOT NULL DEFAULT 0",
     ),
     "workers": ("stopped_at REAL",),
+    "api_tokens": ("expires_at REAL",),
 }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,8 +16,10 @@ from dashboard.feed import JobFeed
 from dashboard.history import HistoryTable
 from dashboard.results import ResultViewer
 from dashboard.state import SessionState
-from pipeline import JobStatus, Paperline
-from pipeline.exceptions import JobNotFound
+from pipeline import JobStatus, Paperline, tokens
+from pipeline.chunking import PageText
+from pipeline.exceptions import InvalidRequest, JobNotFound, TokenRefused, UserRefused
+from pipeline.models import ApiToken
 from pipeline.users import LOCAL_USER
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
@@ -113,3 +120,202 @@ def test_uploads_per_hour_are_limited_and_refusals_do_not_count(app: Paperline, 
     assert "The next upload is possible in 60 min." in refused[0].error
     active, uploads = limited.store.user_usage("ann", since=0)
     assert (active, len(uploads)) == (3, 3), "refused uploads do not use up the allowance"
+
+
+# -- reserved names, tokens, cache keys, the cache across users, per-user retention, CSV formulas --------------------
+RESERVED = [
+    "local",
+    "LOCAL",
+    "None",
+    "none",
+    "null",
+    "",
+    "   ",
+    " ann",
+    "ann ",
+    "a\x00b",
+    "a\x1bb",
+    "a\u200bb",
+    "x" * 201,
+]
+
+
+@pytest.mark.parametrize("name", RESERVED)
+def test_reserved_names_cannot_sign_in_or_hold_a_token(app: Paperline, name: str) -> None:
+    with pytest.raises(UserRefused, match="This user name is reserved"):
+        app.sign_in(name)
+    with pytest.raises(UserRefused, match="This user name is reserved"):
+        app.create_api_token(name)
+    assert app.api_tokens() == []
+
+
+def test_no_sign_in_name_gives_the_local_users_view_of_everything(app: Paperline) -> None:
+    assert app.sign_in("Ada Lovelace") == "Ada Lovelace" and app.owner_scope("Ada Lovelace") == "Ada Lovelace"
+    with pytest.raises(UserRefused):
+        app.sign_in(None)  # "nobody signed in" is not a name either: only the page's no-sign-in path is local
+
+
+def test_a_token_dies_with_its_user(app: Paperline) -> None:
+    allowed = with_settings(app, users=("ann", "bob"), admins=("root",))
+    _, ann = allowed.create_api_token("ann")
+    _, bob = allowed.create_api_token("bob")
+    assert allowed.api_token(ann).user == "ann" and allowed.create_api_token("root")[0].user == "root"
+    with pytest.raises(UserRefused, match="not a user of this server"):
+        allowed.create_api_token("carol")
+    # ann is taken out of PAPERLINE_USERS: her token stops working at once, bob's keeps working
+    without_ann = with_settings(app, users=("bob",))
+    with pytest.raises(TokenRefused, match=r"'ann' is not a user of this server .* Its API tokens no longer work"):
+        without_ann.api_token(ann)
+    assert without_ann.api_token(bob).user == "bob"
+    # a user who leaves has every token revoked
+    assert allowed.revoke_user_api_tokens("bob") == 1
+    with pytest.raises(TokenRefused, match="unknown or was revoked"):
+        allowed.api_token(bob)
+
+
+def test_a_token_made_for_local_before_this_release_no_longer_works(app: Paperline) -> None:
+    token, secret = ApiToken("old", LOCAL_USER, "", 1.0), "pl_" + "x" * 43
+    app.store.add_token(token, tokens.digest(secret))
+    with pytest.raises(TokenRefused, match="This user name is reserved"):
+        app.api_token(secret)
+
+
+def test_an_expired_token_is_refused_with_when_it_expired(app: Paperline) -> None:
+    token, secret = app.create_api_token("ann", expires_in_s=tokens.parse_expiry("30d"))
+    assert token.expires_at == pytest.approx(token.created_at + 30 * 86400)
+    assert tokens.authenticate(app.store, secret, app.settings, now=token.created_at + 29 * 86400).user == "ann"
+    with pytest.raises(TokenRefused, match=r"This API token \(\w+\) expired on \d{4}-\d\d-\d\d .*create a new one"):
+        tokens.authenticate(app.store, secret, app.settings, now=token.created_at + 30 * 86400)
+    assert tokens.parse_expiry("never") is None and tokens.parse_expiry("12h") == 43200
+    for bad in ("30", "3x", "-1d", "6y"):
+        with pytest.raises(InvalidRequest, match="is not a duration"):
+            tokens.parse_expiry(bad)
+
+
+def test_a_user_named_none_does_not_share_the_admins_cached_job_list(app: Paperline, pdf: Path) -> None:
+    admin_app = with_settings(app, admins=("root",))
+    app.submit(pdf, user="ann")
+    app.submit(pdf, user="None")  # the CLI's --user can record one; a sign-in cannot
+    feed = JobFeed(admin_app)
+    feed.refresh()
+    root, none = SessionState(feed=feed, user="root"), SessionState(feed=feed, user="None")
+    assert {j.user for j in root.jobs()} == {"ann", "None"}, "the admin's list is cached first, scope None"
+    assert {j.user for j in none.jobs()} == {"None"}, "a user named None gets their own entry"
+    assert {j.user for j in root.jobs()} == {"ann", "None"}
+
+
+def test_a_cache_hit_across_users_names_nothing_and_gives_its_own_copy(app: Paperline, pdf: Path) -> None:
+    ann = app.submit(pdf, "ann-secret-plans.pdf", user="ann")
+    run_queued(app)
+    bob = app.submit(pdf, "mine.pdf", user="bob")
+    assert (
+        bob.status is JobStatus.COMPLETED
+        and bob.message == "Served from cache: an identical document was extracted before"
+    )
+    shown = json.dumps(bob.to_dict()) + json.dumps([e.message for e in app.events(bob.id, user="bob")])
+    assert ann.id not in shown and "ann-secret-plans" not in shown and "ann" not in bob.cached_from.split()
+    with pytest.raises(JobNotFound):
+        app.get(ann.id, user=app.owner_scope("bob"))
+    again = app.submit(pdf, "again.pdf", user="ann")
+    assert again.message == f"Served from cache: identical to job {ann.id} (ann-secret-plans.pdf)", "one's own is named"
+    text = app.result(bob.id, user="bob")
+    app.delete(ann.id)
+    assert app.result(bob.id, user="bob") == text, "bob's job has its own copy of the result"
+
+
+def test_parallel_uploads_cannot_pass_the_per_user_limit(app: Paperline, pdf: Path) -> None:
+    limited = with_settings(app, user_max_active_jobs=2)
+    data = pdf.read_bytes()
+    start = threading.Barrier(8)
+
+    def upload(i: int) -> JobStatus:
+        start.wait()
+        return limited.submit(data, f"doc{i}.pdf", user="ann").status
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(upload, range(8)))
+    assert statuses.count(JobStatus.QUEUED) == 2 and statuses.count(JobStatus.FAILED) == 6
+    refused = [j for j in limited.jobs(user="ann") if j.status is JobStatus.FAILED]
+    assert all(j.error.startswith("Limit reached: ann already has 2 jobs") for j in refused)
+    assert all(not limited.files(j.id).names() for j in refused), "no refused upload keeps its bytes"
+
+
+def test_one_users_uploads_purge_only_their_own_files(app: Paperline, tmp_path: Path) -> None:
+    limited = with_settings(app, user_max_jobs=2)
+    bob = finished(limited, tmp_path / "b.pdf", 1, "bob")
+    ann = [finished(limited, tmp_path / f"a{i}.pdf", i + 2, "ann") for i in range(3)]
+    jobs = {j.id: j for j in limited.jobs()}
+    assert jobs[ann[0]].purged_at and not jobs[ann[1]].purged_at and not jobs[ann[2]].purged_at
+    assert not jobs[bob].purged_at, "bob's older job is not ann's to purge"
+    assert any("PAPERLINE_USER_MAX_JOBS=2" in note for note in jobs[ann[0]].notes)
+
+
+def test_over_the_global_limit_the_heaviest_users_oldest_go_first(app: Paperline, tmp_path: Path) -> None:
+    limited = with_settings(app, max_jobs=3)
+    bob = finished(limited, tmp_path / "b.pdf", 1, "bob")  # the oldest job of all
+    ann = [finished(limited, tmp_path / f"a{i}.pdf", i + 2, "ann") for i in range(2)]
+    carol = finished(limited, tmp_path / "c.pdf", 5, "carol")  # four kept: ann keeps the most
+    jobs = {j.id: j for j in limited.jobs()}
+    assert jobs[ann[0]].purged_at and not jobs[ann[1]].purged_at
+    assert not jobs[bob].purged_at and not jobs[carol].purged_at
+    assert any("PAPERLINE_MAX_JOBS=3" in note for note in jobs[ann[0]].notes)
+
+
+def finished(app: Paperline, path: Path, pages: int, user: str) -> str:
+    job = app.submit(make_text_pdf(path, pages), user=user)
+    run_queued(app)
+    return job.id
+
+
+def test_csv_export_and_results_defuse_formulas_but_keep_numbers(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from pipeline.export import frame_bytes
+    from pipeline.profiles import rows_csv, sentences_csv, split_sentences
+
+    frame = pd.DataFrame(
+        {
+            "filename": ['=HYPERLINK("http://evil")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "plain"],
+            "value": ["-3.5", "+1e3", "-", "12", "=1", "a=b"],
+            "number": [-3.5, 1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    rows = list(csv.reader(io.StringIO(frame_bytes(frame, "csv").decode())))
+    assert rows[1:] == [
+        ['\'=HYPERLINK("http://evil")', "-3.5", "-3.5"],
+        ["'+cmd|' /C calc'!A0", "+1e3", "1.0"],
+        ["'-2+3", "'-", "2.0"],
+        ["'@SUM(A1)", "12", "3.0"],
+        ["'\tx", "'=1", "4.0"],
+        ["plain", "a=b", "5.0"],
+    ]
+    assert pd.read_parquet(io.BytesIO(frame_bytes(frame, "parquet")))["filename"][0] == '=HYPERLINK("http://evil")'
+    table = list(csv.reader(io.StringIO(rows_csv([{"page": 1, "=cmd": "@x", "amount": "-12.50"}]))))
+    assert table == [["page", "'=cmd", "amount"], ["1", "'@x", "-12.50"]]
+    sentences = split_sentences([PageText(1, "=1+2 is a formula. -5 degrees.", "text")])
+    assert [row[2] for row in csv.reader(io.StringIO(sentences_csv(sentences)))][1:] == [
+        "'=1+2 is a formula.",
+        "'-5 degrees.",
+    ]
+
+
+def test_a_csv_result_and_the_cli_export_carry_no_live_formula(app: Paperline, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    from tests.conftest import paperline
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(15, 20, "=HYPERLINK(1) opens a page. @SUM(A1) adds. It was -3.5 degrees.")
+    path = tmp_path / "formulas.pdf"
+    pdf.output(str(path))
+    job = app.submit(path, "=cmd|calc.pdf", profile="sentences")
+    run_queued(app)
+    cells = [row[2] for row in csv.reader(io.StringIO(app.result(job.id, "csv")))][1:]
+    assert cells[:2] == ["'=HYPERLINK(1) opens a page.", "'@SUM(A1) adds."], cells
+    assert all(not cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    done = paperline(app, "export", "jobs", "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    [row] = list(csv.DictReader(io.StringIO((tmp_path / "out" / "paperline-jobs.csv").read_text())))
+    assert row["filename"] == "'=cmd_calc.pdf" and row["pages"] == "1", "text defused, numbers kept"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ... import messages
@@ -19,43 +20,59 @@ class SqlJobs(SqlBase):
     """``JobRecords`` in SQL."""
 
     def create(self, new: NewJob) -> Job:
-        now = time.time()
-        final = new.status.is_final
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
-                'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
-                "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    new.id,
-                    new.filename,
-                    new.kind,
-                    new.profile,
-                    new.engine,
-                    new.status.value,
-                    new.stage.value,
-                    PROGRESS_DONE if new.status is JobStatus.COMPLETED else PROGRESS_QUEUED,
-                    strip_controls(new.message),
-                    new.pages,
-                    now,
-                    now if final else None,
-                    now if final else None,
-                    now,
-                    strip_controls(new.error),
-                    new.sha256,
-                    new.size_bytes,
-                    new.user,
-                    new.cached_from,
-                    json.dumps(new.meta or {}),
-                    self._bump(conn),
-                ),
-            )
-            self._event(conn, new.id, EventKind.CREATED, new.message)
-            if final:
-                self._event(conn, new.id, EventKind.STATUS, new.error or new.message)
-        job = self.get(new.id)
+            self._insert_job(conn, new)
+        return self._created(new.id)
+
+    def create_within_limits(self, new: NewJob, *, since: float, check: Callable[[int, list[float]], None]) -> Job:
+        with self.transaction() as conn:  # a write transaction: creations are serialized from its first statement
+            self._lock_user(conn, new.user)
+            check(*self._usage(conn, new.user, since))
+            self._insert_job(conn, new)
+        return self._created(new.id)
+
+    def _lock_user(self, conn: Any, user: str) -> None:
+        """Serialize creations for ``user`` within the transaction; SQLite's ``BEGIN IMMEDIATE`` already does."""
+
+    def _created(self, job_id: str) -> Job:
+        job = self.get(job_id)
         assert job is not None
         return job
+
+    def _insert_job(self, conn: Any, new: NewJob) -> None:
+        now = time.time()
+        final = new.status.is_final
+        conn.execute(
+            "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
+            'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
+            "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.id,
+                new.filename,
+                new.kind,
+                new.profile,
+                new.engine,
+                new.status.value,
+                new.stage.value,
+                PROGRESS_DONE if new.status is JobStatus.COMPLETED else PROGRESS_QUEUED,
+                strip_controls(new.message),
+                new.pages,
+                now,
+                now if final else None,
+                now if final else None,
+                now,
+                strip_controls(new.error),
+                new.sha256,
+                new.size_bytes,
+                new.user,
+                new.cached_from,
+                json.dumps(new.meta or {}),
+                self._bump(conn),
+            ),
+        )
+        self._event(conn, new.id, EventKind.CREATED, new.message)
+        if final:
+            self._event(conn, new.id, EventKind.STATUS, new.error or new.message)
 
     def copy_outcome(self, job_id: str, source: Job) -> None:
         """Fill a cache-served job with the figures of the job it was answered from."""
@@ -113,13 +130,17 @@ class SqlJobs(SqlBase):
 
     def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
         with self.transaction(write=False) as conn:
-            active = conn.execute(
-                "SELECT COUNT(*) FROM jobs WHERE \"user\" = ? AND status IN ('queued', 'running')", (user,)
-            ).fetchone()[0]
-            uploads = conn.execute(
-                'SELECT created_at, meta FROM jobs WHERE "user" = ? AND created_at >= ? ORDER BY created_at',
-                (user, since),
-            ).fetchall()
+            return self._usage(conn, user, since)
+
+    @staticmethod
+    def _usage(conn: Any, user: str, since: float) -> tuple[int, list[float]]:
+        active = conn.execute(
+            "SELECT COUNT(*) FROM jobs WHERE \"user\" = ? AND status IN ('queued', 'running')", (user,)
+        ).fetchone()[0]
+        uploads = conn.execute(
+            'SELECT created_at, meta FROM jobs WHERE "user" = ? AND created_at >= ? ORDER BY created_at',
+            (user, since),
+        ).fetchall()
         return active, [row[0] for row in uploads if "refused" not in json.loads(row[1])]
 
     def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:

@@ -74,10 +74,12 @@ class SqlLog(SqlBase):
         with self.transaction() as conn:
             conn.execute("UPDATE jobs SET last_used_at = ? WHERE id = ?", (time.time(), job_id))
 
-    def purge_candidates(self) -> list[Job]:
+    def purge_candidates(self, user: str | None = None) -> list[Job]:
+        mine, params = ('AND "user" = ? ', (user,)) if user is not None else ("", ())
         rows = self.connection.execute(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('completed', 'failed', 'canceled') AND purged_at IS NULL "
-            "ORDER BY COALESCE(last_used_at, finished_at, created_at)"
+            f"{mine}ORDER BY COALESCE(last_used_at, finished_at, created_at), {self.INSERTION_ORDER}",
+            params,
         ).fetchall()
         return [job_from_row(r) for r in rows]
 

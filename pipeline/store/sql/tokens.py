@@ -8,19 +8,19 @@ from typing import Any
 from ...models import ApiToken
 from .base import SqlBase
 
-TOKEN_COLUMNS = 'id, "user", name, created_at, revoked_at'
+TOKEN_COLUMNS = 'id, "user", name, created_at, revoked_at, expires_at'
 
 
 def _token(row: Any) -> ApiToken:
-    return ApiToken(row[0], row[1], row[2], row[3], row[4])
+    return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
 class SqlTokens(SqlBase):
     def add_token(self, token: ApiToken, digest: str) -> None:
         with self.transaction() as conn:
             conn.execute(
-                f"INSERT INTO api_tokens ({TOKEN_COLUMNS}, digest) VALUES (?, ?, ?, ?, ?, ?)",
-                (token.id, token.user, token.name, token.created_at, token.revoked_at, digest),
+                f"INSERT INTO api_tokens ({TOKEN_COLUMNS}, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token.id, token.user, token.name, token.created_at, token.revoked_at, token.expires_at, digest),
             )
 
     def token_for(self, digest: str) -> ApiToken | None:
@@ -43,3 +43,9 @@ class SqlTokens(SqlBase):
             sql, params = sql + ' AND "user" = ?', (*params, user)
         with self.transaction() as conn:
             return conn.execute(sql, params).rowcount == 1
+
+    def revoke_user_tokens(self, user: str) -> int:
+        with self.transaction() as conn:
+            return conn.execute(
+                'UPDATE api_tokens SET revoked_at = ? WHERE "user" = ? AND revoked_at IS NULL', (time.time(), user)
+            ).rowcount
