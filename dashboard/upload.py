@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import panel as pn
 import param
+from panel.io.state import set_curdoc
 
 from pipeline import Job, JobStatus, messages
 from pipeline.documents.intake import SUPPORTED_LABEL
@@ -168,7 +170,30 @@ class UploadPanel(pn.viewable.Viewer):
         self.rejections = [message, *self.rejections][:MAX_ACKS]
 
     def _on_files(self, event: param.parameterized.Event) -> None:
+        """Submit the files on a thread, then show what became of them in this session: intake inspects each
+        document in a subprocess (up to its timeout), and the server's event loop, which every session shares,
+        must not wait for that. Outside a server (tests, a notebook cell) the files are submitted here."""
         files = dict(event.new)
+        # Let go of the bytes at once: this copy is handed over, and a file arriving meanwhile must not bring these
+        # back in the widget's next value (they would be submitted twice).
+        for name in files:
+            self._dropper.value.pop(name, None)
+            self._dropper.mime_type.pop(name, None)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._show_submitted(self._submit(files))
+            return
+
+        def submit_then_show() -> None:
+            outcomes = self._submit(files)
+            with set_curdoc(doc):
+                pn.state.execute(lambda: self._show_submitted(outcomes), schedule=True)
+
+        threading.Thread(target=submit_then_show, name="paperline-upload", daemon=True).start()
+
+    def _submit(self, files: dict[str, Any]) -> list[tuple[str, Job | PaperlineError]]:
+        """Each file's job, or why the request could not run (engine unavailable, no instruction)."""
+        outcomes: list[tuple[str, Job | PaperlineError]] = []
         for name, data in files.items():
             raw = data.encode("utf-8") if isinstance(data, str) else data  # text/* arrives decoded
             try:
@@ -180,18 +205,22 @@ class UploadPanel(pn.viewable.Viewer):
                     user=self.state.user,
                     instruction=self.state.instruction,
                 )
-            except PaperlineError as exc:  # a request that cannot run (engine unavailable, no instruction)
+            except PaperlineError as exc:
+                outcomes.append((name, exc))
+            else:
+                outcomes.append((name, job))
+        return outcomes
+
+    def _show_submitted(self, outcomes: list[tuple[str, Job | PaperlineError]]) -> None:
+        for name, outcome in outcomes:
+            if isinstance(outcome, PaperlineError):
                 if pn.state.notifications is not None:
-                    pn.state.notifications.error(f"{text(name)}: {text(exc)}", duration=8000)
-                self.rejections = [f"{name}: {exc}", *self.rejections][:MAX_ACKS]
+                    pn.state.notifications.error(f"{text(name)}: {text(outcome)}", duration=8000)
+                self.rejections = [f"{name}: {outcome}", *self.rejections][:MAX_ACKS]
                 continue
-            self.acknowledgements = [job, *self.acknowledgements][:MAX_ACKS]
-            if job.status is JobStatus.FAILED and pn.state.notifications is not None:
-                pn.state.notifications.error(f"{text(job.filename)}: {text(job.error)}", duration=8000)
-        # Drop the bytes now: the engine has its own copy, and FileDropper would otherwise hold them.
-        for name in files:
-            self._dropper.value.pop(name, None)
-            self._dropper.mime_type.pop(name, None)
+            self.acknowledgements = [outcome, *self.acknowledgements][:MAX_ACKS]
+            if outcome.status is JobStatus.FAILED and pn.state.notifications is not None:
+                pn.state.notifications.error(f"{text(outcome.filename)}: {text(outcome.error)}", duration=8000)
 
     @param.depends("acknowledgements", "rejections", watch=True)
     def _show_acknowledgements(self) -> None:

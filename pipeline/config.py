@@ -47,7 +47,7 @@ class Settings:
     public_url: str = ""
     # Limits on every way in: files in one upload (page or API), and API requests a minute per user and per client
     # address (0: no limit; loopback addresses and the local user are not counted).
-    max_files_per_upload: int = 20
+    max_files_per_upload: int = 50
     api_rate_per_minute: int = 600
     max_upload_mb: int = 200
     # Chunk plan: one chunk up to ``single_chunk_max_pages``, ``medium_chunk_pages``-page chunks up to
