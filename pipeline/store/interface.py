@@ -191,11 +191,20 @@ class RecoveryQueries(abc.ABC):
     (ages, limits) is decided by ``pipeline.recovery``."""
 
     @abc.abstractmethod
-    def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+    def recover_stale(
+        self, older_than: float, *, max_attempts: int
+    ) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """Requeue work lost with dead workers: running chunks of running jobs whose heartbeat is older than
         ``older_than`` (epoch seconds), jobs stuck preparing before their chunks were planned, and jobs whose
-        merge has gone quiet. Returns (chunks, jobs to prepare again, jobs to merge again); atomic, so each item
-        goes to exactly one caller."""
+        merge (embedding, indexing) has gone quiet. Returns (chunks, jobs to prepare again, jobs to merge again);
+        atomic, so each item goes to exactly one caller. A chunk whose ``max_attempts``-th attempt (since the last
+        retry) was lost fails instead (the job goes on to merge if it was the last open chunk, and is returned
+        with the merges); a step lost for the ``max_attempts``-th time fails its job."""
+
+    @abc.abstractmethod
+    def beat_step(self, job_id: str, stage: Stage) -> bool:
+        """Record that a running job's step (preparing, merging, embedding) is still being worked on, so recovery
+        does not take it back while it runs long; no revision, no event. False once the job left ``stage``."""
 
     @abc.abstractmethod
     def expire_overdue(

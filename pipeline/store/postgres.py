@@ -76,6 +76,7 @@ SCHEMA = (
         cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
         last_used_at DOUBLE PRECISION,
         purged_at DOUBLE PRECISION,
+        step_recoveries INTEGER NOT NULL DEFAULT 0,
         rev BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev)",
@@ -100,6 +101,7 @@ SCHEMA = (
         input_tokens INTEGER NOT NULL DEFAULT 0,
         output_tokens INTEGER NOT NULL DEFAULT 0,
         cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+        attempt_base INTEGER NOT NULL DEFAULT 0,
         rev BIGINT NOT NULL,
         PRIMARY KEY (job_id, idx)
     )""",
@@ -144,6 +146,9 @@ SCHEMA = (
         created_at DOUBLE PRECISION NOT NULL,
         revoked_at DOUBLE PRECISION
     )""",
+    # Columns added after the first release (an older database gains them at start).
+    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_recoveries INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE chunks ADD COLUMN IF NOT EXISTS attempt_base INTEGER NOT NULL DEFAULT 0",
 )
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
 CHANNEL = "paperline_changes"

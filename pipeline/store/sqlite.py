@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     cost_usd REAL NOT NULL DEFAULT 0,
     last_used_at REAL,
     purged_at REAL,
+    step_recoveries INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
@@ -77,6 +78,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     input_tokens INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
     cost_usd REAL NOT NULL DEFAULT 0,
+    attempt_base INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL,
     PRIMARY KEY (job_id, idx)
 );
@@ -132,11 +134,13 @@ ADDED_COLUMNS = {
         "input_tokens INTEGER NOT NULL DEFAULT 0",
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
+        "step_recoveries INTEGER NOT NULL DEFAULT 0",
     ),
     "chunks": (
         "input_tokens INTEGER NOT NULL DEFAULT 0",
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
+        "attempt_base INTEGER NOT NULL DEFAULT 0",
     ),
     "workers": ("stopped_at REAL",),
 }

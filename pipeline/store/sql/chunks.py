@@ -146,8 +146,10 @@ class SqlChunks(SqlBase):
             )
             if not reopened:
                 return []
+            # A retried chunk gets its whole attempt budget again; ``attempts`` itself only grows, so an attempt
+            # from before the retry stays fenced out.
             conn.execute(
-                "UPDATE chunks SET status = 'queued', finished_at = NULL, rev = ? "
+                "UPDATE chunks SET status = 'queued', finished_at = NULL, attempt_base = attempts, rev = ? "
                 "WHERE job_id = ? AND status = 'failed'",
                 (self._bump(conn), job_id),
             )
