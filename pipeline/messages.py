@@ -164,6 +164,10 @@ def chunk_recovered(index: int) -> str:
     return f"Chunk {index + 1} requeued after its worker stopped sending heartbeats"
 
 
+def chunk_handed_back(index: int) -> str:
+    return f"Chunk {index + 1} handed back to the queue: its worker is stopping"
+
+
 def chunk_kept_dying(first_page: int, last_page: int, times: int) -> str:
     """A poison pill: every worker that read these pages died (a crash, or the kernel's out-of-memory killer)."""
     pages = f"page {first_page}" if first_page == last_page else f"pages {first_page}-{last_page}"

@@ -24,7 +24,7 @@ from .exceptions import DocumentRejected, ExtractionFailed
 from .lifecycle import PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
-from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress, StepHeartbeat
+from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress, StepHeartbeat, WorkerStopping
 from .results import (
     COMPRESSED_IMAGE,
     JobFiles,
@@ -38,7 +38,7 @@ from .retention import enforce_limits
 from .retrieval import steps as retrieval
 from .storage import FileStorage, open_storage
 from .store import JobStore
-from .worker import worker_id
+from .worker import WorkerLife, worker_id
 
 log = logging.getLogger("paperline.processing")
 
@@ -153,6 +153,7 @@ class Processor:
             interval=self.settings.progress_interval_s,
             attempt=chunk.attempts,
             time_limit_s=self.settings.chunk_time_limit_s,
+            stopping=WorkerLife.stopping,
         )
         try:
             with progress:
@@ -175,6 +176,12 @@ class Processor:
                 progress.pages_done,
             )
             return
+        except WorkerStopping:
+            self._hand_back(chunk)
+            return
+        except KeyboardInterrupt:  # the consumer interrupts a page still running after its shutdown grace
+            self._hand_back(chunk)
+            raise
         except DocumentRejected as exc:
             self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
             return
@@ -199,6 +206,11 @@ class Processor:
         for note in output.notes:
             self.store.add_note(job_id, note)
         self._end_chunk(job, chunk, ChunkStatus.DONE, "")
+
+    def _hand_back(self, chunk: Chunk) -> None:
+        """This worker is stopping: the chunk goes back to the queue for another worker, attempt not counted."""
+        if self.store.release_chunk(chunk.job_id, chunk.index, attempt=chunk.attempts):
+            self.tasks.enqueue_chunk(chunk.job_id, chunk.index)
 
     @staticmethod
     def _chunk_work(job: Job, chunk: Chunk, files: JobFiles, source: Path | None) -> ChunkWork:

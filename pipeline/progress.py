@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from . import messages
@@ -27,6 +28,11 @@ class ChunkOverTime(PaperlineError):
     """The chunk ran past its time limit; it is retried like a transient error, then failed."""
 
 
+class WorkerStopping(PaperlineError):
+    """The worker is shutting down (SIGINT/SIGTERM): the chunk is handed back to the queue at a page boundary,
+    without counting against its attempts."""
+
+
 class ChunkProgress:
     """Context manager that owns a chunk's progress writes while it runs."""
 
@@ -39,8 +45,10 @@ class ChunkProgress:
         interval: float = 0.5,
         attempt: int | None = None,
         time_limit_s: float = 0.0,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
         self.store, self.job_id, self.index, self.attempt = store, job_id, index, attempt
+        self.stopping = stopping
         self.interval = interval
         self.time_limit_s = time_limit_s
         self._started = time.monotonic()
@@ -73,6 +81,8 @@ class ChunkProgress:
             self._write()
         if self.abandoned:
             raise ChunkAbandoned(messages.chunk_abandoned(self.index, self.job_id))
+        if self.stopping is not None and self.stopping():
+            raise WorkerStopping(messages.chunk_handed_back(self.index))
         if self.time_limit_s and time.monotonic() - self._started > self.time_limit_s:
             raise ChunkOverTime(messages.chunk_over_time(self.index, self.time_limit_s))
 

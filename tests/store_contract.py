@@ -323,6 +323,19 @@ class StoreContract:
         assert store.recover_stale(older_than=time.time() + 1, max_attempts=2) == ([("job1", 0)], [], [])
         assert store.list_chunks("job1")[0].status is ChunkStatus.QUEUED
 
+    def test_a_chunk_handed_back_by_a_stopping_worker_costs_no_attempt(self, store: JobStore) -> None:
+        self.running_job(store, pages=15, chunk_pages=15)
+        first = store.claim_chunk("job1", 0, "w1")
+        assert first is not None and store.update_chunk_progress("job1", 0, 4, attempt=first.attempts)
+        assert store.release_chunk("job1", 0, attempt=first.attempts)
+        assert not store.release_chunk("job1", 0, attempt=first.attempts), "handed back once"
+        chunk = store.list_chunks("job1")[0]
+        assert chunk.status is ChunkStatus.QUEUED and chunk.pages_done == 0 and chunk.attempts_used == 0
+        again = store.claim_chunk("job1", 0, "w2")
+        assert again is not None and again.attempts == 2 and again.attempts_used == 1
+        assert not store.update_chunk_progress("job1", 0, 5, attempt=first.attempts), "still fenced out"
+        assert "its worker is stopping" in store.list_events("job1")[-2].message
+
     def test_a_merge_lost_every_time_fails_its_job(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)  # merging now
         for lost in (1, 2):

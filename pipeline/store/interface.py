@@ -168,6 +168,12 @@ class ChunkRecords(abc.ABC):
         """Put ``attempt``'s running chunk back in the queue after a transient error, keeping the error on it."""
 
     @abc.abstractmethod
+    def release_chunk(self, job_id: str, index: int, *, attempt: int) -> bool:
+        """Put ``attempt``'s running chunk back in the queue because its worker is stopping: not counted against the
+        chunk's attempt budget (``attempts`` still grows, so the attempt stays fenced out). False if the chunk is no
+        longer that attempt's."""
+
+    @abc.abstractmethod
     def record_chunk_usage(
         self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
     ) -> None:

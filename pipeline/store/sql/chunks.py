@@ -102,6 +102,19 @@ class SqlChunks(SqlBase):
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.CHUNK_RETRY, messages.chunk_retry(index, error), index)
 
+    def release_chunk(self, job_id: str, index: int, *, attempt: int) -> bool:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE chunks SET status = 'queued', pages_done = 0, attempt_base = attempt_base + 1, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND attempts = ?",
+                (self._bump(conn), job_id, index, attempt),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._recount(conn, job_id)
+            self._event(conn, job_id, EventKind.CHUNK_RETRY, messages.chunk_handed_back(index), index)
+        return True
+
     def record_chunk_usage(
         self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
     ) -> None:
