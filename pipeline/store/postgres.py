@@ -226,6 +226,9 @@ class PostgresJobStore(SqlStore, JobStore):
         self._pool_pid = 0
         self._listener: psycopg.Connection[Any] | None = None
         self._listener_pid = 0
+        self._beats: psycopg.Connection[Any] | None = None
+        self._beats_pid = 0
+        self._beats_lock = threading.Lock()
         self._lock = threading.Lock()
         #: SQL statements this process has run, for measuring what readers such as the dashboard cost
         self.statements = 0
@@ -262,6 +265,26 @@ class PostgresJobStore(SqlStore, JobStore):
             yield adapted
             if adapted.changed:  # delivered to listeners when the transaction commits, never before
                 adapted.execute(f"NOTIFY {CHANNEL}")
+
+    @contextmanager
+    def beat_transaction(self) -> Iterator[_Connection]:
+        """Heartbeats on this process's own autocommit connection: they neither wait for a pooled connection nor
+        queue behind the revision lock (a beat moves no revision), so a slow transaction never starves them. A
+        broken connection is opened again on the next beat."""
+        with self._beats_lock:
+            if self._beats is None or self._beats.closed or self._beats_pid != os.getpid():
+                self._beats = psycopg.connect(
+                    named_conninfo(self.url, "heartbeat"),
+                    autocommit=True,
+                    row_factory=row_factory,
+                    connect_timeout=max(1, int(self.timeout_s)),
+                )
+                self._beats_pid = os.getpid()
+            try:
+                yield _Connection(self._beats, self)
+            except psycopg.OperationalError:
+                self._beats.close()
+                raise
 
     notifies_changes = True
 
@@ -301,6 +324,10 @@ class PostgresJobStore(SqlStore, JobStore):
 
     def close(self) -> None:
         self._close_listener()
+        with self._beats_lock:
+            if self._beats is not None and self._beats_pid == os.getpid():
+                self._beats.close()
+            self._beats = None
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.close()

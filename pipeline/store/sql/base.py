@@ -36,6 +36,12 @@ class SqlBase:
     def connection(self) -> Any:
         raise NotImplementedError
 
+    def beat_transaction(self) -> AbstractContextManager[Any]:
+        """Where heartbeats write: one statement each, that moves no revision. By default a write transaction like
+        any other; a backend whose writers queue for a lock (PostgreSQL's revision row) gives beats their own
+        connection outside it, so a long transaction or a busy pool never starves a heartbeat."""
+        return self.transaction()
+
     @staticmethod
     def _bump(conn: Any) -> int:
         return conn.execute("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]

@@ -75,12 +75,20 @@ class SqlChunks(SqlBase):
 
     def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
         owner = "job_id = ? AND idx = ? AND status = 'running' AND attempts = COALESCE(?, attempts)"
+        # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back. It is
+        # one statement on the heartbeats' own path, so it lands however long other writers hold the store.
+        with self.beat_transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE chunks SET heartbeat_at = ? WHERE {owner} AND pages_done >= ?",
+                (time.time(), job_id, index, attempt, pages_done),
+            )
+            if cursor.rowcount == 1:
+                return True
         with self.transaction() as conn:
             row = conn.execute(f"SELECT pages_done FROM chunks WHERE {owner}", (job_id, index, attempt)).fetchone()
             if row is None:
                 return False
-            # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back.
-            if row["pages_done"] >= pages_done:
+            if row["pages_done"] >= pages_done:  # a beat that raced with a count of another thread of this attempt
                 conn.execute(f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt))
                 return True
             conn.execute(

@@ -95,7 +95,7 @@ class SqlRecovery(SqlBase):
         return requeued, preparing, merging
 
     def beat_step(self, job_id: str, stage: Stage) -> bool:
-        with self.transaction() as conn:
+        with self.beat_transaction() as conn:
             cursor = conn.execute(
                 "UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'running' AND stage = ?",
                 (time.time(), job_id, Stage(stage).value),
