@@ -244,7 +244,8 @@ def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
 
 def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
-    print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
+    again = job.chunks_total - job.chunks_done
+    print(f"Retrying {again} chunk(s) of {job.filename}" if again else f"Merging {job.filename} again", file=sys.stderr)
     if args.wait:
         [job] = _wait_or_explain(app, [job], timeout_s=args.timeout)
     if args.json:

@@ -37,6 +37,7 @@ QUEUED = "Queued"
 PREPARING = "Preparing"
 MERGING = "Merging chunk results"
 MERGING_AGAIN = "Merging again after a lost worker"
+MERGING_RETRIED = "Retrying: merging the chunk results again"
 INDEXING_AGAIN = "Embedding and indexing again after a lost worker"
 REQUEUED_WHILE_PREPARING = "Requeued: its worker stopped while preparing"
 #: what a job's step is called in "The worker stopped while ..." (a step whose worker keeps dying)

@@ -111,6 +111,15 @@ class Job:
         return self.status.is_final
 
     @property
+    def can_retry(self) -> bool:
+        """Failed with chunks to run again, or with every chunk done and a step after them (merge, embedding,
+        indexing) to run again."""
+        if self.status is not JobStatus.FAILED:
+            return False
+        after_chunks = self.stage in (Stage.MERGING, Stage.EMBEDDING, Stage.INDEXING)
+        return self.chunks_failed > 0 or (after_chunks and 0 < self.chunks_total == self.chunks_done)
+
+    @property
     def duration_s(self) -> float | None:
         """Processing time on workers, from first pick-up to the end (or now, while running)."""
         if self.started_at is None:

@@ -347,6 +347,13 @@ class StoreContract:
         assert job and job.status is JobStatus.FAILED and job.stage is Stage.MERGING
         assert job.error.startswith("The worker stopped while merging the chunk results (crash or out of memory), 3")
         assert store.list_events("job1")[-1].message == job.error
+        assert job.can_retry and store.retry_failed("job1") == [], "no chunk to run again, only the merge"
+        assert store.retry_step("job1")
+        assert not store.retry_step("job1"), "reopened once"
+        job = store.get("job1")
+        assert job and job.status is JobStatus.RUNNING and job.stage is Stage.MERGING and not job.error
+        assert job.step_recoveries == 0 and job.finished_at is None, "the merge has its whole budget again"
+        assert store.list_events("job1")[-1].kind == "retry"
 
     def test_each_step_has_its_own_attempts_and_a_beating_step_is_left_alone(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)
@@ -362,6 +369,17 @@ class StoreContract:
         assert beaten and beaten.updated_at >= before and beaten.message == job.message
         assert store.changes_since(0).revision == revision, "a beat is no change readers need to see"
         assert store.recover_stale(older_than=beaten.updated_at - 1, max_attempts=3) == ([], [], [])
+
+    def test_retry_step_reopens_only_a_failed_job_whose_chunks_are_all_done(self, store: JobStore) -> None:
+        self.running_job(store, pages=30, chunk_pages=15)
+        store.claim_chunk("job1", 0, "w")
+        store.claim_chunk("job1", 1, "w")
+        store.finish_chunk("job1", 0, ChunkStatus.DONE)
+        store.finish_chunk("job1", 1, ChunkStatus.FAILED, error="boom")
+        store.finish("job1", JobStatus.FAILED, "1 of 2 chunks failed", error="1 of 2 chunks failed")
+        assert not store.retry_step("job1"), "a failed chunk is retried with retry_failed"
+        store.create(new_job("refused", status=JobStatus.FAILED, error="not a PDF"))
+        assert not store.retry_step("refused") and not store.get("refused").can_retry  # type: ignore[union-attr]
 
     def test_a_preparation_lost_every_time_fails_its_job(self, store: JobStore) -> None:
         store.create(new_job())

@@ -185,6 +185,11 @@ class ChunkRecords(abc.ABC):
         nothing when the job is not failed or has no failed chunk."""
 
     @abc.abstractmethod
+    def retry_step(self, job_id: str) -> bool:
+        """Reopen a failed job whose chunks are all done but whose merge (embedding, indexing) failed: back to
+        merging, with that step's attempt budget whole again. True if reopened (the caller enqueues the merge)."""
+
+    @abc.abstractmethod
     def finish_chunk(
         self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
     ) -> bool:

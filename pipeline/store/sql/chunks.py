@@ -178,6 +178,23 @@ class SqlChunks(SqlBase):
             self._event(conn, job_id, EventKind.RETRY, messages.retrying_event(failed))
         return failed
 
+    def retry_step(self, job_id: str) -> bool:
+        with self.transaction() as conn:
+            reopened = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'failed' AND stage IN ('merging', 'embedding', 'indexing') AND chunks_total > 0 "
+                "AND NOT EXISTS (SELECT 1 FROM chunks WHERE job_id = jobs.id AND status <> 'done')",
+                status=JobStatus.RUNNING,
+                stage=Stage.MERGING,
+                finished_at=None,
+                error="",
+                message=messages.MERGING,
+            )
+            if reopened:
+                self._event(conn, job_id, EventKind.RETRY, messages.MERGING_RETRIED)
+        return reopened
+
     def finish_chunk(
         self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None
     ) -> bool:
