@@ -276,3 +276,21 @@ def test_heartbeats_land_while_another_writer_holds_the_store(postgres_url: str)
     assert not store.update_chunk_progress("job1", 0, 3, attempt=chunk.attempts + 1), "fencing holds on this path"
     store.close()
     other.close()
+
+
+def test_an_older_database_gains_the_attempt_columns(postgres_url: str) -> None:
+    """A PostgreSQL job store from before attempt budgets opens with new code: the columns are added at start."""
+    import psycopg
+
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    store.create(new_job())
+    store.close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE jobs DROP COLUMN step_recoveries")
+        conn.execute("ALTER TABLE chunks DROP COLUMN attempt_base")
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    job = store.get("job1")
+    assert job is not None and job.step_recoveries == 0
+    store.close()
