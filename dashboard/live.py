@@ -149,7 +149,7 @@ class JobCard(pn.viewable.Viewer):
             self.asking = ""  # the job ended (or its files went) while the analyst was deciding
             return
         self._open.visible = has_result(job)
-        self._retry.visible = job.status is JobStatus.FAILED and job.chunks_failed > 0
+        self._retry.visible = job.can_retry
         self._cancel.visible = not job.is_final and not self.asking
         self._delete.visible = job.is_final and not job.purged_at and not self.asking
         if self.asking:

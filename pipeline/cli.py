@@ -244,7 +244,8 @@ def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
 
 def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
-    print(f"Retrying {job.chunks_total - job.chunks_done} chunk(s) of {job.filename}", file=sys.stderr)
+    again = job.chunks_total - job.chunks_done
+    print(f"Retrying {again} chunk(s) of {job.filename}" if again else f"Merging {job.filename} again", file=sys.stderr)
     if args.wait:
         [job] = _wait_or_explain(app, [job], timeout_s=args.timeout)
     if args.json:
@@ -375,12 +376,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = Paperline(Settings.from_env())
         args.owner_filter = app.owner_scope(args.user)
-        return args.func(app, args)
+        status = args.func(app, args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
+        return status
     except PaperlineError as exc:
         print(f"paperline: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def closed_pipe() -> int:
+    """The reader of our output went away (``paperline jobs | head``): stop quietly, as Unix tools do. Python's
+    docs (``signal``, "Note on SIGPIPE"): point stdout at devnull so the final flush at exit cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13  # 141, as a shell reports a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -82,6 +82,12 @@ class Settings:
     stall_after_s: float = 30.0
     # A chunk running longer than this is stopped and retried like a transient error (0: no limit).
     chunk_time_limit_s: float = 900.0
+    # A chunk (or a job's prepare, merge or embedding step) whose worker dies this many times is failed, not
+    # requeued again: a poison pill (a page that crashes or exhausts the worker) ends instead of killing workers.
+    chunk_attempts: int = 3
+    # On SIGINT/SIGTERM a worker hands its running chunk back at the next page; a page still running after this
+    # many seconds is interrupted (its chunk handed back too), so a stop takes this plus at most one page.
+    shutdown_grace_s: float = 2.0
     # Retention: 0 means no limit. Over a limit, the files of the least recently used finished jobs are purged.
     max_jobs: int = 0
     max_storage_mb: int = 0
@@ -151,6 +157,8 @@ class Settings:
             sweep_interval_s=_float(env, "PAPERLINE_SWEEP_INTERVAL_S", cls.sweep_interval_s),
             stall_after_s=_float(env, "PAPERLINE_STALL_AFTER_S", cls.stall_after_s),
             chunk_time_limit_s=_float(env, "PAPERLINE_CHUNK_TIME_LIMIT_S", cls.chunk_time_limit_s),
+            chunk_attempts=max(1, _int(env, "PAPERLINE_CHUNK_ATTEMPTS", cls.chunk_attempts)),
+            shutdown_grace_s=_float(env, "PAPERLINE_SHUTDOWN_GRACE_S", cls.shutdown_grace_s),
             max_jobs=_int(env, "PAPERLINE_MAX_JOBS", cls.max_jobs),
             max_storage_mb=_int(env, "PAPERLINE_MAX_STORAGE_MB", cls.max_storage_mb),
             admins=tuple(name.strip() for name in env.get("PAPERLINE_ADMINS", "").split(",") if name.strip()),

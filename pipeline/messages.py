@@ -37,8 +37,28 @@ QUEUED = "Queued"
 PREPARING = "Preparing"
 MERGING = "Merging chunk results"
 MERGING_AGAIN = "Merging again after a lost worker"
+MERGING_RETRIED = "Retrying: merging the chunk results again"
 INDEXING_AGAIN = "Embedding and indexing again after a lost worker"
 REQUEUED_WHILE_PREPARING = "Requeued: its worker stopped while preparing"
+#: what a job's step is called in "The worker stopped while ..." (a step whose worker keeps dying)
+STEP_DOING = {
+    "preparing": "preparing this document",
+    "splitting": "preparing this document",
+    "merging": "merging the chunk results",
+    "embedding": "embedding the passages",
+    "indexing": "indexing the passages",
+}
+
+
+def step_kept_dying(stage: str, times: int) -> str:
+    """A job failed because every worker that ran its step (preparing, merging, embedding) died."""
+    doing = STEP_DOING.get(stage, stage)
+    return (
+        f"The worker stopped while {doing} (crash or out of memory), {plural(times, 'time')}; "
+        "it was not tried again. Retry the job once the cause is fixed."
+    )
+
+
 CANCELED = "Canceled"
 
 
@@ -154,6 +174,16 @@ def chunk_ended(index: int, status: str, error: str = "") -> str:
 
 def chunk_recovered(index: int) -> str:
     return f"Chunk {index + 1} requeued after its worker stopped sending heartbeats"
+
+
+def chunk_handed_back(index: int) -> str:
+    return f"Chunk {index + 1} handed back to the queue: its worker is stopping"
+
+
+def chunk_kept_dying(first_page: int, last_page: int, times: int) -> str:
+    """A poison pill: every worker that read these pages died (a crash, or the kernel's out-of-memory killer)."""
+    pages = f"page {first_page}" if first_page == last_page else f"pages {first_page}-{last_page}"
+    return f"The worker stopped while reading {pages} (crash or out of memory), {plural(times, 'time')}"
 
 
 def chunk_over_time(index: int, limit_s: float) -> str:

@@ -29,6 +29,7 @@ class TargetNotEmpty(Exception):
 
 def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, int]:
     """Copy jobs, chunks and events from ``source`` into the empty ``target``; returns rows copied per table."""
+    source.initialize_schema()  # an older history gains the columns added since, so every column can be read
     target.initialize_schema()
     copied: dict[str, int] = {}
     with source.transaction(write=False) as read, target.transaction() as write:

@@ -102,10 +102,22 @@ class Job:
     cost_usd: float = 0.0
     last_used_at: float | None = None
     purged_at: float | None = None
+    #: times recovery took back the job's current step (preparing, merging, embedding, indexing) after its worker
+    #: went quiet; reset when the job enters its next step
+    step_recoveries: int = 0
 
     @property
     def is_final(self) -> bool:
         return self.status.is_final
+
+    @property
+    def can_retry(self) -> bool:
+        """Failed with chunks to run again, or with every chunk done and a step after them (merge, embedding,
+        indexing) to run again."""
+        if self.status is not JobStatus.FAILED:
+            return False
+        after_chunks = self.stage in (Stage.MERGING, Stage.EMBEDDING, Stage.INDEXING)
+        return self.chunks_failed > 0 or (after_chunks and 0 < self.chunks_total == self.chunks_done)
 
     @property
     def duration_s(self) -> float | None:
@@ -151,10 +163,18 @@ class Chunk:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    #: ``attempts`` when the job was last retried: ``attempts`` only grows (it fences out stale attempts), and the
+    #: attempt budget counts the attempts above this
+    attempt_base: int = 0
 
     @property
     def pages(self) -> int:
         return self.last_page - self.first_page + 1
+
+    @property
+    def attempts_used(self) -> int:
+        """Attempts counted against the chunk's budget: those since the job's last Retry."""
+        return self.attempts - self.attempt_base
 
     @property
     def duration_s(self) -> float | None:

@@ -49,6 +49,14 @@ def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
+#: how long `paperline serve` waits for the dashboard and the worker to stop before killing them
+SERVE_STOP_TIMEOUT_S = 10.0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
     import importlib.util
@@ -83,6 +91,9 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
             spec.origin, address=args.address, port=port, public_url=app.settings.public_url, panel_args=panel_args
         )
         processes.append(subprocess.Popen(command, env=panel_env))
+    # SIGTERM (a service manager, `docker stop`, `kill`) stops the children as Ctrl-C does, instead of ending this
+    # process alone and leaving the dashboard and the worker running.
+    signal.signal(signal.SIGTERM, _interrupt)
     urls = "  ".join(f"http://{args.address}:{port}/app" for port in ports)
     print(f"Paperline dashboard: {urls}  (data in {app.settings.home})", file=sys.stderr)
     if len(ports) > 1:
@@ -93,18 +104,26 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
         )
     try:
         while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
+            time.sleep(0.1)
     except KeyboardInterrupt:
         pass
     finally:
+        # Each child stops in about its shutdown grace (a worker hands its chunk back at the next page); a second
+        # signal meanwhile must not leave them running, so none is taken until they are gone or killed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + SERVE_STOP_TIMEOUT_S
         for process in processes:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Ctrl-C (SIGINT: -2 or 130) is a normal stop; any other failure of a child is the command's exit status.
     return max(((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)), default=0)
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 from . import messages
@@ -25,7 +26,7 @@ from .exceptions import DocumentRejected, ExtractionFailed
 from .lifecycle import PROGRESS_PREPARING, PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
-from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
+from .progress import ChunkAbandoned, ChunkOverTime, ChunkProgress, StepHeartbeat, WorkerStopping
 from .results import (
     COMPRESSED_IMAGE,
     JobFiles,
@@ -39,7 +40,7 @@ from .retention import enforce_limits
 from .retrieval import steps as retrieval
 from .storage import FileStorage, open_storage
 from .store import JobStore
-from .worker import worker_id
+from .worker import WorkerLife, worker_id
 
 log = logging.getLogger("paperline.processing")
 
@@ -91,7 +92,8 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         try:
-            spans = self._prepare(job)
+            with self._step(job_id, Stage.PREPARING):
+                spans = self._prepare(job)
         except DocumentRejected as exc:
             self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
             return
@@ -168,34 +170,27 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         files = self.files(job_id)
-        source = files.local_source()
-        work = ChunkWork(
-            job_id=job_id,
-            index=index,
-            kind=DocumentKind(job.kind),
-            profile=job.profile,
-            source=source if source is not None else files.cache / job_id / "missing",
-            first_page=chunk.first_page,
-            last_page=chunk.last_page,
-            context_first=chunk.context_first,
-            context_last=chunk.context_last,
-            instruction=str(job.meta.get("instruction", "")),
+        # The chunk beats from its claim on, so a slow download of the source (a bucket far away or retrying)
+        # is not taken for a dead worker.
+        progress = ChunkProgress(
+            self.store,
+            job_id,
+            index,
+            interval=self.settings.progress_interval_s,
+            attempt=chunk.attempts,
+            time_limit_s=self.settings.chunk_time_limit_s,
+            stopping=WorkerLife.stopping,
         )
         try:
-            with ChunkProgress(
-                self.store,
-                job_id,
-                index,
-                interval=self.settings.progress_interval_s,
-                attempt=chunk.attempts,
-                time_limit_s=self.settings.chunk_time_limit_s,
-            ) as progress:
+            with progress:
+                source = files.local_source()
+                work = self._chunk_work(job, chunk, files, source)
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
-            if progress.abandoned:
-                raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
-            if output.raw_answer:
-                files.write(raw_answer_name(index), strip_controls(output.raw_answer))
-            write_chunk_result(files, index, clean_pages(output.pages))
+                if progress.abandoned:
+                    raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
+                if output.raw_answer:
+                    files.write(raw_answer_name(index), strip_controls(output.raw_answer))
+                write_chunk_result(files, index, clean_pages(output.pages))
         except ChunkAbandoned:
             # The worker's own record of how fast it let go: pages done when the store first refused it, and when
             # the extractor stopped (at most the page it was on).
@@ -207,6 +202,12 @@ class Processor:
                 progress.pages_done,
             )
             return
+        except WorkerStopping:
+            self._hand_back(chunk)
+            return
+        except KeyboardInterrupt:  # the consumer interrupts a page still running after its shutdown grace
+            self._hand_back(chunk)
+            raise
         except DocumentRejected as exc:
             self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
             return
@@ -227,9 +228,9 @@ class Processor:
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
             error = str(exc) if isinstance(exc, ChunkOverTime) else f"{type(exc).__name__}: {exc}"
-            if chunk.attempts <= self.settings.chunk_retries:
+            if chunk.attempts_used <= self.settings.chunk_retries:  # the budget is shared with lost workers
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
-                delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
+                delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts_used - 1)
                 self.tasks.enqueue_chunk(job_id, index, delay)
             else:
                 self._end_chunk(job, chunk, ChunkStatus.FAILED, error)
@@ -238,6 +239,30 @@ class Processor:
         for note in output.notes:
             self.store.add_note(job_id, note)
         self._end_chunk(job, chunk, ChunkStatus.DONE, "")
+
+    def _hand_back(self, chunk: Chunk) -> None:
+        """This worker is stopping: the chunk goes back to the queue for another worker, attempt not counted."""
+        if self.store.release_chunk(chunk.job_id, chunk.index, attempt=chunk.attempts):
+            self.tasks.enqueue_chunk(chunk.job_id, chunk.index)
+
+    @staticmethod
+    def _chunk_work(job: Job, chunk: Chunk, files: JobFiles, source: Path | None) -> ChunkWork:
+        return ChunkWork(
+            job_id=job.id,
+            index=chunk.index,
+            kind=DocumentKind(job.kind),
+            profile=job.profile,
+            source=source if source is not None else files.cache / job.id / "missing",
+            first_page=chunk.first_page,
+            last_page=chunk.last_page,
+            context_first=chunk.context_first,
+            context_last=chunk.context_last,
+            instruction=str(job.meta.get("instruction", "")),
+        )
+
+    def _step(self, job_id: str, stage: Stage) -> StepHeartbeat:
+        """Heartbeats for a job's step while this worker runs it (recovery counts a step whose beats stop)."""
+        return StepHeartbeat(self.store, job_id, stage, interval=self.settings.heartbeat_interval_s)
 
     def _record_usage(self, job: Job, index: int, input_tokens: int, output_tokens: int) -> None:
         if input_tokens or output_tokens:
@@ -262,10 +287,16 @@ class Processor:
         any chunk failed)."""
         job = self.store.get(job_id)
         if job is not None and job.status is JobStatus.RUNNING and job.stage in (Stage.EMBEDDING, Stage.INDEXING):
-            retrieval.resume(self, job)  # the recovery sweep found it stale after merging
+            with self._step(job_id, job.stage):
+                retrieval.resume(self, job)  # the recovery sweep found it stale after merging
             return
         if job is None or job.status is not JobStatus.RUNNING or job.stage is not Stage.MERGING:
             return
+        with self._step(job_id, Stage.MERGING):
+            self._merge(job)
+
+    def _merge(self, job: Job) -> None:
+        job_id = job.id
         files = self.files(job_id)
         chunks = self.store.list_chunks(job_id)
         spans = [ChunkSpan(c.index, c.first_page, c.last_page, c.context_first, c.context_last) for c in chunks]
@@ -315,7 +346,8 @@ class Processor:
     def embed(self, job_id: str, first: int) -> None:
         """Embed one batch of a retrieval job's passages (the last batch also indexes the job)."""
         try:
-            retrieval.embed_batch(self, job_id, first)
+            with self._step(job_id, Stage.EMBEDDING):
+                retrieval.embed_batch(self, job_id, first)
         except Exception as exc:
             log.exception("embedding passages %d+ of job %s failed", first, job_id)
             message = messages.could_not_index(exc)

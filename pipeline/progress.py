@@ -1,4 +1,4 @@
-"""Throttled progress and heartbeat writes for a running chunk.
+"""Throttled progress and heartbeat writes for a running chunk, and heartbeats of a job's longer steps.
 
 A chunk reports every page; the store sees at most one write per ``interval`` (so a job stays near 10 writes a
 second whatever its page rate), and a background ticker writes every ``interval`` even while one slow page (OCR,
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from . import messages
 from .exceptions import PaperlineError
+from .models import Stage
 from .store import JobStore
 
 
@@ -24,6 +26,11 @@ class ChunkAbandoned(PaperlineError):
 
 class ChunkOverTime(PaperlineError):
     """The chunk ran past its time limit; it is retried like a transient error, then failed."""
+
+
+class WorkerStopping(PaperlineError):
+    """The worker is shutting down (SIGINT/SIGTERM): the chunk is handed back to the queue at a page boundary,
+    without counting against its attempts."""
 
 
 class ChunkProgress:
@@ -38,8 +45,10 @@ class ChunkProgress:
         interval: float = 0.5,
         attempt: int | None = None,
         time_limit_s: float = 0.0,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
         self.store, self.job_id, self.index, self.attempt = store, job_id, index, attempt
+        self.stopping = stopping
         self.interval = interval
         self.time_limit_s = time_limit_s
         self._started = time.monotonic()
@@ -72,6 +81,8 @@ class ChunkProgress:
             self._write()
         if self.abandoned:
             raise ChunkAbandoned(messages.chunk_abandoned(self.index, self.job_id))
+        if self.stopping is not None and self.stopping():
+            raise WorkerStopping(messages.chunk_handed_back(self.index))
         if self.time_limit_s and time.monotonic() - self._started > self.time_limit_s:
             raise ChunkOverTime(messages.chunk_over_time(self.index, self.time_limit_s))
 
@@ -91,4 +102,33 @@ class ChunkProgress:
             try:
                 self._write()
             except Exception:  # a missed heartbeat must not kill the chunk; the next tick tries again
+                pass
+
+
+class StepHeartbeat:
+    """Context manager that beats for a job's step (preparing, merging, embedding) from its own thread while the
+    step runs, however long one call of it takes (a slow download, a big merge), so recovery takes the step back
+    only when its worker is gone."""
+
+    def __init__(self, store: JobStore, job_id: str, stage: Stage, *, interval: float) -> None:
+        self.store, self.job_id, self.stage, self.interval = store, job_id, stage, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"step-{job_id}", daemon=True)
+
+    def __enter__(self) -> StepHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not self.store.beat_step(self.job_id, self.stage):
+                    return  # the job moved on or ended
+            except Exception:  # a missed beat must not end the step; the next one tries again
                 pass

@@ -10,6 +10,13 @@ store hands each lost item to exactly one sweeper, so sweeping from several work
   retried while attempts remain, then failed;
 - **stranded**: queued chunks and jobs with no message left in the queue (a worker killed between taking a task
   off the queue and claiming it), once their job has gone quiet.
+
+Poison pills end: every claim of a chunk counts an attempt (since the job's last Retry), whatever ends it. A chunk
+whose worker was lost is requeued while it has had fewer than ``PAPERLINE_CHUNK_ATTEMPTS``, then failed with the
+pages it was reading, and the job goes on to its merge; a job's prepare, merge or embedding step lost that many times
+fails the job. A chunk that raised an error or ran over its time limit (noticed by the worker or, hung, by this
+sweep) is retried while it has had at most ``PAPERLINE_CHUNK_RETRIES`` + 1. Both rules read the same count, so a
+chunk runs at most max(attempts, retries + 1) times. Stranded work was never claimed, so it costs no attempt.
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ class Sweeper:
         return self.stale(now) + self.overdue(now) + self.stranded(now)
 
     def stale(self, now: float) -> int:
-        chunks, preparing, merging = self.store.recover_stale(now - self.settings.stale_after_s)
+        chunks, preparing, merging = self.store.recover_stale(
+            now - self.settings.stale_after_s, max_attempts=self.settings.chunk_attempts
+        )
         for job_id, index in chunks:
             self.tasks.enqueue_chunk(job_id, index)
         for job_id in preparing:
@@ -48,7 +57,10 @@ class Sweeper:
             self.tasks.enqueue_merge(job_id)
         if chunks or preparing or merging:
             log.warning(
-                "recovered %d running chunks, %d preparations, %d merges", len(chunks), len(preparing), len(merging)
+                "recovered %d running chunks, %d preparations, %d merges (or failed them, out of attempts)",
+                len(chunks),
+                len(preparing),
+                len(merging),
             )
         return len(chunks) + len(preparing) + len(merging)
 

@@ -242,13 +242,18 @@ class Paperline(RetrievalMethods):
         return self.get(job_id)
 
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
-        """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept."""
+        """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept. A job whose
+        chunks are all done but whose merge (embedding) failed runs that step again."""
         job = self.get(job_id, user=user)
         if job.status is not JobStatus.FAILED:
             raise InvalidRequest(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
-        if not job.chunks_failed:
+        if not job.can_retry:
             raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
+        if not job.chunks_failed:  # every chunk is done: its merge (or embedding) failed, and runs again
+            if self.store.retry_step(job_id):
+                self.tasks.enqueue_merge(job_id)
+            return self.get(job_id)
         for index in self.store.retry_failed(job_id):
             self.tasks.enqueue_chunk(job_id, index)
         return self.get(job_id)

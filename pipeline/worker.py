@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .recovery import Sweeper
 from .store import JobStore
@@ -65,6 +65,14 @@ class WorkerLife:
 
     _stopped: dict[int, threading.Event] = {}
     _lock = threading.Lock()
+    #: the consumer's stop flag (inherited by its forked worker processes): set as soon as a stop is asked for
+    consumer_stop: Any = None
+
+    @classmethod
+    def stopping(cls) -> bool:
+        """Whether this worker's consumer is stopping (SIGINT/SIGTERM): a running chunk is handed back."""
+        flag = cls.consumer_stop
+        return flag is not None and flag.is_set()
 
     @classmethod
     def start(cls, processor: Processor) -> None:
@@ -156,7 +164,11 @@ def run_consumer(
         initial_delay=min(0.05, settings.worker_poll_max_delay_s),
         periodic=True,
         check_worker_health=True,
+        # A stop asks running chunks to let go at their next page (WorkerLife.stopping); a page still running
+        # after the grace is interrupted, and its chunk handed back too.
+        shutdown_timeout=settings.shutdown_grace_s,
     )
+    WorkerLife.consumer_stop = consumer.stop_flag  # before the workers fork, so each inherits it
     try:
         consumer.run()
     finally:

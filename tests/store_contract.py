@@ -203,8 +203,8 @@ class StoreContract:
     def test_a_stale_embedding_job_is_handed_back_once(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)
         store.start_embedding("job1", self.passages("job1", 4))
-        assert store.recover_stale(older_than=time.time() + 1) == ([], [], ["job1"])
-        assert store.recover_stale(older_than=time.time() - 60) == ([], [], [])
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"])
+        assert store.recover_stale(older_than=time.time() - 60, max_attempts=3) == ([], [], [])
         job = store.get("job1")
         assert job and job.stage is Stage.EMBEDDING and "again" in job.message
 
@@ -281,7 +281,7 @@ class StoreContract:
         self.running_job(store)
         first = store.claim_chunk("job1", 0, "w1")
         assert first is not None
-        (recovered, _, _) = store.recover_stale(older_than=time.time() + 1)  # as if w1 went silent
+        (recovered, _, _) = store.recover_stale(older_than=time.time() + 1, max_attempts=3)  # as if w1 went silent
         assert recovered == [("job1", 0)]
         second = store.claim_chunk("job1", 0, "w2")
         assert second is not None and second.attempts == first.attempts + 1
@@ -291,17 +291,124 @@ class StoreContract:
         assert not store.finish_chunk("job1", 0, ChunkStatus.DONE, attempt=second.attempts)  # 2 chunks still open
         assert store.list_chunks("job1")[0].status is ChunkStatus.DONE
 
+    def test_a_chunk_whose_worker_dies_every_time_fails_after_its_attempts(self, store: JobStore) -> None:
+        self.running_job(store, pages=30, chunk_pages=15)
+        store.claim_chunk("job1", 1, "w0")
+        assert not store.finish_chunk("job1", 1, ChunkStatus.DONE)
+        for attempt in (1, 2):
+            claimed = store.claim_chunk("job1", 0, f"w{attempt}")
+            assert claimed is not None and claimed.attempts == attempt
+            assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([("job1", 0)], [], [])
+        last = store.claim_chunk("job1", 0, "w3")
+        assert last is not None and last.attempts == 3
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"]), (
+            "out of attempts: failed, and the job (its last chunk ended) goes on to merge"
+        )
+        chunk = store.list_chunks("job1")[0]
+        assert chunk.status is ChunkStatus.FAILED and chunk.finished_at is not None
+        assert chunk.error == "The worker stopped while reading pages 1-15 (crash or out of memory), 3 times"
+        job = store.get("job1")
+        assert job and job.stage is Stage.MERGING and job.chunks_failed == 1 and job.chunks_done == 1
+        assert store.recover_stale(older_than=time.time() - 60, max_attempts=3) == ([], [], []), "handed out once"
+        failed = [e for e in store.list_events("job1") if e.kind == "chunk_failed"]
+        assert [e.chunk_index for e in failed] == [0] and "3 times" in failed[0].message
+
+    def test_retry_gives_a_chunk_its_whole_budget_and_keeps_old_attempts_fenced(self, store: JobStore) -> None:
+        self.running_job(store, pages=15, chunk_pages=15)
+        for _ in range(2):
+            store.claim_chunk("job1", 0, "w")
+            store.recover_stale(older_than=time.time() + 1, max_attempts=2)
+        assert store.get("job1").stage is Stage.MERGING  # type: ignore[union-attr]
+        store.finish("job1", JobStatus.FAILED, "lost", error="lost")
+        assert store.retry_failed("job1") == [0]
+        again = store.claim_chunk("job1", 0, "w2")
+        assert again is not None and again.attempts == 3 and again.attempts_used == 1, "a whole budget again"
+        assert not store.update_chunk_progress("job1", 0, 1, attempt=2), "an attempt from before the retry"
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=2) == ([("job1", 0)], [], [])
+        assert store.list_chunks("job1")[0].status is ChunkStatus.QUEUED
+
+    def test_a_chunk_handed_back_by_a_stopping_worker_costs_no_attempt(self, store: JobStore) -> None:
+        self.running_job(store, pages=15, chunk_pages=15)
+        first = store.claim_chunk("job1", 0, "w1")
+        assert first is not None and store.update_chunk_progress("job1", 0, 4, attempt=first.attempts)
+        assert store.release_chunk("job1", 0, attempt=first.attempts)
+        assert not store.release_chunk("job1", 0, attempt=first.attempts), "handed back once"
+        chunk = store.list_chunks("job1")[0]
+        assert chunk.status is ChunkStatus.QUEUED and chunk.pages_done == 0 and chunk.attempts_used == 0
+        again = store.claim_chunk("job1", 0, "w2")
+        assert again is not None and again.attempts == 2 and again.attempts_used == 1
+        assert not store.update_chunk_progress("job1", 0, 5, attempt=first.attempts), "still fenced out"
+        assert "its worker is stopping" in store.list_events("job1")[-2].message
+
+    def test_a_merge_lost_every_time_fails_its_job(self, store: JobStore) -> None:
+        self.merging_retrieval_job(store)  # merging now
+        for lost in (1, 2):
+            assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"])
+            job = store.get("job1")
+            assert job and job.status is JobStatus.RUNNING and job.step_recoveries == lost
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], [])
+        job = store.get("job1")
+        assert job and job.status is JobStatus.FAILED and job.stage is Stage.MERGING
+        assert job.error.startswith("The worker stopped while merging the chunk results (crash or out of memory), 3")
+        assert store.list_events("job1")[-1].message == job.error
+        assert job.can_retry and store.retry_failed("job1") == [], "no chunk to run again, only the merge"
+        assert store.retry_step("job1")
+        assert not store.retry_step("job1"), "reopened once"
+        job = store.get("job1")
+        assert job and job.status is JobStatus.RUNNING and job.stage is Stage.MERGING and not job.error
+        assert job.step_recoveries == 0 and job.finished_at is None, "the merge has its whole budget again"
+        assert store.list_events("job1")[-1].kind == "retry"
+
+    def test_each_step_has_its_own_attempts_and_a_beating_step_is_left_alone(self, store: JobStore) -> None:
+        self.merging_retrieval_job(store)
+        store.recover_stale(older_than=time.time() + 1, max_attempts=3)
+        store.recover_stale(older_than=time.time() + 1, max_attempts=3)
+        assert store.start_embedding("job1", self.passages("job1", 2))
+        job = store.get("job1")
+        assert job and job.step_recoveries == 0, "embedding starts with its whole budget"
+        before, revision = job.updated_at, store.changes_since(0).revision
+        assert store.beat_step("job1", Stage.EMBEDDING)
+        assert not store.beat_step("job1", Stage.MERGING), "the job has left that step"
+        beaten = store.get("job1")
+        assert beaten and beaten.updated_at >= before and beaten.message == job.message
+        assert store.changes_since(0).revision == revision, "a beat is no change readers need to see"
+        assert store.recover_stale(older_than=beaten.updated_at - 1, max_attempts=3) == ([], [], [])
+
+    def test_retry_step_reopens_only_a_failed_job_whose_chunks_are_all_done(self, store: JobStore) -> None:
+        self.running_job(store, pages=30, chunk_pages=15)
+        store.claim_chunk("job1", 0, "w")
+        store.claim_chunk("job1", 1, "w")
+        store.finish_chunk("job1", 0, ChunkStatus.DONE)
+        store.finish_chunk("job1", 1, ChunkStatus.FAILED, error="boom")
+        store.finish("job1", JobStatus.FAILED, "1 of 2 chunks failed", error="1 of 2 chunks failed")
+        assert not store.retry_step("job1"), "a failed chunk is retried with retry_failed"
+        store.create(new_job("refused", status=JobStatus.FAILED, error="not a PDF"))
+        assert not store.retry_step("refused") and not store.get("refused").can_retry  # type: ignore[union-attr]
+
+    def test_a_preparation_lost_every_time_fails_its_job(self, store: JobStore) -> None:
+        store.create(new_job())
+        for lost in (1, 2):
+            assert store.start("job1")
+            assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], ["job1"], [])
+            job = store.get("job1")
+            assert job and job.status is JobStatus.QUEUED and job.step_recoveries == lost
+        assert store.start("job1")
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], [])
+        job = store.get("job1")
+        assert job and job.status is JobStatus.FAILED
+        assert job.error.startswith("The worker stopped while preparing this document (crash or out of memory), 3")
+
     def test_recovery_leaves_live_chunks_and_finished_jobs_alone(self, store: JobStore) -> None:
         self.running_job(store)
         store.claim_chunk("job1", 0, "w")
-        assert store.recover_stale(older_than=time.time() - 60) == ([], [], [])
+        assert store.recover_stale(older_than=time.time() - 60, max_attempts=3) == ([], [], [])
         store.cancel("job1")
-        assert store.recover_stale(older_than=time.time() + 1) == ([], [], [])
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], [])
 
     def test_a_job_lost_while_preparing_is_queued_again(self, store: JobStore) -> None:
         store.create(new_job())
         store.start("job1")
-        _, preparing, _ = store.recover_stale(older_than=time.time() + 1)
+        _, preparing, _ = store.recover_stale(older_than=time.time() + 1, max_attempts=3)
         assert preparing == ["job1"]
         job = store.get("job1")
         assert job and job.status is JobStatus.QUEUED and store.start("job1")

@@ -177,6 +177,12 @@ class ChunkRecords(abc.ABC):
         """Put ``attempt``'s running chunk back in the queue after a transient error, keeping the error on it."""
 
     @abc.abstractmethod
+    def release_chunk(self, job_id: str, index: int, *, attempt: int) -> bool:
+        """Put ``attempt``'s running chunk back in the queue because its worker is stopping: not counted against the
+        chunk's attempt budget (``attempts`` still grows, so the attempt stays fenced out). False if the chunk is no
+        longer that attempt's."""
+
+    @abc.abstractmethod
     def record_chunk_usage(
         self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
     ) -> None:
@@ -186,6 +192,11 @@ class ChunkRecords(abc.ABC):
     def retry_failed(self, job_id: str) -> list[int]:
         """Reopen a failed job's failed chunks (as queued) and the job (as extracting); returns their indexes, or
         nothing when the job is not failed or has no failed chunk."""
+
+    @abc.abstractmethod
+    def retry_step(self, job_id: str) -> bool:
+        """Reopen a failed job whose chunks are all done but whose merge (embedding, indexing) failed: back to
+        merging, with that step's attempt budget whole again. True if reopened (the caller enqueues the merge)."""
 
     @abc.abstractmethod
     def finish_chunk(
@@ -200,11 +211,20 @@ class RecoveryQueries(abc.ABC):
     (ages, limits) is decided by ``pipeline.recovery``."""
 
     @abc.abstractmethod
-    def recover_stale(self, older_than: float) -> tuple[list[tuple[str, int]], list[str], list[str]]:
+    def recover_stale(
+        self, older_than: float, *, max_attempts: int
+    ) -> tuple[list[tuple[str, int]], list[str], list[str]]:
         """Requeue work lost with dead workers: running chunks of running jobs whose heartbeat is older than
         ``older_than`` (epoch seconds), jobs stuck preparing before their chunks were planned, and jobs whose
-        merge has gone quiet. Returns (chunks, jobs to prepare again, jobs to merge again); atomic, so each item
-        goes to exactly one caller."""
+        merge (embedding, indexing) has gone quiet. Returns (chunks, jobs to prepare again, jobs to merge again);
+        atomic, so each item goes to exactly one caller. A chunk whose ``max_attempts``-th attempt (since the last
+        retry) was lost fails instead (the job goes on to merge if it was the last open chunk, and is returned
+        with the merges); a step lost for the ``max_attempts``-th time fails its job."""
+
+    @abc.abstractmethod
+    def beat_step(self, job_id: str, stage: Stage) -> bool:
+        """Record that a running job's step (preparing, merging, embedding) is still being worked on, so recovery
+        does not take it back while it runs long; no revision, no event. False once the job left ``stage``."""
 
     @abc.abstractmethod
     def expire_overdue(

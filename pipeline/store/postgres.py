@@ -76,6 +76,7 @@ SCHEMA = (
         cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
         last_used_at DOUBLE PRECISION,
         purged_at DOUBLE PRECISION,
+        step_recoveries INTEGER NOT NULL DEFAULT 0,
         rev BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev)",
@@ -100,6 +101,7 @@ SCHEMA = (
         input_tokens INTEGER NOT NULL DEFAULT 0,
         output_tokens INTEGER NOT NULL DEFAULT 0,
         cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+        attempt_base INTEGER NOT NULL DEFAULT 0,
         rev BIGINT NOT NULL,
         PRIMARY KEY (job_id, idx)
     )""",
@@ -145,8 +147,10 @@ SCHEMA = (
         revoked_at DOUBLE PRECISION,
         expires_at DOUBLE PRECISION
     )""",
-    # Columns added after the first release, for databases made before them.
+    # Columns added after the first release (an older database gains them at start).
     "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
+    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_recoveries INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE chunks ADD COLUMN IF NOT EXISTS attempt_base INTEGER NOT NULL DEFAULT 0",
 )
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
 CHANNEL = "paperline_changes"
@@ -226,6 +230,9 @@ class PostgresJobStore(SqlStore, JobStore):
         self._pool_pid = 0
         self._listener: psycopg.Connection[Any] | None = None
         self._listener_pid = 0
+        self._beats: psycopg.Connection[Any] | None = None
+        self._beats_pid = 0
+        self._beats_lock = threading.Lock()
         self._lock = threading.Lock()
         #: SQL statements this process has run, for measuring what readers such as the dashboard cost
         self.statements = 0
@@ -262,6 +269,26 @@ class PostgresJobStore(SqlStore, JobStore):
             yield adapted
             if adapted.changed:  # delivered to listeners when the transaction commits, never before
                 adapted.execute(f"NOTIFY {CHANNEL}")
+
+    @contextmanager
+    def beat_transaction(self) -> Iterator[_Connection]:
+        """Heartbeats on this process's own autocommit connection: they neither wait for a pooled connection nor
+        queue behind the revision lock (a beat moves no revision), so a slow transaction never starves them. A
+        broken connection is opened again on the next beat."""
+        with self._beats_lock:
+            if self._beats is None or self._beats.closed or self._beats_pid != os.getpid():
+                self._beats = psycopg.connect(
+                    named_conninfo(self.url, "heartbeat"),
+                    autocommit=True,
+                    row_factory=row_factory,
+                    connect_timeout=max(1, int(self.timeout_s)),
+                )
+                self._beats_pid = os.getpid()
+            try:
+                yield _Connection(self._beats, self)
+            except psycopg.OperationalError:
+                self._beats.close()
+                raise
 
     notifies_changes = True
 
@@ -308,6 +335,10 @@ class PostgresJobStore(SqlStore, JobStore):
 
     def close(self) -> None:
         self._close_listener()
+        with self._beats_lock:
+            if self._beats is not None and self._beats_pid == os.getpid():
+                self._beats.close()
+            self._beats = None
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.close()

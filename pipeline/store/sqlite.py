@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     cost_usd REAL NOT NULL DEFAULT 0,
     last_used_at REAL,
     purged_at REAL,
+    step_recoveries INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
@@ -77,6 +79,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     input_tokens INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
     cost_usd REAL NOT NULL DEFAULT 0,
+    attempt_base INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL,
     PRIMARY KEY (job_id, idx)
 );
@@ -133,11 +136,13 @@ ADDED_COLUMNS = {
         "input_tokens INTEGER NOT NULL DEFAULT 0",
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
+        "step_recoveries INTEGER NOT NULL DEFAULT 0",
     ),
     "chunks": (
         "input_tokens INTEGER NOT NULL DEFAULT 0",
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
+        "attempt_base INTEGER NOT NULL DEFAULT 0",
     ),
     "workers": ("stopped_at REAL",),
     "api_tokens": ("expires_at REAL",),
@@ -167,14 +172,28 @@ class SqliteJobStore(SqlStore, JobStore):
             conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.set_trace_callback(self._count_statement)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+            self._use_wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn, self._local.pid = conn, os.getpid()
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL. Switching a new file needs an exclusive lock that SQLite does not wait for (the
+        busy timeout does not apply), so processes opening a new home at once retry here, as huey's
+        ``SqliteStorage`` does, until the timeout."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _count_statement(self, _sql: str) -> None:
         self.statements += 1
@@ -192,17 +211,17 @@ class SqliteJobStore(SqlStore, JobStore):
             conn.execute("COMMIT")
 
     def initialize_schema(self) -> None:
-        conn = self.connection
-        conn.executescript(SCHEMA)
-        for table, columns in ADDED_COLUMNS.items():
-            present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
-            for column in columns:
-                if column.split()[0] not in present:
-                    try:
+        # One write transaction taken up front (BEGIN IMMEDIATE waits for the busy timeout): processes starting
+        # together on a new home make the tables one after the other, never upgrading a read lock mid-script.
+        with self.transaction() as conn:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            for table, columns in ADDED_COLUMNS.items():
+                present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column.split()[0] not in present:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-                    except sqlite3.OperationalError as exc:  # another process added it first
-                        if "duplicate column" not in str(exc):
-                            raise
 
     def close(self) -> None:
         with self._lock:

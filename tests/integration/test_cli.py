@@ -200,3 +200,35 @@ def test_delete_removes_an_ended_jobs_files_and_keeps_its_history(app: Paperline
     again = paperline(app, "delete", job["id"], PAPERLINE_USER="ann")
     assert again.returncode == 0, "deleting twice is harmless"
     assert [j["id"] for j in json.loads(paperline(app, "jobs", "--json").stdout)] == [job["id"]]
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly(app: Paperline, tmp_path: Path) -> None:
+    """`paperline jobs | head`: the reader goes away before the listing is written; the command stops without a
+    traceback, with the status a shell gives a command ended by a closed pipe."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import worker_env
+    from tests.helpers import ROOT
+
+    for n in range(3):
+        app.submit(make_text_pdf(tmp_path / f"p{n}.pdf", 1))
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "jobs"],
+        cwd=ROOT,
+        env=worker_env(app.settings),
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write)
+    os.close(read)  # closed before the command (still importing) writes a line
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert process.returncode == 141

@@ -229,3 +229,68 @@ def test_consumers_started_together_on_a_new_database_all_get_the_queue(postgres
     while not errors.empty():
         found.append(errors.get(timeout=1))
     assert found == []
+
+
+def test_heartbeats_land_while_another_writer_holds_the_store(postgres_url: str) -> None:
+    """A long write transaction (another host's big plan, a slow statement) holds the revision lock every write
+    queues for; the heartbeats of a running chunk, its worker and a job's step still land meanwhile, so nothing
+    alive is mistaken for lost."""
+    import threading
+    import time
+
+    store, other = PostgresJobStore(postgres_url), PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    store.create(new_job(pages=15))
+    store.start("job1")
+    store.plan_chunks("job1", plan_chunks(15, 15, 0))
+    chunk = store.claim_chunk("job1", 0, "w")
+    assert chunk is not None and store.update_chunk_progress("job1", 0, 3, attempt=chunk.attempts)
+    store.create(new_job("job2", pages=15))
+    store.start("job2")
+    store.create(new_job("busy", pages=15))
+    before = store.list_chunks("job1")[0].heartbeat_at or 0.0
+    holding, beaten = threading.Event(), threading.Event()
+    released_after_beats: list[bool] = []
+
+    def hold_the_store() -> None:
+        with other.transaction() as conn:  # takes the revision lock, as every write does
+            conn.execute("UPDATE jobs SET message = 'busy' WHERE id = 'busy'")
+            holding.set()
+            released_after_beats.append(beaten.wait(timeout=20))
+
+    holder = threading.Thread(target=hold_the_store)
+    holder.start()
+    try:
+        assert holding.wait(timeout=20)
+        time.sleep(0.01)  # the beat below is certainly later than the one before
+        assert store.update_chunk_progress("job1", 0, 3, attempt=chunk.attempts), "a bare heartbeat"
+        store.beat_worker("h:1", "h", 1)
+        assert store.beat_step("job2", Stage.PREPARING)
+        beaten.set()
+    finally:
+        beaten.set()
+        holder.join(timeout=30)
+    assert released_after_beats == [True], "the beats landed while the other writer still held the store"
+    assert (store.list_chunks("job1")[0].heartbeat_at or 0.0) > before
+    assert [w.id for w in store.list_workers(max_age_s=60)] == ["h:1"]
+    assert not store.update_chunk_progress("job1", 0, 3, attempt=chunk.attempts + 1), "fencing holds on this path"
+    store.close()
+    other.close()
+
+
+def test_an_older_database_gains_the_attempt_columns(postgres_url: str) -> None:
+    """A PostgreSQL job store from before attempt budgets opens with new code: the columns are added at start."""
+    import psycopg
+
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    store.create(new_job())
+    store.close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE jobs DROP COLUMN step_recoveries")
+        conn.execute("ALTER TABLE chunks DROP COLUMN attempt_base")
+    store = PostgresJobStore(postgres_url)
+    store.initialize_schema()
+    job = store.get("job1")
+    assert job is not None and job.step_recoveries == 0
+    store.close()

@@ -271,3 +271,37 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
     processor.merge(job.id)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)
+
+
+def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_can_be_retried(
+    app: Paperline, tmp_path: Path
+) -> None:
+    """Each merge task taken is lost with its worker (never run here): after PAPERLINE_CHUNK_ATTEMPTS losses the job
+    fails saying so instead of being merged again forever; Retry runs the merge again and the job completes."""
+    import time
+
+    from pipeline.processing import Processor
+
+    tasks = RecordingTasks()
+    processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 10))
+    app.queue.dequeue()
+    processor.prepare(job.id)
+    processor.run_chunk(job.id, 0)
+    later = time.time() + 60
+    for lost in range(1, app.settings.chunk_attempts):
+        later += 60
+        assert sweeper.sweep(now=later) == 1 and len(tasks.merges) == 1 + lost, f"merge lost {lost} time(s)"
+    later += 60
+    assert sweeper.sweep(now=later) == 0, "out of attempts: not queued again"
+    failed = app.get(job.id)
+    assert failed.status is JobStatus.FAILED and failed.stage is Stage.MERGING and failed.can_retry
+    assert failed.error.startswith(
+        "The worker stopped while merging the chunk results (crash or out of memory), 3 times"
+    )
+    assert app.queue.pending_count() == 0
+    assert app.retry(job.id).status is JobStatus.RUNNING
+    assert app.queue.pending_count() == 1, "the merge task, queued again"
+    processor.merge(job.id)
+    done = app.get(job.id)
+    assert done.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(10)

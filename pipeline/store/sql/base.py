@@ -13,6 +13,10 @@ from ...documents.textclean import strip_controls
 from ...lifecycle import PROGRESS_BEFORE_MERGING, EventKind, extraction_progress
 from ...models import Stage
 
+#: stages that start a step of their own: entering one resets the count of the job's lost steps (preparing keeps
+#: its count across the requeues that send it back to queued)
+STEPS_COUNTED_AFRESH = (Stage.EXTRACTING, Stage.MERGING, Stage.EMBEDDING, Stage.INDEXING)
+
 
 class SqlBase:
     """The SQL every backend shares; a backend supplies the connection and transactions.
@@ -32,6 +36,12 @@ class SqlBase:
     def connection(self) -> Any:
         raise NotImplementedError
 
+    def beat_transaction(self) -> AbstractContextManager[Any]:
+        """Where heartbeats write: one statement each, that moves no revision. By default a write transaction like
+        any other; a backend whose writers queue for a lock (PostgreSQL's revision row) gives beats their own
+        connection outside it, so a long transaction or a busy pool never starves a heartbeat."""
+        return self.transaction()
+
     @staticmethod
     def _bump(conn: Any) -> int:
         return conn.execute("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]
@@ -47,6 +57,8 @@ class SqlBase:
 
     def _update_job(self, conn: Any, job_id: str, where: str = "", **fields: Any) -> bool:
         fields["updated_at"] = time.time()
+        if fields.get("stage") in STEPS_COUNTED_AFRESH:
+            fields.setdefault("step_recoveries", 0)  # a new step has its own attempt budget
         fields["rev"] = self._bump(conn)
         assignments = ", ".join(f"{name} = ?" for name in fields)
         # Messages and errors can quote a document or an API: no control characters reach the database.

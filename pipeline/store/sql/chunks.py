@@ -75,12 +75,20 @@ class SqlChunks(SqlBase):
 
     def update_chunk_progress(self, job_id: str, index: int, pages_done: int, *, attempt: int | None = None) -> bool:
         owner = "job_id = ? AND idx = ? AND status = 'running' AND attempts = COALESCE(?, attempts)"
+        # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back. It is
+        # one statement on the heartbeats' own path, so it lands however long other writers hold the store.
+        with self.beat_transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE chunks SET heartbeat_at = ? WHERE {owner} AND pages_done >= ?",
+                (time.time(), job_id, index, attempt, pages_done),
+            )
+            if cursor.rowcount == 1:
+                return True
         with self.transaction() as conn:
             row = conn.execute(f"SELECT pages_done FROM chunks WHERE {owner}", (job_id, index, attempt)).fetchone()
             if row is None:
                 return False
-            # A heartbeat (or a late, smaller count): no new revision, no event, and progress never steps back.
-            if row["pages_done"] >= pages_done:
+            if row["pages_done"] >= pages_done:  # a beat that raced with a count of another thread of this attempt
                 conn.execute(f"UPDATE chunks SET heartbeat_at = ? WHERE {owner}", (time.time(), job_id, index, attempt))
                 return True
             conn.execute(
@@ -101,6 +109,19 @@ class SqlChunks(SqlBase):
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.CHUNK_RETRY, messages.chunk_retry(index, error), index)
+
+    def release_chunk(self, job_id: str, index: int, *, attempt: int) -> bool:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE chunks SET status = 'queued', pages_done = 0, attempt_base = attempt_base + 1, rev = ? "
+                "WHERE job_id = ? AND idx = ? AND status = 'running' AND attempts = ?",
+                (self._bump(conn), job_id, index, attempt),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._recount(conn, job_id)
+            self._event(conn, job_id, EventKind.CHUNK_RETRY, messages.chunk_handed_back(index), index)
+        return True
 
     def record_chunk_usage(
         self, job_id: str, index: int, input_tokens: int, output_tokens: int, cost_usd: float
@@ -146,14 +167,33 @@ class SqlChunks(SqlBase):
             )
             if not reopened:
                 return []
+            # A retried chunk gets its whole attempt budget again; ``attempts`` itself only grows, so an attempt
+            # from before the retry stays fenced out.
             conn.execute(
-                "UPDATE chunks SET status = 'queued', finished_at = NULL, rev = ? "
+                "UPDATE chunks SET status = 'queued', finished_at = NULL, attempt_base = attempts, rev = ? "
                 "WHERE job_id = ? AND status = 'failed'",
                 (self._bump(conn), job_id),
             )
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.RETRY, messages.retrying_event(failed))
         return failed
+
+    def retry_step(self, job_id: str) -> bool:
+        with self.transaction() as conn:
+            reopened = self._update_job(
+                conn,
+                job_id,
+                "AND status = 'failed' AND stage IN ('merging', 'embedding', 'indexing') AND chunks_total > 0 "
+                "AND NOT EXISTS (SELECT 1 FROM chunks WHERE job_id = jobs.id AND status <> 'done')",
+                status=JobStatus.RUNNING,
+                stage=Stage.MERGING,
+                finished_at=None,
+                error="",
+                message=messages.MERGING,
+            )
+            if reopened:
+                self._event(conn, job_id, EventKind.RETRY, messages.MERGING_RETRIED)
+        return reopened
 
     def finish_chunk(
         self, job_id: str, index: int, status: ChunkStatus, *, error: str = "", attempt: int | None = None

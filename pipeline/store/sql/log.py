@@ -45,7 +45,7 @@ class SqlLog(SqlBase):
 
     def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
         now = time.time()
-        with self.transaction() as conn:
+        with self.beat_transaction() as conn:
             conn.execute(
                 "INSERT INTO workers (id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "

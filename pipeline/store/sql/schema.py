@@ -11,11 +11,12 @@ from ...models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
 JOB_COLUMNS = (
     "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "
     "chunks_done, chunks_failed, created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "
-    '"user", cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd, last_used_at, purged_at'
+    '"user", cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd, last_used_at, '
+    "purged_at, step_recoveries"
 )
 CHUNK_COLUMNS = (
     "job_id, idx, first_page, last_page, context_first, context_last, status, attempts, worker, pages_done, "
-    "started_at, finished_at, heartbeat_at, error, input_tokens, output_tokens, cost_usd"
+    "started_at, finished_at, heartbeat_at, error, input_tokens, output_tokens, cost_usd, attempt_base"
 )
 EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
 
