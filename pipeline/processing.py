@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from . import messages
+from . import messages, transient
 from .chunking import ChunkSpan, IncompleteMerge, PageText, merge_pages, plan_for
 from .config import Settings
 from .documents.images import compress_image, inspect_image
@@ -81,6 +83,24 @@ class Processor:
         assert self.storage is not None
         return job_files(self.settings, self.storage, job_id)
 
+    def _waits(self, job_id: str, chunk_index: int | None = None) -> AbstractContextManager[None]:
+        """While a step runs: a wait for the object store or the queue is written on the job's trail (a wait for
+        the job store itself cannot be, and is logged only)."""
+        budget = self.settings.transient_retry_s
+        store = getattr(self.store, "inner", self.store)  # the report itself must not wait out a fault
+
+        def written(service: str, error: BaseException, waited: float) -> None:
+            if service != transient.JOB_STORE:
+                store.record_wait(job_id, messages.waiting_for(service, error, waited, budget), chunk_index)
+
+        return transient.reporting_waits(written)
+
+    def _failure(self, exc: BaseException, otherwise: Callable[[object], str]) -> str:
+        """What a step that failed says: that a service stayed away past the wait, or ``otherwise(exc)``."""
+        if transient.is_transient(exc):
+            return messages.gave_up_waiting(transient.service_of(exc), self.settings.transient_retry_s, exc)
+        return otherwise(exc)
+
     # -- process_document -----------------------------------------------------------------------------------
     def prepare(self, job_id: str) -> None:
         """Inspect the document, plan its chunks and enqueue one task per chunk."""
@@ -89,13 +109,14 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         try:
-            spans = self._prepare(job)
+            with self._waits(job_id):
+                spans = self._prepare(job)
         except DocumentRejected as exc:
             self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
             return
         except Exception as exc:
             log.exception("preparing job %s failed", job_id)
-            message = messages.could_not_prepare(exc)
+            message = self._failure(exc, messages.could_not_prepare)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for span in spans:
@@ -142,34 +163,39 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         files = self.files(job_id)
-        source = files.local_source()
-        work = ChunkWork(
-            job_id=job_id,
-            index=index,
-            kind=DocumentKind(job.kind),
-            profile=job.profile,
-            source=source if source is not None else files.cache / job_id / "missing",
-            first_page=chunk.first_page,
-            last_page=chunk.last_page,
-            context_first=chunk.context_first,
-            context_last=chunk.context_last,
-            instruction=str(job.meta.get("instruction", "")),
-        )
         try:
-            with ChunkProgress(
-                self.store,
-                job_id,
-                index,
-                interval=self.settings.progress_interval_s,
-                attempt=chunk.attempts,
-                time_limit_s=self.settings.chunk_time_limit_s,
-            ) as progress:
+            # The chunk's heartbeat goes on from the claim to the last write, so a download or an upload that
+            # waits for a slow or restarting object store never looks like a dead worker.
+            with (
+                ChunkProgress(
+                    self.store,
+                    job_id,
+                    index,
+                    interval=self.settings.progress_interval_s,
+                    attempt=chunk.attempts,
+                    time_limit_s=self.settings.chunk_time_limit_s,
+                ) as progress,
+                self._waits(job_id, index),
+            ):
+                source = files.local_source()
+                work = ChunkWork(
+                    job_id=job_id,
+                    index=index,
+                    kind=DocumentKind(job.kind),
+                    profile=job.profile,
+                    source=source if source is not None else files.cache / job_id / "missing",
+                    first_page=chunk.first_page,
+                    last_page=chunk.last_page,
+                    context_first=chunk.context_first,
+                    context_last=chunk.context_last,
+                    instruction=str(job.meta.get("instruction", "")),
+                )
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
-            if progress.abandoned:
-                raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
-            if output.raw_answer:
-                files.write(raw_answer_name(index), strip_controls(output.raw_answer))
-            write_chunk_result(files, index, clean_pages(output.pages))
+                if progress.abandoned:
+                    raise ChunkAbandoned(messages.chunk_abandoned(index, job_id))
+                if output.raw_answer:
+                    files.write(raw_answer_name(index), strip_controls(output.raw_answer))
+                write_chunk_result(files, index, clean_pages(output.pages))
         except ChunkAbandoned:
             # The worker's own record of how fast it let go: pages done when the store first refused it, and when
             # the extractor stopped (at most the page it was on).
@@ -194,6 +220,8 @@ class Processor:
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
             error = str(exc) if isinstance(exc, ChunkOverTime) else f"{type(exc).__name__}: {exc}"
+            if transient.is_transient(exc):
+                error = self._failure(exc, str)
             if chunk.attempts <= self.settings.chunk_retries:
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts - 1)
@@ -238,15 +266,18 @@ class Processor:
         spans = [ChunkSpan(c.index, c.first_page, c.last_page, c.context_first, c.context_last) for c in chunks]
         failed = [c for c in chunks if c.status is not ChunkStatus.DONE]
         try:
-            results = [read_chunk_result(files, c.index) if c.status is ChunkStatus.DONE else [] for c in chunks]
-            pages = merge_pages(spans, results, allow_missing=bool(failed))
-            document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
-            outputs = render_results(pages, job.profile, title=job.filename, document=document)
-            for fmt, content in outputs.items():
-                files.write(result_name(fmt), content)
-        except (IncompleteMerge, OSError, ValueError) as exc:
+            with self._waits(job_id):
+                results = [read_chunk_result(files, c.index) if c.status is ChunkStatus.DONE else [] for c in chunks]
+                pages = merge_pages(spans, results, allow_missing=bool(failed))
+                document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
+                outputs = render_results(pages, job.profile, title=job.filename, document=document)
+                for fmt, content in outputs.items():
+                    files.write(result_name(fmt), content)
+        except Exception as exc:
+            if not isinstance(exc, (IncompleteMerge, OSError, ValueError)) and not transient.is_transient(exc):
+                raise
             log.exception("merging job %s failed", job_id)
-            message = messages.could_not_merge(exc)
+            message = self._failure(exc, messages.could_not_merge)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for note in page_notes(pages, job.pages, is_image=job.kind == DocumentKind.IMAGE.value):
@@ -282,10 +313,11 @@ class Processor:
     def embed(self, job_id: str, first: int) -> None:
         """Embed one batch of a retrieval job's passages (the last batch also indexes the job)."""
         try:
-            retrieval.embed_batch(self, job_id, first)
+            with self._waits(job_id):
+                retrieval.embed_batch(self, job_id, first)
         except Exception as exc:
             log.exception("embedding passages %d+ of job %s failed", first, job_id)
-            message = messages.could_not_index(exc)
+            message = self._failure(exc, messages.could_not_index)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
 
 

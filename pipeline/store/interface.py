@@ -223,6 +223,10 @@ class EventLog(abc.ABC):
         """Jobs and chunks written after ``revision``, read in one consistent snapshot, with the revision read up
         to. Idle polls must be cheap: one indexed read when nothing changed."""
 
+    @abc.abstractmethod
+    def record_wait(self, job_id: str, message: str, chunk_index: int | None = None) -> None:
+        """Write on the job's trail that a step waits out a fault of a service it needs (``EventKind.WAITING``)."""
+
     #: whether ``wait_for_change`` returns as soon as a write commits (so readers need not poll fast)
     notifies_changes = False
 
