@@ -119,13 +119,14 @@ def waiting_for(service: str, error: object, waited_s: float, budget_s: float) -
 
 def gave_up_waiting(service: str, budget_s: float, error: object) -> str:
     return (
-        f"The {service} stayed unreachable for {round(budget_s)} s ({error}); the job stopped here. Retry it once the "
-        f"{service} is back (PAPERLINE_TRANSIENT_RETRY_S sets how long workers wait)."
+        f"Waited {round(budget_s)} s for the {service}, which still fails ({error}). Retry the job once it is back "
+        "(PAPERLINE_TRANSIENT_RETRY_S sets how long workers wait)."
     )
 
 
 STORE_UNAVAILABLE = "The job store is unreachable at the moment; retrying. Try again in a few seconds."
 OBJECT_STORE_UNAVAILABLE = "The file storage is unreachable at the moment; retrying. Try again in a few seconds."
+DISK_FULL = "The server's disk is full at the moment. Try again later."
 
 
 def partial_result(

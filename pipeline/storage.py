@@ -216,11 +216,11 @@ class S3Storage(FileStorage):
             self._retrying(lambda batch=batch: self.client.delete_objects(Bucket=self.bucket, Delete=batch), prefix)
 
     def download(self, key: str, dest: Path) -> bool:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.part")
 
         def fetch() -> bool:
             try:
+                dest.parent.mkdir(parents=True, exist_ok=True)  # a full disk is waited out like the network
                 self.client.download_file(self.bucket, self._key(key), str(tmp))
             except Exception as exc:  # botocore's ClientError for 404
                 tmp.unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 to wait them out.
 
 A transient error (connection refused or reset, a timeout, a server restarting, a 5xx or a throttling answer, a
-serialization failure, SQLite's ``database is locked`` beyond its busy timeout) says "try again shortly"; a
+serialization failure, SQLite's ``database is locked`` beyond its busy timeout, a full disk) says "try again
+shortly"; a
 permanent one (a missing object, access denied, a bad request) never gets better by waiting. ``retrying`` calls an
 operation again with exponential backoff and jitter until it succeeds, fails permanently, or the budget runs out
 (``PAPERLINE_TRANSIENT_RETRY_S``); whoever runs a job's step can listen to the waits (``reporting_waits``) and
@@ -13,6 +14,7 @@ write them on the job, so an analyst sees "waiting for the object store" rather 
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import random
@@ -32,6 +34,7 @@ WaitListener = Callable[[str, BaseException, float], None]
 OBJECT_STORE = "object store"
 JOB_STORE = "job store"
 QUEUE = "job queue"
+LOCAL_DISK = "worker's disk"
 
 # S3 error codes that mean "slow down" or "the server had a problem": the request itself was fine.
 TRANSIENT_S3_CODES = frozenset(
@@ -53,8 +56,10 @@ TRANSIENT_S3_CODES = frozenset(
         "504",
     }
 )
-# SQLite's words for a lock held longer than the busy timeout.
-SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+# SQLite's words for a lock held longer than the busy timeout, or a full disk.
+SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
+# A full disk (or quota) on this host: space comes back as the cache is trimmed, other jobs end or an operator acts.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A wait is reported at its first retry, then again at most this often (seconds).
 REPORT_EVERY_S = 30.0
 
@@ -92,6 +97,8 @@ def _transient_one(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sqlite3.OperationalError):
         return any(words in str(exc).lower() for words in SQLITE_BUSY)
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return True
     return isinstance(exc, (ConnectionError, TimeoutError))
 
 
@@ -101,10 +108,13 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def service_of(exc: BaseException) -> str:
-    """Which service a transient error came from: the object store (botocore's errors), else the job store."""
-    for cause in _causes(exc):
-        if type(cause).__module__.startswith(("botocore", "boto3", "s3transfer")):
-            return OBJECT_STORE
+    """Which service a transient error came from: this host's disk (full), the object store (botocore's errors),
+    else the job store."""
+    causes = list(_causes(exc))
+    if any(isinstance(cause, OSError) and cause.errno in DISK_FULL for cause in causes):
+        return LOCAL_DISK
+    if any(type(cause).__module__.startswith(("botocore", "boto3", "s3transfer")) for cause in causes):
+        return OBJECT_STORE
     return JOB_STORE
 
 

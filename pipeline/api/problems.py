@@ -84,7 +84,9 @@ def problem_for(error: BaseException) -> Problem | None:
     if status is not None:
         return Problem(status, str(error), retry_after=RETRY_AFTER_S if status == 503 else None)
     if transient.is_transient(error):
-        down = transient.service_of(error) == transient.OBJECT_STORE
-        detail = messages.OBJECT_STORE_UNAVAILABLE if down else messages.STORE_UNAVAILABLE
+        detail = {
+            transient.OBJECT_STORE: messages.OBJECT_STORE_UNAVAILABLE,
+            transient.LOCAL_DISK: messages.DISK_FULL,
+        }.get(transient.service_of(error), messages.STORE_UNAVAILABLE)
         return Problem(int(HTTPStatus.SERVICE_UNAVAILABLE), detail, retry_after=RETRY_AFTER_S)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from pathlib import Path
@@ -50,6 +51,7 @@ def wrapped(inner: Exception) -> Exception:
         sqlite3.OperationalError("database is locked"),
         ConnectionResetError(104, "Connection reset by peer"),
         TimeoutError("timed out"),
+        OSError(errno.ENOSPC, "No space left on device"),
     ],
     ids=repr,
 )
@@ -137,3 +139,9 @@ def test_a_patient_store_waits_out_a_locked_sqlite_database(tmp_path: Path) -> N
         holder.close()
     assert [w.id for w in store.list_workers()] == ["h:1"]
     store.close()
+
+
+def test_the_service_a_fault_came_from_is_named() -> None:
+    assert transient.service_of(wrapped(client_error("SlowDown", 503))) == "object store"
+    assert transient.service_of(psycopg.OperationalError("connection refused")) == "job store"
+    assert transient.service_of(OSError(errno.ENOSPC, "No space left on device")) == "worker's disk"
