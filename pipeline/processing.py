@@ -84,13 +84,19 @@ class Processor:
         return job_files(self.settings, self.storage, job_id)
 
     def _waits(self, job_id: str, chunk_index: int | None = None) -> AbstractContextManager[None]:
-        """While a step runs: a wait for the object store or the queue is written on the job's trail (a wait for
-        the job store itself cannot be, and is logged only)."""
+        """While a step runs: a wait for the object store, the queue or the disk is written on the job's trail
+        (at first, then every ``REPORT_EVERY_S``), and the job is kept alive meanwhile, so recovery does not take a
+        waiting preparation or merge for a lost one. A wait for the job store itself can only be logged."""
         budget = self.settings.transient_retry_s
         store = getattr(self.store, "inner", self.store)  # the report itself must not wait out a fault
+        reported: list[float] = []
 
         def written(service: str, error: BaseException, waited: float) -> None:
-            if service != transient.JOB_STORE:
+            if service == transient.JOB_STORE:
+                return
+            store.beat_job(job_id)
+            if not reported or waited - reported[-1] >= transient.REPORT_EVERY_S:
+                reported.append(waited)
                 store.record_wait(job_id, messages.waiting_for(service, error, waited, budget), chunk_index)
 
         return transient.reporting_waits(written)
@@ -115,12 +121,21 @@ class Processor:
             self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
             return
         except Exception as exc:
+            if self._prepared_elsewhere(job_id):
+                # This preparation waited out a fault long enough for recovery to hand the job to another worker,
+                # which planned it (its plan_chunks then refused this one's): the job is fine, this copy stops.
+                log.warning("job %s was prepared by another worker meanwhile: %s", job_id, exc)
+                return
             log.exception("preparing job %s failed", job_id)
             message = self._failure(exc, messages.could_not_prepare)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for span in spans:
             self.tasks.enqueue_chunk(job_id, span.index)
+
+    def _prepared_elsewhere(self, job_id: str) -> bool:
+        job = self.store.get(job_id)
+        return job is not None and (job.chunks_total > 0 or job.status is JobStatus.QUEUED)
 
     def _prepare(self, job: Job) -> list[ChunkSpan]:
         files = self.files(job.id)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 log = logging.getLogger("paperline.transient")
 T = TypeVar("T")
 
-#: What a listener hears on each wait: which service (``OBJECT_STORE``, ``JOB_STORE``), the error, seconds waited.
+#: What a listener hears before each retry: which service (``OBJECT_STORE``, ...), the error, seconds waited.
 WaitListener = Callable[[str, BaseException, float], None]
 
 OBJECT_STORE = "object store"
@@ -60,7 +60,7 @@ TRANSIENT_S3_CODES = frozenset(
 SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
 # A full disk (or quota) on this host: space comes back as the cache is trimmed, other jobs end or an operator acts.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
-# A wait is reported at its first retry, then again at most this often (seconds).
+# A wait is logged (and written on a job) at its first retry, then again at most this often (seconds).
 REPORT_EVERY_S = 30.0
 
 _listener: ContextVar[WaitListener | None] = ContextVar("paperline_wait_listener", default=None)
@@ -127,7 +127,7 @@ def backoff(attempt: int, *, base: float = 0.25, cap: float = 2.0) -> float:
 
 @contextmanager
 def reporting_waits(listener: WaitListener) -> Iterator[None]:
-    """Within this block (in this thread or task), every wait for a transient fault is told to ``listener``."""
+    """Within this block (in this thread or task), every retry after a transient fault is told to ``listener``."""
     token = _listener.set(listener)
     try:
         yield
@@ -173,8 +173,8 @@ def retrying(
             if reported_at is None or waited - reported_at >= REPORT_EVERY_S:
                 log.warning("the %s failed (%s%s); retrying for up to %.0f s", service, what and f"{what}: ", exc,
                             budget_s - waited)  # fmt: skip
-                _report(service, exc, waited)
                 reported_at = waited
+            _report(service, exc, waited)
             sleep(pause)
 
 

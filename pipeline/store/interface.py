@@ -246,6 +246,11 @@ class WorkerRegistry(abc.ABC):
         """Record that a worker process is alive now (a beat after a goodbye brings it back)."""
 
     @abc.abstractmethod
+    def beat_job(self, job_id: str) -> None:
+        """A step of this running job is alive though it writes nothing (it waits out a fault): recovery, which
+        takes back preparations and merges that stopped moving, must leave it alone."""
+
+    @abc.abstractmethod
     def worker_stopped(self, worker_ids: Iterable[str]) -> None:
         """Record that these worker processes stopped: they are no longer alive, whatever their last beat says."""
 

@@ -102,7 +102,7 @@ def test_a_transient_error_is_retried_until_it_passes_and_the_wait_is_reported()
         result = transient.retrying(operation, budget_s=60, service=transient.OBJECT_STORE, sleep=pauses.append)
     assert result == "stored"
     assert len(pauses) == 3 and all(0 < pause <= 2.0 for pause in pauses)
-    assert heard == [("object store", 'Could not connect to the endpoint URL: "http://s3/"')], "told once, at first"
+    assert heard == [("object store", 'Could not connect to the endpoint URL: "http://s3/"')] * 3, "told each retry"
 
 
 def test_a_transient_error_past_the_budget_is_raised() -> None:

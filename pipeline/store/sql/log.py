@@ -47,6 +47,10 @@ class SqlLog(SqlBase):
         with self.transaction() as conn:
             self._event(conn, job_id, EventKind.WAITING, message, chunk_index)
 
+    def beat_job(self, job_id: str) -> None:
+        with self.transaction() as conn:  # no revision: nothing a reader shows changed
+            conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'running'", (time.time(), job_id))
+
     def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
         now = time.time()
         with self.transaction() as conn:
