@@ -75,10 +75,12 @@ class Outcome:
     events: dict[str, int] = field(default_factory=dict)
     #: what the jobs' waiting events said (first few)
     waits: list[str] = field(default_factory=list)
+    #: what /health said when it answered 200 (two workers are alive throughout: "no_workers" is a false alarm)
+    health: dict[str, int] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         """The benchmark's row: the headline numbers."""
-        keys = ("fault", "jobs", "completed", "failed", "stuck", "recovery_s", "batch_end_s", "answers")
+        keys = ("fault", "jobs", "completed", "failed", "stuck", "recovery_s", "batch_end_s", "answers", "health")
         data = asdict(self)
         row = {key: data[key] for key in keys}
         row.update(
@@ -99,6 +101,8 @@ class Poller:
     def __init__(self, port: int) -> None:
         self.port = port
         self.answers: list[tuple[str, int | str, bool, float]] = []  # path, status, Retry-After, seconds
+        #: what each 200 from /health said ("ok", "degraded", "recovering", "no_workers")
+        self.health: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="chaos-client", daemon=True)
 
@@ -108,9 +112,11 @@ class Poller:
         try:
             connection.request("GET", path)
             response = connection.getresponse()
-            response.read()
+            body = response.read()
             status: int | str = response.status
             retry_after = response.getheader("Retry-After") is not None
+            if path.endswith("/health") and response.status == 200:
+                self.health[json.loads(body)["status"]] += 1
         except OSError as exc:
             status, retry_after = type(exc).__name__, False
         finally:
@@ -379,3 +385,4 @@ class Rig:
             if not good or seconds > CLIENT_BOUND_S:
                 outcome.bad_answers.append(f"{path}: {status} after {seconds:.1f} s")
         outcome.answers = dict(sorted(statuses.items()))
+        outcome.health = dict(sorted(poller.health.items()))

@@ -29,11 +29,13 @@ def assert_survived(outcome: Outcome, rig: Rig) -> None:
     assert not outcome.done_twice, f"chunks finished twice: {outcome.done_twice}"
     assert not outcome.bad_answers, f"answers other than 2xx or a quick 503 with Retry-After: {outcome.bad_answers}"
     assert outcome.slowest_answer_s <= CLIENT_BOUND_S
+    assert not outcome.health.get("no_workers"), f"health said no_workers with two workers alive: {outcome.health}"
 
 
 def test_the_object_store_down_20_s_is_waited_out(rig: Rig) -> None:
     outcome = rig.run("object_store_down")
     assert_survived(outcome, rig)
+    assert outcome.health.get("degraded"), "health said the object store was unreachable"
     assert outcome.events.get("waiting"), "the jobs' events say they waited"
     assert any("Waiting for the object store" in message for message in outcome.waits), outcome.waits
     assert not outcome.events.get("chunk_recovered"), "no chunk was taken from a live worker for being slow"
