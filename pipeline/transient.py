@@ -170,6 +170,8 @@ def retrying(
                 raise
             attempt += 1
             pause = min(backoff(attempt), max(0.0, budget_s - waited))
+            if service_of(exc) == LOCAL_DISK:  # an object-store download that could not be written here
+                service = LOCAL_DISK
             if reported_at is None or waited - reported_at >= REPORT_EVERY_S:
                 log.warning("the %s failed (%s%s); retrying for up to %.0f s", service, what and f"{what}: ", exc,
                             budget_s - waited)  # fmt: skip

@@ -145,3 +145,30 @@ def test_the_service_a_fault_came_from_is_named() -> None:
     assert transient.service_of(wrapped(client_error("SlowDown", 503))) == "object store"
     assert transient.service_of(psycopg.OperationalError("connection refused")) == "job store"
     assert transient.service_of(OSError(errno.ENOSPC, "No space left on device")) == "worker's disk"
+
+
+def test_the_api_answers_a_fault_of_a_service_with_503_and_retry_after() -> None:
+    from pipeline.api.problems import RETRY_AFTER_S, problem_for
+
+    store_down = problem_for(PoolTimeout("couldn't get a connection after 3.00 sec"))
+    assert store_down is not None and store_down.status == 503 and store_down.retry_after == RETRY_AFTER_S
+    assert store_down.detail == "The job store is unreachable at the moment; retrying. Try again in a few seconds."
+    bucket_down = problem_for(wrapped(EndpointConnectionError(endpoint_url="http://10.0.0.1:8333/secret-bucket")))
+    assert bucket_down is not None and bucket_down.status == 503 and "file storage" in bucket_down.detail
+    assert "10.0.0.1" not in bucket_down.detail, "no address or path leaves the server"
+    assert problem_for(client_error("AccessDenied", 403)) is None, "a permanent fault stays a bare 500"
+
+
+def test_a_full_disk_is_reported_as_the_disk_whatever_the_operation() -> None:
+    outcomes: list[Exception | str] = [OSError(errno.ENOSPC, "No space left on device"), "downloaded"]
+    heard: list[str] = []
+
+    def download() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    with transient.reporting_waits(lambda service, error, waited: heard.append(service)):
+        transient.retrying(download, budget_s=60, service=transient.OBJECT_STORE, sleep=lambda s: None)
+    assert heard == ["worker's disk"]
