@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -95,8 +96,8 @@ class Processor:
             if service == transient.JOB_STORE:
                 return
             store.beat_job(job_id)
-            if not reported or waited - reported[-1] >= transient.REPORT_EVERY_S:
-                reported.append(waited)
+            if not reported or time.monotonic() - reported[-1] >= transient.REPORT_EVERY_S:
+                reported.append(time.monotonic())
                 store.record_wait(job_id, messages.waiting_for(service, error, waited, budget), chunk_index)
 
         return transient.reporting_waits(written)
