@@ -22,7 +22,7 @@ from .documents.pdf import inspect_pdf
 from .documents.textclean import clean_text, strip_controls
 from .engines import ChunkWork, get_extractor
 from .engines.pricing import estimate_cost, price_table
-from .exceptions import DocumentRejected, ExtractionFailed
+from .exceptions import DocumentRejected, ExtractionFailed, PaperlineError
 from .lifecycle import PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
@@ -59,6 +59,10 @@ class Scheduler(Protocol):
     def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
         """The chunk tasks (job, index) and document tasks the queue holds, waiting or scheduled."""
         ...
+
+
+class PreparedElsewhere(PaperlineError):
+    """Recovery handed this preparation's job to another worker while it waited out a fault."""
 
 
 def worker_name() -> str:
@@ -166,6 +170,8 @@ class Processor:
             )
             pages = image.pages
         spans = plan_for(pages, self.settings)
+        if self._prepared_elsewhere(job.id):  # while this one waited (see prepare): leave the job as it is now
+            raise PreparedElsewhere(job.id)
         self.store.set_stage(job.id, Stage.SPLITTING, messages.splitting(pages, len(spans)), PROGRESS_SPLITTING)
         self.store.plan_chunks(job.id, spans)
         return spans

@@ -271,3 +271,25 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
     processor.merge(job.id)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)
+
+
+def test_a_preparation_recovery_gave_to_another_worker_does_not_fail_the_job(app: Paperline, tmp_path: Path) -> None:
+    """A preparation that waited out a fault so long that recovery requeued its job, and another worker prepared
+    it meanwhile, finds the chunks planned when it resumes: it stops quietly instead of failing a healthy job."""
+    from pipeline.processing import Processor
+
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
+    other_tasks, late_tasks = RecordingTasks(), RecordingTasks()
+    other = Processor(app.settings, app.store, other_tasks, storage=app.storage)
+
+    class Late(Processor):
+        def _prepare(self, job):  # type: ignore[no-untyped-def]
+            # ...while this one waits: recovery takes the job back and the other worker prepares it
+            assert Sweeper(self.settings, self.store, RecordingTasks()).stale(time.time() + 60) == 1
+            other.prepare(job.id)
+            return super()._prepare(job)
+
+    Late(app.settings, app.store, late_tasks, storage=app.storage).prepare(job.id)
+    after = app.get(job.id)
+    assert after.status is JobStatus.RUNNING and after.stage is Stage.EXTRACTING and not after.error
+    assert other_tasks.chunks == [(job.id, 0)] and late_tasks.chunks == [], "its chunks are queued once"
