@@ -28,7 +28,6 @@ from ..models import Event, JobStatus
 from ..results import FORMAT_FILES
 from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
 from ..service import Paperline
-from ..storage import StorageUnavailable
 from ..users import LOCAL_USER
 from .problems import MEDIA_TYPE, RETRY_AFTER_S, Problem, problem_for
 
@@ -172,7 +171,8 @@ class HealthCheck:
         self.store_failed_at = float("-inf")
 
     def storage_problem(self, app: Paperline) -> str:
-        """Why the object store cannot be used now ("" when it can), from a check at most a few seconds old."""
+        """A plain sentence saying the object store cannot be used now ("" when it can), from a check at most a few
+        seconds old."""
         with self._lock:
             cached = self._storage
         if cached is not None and time.monotonic() - cached[0] < self.STORAGE_EVERY_S:
@@ -180,8 +180,9 @@ class HealthCheck:
         try:
             app.storage.check()
             reason = ""
-        except Exception as exc:
-            reason = str(exc) if isinstance(exc, StorageUnavailable) else f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the detail (endpoint, bucket) goes to the log, not to whoever asks
+            log.warning("health check: the object store cannot be used: %s", exc)
+            reason = messages.OBJECT_STORE_UNAVAILABLE
         with self._lock:
             self._storage = (time.monotonic(), reason)
         return reason
