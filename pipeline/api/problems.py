@@ -38,7 +38,6 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], HTTPStatus], ...] = (
     (DocumentRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
     (InvalidRequest, HTTPStatus.CONFLICT),
     (NoWorkerRunning, HTTPStatus.SERVICE_UNAVAILABLE),
-    (StorageUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
 )
 
 
@@ -83,6 +82,8 @@ def problem_for(error: BaseException) -> Problem | None:
     status = status_for(type(error))
     if status is not None:
         return Problem(status, str(error), retry_after=RETRY_AFTER_S if status == 503 else None)
+    if isinstance(error, StorageUnavailable):  # its message names the endpoint and bucket: for the log only
+        return Problem(int(HTTPStatus.SERVICE_UNAVAILABLE), messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
     if transient.is_transient(error):
         detail = {
             transient.OBJECT_STORE: messages.OBJECT_STORE_UNAVAILABLE,

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 from psycopg_pool import PoolTimeout
 
 from pipeline import transient
+from pipeline.storage import StorageUnavailable
 from pipeline.store.sqlite import SqliteJobStore
 
 
@@ -157,6 +158,8 @@ def test_the_api_answers_a_fault_of_a_service_with_503_and_retry_after() -> None
     assert bucket_down is not None and bucket_down.status == 503 and "file storage" in bucket_down.detail
     assert "10.0.0.1" not in bucket_down.detail, "no address or path leaves the server"
     assert problem_for(client_error("AccessDenied", 403)) is None, "a permanent fault stays a bare 500"
+    unusable = problem_for(StorageUnavailable("The file storage s3://secret-bucket at http://10.0.0.1 cannot be used"))
+    assert unusable is not None and unusable.status == 503 and "secret-bucket" not in unusable.detail
 
 
 def test_a_full_disk_is_reported_as_the_disk_whatever_the_operation() -> None:
