@@ -83,11 +83,11 @@ def problem_for(error: BaseException) -> Problem | None:
     if status is not None:
         return Problem(status, str(error), retry_after=RETRY_AFTER_S if status == 503 else None)
     if isinstance(error, StorageUnavailable):  # its message names the endpoint and bucket: for the log only
-        return Problem(int(HTTPStatus.SERVICE_UNAVAILABLE), messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
+        return Problem(503, messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
     if transient.is_transient(error):
         detail = {
             transient.OBJECT_STORE: messages.OBJECT_STORE_UNAVAILABLE,
             transient.LOCAL_DISK: messages.DISK_FULL,
         }.get(transient.service_of(error), messages.STORE_UNAVAILABLE)
-        return Problem(int(HTTPStatus.SERVICE_UNAVAILABLE), detail, retry_after=RETRY_AFTER_S)
+        return Problem(503, detail, retry_after=RETRY_AFTER_S)
     return None
