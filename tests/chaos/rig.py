@@ -60,8 +60,10 @@ class Outcome:
     stuck: int = 0
     #: seconds from the end of the fault until a chunk was done again (work resumed)
     recovery_s: float | None = None
-    #: seconds from the end of the fault until every job had ended
+    #: seconds from the end of the fault until every job had ended (negative: they ended during the fault)
     batch_end_s: float | None = None
+    #: seconds from the start of the fault until a chunk was first taken back from its worker (recovered)
+    taken_back_s: float | None = None
     #: client answers by status ("200", "503", "timeout", ...)
     answers: dict[str, int] = field(default_factory=dict)
     slowest_answer_s: float = 0.0
@@ -80,7 +82,8 @@ class Outcome:
 
     def row(self) -> dict[str, Any]:
         """The benchmark's row: the headline numbers."""
-        keys = ("fault", "jobs", "completed", "failed", "stuck", "recovery_s", "batch_end_s", "answers", "health")
+        keys = ("fault", "jobs", "completed", "failed", "stuck", "recovery_s", "batch_end_s", "taken_back_s", "answers",
+                "health")  # fmt: skip
         data = asdict(self)
         row = {key: data[key] for key in keys}
         row.update(
@@ -333,6 +336,7 @@ class Rig:
         outcome = Outcome(fault, jobs=len(ids))
         with Poller(self.port) as poller:
             wait_until(lambda: self._done_chunks(ids) >= 2, timeout=180, interval=0.1, what="two chunks done")
+            started_fault = time.time()
             inject(FAULT_SECONDS[fault], ids)
             ended_fault = time.time()
             try:
@@ -341,7 +345,7 @@ class Rig:
             except AssertionError:
                 pass  # counted as stuck below
             time.sleep(1.0)  # a last poll or two after the end
-        self._judge(outcome, ids, ended_fault, poller)
+        self._judge(outcome, ids, (started_fault, ended_fault), poller)
         return outcome
 
     # -- judging -------------------------------------------------------------------------------------------
@@ -355,7 +359,8 @@ class Rig:
         finally:
             connection.close()
 
-    def _judge(self, outcome: Outcome, ids: list[str], ended_fault: float, poller: Poller) -> None:
+    def _judge(self, outcome: Outcome, ids: list[str], fault: tuple[float, float], poller: Poller) -> None:
+        started_fault, ended_fault = fault
         jobs = [j for j in self._jobs(ids) if j is not None]
         outcome.completed = sum(j.status.value == "completed" for j in jobs)
         outcome.failed = sum(j.status.value == "failed" for j in jobs)
@@ -375,6 +380,8 @@ class Rig:
                 outcome.wrong_text.append(f"{job.id}: its text differs from the fault-free text")
         after = sorted(e.at for e in events if e.kind.value == "chunk_done" and e.at >= ended_fault)
         outcome.recovery_s = round(after[0] - ended_fault, 2) if after else None
+        taken = sorted(e.at for e in events if e.kind.value == "chunk_recovered" and e.at >= started_fault)
+        outcome.taken_back_s = round(taken[0] - started_fault, 2) if taken else None
         last = max((j.finished_at or 0.0 for j in jobs), default=0.0)
         outcome.batch_end_s = round(last - ended_fault, 2) if outcome.stuck == 0 and last else None
         statuses: Counter[str] = Counter()
