@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .interface import JobStore
 from .sql import SqlStore
@@ -212,8 +212,17 @@ class _PooledReads:
         self._store = store
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
-        with self._store._connected() as conn:
-            return _Result(_Connection(conn, self._store).execute(sql, params))
+        for attempt in (1, 2):
+            try:
+                with self._store._connected() as conn:
+                    return _Result(_Connection(conn, self._store).execute(sql, params))
+            except PoolTimeout:
+                raise  # no connection within the timeout: the server is down, and waiting again would double it
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                # a pooled connection the server dropped (a restart): a read alone is safe to send once more
+        raise AssertionError("unreachable")
 
 
 class PostgresJobStore(SqlStore, JobStore):
