@@ -45,6 +45,7 @@ def test_postgresql_restarted_after_30_s_down_loses_nothing(rig: Rig) -> None:
     outcome = rig.run("database_down")
     assert_survived(outcome, rig)
     assert outcome.answers.get("503"), "the client was told the store was unreachable"
+    assert not outcome.events.get("chunk_recovered"), "live workers kept their chunks when the database came back"
 
 
 def test_a_frozen_worker_is_redone_elsewhere_and_overwrites_nothing(rig: Rig) -> None:
