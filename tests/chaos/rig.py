@@ -285,6 +285,30 @@ class Rig:
         self.s3.halt()
         self._hold(seconds)
         self.s3.resume()
+        # The fault ends when the store serves objects again, not when its port answers: a restarted SeaweedFS can
+        # answer InternalError until its volume server is back, and that is still the fault, not Paperline's.
+        import boto3
+
+        env = self.s3.env()
+        client = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+        def serves() -> bool:
+            try:
+                client.put_object(Bucket="paperline", Key="chaos-probe", Body=b"probe")
+                return client.get_object(Bucket="paperline", Key="chaos-probe")["Body"].read() == b"probe"
+            except Exception:
+                return False
+
+        try:
+            wait_until(serves, timeout=90, interval=0.5, what="SeaweedFS to serve objects again after its restart")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.s3.log.read_text()[-3000:]}") from None
 
     def _database_down(self, seconds: float, ids: list[str]) -> None:
         self.database.halt("fast")
