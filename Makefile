@@ -54,6 +54,7 @@ bench: install-test
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/sessions.py
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/chaos.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

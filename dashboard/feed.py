@@ -22,7 +22,7 @@ import panel as pn
 import param
 from panel.io.state import set_curdoc
 
-from pipeline import Chunk, Job, JobStatus, Paperline
+from pipeline import Chunk, Job, JobStatus, Paperline, messages, transient
 from pipeline.models import WorkerBeat
 
 from .snapshots import AnalyticsSnapshot, EtaSnapshot
@@ -40,6 +40,8 @@ class Health:
     running: int = 0
     workers: tuple[WorkerBeat, ...] = ()
     checked_at: float = 0.0
+    #: why the job store cannot be read now ("" while it can): the page says so and keeps what it last read
+    unreachable: str = ""
 
     @property
     def worker_alive(self) -> bool:
@@ -47,6 +49,8 @@ class Health:
 
     @property
     def warning(self) -> str:
+        if self.unreachable:
+            return self.unreachable
         if self.queued and not self.workers:
             return (
                 f"{self.queued} job{'s' if self.queued != 1 else ''} queued and no worker is running. "
@@ -120,8 +124,33 @@ class JobFeed(param.Parameterized):
 
     # -- reading -----------------------------------------------------------------------------------------
     def refresh(self, now: float | None = None) -> Update:
-        """Read what changed since the last refresh and tell every subscriber; returns the update."""
+        """Read what changed since the last refresh and tell every subscriber; returns the update. While the job
+        store is unreachable (a restart, a network fault), sessions keep what they last read and are told once that
+        the store is unreachable; the next refresh that reads it clears that."""
         now = time.time() if now is None else now
+        try:
+            return self._refresh(now)
+        except Exception as exc:
+            if not transient.is_transient(exc):
+                raise
+            log.warning("the job store cannot be read: %s", exc)
+            with self._lock:
+                told = bool(self.health.unreachable)
+                self.health = Health(
+                    queued=self.health.queued,
+                    running=self.health.running,
+                    workers=self.health.workers,
+                    checked_at=now,
+                    unreachable=messages.STORE_UNAVAILABLE,
+                )
+                subscribers = list(self._subscribers.items())
+            update = Update(health_changed=not told, read_at=time.time())
+            if update:
+                for token, (callback, doc) in subscribers:
+                    self._deliver(token, callback, doc, update)
+            return update
+
+    def _refresh(self, now: float) -> Update:
         with self._lock:
             changes = self.app.store.changes_since(self.revision)
             self.queries += 1
@@ -137,7 +166,7 @@ class JobFeed(param.Parameterized):
             for chunk in changes.chunks:
                 self.chunks.setdefault(chunk.job_id, {})[chunk.index] = chunk
             health_changed = False
-            if changes.jobs or now - self._health_checked >= self.health_interval:
+            if changes.jobs or self.health.unreachable or now - self._health_checked >= self.health_interval:
                 health_changed = self._check_health(now)
             update = Update(
                 jobs=list(changes.jobs),
@@ -171,10 +200,11 @@ class JobFeed(param.Parameterized):
         queued = sum(1 for j in self.jobs.values() if j.status is JobStatus.QUEUED)
         running = sum(1 for j in self.jobs.values() if j.status is JobStatus.RUNNING)
         health = Health(queued=queued, running=running, workers=workers, checked_at=now)
-        changed = (health.queued, health.running, len(health.workers)) != (
+        changed = (health.queued, health.running, len(health.workers), health.unreachable) != (
             self.health.queued,
             self.health.running,
             len(self.health.workers),
+            self.health.unreachable,
         )
         self.health = health
         # While jobs are active, sessions re-check them each health tick: elapsed time moves and a job that

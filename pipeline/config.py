@@ -42,6 +42,12 @@ class Settings:
     storage_url: str = ""
     # This host's copies of remote files (uploads the readers need on disk): at most this many megabytes
     cache_mb: int = 1024
+    # Faults: a transient error of the job store, the object store or the queue (connection refused, timeout, 5xx,
+    # throttling) is retried with backoff for this many seconds before a step gives up; the server's own calls to
+    # the store give up after ``store_timeout_s`` (connect and wait for a connection) and answer 503.
+    transient_retry_s: float = 120.0
+    store_timeout_s: float = 5.0
+    statement_timeout_s: float = 30.0
     queue_url: str = ""
     # Where analysts open the dashboard (comma-separated URLs): only pages from these may open its websocket.
     public_url: str = ""
@@ -128,6 +134,9 @@ class Settings:
             database_url=env.get("PAPERLINE_DATABASE_URL", "").strip(),
             storage_url=env.get("PAPERLINE_STORAGE_URL", "").strip(),
             cache_mb=_int(env, "PAPERLINE_CACHE_MB", cls.cache_mb),
+            transient_retry_s=_float(env, "PAPERLINE_TRANSIENT_RETRY_S", cls.transient_retry_s),
+            store_timeout_s=_float(env, "PAPERLINE_STORE_TIMEOUT_S", cls.store_timeout_s),
+            statement_timeout_s=_float(env, "PAPERLINE_STATEMENT_TIMEOUT_S", cls.statement_timeout_s),
             queue_url=env.get("PAPERLINE_QUEUE_URL", "").strip(),
             public_url=env.get("PAPERLINE_PUBLIC_URL", "").strip(),
             max_files_per_upload=max(1, _int(env, "PAPERLINE_MAX_FILES_PER_UPLOAD", cls.max_files_per_upload)),

@@ -30,6 +30,8 @@ class EventKind(str, Enum):
     CHUNK_CANCELED = "chunk_canceled"
     #: a chunk hit a transient error and waits for another attempt
     CHUNK_RETRY = "chunk_retry"
+    #: a step waits out a fault of the job store, the object store or the queue (it retries, bounded)
+    WAITING = "waiting"
     #: a chunk ran past its time limit and was taken back (retried or failed)
     CHUNK_OVERTIME = "chunk_overtime"
     #: a chunk whose worker stopped sending heartbeats was put back in the queue

@@ -141,6 +141,25 @@ def could_not_merge(error: object) -> str:
     return f"Could not merge the chunk results: {error}"
 
 
+# -- faults of the services a job needs (pipeline.transient) ---------------------------------------------------------
+def waiting_for(service: str, error: object, waited_s: float, budget_s: float) -> str:
+    """A step pauses for a transient fault (``service`` is "object store", "job store" or "job queue")."""
+    left = max(0, round(budget_s - waited_s))
+    return f"Waiting for the {service}: {error}; retrying (for up to {left} s more)"
+
+
+def gave_up_waiting(service: str, budget_s: float, error: object) -> str:
+    return (
+        f"Waited {round(budget_s)} s for the {service}, which still fails ({error}). Retry the job once it is back "
+        "(PAPERLINE_TRANSIENT_RETRY_S sets how long workers wait)."
+    )
+
+
+STORE_UNAVAILABLE = "The job store is unreachable at the moment; retrying. Try again in a few seconds."
+OBJECT_STORE_UNAVAILABLE = "The file storage is unreachable at the moment; retrying. Try again in a few seconds."
+DISK_FULL = "The server's disk is full at the moment. Try again later."
+
+
 def partial_result(
     failed: int, chunks: int, pages_written: int, pages: int, index: int, first_page: int, last_page: int, error: str
 ) -> str:

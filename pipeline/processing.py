@@ -10,11 +10,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from . import messages
+from . import messages, transient
 from .chunking import ChunkSpan, IncompleteMerge, PageText, merge_pages, plan_for
 from .config import Settings
 from .documents.images import compress_image, inspect_image
@@ -22,7 +23,7 @@ from .documents.pdf import inspect_pdf
 from .documents.textclean import clean_text, strip_controls
 from .engines import ChunkWork, get_extractor
 from .engines.pricing import estimate_cost, price_table
-from .exceptions import DocumentRejected, ExtractionFailed
+from .exceptions import DocumentRejected, ExtractionFailed, PaperlineError
 from .lifecycle import PROGRESS_PREPARING, PROGRESS_SPLITTING
 from .models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
 from .profiles import render_results
@@ -61,6 +62,10 @@ class Scheduler(Protocol):
         ...
 
 
+class PreparedElsewhere(PaperlineError):
+    """Recovery handed this preparation's job to another worker while it waited out a fault."""
+
+
 def worker_name() -> str:
     """This worker as chunks record it: ``host:pid``, and the thread for thread workers."""
     thread = threading.current_thread().name
@@ -84,6 +89,30 @@ class Processor:
         assert self.storage is not None
         return job_files(self.settings, self.storage, job_id)
 
+    def _waits(self, job_id: str, chunk_index: int | None = None) -> AbstractContextManager[None]:
+        """While a step runs: a wait for the object store, the queue or the disk is written on the job's trail
+        (at first, then every ``REPORT_EVERY_S``), and the job is kept alive meanwhile, so recovery does not take a
+        waiting preparation or merge for a lost one. A wait for the job store itself can only be logged."""
+        budget = self.settings.transient_retry_s
+        store = getattr(self.store, "inner", self.store)  # the report itself must not wait out a fault
+        reported: list[float] = []
+
+        def written(service: str, error: BaseException, waited: float) -> None:
+            if service == transient.JOB_STORE:
+                return
+            store.beat_job(job_id)
+            if not reported or time.monotonic() - reported[-1] >= transient.REPORT_EVERY_S:
+                reported.append(time.monotonic())
+                store.record_wait(job_id, messages.waiting_for(service, error, waited, budget), chunk_index)
+
+        return transient.reporting_waits(written)
+
+    def _failure(self, exc: BaseException, otherwise: Callable[[object], str]) -> str:
+        """What a step that failed says: that a service stayed away past the wait, or ``otherwise(exc)``."""
+        if transient.is_transient(exc):
+            return messages.gave_up_waiting(transient.service_of(exc), self.settings.transient_retry_s, exc)
+        return otherwise(exc)
+
     # -- process_document -----------------------------------------------------------------------------------
     def prepare(self, job_id: str) -> None:
         """Inspect the document, plan its chunks and enqueue one task per chunk."""
@@ -92,7 +121,7 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         try:
-            with self._step(job_id, Stage.PREPARING):
+            with self._step(job_id, Stage.PREPARING), self._waits(job_id):
                 spans = self._prepare(job)
         except DocumentRejected as exc:
             self.store.finish(job_id, JobStatus.FAILED, str(exc), error=str(exc))
@@ -102,12 +131,21 @@ class Processor:
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         except Exception as exc:
+            if self._prepared_elsewhere(job_id):
+                # This preparation waited out a fault long enough for recovery to hand the job to another worker,
+                # which planned it (its plan_chunks then refused this one's): the job is fine, this copy stops.
+                log.warning("job %s was prepared by another worker meanwhile: %s", job_id, exc)
+                return
             log.exception("preparing job %s failed", job_id)
-            message = messages.could_not_prepare(exc)
+            message = self._failure(exc, messages.could_not_prepare)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for span in spans:
             self.tasks.enqueue_chunk(job_id, span.index)
+
+    def _prepared_elsewhere(self, job_id: str) -> bool:
+        job = self.store.get(job_id)
+        return job is not None and (job.chunks_total > 0 or job.status is JobStatus.QUEUED)
 
     def _prepare(self, job: Job) -> list[ChunkSpan]:
         files = self.files(job.id)
@@ -144,6 +182,8 @@ class Processor:
             )
             pages = image.pages
         spans = plan_for(pages, self.settings)
+        if self._prepared_elsewhere(job.id):  # while this one waited (see prepare): leave the job as it is now
+            raise PreparedElsewhere(job.id)
         self.store.set_stage(job.id, Stage.SPLITTING, messages.splitting(pages, len(spans)), PROGRESS_SPLITTING)
         self.store.plan_chunks(job.id, spans)
         return spans
@@ -170,8 +210,8 @@ class Processor:
         job = self.store.get(job_id)
         assert job is not None
         files = self.files(job_id)
-        # The chunk beats from its claim on, so a slow download of the source (a bucket far away or retrying)
-        # is not taken for a dead worker.
+        # The chunk beats from its claim on to its last write, so a download or an upload that waits for a slow or
+        # restarting object store is not taken for a dead worker.
         progress = ChunkProgress(
             self.store,
             job_id,
@@ -182,7 +222,7 @@ class Processor:
             stopping=WorkerLife.stopping,
         )
         try:
-            with progress:
+            with progress, self._waits(job_id, index):
                 source = files.local_source()
                 work = self._chunk_work(job, chunk, files, source)
                 output = get_extractor(job.engine, self.settings).extract(work, progress.advance)
@@ -228,6 +268,8 @@ class Processor:
         except Exception as exc:
             log.warning("chunk %s of job %s failed (attempt %s): %s", index + 1, job_id, chunk.attempts, exc)
             error = str(exc) if isinstance(exc, ChunkOverTime) else f"{type(exc).__name__}: {exc}"
+            if transient.is_transient(exc):
+                error = self._failure(exc, str)
             if chunk.attempts_used <= self.settings.chunk_retries:  # the budget is shared with lost workers
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts_used - 1)
@@ -302,15 +344,18 @@ class Processor:
         spans = [ChunkSpan(c.index, c.first_page, c.last_page, c.context_first, c.context_last) for c in chunks]
         failed = [c for c in chunks if c.status is not ChunkStatus.DONE]
         try:
-            results = [read_chunk_result(files, c.index) if c.status is ChunkStatus.DONE else [] for c in chunks]
-            pages = merge_pages(spans, results, allow_missing=bool(failed))
-            document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
-            outputs = render_results(pages, job.profile, title=job.filename, document=document)
-            for fmt, content in outputs.items():
-                files.write(result_name(fmt), content)
-        except (IncompleteMerge, OSError, ValueError) as exc:
+            with self._waits(job_id):
+                results = [read_chunk_result(files, c.index) if c.status is ChunkStatus.DONE else [] for c in chunks]
+                pages = merge_pages(spans, results, allow_missing=bool(failed))
+                document = {"id": job.id, "filename": job.filename, "pages": job.pages, **job.meta}
+                outputs = render_results(pages, job.profile, title=job.filename, document=document)
+                for fmt, content in outputs.items():
+                    files.write(result_name(fmt), content)
+        except Exception as exc:
+            if not isinstance(exc, (IncompleteMerge, OSError, ValueError)) and not transient.is_transient(exc):
+                raise
             log.exception("merging job %s failed", job_id)
-            message = messages.could_not_merge(exc)
+            message = self._failure(exc, messages.could_not_merge)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for note in page_notes(pages, job.pages, is_image=job.kind == DocumentKind.IMAGE.value):
@@ -346,11 +391,11 @@ class Processor:
     def embed(self, job_id: str, first: int) -> None:
         """Embed one batch of a retrieval job's passages (the last batch also indexes the job)."""
         try:
-            with self._step(job_id, Stage.EMBEDDING):
+            with self._step(job_id, Stage.EMBEDDING), self._waits(job_id):
                 retrieval.embed_batch(self, job_id, first)
         except Exception as exc:
             log.exception("embedding passages %d+ of job %s failed", first, job_id)
-            message = messages.could_not_index(exc)
+            message = self._failure(exc, messages.could_not_index)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
 
 

@@ -39,11 +39,20 @@ class Sweeper:
 
     def __init__(self, settings: Settings, store: JobStore, tasks: Scheduler) -> None:
         self.settings, self.store, self.tasks = settings, store, tasks
+        self._beats_resume_at = 0.0  # monotonic: until then, heartbeats may still be catching up after an outage
 
     def sweep(self, now: float | None = None) -> int:
-        """One pass over all three kinds of lost work; returns how many items were queued again."""
+        """One pass over all three kinds of lost work; returns how many items were queued again. A pass that took
+        longer than the stale timeout waited out an outage of the store (``pipeline.transient``), during which no
+        worker could beat: the next passes give running work one stale timeout to beat again before judging it."""
         now = time.time() if now is None else now
-        return self.stale(now) + self.overdue(now) + self.stranded(now)
+        started = time.monotonic()
+        try:
+            stale = self.stale(now) if started >= self._beats_resume_at else 0
+            return stale + self.overdue(now) + self.stranded(now)
+        finally:
+            if time.monotonic() - started > self.settings.stale_after_s:
+                self._beats_resume_at = time.monotonic() + self.settings.stale_after_s
 
     def stale(self, now: float) -> int:
         chunks, preparing, merging = self.store.recover_stale(

@@ -3,8 +3,10 @@
 Keys are ``<job_id>/<name>`` (``source.pdf``, ``chunks/00003.json``, ``result.md``, ...). The local backend keeps
 them under ``PAPERLINE_HOME/jobs``; the S3 backend under ``s3://bucket/prefix/``, reached the way AWS tools are
 configured (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, and ``AWS_ENDPOINT_URL`` for an
-S3-compatible server such as SeaweedFS or MinIO). boto3 is the client: it streams uploads in parts, retries, and
-reads those variables itself.
+S3-compatible server such as SeaweedFS or MinIO). boto3 is the client: it streams uploads in parts and reads those
+variables itself. Its own retries (standard mode, a few attempts within seconds) cover a dropped request; an object
+store that is down or throttling for longer is waited out by ``pipeline.transient`` for ``PAPERLINE_TRANSIENT_RETRY_S``
+before an operation fails, while a missing object or refused credentials fail at once.
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from . import transient
 from .config import Settings
 from .exceptions import PaperlineError
 
 COPY_BLOCK = 1024 * 1024
+# boto3's client: a few quick attempts of its own (standard mode: connection errors, 5xx, throttling), and timeouts
+# so a server that stopped answering is an error within seconds rather than a hang.
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 30.0
+CLIENT_ATTEMPTS = 3
 
 
 class StorageUnavailable(PaperlineError):
@@ -138,39 +145,65 @@ class LocalStorage(FileStorage):
 class S3Storage(FileStorage):
     """Keys as objects under ``s3://bucket/prefix/``, shared by every host."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None, *, retry_s: float = 120.0) -> None:
+        """``retry_s``: how long a transient fault (unreachable, timeout, 5xx, throttling) is retried."""
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self._client = client
+        self.retry_s = retry_s
 
     @property
     def client(self) -> Any:
         if self._client is None:
             import boto3
+            from botocore.config import Config
 
-            self._client = boto3.client("s3")
+            config = Config(
+                retries={"mode": "standard", "max_attempts": CLIENT_ATTEMPTS},
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=READ_TIMEOUT_S,
+            )
+            self._client = boto3.client("s3", config=config)
         return self._client
+
+    def _retrying(self, operation: Any, what: str) -> Any:
+        return transient.retrying(operation, budget_s=self.retry_s, service=transient.OBJECT_STORE, what=what)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self._retrying(lambda: self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data), key)
 
     def put_stream(self, key: str, stream: IO[bytes]) -> tuple[int, str]:
-        reader = _Hashing(stream)
-        self.client.upload_fileobj(reader, self.bucket, self._key(key))  # multipart, a part in memory at a time
-        return reader.size, reader.digest.hexdigest()
+        start = stream.tell() if stream.seekable() else None
+
+        def upload() -> tuple[int, str]:
+            if start is not None:
+                stream.seek(start)  # a retry sends the whole stream again
+            reader = _Hashing(stream)
+            self.client.upload_fileobj(reader, self.bucket, self._key(key))  # multipart, a part in memory at a time
+            return reader.size, reader.digest.hexdigest()
+
+        if start is None:  # a stream read once cannot be sent again
+            return upload()
+        return self._retrying(upload, key)
 
     def get_bytes(self, key: str) -> bytes | None:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            return None
+        def get() -> bytes | None:
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                return None
 
-    def _objects(self, prefix: str) -> Iterator[dict[str, Any]]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
-        for page in pages:
-            yield from page.get("Contents", [])
+        return self._retrying(get, key)
+
+    def _objects(self, prefix: str) -> list[dict[str, Any]]:
+        def listing() -> list[dict[str, Any]]:
+            paginator = self.client.get_paginator("list_objects_v2")
+            pages = paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix))
+            return [item for page in pages for item in page.get("Contents", [])]
+
+        return self._retrying(listing, prefix)
 
     def sizes(self, prefix: str) -> dict[str, int]:
         strip = len(self.prefix) + 1 if self.prefix else 0
@@ -179,25 +212,32 @@ class S3Storage(FileStorage):
     def delete_prefix(self, prefix: str) -> None:
         keys = [{"Key": item["Key"]} for item in self._objects(prefix)]
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000]})
+            batch = {"Objects": keys[start : start + 1000]}
+            self._retrying(lambda batch=batch: self.client.delete_objects(Bucket=self.bucket, Delete=batch), prefix)
 
     def download(self, key: str, dest: Path) -> bool:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.part")
-        try:
-            self.client.download_file(self.bucket, self._key(key), str(tmp))
-        except Exception as exc:  # botocore's ClientError for 404
-            tmp.unlink(missing_ok=True)
-            if "404" in str(exc) or "Not Found" in str(exc):
-                return False
-            raise
+
+        def fetch() -> bool:
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)  # a full disk is waited out like the network
+                self.client.download_file(self.bucket, self._key(key), str(tmp))
+            except Exception as exc:  # botocore's ClientError for 404
+                tmp.unlink(missing_ok=True)
+                if not transient.is_transient(exc) and ("404" in str(exc) or "Not Found" in str(exc)):
+                    return False
+                raise
+            return True
+
+        if not self._retrying(fetch, key):
+            return False
         os.replace(tmp, dest)
         return True
 
     def check(self) -> None:
         endpoint = os.environ.get("AWS_ENDPOINT_URL", "AWS")
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.client.head_bucket(Bucket=self.bucket)  # one try (and boto3's own few): a health check must be quick
         except Exception as exc:
             raise StorageUnavailable(
                 f"The file storage s3://{self.bucket}/{self.prefix} at {endpoint} cannot be used: {exc}. Check "
@@ -213,4 +253,4 @@ def open_storage(settings: Settings) -> FileStorage:
     if parts.scheme != "s3" or not parts.netloc:
         shown = settings.storage_url
         raise StorageUnavailable(f"PAPERLINE_STORAGE_URL must look like s3://bucket/prefix, not {shown!r}")
-    return S3Storage(parts.netloc, parts.path)
+    return S3Storage(parts.netloc, parts.path, retry_s=settings.transient_retry_s)

@@ -23,6 +23,7 @@ from huey.api import TaskWrapper
 
 from huey_config import huey
 
+from . import transient
 from .config import Settings
 from .processing import Processor
 from .store import open_store
@@ -116,8 +117,14 @@ def bind_tasks(queue: Huey, make_processor: Callable[[BoundTasks], Processor]) -
 
 
 def _processor_from_env(bound: BoundTasks) -> Processor:
+    """A worker's processor: its store and its enqueueing wait out a restart of PostgreSQL (or a busy SQLite)
+    for up to ``PAPERLINE_TRANSIENT_RETRY_S`` instead of failing the step, or raising after a chunk was marked done
+    and leaving its merge to recovery."""
     settings = Settings.from_env()
-    return Processor(settings, open_store(settings), bound)
+    budget = settings.transient_retry_s
+    store = transient.retrying(lambda: open_store(settings), budget_s=budget, service=transient.JOB_STORE)
+    patient_tasks = transient.Patient(bound, budget, transient.QUEUE)
+    return Processor(settings, transient.Patient(store, budget), patient_tasks)  # type: ignore[arg-type]
 
 
 TASKS = bind_tasks(huey, _processor_from_env)
@@ -136,4 +143,5 @@ def start_worker_life() -> None:
 @huey.on_shutdown()
 def end_worker_life() -> None:
     """Say goodbye in the store at once when this worker process stops."""
-    WorkerLife.stop(TASKS.processor().store)
+    store = TASKS.processor().store
+    WorkerLife.stop(getattr(store, "inner", store))  # a goodbye does not wait for a database that is down

@@ -52,10 +52,18 @@ class PostgresServer:
             with (self.data / "pg_hba.conf").open("a") as hba:
                 hba.write(f"host all all {self.host.address.rsplit('.', 1)[0]}.0/24 trust\n")
         options = f"-k {self.socket} -p {PORT} -c listen_addresses='{listen}' -c max_connections=200 -c fsync=off"
-        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
-        pg_ctl = str(binary / "pg_ctl")
-        self._as_postgres(pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
+        self.options = options + "".join(f" -c {name}={value}" for name, value in self.settings.items())
+        self.resume()
         return self
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server and keep its data (a fault for chaos tests): ``fast`` ends every session at once."""
+        self._as_postgres(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server on its existing data, waiting until it accepts connections."""
+        pg_ctl = str(postgres_bin() / "pg_ctl")
+        self._as_postgres(pg_ctl, "-D", str(self.data), "-o", self.options, "-l", str(self.log), "-w", "start")
 
     def url(self, database: str = "postgres") -> str:
         """Through the socket directory (reachable from any namespace of this machine)."""

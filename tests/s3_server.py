@@ -41,10 +41,20 @@ class S3Server:
         return {**CREDENTIALS, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.endpoint}
 
     def start(self) -> S3Server:
+        (self.root / "data").mkdir()
+        return self.resume()
+
+    def halt(self) -> None:
+        """Stop the server by its process group and keep its data (a fault for chaos tests)."""
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    def resume(self) -> S3Server:
+        """Start the server on its existing data, waiting until the S3 endpoint answers."""
         weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         data = self.root / "data"
-        data.mkdir()
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             argv = [
                 weed,
                 "mini",

@@ -413,6 +413,18 @@ class StoreContract:
         job = store.get("job1")
         assert job and job.status is JobStatus.QUEUED and store.start("job1")
 
+    def test_a_preparation_waiting_out_a_fault_is_kept_alive_and_says_so(self, store: JobStore) -> None:
+        store.create(new_job())
+        store.start("job1")
+        time.sleep(0.05)
+        cutoff = time.time()
+        store.beat_job("job1")
+        store.record_wait("job1", "Waiting for the object store: down; retrying")
+        assert store.recover_stale(older_than=cutoff) == ([], [], []), "a job that beats is not lost"
+        waits = [e for e in store.list_events("job1") if e.kind == "waiting"]
+        assert [(e.message, e.chunk_index) for e in waits] == [("Waiting for the object store: down; retrying", None)]
+        store.beat_job("nope")  # an unknown job: nothing to do
+
     def test_cancel_is_final_and_cancels_every_open_chunk(self, store: JobStore) -> None:
         self.running_job(store)
         store.claim_chunk("job1", 1, "w")

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
@@ -21,7 +22,7 @@ from urllib.parse import quote
 
 from tornado.web import RequestHandler
 
-from .. import messages
+from .. import messages, transient
 from ..config import Settings
 from ..exceptions import TokenRefused
 from ..models import ApiToken, Event, JobStatus
@@ -30,7 +31,7 @@ from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
 from ..service import Paperline
 from ..serving import is_loopback, policy_for
 from ..users import LOCAL_USER
-from .problems import MEDIA_TYPE, Problem, problem_for
+from .problems import MEDIA_TYPE, RETRY_AFTER_S, Problem, problem_for
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("paperline.api")
@@ -200,11 +201,18 @@ class ApiHandler(RequestHandler):
             problem = Problem(status_code)
         self.set_status(problem.status)
         self.set_header("Content-Type", MEDIA_TYPE)
+        if problem.retry_after is not None:
+            self.set_header("Retry-After", str(problem.retry_after))
         self.finish(json.dumps(problem.to_dict()))
 
     def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def, override]
-        if problem_for(value) is None:
+        problem = problem_for(value)
+        if problem is None:
             super().log_exception(typ, value, tb)
+        elif problem.retry_after is not None and value is not problem:  # a fault of a service, not of the request
+            log.warning("API %s %s: answered 503, %s", self.request.method, self.request.path, value)
+            if transient.service_of(value) == transient.JOB_STORE:
+                _health.store_failed_at = time.monotonic()
 
 
 class OpenApiHandler(ApiHandler):
@@ -216,26 +224,74 @@ class OpenApiHandler(ApiHandler):
         self.send_json(openapi_document(self.request.path.rsplit("/", 1)[0]))
 
 
+class HealthCheck:
+    """What ``/health`` reports, shared by this server's requests: the job store (read on every call), the object
+    store (checked at most every ``STORAGE_EVERY_S``: a bucket request per probe would be a load of its own), and
+    when the job store last failed (workers cannot beat while it is down, so "no workers" right after it comes back
+    would be a false alarm until they have had time to beat again)."""
+
+    STORAGE_EVERY_S = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._storage: tuple[float, str] | None = None  # checked at (monotonic), reason ("" when usable)
+        self.store_failed_at = float("-inf")
+
+    def storage_problem(self, app: Paperline) -> str:
+        """A plain sentence saying the object store cannot be used now ("" when it can), from a check at most a few
+        seconds old."""
+        with self._lock:
+            cached = self._storage
+        if cached is not None and time.monotonic() - cached[0] < self.STORAGE_EVERY_S:
+            return cached[1]
+        try:
+            app.storage.check()
+            reason = ""
+        except Exception as exc:  # the detail (endpoint, bucket) goes to the log, not to whoever asks
+            log.warning("health check: the object store cannot be used: %s", exc)
+            reason = messages.OBJECT_STORE_UNAVAILABLE
+        with self._lock:
+            self._storage = (time.monotonic(), reason)
+        return reason
+
+    def report(self, app: Paperline) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and the body of ``/health``."""
+        try:
+            jobs, _chunks = app.store.status_counts()
+            workers = len(app.workers())
+        except Exception as exc:
+            self.store_failed_at = time.monotonic()
+            log.warning("health check: the store cannot be read: %s", exc)
+            return 503, {"status": "unavailable", "store": "unreachable", "reason": messages.STORE_UNAVAILABLE}
+        body: dict[str, Any] = {
+            "status": "ok",
+            "store": "ok",
+            "storage": "ok",
+            "workers": workers,
+            "queued": jobs.get("queued", 0),
+            "running": jobs.get("running", 0),
+        }
+        if not workers:
+            grace = max(10.0, 3 * app.settings.heartbeat_interval_s)  # the age after which a worker counts as gone
+            body["status"] = "recovering" if time.monotonic() - self.store_failed_at < grace else "no_workers"
+        reason = self.storage_problem(app)
+        if reason:
+            body.update(status="degraded", storage="unreachable", reason=reason)
+        return 200, body
+
+
+_health = HealthCheck()
+
+
 class HealthHandler(ApiHandler):
-    """``GET /health``: can this server reach the store, and are workers alive (for load balancers)."""
+    """``GET /health``: can this server reach the job store and the object store, and are workers alive (for load
+    balancers). 503 with ``Retry-After`` while the job store is unreachable; "degraded" while the object store is."""
 
     async def get(self) -> None:
-        def check() -> dict[str, Any]:
-            jobs, _chunks = self.app.store.status_counts()
-            workers = len(self.app.workers())
-            return {
-                "status": "ok" if workers else "no_workers",
-                "store": "ok",
-                "workers": workers,
-                "queued": jobs.get("queued", 0),
-                "running": jobs.get("running", 0),
-            }
-
-        try:
-            self.send_json(await self.run(check))
-        except Exception:
-            log.exception("health check: the store cannot be read")
-            self.send_json({"status": "unavailable", "store": "unreachable"}, status=503)
+        status, body = await self.run(_health.report, self.app)
+        if status == 503:
+            self.set_header("Retry-After", str(RETRY_AFTER_S))
+        self.send_json(body, status=status)
 
 
 class JobsHandler(ApiHandler):

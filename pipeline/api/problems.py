@@ -1,7 +1,8 @@
 """RFC 9457 problem details: the same plain messages the page and the CLI show, with the HTTP status that fits.
 
-Only Paperline's own errors carry their message to a client; anything else is a bare 500 (the server logs it), so
-no stack trace, query or storage path ever leaves the server.
+Only Paperline's own errors carry their message to a client; a transient fault of the job store or the object store
+(``pipeline.transient``) is a 503 with ``Retry-After`` and a plain sentence; anything else is a bare 500 (the server
+logs it), so no stack trace, query or storage path ever leaves the server.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from .. import exceptions
+from .. import exceptions, messages, transient
 from ..exceptions import (
     DocumentRejected,
     DocumentTooLarge,
@@ -22,8 +23,11 @@ from ..exceptions import (
     TooManyPages,
     UnsupportedType,
 )
+from ..storage import StorageUnavailable
 
 MEDIA_TYPE = "application/problem+json"
+# How long a client is asked to wait (Retry-After, seconds) while a service the server needs is unreachable.
+RETRY_AFTER_S = 5
 
 # Most specific first: LimitReached and DocumentTooLarge are DocumentRejected too.
 STATUS_BY_ERROR: tuple[tuple[type[Exception], HTTPStatus], ...] = (
@@ -47,6 +51,8 @@ class Problem(Exception):
     status: int
     detail: str = ""
     extensions: dict[str, Any] = field(default_factory=dict)
+    #: seconds for the ``Retry-After`` header (a 503 while a service is down), or None for none
+    retry_after: int | None = None
 
     @property
     def title(self) -> str:
@@ -76,4 +82,14 @@ def problem_for(error: BaseException) -> Problem | None:
     if isinstance(error, Problem):
         return error
     status = status_for(type(error))
-    return Problem(status, str(error)) if status is not None else None
+    if status is not None:
+        return Problem(status, str(error), retry_after=RETRY_AFTER_S if status == 503 else None)
+    if isinstance(error, StorageUnavailable):  # its message names the endpoint and bucket: for the log only
+        return Problem(503, messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
+    if transient.is_transient(error):
+        detail = {
+            transient.OBJECT_STORE: messages.OBJECT_STORE_UNAVAILABLE,
+            transient.LOCAL_DISK: messages.DISK_FULL,
+        }.get(transient.service_of(error), messages.STORE_UNAVAILABLE)
+        return Problem(503, detail, retry_after=RETRY_AFTER_S)
+    return None

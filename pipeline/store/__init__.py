@@ -15,7 +15,9 @@ def open_store(settings: Settings) -> JobStore:
     if settings.database_url:
         from .postgres import PostgresJobStore
 
-        store = PostgresJobStore(settings.database_url)
+        store = PostgresJobStore(
+            settings.database_url, timeout_s=settings.store_timeout_s, statement_timeout_s=settings.statement_timeout_s
+        )
     else:
         from .sqlite import SqliteJobStore
 

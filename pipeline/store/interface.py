@@ -252,6 +252,10 @@ class EventLog(abc.ABC):
         """Jobs and chunks written after ``revision``, read in one consistent snapshot, with the revision read up
         to. Idle polls must be cheap: one indexed read when nothing changed."""
 
+    @abc.abstractmethod
+    def record_wait(self, job_id: str, message: str, chunk_index: int | None = None) -> None:
+        """Write on the job's trail that a step waits out a fault of a service it needs (``EventKind.WAITING``)."""
+
     #: whether ``wait_for_change`` returns as soon as a write commits (so readers need not poll fast)
     notifies_changes = False
 
@@ -269,6 +273,11 @@ class WorkerRegistry(abc.ABC):
     @abc.abstractmethod
     def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
         """Record that a worker process is alive now (a beat after a goodbye brings it back)."""
+
+    @abc.abstractmethod
+    def beat_job(self, job_id: str) -> None:
+        """A step of this running job is alive though it writes nothing (it waits out a fault): recovery, which
+        takes back preparations and merges that stopped moving, must leave it alone."""
 
     @abc.abstractmethod
     def worker_stopped(self, worker_ids: Iterable[str]) -> None:

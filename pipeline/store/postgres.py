@@ -11,24 +11,30 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .interface import JobStore
 from .sql import SqlStore
 
 
-def named_conninfo(url: str, role: str) -> str:
+def named_conninfo(url: str, role: str, *, connect_timeout_s: float = 5.0, statement_timeout_s: float = 0.0) -> str:
     """``url`` with an ``application_name`` saying what holds the connection and where (``pg_stat_activity``
-    then shows an operator each host's and process's share of ``max_connections``)."""
-    return make_conninfo(url, application_name=f"paperline-{role} {socket.gethostname()}:{os.getpid()}"[:63])
+    then shows an operator each host's and process's share of ``max_connections``), a connect timeout (a server
+    that is down or unreachable is an error within seconds, never a hang) and, if given, a statement timeout."""
+    extra: dict[str, Any] = {"connect_timeout": max(1, round(connect_timeout_s))}
+    if statement_timeout_s > 0:
+        extra["options"] = f"-c statement_timeout={round(statement_timeout_s * 1000)}"
+    name = f"paperline-{role} {socket.gethostname()}:{os.getpid()}"[:63]
+    return make_conninfo(url, application_name=name, **extra)
 
 
 @contextmanager
@@ -215,8 +221,17 @@ class _PooledReads:
         self._store = store
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
-        with self._store.pool.connection() as conn:
-            return _Result(_Connection(conn, self._store).execute(sql, params))
+        for attempt in (1, 2):
+            try:
+                with self._store._connected() as conn:
+                    return _Result(_Connection(conn, self._store).execute(sql, params))
+            except PoolTimeout:
+                raise  # no connection within the timeout: the server is down, and waiting again would double it
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                # a pooled connection the server dropped (a restart): a read alone is safe to send once more
+        raise AssertionError("unreachable")
 
 
 class PostgresJobStore(SqlStore, JobStore):
@@ -224,8 +239,13 @@ class PostgresJobStore(SqlStore, JobStore):
 
     INSERTION_ORDER = "seq"
 
-    def __init__(self, url: str, *, max_size: int = 4, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, max_size: int = 4, timeout_s: float = 5.0, statement_timeout_s: float = 30.0
+    ) -> None:
+        """``timeout_s`` bounds connecting and waiting for a pooled connection (the server is down: an error, not
+        a hang); ``statement_timeout_s`` bounds each statement on the server (0: none)."""
         self.url, self.max_size, self.timeout_s = url, max_size, timeout_s
+        self.statement_timeout_s = statement_timeout_s
         self._pool: ConnectionPool | None = None
         self._pool_pid = 0
         self._listener: psycopg.Connection[Any] | None = None
@@ -242,12 +262,19 @@ class PostgresJobStore(SqlStore, JobStore):
         """This process's pool, opened on first use (a forked child opens its own, never its parent's)."""
         with self._lock:
             if self._pool is None or self._pool_pid != os.getpid():
+                conninfo = named_conninfo(
+                    self.url, "store", connect_timeout_s=self.timeout_s, statement_timeout_s=self.statement_timeout_s
+                )
                 self._pool = ConnectionPool(
-                    named_conninfo(self.url, "store"),
+                    conninfo,
                     min_size=1,
                     max_size=self.max_size,
                     kwargs={"row_factory": row_factory},
                     timeout=self.timeout_s,
+                    # psycopg_pool retries a lost connection with a doubling delay for up to five minutes, so the
+                    # pool could come back half a minute after the server did; a short give-up lets the next
+                    # request start a fresh attempt at once instead.
+                    reconnect_timeout=max(2 * self.timeout_s, 1.0),
                     name=f"paperline-{os.getpid()}",
                     open=True,
                 )
@@ -259,13 +286,39 @@ class PostgresJobStore(SqlStore, JobStore):
         return _PooledReads(self)
 
     @contextmanager
+    def _connected(self, first: str = "") -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection that answered (``first``, if given, run on it), within ``timeout_s``. A connection
+        the server dropped (a restart) fails its first statement: it is discarded and another one tried, so the
+        first call after a restart is not an error. Past the timeout the last error is raised (the API answers 503;
+        workers wait longer through ``pipeline.transient.Patient``)."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            stack = ExitStack()
+            try:
+                remaining = max(0.1, deadline - time.monotonic())
+                conn = stack.enter_context(self.pool.connection(timeout=remaining))  # commits, or rolls back
+                if first:
+                    conn.execute(first)
+            except psycopg.OperationalError:
+                stack.__exit__(*sys.exc_info())  # a broken connection goes back to the pool to be replaced
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+                continue
+            with stack:
+                yield conn
+            return
+
+    @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[_Connection]:
-        with self.pool.connection() as conn:  # commits on success, rolls back on an exception
+        first = (
+            "SELECT value FROM revision WHERE id = 1 FOR UPDATE"
+            if write
+            else "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        )
+        with self._connected(first) as conn:  # commits on success, rolls back on an exception
             adapted = _Connection(conn, self)
-            if write:
-                adapted.execute("SELECT value FROM revision WHERE id = 1 FOR UPDATE")
-            else:
-                adapted.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self.statements += 1
             yield adapted
             if adapted.changed:  # delivered to listeners when the transaction commits, never before
                 adapted.execute(f"NOTIFY {CHANNEL}")
@@ -309,7 +362,8 @@ class PostgresJobStore(SqlStore, JobStore):
     def _listening(self) -> psycopg.Connection[Any]:
         with self._lock:
             if self._listener is None or self._listener_pid != os.getpid() or self._listener.closed:
-                self._listener = psycopg.connect(named_conninfo(self.url, "feed"), autocommit=True)
+                conninfo = named_conninfo(self.url, "feed", connect_timeout_s=self.timeout_s)
+                self._listener = psycopg.connect(conninfo, autocommit=True)
                 self._listener.execute(f"LISTEN {CHANNEL}")
                 self._listener_pid = os.getpid()
             return self._listener

@@ -396,3 +396,33 @@ def test_shared_keeps_one_entry_per_key_as_revisions_and_stamps_move(feed: JobFe
         assert feed.shared("card:x", lambda stamp=stamp: built.append(stamp) or stamp, stamp=stamp) == stamp
     assert built == [1.0, 2.0, 3.0], "built once per stamp, shared in between"
     assert [key for key in feed._shared if key.startswith("card:")] == ["card:x"], "a stalled job's ticks add nothing"
+
+
+def test_the_page_says_the_job_store_is_unreachable_and_recovers(tmp_path: Path) -> None:
+    """A real PostgreSQL server stopped under the feed: refresh does not raise, the open session keeps what it read
+    and says the store is unreachable (once), and the first refresh after the restart clears it."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    paperline = None
+    try:
+        settings = Settings(home=tmp_path / "home", database_url=server.new_database(), store_timeout_s=1.0)
+        paperline = Paperline(settings)
+        job = paperline.submit(make_text_pdf(tmp_path / "a.pdf", 1))
+        feed = JobFeed(paperline)
+        feed.refresh()
+        state = session(feed)
+        health = QueueHealth(state=state)
+        server.halt()
+        assert feed.refresh().health_changed, "sessions are told"
+        assert state.update.health_changed and health._warning.visible
+        assert "job store is unreachable" in health._warning.object
+        assert not feed.refresh(), "and told once"
+        assert feed.jobs[job.id].status is JobStatus.QUEUED, "what the feed last read stays"
+        server.resume()
+        assert feed.refresh().health_changed and not feed.health.unreachable
+        assert "unreachable" not in health._warning.object and "no worker is running" in health._warning.object
+    finally:
+        if paperline is not None:
+            paperline.close()
+        server.stop()

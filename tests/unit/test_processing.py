@@ -305,3 +305,58 @@ def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_c
     processor.merge(job.id)
     done = app.get(job.id)
     assert done.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(10)
+
+
+def test_a_preparation_recovery_gave_to_another_worker_does_not_fail_the_job(app: Paperline, tmp_path: Path) -> None:
+    """A preparation that waited out a fault so long that recovery requeued its job, and another worker prepared
+    it meanwhile, finds the chunks planned when it resumes: it stops quietly instead of failing a healthy job."""
+    from pipeline.processing import Processor
+
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
+    other_tasks, late_tasks = RecordingTasks(), RecordingTasks()
+    other = Processor(app.settings, app.store, other_tasks, storage=app.storage)
+
+    class Late(Processor):
+        def _prepare(self, job):  # type: ignore[no-untyped-def]
+            # ...while this one waits: recovery takes the job back and the other worker prepares it
+            assert Sweeper(self.settings, self.store, RecordingTasks()).stale(time.time() + 60) == 1
+            other.prepare(job.id)
+            return super()._prepare(job)
+
+    Late(app.settings, app.store, late_tasks, storage=app.storage).prepare(job.id)
+    after = app.get(job.id)
+    assert after.status is JobStatus.RUNNING and after.stage is Stage.EXTRACTING and not after.error
+    assert other_tasks.chunks == [(job.id, 0)] and late_tasks.chunks == [], "its chunks are queued once"
+
+
+def test_after_the_store_was_unreachable_running_work_gets_time_to_beat_again(app: Paperline, tmp_path: Path) -> None:
+    """A sweep that waited out a locked database (as a worker's sweep waits out PostgreSQL restarting) does not
+    take chunks from live workers whose heartbeats could not land meanwhile: it gives them one stale timeout."""
+    import sqlite3
+    import threading
+    from dataclasses import replace
+
+    from pipeline import transient
+    from pipeline.processing import Processor
+    from pipeline.store.sqlite import SqliteJobStore
+
+    settings = replace(app.settings, stale_after_s=0.5)
+    store = transient.Patient(SqliteJobStore(settings.store_path, timeout_s=0.05), 30)
+    tasks = RecordingTasks()
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
+    Processor(settings, app.store, tasks).prepare(job.id)
+    assert app.store.claim_chunk(job.id, 0, "w1") is not None
+    sweeper = Sweeper(settings, store, tasks)  # type: ignore[arg-type]
+    holder = sqlite3.connect(settings.store_path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # the store is unreachable for a second: nobody can beat
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        assert sweeper.sweep() == 0
+    finally:
+        release.join()
+        holder.close()
+    assert sweeper.sweep() == 0, "the chunk's heartbeat is old, but it had no chance to beat"
+    time.sleep(0.6)
+    assert sweeper.sweep() == 1 and tasks.chunks[-1] == (job.id, 0), "still silent a stale timeout later: lost"
+    store.inner.close()

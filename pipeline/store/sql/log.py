@@ -43,6 +43,14 @@ class SqlLog(SqlBase):
             ).fetchall()
         return Changes(current, [job_from_row(r) for r in jobs], [chunk_from_row(r) for r in chunks])
 
+    def record_wait(self, job_id: str, message: str, chunk_index: int | None = None) -> None:
+        with self.transaction() as conn:
+            self._event(conn, job_id, EventKind.WAITING, message, chunk_index)
+
+    def beat_job(self, job_id: str) -> None:
+        with self.transaction() as conn:  # no revision: nothing a reader shows changed
+            conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'running'", (time.time(), job_id))
+
     def beat_worker(self, worker_id: str, host: str, pid: int) -> None:
         now = time.time()
         with self.beat_transaction() as conn:
