@@ -55,6 +55,8 @@ bench: install-test
 	$(BIN)/python benchmarks/sessions.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/chaos.py
+	$(BIN)/python benchmarks/budgets.py
+	$(BIN)/python benchmarks/shutdown.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
