@@ -8,7 +8,7 @@ from (``tests.docgen.known_text``, what a fault-free run gives), chunks finished
 the client got (only 2xx, or 503 with ``Retry-After``, none slower than ``CLIENT_BOUND_S``).
 
 Faults: the object store down 20 s (its process stopped and started again), PostgreSQL down 30 s (``pg_ctl stop -m
-fast``, then started), a worker frozen (SIGSTOP to its process group, SIGCONT after 20 s: past the stale timeout,
+fast``, then started), a worker frozen (SIGSTOP to its process group, SIGCONT after 60 s: past the stale timeout,
 so its chunk is redone elsewhere), and a worker's disk full for 20 s (its cache directory is a 1 MiB tmpfs, filled
 with a file and emptied again). Every process is started in its own session and stopped by its pid.
 """
@@ -45,7 +45,7 @@ STORE_TIMEOUT_S = 3.0
 #: the slowest answer a client may get: the store timeout, once more for a second store call, and a busy machine
 CLIENT_BOUND_S = 2 * STORE_TIMEOUT_S + 3.0
 STALE_AFTER_S = 8.0
-FAULT_SECONDS = {"object_store_down": 20.0, "database_down": 30.0, "worker_frozen": 20.0, "disk_full": 20.0}
+FAULT_SECONDS = {"object_store_down": 20.0, "database_down": 30.0, "worker_frozen": 60.0, "disk_full": 20.0}
 DISK_BYTES = 1024 * 1024
 
 
