@@ -33,12 +33,12 @@ from bokeh.server.urls import per_app_patterns
 from panel.io.server import DocHandler
 from tornado.web import RequestHandler
 
-from pipeline import messages, tokens
+from pipeline import Paperline, messages
 from pipeline.api import api_routes
 from pipeline.api.handlers import shared_app, sign_in_required
 from pipeline.api.stream import api_stream_reads
+from pipeline.exceptions import TokenRefused
 from pipeline.serving import policy_for
-from pipeline.users import is_admin
 
 log = logging.getLogger("paperline.server")
 
@@ -194,15 +194,23 @@ class OperatorHandler(RequestHandler):
         app = shared_app()
         loop = asyncio.get_running_loop()
         if scheme.lower() == "bearer" and secret.strip():
-            user = await loop.run_in_executor(None, tokens.user_for, app.store, secret.strip())
+            user = await loop.run_in_executor(None, self._token_user, app, secret.strip())
         else:
             user = await self._signed_in_user()
-        if user is None or not is_admin(app.settings, user):
+        if user is None or not app.is_admin(user):
             self.set_status(401 if user is None else 403)
             if user is None:
                 self.set_header("WWW-Authenticate", 'Bearer realm="paperline"')
             self.set_header("Content-Type", "text/plain; charset=utf-8")
             self.finish(messages.operator_sign_in(self.WHAT) + "\n")
+
+    @staticmethod
+    def _token_user(app: Paperline, secret: str) -> str | None:
+        """The user of a live token (the API's own rules: expiry, revocation, who may sign in), or None."""
+        try:
+            return app.api_token(secret).user
+        except TokenRefused:
+            return None
 
     async def _signed_in_user(self) -> str | None:
         provider = self.application.auth_provider  # type: ignore[attr-defined]

@@ -82,14 +82,6 @@ def authenticate(store: JobStore, secret: str, settings: Settings, now: float | 
     return token
 
 
-def user_for(store: JobStore, secret: str, settings: Settings | None = None) -> str | None:
-    """The user a presented secret acts for, or None (unknown, revoked, expired, or its user may not act)."""
-    try:
-        return authenticate(store, secret, settings or Settings()).user
-    except TokenRefused:
-        return None
-
-
 def revoke(store: JobStore, token_id: str, user: str | None = None) -> None:
     """Revoke a token (only ``user``'s own when given, as for a non-admin)."""
     if not store.revoke_token(token_id, user=user):
