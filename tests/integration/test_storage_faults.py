@@ -37,7 +37,13 @@ def server(monkeypatch: pytest.MonkeyPatch) -> S3Server:
 
 
 def test_writes_and_reads_wait_while_the_object_store_restarts(server: S3Server) -> None:
-    storage = S3Storage("paperline", "faults", retry_s=60)
+    # boto3's own retries (three attempts) can span a quick restart on their own; with one attempt each refused
+    # connection reaches Paperline's wait, which is what is under test.
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    storage = S3Storage("paperline", "faults", client, retry_s=60)
     storage.put_bytes("job/source.pdf", b"%PDF-1.4 before")
     heard: list[str] = []
     server.halt()
