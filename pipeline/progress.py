@@ -116,6 +116,10 @@ class StepHeartbeat:
         self._thread = threading.Thread(target=self._beat, name=f"step-{job_id}", daemon=True)
 
     def __enter__(self) -> StepHeartbeat:
+        try:
+            self._began = self.store.begin_step(self.job_id, self.stage)
+        except Exception:  # counting is for recovery's attempts only: the step itself goes on
+            self._began = False
         self._thread.start()
         return self
 
@@ -124,6 +128,11 @@ class StepHeartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self._began:
+            try:
+                self.store.end_step(self.job_id)
+            except Exception:  # left counted: recovery then takes the step for lost, once it goes quiet
+                pass
 
     def _beat(self) -> None:
         while not self._stop.wait(self.interval):

@@ -343,9 +343,11 @@ class StoreContract:
     def test_a_merge_lost_every_time_fails_its_job(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)  # merging now
         for lost in (1, 2):
+            assert store.begin_step("job1", Stage.MERGING), "a worker begins the merge, and dies"
             assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"])
             job = store.get("job1")
             assert job and job.status is JobStatus.RUNNING and job.step_recoveries == lost
+        assert store.begin_step("job1", Stage.MERGING)
         assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], [])
         job = store.get("job1")
         assert job and job.status is JobStatus.FAILED and job.stage is Stage.MERGING
@@ -358,6 +360,19 @@ class StoreContract:
         assert job and job.status is JobStatus.RUNNING and job.stage is Stage.MERGING and not job.error
         assert job.step_recoveries == 0 and job.finished_at is None, "the merge has its whole budget again"
         assert store.list_events("job1")[-1].kind == "retry"
+
+    def test_a_merge_no_worker_began_is_queued_again_at_no_cost(self, store: JobStore) -> None:
+        self.merging_retrieval_job(store)  # merging, its task waiting in a long queue
+        for _ in range(5):
+            assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"])
+        job = store.get("job1")
+        assert job and job.status is JobStatus.RUNNING and job.step_recoveries == 0
+        assert store.begin_step("job1", Stage.MERGING)
+        store.end_step("job1")  # a merge that ended (its outcome written elsewhere) is not a lost one
+        assert store.recover_stale(older_than=time.time() + 1, max_attempts=3) == ([], [], ["job1"])
+        job = store.get("job1")
+        assert job and job.step_recoveries == 0
+        assert not store.begin_step("job1", Stage.PREPARING), "the job is not in that step"
 
     def test_each_step_has_its_own_attempts_and_a_beating_step_is_left_alone(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)

@@ -222,6 +222,16 @@ class RecoveryQueries(abc.ABC):
         with the merges); a step lost for the ``max_attempts``-th time fails its job."""
 
     @abc.abstractmethod
+    def begin_step(self, job_id: str, stage: Stage) -> bool:
+        """A worker starts a running job's step (preparing, merging, embedding): counted until ``end_step``, so
+        that recovery tells a step lost with its worker (counted against its attempts) from one whose task is still
+        waiting in the queue (queued again, at no cost). False once the job left ``stage``."""
+
+    @abc.abstractmethod
+    def end_step(self, job_id: str) -> None:
+        """The worker that began a step is done with it (whatever the outcome)."""
+
+    @abc.abstractmethod
     def beat_step(self, job_id: str, stage: Stage) -> bool:
         """Record that a running job's step (preparing, merging, embedding) is still being worked on, so recovery
         does not take it back while it runs long; no revision, no event. False once the job left ``stage``."""

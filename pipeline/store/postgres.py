@@ -83,6 +83,7 @@ SCHEMA = (
         last_used_at DOUBLE PRECISION,
         purged_at DOUBLE PRECISION,
         step_recoveries INTEGER NOT NULL DEFAULT 0,
+        step_runs INTEGER NOT NULL DEFAULT 0,
         rev BIGINT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev)",
@@ -156,6 +157,7 @@ SCHEMA = (
     # Columns added after the first release (an older database gains them at start).
     "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
     "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_recoveries INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_runs INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE chunks ADD COLUMN IF NOT EXISTS attempt_base INTEGER NOT NULL DEFAULT 0",
 )
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     last_used_at REAL,
     purged_at REAL,
     step_recoveries INTEGER NOT NULL DEFAULT 0,
+    step_runs INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev);
@@ -137,6 +138,7 @@ ADDED_COLUMNS = {
         "output_tokens INTEGER NOT NULL DEFAULT 0",
         "cost_usd REAL NOT NULL DEFAULT 0",
         "step_recoveries INTEGER NOT NULL DEFAULT 0",
+        "step_runs INTEGER NOT NULL DEFAULT 0",
     ),
     "chunks": (
         "input_tokens INTEGER NOT NULL DEFAULT 0",

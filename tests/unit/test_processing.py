@@ -273,6 +273,30 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
     assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)
 
 
+def test_a_merge_waiting_in_a_long_queue_is_never_counted_as_lost(app: Paperline, tmp_path: Path) -> None:
+    """A merge task that waits behind other documents' chunks longer than the stale timeout, many times over, was
+    begun by no worker: the sweep queues it again at no cost (it was failing whole batches as "lost 3 times")."""
+    import time
+
+    from pipeline.processing import Processor
+
+    tasks = RecordingTasks()
+    processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
+    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 10))
+    app.queue.dequeue()
+    processor.prepare(job.id)
+    processor.run_chunk(job.id, 0)
+    later = time.time()
+    for waited in range(1, 3 * app.settings.chunk_attempts):
+        later += 60
+        assert sweeper.sweep(now=later) == 1, f"sweep {waited}: queued again"
+        quiet = app.get(job.id)
+        assert quiet.status is JobStatus.RUNNING and quiet.step_recoveries == 0, "no attempt spent"
+    processor.merge(job.id)
+    done = app.get(job.id)
+    assert done.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(10)
+
+
 def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_can_be_retried(
     app: Paperline, tmp_path: Path
 ) -> None:
@@ -290,8 +314,10 @@ def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_c
     processor.run_chunk(job.id, 0)
     later = time.time() + 60
     for lost in range(1, app.settings.chunk_attempts):
+        assert app.store.begin_step(job.id, Stage.MERGING), "a worker takes the merge task, and dies"
         later += 60
         assert sweeper.sweep(now=later) == 1 and len(tasks.merges) == 1 + lost, f"merge lost {lost} time(s)"
+    assert app.store.begin_step(job.id, Stage.MERGING)
     later += 60
     assert sweeper.sweep(now=later) == 0, "out of attempts: not queued again"
     failed = app.get(job.id)

@@ -27,17 +27,25 @@ class SqlRecovery(SqlBase):
             # A lost merge, or a retrieval job's embedding or indexing that stopped moving: the merge task carries on
             # from the stage the job is in (embedding tasks are idempotent: a vector is written once).
             stale = conn.execute(
-                "SELECT id, stage, step_recoveries FROM jobs WHERE status = 'running' "
+                "SELECT id, stage, step_recoveries, step_runs FROM jobs WHERE status = 'running' "
                 "AND stage IN ('merging', 'embedding', 'indexing') AND updated_at < ?",
                 (older_than,),
             ).fetchall()
             for row in stale:
+                again = messages.MERGING_AGAIN if row["stage"] == Stage.MERGING.value else messages.INDEXING_AGAIN
+                if not row["step_runs"]:
+                    # No worker began it: its task waits in the queue behind others (or was lost before anyone took
+                    # it). Queued again at no cost; the task is idempotent, and a later one finds the step done.
+                    self._update_job(conn, row["id"], "AND status = 'running'", message=again)
+                    merging.append(row["id"])
+                    continue
                 lost = row["step_recoveries"] + 1
                 if lost >= max_attempts:
                     self._fail_job(conn, row["id"], messages.step_kept_dying(row["stage"], lost))
                     continue
-                again = messages.MERGING_AGAIN if row["stage"] == Stage.MERGING.value else messages.INDEXING_AGAIN
-                self._update_job(conn, row["id"], "AND status = 'running'", message=again, step_recoveries=lost)
+                self._update_job(
+                    conn, row["id"], "AND status = 'running'", message=again, step_recoveries=lost, step_runs=0
+                )
                 merging.append(row["id"])
             preparing: list[str] = []
             for row in conn.execute(
@@ -94,6 +102,22 @@ class SqlRecovery(SqlBase):
                 requeued.append((job_id, index))
         return requeued, preparing, merging
 
+    def begin_step(self, job_id: str, stage: Stage) -> bool:
+        with self.beat_transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET step_runs = step_runs + 1, updated_at = ? "
+                "WHERE id = ? AND status = 'running' AND stage = ?",
+                (time.time(), job_id, Stage(stage).value),
+            )
+            return cursor.rowcount == 1
+
+    def end_step(self, job_id: str) -> None:
+        with self.beat_transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET step_runs = CASE WHEN step_runs > 0 THEN step_runs - 1 ELSE 0 END WHERE id = ?",
+                (job_id,),
+            )
+
     def beat_step(self, job_id: str, stage: Stage) -> bool:
         with self.beat_transaction() as conn:
             cursor = conn.execute(
@@ -106,7 +130,14 @@ class SqlRecovery(SqlBase):
         """End a running job as failed (its open chunks canceled), in the caller's transaction."""
         now = time.time()
         if self._update_job(
-            conn, job_id, "AND status = 'running'", status=JobStatus.FAILED, message=error, error=error, finished_at=now
+            conn,
+            job_id,
+            "AND status = 'running'",
+            status=JobStatus.FAILED,
+            message=error,
+            error=error,
+            finished_at=now,
+            step_runs=0,
         ):
             conn.execute(
                 "UPDATE chunks SET status = 'canceled', finished_at = ?, rev = ? "
