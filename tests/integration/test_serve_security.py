@@ -25,11 +25,11 @@ from tests.helpers import free_port, stop_process, wait_until
 from tests.sync_runner import run_queued
 
 
-def handshake_status(url: str, origin: str) -> int:
-    """The status of a websocket handshake to ``url`` sent with ``origin`` (101: opened)."""
+def socket_status(url: str, headers: dict[str, str]) -> int:
+    """The status of a websocket handshake to ``url`` sent with ``headers`` (101: opened)."""
 
     async def probe() -> int:
-        request = HTTPRequest(url, headers={"Origin": origin}, connect_timeout=10, request_timeout=10)
+        request = HTTPRequest(url, headers=headers, connect_timeout=10, request_timeout=10)
         try:
             connection = await websocket_connect(request)
         except HTTPClientError as exc:
@@ -38,6 +38,10 @@ def handshake_status(url: str, origin: str) -> int:
         return 101
 
     return IOLoop(make_current=False).run_sync(probe, timeout=20)
+
+
+def handshake_status(url: str, origin: str) -> int:
+    return socket_status(url, {"Origin": origin})
 
 
 def test_a_websocket_from_an_origin_not_named_is_refused(serve_dashboard: Callable[..., str]) -> None:
@@ -78,19 +82,6 @@ def answer(
     result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     connection.close()
     return result
-
-
-def socket_status(url: str, headers: dict[str, str]) -> int:
-    async def probe() -> int:
-        request = HTTPRequest(url, headers=headers, connect_timeout=10, request_timeout=10)
-        try:
-            connection = await websocket_connect(request)
-        except HTTPClientError as exc:
-            return exc.code
-        connection.close()
-        return 101
-
-    return IOLoop(make_current=False).run_sync(probe, timeout=20)
 
 
 def test_a_rebinding_host_is_refused_on_page_api_and_websocket(

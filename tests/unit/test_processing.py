@@ -273,11 +273,8 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
     assert job.status is JobStatus.COMPLETED and app.result(job.id, "text") == known_text(45)
 
 
-def test_a_merge_waiting_in_a_long_queue_is_never_counted_as_lost(app: Paperline, tmp_path: Path) -> None:
-    """A merge task that waits behind other documents' chunks longer than the stale timeout, many times over, was
-    begun by no worker: the sweep queues it again at no cost (it was failing whole batches as "lost 3 times")."""
-    import time
-
+def merging_job(app: Paperline, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 10-page job whose one chunk is done, in merging, with its processor, sweeper and recorded tasks."""
     from pipeline.processing import Processor
 
     tasks = RecordingTasks()
@@ -286,6 +283,15 @@ def test_a_merge_waiting_in_a_long_queue_is_never_counted_as_lost(app: Paperline
     app.queue.dequeue()
     processor.prepare(job.id)
     processor.run_chunk(job.id, 0)
+    return job, processor, sweeper, tasks
+
+
+def test_a_merge_waiting_in_a_long_queue_is_never_counted_as_lost(app: Paperline, tmp_path: Path) -> None:
+    """A merge task that waits behind other documents' chunks longer than the stale timeout, many times over, was
+    begun by no worker: the sweep queues it again at no cost (it was failing whole batches as "lost 3 times")."""
+    import time
+
+    job, processor, sweeper, _tasks = merging_job(app, tmp_path)
     later = time.time()
     for waited in range(1, 3 * app.settings.chunk_attempts):
         later += 60
@@ -304,14 +310,7 @@ def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_c
     fails saying so instead of being merged again forever; Retry runs the merge again and the job completes."""
     import time
 
-    from pipeline.processing import Processor
-
-    tasks = RecordingTasks()
-    processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
-    job = app.submit(make_text_pdf(tmp_path / "a.pdf", 10))
-    app.queue.dequeue()
-    processor.prepare(job.id)
-    processor.run_chunk(job.id, 0)
+    job, processor, sweeper, tasks = merging_job(app, tmp_path)
     later = time.time() + 60
     for lost in range(1, app.settings.chunk_attempts):
         assert app.store.begin_step(job.id, Stage.MERGING), "a worker takes the merge task, and dies"
