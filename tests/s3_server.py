@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,13 @@ class S3Server:
             self.process = None
 
     def resume(self) -> S3Server:
-        """Start the server on its existing data, waiting until the S3 endpoint answers."""
+        """Start the server on its existing data, waiting until the S3 endpoint answers. weed mini's ports are
+        fixed, so another server already on them would answer in its place: that is an error, not a start."""
+        if self.host is None:
+            with socket.socket() as probe:
+                probe.settimeout(1)
+                if probe.connect_ex((self.address, S3_PORT)) == 0:
+                    raise AssertionError(f"another server already listens on {self.endpoint}")
         weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         data = self.root / "data"
         with self.log.open("ab") as log:

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> S3Server:
-    own = S3Server().start()
+def server(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The session's SeaweedFS (weed mini's ports are fixed: a second one on loopback would not be the one that
+    answers), running again after the test whatever it did to it."""
+    own = s3_server
     for name, value in own.env().items():
         monkeypatch.setenv(name, value)
     probe = S3Storage("paperline", retry_s=0)
@@ -33,7 +35,8 @@ def server(monkeypatch: pytest.MonkeyPatch) -> S3Server:
 
     wait_until(bucket_made, timeout=30, interval=0.2, what="the test bucket")
     yield own  # type: ignore[misc]
-    own.stop()
+    if own.process is None:
+        own.resume()
 
 
 def test_writes_and_reads_wait_while_the_object_store_restarts(server: S3Server) -> None:
