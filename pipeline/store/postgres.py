@@ -225,15 +225,14 @@ class _PooledReads:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
         # After a restart every pooled connection may be dead (the pool discards each one that fails): a read alone
         # is safe to send again, on each of them in turn and then on a fresh one.
-        tries = self._store.max_size + 1
-        for attempt in range(1, tries + 1):
+        for attempts_left in range(self._store.max_size, -1, -1):
             try:
                 with self._store._connected() as conn:
                     return _Result(_Connection(conn, self._store).execute(sql, params))
             except PoolTimeout:
                 raise  # no connection within the timeout: the server is down, and waiting again would double it
             except psycopg.OperationalError:
-                if attempt == tries:
+                if not attempts_left:
                     raise
         raise AssertionError("unreachable")
 

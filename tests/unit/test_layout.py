@@ -17,6 +17,7 @@ PAST_THE_LIMIT = {
     "pipeline.processing": "a job's steps with their heartbeats and waits; issue 23: jobs/ (steps, ports)",
     "pipeline.api.handlers": "every API handler with the caller's identity and limits; issue 23: api/ by concern",
     "pipeline.cli": "the paperline command's parser; issue 23: cli/, one module per command group",
+    "pipeline.store.postgres": "connections and its own copy of the DDL; issue 23: one schema, in migrations/",
 }
 HARD_LINES = 600
 
