@@ -88,7 +88,12 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
         processes.append(subprocess.Popen(worker_cmd, env=env))
     for port in ports:  # each process has its own feed: one store reader per process, whatever the sessions
         command = panel_command(
-            spec.origin, address=args.address, port=port, public_url=app.settings.public_url, panel_args=panel_args
+            spec.origin,
+            address=args.address,
+            port=port,
+            public_url=app.settings.public_url,
+            panel_args=panel_args,
+            env=env,
         )
         processes.append(subprocess.Popen(command, env=panel_env))
     # SIGTERM (a service manager, `docker stop`, `kill`) stops the children as Ctrl-C does, instead of ending this

@@ -197,10 +197,17 @@ def policy_for(application: object) -> HostPolicy:
 
 
 def panel_command(
-    app_path: Path | str, *, address: str, port: int, public_url: str, panel_args: Sequence[str]
+    app_path: Path | str,
+    *,
+    address: str,
+    port: int,
+    public_url: str,
+    panel_args: Sequence[str],
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """``panel serve`` for the dashboard: Paperline's server plugin, explicit websocket origins, signed sessions
-    with authentication, then the operator's own options (which come last, so they win)."""
+    with authentication (Panel's options or its variables in ``env``), then the operator's own options (which come
+    last, so they win)."""
     command = [
         sys.executable,
         "-m",
@@ -223,7 +230,7 @@ def panel_command(
     ]
     for origin in websocket_origins(public_url, address, port):
         command += ["--allow-websocket-origin", origin]
-    if uses_auth(panel_args):
+    if signs_in(panel_args, env):
         command += ["--session-ids", "signed"]
     return [*command, *panel_args]
 
@@ -232,6 +239,6 @@ def panel_environment(env: Mapping[str, str], panel_args: Sequence[str]) -> dict
     """The dashboard's environment: with authentication, a key to sign sessions with (the operator's
     ``BOKEH_SECRET_KEY`` if set, else a fresh one per ``paperline serve``, shared by its processes)."""
     out = dict(env)
-    if uses_auth(panel_args) and not out.get("BOKEH_SECRET_KEY"):
+    if signs_in(panel_args, env) and not out.get("BOKEH_SECRET_KEY"):
         out["BOKEH_SECRET_KEY"] = secrets.token_urlsafe(48)
     return out

@@ -14,7 +14,15 @@ from dashboard.state import SessionState
 from dashboard.upload import CappedFileDropper, UploadPanel
 from pipeline import Paperline, Settings, messages
 from pipeline.api.ratelimit import RateLimiter
-from pipeline.serving import HostPolicy, is_loopback, panel_command, served_address, signs_in, websocket_origins
+from pipeline.serving import (
+    HostPolicy,
+    is_loopback,
+    panel_command,
+    panel_environment,
+    served_address,
+    signs_in,
+    websocket_origins,
+)
 from tests.docgen import make_text_pdf
 
 
@@ -54,6 +62,17 @@ def test_only_loopback_serves_without_sign_in_by_default() -> None:
     assert served_address("127.0.0.1", ["--address=10.0.0.5", "--port", "1"]) == "10.0.0.5"
     assert signs_in(["--basic-auth", "users.json"], {}) and signs_in(["--oauth-provider=github"], {})
     assert signs_in([], {"PANEL_OAUTH_PROVIDER": "github"}) and not signs_in([], {"PANEL_BASIC_AUTH": " "})
+
+
+def test_sign_in_by_panels_variables_signs_sessions_too() -> None:
+    """Sign-in named in Panel's environment (PANEL_BASIC_AUTH) gets signed sessions and a key, as its options do."""
+    env = {"PANEL_BASIC_AUTH": "users.json"}
+    command = panel_command("app.py", address="127.0.0.1", port=1, public_url="", panel_args=[], env=env)
+    assert command[command.index("--session-ids") + 1] == "signed"
+    assert panel_environment(env, [])["BOKEH_SECRET_KEY"]
+    assert "--session-ids" not in panel_command(
+        "app.py", address="127.0.0.1", port=1, public_url="", panel_args=[], env={}
+    )
     command = panel_command("app.py", address="127.0.0.1", port=5006, public_url="", panel_args=[])
     assert int(command[command.index("--websocket-max-message-size") + 1]) < 20 * 2**20, "below Bokeh's default"
 
