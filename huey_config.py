@@ -1,8 +1,8 @@
 """The one Huey instance: SQLite under PAPERLINE_HOME by default; Redis when PAPERLINE_QUEUE_URL is set; PostgreSQL
 (PostgresHuey: FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY wake-ups) when PAPERLINE_DATABASE_URL is set without a queue URL.
 
-No task code lives here; tasks are in ``pipeline.tasks`` (run a consumer with ``paperline worker`` or
-``huey_consumer pipeline.tasks.huey``).
+No task code lives here; tasks are in ``pipeline.worker.tasks`` (run a consumer with ``paperline worker`` or
+``huey_consumer pipeline.worker.tasks.huey``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache
 
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
 
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 
 QUEUE_NAME = "paperline"
 

@@ -90,7 +90,7 @@ def acknowledgement(port: int) -> dict[str, Any]:
 
 
 def stream_latency(port: int, store: Any) -> dict[str, Any]:
-    from pipeline.chunking import plan_chunks
+    from pipeline.jobs.chunking import plan_chunks
     from pipeline.store import NewJob
 
     job_id = f"bench-{uuid.uuid4().hex[:12]}"
@@ -168,7 +168,7 @@ def open_streams(port: int, job_id: str, count: int) -> list[http.client.HTTPCon
 
 def stream_fanout(port: int, store: Any, clients: int = 20, updates: int = 10) -> dict[str, Any]:
     """Store reads by the server's stream hub while a job moves, with one client and then ``clients``."""
-    from pipeline.chunking import plan_chunks
+    from pipeline.jobs.chunking import plan_chunks
     from pipeline.store import NewJob
 
     job_id = f"fan-{uuid.uuid4().hex[:12]}"
@@ -239,7 +239,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="paperline-api-bench-") as home:
         os.environ["PAPERLINE_HOME"] = home
         os.environ["PAPERLINE_MAX_UPLOAD_MB"] = str(int(args.size_mb) + 10)
-        from pipeline.config import Settings
+        from pipeline.core.settings import Settings
         from pipeline.store import open_store
 
         store = open_store(Settings.from_env())

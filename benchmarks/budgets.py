@@ -32,7 +32,7 @@ def _median_ms(function) -> float:  # type: ignore[no-untyped-def]
 
 
 def intake_latency(folder: Path) -> list[dict]:
-    from pipeline.config import Settings
+    from pipeline.core.settings import Settings
     from pipeline.documents.inspection import inspect_document
     from pipeline.documents.intake import inspection_limits
     from pipeline.documents.pdf import inspect_pdf

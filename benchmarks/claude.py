@@ -79,8 +79,8 @@ def run(concurrency: int, delay: float, processes: int) -> dict[str, Any]:
                 PAPERLINE_LLM_CONCURRENCY=str(concurrency),
                 PAPERLINE_LLM_MAX_RETRIES="0",
             )
-            from pipeline.config import Settings
-            from pipeline.service import Paperline
+            from pipeline.core.settings import Settings
+            from pipeline.service.paperline import Paperline
 
             work = Path(home) / "bench"
             work.mkdir()

@@ -153,8 +153,8 @@ def keep_updating(store: Any, job_id: str, stop: threading.Event) -> None:
 
 def run(home: str) -> dict[str, Any]:
     os.environ["PAPERLINE_HOME"] = home
-    from pipeline.chunking import plan_chunks
-    from pipeline.config import Settings
+    from pipeline.core.settings import Settings
+    from pipeline.jobs.chunking import plan_chunks
     from pipeline.store import NewJob, open_store
 
     port = free_port()

@@ -49,8 +49,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def open_app(home: str) -> Any:
     """A ``Paperline`` on ``home``; PAPERLINE_HOME is set first so every module that reads it agrees."""
     os.environ["PAPERLINE_HOME"] = home
-    from pipeline.config import Settings
-    from pipeline.service import Paperline
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
 
     return Paperline(Settings.from_env())
 
@@ -85,9 +85,9 @@ def measure_ack(home: str, work: Path) -> dict[str, Any]:
 
 def single_pass(path: Path) -> tuple[float, str]:
     """Seconds for one in-process pass over every page, and the text it renders."""
-    from pipeline.chunking import PageText
     from pipeline.documents.pdf import page_texts
-    from pipeline.profiles import render_text
+    from pipeline.jobs.chunking import PageText
+    from pipeline.profiles.registry import render_text
 
     start = time.perf_counter()
     text = render_text([PageText(n, t) for n, t in page_texts(path, 1, PAGES)])

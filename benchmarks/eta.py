@@ -1,6 +1,6 @@
 """Benchmark Paperline's ETA: how far "about N s left" is from the truth on real jobs, against a naive rate.
 
-``Paperline.eta_error`` fits the ETA model (``pipeline/eta.py``: seconds against pages and pages x jobs running at
+``Paperline.eta_error`` fits the ETA model (``pipeline.insight.eta``: seconds against pages and pages x jobs running at
 once) on the oldest 70% of finished jobs and replays the most recent 30%: at each job's start and at 25, 50 and
 75% of its pages, the predicted remaining time against the time it really took. This runs that on a real
 ``paperline worker -w 2`` in a throwaway PAPERLINE_HOME, over generated PDFs of 4 to 60 pages whose every second
@@ -112,7 +112,7 @@ def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
 
 
 def fresh_history(jobs: Sequence[Any]) -> list[Any]:
-    """Completed, worker-processed jobs, oldest first: the same set ``pipeline.eta.evaluate`` splits."""
+    """Completed, worker-processed jobs, oldest first: the same set ``pipeline.insight.eta.evaluate`` splits."""
     done = [
         j
         for j in jobs
@@ -124,7 +124,7 @@ def fresh_history(jobs: Sequence[Any]) -> list[Any]:
 def baseline_errors(jobs: Sequence[Any], events: Sequence[Any], held_back: float) -> dict[str, list[float]]:
     """Absolute errors (s) of the naive ETA per checkpoint, replayed exactly as ``evaluate`` replays the model:
     same split, same progress events, same first event at or past each checkpoint."""
-    from pipeline.eta import CHECKPOINT_LABELS, blend, checkpoints, progress_points
+    from pipeline.insight.eta import CHECKPOINT_LABELS, blend, checkpoints, progress_points
 
     history = fresh_history(jobs)
     cut = int(len(history) * (1 - held_back))
@@ -175,9 +175,9 @@ def main() -> None:
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     home = tempfile.mkdtemp(prefix="paperline-eta-")
     os.environ.update(PAPERLINE_HOME=home, **SETTINGS)
-    from pipeline.config import Settings
-    from pipeline.local_worker import LocalWorker
-    from pipeline.service import Paperline
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
+    from pipeline.worker.local import LocalWorker
 
     settings = Settings.from_env()
     work = Path(home) / "bench-inputs"

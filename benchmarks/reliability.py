@@ -69,9 +69,9 @@ def slow_pdf(path: Path, pages: int, lines: int) -> Path:
 
 
 def single_pass(path: Path, pages: int) -> str:
-    from pipeline.chunking import PageText
     from pipeline.documents.pdf import page_texts
-    from pipeline.profiles import render_text
+    from pipeline.jobs.chunking import PageText
+    from pipeline.profiles.registry import render_text
 
     return render_text([PageText(n, t) for n, t in page_texts(path, 1, pages)])
 
@@ -87,8 +87,8 @@ def session(home: str) -> Iterator[tuple[Any, Callable[[Path], Any]]]:
     from tests.helpers import start_worker_process, stop_process, wait_for_worker
 
     os.environ.update(PAPERLINE_HOME=home, PYTHONUNBUFFERED="1", **slow_settings())
-    from pipeline.config import Settings
-    from pipeline.service import Paperline
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
 
     app = Paperline(Settings.from_env())
     started: list[tuple[Any, Any]] = []

@@ -102,7 +102,7 @@ def worker_embedding_rate(app: Any, job_ids: list[str]) -> float | None:
 
 
 def in_process_rate(texts: list[str]) -> float:
-    from pipeline.retrieval.embedding import get_embedder
+    from pipeline.profiles.retrieval.embedding import get_embedder
 
     embedder = get_embedder()
     embedder.embed(texts[:32])  # warm
@@ -118,8 +118,8 @@ def add_filler_jobs(app: Any, count: int) -> None:
     """Completed retrieval jobs of random unit vectors, through the store's own steps (as a worker writes them)."""
     import numpy as np
 
-    from pipeline.chunking import plan_chunks
-    from pipeline.models import ChunkStatus, JobStatus, PassageRecord
+    from pipeline.core.models import ChunkStatus, JobStatus, PassageRecord
+    from pipeline.jobs.chunking import plan_chunks
     from pipeline.store import NewJob
 
     rng = np.random.default_rng(11)
@@ -169,7 +169,7 @@ def run(home: Path) -> dict[str, Any]:
     labelled = [p for job in done for p in app.store.list_passages(job.id)]
     out: dict[str, Any] = {"quality": quality(app, documents)}
     log(json.dumps(out["quality"]))
-    from pipeline.retrieval.passages import embedding_input
+    from pipeline.profiles.retrieval.passages import embedding_input
 
     texts = [embedding_input(p.text, p.headings) for p in labelled]
     texts = (texts * (512 // len(texts) + 1))[:512]

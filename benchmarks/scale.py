@@ -149,8 +149,8 @@ def run_batch(app: Any, work: Path, pages_per_doc: list[int], name: str) -> dict
 def run_backend(
     label: str, backend: dict[str, str], work: Path, database_url: str = "", observer_url: str = ""
 ) -> dict[str, Any]:
-    from pipeline.config import Settings
-    from pipeline.service import Paperline
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
     from tests.helpers import stop_process, wait_until
 
     home = work / f"{label}-submitter"

@@ -118,7 +118,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_panel(home: str, port: int, panel_args: list[str]) -> subprocess.Popen[bytes]:
-    from pipeline.serving import panel_command
+    from pipeline.server.edge import panel_command
 
     cmd = panel_command(ROOT / "app.py", address="127.0.0.1", port=port, public_url="", panel_args=panel_args)
     env = {**os.environ, "PAPERLINE_HOME": home}

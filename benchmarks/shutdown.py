@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import ChunkStatus  # noqa: E402
-from pipeline.config import Settings  # noqa: E402
-from pipeline.service import Paperline  # noqa: E402
+from pipeline.core.settings import Settings  # noqa: E402
+from pipeline.service.paperline import Paperline  # noqa: E402
 from tests.docgen import make_slow_pdf  # noqa: E402
 from tests.helpers import _group_alive, free_port, slow_tesseract, wait_until  # noqa: E402
 

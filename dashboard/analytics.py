@@ -12,8 +12,8 @@ import pandas as pd
 import panel as pn
 import param
 
-from pipeline import analytics
-from pipeline.export import FORMATS, TABLES, frame_bytes, history_frames
+from pipeline.insight import timings as analytics
+from pipeline.insight.export import FORMATS, TABLES, frame_bytes, history_frames
 
 from .analytics_charts import AnalyticsCharts, chart_data
 from .formatting import html_pane
@@ -49,7 +49,7 @@ class AnalyticsView(pn.viewable.Viewer):
         """The jobs and chunks this session may see, within the date range."""
         snapshot = self.state.feed.analytics_frames
         if snapshot is None:
-            from pipeline.frames import chunks_frame, jobs_frame
+            from pipeline.insight.frames import chunks_frame, jobs_frame
 
             return jobs_frame([]), chunks_frame([])
         jobs, chunks = snapshot

@@ -11,7 +11,7 @@ from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
-from pipeline import analytics
+from pipeline.insight import timings as analytics
 
 from .formatting import STATUS_COLORS
 

@@ -6,8 +6,8 @@ import panel as pn
 import param
 
 from pipeline import Paperline
-from pipeline.exceptions import UserRefused
-from pipeline.users import LOCAL_USER
+from pipeline.core.errors import UserRefused
+from pipeline.service.users import LOCAL_USER
 
 from .analytics import AnalyticsView
 from .charts import ChartsView

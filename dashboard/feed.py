@@ -22,8 +22,9 @@ import panel as pn
 import param
 from panel.io.state import set_curdoc
 
-from pipeline import Chunk, Job, JobStatus, Paperline, messages, transient
-from pipeline.models import WorkerBeat
+from pipeline import Chunk, Job, JobStatus, Paperline
+from pipeline.core import messages, transient
+from pipeline.core.models import WorkerBeat
 
 from .snapshots import AnalyticsSnapshot, EtaSnapshot
 

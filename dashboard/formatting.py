@@ -7,7 +7,7 @@ import time
 import panel as pn
 
 from pipeline import Chunk, Job, JobStatus
-from pipeline.models import ChunkStatus
+from pipeline.core.models import ChunkStatus
 
 from .safe_html import text
 

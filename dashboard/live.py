@@ -9,9 +9,9 @@ import panel as pn
 import param
 
 from pipeline import Chunk, Job, JobStatus
-from pipeline.eta import format_eta
-from pipeline.exceptions import PaperlineError
-from pipeline.stall import stall_reason
+from pipeline.core.errors import PaperlineError
+from pipeline.insight.eta import format_eta
+from pipeline.insight.stall import stall_reason
 
 from .formatting import chunk_map_html, duration, elapsed, has_result, heading, html_pane, stepper_html
 from .safe_html import text

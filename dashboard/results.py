@@ -11,8 +11,8 @@ import panel as pn
 import param
 
 from pipeline import Job
-from pipeline.exceptions import PaperlineError
-from pipeline.results import FORMAT_FILES
+from pipeline.core.errors import PaperlineError
+from pipeline.files.jobfiles import FORMAT_FILES
 
 from .formatting import has_result, html_pane, size
 from .safe_html import markdown_html, text

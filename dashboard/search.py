@@ -5,9 +5,9 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from pipeline.exceptions import PaperlineError
-from pipeline.retrieval.embedding import unavailable_reason
-from pipeline.retrieval.search import SearchHit
+from pipeline.core.errors import PaperlineError
+from pipeline.profiles.retrieval.embedding import unavailable_reason
+from pipeline.profiles.retrieval.index import SearchHit
 
 from .formatting import html_pane
 from .safe_html import marked, text

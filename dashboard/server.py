@@ -5,7 +5,7 @@ before it builds the server and serves its ``ROUTES``). Importing it:
 
 * makes the server refuse, before routing, any request whose ``Host`` is not one of its names (421): the page,
   static files, the websocket, the API and the operator's hooks alike, so a page that rebinds its own DNS name to
-  this server cannot use it (``pipeline.serving.HostPolicy``);
+  this server cannot use it (``pipeline.server.edge.HostPolicy``);
 * marks every cookie ``SameSite=Lax``, and ``Secure`` when the request came over HTTPS (``--use-xheaders`` behind a
   proxy) or every ``PAPERLINE_PUBLIC_URL`` is https: Panel's sign-in cookies included;
 * swaps Panel's page handler for one that sends a Content-Security-Policy computed from the page itself: the
@@ -33,12 +33,13 @@ from bokeh.server.urls import per_app_patterns
 from panel.io.server import DocHandler
 from tornado.web import RequestHandler
 
-from pipeline import Paperline, messages
+from pipeline import Paperline
 from pipeline.api import api_routes
 from pipeline.api.handlers import shared_app, sign_in_required
 from pipeline.api.stream import api_stream_reads
-from pipeline.exceptions import TokenRefused
-from pipeline.serving import policy_for
+from pipeline.core import messages
+from pipeline.core.errors import TokenRefused
+from pipeline.server.edge import policy_for
 
 log = logging.getLogger("paperline.server")
 
@@ -262,7 +263,7 @@ class MetricsHandler(OperatorHandler):
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        from pipeline.metrics import store_registry
+        from pipeline.worker.metrics import store_registry
 
         from .feed import FEED_CACHE_KEY
 

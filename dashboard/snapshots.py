@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from pipeline import Chunk, Job
-from pipeline.eta import EtaModel
+from pipeline.insight.eta import EtaModel
 
 
 class EtaSnapshot:
@@ -49,7 +49,7 @@ class AnalyticsSnapshot:
         now = time.monotonic()
         if not self._due or now - self._taken_at < self.interval:
             return False
-        from pipeline.frames import chunks_frame, jobs_frame
+        from pipeline.insight.frames import chunks_frame, jobs_frame
 
         self.frames = (jobs_frame(list(jobs)), chunks_frame(self.read_chunks()))
         self._due, self._taken_at = False, now

@@ -5,8 +5,8 @@ from __future__ import annotations
 import param
 
 from pipeline import Job, Paperline
-from pipeline.profiles import DEFAULT_PROFILE, ENGINE_PROFILES
-from pipeline.users import LOCAL_USER
+from pipeline.profiles.registry import DEFAULT_PROFILE, ENGINE_PROFILES
+from pipeline.service.users import LOCAL_USER
 
 from .feed import JobFeed, Update
 

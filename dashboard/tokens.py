@@ -6,8 +6,8 @@ import time
 
 import panel as pn
 
-from pipeline.exceptions import PaperlineError
-from pipeline.tokens import parse_expiry
+from pipeline.core.errors import PaperlineError
+from pipeline.service.tokens import parse_expiry
 
 from .safe_html import text
 from .state import SessionState

@@ -11,10 +11,11 @@ import panel as pn
 import param
 from panel.io.state import set_curdoc
 
-from pipeline import Job, JobStatus, messages
+from pipeline import Job, JobStatus
+from pipeline.core import messages
+from pipeline.core.errors import PaperlineError
 from pipeline.documents.intake import SUPPORTED_LABEL
-from pipeline.exceptions import PaperlineError
-from pipeline.serving import UPLOAD_CHUNK_BYTES
+from pipeline.server.edge import UPLOAD_CHUNK_BYTES
 
 from .formatting import heading, html_pane
 from .safe_html import text
@@ -43,7 +44,7 @@ class CappedFileDropper(pn.widgets.FileDropper):
     A file is refused (its chunks dropped as they come, never buffered) once it claims or sends more than
     ``max_bytes``, or when it would be file number ``max_count + 1`` of one drop or the
     ``MAX_FILES_IN_FLIGHT + 1``-th received at once; ``on_refused(name, reason)`` says so. Each chunk itself is
-    capped by the server's websocket message size (``pipeline.serving``)."""
+    capped by the server's websocket message size (``pipeline.server.edge``)."""
 
     def __init__(self, *, max_bytes: int, max_count: int, on_refused: Callable[[str, str], None], **params: Any):
         super().__init__(**params)

@@ -11,15 +11,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
-    from .service import Paperline
+    from pipeline.core.models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
 
 __all__ = ["Chunk", "ChunkStatus", "Event", "Job", "JobStatus", "Paperline", "Settings", "Stage"]
 _HOMES = {
-    "Settings": ".config",
-    "Paperline": ".service",
-    **dict.fromkeys(("Chunk", "ChunkStatus", "Event", "Job", "JobStatus", "Stage"), ".models"),
+    "Settings": ".core.settings",
+    "Paperline": ".service.paperline",
+    **dict.fromkeys(("Chunk", "ChunkStatus", "Event", "Job", "JobStatus", "Stage"), ".core.models"),
 }
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from pipeline.config import Settings
-from pipeline.service import Paperline
+from pipeline.core.settings import Settings
+from pipeline.service.paperline import Paperline
 from tests.helpers import ROOT, free_port, start_worker_process, stop_process, wait_for_worker, wait_until
 
 # No wall-clock deadline per example: a shared 2-core machine can stall any call for a while (house rule: tests

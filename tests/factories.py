@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.models import Chunk, ChunkStatus, Job, JobStatus, Stage
+from pipeline.core.models import Chunk, ChunkStatus, Job, JobStatus, Stage
 
 DAY1 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 DAY2 = DAY1 + 86_400

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from pipeline.chunking import plan_chunks
-from pipeline.models import ChunkStatus, JobStatus, PassageRecord, Stage
+from pipeline.core.models import ChunkStatus, JobStatus, PassageRecord, Stage
+from pipeline.jobs.chunking import plan_chunks
 from pipeline.store import JobStore, NewJob
 
 
@@ -609,7 +609,7 @@ class StoreContract:
         assert store.wait_for_change(0.05) or not store.notifies_changes
 
     def test_api_tokens_are_found_by_digest_until_revoked_and_listed_per_user(self, store: JobStore) -> None:
-        from pipeline.models import ApiToken
+        from pipeline.core.models import ApiToken
 
         store.add_token(ApiToken("t1", "ann", "laptop", 100.0), "digest-1")
         store.add_token(ApiToken("t2", "ann", "etl", 200.0), "digest-2")
@@ -678,7 +678,7 @@ class StoreContract:
         assert [j.id for j in store.purge_candidates()] == ["a1", "b1", "a2"]
 
     def test_api_tokens_keep_their_expiry_and_a_user_s_tokens_are_revoked_together(self, store: JobStore) -> None:
-        from pipeline.models import ApiToken
+        from pipeline.core.models import ApiToken
 
         store.add_token(ApiToken("t1", "ann", "", 100.0, expires_at=5000.0), "d1")
         store.add_token(ApiToken("t2", "ann", "", 200.0), "d2")

@@ -6,7 +6,7 @@ the app's own store); a task scheduled for later (a retry's backoff) runs at onc
 
 from __future__ import annotations
 
-from pipeline.service import Paperline
+from pipeline.service.paperline import Paperline
 
 
 def run_queued(app: Paperline, *, limit: int = 10_000) -> int:

@@ -22,17 +22,17 @@ from urllib.parse import quote
 
 from tornado.web import RequestHandler
 
-from .. import messages, transient
-from ..config import Settings
-from ..exceptions import TokenRefused
-from ..models import ApiToken, Event, JobStatus
-from ..results import FORMAT_FILES
-from ..retrieval.embedding import unavailable_reason as retrieval_unavailable
-from ..service import Paperline
-from ..serving import is_loopback, policy_for
-from ..users import LOCAL_USER
-from .problems import MEDIA_TYPE, RETRY_AFTER_S, Problem, problem_for
-from .ratelimit import RateLimiter
+from pipeline.api.problems import MEDIA_TYPE, RETRY_AFTER_S, Problem, problem_for
+from pipeline.api.ratelimit import RateLimiter
+from pipeline.core import messages, transient
+from pipeline.core.errors import TokenRefused
+from pipeline.core.models import ApiToken, Event, JobStatus
+from pipeline.core.settings import Settings
+from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
+from pipeline.server.edge import is_loopback, policy_for
+from pipeline.service.paperline import Paperline
+from pipeline.service.users import LOCAL_USER
 
 log = logging.getLogger("paperline.api")
 T = TypeVar("T")
@@ -219,7 +219,7 @@ class OpenApiHandler(ApiHandler):
     """``GET /openapi.json``: what this API serves, as OpenAPI 3.1."""
 
     def get(self) -> None:
-        from .openapi import openapi_document
+        from pipeline.api.openapi import openapi_document
 
         self.send_json(openapi_document(self.request.path.rsplit("/", 1)[0]))
 

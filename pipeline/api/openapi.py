@@ -12,9 +12,9 @@ import types
 import typing
 from typing import Any
 
-from ..models import Chunk, Event, Job, JobStatus
-from ..results import FORMAT_FILES
-from ..retrieval.search import SearchHit
+from pipeline.core.models import Chunk, Event, Job, JobStatus
+from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.profiles.retrieval.index import SearchHit
 
 SSE_EVENT = {
     "type": "object",

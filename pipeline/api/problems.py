@@ -1,8 +1,8 @@
 """RFC 9457 problem details: the same plain messages the page and the CLI show, with the HTTP status that fits.
 
 Only Paperline's own errors carry their message to a client; a transient fault of the job store or the object store
-(``pipeline.transient``) is a 503 with ``Retry-After`` and a plain sentence; anything else is a bare 500 (the server
-logs it), so no stack trace, query or storage path ever leaves the server.
+(``pipeline.core.transient``) is a 503 with ``Retry-After`` and a plain sentence; anything else is a bare 500 (the
+server logs it), so no stack trace, query or storage path ever leaves the server.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from .. import exceptions, messages, transient
-from ..exceptions import (
+from pipeline.core import errors as exceptions
+from pipeline.core import messages, transient
+from pipeline.core.errors import (
     DocumentRejected,
     DocumentTooLarge,
     ImageTooLarge,
@@ -23,7 +24,7 @@ from ..exceptions import (
     TooManyPages,
     UnsupportedType,
 )
-from ..storage import StorageUnavailable
+from pipeline.files.storage import StorageUnavailable
 
 MEDIA_TYPE = "application/problem+json"
 # How long a client is asked to wait (Retry-After, seconds) while a service the server needs is unreachable.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .handlers import (
+from pipeline.api.handlers import (
     ActionHandler,
     ChunksHandler,
     EventsHandler,
@@ -13,8 +13,8 @@ from .handlers import (
     SearchHandler,
     SourceHandler,
 )
-from .stream import EventStreamHandler
-from .uploads import UploadHandler
+from pipeline.api.stream import EventStreamHandler
+from pipeline.api.uploads import UploadHandler
 
 PREFIX = "/api/v1"
 JOB = r"/jobs/([^/]+)"  # any id: one that names no job is a 404 problem, like an unknown one

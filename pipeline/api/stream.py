@@ -28,10 +28,10 @@ from typing import Any
 
 from tornado.iostream import StreamClosedError
 
-from ..models import Chunk, Event, Job
-from ..store import JobStore
-from .handlers import ApiHandler, event_dict
-from .problems import Problem
+from pipeline.api.handlers import ApiHandler, event_dict
+from pipeline.api.problems import Problem
+from pipeline.core.models import Chunk, Event, Job
+from pipeline.store import JobStore
 
 log = logging.getLogger("paperline.api.stream")
 POLL_S = 0.2

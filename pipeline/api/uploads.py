@@ -22,10 +22,10 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from tornado.web import HTTPError, stream_request_body
 
-from .. import messages
-from ..exceptions import InvalidRequest
-from .handlers import JobsHandler
-from .problems import Problem, refusal_status
+from pipeline.api.handlers import JobsHandler
+from pipeline.api.problems import Problem, refusal_status
+from pipeline.core import messages
+from pipeline.core.errors import InvalidRequest
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
 OPTIONS = ("profile", "engine", "instruction")

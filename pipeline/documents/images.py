@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .. import messages
-from ..exceptions import ImageTooLarge, TooManyPages, UnreadableDocument
+from pipeline.core import messages
+from pipeline.core.errors import ImageTooLarge, TooManyPages, UnreadableDocument
 
 # Only TIFF frames are pages; frames of other formats (animated WebP/PNG) are an animation, not a document.
 PAGED_FORMATS = {"TIFF"}

@@ -20,8 +20,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import exceptions, messages
-from ..exceptions import DocumentRejected, ReaderFailed, UnreadableDocument
+from pipeline.core import errors as exceptions
+from pipeline.core import messages
+from pipeline.core.errors import DocumentRejected, ReaderFailed, UnreadableDocument
 
 # The directory holding the ``pipeline`` package this process runs, for the child's import path: the same code,
 # whatever the server's working directory.
@@ -133,12 +134,12 @@ def inspect_here(pdf: bool, path: Path, max_pixels: int, max_pages: int) -> dict
     """The answer for one file, in this process: what the parent reads back (see ``inspect_document``)."""
     try:
         if pdf:
-            from .pdf import inspect_pdf
+            from pipeline.documents.pdf import inspect_pdf
 
             info = inspect_pdf(path, max_pages)
             meta = {"title": info.title, "author": info.author, "producer": info.producer}
             return {"pages": info.pages, "meta": {k: v for k, v in meta.items() if v}}
-        from .images import apply_pixel_budget, inspect_image
+        from pipeline.documents.images import apply_pixel_budget, inspect_image
 
         apply_pixel_budget(max_pixels)
         image = inspect_image(path, max_pixels, max_pages)

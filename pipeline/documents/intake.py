@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .. import messages
-from ..config import Settings
-from ..exceptions import DocumentRejected, DocumentTooLarge, EmptyDocument, UnreadableDocument, UnsupportedType
-from ..models import DocumentKind
-from ..results import JobFiles
-from .inspection import Limits, inspect_document
+from pipeline.core import messages
+from pipeline.core.errors import DocumentRejected, DocumentTooLarge, EmptyDocument, UnreadableDocument, UnsupportedType
+from pipeline.core.models import DocumentKind
+from pipeline.core.settings import Settings
+from pipeline.documents.inspection import Limits, inspect_document
+from pipeline.files.jobfiles import JobFiles
 
 # How far into a file the PDF header may start: the spec allows leading bytes, and real files have them.
 PDF_HEADER_WINDOW = 1024

@@ -13,7 +13,7 @@ import subprocess
 
 from PIL import Image
 
-from ..exceptions import OcrUnavailable
+from pipeline.core.errors import OcrUnavailable
 
 INSTALL_HINT = "Install it with 'apt-get install tesseract-ocr' (Debian/Ubuntu) or 'brew install tesseract' (macOS)."
 # Tesseract gains nothing beyond this size and slows down sharply on huge scans.

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 
-from .. import messages
-from ..exceptions import DocumentRejected, EmptyDocument, PasswordProtected, TooManyPages, UnreadableDocument
-from .textclean import CleanText, clean_text, strip_controls
+from pipeline.core import messages
+from pipeline.core.errors import DocumentRejected, EmptyDocument, PasswordProtected, TooManyPages, UnreadableDocument
+from pipeline.documents.textclean import CleanText, clean_text, strip_controls
 
 if TYPE_CHECKING:
     import pypdf

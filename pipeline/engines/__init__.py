@@ -5,9 +5,9 @@ This module stays light (the CLI imports it for the engines' names); an engine's
 
 from __future__ import annotations
 
-from ..config import Settings
-from ..exceptions import InvalidRequest
-from .base import ChunkOutput, ChunkWork, Extractor, PageDone
+from pipeline.core.errors import InvalidRequest
+from pipeline.core.settings import Settings
+from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
 
 __all__ = ["ENGINES", "ChunkOutput", "ChunkWork", "Extractor", "PageDone", "engine_unavailable_reason", "get_extractor"]
 
@@ -24,11 +24,11 @@ def engine_unavailable_reason(engine: str, settings: Settings) -> str:
 def get_extractor(engine: str, settings: Settings) -> Extractor:
     """The extractor for ``engine``, its module loaded on first use."""
     if engine == "local":
-        from .local import LocalExtractor
+        from pipeline.engines.local import LocalExtractor
 
         return LocalExtractor(settings)
     if engine == "claude":
-        from .claude import ClaudeExtractor
+        from pipeline.engines.claude import ClaudeExtractor
 
         return ClaudeExtractor(settings)
     raise InvalidRequest(f"Unknown extraction engine {engine!r}; available: {', '.join(ENGINES)}")

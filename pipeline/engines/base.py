@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chunking import PageText
-from ..models import DocumentKind
+from pipeline.core.models import DocumentKind
+from pipeline.jobs.chunking import PageText
 
 
 @dataclass(frozen=True)

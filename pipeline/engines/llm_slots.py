@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..config import Settings
+from pipeline.core.settings import Settings
 
 
 class SlotTimeout(TimeoutError):
@@ -44,7 +44,7 @@ class PostgresSlots:
         """Hold one free slot for the duration of the block; waits (bounded) while all are taken."""
         import psycopg
 
-        from ..store.postgres import named_conninfo
+        from pipeline.store.postgres import named_conninfo
 
         deadline = time.monotonic() + timeout_s
         with psycopg.connect(named_conninfo(self.url, "llm-slot"), autocommit=True) as conn:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .. import messages
-from ..chunking import PageText
-from ..config import Settings
-from ..documents.images import iter_pages
-from ..documents.ocr import ocr_image
-from ..documents.pdf import page_texts, render_page
-from ..exceptions import OcrUnavailable
-from ..models import DocumentKind
-from .base import ChunkOutput, ChunkWork, Extractor, PageDone
+from pipeline.core import messages
+from pipeline.core.errors import OcrUnavailable
+from pipeline.core.models import DocumentKind
+from pipeline.core.settings import Settings
+from pipeline.documents.images import iter_pages
+from pipeline.documents.ocr import ocr_image
+from pipeline.documents.pdf import page_texts, render_page
+from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
+from pipeline.jobs.chunking import PageText
 
 
 class LocalExtractor(Extractor):

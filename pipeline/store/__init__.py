@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import Settings
-from .interface import Changes, JobStore, NewJob
+from pipeline.core.settings import Settings
+from pipeline.store.interface import Changes, JobStore, NewJob
 
 __all__ = ["Changes", "JobStore", "NewJob", "open_store"]
 
@@ -13,13 +13,13 @@ def open_store(settings: Settings) -> JobStore:
     ``PAPERLINE_HOME`` (the embedded default, no service needed)."""
     store: JobStore
     if settings.database_url:
-        from .postgres import PostgresJobStore
+        from pipeline.store.postgres import PostgresJobStore
 
         store = PostgresJobStore(
             settings.database_url, timeout_s=settings.store_timeout_s, statement_timeout_s=settings.statement_timeout_s
         )
     else:
-        from .sqlite import SqliteJobStore
+        from pipeline.store.sqlite import SqliteJobStore
 
         store = SqliteJobStore(settings.store_path)
     store.initialize_schema()

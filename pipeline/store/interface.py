@@ -2,8 +2,8 @@
 
 Every reader and writer (worker, dashboard, CLI, notebooks) goes through ``JobStore``. It is made of small
 protocols (job records, chunk records, recovery queries, the event log, the worker registry, retention); a
-backend implements each with the SQL of its database and nothing else: wording comes from ``pipeline.messages``,
-event kinds and progress milestones from ``pipeline.lifecycle``, and what is written once lives on ``JobStore``.
+backend implements each with the SQL of its database and nothing else: wording comes from ``pipeline.core.messages``,
+event kinds and progress milestones from ``pipeline.core.lifecycle``, and what is written once lives on ``JobStore``.
 
 What a backend must make atomic in its database, and every method that relies on it says so:
 
@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..chunking import ChunkSpan
-from ..models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, PassageRecord, Stage, WorkerBeat
+from pipeline.core.models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, PassageRecord, Stage, WorkerBeat
+from pipeline.jobs.chunking import ChunkSpan
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ class ChunkRecords(abc.ABC):
 
 class RecoveryQueries(abc.ABC):
     """The store's side of recovery: find lost work and hand each item to exactly one sweeper. What counts as lost
-    (ages, limits) is decided by ``pipeline.recovery``."""
+    (ages, limits) is decided by ``pipeline.worker.recovery``."""
 
     @abc.abstractmethod
     def recover_stale(

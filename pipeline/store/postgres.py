@@ -22,8 +22,8 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .interface import JobStore
-from .sql import SqlStore
+from pipeline.store.interface import JobStore
+from pipeline.store.sql import SqlStore
 
 
 def named_conninfo(url: str, role: str, *, connect_timeout_s: float = 5.0, statement_timeout_s: float = 0.0) -> str:
@@ -293,7 +293,7 @@ class PostgresJobStore(SqlStore, JobStore):
         """A pooled connection that answered (``first``, if given, run on it), within ``timeout_s``. A connection
         the server dropped (a restart) fails its first statement: it is discarded and another one tried, so the
         first call after a restart is not an error. Past the timeout the last error is raised (the API answers 503;
-        workers wait longer through ``pipeline.transient.Patient``)."""
+        workers wait longer through ``pipeline.core.transient.Patient``)."""
         deadline = time.monotonic() + self.timeout_s
         while True:
             stack = ExitStack()

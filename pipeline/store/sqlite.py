@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .interface import JobStore
-from .sql import SqlStore
+from pipeline.store.interface import JobStore
+from pipeline.store.sql import SqlStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import transient
-from pipeline.models import ChunkStatus, Job
+from pipeline.core import transient
+from pipeline.core.models import ChunkStatus, Job
 from pipeline.store.postgres import PostgresJobStore
 from tests.docgen import known_text, make_slow_pdf, slow_blank_pages
 from tests.helpers import ROOT, free_port, slow_tesseract, started_by, stop_process, wait_until

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from pipeline import JobStatus, Paperline
+from pipeline.core.models import DocumentKind
 from pipeline.documents.intake import page_count
-from pipeline.models import DocumentKind
 from tests.hostile.bystanders import assert_bystander_unaffected, assert_pool_alive, submit_bystander
 from tests.hostile.files import frame_bomb_tiff, peak_memory_mb, tiff, worker_processes
 

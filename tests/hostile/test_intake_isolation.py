@@ -12,8 +12,8 @@ import pypdf
 import pytest
 
 from pipeline import JobStatus, Paperline
+from pipeline.core.errors import PasswordProtected, ReaderFailed
 from pipeline.documents.inspection import Limits, inspect_document
-from pipeline.exceptions import PasswordProtected, ReaderFailed
 from tests.docgen import known_text, make_text_pdf
 from tests.helpers import ROOT
 from tests.hostile.bystanders import assert_bystander_unaffected, assert_pool_alive, submit_bystander

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline
+from pipeline.core.errors import TooManyPages
+from pipeline.core.models import DocumentKind
 from pipeline.documents.intake import page_count
-from pipeline.exceptions import TooManyPages
-from pipeline.models import DocumentKind
 from tests.conftest import paperline
 from tests.hostile.bystanders import assert_bystander_unaffected, assert_pool_alive, submit_bystander
 from tests.hostile.files import many_page_pdf, million_page_claim, one_page_pdf, raw_pdf

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.service import Paperline
+from pipeline.service.paperline import Paperline
 from tests.docgen import known_text, make_text_pdf
 from tests.sync_runner import run_queued
 
@@ -119,7 +119,7 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
 def test_on_a_server_with_sign_in_each_token_acts_for_its_user_only(  # type: ignore[no-untyped-def]
     app: Paperline, serve_dashboard, tmp_path: Path
 ) -> None:
-    from pipeline import tokens
+    from pipeline.service import tokens
 
     users = tmp_path / "users.json"
     users.write_text(json.dumps({"ann": "pw", "bob": "pw", "carol": "pw"}))

@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline import JobStatus, Paperline, tokens
-from pipeline.models import ApiToken
+from pipeline import JobStatus, Paperline
+from pipeline.core.models import ApiToken
+from pipeline.service import tokens
 from tests.conftest import paperline
 from tests.docgen import make_text_pdf
 from tests.helpers import wait_until

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 from tests.docgen import make_text_pdf
 from tests.fake_anthropic import FakeAnthropic
 

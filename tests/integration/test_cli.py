@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.service import Paperline
+from pipeline.service.paperline import Paperline
 from tests.conftest import paperline
 from tests.docgen import make_encrypted_pdf, make_text_pdf
 from tests.helpers import wait_until

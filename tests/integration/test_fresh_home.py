@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import Settings
-from pipeline.service import Paperline
+from pipeline.core.settings import Settings
+from pipeline.service.paperline import Paperline
 from tests.docgen import make_text_pdf
 
 pytestmark = pytest.mark.integration

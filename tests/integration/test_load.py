@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pipeline.chunking import plan_for
-from pipeline.config import Settings
-from pipeline.models import ChunkStatus, Job, JobStatus, Stage
-from pipeline.service import Paperline
+from pipeline.core.models import ChunkStatus, Job, JobStatus, Stage
+from pipeline.core.settings import Settings
+from pipeline.jobs.chunking import plan_for
+from pipeline.service.paperline import Paperline
 from tests.conftest import ROOT, worker_env
 from tests.docgen import known_text, make_text_pdf
 from tests.helpers import stop_process, wait_until

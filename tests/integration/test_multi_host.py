@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.models import Chunk, ChunkStatus, Job, JobStatus
+from pipeline.core.models import Chunk, ChunkStatus, Job, JobStatus
 from pipeline.store.postgres import PostgresJobStore
 from tests.docgen import SLOW_JOB_SETTINGS, known_text, make_slow_pdf, slow_blank_pages
 from tests.helpers import ROOT, slow_tesseract, stop_process, wait_until

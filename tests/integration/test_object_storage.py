@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline, Settings
-from pipeline.storage import S3Storage, StorageUnavailable, open_storage
+from pipeline.files.storage import S3Storage, StorageUnavailable, open_storage
 from tests.docgen import known_text, make_photo, make_text_pdf
 from tests.sync_runner import run_queued
 

@@ -49,7 +49,7 @@ def test_embedding_is_spread_over_workers_and_search_answers_the_cli(  # type: i
 def test_the_api_searches_only_what_the_token_may_see(  # type: ignore[no-untyped-def]
     app: Paperline, start_worker, serve_dashboard, tmp_path: Path
 ) -> None:
-    from pipeline import tokens
+    from pipeline.service import tokens
 
     start_worker(workers=2)
     users = tmp_path / "users.json"

@@ -18,7 +18,7 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
-from pipeline.service import Paperline
+from pipeline.service.paperline import Paperline
 from tests.conftest import worker_env
 from tests.docgen import known_text, make_text_pdf
 from tests.helpers import free_port, stop_process, wait_until
@@ -191,7 +191,7 @@ def test_the_page_channel_refuses_a_message_larger_than_one_upload_chunk(serve_d
     (and the room around it) before buffering it, whatever the page was changed to send."""
     from bokeh.util.token import generate_jwt_token, generate_session_id
 
-    from pipeline.serving import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+    from pipeline.server.edge import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 
     port = urlsplit(serve_dashboard()).port
 
@@ -257,7 +257,7 @@ def test_the_api_caps_files_fields_and_field_sizes_and_keeps_nothing_refused(
 def test_the_api_limits_requests_per_user_with_retry_after(
     app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
 ) -> None:
-    from pipeline import tokens
+    from pipeline.service import tokens
     from tests.integration.test_api import multipart, post
 
     # Two a minute: a bucket refills one request in 30 s, far longer than the test's few requests take.
@@ -327,7 +327,7 @@ def test_cookies_are_secure_and_same_site_over_https(serve_dashboard: Callable[.
 def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
     app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
 ) -> None:
-    from pipeline import tokens
+    from pipeline.service import tokens
 
     users = tmp_path / "users.json"
     users.write_text(json.dumps({"ann": "pw", "root": "pw"}))

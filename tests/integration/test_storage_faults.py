@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import transient
-from pipeline.storage import S3Storage, StorageUnavailable
+from pipeline.core import transient
+from pipeline.files.storage import S3Storage, StorageUnavailable
 from tests.helpers import wait_until
 from tests.s3_server import S3Server
 

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 
 from huey_config import make_huey
-from pipeline import transient
-from pipeline.config import Settings
+from pipeline.core import transient
+from pipeline.core.settings import Settings
 from pipeline.store.postgres import PostgresJobStore
-from pipeline.tasks import bind_tasks
+from pipeline.worker.tasks import bind_tasks
 from tests.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.integration

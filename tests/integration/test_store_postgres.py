@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.chunking import plan_chunks
-from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.core.models import ChunkStatus, JobStatus, Stage
+from pipeline.jobs.chunking import plan_chunks
 from pipeline.store.postgres import PostgresJobStore
 from tests.store_contract import StoreContract, new_job
 

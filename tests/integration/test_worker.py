@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import JobStatus
-from pipeline.service import Paperline
+from pipeline.core.models import JobStatus
+from pipeline.service.paperline import Paperline
 from tests.conftest import ROOT, worker_env
 from tests.docgen import known_text, make_text_pdf
 from tests.helpers import stop_process, wait_for_worker, wait_until
@@ -71,7 +71,7 @@ def words(text: str) -> Counter[str]:
 def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_path: Path) -> None:
     consumer = shutil.which("huey_consumer", path=str(Path(sys.executable).parent))
     assert consumer, "huey_consumer is installed with huey"
-    start_worker(command=[consumer, "pipeline.tasks.huey", "-w", "2", "-k", "process", "-m", "0.1"])
+    start_worker(command=[consumer, "pipeline.worker.tasks.huey", "-w", "2", "-k", "process", "-m", "0.1"])
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 40), profile="markdown")
     [job] = app.wait([job.id], timeout_s=60)
     assert job.status is JobStatus.COMPLETED
@@ -81,7 +81,7 @@ def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_pa
 def test_the_same_job_runs_through_redis(tmp_path: Path) -> None:
     redis_server = shutil.which("redis-server")
     assert redis_server, "redis-server is missing: 'make test' installs it"
-    from pipeline.config import Settings
+    from pipeline.core.settings import Settings
 
     # A unix socket in the test's own directory: no port to race another process for, nothing on the network.
     socket_path = tmp_path / "redis.sock"

@@ -113,7 +113,7 @@ def test_a_signed_in_analyst_creates_uses_and_revokes_an_api_token_on_the_page( 
     import urllib.error
     import urllib.request
 
-    from pipeline.tokens import digest
+    from pipeline.service.tokens import digest
 
     credentials = tmp_path / "users.json"
     credentials.write_text(json.dumps(PASSWORDS))

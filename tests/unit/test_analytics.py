@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import analytics
-from pipeline.frames import chunks_frame, jobs_frame
-from pipeline.models import ChunkStatus, JobStatus, Stage
+from pipeline.core.models import ChunkStatus, JobStatus, Stage
+from pipeline.insight import timings as analytics
+from pipeline.insight.frames import chunks_frame, jobs_frame
 from tests.factories import DAY1, DAY2, chunk, job
 
 

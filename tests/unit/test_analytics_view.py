@@ -12,9 +12,9 @@ from dashboard.analytics import AnalyticsView
 from dashboard.feed import JobFeed
 from dashboard.state import SessionState
 from pipeline import Paperline
-from pipeline.config import Settings
-from pipeline.exceptions import InvalidRequest
-from pipeline.export import frame_bytes, history_frames, write_export
+from pipeline.core.errors import InvalidRequest
+from pipeline.core.settings import Settings
+from pipeline.insight.export import frame_bytes, history_frames, write_export
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 from pipeline.documents.images import preview_side
 from pipeline.documents.pdf import pages_to_open, render_scale
 

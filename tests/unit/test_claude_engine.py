@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import ChunkStatus, JobStatus, Paperline
-from pipeline.config import Settings
+from pipeline.core.errors import EngineUnavailable, InvalidRequest
+from pipeline.core.settings import Settings
 from pipeline.engines.pricing import DEFAULT_PRICES, estimate_cost
-from pipeline.exceptions import EngineUnavailable, InvalidRequest
 from tests.docgen import make_photo, make_text_pdf
 from tests.fake_anthropic import FakeAnthropic, Recorded
 from tests.sync_runner import run_queued

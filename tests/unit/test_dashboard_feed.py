@@ -271,7 +271,7 @@ def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobF
 
 
 def test_claude_is_offered_only_with_a_key_and_brings_its_own_profiles(tmp_path: Path) -> None:
-    from pipeline.config import Settings
+    from pipeline.core.settings import Settings
 
     without_key = UploadPanel(state=session(JobFeed(Paperline(Settings(home=tmp_path / "a")))))
     assert without_key._engine.disabled_options == ["claude"]
@@ -338,7 +338,7 @@ def test_cancel_on_a_card_asks_first_then_stops_the_job(app: Paperline, feed: Jo
 
 
 def test_a_job_that_stops_moving_is_shown_stalled_with_the_reason(app: Paperline, tmp_path: Path) -> None:
-    from pipeline.stall import stall_reason
+    from pipeline.insight.stall import stall_reason
 
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
     assert stall_reason(job, [], workers_alive=0, now=job.created_at + 5, stall_after_s=30) == ""

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from pipeline.eta import EtaModel, blend, evaluate, format_eta, loads_at
-from pipeline.lifecycle import extraction_progress
-from pipeline.models import Event, JobStatus, Stage
+from pipeline.core.lifecycle import extraction_progress
+from pipeline.core.models import Event, JobStatus, Stage
+from pipeline.insight.eta import EtaModel, blend, evaluate, format_eta, loads_at
 from tests.factories import DAY1, job
 
 
@@ -83,8 +83,8 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     from dashboard.feed import JobFeed
     from dashboard.live import JobCard
     from dashboard.state import SessionState
-    from pipeline.chunking import ChunkSpan
-    from pipeline.eta import EtaModel
+    from pipeline.insight.eta import EtaModel
+    from pipeline.jobs.chunking import ChunkSpan
     from tests.docgen import make_text_pdf
     from tests.factories import job as factory_job
     from tests.sync_runner import run_queued

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pipeline import ChunkStatus, JobStatus, Paperline
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 

@@ -8,12 +8,12 @@ import threading
 import time
 from pathlib import Path
 
-from pipeline.config import Settings
-from pipeline.models import ChunkStatus, JobStatus, Stage
-from pipeline.processing import Processor
-from pipeline.recovery import Sweeper
-from pipeline.service import Paperline
-from pipeline.storage import LocalStorage
+from pipeline.core.models import ChunkStatus, JobStatus, Stage
+from pipeline.core.settings import Settings
+from pipeline.files.storage import LocalStorage
+from pipeline.jobs.steps import Processor
+from pipeline.service.paperline import Paperline
+from pipeline.worker.recovery import Sweeper
 from tests.docgen import known_text, make_text_pdf
 from tests.helpers import wait_until
 from tests.unit.test_processing import RecordingTasks

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.models import PassageRecord
-from pipeline.retrieval.embedding import get_embedder
-from pipeline.retrieval.passages import cut_passages, heading_level, page_starts
+from pipeline.core.models import PassageRecord
+from pipeline.profiles.retrieval.embedding import get_embedder
+from pipeline.profiles.retrieval.passages import cut_passages, heading_level, page_starts
 
 TARGET, OVERLAP = 48, 8
 SENTENCE = "The committee approved the {n}th budget for the harbour works after a long debate."

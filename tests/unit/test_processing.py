@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.chunking import ChunkSpan
-from pipeline.config import Settings
+from pipeline.core.models import ChunkStatus, JobStatus, Stage
+from pipeline.core.settings import Settings
 from pipeline.engines.local import LocalExtractor
-from pipeline.models import ChunkStatus, JobStatus, Stage
-from pipeline.recovery import Sweeper
-from pipeline.service import Paperline
+from pipeline.jobs.chunking import ChunkSpan
+from pipeline.service.paperline import Paperline
+from pipeline.worker.recovery import Sweeper
 from tests.docgen import known_text, make_photo, make_text_image, make_text_pdf, page_text
 from tests.sync_runner import run_queued
 
@@ -159,7 +159,7 @@ def test_a_chunk_that_keeps_failing_leaves_a_partial_result(tmp_path: Path, monk
 
 def test_queued_tasks_reads_what_a_real_queue_holds(app: Paperline) -> None:
     """The recovery sweep's view of the queue: waiting and scheduled chunk and document tasks, nothing else."""
-    from pipeline.tasks import queued_tasks
+    from pipeline.worker.tasks import queued_tasks
 
     tasks = app.tasks
     app.queue.enqueue(tasks.process_chunk.s("job-a", 0))
@@ -214,7 +214,7 @@ def test_a_chunk_over_its_time_limit_is_stopped_retried_then_failed(
 
 
 def test_stall_reason_names_a_chunk_over_its_time_limit(app: Paperline, tmp_path: Path) -> None:
-    from pipeline.stall import stall_reason
+    from pipeline.insight.stall import stall_reason
 
     job = app.submit(make_text_pdf(tmp_path / "p.pdf", 45))
     app.store.start(job.id)
@@ -231,7 +231,7 @@ def test_stall_reason_names_a_chunk_over_its_time_limit(app: Paperline, tmp_path
 
 def test_the_sweep_takes_back_a_chunk_hung_inside_one_page(tmp_path: Path) -> None:
     """A page that never returns never reaches the chunk's own time check; the sweep fences it out instead."""
-    from pipeline.processing import Processor
+    from pipeline.jobs.steps import Processor
 
     settings = Settings(home=tmp_path / "home", chunk_time_limit_s=0.2, stale_after_s=0.3, chunk_retries=0)
     app = Paperline(settings)
@@ -255,7 +255,7 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
     sweep sees it has gone quiet, merges it again, and the result is the whole document."""
     import time
 
-    from pipeline.processing import Processor
+    from pipeline.jobs.steps import Processor
 
     tasks = RecordingTasks()
     processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
@@ -275,7 +275,7 @@ def test_a_merge_lost_with_its_worker_is_run_again(app: Paperline, tmp_path: Pat
 
 def merging_job(app: Paperline, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A 10-page job whose one chunk is done, in merging, with its processor, sweeper and recorded tasks."""
-    from pipeline.processing import Processor
+    from pipeline.jobs.steps import Processor
 
     tasks = RecordingTasks()
     processor, sweeper = Processor(app.settings, app.store, tasks), Sweeper(app.settings, app.store, tasks)
@@ -335,7 +335,7 @@ def test_a_merge_that_kills_its_worker_every_time_fails_after_its_attempts_and_c
 def test_a_preparation_recovery_gave_to_another_worker_does_not_fail_the_job(app: Paperline, tmp_path: Path) -> None:
     """A preparation that waited out a fault so long that recovery requeued its job, and another worker prepared
     it meanwhile, finds the chunks planned when it resumes: it stops quietly instead of failing a healthy job."""
-    from pipeline.processing import Processor
+    from pipeline.jobs.steps import Processor
 
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
     other_tasks, late_tasks = RecordingTasks(), RecordingTasks()
@@ -361,8 +361,8 @@ def test_after_the_store_was_unreachable_running_work_gets_time_to_beat_again(ap
     import threading
     from dataclasses import replace
 
-    from pipeline import transient
-    from pipeline.processing import Processor
+    from pipeline.core import transient
+    from pipeline.jobs.steps import Processor
     from pipeline.store.sqlite import SqliteJobStore
 
     settings = replace(app.settings, stale_after_s=0.5)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pipeline.chunking import PageText
-from pipeline.profiles import paragraphs, render_markdown, render_results, render_text, split_sentences
+from pipeline.jobs.chunking import PageText
+from pipeline.profiles.registry import paragraphs, render_markdown, render_results, render_text, split_sentences
 
 
 def test_text_joins_pages_in_order() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import Paperline
-from pipeline.chunking import ChunkSpan
-from pipeline.progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
+from pipeline.jobs.chunking import ChunkSpan
+from pipeline.jobs.progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from tests.docgen import make_text_pdf
 from tests.helpers import wait_until
 

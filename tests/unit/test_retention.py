@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from pipeline import JobStatus, Paperline
-from pipeline.config import Settings
-from pipeline.exceptions import InvalidRequest
+from pipeline.core.errors import InvalidRequest
+from pipeline.core.settings import Settings
 from tests.docgen import known_text, make_text_pdf
 from tests.sync_runner import run_queued
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline, Stage
-from pipeline.config import Settings
-from pipeline.exceptions import EngineUnavailable
-from pipeline.retrieval import embedding
+from pipeline.core.errors import EngineUnavailable
+from pipeline.core.settings import Settings
+from pipeline.profiles.retrieval import embedding
 from tests.docgen import make_text_pdf
 from tests.retrieval_docs import make_documents, write_pdf
 from tests.sync_runner import run_queued

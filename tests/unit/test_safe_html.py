@@ -16,11 +16,11 @@ from dashboard.results import result_header
 from dashboard.safe_html import clean_html, markdown_html, text
 from dashboard.server import content_security_policy
 from dashboard.upload import render_acknowledgements
-from pipeline.chunking import PageText
-from pipeline.exceptions import InvalidRequest
-from pipeline.models import ChunkStatus, JobStatus
-from pipeline.profiles import escape_markdown_text, render_markdown
-from pipeline.serving import panel_command, panel_environment, websocket_origins
+from pipeline.core.errors import InvalidRequest
+from pipeline.core.models import ChunkStatus, JobStatus
+from pipeline.jobs.chunking import PageText
+from pipeline.profiles.registry import escape_markdown_text, render_markdown
+from pipeline.server.edge import panel_command, panel_environment, websocket_origins
 from tests.docgen import HOSTILE
 from tests.factories import chunk, job
 

@@ -12,9 +12,10 @@ from panel.models.file_dropper import DeleteEvent, UploadEvent
 from dashboard.feed import JobFeed
 from dashboard.state import SessionState
 from dashboard.upload import CappedFileDropper, UploadPanel
-from pipeline import Paperline, Settings, messages
+from pipeline import Paperline, Settings
 from pipeline.api.ratelimit import RateLimiter
-from pipeline.serving import (
+from pipeline.core import messages
+from pipeline.server.edge import (
     HostPolicy,
     is_loopback,
     panel_command,
@@ -47,7 +48,7 @@ def test_the_policy_answers_to_named_hosts_and_loopback_only() -> None:
 
 
 def test_on_a_wildcard_address_the_machines_interface_addresses_are_its_names() -> None:
-    from pipeline.serving import _interface_addresses
+    from pipeline.server.edge import _interface_addresses
 
     found = _interface_addresses()
     assert "127.0.0.1" in found, "each interface's address is read (lo has 127.0.0.1)"

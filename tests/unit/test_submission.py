@@ -9,10 +9,10 @@ import pypdf
 import pytest
 from PIL import Image
 
-from pipeline.config import Settings
-from pipeline.exceptions import InvalidRequest, NoWorkerRunning
-from pipeline.models import JobStatus
-from pipeline.service import Paperline
+from pipeline.core.errors import InvalidRequest, NoWorkerRunning
+from pipeline.core.models import JobStatus
+from pipeline.core.settings import Settings
+from pipeline.service.paperline import Paperline
 from tests.docgen import make_encrypted_pdf, make_photo, make_text_pdf
 from tests.sync_runner import run_queued
 

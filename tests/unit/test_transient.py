@@ -1,4 +1,4 @@
-"""Which faults are waited out, for how long, and who hears about the wait (pipeline.transient)."""
+"""Which faults are waited out, for how long, and who hears about the wait (pipeline.core.transient)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from psycopg_pool import PoolTimeout
 
-from pipeline import transient
-from pipeline.storage import StorageUnavailable
+from pipeline.core import transient
+from pipeline.files.storage import StorageUnavailable
 from pipeline.store.sqlite import SqliteJobStore
 
 

@@ -16,11 +16,12 @@ from dashboard.feed import JobFeed
 from dashboard.history import HistoryTable
 from dashboard.results import ResultViewer
 from dashboard.state import SessionState
-from pipeline import JobStatus, Paperline, tokens
-from pipeline.chunking import PageText
-from pipeline.exceptions import InvalidRequest, JobNotFound, TokenRefused, UserRefused
-from pipeline.models import ApiToken
-from pipeline.users import LOCAL_USER
+from pipeline import JobStatus, Paperline
+from pipeline.core.errors import InvalidRequest, JobNotFound, TokenRefused, UserRefused
+from pipeline.core.models import ApiToken
+from pipeline.jobs.chunking import PageText
+from pipeline.service import tokens
+from pipeline.service.users import LOCAL_USER
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 
@@ -270,8 +271,8 @@ def finished(app: Paperline, path: Path, pages: int, user: str) -> str:
 def test_csv_export_and_results_defuse_formulas_but_keep_numbers(tmp_path: Path) -> None:
     import pandas as pd
 
-    from pipeline.export import frame_bytes
-    from pipeline.profiles import rows_csv, sentences_csv, split_sentences
+    from pipeline.insight.export import frame_bytes
+    from pipeline.profiles.registry import rows_csv, sentences_csv, split_sentences
 
     frame = pd.DataFrame(
         {

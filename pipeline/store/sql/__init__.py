@@ -6,12 +6,12 @@ the columns of ``schema``. A backend adds connections, transactions and DDL.
 
 from __future__ import annotations
 
-from .chunks import SqlChunks
-from .jobs import SqlJobs
-from .log import SqlLog
-from .passages import SqlPassages
-from .recovery import SqlRecovery
-from .tokens import SqlTokens
+from pipeline.store.sql.chunks import SqlChunks
+from pipeline.store.sql.jobs import SqlJobs
+from pipeline.store.sql.log import SqlLog
+from pipeline.store.sql.passages import SqlPassages
+from pipeline.store.sql.recovery import SqlRecovery
+from pipeline.store.sql.tokens import SqlTokens
 
 
 class SqlStore(SqlJobs, SqlChunks, SqlRecovery, SqlLog, SqlTokens, SqlPassages):

@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from ... import messages
-from ...chunking import ChunkSpan
-from ...documents.textclean import strip_controls
-from ...lifecycle import PROGRESS_AFTER_SPLITTING, EventKind
-from ...models import Chunk, ChunkStatus, JobStatus, Stage
-from .base import SqlBase
-from .schema import CHUNK_COLUMNS, chunk_from_row
+from pipeline.core import messages
+from pipeline.core.lifecycle import PROGRESS_AFTER_SPLITTING, EventKind
+from pipeline.core.models import Chunk, ChunkStatus, JobStatus, Stage
+from pipeline.documents.textclean import strip_controls
+from pipeline.jobs.chunking import ChunkSpan
+from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.schema import CHUNK_COLUMNS, chunk_from_row
 
 
 class SqlChunks(SqlBase):

@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ... import messages
-from ...documents.textclean import strip_controls
-from ...lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
-from ...models import Job, JobStatus, Stage
-from ..interface import NewJob
-from .base import SqlBase
-from .schema import JOB_COLUMNS, job_from_row
+from pipeline.core import messages
+from pipeline.core.lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
+from pipeline.core.models import Job, JobStatus, Stage
+from pipeline.documents.textclean import strip_controls
+from pipeline.store.interface import NewJob
+from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.schema import JOB_COLUMNS, job_from_row
 
 
 class SqlJobs(SqlBase):

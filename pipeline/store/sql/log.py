@@ -6,11 +6,18 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ...lifecycle import EventKind
-from ...models import Event, Job, WorkerBeat
-from ..interface import Changes
-from .base import SqlBase
-from .schema import CHUNK_COLUMNS, EVENT_COLUMNS, JOB_COLUMNS, chunk_from_row, event_from_row, job_from_row
+from pipeline.core.lifecycle import EventKind
+from pipeline.core.models import Event, Job, WorkerBeat
+from pipeline.store.interface import Changes
+from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.schema import (
+    CHUNK_COLUMNS,
+    EVENT_COLUMNS,
+    JOB_COLUMNS,
+    chunk_from_row,
+    event_from_row,
+    job_from_row,
+)
 
 
 class SqlLog(SqlBase):

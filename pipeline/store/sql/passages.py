@@ -10,10 +10,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ... import messages
-from ...lifecycle import PROGRESS_EMBEDDING, PROGRESS_INDEXING, EventKind, embedding_progress
-from ...models import PassageRecord, Stage
-from .base import SqlBase
+from pipeline.core import messages
+from pipeline.core.lifecycle import PROGRESS_EMBEDDING, PROGRESS_INDEXING, EventKind, embedding_progress
+from pipeline.core.models import PassageRecord, Stage
+from pipeline.store.sql.base import SqlBase
 
 PASSAGE_COLUMNS = "job_id, idx, text, start_offset, end_offset, pages, headings, tokens"
 

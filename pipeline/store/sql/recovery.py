@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ... import messages
-from ...lifecycle import EventKind
-from ...models import JobStatus, Stage
-from .base import SqlBase
+from pipeline.core import messages
+from pipeline.core.lifecycle import EventKind
+from pipeline.core.models import JobStatus, Stage
+from pipeline.store.sql.base import SqlBase
 
 
 class SqlRecovery(SqlBase):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...lifecycle import EventKind
-from ...models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
+from pipeline.core.lifecycle import EventKind
+from pipeline.core.models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
 
 JOB_COLUMNS = (
     "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "

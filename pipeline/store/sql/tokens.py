@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...models import ApiToken
-from .base import SqlBase
+from pipeline.core.models import ApiToken
+from pipeline.store.sql.base import SqlBase
 
 TOKEN_COLUMNS = 'id, "user", name, created_at, revoked_at, expires_at'
 

@@ -1,0 +1,1 @@
+"""The ``paperline`` command: one module per command group."""

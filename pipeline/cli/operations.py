@@ -1,0 +1,173 @@
+"""The operator's commands: run a worker, serve the dashboard, move a history to PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from pipeline.core.errors import InvalidRequest, PaperlineError
+from pipeline.service.paperline import Paperline
+
+
+def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
+    """Copy this home's SQLite history into the PostgreSQL database named by --to."""
+    from pipeline.store.postgres import PostgresJobStore
+    from pipeline.store.sqlite import SqliteJobStore
+    from pipeline.store.transfer import TargetNotEmpty, copy_history
+
+    if not app.settings.store_path.exists():
+        raise PaperlineError(f"No SQLite history to copy: {app.settings.store_path} does not exist")
+    source, target = SqliteJobStore(app.settings.store_path), PostgresJobStore(args.to)
+    try:
+        copied = copy_history(source, target)
+    except TargetNotEmpty as exc:
+        raise PaperlineError(str(exc)) from exc
+    finally:
+        source.close()
+        target.close()
+    counts = ", ".join(f"{count} {table.replace('api_tokens', 'API tokens')}" for table, count in copied.items())
+    print(f"{counts} copied", file=sys.stderr)
+    print(f"Now set PAPERLINE_DATABASE_URL to that database on every host (files stay in {app.settings.jobs_dir}).")
+    return 0
+
+
+def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
+    from pipeline.worker.life import prepare_metrics, run_consumer
+
+    app.storage.check()  # a bucket that cannot be used is a plain message now, not a stack trace at the first job
+    metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
+    if metrics:
+        prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
+    from pipeline.worker.tasks import huey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    print(f"Paperline worker: {args.workers} {args.worker_type} workers on {app.settings.home}", file=sys.stderr)
+    run_consumer(huey, app.settings, app.store, workers=args.workers, worker_type=args.worker_type, metrics=metrics)
+    return 0
+
+
+#: how long `paperline serve` waits for the dashboard and the worker to stop before killing them
+SERVE_STOP_TIMEOUT_S = 10.0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
+    """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
+    import importlib.util
+    import signal
+    import subprocess
+
+    from pipeline.core import messages
+    from pipeline.server.edge import is_loopback, panel_command, panel_environment, served_address, signs_in
+
+    app.storage.check()
+    spec = importlib.util.find_spec("app")
+    if spec is None or spec.origin is None:
+        raise PaperlineError("app.py (the dashboard) is not importable; run from the project or install it")
+    panel_args = args.panel_args[1:] if args.panel_args[:1] == ["--"] else args.panel_args
+    env = {**os.environ, "PAPERLINE_HOME": str(app.settings.home)}
+    if args.procs < 1:
+        raise InvalidRequest(f"--procs must be 1 or more, not {args.procs}")
+    address = served_address(args.address, panel_args)
+    if not is_loopback(address) and not signs_in(panel_args, env):
+        if not args.allow_anonymous:
+            raise PaperlineError(messages.anonymous_network(address))
+        print(messages.anonymous_network_warning(address), file=sys.stderr)
+    # One environment for every dashboard process: with authentication they share the key that signs sessions.
+    panel_env = panel_environment(env, panel_args)
+    ports = [args.port + n for n in range(args.procs)]
+    processes = []
+    if args.workers > 0:
+        worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
+        processes.append(subprocess.Popen(worker_cmd, env=env))
+    for port in ports:  # each process has its own feed: one store reader per process, whatever the sessions
+        command = panel_command(
+            spec.origin,
+            address=args.address,
+            port=port,
+            public_url=app.settings.public_url,
+            panel_args=panel_args,
+            env=env,
+        )
+        processes.append(subprocess.Popen(command, env=panel_env))
+    # SIGTERM (a service manager, `docker stop`, `kill`) stops the children as Ctrl-C does, instead of ending this
+    # process alone and leaving the dashboard and the worker running.
+    signal.signal(signal.SIGTERM, _interrupt)
+    urls = "  ".join(f"http://{args.address}:{port}/app" for port in ports)
+    print(f"Paperline dashboard: {urls}  (data in {app.settings.home})", file=sys.stderr)
+    if len(ports) > 1:
+        print(
+            "Several dashboard processes: put a reverse proxy with sticky sessions in front of them and set "
+            "PAPERLINE_PUBLIC_URL to its address (README: 'Many analysts').",
+            file=sys.stderr,
+        )
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # Each child stops in about its shutdown grace (a worker hands its chunk back at the next page); a second
+        # signal meanwhile must not leave them running, so none is taken until they are gone or killed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + SERVE_STOP_TIMEOUT_S
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C (SIGINT: -2 or 130) is a normal stop; any other failure of a child is the command's exit status.
+    return max(((p.returncode or 0) for p in processes if p.returncode not in (-2, 130)), default=0)
+
+
+def cmd_token(app: Paperline, args: argparse.Namespace) -> int:
+    """``paperline token create|list|revoke``: personal API tokens of ``--user`` (an admin's ``list`` shows all).
+
+    A token is always a signed-in user's: ``create`` needs ``--user NAME`` (never the local user, who needs no
+    token), and ``revoke --user NAME --all`` revokes every token of a user who leaves."""
+    from pipeline.core import messages
+    from pipeline.service.tokens import parse_expiry
+    from pipeline.service.users import LOCAL_USER
+
+    if args.action == "create":
+        if args.user == LOCAL_USER:
+            raise InvalidRequest(messages.TOKEN_NEEDS_USER)
+        token, secret = app.create_api_token(args.user, args.name, expires_in_s=parse_expiry(args.expires_in))
+        until = f", valid until {_when(token.expires_at)}" if token.expires_at else ""
+        print(f"Token {token.id} for {token.user}{until}; the secret is shown only now:", file=sys.stderr)
+        print(secret)
+    elif args.action == "list":
+        now = time.time()
+        for token in app.store.list_tokens(args.owner_filter):
+            state = "revoked" if token.revoked_at else "expired" if token.expired(now) else "live"
+            expires = _when(token.expires_at) if token.expires_at else "never"
+            created = _when(token.created_at)
+            print(f"{token.id}  {token.user:<12.12}  {state:<7}  {created}  {expires:<16}  {token.name}".rstrip())
+    elif args.all:
+        if args.user == LOCAL_USER:
+            raise InvalidRequest("Name whose tokens to revoke: paperline token revoke --user NAME --all")
+        count = app.revoke_user_api_tokens(args.user)
+        print(f"Revoked {count} token{'s' if count != 1 else ''} of {args.user}", file=sys.stderr)
+    else:
+        if not args.token_id:
+            raise InvalidRequest("Name the token to revoke: paperline token revoke TOKEN_ID (or --user NAME --all)")
+        app.revoke_api_token(args.token_id, user=args.owner_filter)
+        print(f"Revoked token {args.token_id}", file=sys.stderr)
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"

@@ -1,0 +1,250 @@
+"""Immutable snapshots of jobs, chunks and events as read from the store.
+
+Another process (the worker) writes these rows, so readers get frozen copies rather than live objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+from pipeline.core.lifecycle import EventKind
+
+
+class JobStatus(str, Enum):
+    """Where a job is in its life; the values are stored verbatim."""
+
+    #: acknowledged, waiting for a worker
+    QUEUED = "queued"
+    #: a worker is preparing, splitting, extracting or merging it
+    RUNNING = "running"
+    #: every page was extracted and the results are written
+    COMPLETED = "completed"
+    #: refused at intake, or one or more chunks failed (a partial result may exist)
+    FAILED = "failed"
+    #: stopped by a user
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+class Stage(str, Enum):
+    """The step a job is at; a failed or canceled job keeps the stage it stopped in."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    SPLITTING = "splitting"
+    EXTRACTING = "extracting"
+    MERGING = "merging"
+    #: retrieval profile: passages being embedded, then written out and made searchable
+    EMBEDDING = "embedding"
+    INDEXING = "indexing"
+    COMPLETED = "completed"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+
+class ChunkStatus(str, Enum):
+    """A chunk's state: per-chunk status is the unit of truth for progress, retry and recovery."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ChunkStatus.DONE, ChunkStatus.FAILED, ChunkStatus.CANCELED)
+
+
+class DocumentKind(str, Enum):
+    PDF = "pdf"
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submitted document and everything known about its processing."""
+
+    id: str
+    filename: str
+    kind: str
+    profile: str
+    engine: str
+    status: JobStatus
+    stage: Stage
+    progress: float
+    message: str
+    pages: int
+    pages_done: int
+    chunks_total: int
+    chunks_done: int
+    chunks_failed: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    updated_at: float
+    error: str
+    sha256: str
+    size_bytes: int
+    user: str
+    cached_from: str | None
+    compressed_bytes: int | None
+    notes: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    last_used_at: float | None = None
+    purged_at: float | None = None
+    #: times recovery took back the job's current step (preparing, merging, embedding, indexing) after its worker
+    #: went quiet; reset when the job enters its next step
+    step_recoveries: int = 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def can_retry(self) -> bool:
+        """Failed with chunks to run again, or with every chunk done and a step after them (merge, embedding,
+        indexing) to run again."""
+        if self.status is not JobStatus.FAILED:
+            return False
+        after_chunks = self.stage in (Stage.MERGING, Stage.EMBEDDING, Stage.INDEXING)
+        return self.chunks_failed > 0 or (after_chunks and 0 < self.chunks_total == self.chunks_done)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Processing time on workers, from first pick-up to the end (or now, while running)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else self.updated_at
+        return max(0.0, end - self.started_at)
+
+    @property
+    def queue_wait_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return max(0.0, self.started_at - self.created_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["stage"] = self.stage.value
+        data["notes"] = list(self.notes)
+        data["duration_s"] = self.duration_s
+        return data
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of pages extracted as one task; ``first_page``..``last_page`` (1-based) are the pages it owns."""
+
+    job_id: str
+    index: int
+    first_page: int
+    last_page: int
+    context_first: int
+    context_last: int
+    status: ChunkStatus
+    attempts: int
+    worker: str
+    pages_done: int
+    started_at: float | None
+    finished_at: float | None
+    heartbeat_at: float | None
+    error: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    #: ``attempts`` when the job was last retried: ``attempts`` only grows (it fences out stale attempts), and the
+    #: attempt budget counts the attempts above this
+    attempt_base: int = 0
+
+    @property
+    def pages(self) -> int:
+        return self.last_page - self.first_page + 1
+
+    @property
+    def attempts_used(self) -> int:
+        """Attempts counted against the chunk's budget: those since the job's last Retry."""
+        return self.attempts - self.attempt_base
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a job's audit trail: a status or stage change, a progress step, a chunk outcome."""
+
+    id: int
+    job_id: str
+    at: float
+    kind: EventKind
+    status: str
+    stage: str
+    progress: float
+    chunk_index: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    """The last sign of life of one consumer process."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A personal token for the HTTP API: who it acts for and whether it still works (the secret is never kept,
+    only its digest)."""
+
+    id: str
+    user: str
+    name: str
+    created_at: float
+    revoked_at: float | None = None
+    #: when it stops working (epoch seconds); None: until revoked
+    expires_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage of a retrieval job's merged text as stored: ``text`` is ``merged[start:end]``; ``vector`` is
+    the embedding (float32 bytes, unit length) once a worker has made it."""
+
+    job_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    pages: tuple[int, ...]
+    headings: tuple[str, ...]
+    tokens: int
+    vector: bytes | None = None

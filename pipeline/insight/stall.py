@@ -1,0 +1,43 @@
+"""Whether a job that should be moving has stopped, and the plain reason, for the CLI and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pipeline.core.models import Chunk, ChunkStatus, Job, JobStatus
+
+
+def stall_reason(
+    job: Job,
+    chunks: Iterable[Chunk],
+    *,
+    workers_alive: int,
+    now: float,
+    stall_after_s: float,
+    chunk_time_limit_s: float = 0.0,
+) -> str:
+    """ "" while the job moves; otherwise why it does not (no worker alive, a chunk over its time limit, or no
+    progress for a while)."""
+    if job.status is JobStatus.QUEUED:
+        waited = now - job.created_at
+        if not workers_alive and waited >= stall_after_s:
+            return f"Stalled: queued for {waited:.0f} s and no worker is running (start one with 'paperline worker')."
+        return ""
+    if job.status is not JobStatus.RUNNING:
+        return ""
+    chunks = list(chunks)
+    if chunk_time_limit_s:
+        for chunk in chunks:
+            ran = now - chunk.started_at if chunk.status is ChunkStatus.RUNNING and chunk.started_at else 0.0
+            if ran > chunk_time_limit_s:
+                return (
+                    f"Stalled: chunk {chunk.index + 1} has run {ran:.0f} s, over its {chunk_time_limit_s:g} s time "
+                    "limit; it will be stopped and retried."
+                )
+    last_sign = max([job.updated_at, *(c.heartbeat_at or 0.0 for c in chunks)])
+    quiet = now - last_sign
+    if quiet < stall_after_s:
+        return ""
+    if not workers_alive:
+        return f"Stalled: no progress for {quiet:.0f} s and no worker is alive; it resumes when a worker starts."
+    return f"Stalled: no progress for {quiet:.0f} s although a worker is alive; its chunk may be stuck."

@@ -1,0 +1,1 @@
+"""Extraction profiles: what each one adds to the merged page text, and the registry core code asks."""

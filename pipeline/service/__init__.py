@@ -1,0 +1,1 @@
+"""``Paperline``: the Python API the CLI, the dashboard, the HTTP API and notebooks share."""

@@ -1,0 +1,439 @@
+"""``Paperline``: the Python API the CLI, the dashboard and notebooks share.
+
+It acknowledges a document at once (validate, store, enqueue) and reads jobs, chunks, events and results back.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.core import messages
+from pipeline.core.errors import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
+from pipeline.core.models import ApiToken, Chunk, Event, Job, JobStatus, Stage, WorkerBeat
+from pipeline.core.settings import Settings
+from pipeline.documents.intake import Received, Source, receive, sanitize_filename
+from pipeline.engines import ENGINES, engine_unavailable_reason
+from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
+from pipeline.files.retention import enforce_limits
+from pipeline.files.storage import open_storage
+from pipeline.profiles.registry import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
+from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
+from pipeline.service import tokens
+from pipeline.service.search import RetrievalMethods
+from pipeline.service.users import (
+    LOCAL_USER,
+    REFUSED_FOR_LIMIT,
+    check_limits,
+    create_within_limits,
+    is_admin,
+    owner_scope,
+    signed_in_user,
+)
+from pipeline.store import JobStore, NewJob, open_store
+
+if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
+    import pandas as pd
+
+    from pipeline.insight.eta import EtaError, EtaModel
+    from pipeline.worker.tasks import BoundTasks
+
+__all__ = ["LOCAL_USER", "Paperline"]
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class Paperline(RetrievalMethods):
+    """Submit documents and read their jobs; one instance per process is enough."""
+
+    def __init__(self, settings: Settings | None = None, *, store: JobStore | None = None, queue=None):  # type: ignore[no-untyped-def]
+        self.settings = settings or Settings.from_env()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.store = store or open_store(self.settings)
+        self.storage = open_storage(self.settings)
+        self._queue = queue
+        self._tasks: BoundTasks | None = None
+
+    @property
+    def tasks(self) -> BoundTasks:
+        """The job's steps bound to this queue; bound on first use, so commands that only read (``paperline
+        status``) never import Huey or the extraction engines. ``warm()`` binds them ahead of the first upload."""
+        if self._tasks is None:
+            from pipeline.jobs.steps import Processor
+            from pipeline.worker.tasks import bind_tasks
+
+            self._tasks = bind_tasks(self.queue, lambda bound: Processor(self.settings, self.store, bound))
+        return self._tasks
+
+    def warm(self) -> Paperline:
+        """Load what submitting needs (queue, tasks, document readers) now, so the first upload acknowledges as
+        fast as the rest: for long-running processes such as the dashboard. Documents are opened by the intake
+        inspector's subprocess, never here; Pillow's bomb limit is still set from the pixel budget, for any image
+        this process decodes."""
+        from pipeline.documents import inspection  # noqa: F401
+        from pipeline.documents.images import apply_pixel_budget
+
+        apply_pixel_budget(self.settings.max_image_pixels)
+        _ = self.tasks
+        return self
+
+    @property
+    def queue(self):  # type: ignore[no-untyped-def]
+        if self._queue is None:
+            from huey_config import make_huey
+
+            self._queue = make_huey(self.settings)
+        return self._queue
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- submission -----------------------------------------------------------------------------------------
+    def submit(
+        self,
+        source: Source,
+        filename: str | None = None,
+        *,
+        profile: str | None = None,
+        engine: str = "local",
+        user: str = LOCAL_USER,
+        instruction: str = "",
+    ) -> Job:
+        """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
+        why the document was refused. A request that cannot run (bad profile, engine unavailable) raises
+        ``InvalidRequest``."""
+        profile = profile or ENGINE_PROFILES.get(engine, (DEFAULT_PROFILE,))[0]
+        self.check_request(engine, profile, instruction)
+        if isinstance(source, (str, Path)):
+            filename = filename or Path(source).name
+            if not Path(source).is_file():
+                raise InvalidRequest(f"No such file: {source}")
+        name = sanitize_filename(filename or "document")
+        job = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
+        meta = {"instruction": instruction.strip()} if profile == "custom" else {}
+        try:
+            check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
+        except LimitReached as exc:
+            return self._refused(job, Received(name, refused=exc), meta=REFUSED_FOR_LIMIT)
+        received = receive(source, name, self.files(job["id"]), self.settings)
+        if received.refused is not None:
+            return self._refused(job, received, meta=meta)
+        job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
+        try:
+            # a retrieval job's passages live in the store per job: it is extracted again rather than copied
+            cached = None if meta or profile == "retrieval" else self._answer_from_cache(job)
+            if cached is not None:
+                return cached
+            created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))  # type: ignore[arg-type]
+        except LimitReached as exc:  # a parallel upload of the same user took the last place: keep no bytes
+            self.files(job["id"]).delete()
+            received.refused = exc
+            return self._refused(job, received, meta=REFUSED_FOR_LIMIT)
+        enforce_limits(self.settings, self.store, self.storage, user=user)
+        try:
+            self.tasks.enqueue_document(created.id)
+        except Exception as exc:
+            self.store.finish(created.id, JobStatus.FAILED, messages.not_queued(exc), error=messages.not_queued(exc))
+        return self.get(created.id)
+
+    def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
+        """Record a refused upload as a failed job saying why (its bytes are not kept)."""
+        why = str(received.refused)
+        meta = {**meta, "refusal": type(received.refused).__name__}  # which kind, for the HTTP API's status code
+        new = NewJob(
+            **{**job, "kind": received.kind, "sha256": received.sha256, "size_bytes": received.size},
+            status=JobStatus.FAILED,
+            message=why,
+            error=why,
+            meta=meta,
+        )
+        return self.store.create(new)
+
+    def _answer_from_cache(self, job: dict) -> Job | None:
+        """A completed job for the same bytes and settings whose results are still there: copied, not redone.
+        The new job has its own copy of the results; another user's job is neither named nor opened to them."""
+        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
+        if cached is None or not self.files(cached.id).available_formats():
+            return None
+        own = cached.user == job["user"]
+        copy_results(self.files(cached.id), self.files(job["id"]))
+        created = create_within_limits(
+            self.settings,
+            self.store,
+            NewJob(
+                **job,
+                status=JobStatus.COMPLETED,
+                stage=Stage.COMPLETED,
+                message=(
+                    messages.served_from_cache(cached.id, cached.filename)
+                    if own
+                    else messages.SERVED_FROM_CACHE_ANONYMOUS
+                ),
+                cached_from=cached.id if own else messages.CACHED_FROM_ANOTHER_USER,
+            ),
+        )
+        self.store.copy_outcome(created.id, cached)
+        return self.get(created.id)
+
+    def is_admin(self, user: str) -> bool:
+        return is_admin(self.settings, user)
+
+    def owner_scope(self, user: str) -> str | None:
+        """Whose jobs ``user`` may see and act on (see ``pipeline.service.users``)."""
+        return owner_scope(self.settings, user)
+
+    def check_request(self, engine: str, profile: str, instruction: str = "") -> None:
+        """Refuse, with a plain reason, a request that cannot run: unknown or unavailable engine, a profile the
+        engine does not offer, a custom instruction left empty."""
+        if engine not in ENGINES:
+            raise InvalidRequest(f"Unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        reason = engine_unavailable_reason(engine, self.settings)
+        if reason:
+            raise EngineUnavailable(reason)
+        if profile not in ENGINE_PROFILES[engine]:
+            offered = ", ".join(ENGINE_PROFILES[engine])
+            raise InvalidRequest(f"Unknown profile {profile!r} for the {engine} engine; choose one of: {offered}")
+        if profile == "custom" and not instruction.strip():
+            raise InvalidRequest("The custom profile needs an instruction saying what to extract.")
+        if profile == "retrieval" and (reason := retrieval_unavailable()):
+            raise EngineUnavailable(reason)
+
+    def engines(self) -> dict[str, str]:
+        """Each engine and why it is unavailable ("" when it can be used)."""
+        return {engine: engine_unavailable_reason(engine, self.settings) for engine in ENGINES}
+
+    def stall_reason(self, job: Job, chunks: list[Chunk] | None = None) -> str:
+        """Why a queued or running job is not moving ("" when it is)."""
+        from pipeline.insight.stall import stall_reason
+
+        chunks = self.chunks(job.id) if chunks is None else chunks
+        return stall_reason(
+            job,
+            chunks,
+            workers_alive=len(self.workers()),
+            now=time.time(),
+            stall_after_s=self.settings.stall_after_s,
+            chunk_time_limit_s=self.settings.chunk_time_limit_s,
+        )
+
+    def cancel(self, job_id: str, *, user: str | None = None) -> Job:
+        """Stop a job: queued chunks never run, running ones stop at their next page; canceled is final."""
+        job = self.get(job_id, user=user)
+        if job.is_final:
+            raise InvalidRequest(f"Job {job_id} has already ended ({job.status.value}); there is nothing to cancel.")
+        self.store.cancel(job_id, messages.canceled_by(user or job.user))
+        return self.get(job_id)
+
+    def delete(self, job_id: str, *, user: str | None = None) -> Job:
+        """Delete an ended job's files (upload, pages, results); its history row stays, marked with who deleted
+        them, as retention's purge does, so analytics and the audit trail keep every job."""
+        job = self.get(job_id, user=user)
+        if not job.is_final:
+            raise InvalidRequest(messages.delete_unfinished(job_id, job.status.value))
+        if not job.purged_at:
+            self.files(job_id).delete()
+            self.store.mark_purged(job_id, messages.files_deleted(user or job.user))
+        return self.get(job_id)
+
+    def retry(self, job_id: str, *, user: str | None = None) -> Job:
+        """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept. A job whose
+        chunks are all done but whose merge (embedding) failed runs that step again."""
+        job = self.get(job_id, user=user)
+        if job.status is not JobStatus.FAILED:
+            raise InvalidRequest(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
+        if not job.can_retry:
+            raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
+        self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
+        if not job.chunks_failed:  # every chunk is done: its merge (or embedding) failed, and runs again
+            if self.store.retry_step(job_id):
+                self.tasks.enqueue_merge(job_id)
+            return self.get(job_id)
+        for index in self.store.retry_failed(job_id):
+            self.tasks.enqueue_chunk(job_id, index)
+        return self.get(job_id)
+
+    # -- personal API tokens (pipeline.service.tokens) ----------------------------------------------------------------
+    def create_api_token(self, user: str, name: str = "", *, expires_in_s: float | None = None) -> tuple[ApiToken, str]:
+        """A token for a signed-in user (``UserRefused`` for a reserved or no longer allowed name)."""
+        return tokens.create_token(self.store, user, name, expires_in_s=expires_in_s, settings=self.settings)
+
+    def api_token(self, secret: str) -> ApiToken:
+        """The live token a program presents (``TokenRefused`` saying why when it does not work)."""
+        return tokens.authenticate(self.store, secret, self.settings)
+
+    def api_tokens(self, user: str | None = None) -> list[ApiToken]:
+        return self.store.list_tokens(user)
+
+    def revoke_api_token(self, token_id: str, *, user: str | None = None) -> None:
+        tokens.revoke(self.store, token_id, user=user)
+
+    def revoke_user_api_tokens(self, user: str) -> int:
+        """Revoke every live token of ``user`` (who leaves); how many."""
+        return tokens.revoke_user(self.store, user)
+
+    def sign_in(self, name: str | None) -> str:
+        """The user a sign-in names, checked (``UserRefused`` for a reserved or no longer allowed name)."""
+        return signed_in_user(self.settings, name)
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def get(self, job_id: str, *, user: str | None = None) -> Job:
+        job = self.store.get(job_id)
+        if job is None or (user is not None and job.user != user):
+            raise JobNotFound(f"No job {job_id!r}")
+        return job
+
+    def jobs(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        user: str | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+        after: str | None = None,
+    ) -> list[Job]:
+        status = JobStatus(status) if status else None
+        return self.store.list_recent(status=status, user=user, limit=limit, name=name, after=after)
+
+    def chunks(self, job_id: str, *, user: str | None = None) -> list[Chunk]:
+        if user is not None:
+            self.get(job_id, user=user)
+        return self.store.list_chunks(job_id)
+
+    def events(self, job_id: str | None = None, *, user: str | None = None) -> list[Event]:
+        if user is not None:
+            if job_id is None:
+                raise InvalidRequest("Name a job to read its events as a user.")
+            self.get(job_id, user=user)
+        return self.store.list_events(job_id)
+
+    def workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
+        """Worker processes alive now: they beat recently and have not said goodbye; on this host, their process
+        must also still exist (a worker killed with -9 cannot say goodbye, but its pid is gone)."""
+        age = max_age_s if max_age_s is not None else max(10.0, 3 * self.settings.heartbeat_interval_s)
+        here = socket.gethostname()
+        return [w for w in self.store.list_workers(max_age_s=age) if w.host != here or _process_exists(w.pid)]
+
+    def files(self, job_id: str) -> JobFiles:
+        return job_files(self.settings, self.storage, job_id)
+
+    def result_formats(self, job_id: str, *, user: str | None = None) -> list[str]:
+        """Formats written for this job, the profile's main format first."""
+        job = self.get(job_id, user=user)
+        written = set(self.files(job_id).available_formats())
+        return [fmt for fmt in PROFILE_FORMATS.get(job.profile, tuple(FORMAT_FILES)) if fmt in written]
+
+    def result_format(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
+        """The format to read (the profile's main one when ``fmt`` is None), or why there is none."""
+        formats = self.result_formats(job_id, user=user)
+        if not formats:
+            job = self.get(job_id)
+            if job.purged_at:
+                why = next((note for note in reversed(job.notes) if note.startswith("Files ")), "")
+                raise InvalidRequest(messages.files_gone(job_id, why))
+            raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
+        fmt = fmt or formats[0]
+        if fmt not in formats:
+            raise InvalidRequest(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
+        return fmt
+
+    def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:
+        data = self.files(job_id).read(result_name(self.result_format(job_id, fmt, user=user)))
+        if data is None:
+            raise InvalidRequest(f"The result of job {job_id} is no longer in storage.")
+        self.store.touch(job_id)
+        return data
+
+    def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
+        return self.result_bytes(job_id, fmt, user=user).decode("utf-8")
+
+    def compressed_image_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
+        self.get(job_id, user=user)
+        return self.files(job_id).read(COMPRESSED_IMAGE)
+
+    def source_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
+        """The uploaded file as stored (None once it is gone)."""
+        self.get(job_id, user=user)
+        files = self.files(job_id)
+        name = files.find_source()
+        return files.read(name) if name else None
+
+    def wait(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout_s: float | None = None,
+        poll_s: float = 0.2,
+        on_update: Callable[[list[Job]], None] | None = None,
+    ) -> list[Job]:
+        """Block until every job has ended (or ``timeout_s`` passes); returns the latest snapshots.
+
+        Never waits on nothing: when no worker has been alive for ``settings.stall_after_s`` while jobs are still
+        queued or running, raises ``NoWorkerRunning`` saying how to start one."""
+        ids = list(job_ids)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        alive_at = time.monotonic()
+        checked_at = 0.0
+        while True:
+            jobs = [self.get(job_id) for job_id in ids]
+            if on_update is not None:
+                on_update(jobs)
+            now = time.monotonic()
+            if all(job.is_final for job in jobs) or (deadline is not None and now >= deadline):
+                return jobs
+            if now - checked_at >= 1.0:
+                checked_at = now
+                if self.workers():
+                    alive_at = now
+                elif now - alive_at >= self.settings.stall_after_s:
+                    waiting = sum(1 for job in jobs if not job.is_final)
+                    raise NoWorkerRunning(
+                        f"No Paperline worker is running, so {waiting} job{'s' if waiting != 1 else ''} cannot "
+                        "finish. Start one with 'paperline worker' (or 'make run'), then wait again."
+                    )
+            time.sleep(poll_s)
+
+    # -- time ------------------------------------------------------------------------------------------------
+    def eta_model(self) -> EtaModel:
+        """The ETA model fitted on this store's finished jobs."""
+        from pipeline.insight.eta import EtaModel
+
+        return EtaModel.fit(self.jobs())
+
+    def eta_error(self, *, held_back: float = 0.3) -> EtaError | None:
+        """How far the ETA was from the truth on the most recent ``held_back`` share of finished jobs."""
+        from pipeline.insight.eta import evaluate
+
+        return evaluate(self.jobs(), self.events(), held_back=held_back)
+
+    # -- notebooks ------------------------------------------------------------------------------------------
+    def jobs_frame(self, **filters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+        from pipeline.insight.frames import jobs_frame
+
+        return jobs_frame(self.jobs(**filters))
+
+    def chunks_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        from pipeline.insight.frames import chunks_frame
+
+        return chunks_frame(self.chunks(job_id) if job_id else self.store.list_all_chunks())
+
+    def events_frame(self, job_id: str | None = None) -> pd.DataFrame:
+        from pipeline.insight.frames import events_frame
+
+        return events_frame(self.events(job_id))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

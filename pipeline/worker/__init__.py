@@ -1,0 +1,1 @@
+"""Running the steps: the Huey binding, the worker's heartbeat and goodbye, recovery, metrics."""
