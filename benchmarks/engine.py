@@ -85,8 +85,8 @@ def measure_ack(home: str, work: Path) -> dict[str, Any]:
 
 def single_pass(path: Path) -> tuple[float, str]:
     """Seconds for one in-process pass over every page, and the text it renders."""
+    from pipeline.core.models import PageText
     from pipeline.documents.pdf import page_texts
-    from pipeline.jobs.chunking import PageText
     from pipeline.profiles.registry import render_text
 
     start = time.perf_counter()

@@ -176,8 +176,8 @@ def main() -> None:
     home = tempfile.mkdtemp(prefix="paperline-eta-")
     os.environ.update(PAPERLINE_HOME=home, **SETTINGS)
     from pipeline.core.settings import Settings
+    from pipeline.service.local_worker import LocalWorker
     from pipeline.service.paperline import Paperline
-    from pipeline.worker.local import LocalWorker
 
     settings = Settings.from_env()
     work = Path(home) / "bench-inputs"

@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from pipeline.insight import timings as analytics
-from pipeline.insight.export import FORMATS, TABLES, frame_bytes, history_frames
+from pipeline.service.export import FORMATS, TABLES, frame_bytes, history_frames
 
 from .analytics_charts import AnalyticsCharts, chart_data
 from .formatting import html_pane

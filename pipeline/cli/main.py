@@ -233,7 +233,7 @@ def cmd_delete(app: Paperline, args: argparse.Namespace) -> int:
 
 def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
     """Write the job, chunk and event history (what ``--user`` may see) as CSV or Parquet files."""
-    from pipeline.insight.export import history_frames, write_export
+    from pipeline.service.export import history_frames, write_export
 
     frames = history_frames(app, user=args.owner_filter, tables=args.tables or ("jobs", "chunks", "events"))
     for path in write_export(frames, Path(args.output), args.format):

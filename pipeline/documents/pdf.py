@@ -31,7 +31,8 @@ import pypdfium2 as pdfium
 
 from pipeline.core import messages
 from pipeline.core.errors import DocumentRejected, EmptyDocument, PasswordProtected, TooManyPages, UnreadableDocument
-from pipeline.documents.textclean import CleanText, clean_text, strip_controls
+from pipeline.core.text import strip_controls
+from pipeline.documents.textclean import CleanText, clean_text
 
 if TYPE_CHECKING:
     import pypdf

@@ -16,13 +16,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pipeline.core.text import CONTROLS
+
 LIGATURES = {chr(code): unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}
 _LIGATURE = re.compile("[\ufb00-\ufb06]")
-# C0 and C1 controls except tab and newline, DEL, and the noncharacters U+FFFE/U+FFFF.
-_CONTROLS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]+"
-_CONTROL_RUN = re.compile(_CONTROLS)
 # A run with the spaces around it: a symbol dropped from between two words leaves one space, not two.
-_GLYPH_RUN = re.compile(f"(?P<lead> ?)(?P<run>{_CONTROLS})(?P<trail> ?)")
+_GLYPH_RUN = re.compile(f"(?P<lead> ?)(?P<run>{CONTROLS})(?P<trail> ?)")
 MISSING = "\ufffd"
 
 
@@ -58,12 +57,3 @@ def clean_text(text: str) -> CleanText:
 
     cleaned = _GLYPH_RUN.sub(replace, text)
     return CleanText(cleaned, counts["dropped"], counts["marked"])
-
-
-def strip_controls(text: str) -> str:
-    """``text`` without control characters (tab and newline kept): for messages, names and metadata."""
-    return _CONTROL_RUN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def has_controls(text: str) -> bool:
-    return _CONTROL_RUN.search(text.replace("\r\n", "\n").replace("\r", "\n")) is not None

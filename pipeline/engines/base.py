@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core.models import DocumentKind
-from pipeline.jobs.chunking import PageText
+from pipeline.core.models import DocumentKind, PageText
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,12 @@ from functools import cache
 import anthropic
 
 from pipeline.core.errors import ExtractionFailed
-from pipeline.core.models import DocumentKind
+from pipeline.core.models import DocumentKind, PageText
 from pipeline.core.settings import Settings
 from pipeline.documents.images import iter_pages
 from pipeline.documents.pdf import write_page_range
 from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
 from pipeline.engines.llm_slots import llm_slots
-from pipeline.jobs.chunking import PageText
 
 MAX_REQUEST_PAGES = 100
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -271,7 +270,7 @@ class ClaudeExtractor(Extractor):
                 reported[0] = closed
 
         owned = list(range(work.first_page, work.last_page + 1))
-        from pipeline.worker.metrics import LLM_IN_FLIGHT
+        from pipeline.core.metrics import LLM_IN_FLIGHT
 
         with self.slots.acquire(), LLM_IN_FLIGHT.track_inprogress():
             answers = [self._stream(client, messages, usage, on_pages)]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pipeline.core import messages
 from pipeline.core.errors import OcrUnavailable
-from pipeline.core.models import DocumentKind
+from pipeline.core.models import DocumentKind, PageText
 from pipeline.core.settings import Settings
 from pipeline.documents.images import iter_pages
 from pipeline.documents.ocr import ocr_image
 from pipeline.documents.pdf import page_texts, render_page
 from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
-from pipeline.jobs.chunking import PageText
 
 
 class LocalExtractor(Extractor):

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from pipeline.core.models import PageText
 from pipeline.core.settings import Settings
 from pipeline.files.storage import FileStorage
-from pipeline.jobs.chunking import PageText
 
 # Result formats, the file each is written to, and its media type for downloads.
 FORMAT_FILES = {

@@ -8,31 +8,9 @@ whatever the chunk size or overlap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from pipeline.core.models import ChunkSpan, PageText
 from pipeline.core.settings import Settings
-
-
-@dataclass(frozen=True)
-class ChunkSpan:
-    """A planned chunk: the pages it owns and the wider page range it may read for context (1-based)."""
-
-    index: int
-    first_page: int
-    last_page: int
-    context_first: int
-    context_last: int
-
-
-@dataclass(frozen=True)
-class PageText:
-    """The extracted text of one page (1-based) and how it was obtained."""
-
-    page: int
-    text: str
-    method: str = "text-layer"  # or "ocr", "claude", "empty"
-    #: glyphs the PDF's fonts could not map to text (dropped, or U+FFFD inside a word)
-    unreadable: int = 0
 
 
 def chunk_size_for(pages: int, settings: Settings) -> int:

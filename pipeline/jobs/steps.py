@@ -16,11 +16,12 @@ from pathlib import Path
 from pipeline.core import messages, transient
 from pipeline.core.errors import DocumentRejected, ExtractionFailed, PaperlineError
 from pipeline.core.lifecycle import PROGRESS_PREPARING, PROGRESS_SPLITTING
-from pipeline.core.models import Chunk, ChunkStatus, DocumentKind, Job, JobStatus, Stage
+from pipeline.core.models import Chunk, ChunkSpan, ChunkStatus, DocumentKind, Job, JobStatus, PageText, Stage
 from pipeline.core.settings import Settings
+from pipeline.core.text import strip_controls
 from pipeline.documents.images import compress_image, inspect_image
 from pipeline.documents.pdf import inspect_pdf
-from pipeline.documents.textclean import clean_text, strip_controls
+from pipeline.documents.textclean import clean_text
 from pipeline.engines import ChunkWork, get_extractor
 from pipeline.engines.pricing import estimate_cost, price_table
 from pipeline.files.jobfiles import (
@@ -34,7 +35,7 @@ from pipeline.files.jobfiles import (
 )
 from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import FileStorage, open_storage
-from pipeline.jobs.chunking import ChunkSpan, IncompleteMerge, PageText, merge_pages, plan_for
+from pipeline.jobs.chunking import IncompleteMerge, merge_pages, plan_for
 from pipeline.jobs.ports import Scheduler, Stopping, worker_name
 from pipeline.jobs.progress import ChunkAbandoned, ChunkOverTime, ChunkProgress, StepHeartbeat, WorkerStopping
 from pipeline.profiles.registry import render_results
@@ -288,14 +289,14 @@ class Processor:
                 self.settings.model, input_tokens, output_tokens, price_table(self.settings.prices_json)
             )
             self.store.record_chunk_usage(job.id, index, input_tokens, output_tokens, cost)
-            from pipeline.worker.metrics import (
+            from pipeline.core.metrics import (
                 observe_usage,  # loaded late: a worker with metrics set multiprocess mode first
             )
 
             observe_usage(input_tokens, output_tokens, cost)
 
     def _end_chunk(self, job: Job, chunk: Chunk, status: ChunkStatus, error: str) -> None:
-        from pipeline.worker.metrics import observe_chunk
+        from pipeline.core.metrics import observe_chunk
 
         observe_chunk(job.engine, status.value, chunk.started_at)
         if self.store.finish_chunk(job.id, chunk.index, status, error=error, attempt=chunk.attempts):

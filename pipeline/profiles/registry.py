@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
-from pipeline.jobs.chunking import PageText
 
 PROFILES = ("text", "markdown", "sentences", "tables", "timetable", "custom", "retrieval")
 DEFAULT_PROFILE = "text"

@@ -27,8 +27,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.core.models import ApiToken, Chunk, ChunkStatus, Event, Job, JobStatus, PassageRecord, Stage, WorkerBeat
-from pipeline.jobs.chunking import ChunkSpan
+from pipeline.core.models import (
+    ApiToken,
+    Chunk,
+    ChunkSpan,
+    ChunkStatus,
+    Event,
+    Job,
+    JobStatus,
+    PassageRecord,
+    Stage,
+    WorkerBeat,
+)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Prometheus metrics: what a worker host and a dashboard server expose on ``/metrics``.
 
-Worker processes count what they do (chunk durations by engine, Claude requests in flight, tokens and cost) in
+Worker processes count what they do (``pipeline.core.metrics``: chunk durations, Claude requests, tokens, cost) in
 prometheus_client's multiprocess mode: ``paperline worker --metrics-port`` sets ``PROMETHEUS_MULTIPROC_DIR``
 before anything imports the client, and its HTTP server sums every process of the consumer. What the store knows
 (jobs by status, queue depth, live workers) is read at scrape time, so every host reports the same truth.
@@ -8,26 +8,13 @@ before anything imports the client, and its HTTP server sums every process of th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from pipeline.store import JobStore
-
-CHUNK_SECONDS = Histogram(
-    "paperline_chunk_seconds",
-    "Seconds a chunk took, from claim to its end, by engine and outcome.",
-    ["engine", "status"],
-    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
-)
-LLM_IN_FLIGHT = Gauge(
-    "paperline_llm_requests_in_flight", "Claude requests being answered now.", multiprocess_mode="livesum"
-)
-LLM_TOKENS = Counter("paperline_llm_tokens", "Tokens sent to and received from Claude.", ["direction"])
-LLM_COST = Counter("paperline_llm_cost_usd", "Estimated cost of Claude requests, in US dollars.")
 
 
 class StoreCollector(Collector):
@@ -62,14 +49,3 @@ def store_registry(store: JobStore) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
     return registry
-
-
-def observe_chunk(engine: str, status: str, started_at: float | None) -> None:
-    if started_at is not None:
-        CHUNK_SECONDS.labels(engine=engine, status=status).observe(max(0.0, time.time() - started_at))
-
-
-def observe_usage(input_tokens: int, output_tokens: int, cost_usd: float) -> None:
-    LLM_TOKENS.labels(direction="input").inc(input_tokens)
-    LLM_TOKENS.labels(direction="output").inc(output_tokens)
-    LLM_COST.inc(cost_usd)

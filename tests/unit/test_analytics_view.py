@@ -14,7 +14,7 @@ from dashboard.state import SessionState
 from pipeline import Paperline
 from pipeline.core.errors import InvalidRequest
 from pipeline.core.settings import Settings
-from pipeline.insight.export import frame_bytes, history_frames, write_export
+from pipeline.service.export import frame_bytes, history_frames, write_export
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 

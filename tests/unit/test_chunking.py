@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.core.models import PageText
 from pipeline.core.settings import Settings
-from pipeline.jobs.chunking import IncompleteMerge, PageText, chunk_size_for, merge_pages, plan_chunks, plan_for
+from pipeline.jobs.chunking import IncompleteMerge, chunk_size_for, merge_pages, plan_chunks, plan_for
 from pipeline.profiles.registry import render_text
 
 

@@ -83,8 +83,8 @@ def test_a_live_card_shows_the_eta_once_there_is_history(app, tmp_path) -> None:
     from dashboard.feed import JobFeed
     from dashboard.live import JobCard
     from dashboard.state import SessionState
+    from pipeline.core.models import ChunkSpan
     from pipeline.insight.eta import EtaModel
-    from pipeline.jobs.chunking import ChunkSpan
     from tests.docgen import make_text_pdf
     from tests.factories import job as factory_job
     from tests.sync_runner import run_queued

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.core.models import ChunkStatus, JobStatus, Stage
+from pipeline.core.models import ChunkSpan, ChunkStatus, JobStatus, Stage
 from pipeline.core.settings import Settings
 from pipeline.engines.local import LocalExtractor
-from pipeline.jobs.chunking import ChunkSpan
 from pipeline.service.paperline import Paperline
 from pipeline.worker.recovery import Sweeper
 from tests.docgen import known_text, make_photo, make_text_image, make_text_pdf, page_text

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.jobs.chunking import PageText
+from pipeline.core.models import PageText
 from pipeline.profiles.registry import paragraphs, render_markdown, render_results, render_text, split_sentences
 
 

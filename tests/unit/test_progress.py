@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import Paperline
-from pipeline.jobs.chunking import ChunkSpan
+from pipeline.core.models import ChunkSpan
 from pipeline.jobs.progress import ChunkAbandoned, ChunkOverTime, ChunkProgress
 from tests.docgen import make_text_pdf
 from tests.helpers import wait_until

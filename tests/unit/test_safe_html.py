@@ -17,8 +17,7 @@ from dashboard.safe_html import clean_html, markdown_html, text
 from dashboard.server import content_security_policy
 from dashboard.upload import render_acknowledgements
 from pipeline.core.errors import InvalidRequest
-from pipeline.core.models import ChunkStatus, JobStatus
-from pipeline.jobs.chunking import PageText
+from pipeline.core.models import ChunkStatus, JobStatus, PageText
 from pipeline.profiles.registry import escape_markdown_text, render_markdown
 from pipeline.server.edge import panel_command, panel_environment, websocket_origins
 from tests.docgen import HOSTILE

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import JobStatus, Paperline
+from pipeline.core.text import has_controls, strip_controls
 from pipeline.documents.intake import sanitize_filename
 from pipeline.documents.pdf import needs_pypdf, page_texts
-from pipeline.documents.textclean import clean_text, has_controls, strip_controls
+from pipeline.documents.textclean import clean_text
 from tests.docgen import lecture_page_lines, make_lecture_pdf
 from tests.sync_runner import run_queued
 

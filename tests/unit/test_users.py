@@ -18,8 +18,7 @@ from dashboard.results import ResultViewer
 from dashboard.state import SessionState
 from pipeline import JobStatus, Paperline
 from pipeline.core.errors import InvalidRequest, JobNotFound, TokenRefused, UserRefused
-from pipeline.core.models import ApiToken
-from pipeline.jobs.chunking import PageText
+from pipeline.core.models import ApiToken, PageText
 from pipeline.service import tokens
 from pipeline.service.users import LOCAL_USER
 from tests.docgen import make_text_pdf
@@ -271,8 +270,8 @@ def finished(app: Paperline, path: Path, pages: int, user: str) -> str:
 def test_csv_export_and_results_defuse_formulas_but_keep_numbers(tmp_path: Path) -> None:
     import pandas as pd
 
-    from pipeline.insight.export import frame_bytes
     from pipeline.profiles.registry import rows_csv, sentences_csv, split_sentences
+    from pipeline.service.export import frame_bytes
 
     frame = pd.DataFrame(
         {

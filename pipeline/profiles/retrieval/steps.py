@@ -11,19 +11,35 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pipeline.core import messages
-from pipeline.core.models import Job, JobStatus, PassageRecord, Stage
-from pipeline.files.jobfiles import result_name
+from pipeline.core.models import Job, JobStatus, PageText, PassageRecord, Stage
+from pipeline.core.settings import Settings
+from pipeline.files.jobfiles import JobFiles, result_name
 from pipeline.files.retention import enforce_limits
-from pipeline.jobs.chunking import PageText
+from pipeline.files.storage import FileStorage
 from pipeline.profiles.registry import PAGE_SEPARATOR, render_text
 from pipeline.profiles.retrieval.embedding import get_embedder
 from pipeline.profiles.retrieval.passages import cut_passages, embedding_input, page_starts
+from pipeline.store import JobStore
 
-if TYPE_CHECKING:
-    from pipeline.jobs.steps import Processor
+
+class EmbeddingQueue(Protocol):
+    def enqueue_embedding(self, job_id: str, first: int) -> None: ...
+
+
+class Processor(Protocol):
+    """What these steps need of the job's runner (``pipeline.jobs.steps.Processor``), named here so the profile
+    does not import the steps that call it."""
+
+    settings: Settings
+    store: JobStore
+    tasks: EmbeddingQueue
+    storage: FileStorage | None
+
+    def files(self, job_id: str) -> JobFiles: ...
+
 
 log = logging.getLogger("paperline.retrieval")
 PROFILE = "retrieval"

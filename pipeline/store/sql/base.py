@@ -11,7 +11,7 @@ from typing import Any
 from pipeline.core import messages
 from pipeline.core.lifecycle import PROGRESS_BEFORE_MERGING, EventKind, extraction_progress
 from pipeline.core.models import Stage
-from pipeline.documents.textclean import strip_controls
+from pipeline.core.text import strip_controls
 
 #: stages that start a step of their own: entering one resets the count of the job's lost steps (preparing keeps
 #: its count across the requeues that send it back to queued)

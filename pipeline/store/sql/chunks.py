@@ -11,9 +11,8 @@ from collections.abc import Iterable
 
 from pipeline.core import messages
 from pipeline.core.lifecycle import PROGRESS_AFTER_SPLITTING, EventKind
-from pipeline.core.models import Chunk, ChunkStatus, JobStatus, Stage
-from pipeline.documents.textclean import strip_controls
-from pipeline.jobs.chunking import ChunkSpan
+from pipeline.core.models import Chunk, ChunkSpan, ChunkStatus, JobStatus, Stage
+from pipeline.core.text import strip_controls
 from pipeline.store.sql.base import SqlBase
 from pipeline.store.sql.schema import CHUNK_COLUMNS, chunk_from_row
 

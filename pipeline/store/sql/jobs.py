@@ -10,7 +10,7 @@ from typing import Any
 from pipeline.core import messages
 from pipeline.core.lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
 from pipeline.core.models import Job, JobStatus, Stage
-from pipeline.documents.textclean import strip_controls
+from pipeline.core.text import strip_controls
 from pipeline.store.interface import NewJob
 from pipeline.store.sql.base import SqlBase
 from pipeline.store.sql.schema import JOB_COLUMNS, job_from_row
