@@ -5,7 +5,6 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from pipeline import Paperline
 from pipeline.core.errors import UserRefused
 from pipeline.service.users import LOCAL_USER
 
@@ -43,7 +42,7 @@ class App(pn.viewable.Viewer):
 
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         if params.get("feed") is None:
-            params["feed"] = shared_feed(Paperline)
+            params["feed"] = shared_feed()
         super().__init__(**params)
         #: why the signed-in name may not use the page ("" when it may): a reserved name sees no data at all
         self.refusal = ""

@@ -1,9 +1,10 @@
-"""One feed per server process: it alone reads the job store (woken by the store's notifications where it has them,
-else polling), and every session watches it.
+"""One feed per server process, and every session watches it.
 
-``refresh()`` asks the store only for rows written since the last revision it saw, keeps the latest snapshot of
-every job and chunk in memory, and hands each subscriber the batch of changes on that subscriber's own Bokeh
-document (scheduled on its event loop), so ten open sessions cost the database what one does.
+The feed listens to the process's one follower of the store (``pipeline.live.ChangeFollower``, shared with the
+HTTP API's event streams; woken by the store's notifications where it has them, else polling). Each tick brings
+only the rows written since the last revision; the feed keeps the latest snapshot of every job and chunk in memory
+and hands each subscriber the batch of changes on that subscriber's own Bokeh document (scheduled on its event
+loop), so ten open sessions cost the database what one does. ``refresh()`` runs one tick now (tests call it).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import param
 from panel.io.state import set_curdoc
 
 from pipeline import Chunk, Job, JobStatus, Paperline
-from pipeline.core import messages, transient
+from pipeline.core import messages
 from pipeline.core.models import WorkerBeat
+from pipeline.live import ChangeFollower, Changes
+from pipeline.server.context import server_context
 
 from .snapshots import AnalyticsSnapshot, EtaSnapshot
 
@@ -43,10 +46,6 @@ class Health:
     checked_at: float = 0.0
     #: why the job store cannot be read now ("" while it can): the page says so and keeps what it last read
     unreachable: str = ""
-
-    @property
-    def worker_alive(self) -> bool:
-        return bool(self.workers)
 
     @property
     def warning(self) -> str:
@@ -101,17 +100,18 @@ class JobFeed(param.Parameterized):
     health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
     analytics_interval = param.Number(default=2.0, doc="Fewest seconds between two analytics snapshots.")
 
-    def __init__(self, app: Paperline, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, app: Paperline, follower: ChangeFollower | None = None, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
         self.app = app
+        #: the process's follower of the store (a server's is shared with the API); a notebook's feed has its own
+        self.follower = follower or ChangeFollower(app, interval=self.interval, slow_interval=self.health_interval)
+        self._owns_follower = follower is None
         self.jobs: dict[str, Job] = {}
         self.chunks: dict[str, dict[int, Chunk]] = {}
         self._subscribers: dict[int, tuple[Subscriber, object]] = {}
         self._pending: dict[int, Update] = {}  # per session: the update scheduled but not yet taken
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._health_checked = 0.0
         #: store reads this feed made (a benchmark hook: ``dashboard.server`` serves it with the store's count)
         self.queries = 0
@@ -122,38 +122,36 @@ class JobFeed(param.Parameterized):
         self.delivery_lags: deque[tuple[float, float]] = deque(maxlen=20_000)
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
+        self._listening = self.follower.listen(self, from_start=True)
 
     # -- reading -----------------------------------------------------------------------------------------
     def refresh(self, now: float | None = None) -> Update:
-        """Read what changed since the last refresh and tell every subscriber; returns the update. While the job
-        store is unreachable (a restart, a network fault), sessions keep what they last read and are told once that
-        the store is unreachable; the next refresh that reads it clears that."""
-        now = time.time() if now is None else now
-        try:
-            return self._refresh(now)
-        except Exception as exc:
-            if not transient.is_transient(exc):
-                raise
-            log.warning("the job store cannot be read: %s", exc)
-            with self._lock:
-                told = bool(self.health.unreachable)
-                self.health = Health(
-                    queued=self.health.queued,
-                    running=self.health.running,
-                    workers=self.health.workers,
-                    checked_at=now,
-                    unreachable=messages.STORE_UNAVAILABLE,
-                )
-                subscribers = list(self._subscribers.items())
-            update = Update(health_changed=not told, read_at=time.time())
-            if update:
-                for token, (callback, doc) in subscribers:
-                    self._deliver(token, callback, doc, update)
-            return update
+        """Have the follower read what changed now (every listener is told) and return this feed's update. While
+        the job store is unreachable (a restart, a network fault), sessions keep what they last read and are told
+        once that the store is unreachable; the next refresh that reads it clears that."""
+        answer = self.follower.poll(now).get(self._listening)
+        return answer if isinstance(answer, Update) else Update()
 
-    def _refresh(self, now: float) -> Update:
+    def store_unreachable(self, now: float) -> Update:
         with self._lock:
-            changes = self.app.store.changes_since(self.revision)
+            told = bool(self.health.unreachable)
+            self.health = Health(
+                queued=self.health.queued,
+                running=self.health.running,
+                workers=self.health.workers,
+                checked_at=now,
+                unreachable=messages.STORE_UNAVAILABLE,
+            )
+            subscribers = list(self._subscribers.items())
+        update = Update(health_changed=not told, read_at=time.time())
+        if update:
+            for token, (callback, doc) in subscribers:
+                self._deliver(token, callback, doc, update)
+        return update
+
+    def take_changes(self, changes: Changes, now: float) -> Update:
+        """The follower's tick: keep the newest snapshots, refit what the history feeds, tell every session."""
+        with self._lock:
             self.queries += 1
             finished = False
             for job in changes.jobs:
@@ -187,7 +185,7 @@ class JobFeed(param.Parameterized):
 
     def _read_all_chunks(self) -> list[Chunk]:
         self.queries += 1
-        return self.app.store.list_all_chunks()
+        return self.app.all_chunks()
 
     @property
     def analytics_frames(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -265,16 +263,6 @@ class JobFeed(param.Parameterized):
         with self._lock:
             return [c for _, c in sorted(self.chunks.get(job_id, {}).items())]
 
-    def load_chunks(self, job_id: str) -> list[Chunk]:
-        """Chunks of a job the feed has not seen change since it started (e.g. history), read once."""
-        with self._lock:
-            if job_id in self.chunks:
-                return self.chunks_of(job_id)
-        chunks = self.app.chunks(job_id)
-        with self._lock:
-            self.chunks.setdefault(job_id, {}).update({c.index: c for c in chunks})
-        return chunks
-
     # -- subscribing ---------------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> int:
         """Call ``callback(update)`` after every refresh that found something, on the caller's session."""
@@ -292,45 +280,29 @@ class JobFeed(param.Parameterized):
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    # -- polling -------------------------------------------------------------------------------------------
+    # -- following ----------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Poll in a background thread (idempotent): store reads stay off the server's event loop."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="paperline-feed", daemon=True)
-            self._thread.start()
+        """Follow the store on the follower's background thread (idempotent): reads stay off the event loop."""
+        self.follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        # A store that announces its commits (PostgreSQL LISTEN/NOTIFY) wakes the feed at once, and a slow poll at
-        # the health interval stays as the safety net; otherwise the feed polls every ``interval``.
-        store = self.app.store
-        wait_s = self.health_interval if store.notifies_changes else self.interval
-        while not self._stop.is_set():
-            try:
-                store.wait_for_change(wait_s)
-                if not self._stop.is_set():
-                    self.refresh()
-            except Exception:  # a locked or missing database must not end the feed for every session
-                log.exception("feed refresh failed")
-                self._stop.wait(self.interval)
+        """Stop listening; a follower of the feed's own also stops (a server's shared one follows on)."""
+        self.follower.forget(self._listening)
+        if self._owns_follower:
+            self.follower.stop()
 
 
 _feed_lock = threading.Lock()
 
 
-def shared_feed(app_factory: Callable[[], Paperline] = Paperline) -> JobFeed:
-    """The process's one feed, created and started on first use and kept in ``pn.state.cache``."""
+def shared_feed() -> JobFeed:
+    """The process's one feed, on the server context's Paperline and follower (shared with the HTTP API),
+    created and started on first use and kept in ``pn.state.cache``."""
     with _feed_lock:
         feed = pn.state.cache.get(FEED_CACHE_KEY)
         if feed is None:
-            feed = JobFeed(app_factory().warm())  # the first upload acknowledges as fast as the rest
+            context = server_context()
+            feed = JobFeed(context.app.warm(), follower=context.follower)  # the first upload acknowledges at once
             feed.refresh()
             feed.start()
             pn.state.cache[FEED_CACHE_KEY] = feed

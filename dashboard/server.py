@@ -238,7 +238,7 @@ class FeedStatsHandler(OperatorHandler):
                 sessions=feed.subscriber_count,
                 refreshes=feed.refreshes,
                 queries=feed.queries,
-                store_statements=getattr(feed.app.store, "statements", None),
+                store_statements=feed.app.store_statements,
             )
         stats["api_stream_reads"] = api_stream_reads()  # the API's event streams, all of them together
         since = self.get_query_argument("since", None)
@@ -263,8 +263,6 @@ class MetricsHandler(OperatorHandler):
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-        from pipeline.worker.metrics import store_registry
-
         from .feed import FEED_CACHE_KEY
 
         feed = pn.state.cache.get(FEED_CACHE_KEY)
@@ -286,7 +284,7 @@ class MetricsHandler(OperatorHandler):
                     "paperline_feed_refreshes", "Reads of the store by the feed.", value=feed.refreshes
                 )
 
-        registry = store_registry(feed.app.store)
+        registry = feed.app.store_metrics()
         registry.register(FeedCollector())
         body = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)

@@ -30,30 +30,26 @@ from pipeline.core.models import ApiToken, Event, JobStatus
 from pipeline.core.settings import Settings
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
+from pipeline.server.context import server_context
 from pipeline.server.edge import is_loopback, policy_for
 from pipeline.service.paperline import Paperline
 from pipeline.service.users import LOCAL_USER
 
 log = logging.getLogger("paperline.api")
 T = TypeVar("T")
-_app: Paperline | None = None
-_app_lock = threading.Lock()
+_limiter_lock = threading.Lock()
 _limiter: RateLimiter | None = None
 
 
 def shared_app() -> Paperline:
-    """This server process's Paperline, made on the first request."""
-    global _app
-    with _app_lock:
-        if _app is None:
-            _app = Paperline(Settings.from_env())
-        return _app
+    """This server process's Paperline (its server context's: the dashboard shares it)."""
+    return server_context().app
 
 
 def shared_limiter() -> RateLimiter:
     """This server process's request buckets (``PAPERLINE_API_RATE_PER_MINUTE``)."""
     global _limiter
-    with _app_lock:
+    with _limiter_lock:
         if _limiter is None:
             _limiter = RateLimiter(Settings.from_env().api_rate_per_minute)
         return _limiter
@@ -257,7 +253,7 @@ class HealthCheck:
     def report(self, app: Paperline) -> tuple[int, dict[str, Any]]:
         """The HTTP status and the body of ``/health``."""
         try:
-            jobs, _chunks = app.store.status_counts()
+            jobs, _chunks = app.status_counts()
             workers = len(app.workers())
         except Exception as exc:
             self.store_failed_at = time.monotonic()

@@ -1,8 +1,8 @@
 """``GET /jobs/{id}/events/stream``: a job's progress as Server-Sent Events, to its end.
 
-One ``ChangeHub`` per server process reads the store for every open stream together: while any stream is open
-it follows the store's revisions (``changes_since``) and reads the new events of the watched jobs that changed,
-however many clients watch them, woken at once by PostgreSQL's NOTIFY or every ``POLL_S`` on SQLite. Each
+One ``ChangeHub`` per server process serves every open stream together: while any stream is open it listens to
+the process's one follower of the store (``pipeline.live``, shared with the dashboard's feed) and reads the new
+events of the watched jobs that changed, however many clients watch them. Each
 stream reads the store itself only when it opens (the job, and the events a ``Last-Event-ID`` missed) and ends.
 
 Messages: ``event: job-event`` (an audit event; its SSE id is the event's, so a client that reconnects with
@@ -31,41 +31,40 @@ from tornado.iostream import StreamClosedError
 from pipeline.api.handlers import ApiHandler, event_dict
 from pipeline.api.problems import Problem
 from pipeline.core.models import Chunk, Event, Job
-from pipeline.store import JobStore
+from pipeline.live import ChangeFollower, Changes
+from pipeline.server.context import server_context
+from pipeline.service.paperline import Paperline
 
 log = logging.getLogger("paperline.api.stream")
-POLL_S = 0.2
 HEARTBEAT_S = float(os.environ.get("PAPERLINE_API_HEARTBEAT_S", "15"))
 TOKEN_RECHECK_S = min(HEARTBEAT_S, 5.0)
 
 
 class ChangeHub:
-    """Fans the store's changes out to subscribed streams; runs its reading thread only while someone listens.
+    """Fans the process's store changes (``pipeline.live.ChangeFollower``) out to subscribed streams; listens to the
+    follower only while someone watches.
 
-    A tick reads the revisions (one indexed read when nothing changed), then, for each watched job that changed,
-    its new events: the cost follows the jobs watched and changing, never the number of clients watching."""
+    For each watched job that changed in a tick, the hub reads its new events once: the cost follows the jobs
+    watched and changing, never the number of clients watching them."""
 
-    def __init__(self, store: JobStore) -> None:
-        self.store = store
+    def __init__(self, app: Paperline, follower: ChangeFollower) -> None:
+        self.app, self.follower = app, follower
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = defaultdict(set)
         self._last_event: dict[str, int] = {}
-        self._thread: threading.Thread | None = None
-        self._revision = 0
-        self.reads = 0  # store reads by the hub, for tests and benchmarks
+        self._listening: int | None = None
+        self.reads = 0  # reads of jobs' events by the hub (the follower counts its own), for tests and benchmarks
 
     def subscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
         with self._lock:
             if job_id not in self._subscribers:  # the first watcher: start after the job's latest event
-                events = self.store.list_events(job_id)
+                events = self.app.events(job_id)
                 self._last_event[job_id] = events[-1].id if events else 0
                 self.reads += 1
             self._subscribers[job_id].add((loop, queue))
-            if self._thread is None:
-                self._revision = self.store.changes_since(2**62).revision  # from now on
-                self.reads += 1
-                self._thread = threading.Thread(target=self._run, name="paperline-api-hub", daemon=True)
-                self._thread.start()
+            if self._listening is None:
+                self._listening = self.follower.listen(self)
+                self.follower.start()
 
     def unsubscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
         with self._lock:
@@ -73,24 +72,11 @@ class ChangeHub:
             if not self._subscribers[job_id]:
                 del self._subscribers[job_id]
                 self._last_event.pop(job_id, None)
+            if not self._subscribers and self._listening is not None:
+                self.follower.forget(self._listening)
+                self._listening = None
 
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                if not self._subscribers:
-                    self._thread = None
-                    return
-            try:
-                self.store.wait_for_change(POLL_S)
-                self._tick()
-            except Exception:
-                log.exception("the API's change hub could not read the store; trying again")
-                threading.Event().wait(1.0)
-
-    def _tick(self) -> None:
-        changes = self.store.changes_since(self._revision)
-        self.reads += 1
-        self._revision = changes.revision
+    def take_changes(self, changes: Changes, now: float) -> None:
         changed = {job.id for job in changes.jobs} | {chunk.job_id for chunk in changes.chunks}
         jobs = {job.id: job for job in changes.jobs}
         chunks: dict[str, list[Chunk]] = defaultdict(list)
@@ -100,7 +86,7 @@ class ChangeHub:
             watched = {job_id: set(subs) for job_id, subs in self._subscribers.items() if job_id in changed}
             after = {job_id: self._last_event.get(job_id, 0) for job_id in watched}
         for job_id, subscribers in watched.items():
-            events = self.store.list_events(job_id, after_id=after[job_id])
+            events = self.app.events(job_id, after_id=after[job_id])
             self.reads += 1
             items: list[Any] = [*events, *chunks.get(job_id, []), *([jobs[job_id]] if job_id in jobs else [])]
             with self._lock:
@@ -110,16 +96,21 @@ class ChangeHub:
                 for item in items:
                     loop.call_soon_threadsafe(queue.put_nowait, item)
 
+    def store_unreachable(self, now: float) -> None:
+        """Streams keep waiting: the follower tries again, and a stream's own heartbeat keeps it open."""
+
 
 _hub: ChangeHub | None = None
 _hub_lock = threading.Lock()
 
 
-def shared_hub(store: JobStore) -> ChangeHub:
+def shared_hub() -> ChangeHub:
+    """This process's hub, on the server context's Paperline and follower."""
     global _hub
     with _hub_lock:
         if _hub is None:
-            _hub = ChangeHub(store)
+            context = server_context()
+            _hub = ChangeHub(context.app, context.follower)
         return _hub
 
 
@@ -143,13 +134,13 @@ class EventStreamHandler(ApiHandler):
             after = int(self.request.headers.get("Last-Event-ID", "0") or 0)
         except ValueError:
             after = 0
-        hub = shared_hub(app.store)
+        hub = shared_hub()
         loop, queue = asyncio.get_running_loop(), asyncio.Queue()
         await self.run(hub.subscribe, job_id, loop, queue)  # before reading the backlog, so nothing falls between
         try:
             self.set_header("Content-Type", "text/event-stream; charset=utf-8")
             self.set_header("X-Accel-Buffering", "no")  # nginx: pass each message on at once
-            backlog: list[Event] = await self.run(app.store.list_events, job_id, after_id=after)
+            backlog: list[Event] = await self.run(app.events, job_id, after_id=after)
             sent = after
             for event in backlog:
                 self.write(sse("job-event", event_dict(event), event.id))
@@ -189,7 +180,7 @@ class EventStreamHandler(ApiHandler):
                 await self.flush()
                 wrote = now
             # The final job's last events may come in the same tick or just after: read what is left, then end.
-            for event in await self.run(app.store.list_events, job_id, after_id=sent):
+            for event in await self.run(app.events, job_id, after_id=sent):
                 self.write(sse("job-event", event_dict(event), event.id))
             self.write(sse("end", (await self.run(app.get, job_id)).to_dict()))
             await self.flush()

@@ -35,10 +35,11 @@ from pipeline.service.users import (
     owner_scope,
     signed_in_user,
 )
-from pipeline.store import JobStore, NewJob, open_store
+from pipeline.store import Changes, JobStore, NewJob, open_store
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
     import pandas as pd
+    from prometheus_client import CollectorRegistry
 
     from pipeline.insight.eta import EtaError, EtaModel
     from pipeline.worker.tasks import BoundTasks
@@ -306,12 +307,45 @@ class Paperline(RetrievalMethods):
             self.get(job_id, user=user)
         return self.store.list_chunks(job_id)
 
-    def events(self, job_id: str | None = None, *, user: str | None = None) -> list[Event]:
+    def events(self, job_id: str | None = None, *, after_id: int = 0, user: str | None = None) -> list[Event]:
+        """Events in the order they happened, of one job or all, after event ``after_id``."""
         if user is not None:
             if job_id is None:
                 raise InvalidRequest("Name a job to read its events as a user.")
             self.get(job_id, user=user)
-        return self.store.list_events(job_id)
+        return self.store.list_events(job_id, after_id=after_id)
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every job's chunks, for analytics over the whole history."""
+        return self.store.list_all_chunks()
+
+    def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Jobs and chunks by status: what health checks and metrics report."""
+        return self.store.status_counts()
+
+    # -- following changes (``pipeline.live``: one follower per process) --------------------------------------
+    def changes_since(self, revision: int) -> Changes:
+        """Jobs and chunks written after ``revision``, and the revision read up to."""
+        return self.store.changes_since(revision)
+
+    def wait_for_change(self, timeout_s: float) -> bool:
+        """Block until the store may have changed (at once on PostgreSQL's NOTIFY), or ``timeout_s`` passed."""
+        return self.store.wait_for_change(timeout_s)
+
+    @property
+    def notifies_changes(self) -> bool:
+        return self.store.notifies_changes
+
+    @property
+    def store_statements(self) -> int | None:
+        """SQL statements this process has run so far (what readers such as the dashboard cost the store)."""
+        return getattr(self.store, "statements", None)
+
+    def store_metrics(self) -> CollectorRegistry:
+        """Prometheus metrics read from the store when scraped: jobs by status, queue depth, live workers."""
+        from pipeline.worker.metrics import store_registry
+
+        return store_registry(self.store)
 
     def workers(self, *, max_age_s: float | None = None) -> list[WorkerBeat]:
         """Worker processes alive now: they beat recently and have not said goodbye; on this host, their process
