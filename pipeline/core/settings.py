@@ -225,7 +225,7 @@ def _table() -> tuple[Setting, ...]:
         kind = types[spec.name]
         if kind not in _READERS and spec.metadata["parse"] is None:
             raise TypeError(f"Settings.{spec.name}: no reader for {kind}; give setting(..., parse=...)")
-        reader, expected = _READERS.get(kind, (None, "a value"))
+        reader, expected = _READERS.get(kind, (spec.metadata["parse"], "a value"))
         table.append(
             Setting(
                 name=spec.name,
