@@ -22,7 +22,6 @@ import hashlib
 import html
 import json
 import logging
-import os
 import re
 import time
 from typing import Any
@@ -39,6 +38,7 @@ from pipeline.api.handlers import shared_app, sign_in_required
 from pipeline.api.stream import api_stream_reads
 from pipeline.core import messages
 from pipeline.core.errors import TokenRefused
+from pipeline.core.settings import Settings
 from pipeline.server.edge import policy_for
 
 log = logging.getLogger("paperline.server")
@@ -147,7 +147,7 @@ def _find_handler_for_own_names(self: BokehTornado, request: Any, **kwargs: Any)
 
 
 def _public_urls_are_https() -> bool:
-    urls = [url.strip() for url in os.environ.get("PAPERLINE_PUBLIC_URL", "").split(",") if url.strip()]
+    urls = Settings.from_env().public_urls
     return bool(urls) and all(url.lower().startswith("https://") for url in urls)
 
 

