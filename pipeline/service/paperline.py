@@ -146,7 +146,7 @@ class Paperline(RetrievalMethods):
     def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
         """Record a refused upload as a failed job saying why (its bytes are not kept)."""
         why = str(received.refused)
-        meta = {**meta, "refusal": type(received.refused).__name__}  # which kind, for the HTTP API's status code
+        meta = {**meta, "refusal": received.refused.code}  # its error's code: the HTTP API's status comes from it
         new = NewJob(
             **{**job, "kind": received.kind, "sha256": received.sha256, "size_bytes": received.size},
             status=JobStatus.FAILED,
