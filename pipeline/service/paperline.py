@@ -393,10 +393,7 @@ class Paperline(RetrievalMethods):
                     alive_at = now
                 elif now - alive_at >= self.settings.stall_after_s:
                     waiting = sum(1 for job in jobs if not job.is_final)
-                    raise NoWorkerRunning(
-                        f"No Paperline worker is running, so {waiting} job{'s' if waiting != 1 else ''} cannot "
-                        "finish. Start one with 'paperline worker' (or 'make run'), then wait again."
-                    )
+                    raise NoWorkerRunning(messages.no_worker_to_finish(waiting))
             time.sleep(poll_s)
 
     # -- time ------------------------------------------------------------------------------------------------
