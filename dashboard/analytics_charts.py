@@ -16,7 +16,8 @@ from pipeline.insight import timings as analytics
 from .formatting import STATUS_COLORS
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
-STAGE_COLORS = {"queued": "#9aa5b1", "preparing": "#f2c94c", "extracting": "#2f80ed", "merging": "#27ae60"}
+#: a colour per stage timed (queued, preparing, extracting, merging), in that order
+STAGE_COLORS = dict(zip(analytics.STAGES, ("#9aa5b1", "#f2c94c", "#2f80ed", "#27ae60"), strict=True))
 
 #: chart name -> its columns (every chart's source always has exactly these)
 CHART_COLUMNS: dict[str, list[str]] = {

@@ -7,18 +7,12 @@ import time
 import panel as pn
 
 from pipeline import Chunk, Job, JobStatus
+from pipeline.core import messages
+from pipeline.core.lifecycle import stages_of
 from pipeline.core.models import ChunkStatus
 
 from .safe_html import text
 
-STEPS = (
-    ("queued", "Queued"),
-    ("preparing", "Preparing"),
-    ("splitting", "Splitting"),
-    ("extracting", "Extracting"),
-    ("merging", "Merging"),
-    ("completed", "Done"),
-)
 STATUS_COLORS = {
     "queued": "#9aa5b1",
     "running": "#2f80ed",
@@ -59,12 +53,9 @@ def elapsed(job: Job, now: float | None = None) -> float | None:
     return max(0.0, end - job.started_at)
 
 
-RETRIEVAL_STEPS = (*STEPS[:-1], ("embedding", "Embedding"), ("indexing", "Indexing"), STEPS[-1])
-
-
 def stepper_html(job: Job) -> str:
     """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
-    steps = RETRIEVAL_STEPS if job.profile == "retrieval" else STEPS
+    steps = [(stage.value, messages.stage_label(stage)) for stage in stages_of(indexed=job.profile == "retrieval")]
     keys = [key for key, _ in steps]
     current = keys.index(job.stage.value) if job.stage.value in keys else len(keys) - 1
     failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)

@@ -9,6 +9,7 @@ import panel as pn
 import param
 
 from pipeline import Chunk, Job, JobStatus
+from pipeline.core import messages
 from pipeline.core.errors import PaperlineError
 from pipeline.insight.eta import format_eta
 from pipeline.insight.stall import stall_reason
@@ -172,7 +173,7 @@ class JobCard(pn.viewable.Viewer):
         if asked == "cancel":
             self._act(self.state.app.cancel)
         elif asked == "delete" and self._act(self.state.app.delete) and pn.state.notifications is not None:
-            pn.state.notifications.info(f"Deleted the files of {text(self.job.filename)}; its history is kept.")
+            pn.state.notifications.info(messages.deleted_files_of(text(self.job.filename)))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card

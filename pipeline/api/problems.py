@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from pipeline.core import errors as exceptions
 from pipeline.core import messages, transient
 from pipeline.core.errors import (
     DocumentRejected,
@@ -21,8 +20,10 @@ from pipeline.core.errors import (
     JobNotFound,
     LimitReached,
     NoWorkerRunning,
+    PaperlineError,
     TooManyPages,
     UnsupportedType,
+    error_of_code,
 )
 from pipeline.files.storage import StorageUnavailable
 
@@ -30,18 +31,19 @@ MEDIA_TYPE = "application/problem+json"
 # How long a client is asked to wait (Retry-After, seconds) while a service the server needs is unreachable.
 RETRY_AFTER_S = 5
 
-# Most specific first: LimitReached and DocumentTooLarge are DocumentRejected too.
-STATUS_BY_ERROR: tuple[tuple[type[Exception], HTTPStatus], ...] = (
-    (JobNotFound, HTTPStatus.NOT_FOUND),
-    (LimitReached, HTTPStatus.TOO_MANY_REQUESTS),
-    (DocumentTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
-    (ImageTooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
-    (TooManyPages, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
-    (UnsupportedType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
-    (DocumentRejected, HTTPStatus.UNPROCESSABLE_ENTITY),
-    (InvalidRequest, HTTPStatus.CONFLICT),
-    (NoWorkerRunning, HTTPStatus.SERVICE_UNAVAILABLE),
-)
+#: error code -> the HTTP status of that error and of its subclasses that have no status of their own (the nearest
+#: listed class wins: a LimitReached is a DocumentRejected too, and answers 429, not 422)
+STATUS_BY_CODE: dict[str, HTTPStatus] = {
+    JobNotFound.code: HTTPStatus.NOT_FOUND,
+    LimitReached.code: HTTPStatus.TOO_MANY_REQUESTS,
+    DocumentTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ImageTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    TooManyPages.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    UnsupportedType.code: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    DocumentRejected.code: HTTPStatus.UNPROCESSABLE_ENTITY,
+    InvalidRequest.code: HTTPStatus.CONFLICT,
+    NoWorkerRunning.code: HTTPStatus.SERVICE_UNAVAILABLE,
+}
 
 
 @dataclass
@@ -67,14 +69,16 @@ class Problem(Exception):
 
 
 def status_for(kind: type[BaseException]) -> int | None:
-    """The HTTP status for an error of this kind (its own or its nearest listed base's); None if unlisted."""
-    return next((int(status) for listed, status in STATUS_BY_ERROR if issubclass(kind, listed)), None)
+    """The HTTP status for an error of this kind (its own code's, or its nearest base's); None if none is listed."""
+    codes = (base.code for base in kind.__mro__ if isinstance(base, type) and issubclass(base, PaperlineError))
+    return next((int(STATUS_BY_CODE[code]) for code in codes if code in STATUS_BY_CODE), None)
 
 
-def refusal_status(kind_name: str) -> int:
-    """The status for a document refused at intake, from the error kind recorded on its job."""
-    kind = getattr(exceptions, kind_name, None)
-    status = status_for(kind) if isinstance(kind, type) and issubclass(kind, DocumentRejected) else None
+def refusal_status(stored: str) -> int:
+    """The status for a document refused at intake, from the error code recorded on its job (or the class name
+    an older Paperline recorded there)."""
+    kind = error_of_code(stored)
+    status = status_for(kind) if kind is not None and issubclass(kind, DocumentRejected) else None
     return status or int(HTTPStatus.UNPROCESSABLE_ENTITY)
 
 
@@ -84,7 +88,8 @@ def problem_for(error: BaseException) -> Problem | None:
         return error
     status = status_for(type(error))
     if status is not None:
-        return Problem(status, str(error), retry_after=RETRY_AFTER_S if status == 503 else None)
+        extensions = {"code": error.code} if isinstance(error, PaperlineError) else {}
+        return Problem(status, str(error), extensions, retry_after=RETRY_AFTER_S if status == 503 else None)
     if isinstance(error, StorageUnavailable):  # its message names the endpoint and bucket: for the log only
         return Problem(503, messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
     if transient.is_transient(error):

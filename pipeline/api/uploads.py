@@ -213,11 +213,8 @@ class UploadHandler(JobsHandler):
         accepted = [job for job in jobs if not job.meta.get("refusal")]
         if not accepted:  # every document was refused: say why, as the page does (each refusal is recorded)
             first = jobs[0]
-            raise Problem(
-                refusal_status(str(first.meta.get("refusal", ""))),
-                first.error,
-                {"jobs": [job.to_dict() for job in jobs]},
-            )
+            code = str(first.meta.get("refusal", ""))
+            raise Problem(refusal_status(code), first.error, {"code": code, "jobs": [job.to_dict() for job in jobs]})
         for job in accepted:
             self.add_header("Location", f"{self.request.path.rstrip('/')}/{job.id}")
         self.send_json({"jobs": [job.to_dict() for job in jobs]}, status=201)

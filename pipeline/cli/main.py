@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.core import messages
 from pipeline.core.errors import NoWorkerRunning, PaperlineError
 from pipeline.core.models import Job, JobStatus
 from pipeline.core.settings import Settings
@@ -18,11 +19,6 @@ from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import PROFILES
 from pipeline.service.paperline import Paperline
 from pipeline.service.users import LOCAL_USER
-
-NO_WORKER_WARNING = (
-    "No Paperline worker is running, so queued jobs will wait. Start one with 'paperline worker' "
-    "(or 'make run', which starts the dashboard and a worker)."
-)
 
 
 def _print_json(data: object) -> None:
@@ -40,7 +36,7 @@ def _line(job: Job) -> str:
 
 def _warn_if_no_worker(app: Paperline, jobs: Sequence[Job]) -> None:
     if any(not j.is_final for j in jobs) and not app.workers():
-        print(NO_WORKER_WARNING, file=sys.stderr)
+        print(messages.NO_WORKER_RUNNING, file=sys.stderr)
 
 
 def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
@@ -227,7 +223,7 @@ def cmd_delete(app: Paperline, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(job.to_dict())
     else:
-        print(f"Deleted the files of {job.filename} ({job.id}); its history is kept.")
+        print(messages.deleted_files_of(job.filename, job.id))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The vocabulary of a job's life that every store backend and every reader shares: event kinds and progress.
+"""The vocabulary of a job's life that every store backend and every reader shares: stages, event kinds, progress.
 
 A job's progress runs 0-100: preparing and splitting take it to 5, extraction (weighted by pages done) to 95,
 merging to 100. Backends write these values; the ETA, the dashboard and analytics read them back, so they are named
@@ -8,6 +8,36 @@ here once rather than written as numbers where they are used.
 from __future__ import annotations
 
 from enum import Enum
+
+
+class Stage(str, Enum):
+    """The step a job is at; a failed or canceled job keeps the stage it stopped in. In order of a job's life."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    SPLITTING = "splitting"
+    EXTRACTING = "extracting"
+    MERGING = "merging"
+    #: retrieval profile: passages being embedded, then written out and made searchable
+    EMBEDDING = "embedding"
+    INDEXING = "indexing"
+    COMPLETED = "completed"
+
+
+#: whole-job steps before its chunks exist: a job lost in one is requeued from the start
+PREPARATION_STAGES: tuple[Stage, ...] = (Stage.PREPARING, Stage.SPLITTING)
+#: the steps only a retrieval job takes, after merging
+INDEXING_STAGES: tuple[Stage, ...] = (Stage.EMBEDDING, Stage.INDEXING)
+#: whole-job steps after its chunks: the merge task carries on from whichever of them the job is in
+FINISHING_STAGES: tuple[Stage, ...] = (Stage.MERGING, *INDEXING_STAGES)
+#: stages that start a step of their own: entering one resets the count of the job's lost steps (preparing keeps
+#: its count across the requeues that send it back to queued)
+STEPS_COUNTED_AFRESH: tuple[Stage, ...] = (Stage.EXTRACTING, *FINISHING_STAGES)
+
+
+def stages_of(indexed: bool) -> tuple[Stage, ...]:
+    """The stages a job passes through, in order; only an indexed (retrieval) job embeds and indexes."""
+    return tuple(stage for stage in Stage if indexed or stage not in INDEXING_STAGES)
 
 
 class EventKind(str, Enum):

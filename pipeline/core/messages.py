@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pipeline.core.lifecycle import Stage
+
 
 def plural(count: int, word: str, words: str | None = None) -> str:
     """ "1 page", "3 pages"."""
@@ -41,13 +43,18 @@ MERGING_RETRIED = "Retrying: merging the chunk results again"
 INDEXING_AGAIN = "Embedding and indexing again after a lost worker"
 REQUEUED_WHILE_PREPARING = "Requeued: its worker stopped while preparing"
 #: what a job's step is called in "The worker stopped while ..." (a step whose worker keeps dying)
-STEP_DOING = {
-    "preparing": "preparing this document",
-    "splitting": "preparing this document",
-    "merging": "merging the chunk results",
-    "embedding": "embedding the passages",
-    "indexing": "indexing the passages",
+STEP_DOING: dict[str, str] = {
+    Stage.PREPARING: "preparing this document",
+    Stage.SPLITTING: "preparing this document",
+    Stage.MERGING: "merging the chunk results",
+    Stage.EMBEDDING: "embedding the passages",
+    Stage.INDEXING: "indexing the passages",
 }
+
+
+def stage_label(stage: Stage) -> str:
+    """A stage's name on the page's stepper: "Preparing", ..., "Done"."""
+    return "Done" if stage is Stage.COMPLETED else stage.value.capitalize()
 
 
 def step_kept_dying(stage: str, times: int) -> str:
@@ -139,6 +146,46 @@ def could_not_prepare(error: object) -> str:
 
 def could_not_merge(error: object) -> str:
     return f"Could not merge the chunk results: {error}"
+
+
+# -- workers ---------------------------------------------------------------------------------------------------
+START_A_WORKER = "Start one with 'paperline worker' (or 'make run')"
+#: the CLI's warning when it queues work and no worker is alive
+NO_WORKER_RUNNING = (
+    "No Paperline worker is running, so queued jobs will wait. Start one with 'paperline worker' "
+    "(or 'make run', which starts the dashboard and a worker)."
+)
+
+
+def queued_without_worker(queued: int) -> str:
+    """The dashboard's warning: jobs are queued and no worker is running."""
+    return f"{plural(queued, 'job')} queued and no worker is running. {START_A_WORKER}."
+
+
+def no_worker_to_finish(waiting: int) -> str:
+    """Why waiting on jobs stopped (``Paperline.wait``): no worker has been alive for a while."""
+    return (
+        f"No Paperline worker is running, so {plural(waiting, 'job')} cannot finish. {START_A_WORKER}, then wait again."
+    )
+
+
+def stalled_queued(waited_s: float) -> str:
+    return f"Stalled: queued for {waited_s:.0f} s and no worker is running (start one with 'paperline worker')."
+
+
+def stalled_over_time(index: int, ran_s: float, limit_s: float) -> str:
+    return (
+        f"Stalled: chunk {index + 1} has run {ran_s:.0f} s, over its {limit_s:g} s time limit; it will be stopped "
+        "and retried."
+    )
+
+
+def stalled_without_worker(quiet_s: float) -> str:
+    return f"Stalled: no progress for {quiet_s:.0f} s and no worker is alive; it resumes when a worker starts."
+
+
+def stalled_with_worker(quiet_s: float) -> str:
+    return f"Stalled: no progress for {quiet_s:.0f} s although a worker is alive; its chunk may be stuck."
 
 
 # -- faults of the services a job needs (pipeline.core.transient) ----------------------------------------------------
@@ -400,6 +447,11 @@ def operator_sign_in(what: str) -> str:
 
 def files_deleted(user: str) -> str:
     return f"Files deleted by {user}; the history is kept. Submit the document again to redo it."
+
+
+def deleted_files_of(filename: str, job_id: str = "") -> str:
+    """What the page and the CLI say once a job's files are deleted (the CLI names the job too)."""
+    return f"Deleted the files of {filename}{f' ({job_id})' if job_id else ''}; its history is kept."
 
 
 def files_gone(job_id: str, why: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from pipeline.core.lifecycle import EventKind
+from pipeline.core.lifecycle import EventKind, Stage
 
 
 class JobStatus(str, Enum):
@@ -29,23 +29,6 @@ class JobStatus(str, Enum):
     @property
     def is_final(self) -> bool:
         return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
-
-
-class Stage(str, Enum):
-    """The step a job is at; a failed or canceled job keeps the stage it stopped in."""
-
-    QUEUED = "queued"
-    PREPARING = "preparing"
-    SPLITTING = "splitting"
-    EXTRACTING = "extracting"
-    MERGING = "merging"
-    #: retrieval profile: passages being embedded, then written out and made searchable
-    EMBEDDING = "embedding"
-    INDEXING = "indexing"
-    COMPLETED = "completed"
-
-
-STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
 
 
 class ChunkStatus(str, Enum):

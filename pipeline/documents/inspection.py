@@ -3,7 +3,7 @@
 A crafted or damaged file can crash a native reader, exhaust memory or spin; in the dashboard or API process that
 would take every session down. ``inspect_document`` runs ``python -m pipeline.documents.inspection`` per upload,
 with an address-space and CPU-time limit it sets on itself before importing any reader, and a wall-clock timeout;
-the child prints one JSON line: the page count (and a PDF's metadata), or the refusal's kind and message, which
+the child prints one JSON line: the page count (and a PDF's metadata), or the refusal's error code and message, which
 the parent raises again as the same ``DocumentRejected`` subclass with the same words. A crash, a timeout or
 memory exhaustion refuses that upload with ``ReaderFailed`` and the server carries on.
 
@@ -20,9 +20,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core import errors as exceptions
 from pipeline.core import messages
-from pipeline.core.errors import DocumentRejected, ReaderFailed, UnreadableDocument
+from pipeline.core.errors import DocumentRejected, ReaderFailed, UnreadableDocument, error_of_code
 
 # The directory holding the ``pipeline`` package this process runs, for the child's import path: the same code,
 # whatever the server's working directory.
@@ -75,10 +74,9 @@ def inspect_document(pdf: bool, path: Path, limits: Limits) -> Inspection:
     if done.returncode != 0 or answer is None:
         raise ReaderFailed(messages.reader_failed(pdf, _why_it_ended(done.returncode, limits)))
     if "refused" in answer:
-        kind = getattr(exceptions, str(answer["refused"]), None)
-        if not (isinstance(kind, type) and issubclass(kind, DocumentRejected)):
-            kind = UnreadableDocument
-        raise kind(str(answer["message"]))
+        kind = error_of_code(str(answer["refused"]))
+        refused = kind if kind is not None and issubclass(kind, DocumentRejected) else UnreadableDocument
+        raise refused(str(answer["message"]))
     if "failed" in answer:
         why = str(answer["failed"])
         if why == "memory":
@@ -145,7 +143,7 @@ def inspect_here(pdf: bool, path: Path, max_pixels: int, max_pages: int) -> dict
         image = inspect_image(path, max_pixels, max_pages)
         return {"pages": image.pages, "meta": {"format": image.format}}
     except DocumentRejected as exc:
-        return {"refused": type(exc).__name__, "message": str(exc)}
+        return {"refused": exc.code, "message": str(exc)}
     except MemoryError:
         return {"failed": "memory"}
 

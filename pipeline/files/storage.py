@@ -32,7 +32,7 @@ READ_TIMEOUT_S = 30.0
 CLIENT_ATTEMPTS = 3
 
 
-class StorageUnavailable(PaperlineError):
+class StorageUnavailable(PaperlineError, code="storage_unavailable"):
     """The configured file storage cannot be used (unreachable, no such bucket, refused credentials)."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pipeline.core import messages
 from pipeline.core.models import Chunk, ChunkStatus, Job, JobStatus
 
 
@@ -21,7 +22,7 @@ def stall_reason(
     if job.status is JobStatus.QUEUED:
         waited = now - job.created_at
         if not workers_alive and waited >= stall_after_s:
-            return f"Stalled: queued for {waited:.0f} s and no worker is running (start one with 'paperline worker')."
+            return messages.stalled_queued(waited)
         return ""
     if job.status is not JobStatus.RUNNING:
         return ""
@@ -30,14 +31,11 @@ def stall_reason(
         for chunk in chunks:
             ran = now - chunk.started_at if chunk.status is ChunkStatus.RUNNING and chunk.started_at else 0.0
             if ran > chunk_time_limit_s:
-                return (
-                    f"Stalled: chunk {chunk.index + 1} has run {ran:.0f} s, over its {chunk_time_limit_s:g} s time "
-                    "limit; it will be stopped and retried."
-                )
+                return messages.stalled_over_time(chunk.index, ran, chunk_time_limit_s)
     last_sign = max([job.updated_at, *(c.heartbeat_at or 0.0 for c in chunks)])
     quiet = now - last_sign
     if quiet < stall_after_s:
         return ""
     if not workers_alive:
-        return f"Stalled: no progress for {quiet:.0f} s and no worker is alive; it resumes when a worker starts."
-    return f"Stalled: no progress for {quiet:.0f} s although a worker is alive; its chunk may be stuck."
+        return messages.stalled_without_worker(quiet)
+    return messages.stalled_with_worker(quiet)

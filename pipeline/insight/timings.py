@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: stage names, in the order a job passes through them
-STAGES = ("queued", "preparing", "extracting", "merging")
+from pipeline.core.lifecycle import Stage
+
+#: the stages timed, in the order a job passes through them (splitting counts as preparing; a retrieval job's
+#: embedding and indexing as merging: both run after its last chunk)
+STAGES = tuple(stage.value for stage in (Stage.QUEUED, Stage.PREPARING, Stage.EXTRACTING, Stage.MERGING))
 
 
 def processed_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -67,10 +70,10 @@ def stage_durations(jobs: pd.DataFrame, chunks: pd.DataFrame) -> pd.DataFrame:
             "engine": frame["engine"].to_numpy(),
             "profile": frame["profile"].to_numpy(),
             "pages": frame["pages"].to_numpy(),
-            "queued": _seconds(frame["started_at"], frame["created_at"]).to_numpy(),
-            "preparing": _seconds(first_start, frame["started_at"]).to_numpy(),
-            "extracting": _seconds(last_end, first_start).to_numpy(),
-            "merging": _seconds(frame["finished_at"], last_end).to_numpy(),
+            Stage.QUEUED.value: _seconds(frame["started_at"], frame["created_at"]).to_numpy(),
+            Stage.PREPARING.value: _seconds(first_start, frame["started_at"]).to_numpy(),
+            Stage.EXTRACTING.value: _seconds(last_end, first_start).to_numpy(),
+            Stage.MERGING.value: _seconds(frame["finished_at"], last_end).to_numpy(),
         }
     )
     return result.reset_index(drop=True)

@@ -19,16 +19,16 @@ from pipeline.core.models import Stage
 from pipeline.store import JobStore
 
 
-class ChunkAbandoned(PaperlineError):
+class ChunkAbandoned(PaperlineError, code="chunk_abandoned"):
     """The chunk is no longer this attempt's to finish: its job was canceled, or it was requeued after its worker
     was presumed dead. The extractor stops at its next page."""
 
 
-class ChunkOverTime(PaperlineError):
+class ChunkOverTime(PaperlineError, code="chunk_over_time"):
     """The chunk ran past its time limit; it is retried like a transient error, then failed."""
 
 
-class WorkerStopping(PaperlineError):
+class WorkerStopping(PaperlineError, code="worker_stopping"):
     """The worker is shutting down (SIGINT/SIGTERM): the chunk is handed back to the queue at a page boundary,
     without counting against its attempts."""
 

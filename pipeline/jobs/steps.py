@@ -45,7 +45,7 @@ from pipeline.store import JobStore
 log = logging.getLogger("paperline.processing")
 
 
-class PreparedElsewhere(PaperlineError):
+class PreparedElsewhere(PaperlineError, code="prepared_elsewhere"):
     """Recovery handed this preparation's job to another worker while it waited out a fault."""
 
 

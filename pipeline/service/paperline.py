@@ -147,7 +147,7 @@ class Paperline(RetrievalMethods):
     def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
         """Record a refused upload as a failed job saying why (its bytes are not kept)."""
         why = str(received.refused)
-        meta = {**meta, "refusal": type(received.refused).__name__}  # which kind, for the HTTP API's status code
+        meta = {**meta, "refusal": received.refused.code}  # its error's code: the HTTP API's status comes from it
         new = NewJob(
             **{**job, "kind": received.kind, "sha256": received.sha256, "size_bytes": received.size},
             status=JobStatus.FAILED,
@@ -427,10 +427,7 @@ class Paperline(RetrievalMethods):
                     alive_at = now
                 elif now - alive_at >= self.settings.stall_after_s:
                     waiting = sum(1 for job in jobs if not job.is_final)
-                    raise NoWorkerRunning(
-                        f"No Paperline worker is running, so {waiting} job{'s' if waiting != 1 else ''} cannot "
-                        "finish. Start one with 'paperline worker' (or 'make run'), then wait again."
-                    )
+                    raise NoWorkerRunning(messages.no_worker_to_finish(waiting))
             time.sleep(poll_s)
 
     # -- time ------------------------------------------------------------------------------------------------

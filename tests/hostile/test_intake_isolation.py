@@ -43,11 +43,12 @@ def test_a_pdf_that_crashes_pdfium_is_refused_and_the_server_keeps_answering(
     upload.join(timeout=120)
     [(status, body)] = answers
 
-    assert status == 422 and body["detail"].startswith("This file made the PDF reader fail (it crashed with SIG")
+    assert status == 422 and body["code"] == "reader_failed"
+    assert body["detail"].startswith("This file made the PDF reader fail (it crashed with SIG")
     assert body["detail"].endswith(ADVICE), body["detail"]
     [refused] = body["jobs"]
     assert refused["status"] == "failed" and refused["error"] == body["detail"]
-    assert app.get(refused["id"]).meta["refusal"] == "ReaderFailed"
+    assert app.get(refused["id"]).meta["refusal"] == "reader_failed"
     assert not app.files(refused["id"]).names(), "a refused file is not kept"
 
     health = call(f"{api}/health")

@@ -70,10 +70,10 @@ def test_more_real_pages_than_the_cap_are_refused_in_the_cli_and_the_api_status(
         "Split it into smaller files and upload those."
     )
     assert_refused_at_intake(app, job["id"], "over the limit of 5,000 pages")
-    assert app.get(job["id"]).meta["refusal"] == "TooManyPages"
+    assert app.get(job["id"]).meta["refusal"] == "too_many_pages"
     from pipeline.api.problems import refusal_status
 
-    assert refusal_status("TooManyPages") == 413
+    assert refusal_status("too_many_pages") == 413
 
     # The cap is a setting: 5,000 real pages pass it, and a lower cap refuses fewer.
     assert page_count(DocumentKind.PDF, _write(tmp_path / "5000.pdf", many_page_pdf(5000)), app.settings) == 5000

@@ -9,13 +9,19 @@ from enum import Enum
 from typing import Any
 
 from pipeline.core import messages
-from pipeline.core.lifecycle import PROGRESS_BEFORE_MERGING, EventKind, extraction_progress
+from pipeline.core.lifecycle import (
+    PROGRESS_BEFORE_MERGING,
+    STEPS_COUNTED_AFRESH,
+    EventKind,
+    extraction_progress,
+)
 from pipeline.core.models import Stage
 from pipeline.core.text import strip_controls
 
-#: stages that start a step of their own: entering one resets the count of the job's lost steps (preparing keeps
-#: its count across the requeues that send it back to queued)
-STEPS_COUNTED_AFRESH = (Stage.EXTRACTING, Stage.MERGING, Stage.EMBEDDING, Stage.INDEXING)
+
+def sql_list(stages: tuple[Stage, ...]) -> str:
+    """``('merging', 'embedding')``: stages for an ``IN`` clause, from the lifecycle rather than retyped."""
+    return "(" + ", ".join(f"'{stage.value}'" for stage in stages) + ")"
 
 
 class SqlBase:

@@ -10,10 +10,10 @@ import time
 from collections.abc import Iterable
 
 from pipeline.core import messages
-from pipeline.core.lifecycle import PROGRESS_AFTER_SPLITTING, EventKind
+from pipeline.core.lifecycle import FINISHING_STAGES, PROGRESS_AFTER_SPLITTING, EventKind
 from pipeline.core.models import Chunk, ChunkSpan, ChunkStatus, JobStatus, Stage
 from pipeline.core.text import strip_controls
-from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.base import SqlBase, sql_list
 from pipeline.store.sql.schema import CHUNK_COLUMNS, chunk_from_row
 
 
@@ -182,7 +182,7 @@ class SqlChunks(SqlBase):
             reopened = self._update_job(
                 conn,
                 job_id,
-                "AND status = 'failed' AND stage IN ('merging', 'embedding', 'indexing') AND chunks_total > 0 "
+                f"AND status = 'failed' AND stage IN {sql_list(FINISHING_STAGES)} AND chunks_total > 0 "
                 "AND NOT EXISTS (SELECT 1 FROM chunks WHERE job_id = jobs.id AND status <> 'done')",
                 status=JobStatus.RUNNING,
                 stage=Stage.MERGING,

@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 from pipeline.core import messages
-from pipeline.core.lifecycle import EventKind
+from pipeline.core.lifecycle import FINISHING_STAGES, PREPARATION_STAGES, EventKind
 from pipeline.core.models import JobStatus, Stage
-from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.base import SqlBase, sql_list
 
 
 class SqlRecovery(SqlBase):
@@ -28,7 +28,7 @@ class SqlRecovery(SqlBase):
             # from the stage the job is in (embedding tasks are idempotent: a vector is written once).
             stale = conn.execute(
                 "SELECT id, stage, step_recoveries, step_runs FROM jobs WHERE status = 'running' "
-                "AND stage IN ('merging', 'embedding', 'indexing') AND updated_at < ?",
+                f"AND stage IN {sql_list(FINISHING_STAGES)} AND updated_at < ?",
                 (older_than,),
             ).fetchall()
             for row in stale:
@@ -50,7 +50,7 @@ class SqlRecovery(SqlBase):
             preparing: list[str] = []
             for row in conn.execute(
                 "SELECT id, stage, step_recoveries FROM jobs WHERE status = 'running' "
-                "AND stage IN ('preparing', 'splitting') AND updated_at < ? "
+                f"AND stage IN {sql_list(PREPARATION_STAGES)} AND updated_at < ? "
                 "AND NOT EXISTS (SELECT 1 FROM chunks WHERE job_id = jobs.id)",
                 (older_than,),
             ).fetchall():
