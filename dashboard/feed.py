@@ -52,10 +52,7 @@ class Health:
         if self.unreachable:
             return self.unreachable
         if self.queued and not self.workers:
-            return (
-                f"{self.queued} job{'s' if self.queued != 1 else ''} queued and no worker is running. "
-                "Start one with 'paperline worker' (or 'make run')."
-            )
+            return messages.queued_without_worker(self.queued)
         return ""
 
 
