@@ -87,7 +87,7 @@ def single_pass(path: Path) -> tuple[float, str]:
     """Seconds for one in-process pass over every page, and the text it renders."""
     from pipeline.core.models import PageText
     from pipeline.documents.pdf import page_texts
-    from pipeline.profiles.registry import render_text
+    from pipeline.profiles.text import render_text
 
     start = time.perf_counter()
     text = render_text([PageText(n, t) for n, t in page_texts(path, 1, PAGES)])

@@ -71,7 +71,7 @@ def slow_pdf(path: Path, pages: int, lines: int) -> Path:
 def single_pass(path: Path, pages: int) -> str:
     from pipeline.core.models import PageText
     from pipeline.documents.pdf import page_texts
-    from pipeline.profiles.registry import render_text
+    from pipeline.profiles.text import render_text
 
     return render_text([PageText(n, t) for n, t in page_texts(path, 1, pages)])
 

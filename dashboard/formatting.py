@@ -10,6 +10,7 @@ from pipeline import Chunk, Job, JobStatus
 from pipeline.core import messages
 from pipeline.core.lifecycle import stages_of
 from pipeline.core.models import ChunkStatus
+from pipeline.profiles.registry import is_indexed
 
 from .safe_html import text
 
@@ -55,7 +56,7 @@ def elapsed(job: Job, now: float | None = None) -> float | None:
 
 def stepper_html(job: Job) -> str:
     """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
-    steps = [(stage.value, messages.stage_label(stage)) for stage in stages_of(indexed=job.profile == "retrieval")]
+    steps = [(stage.value, messages.stage_label(stage)) for stage in stages_of(indexed=is_indexed(job.profile))]
     keys = [key for key, _ in steps]
     current = keys.index(job.stage.value) if job.stage.value in keys else len(keys) - 1
     failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)

@@ -13,6 +13,7 @@ import param
 from pipeline import Job
 from pipeline.core.errors import PaperlineError
 from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.profiles.registry import find_profile
 
 from .formatting import has_result, html_pane, size
 from .safe_html import markdown_html, text
@@ -20,7 +21,6 @@ from .state import SessionState
 
 # Longer results are shown cut, with the full text in the downloads.
 MAX_SHOWN_CHARS = 200_000
-EXTENSIONS = {"text": "txt", "markdown": "md", "json": "json", "csv": "csv", "passages": "jsonl"}
 BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
 
 
@@ -88,7 +88,7 @@ class ResultViewer(pn.viewable.Viewer):
         self._downloads.objects = [
             pn.widgets.FileDownload(
                 callback=partial(self._download, job.id, fmt),
-                filename=f"{stem}.{EXTENSIONS[fmt]}",
+                filename=f"{stem}.{FORMAT_FILES[fmt][0].rpartition('.')[2]}",  # result.md -> md
                 label=f"Download {fmt}",
                 color="success",
                 width=170,
@@ -111,10 +111,12 @@ class ResultViewer(pn.viewable.Viewer):
             else None
         )
         shown = content[:MAX_SHOWN_CHARS]
-        if job.profile == "sentences" and fmt == "json":
-            rows = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("sentences", [])
+        table = profile.table if (profile := find_profile(job.profile)) is not None else None
+        if table is not None and fmt == "json":
+            key, columns = table
+            rows = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get(key, [])
             view: pn.viewable.Viewable = pn.widgets.Tabulator(
-                pd.DataFrame(rows, columns=["index", "page", "text"]),
+                pd.DataFrame(rows, columns=list(columns)),
                 show_index=False,
                 disabled=True,
                 pagination="local",
@@ -182,6 +184,3 @@ def result_header(job: Job) -> str:
     if job.error:
         header += f'<div class="pl-error">{text(job.error)}</div>'
     return header
-
-
-assert set(EXTENSIONS) == set(FORMAT_FILES)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import param
 
 from pipeline import Job, Paperline
-from pipeline.profiles.registry import DEFAULT_PROFILE, ENGINE_PROFILES
+from pipeline.engines import ENGINES
+from pipeline.profiles.registry import DEFAULT_PROFILE, engine_profiles, get_profile
 from pipeline.service.users import LOCAL_USER
 
 from .feed import JobFeed, Update
@@ -16,10 +17,8 @@ class SessionState(param.Parameterized):
 
     feed = param.ClassSelector(class_=JobFeed, doc="The process's shared feed.")
     user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' where no one signs in.")
-    engine = param.Selector(objects=list(ENGINE_PROFILES), default="local", doc="Extraction engine for new uploads.")
-    profile = param.Selector(
-        objects=list(ENGINE_PROFILES["local"]), default=DEFAULT_PROFILE, doc="Profile for uploads."
-    )
+    engine = param.Selector(objects=list(ENGINES), default="local", doc="Extraction engine for new uploads.")
+    profile = param.Selector(objects=[DEFAULT_PROFILE], default=DEFAULT_PROFILE, doc="Profile for uploads.")
     instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
     selected_page = param.Integer(default=0, doc="Page of the selected job to show first (0: none).")
@@ -29,10 +28,11 @@ class SessionState(param.Parameterized):
     def __init__(self, **params):  # type: ignore[no-untyped-def]
         super().__init__(**params)
         self._token: int | None = None
+        self._profiles_for_engine()  # the registry's, plug-ins included, as they are when the session opens
 
     @param.depends("engine", watch=True)
     def _profiles_for_engine(self) -> None:
-        offered = list(ENGINE_PROFILES[self.engine])
+        offered = list(engine_profiles(self.engine))
         self.param.profile.objects = offered
         if self.profile not in offered:
             self.profile = offered[0]
@@ -42,6 +42,11 @@ class SessionState(param.Parameterized):
         with param.parameterized.batch_call_watchers(self):
             self.selected_page = page
             self.selected_job = job_id
+
+    @property
+    def needs_instruction(self) -> bool:
+        """Whether the chosen profile asks the analyst what to extract."""
+        return get_profile(self.profile).needs_instruction
 
     @property
     def app(self) -> Paperline:

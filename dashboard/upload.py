@@ -144,11 +144,11 @@ class UploadPanel(pn.viewable.Viewer):
             self.state.param.instruction,
             label="Instruction",
             placeholder="e.g. List every invoice number and total",
-            visible=self.state.profile == "custom",
+            visible=self.state.needs_instruction,
             height=80,
             sizing_mode="stretch_width",
         )
-        self.state.param.watch(lambda e: setattr(self._instruction, "visible", e.new == "custom"), "profile")
+        self.state.param.watch(lambda e: setattr(self._instruction, "visible", self.state.needs_instruction), "profile")
         # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
         self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(

@@ -16,7 +16,7 @@ from pipeline.core.models import Job, JobStatus
 from pipeline.core.settings import Settings
 from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES
-from pipeline.profiles.registry import PROFILES
+from pipeline.profiles.registry import engine_profiles, profiles
 from pipeline.service.paperline import Paperline
 from pipeline.service.users import LOCAL_USER
 
@@ -265,10 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("files", nargs="+", metavar="FILE")
     submit.add_argument(
         "--profile",
-        choices=PROFILES,
+        choices=list(profiles()),
         default=None,
-        help="local: text (default), markdown, sentences, retrieval; claude: markdown (default), tables, timetable, "
-        "custom, retrieval",
+        help="; ".join(f"{engine}: {', '.join(engine_profiles(engine))}" for engine in ENGINES)
+        + " (each engine's first is its default)",
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")

@@ -30,6 +30,11 @@ FORMAT_FILES = {
 COMPRESSED_IMAGE = "compressed.webp"
 
 
+def register_format(name: str, filename: str, media_type: str) -> None:
+    """A result format a profile writes: the file it is kept in and the media type it is downloaded as."""
+    FORMAT_FILES[name] = (filename, media_type)
+
+
 def chunk_name(index: int) -> str:
     return f"chunks/{index:05d}.json"
 

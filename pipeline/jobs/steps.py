@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.core import messages, transient
 from pipeline.core.errors import DocumentRejected, ExtractionFailed, PaperlineError
-from pipeline.core.lifecycle import PROGRESS_PREPARING, PROGRESS_SPLITTING
+from pipeline.core.lifecycle import INDEXING_STAGES, PROGRESS_PREPARING, PROGRESS_SPLITTING
 from pipeline.core.models import Chunk, ChunkSpan, ChunkStatus, DocumentKind, Job, JobStatus, PageText, Stage
 from pipeline.core.settings import Settings
 from pipeline.core.text import strip_controls
@@ -38,7 +38,7 @@ from pipeline.files.storage import FileStorage, open_storage
 from pipeline.jobs.chunking import IncompleteMerge, merge_pages, plan_for
 from pipeline.jobs.ports import Scheduler, Stopping, worker_name
 from pipeline.jobs.progress import ChunkAbandoned, ChunkOverTime, ChunkProgress, StepHeartbeat, WorkerStopping
-from pipeline.profiles.registry import render_results
+from pipeline.profiles.registry import find_profile, render_results
 from pipeline.profiles.retrieval import steps as retrieval
 from pipeline.store import JobStore
 
@@ -307,9 +307,16 @@ class Processor:
         """Merge chunk results into the profile's files and end the job (failed, with a partial result, if
         any chunk failed)."""
         job = self.store.get(job_id)
-        if job is not None and job.status is JobStatus.RUNNING and job.stage in (Stage.EMBEDDING, Stage.INDEXING):
+        profile = find_profile(job.profile) if job is not None else None
+        if (
+            job is not None
+            and job.status is JobStatus.RUNNING
+            and job.stage in INDEXING_STAGES
+            and profile
+            and profile.resume
+        ):
             with self._step(job_id, job.stage):
-                retrieval.resume(self, job)  # the recovery sweep found it stale after merging
+                profile.resume(self, job)  # the recovery sweep found it stale after merging
             return
         if job is None or job.status is not JobStatus.RUNNING or job.stage is not Stage.MERGING:
             return
@@ -352,17 +359,20 @@ class Processor:
                 first.error or first.status.value,
             )
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
-        elif job.profile == retrieval.PROFILE:
-            self._start_retrieval(job, pages)
+        elif (profile := find_profile(job.profile)) is not None and profile.after_merge is not None:
+            self._after_merge(profile.after_merge, job, pages)
         else:
             self.store.finish(job_id, JobStatus.COMPLETED, messages.completed(job.pages))
         enforce_limits(self.settings, self.store, self.storage)
 
-    def _start_retrieval(self, job: Job, pages: list[PageText]) -> None:
+    def _after_merge(
+        self, step: Callable[[Processor, Job, list[PageText]], None], job: Job, pages: list[PageText]
+    ) -> None:
+        """The profile's own step after a clean merge (retrieval: cut and queue passages); it ends the job."""
         try:
-            retrieval.start(self, job, pages)
-        except Exception as exc:  # the model missing or broken: the extracted text stays downloadable
-            log.exception("cutting or queueing passages of job %s failed", job.id)
+            step(self, job, pages)
+        except Exception as exc:  # e.g. the model missing or broken: the extracted text stays downloadable
+            log.exception("the step after merging job %s failed", job.id)
             message = messages.could_not_index(exc)
             self.store.finish(job.id, JobStatus.FAILED, message, error=message)
 

@@ -22,8 +22,7 @@ from pipeline.engines import ENGINES, engine_unavailable_reason
 from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
 from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import open_storage
-from pipeline.profiles.registry import DEFAULT_PROFILE, ENGINE_PROFILES, PROFILE_FORMATS
-from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
+from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
 from pipeline.service import tokens
 from pipeline.service.search import RetrievalMethods
 from pipeline.service.users import (
@@ -110,7 +109,7 @@ class Paperline(RetrievalMethods):
         """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
         why the document was refused. A request that cannot run (bad profile, engine unavailable) raises
         ``InvalidRequest``."""
-        profile = profile or ENGINE_PROFILES.get(engine, (DEFAULT_PROFILE,))[0]
+        profile = profile or default_profile(engine)
         self.check_request(engine, profile, instruction)
         if isinstance(source, (str, Path)):
             filename = filename or Path(source).name
@@ -118,7 +117,7 @@ class Paperline(RetrievalMethods):
                 raise InvalidRequest(f"No such file: {source}")
         name = sanitize_filename(filename or "document")
         job = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
-        meta = {"instruction": instruction.strip()} if profile == "custom" else {}
+        meta = {"instruction": instruction.strip()} if get_profile(profile).needs_instruction else {}
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
         except LimitReached as exc:
@@ -128,8 +127,7 @@ class Paperline(RetrievalMethods):
             return self._refused(job, received, meta=meta)
         job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
         try:
-            # a retrieval job's passages live in the store per job: it is extracted again rather than copied
-            cached = None if meta or profile == "retrieval" else self._answer_from_cache(job)
+            cached = self._answer_from_cache(job) if get_profile(profile).cacheable and not meta else None
             if cached is not None:
                 return cached
             created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))  # type: ignore[arg-type]
@@ -198,12 +196,13 @@ class Paperline(RetrievalMethods):
         reason = engine_unavailable_reason(engine, self.settings)
         if reason:
             raise EngineUnavailable(reason)
-        if profile not in ENGINE_PROFILES[engine]:
-            offered = ", ".join(ENGINE_PROFILES[engine])
+        if profile not in engine_profiles(engine):
+            offered = ", ".join(engine_profiles(engine))
             raise InvalidRequest(f"Unknown profile {profile!r} for the {engine} engine; choose one of: {offered}")
-        if profile == "custom" and not instruction.strip():
-            raise InvalidRequest("The custom profile needs an instruction saying what to extract.")
-        if profile == "retrieval" and (reason := retrieval_unavailable()):
+        chosen = get_profile(profile)
+        if chosen.needs_instruction and not instruction.strip():
+            raise InvalidRequest(f"The {profile} profile needs an instruction saying what to extract.")
+        if reason := chosen.unavailable():
             raise EngineUnavailable(reason)
 
     def engines(self) -> dict[str, str]:
@@ -361,7 +360,8 @@ class Paperline(RetrievalMethods):
         """Formats written for this job, the profile's main format first."""
         job = self.get(job_id, user=user)
         written = set(self.files(job_id).available_formats())
-        return [fmt for fmt in PROFILE_FORMATS.get(job.profile, tuple(FORMAT_FILES)) if fmt in written]
+        known = find_profile(job.profile)  # a job of a plug-in no longer installed still shows its files
+        return [fmt for fmt in (known.formats if known else tuple(FORMAT_FILES)) if fmt in written]
 
     def result_format(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
         """The format to read (the profile's main one when ``fmt`` is None), or why there is none."""

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from pipeline.core.models import PageText
 from pipeline.core.settings import Settings
 from pipeline.jobs.chunking import IncompleteMerge, chunk_size_for, merge_pages, plan_chunks, plan_for
-from pipeline.profiles.registry import render_text
+from pipeline.profiles.text import render_text
 
 
 def fake_page(page: int) -> PageText:

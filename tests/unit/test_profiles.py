@@ -7,7 +7,10 @@ import json
 import pytest
 
 from pipeline.core.models import PageText
-from pipeline.profiles.registry import paragraphs, render_markdown, render_results, render_text, split_sentences
+from pipeline.profiles.markdown import render_markdown
+from pipeline.profiles.registry import render_results
+from pipeline.profiles.sentences import split_sentences
+from pipeline.profiles.text import paragraphs, render_text
 
 
 def test_text_joins_pages_in_order() -> None:

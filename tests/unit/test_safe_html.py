@@ -18,7 +18,8 @@ from dashboard.server import content_security_policy
 from dashboard.upload import render_acknowledgements
 from pipeline.core.errors import InvalidRequest
 from pipeline.core.models import ChunkStatus, JobStatus, PageText
-from pipeline.profiles.registry import escape_markdown_text, render_markdown
+from pipeline.profiles.markdown import render_markdown
+from pipeline.profiles.text import escape_markdown_text
 from pipeline.server.edge import panel_command, panel_environment, websocket_origins
 from tests.docgen import HOSTILE
 from tests.factories import chunk, job

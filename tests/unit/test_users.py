@@ -270,7 +270,8 @@ def finished(app: Paperline, path: Path, pages: int, user: str) -> str:
 def test_csv_export_and_results_defuse_formulas_but_keep_numbers(tmp_path: Path) -> None:
     import pandas as pd
 
-    from pipeline.profiles.registry import rows_csv, sentences_csv, split_sentences
+    from pipeline.profiles.presets import rows_csv
+    from pipeline.profiles.sentences import sentences_csv, split_sentences
     from pipeline.service.export import frame_bytes
 
     frame = pd.DataFrame(

@@ -19,9 +19,9 @@ from pipeline.core.settings import Settings
 from pipeline.files.jobfiles import JobFiles, result_name
 from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import FileStorage
-from pipeline.profiles.registry import PAGE_SEPARATOR, render_text
 from pipeline.profiles.retrieval.embedding import get_embedder
 from pipeline.profiles.retrieval.passages import cut_passages, embedding_input, page_starts
+from pipeline.profiles.text import PAGE_SEPARATOR, render_text
 from pipeline.store import JobStore
 
 

@@ -1,0 +1,50 @@
+"""Markdown: a heading per page and lines reflowed into paragraphs (the local engine); Claude's own Markdown kept
+as written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.core.models import PageText
+from pipeline.profiles.base import Profile, as_json, pages_payload
+from pipeline.profiles.text import BULLET, escape_markdown_text, paragraphs, render_text
+
+
+def _escape_markdown_line(block: str) -> str:
+    block = escape_markdown_text(block)
+    if BULLET.match(block):
+        marker = BULLET.match(block)
+        assert marker is not None
+        return "- " + block[marker.end() :] if marker.group(1) in "-*•●▪◦" else block
+    return re.sub(r"^([#>|=+]|-{3,})", r"\\\1", block)
+
+
+def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
+    if pages and all(page.method == "claude" for page in pages):
+        # Claude already wrote Markdown: keep it as written, marking page borders without adding headings.
+        return "\n\n".join(f"<!-- page {page.page} -->\n{page.text.strip()}" for page in pages) + "\n"
+    parts = [f"# {escape_markdown_text(title)}"] if title else []
+    for page in pages:
+        parts.append(f"## Page {page.page}")
+        body = [_escape_markdown_line(block) for block in paragraphs(page.text)]
+        parts.append("\n\n".join(body) if body else "_No text on this page._")
+    return "\n\n".join(parts) + "\n"
+
+
+def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
+    return {
+        "text": render_text(pages),
+        "markdown": render_markdown(pages, title),
+        "json": as_json(pages_payload(pages, "markdown", document)),
+    }
+
+
+MARKDOWN = Profile(
+    name="markdown",
+    description="Markdown: headings, paragraphs and lists (Claude: also tables)",
+    engines=("local", "claude"),
+    formats=("markdown", "text", "json"),
+    render=_render,
+)

@@ -1,0 +1,32 @@
+"""The retrieval profile as the registry sees it: the text (and JSON) of every page, then passages cut, embedded
+and indexed after merging, so ``search`` finds them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.core.models import PageText
+from pipeline.profiles.base import Profile, as_json, pages_payload
+from pipeline.profiles.retrieval import steps
+from pipeline.profiles.retrieval.embedding import unavailable_reason
+from pipeline.profiles.text import render_text
+
+
+def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
+    return {"text": render_text(pages), "json": as_json(pages_payload(pages, steps.PROFILE, document))}
+
+
+RETRIEVAL = Profile(
+    name=steps.PROFILE,
+    description="passages for search by meaning (indexed after extraction)",
+    engines=("local", "claude"),
+    # passages.jsonl is written once the passages are embedded
+    formats=("text", "passages", "json"),
+    render=_render,
+    cacheable=False,  # a job's passages live in the store per job: it is extracted again rather than copied
+    indexed=True,
+    unavailable=unavailable_reason,
+    after_merge=steps.start,
+    resume=steps.resume,
+)
