@@ -46,120 +46,6 @@ def schema_lock(url: str) -> Iterator[None]:
         yield
 
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
-    "INSERT INTO revision (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING",
-    """CREATE TABLE IF NOT EXISTS jobs (
-        seq BIGSERIAL UNIQUE,
-        id TEXT PRIMARY KEY,
-        filename TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        profile TEXT NOT NULL,
-        engine TEXT NOT NULL,
-        status TEXT NOT NULL,
-        stage TEXT NOT NULL,
-        progress DOUBLE PRECISION NOT NULL DEFAULT 0,
-        message TEXT NOT NULL DEFAULT '',
-        pages INTEGER NOT NULL DEFAULT 0,
-        pages_done INTEGER NOT NULL DEFAULT 0,
-        chunks_total INTEGER NOT NULL DEFAULT 0,
-        chunks_done INTEGER NOT NULL DEFAULT 0,
-        chunks_failed INTEGER NOT NULL DEFAULT 0,
-        created_at DOUBLE PRECISION NOT NULL,
-        started_at DOUBLE PRECISION,
-        finished_at DOUBLE PRECISION,
-        updated_at DOUBLE PRECISION NOT NULL,
-        error TEXT NOT NULL DEFAULT '',
-        sha256 TEXT NOT NULL DEFAULT '',
-        size_bytes BIGINT NOT NULL DEFAULT 0,
-        "user" TEXT NOT NULL DEFAULT '',
-        cached_from TEXT,
-        compressed_bytes BIGINT,
-        notes TEXT NOT NULL DEFAULT '[]',
-        meta TEXT NOT NULL DEFAULT '{}',
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
-        last_used_at DOUBLE PRECISION,
-        purged_at DOUBLE PRECISION,
-        step_recoveries INTEGER NOT NULL DEFAULT 0,
-        step_runs INTEGER NOT NULL DEFAULT 0,
-        rev BIGINT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS jobs_rev ON jobs (rev)",
-    "CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at)",
-    'CREATE INDEX IF NOT EXISTS jobs_user ON jobs ("user", created_at)',
-    "CREATE INDEX IF NOT EXISTS jobs_cache ON jobs (sha256, profile, engine, status)",
-    """CREATE TABLE IF NOT EXISTS chunks (
-        job_id TEXT NOT NULL REFERENCES jobs (id),
-        idx INTEGER NOT NULL,
-        first_page INTEGER NOT NULL,
-        last_page INTEGER NOT NULL,
-        context_first INTEGER NOT NULL,
-        context_last INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        worker TEXT NOT NULL DEFAULT '',
-        pages_done INTEGER NOT NULL DEFAULT 0,
-        started_at DOUBLE PRECISION,
-        finished_at DOUBLE PRECISION,
-        heartbeat_at DOUBLE PRECISION,
-        error TEXT NOT NULL DEFAULT '',
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
-        attempt_base INTEGER NOT NULL DEFAULT 0,
-        rev BIGINT NOT NULL,
-        PRIMARY KEY (job_id, idx)
-    )""",
-    "CREATE INDEX IF NOT EXISTS chunks_rev ON chunks (rev)",
-    """CREATE TABLE IF NOT EXISTS events (
-        id BIGSERIAL PRIMARY KEY,
-        job_id TEXT NOT NULL,
-        at DOUBLE PRECISION NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        stage TEXT NOT NULL,
-        progress DOUBLE PRECISION NOT NULL,
-        chunk_index INTEGER,
-        message TEXT NOT NULL DEFAULT ''
-    )""",
-    "CREATE INDEX IF NOT EXISTS events_job ON events (job_id, id)",
-    """CREATE TABLE IF NOT EXISTS workers (
-        id TEXT PRIMARY KEY,
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        started_at DOUBLE PRECISION NOT NULL,
-        heartbeat_at DOUBLE PRECISION NOT NULL,
-        stopped_at DOUBLE PRECISION
-    )""",
-    """CREATE TABLE IF NOT EXISTS passages (
-        job_id TEXT NOT NULL REFERENCES jobs (id),
-        idx INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        start_offset INTEGER NOT NULL,
-        end_offset INTEGER NOT NULL,
-        pages TEXT NOT NULL,
-        headings TEXT NOT NULL,
-        tokens INTEGER NOT NULL,
-        vector BYTEA,
-        PRIMARY KEY (job_id, idx)
-    )""",
-    """CREATE TABLE IF NOT EXISTS api_tokens (
-        id TEXT PRIMARY KEY,
-        digest TEXT NOT NULL UNIQUE,
-        "user" TEXT NOT NULL,
-        name TEXT NOT NULL DEFAULT '',
-        created_at DOUBLE PRECISION NOT NULL,
-        revoked_at DOUBLE PRECISION,
-        expires_at DOUBLE PRECISION
-    )""",
-    # Columns added after the first release (an older database gains them at start).
-    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
-    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_recoveries INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS step_runs INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE chunks ADD COLUMN IF NOT EXISTS attempt_base INTEGER NOT NULL DEFAULT 0",
-)
 # Writes NOTIFY this channel at commit (no payload: readers re-read what changed since the revision they saw).
 CHANNEL = "paperline_changes"
 # Taken while creating tables, so processes starting together do not race on the DDL.
@@ -385,10 +271,20 @@ class PostgresJobStore(SqlStore, JobStore):
         )
 
     def initialize_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            for statement in SCHEMA:
-                conn.execute(statement)
+        """Bring the database to the newest schema (``pipeline.store.migrations``) on a connection of its own, in
+        one transaction holding the schema advisory lock: hosts and processes starting together on a new or older
+        database upgrade it one after the other (``CREATE TABLE`` fails, a duplicate type, when two make one table
+        at the same moment). Then this process's pool is opened."""
+        import sqlalchemy as sa
+
+        from pipeline.store import migrations
+
+        conninfo = named_conninfo(self.url, "schema", connect_timeout_s=self.timeout_s)
+        engine = sa.create_engine(
+            "postgresql+psycopg://", creator=lambda: psycopg.connect(conninfo), poolclass=sa.NullPool
+        )
+        migrations.upgrade(engine, lock=f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        self.pool.wait(timeout=self.timeout_s)  # and this process's own connections are ready, as before
 
     def close(self) -> None:
         self._close_listener()

@@ -8,17 +8,17 @@ revisions), in one transaction on the target, which must be empty. Job files sta
 from __future__ import annotations
 
 from pipeline.store.postgres import PostgresJobStore
-from pipeline.store.sql.passages import PASSAGE_COLUMNS
-from pipeline.store.sql.schema import CHUNK_COLUMNS, EVENT_COLUMNS, JOB_COLUMNS
-from pipeline.store.sql.tokens import TOKEN_COLUMNS
 from pipeline.store.sqlite import SqliteJobStore
 
+# Each table in the order its rows are copied (a chunk's job first), with the order rows are read in. Every column
+# is copied: after initialize_schema both databases are at the same migration, so their columns are the same
+# (PostgreSQL's jobs.seq, numbering jobs as SQLite's rowid does, fills itself in copying order).
 TABLES = (
-    ("jobs", JOB_COLUMNS + ", rev", "created_at"),
-    ("chunks", CHUNK_COLUMNS + ", rev", "job_id, idx"),
-    ("events", EVENT_COLUMNS, "id"),
-    ("api_tokens", TOKEN_COLUMNS + ", digest", "created_at"),
-    ("passages", PASSAGE_COLUMNS + ", vector", "job_id, idx"),
+    ("jobs", "created_at"),
+    ("chunks", "job_id, idx"),
+    ("events", "id"),
+    ("api_tokens", "created_at"),
+    ("passages", "job_id, idx"),
 )
 BATCH = 1000
 
@@ -29,19 +29,21 @@ class TargetNotEmpty(Exception):
 
 def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, int]:
     """Copy jobs, chunks and events from ``source`` into the empty ``target``; returns rows copied per table."""
-    source.initialize_schema()  # an older history gains the columns added since, so every column can be read
+    source.initialize_schema()  # an older history is brought to the newest version, as the target is
     target.initialize_schema()
     copied: dict[str, int] = {}
     with source.transaction(write=False) as read, target.transaction() as write:
         existing = write.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
         if existing:
             raise TargetNotEmpty(f"the target database already holds {existing} jobs; migrate into an empty one")
-        for table, columns, order in TABLES:
-            marks = ", ".join("?" for _ in columns.split(","))
-            rows = read.execute(f"SELECT {columns} FROM {table} ORDER BY {order}").fetchall()
-            for start in range(0, len(rows), BATCH):
-                batch = [tuple(row) for row in rows[start : start + BATCH]]
-                write.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", batch)
+        for table, order in TABLES:
+            rows = read.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            if rows:
+                names = rows[0].keys()
+                columns = ", ".join(f'"{name}"' for name in names)  # quoted: "user" is reserved on PostgreSQL
+                insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in names)})"
+                for start in range(0, len(rows), BATCH):
+                    write.executemany(insert, [tuple(row) for row in rows[start : start + BATCH]])
             copied[table] = len(rows)
         revision = read.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0]
         write.execute("UPDATE revision SET value = ? WHERE id = 1", (revision,))

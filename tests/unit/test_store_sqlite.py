@@ -36,6 +36,7 @@ class TestSqliteJobStore(StoreContract):
         with sqlite3.connect(path) as conn:
             conn.execute("ALTER TABLE jobs DROP COLUMN step_recoveries")
             conn.execute("ALTER TABLE chunks DROP COLUMN attempt_base")
+        conn.execute("DROP TABLE alembic_version")  # releases before migrations kept no version
         store = SqliteJobStore(path)
         store.initialize_schema()
         job = store.get("job1")

@@ -1,24 +1,25 @@
-"""The job store's columns, and how rows become ``Job``, ``Chunk`` and ``Event`` snapshots (every SQL backend)."""
+"""The columns each snapshot is read from, and how rows become ``Job``, ``Chunk`` and ``Event`` snapshots (every
+SQL backend)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 from pipeline.core.lifecycle import EventKind
 from pipeline.core.models import Chunk, ChunkStatus, Event, Job, JobStatus, Stage
 
-JOB_COLUMNS = (
-    "id, filename, kind, profile, engine, status, stage, progress, message, pages, pages_done, chunks_total, "
-    "chunks_done, chunks_failed, created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "
-    '"user", cached_from, compressed_bytes, notes, meta, input_tokens, output_tokens, cost_usd, last_used_at, '
-    "purged_at, step_recoveries"
-)
-CHUNK_COLUMNS = (
-    "job_id, idx, first_page, last_page, context_first, context_last, status, attempts, worker, pages_done, "
-    "started_at, finished_at, heartbeat_at, error, input_tokens, output_tokens, cost_usd, attempt_base"
-)
-EVENT_COLUMNS = "id, job_id, at, kind, status, stage, progress, chunk_index, message"
+
+def columns_of(snapshot: type, **renamed: str) -> str:
+    """The columns a snapshot is read from: one per field, named as the field unless ``renamed`` (field=column);
+    quoted, as ``user`` is reserved on PostgreSQL. The tables themselves are made by ``pipeline.store.migrations``."""
+    return ", ".join(f'"{renamed.get(field.name, field.name)}"' for field in fields(snapshot))
+
+
+JOB_COLUMNS = columns_of(Job)
+CHUNK_COLUMNS = columns_of(Chunk, index="idx")
+EVENT_COLUMNS = columns_of(Event)
 
 
 def job_from_row(row: Any) -> Job:

@@ -7,8 +7,9 @@ from typing import Any
 
 from pipeline.core.models import ApiToken
 from pipeline.store.sql.base import SqlBase
+from pipeline.store.sql.schema import columns_of
 
-TOKEN_COLUMNS = 'id, "user", name, created_at, revoked_at, expires_at'
+TOKEN_COLUMNS = columns_of(ApiToken)
 
 
 def _token(row: Any) -> ApiToken:
