@@ -39,8 +39,9 @@ STATUS_OF_OLD_STORED_NAMES = {
 
 def every_error_class() -> list[type[PaperlineError]]:
     """Every PaperlineError subclass in pipeline/ (each module imported, so those defined outside core count)."""
+    scripts = ("pipeline.store.migrations.env", "pipeline.store.migrations.versions")  # alembic runs them, in a step
     for module in pkgutil.walk_packages(pipeline.__path__, "pipeline."):
-        if not module.name.endswith("__main__"):
+        if not module.name.endswith("__main__") and not module.name.startswith(scripts):
             importlib.import_module(module.name)
     found, todo = [], [PaperlineError]
     while todo:
