@@ -36,10 +36,11 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/python
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: install-test
 	$(BIN)/python benchmarks/text_engines.py
@@ -59,4 +60,4 @@ bench: install-test
 	$(BIN)/python benchmarks/shutdown.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

@@ -7,6 +7,7 @@ to the session's user and date range and refills its charts' sources, so session
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -33,7 +34,7 @@ class AnalyticsView(pn.viewable.Viewer):
     export_table = param.Selector(objects=list(TABLES), default="jobs")
     export_format = param.Selector(objects=list(FORMATS), default="csv")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.charts = AnalyticsCharts()
         self._summary = html_pane("", sizing_mode="stretch_width")

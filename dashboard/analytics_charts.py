@@ -6,6 +6,8 @@ one figure per chart over a ColumnDataSource, and ``update`` swaps in new column
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 from bokeh.palettes import Category10_10
@@ -125,7 +127,7 @@ class AnalyticsCharts:
         self.figures["chunk_gantt"].y_range.factors = workers or ["(no chunks)"]
 
     @staticmethod
-    def _figure(name: str, title: str, **options) -> figure:  # type: ignore[no-untyped-def]
+    def _figure(name: str, title: str, **options: Any) -> figure:
         return figure(name=name, title=title, height=280, sizing_mode="stretch_width", tools=TOOLS, **options)
 
     def _stage_breakdown(self) -> figure:

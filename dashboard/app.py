@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 import param
 
@@ -40,7 +42,7 @@ class App(pn.viewable.Viewer):
     #: served by Panel at ``filepond_fix_url()``; only files listed here are served from this package
     __javascript__ = ["assets/filepond_fix.js"]
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         if params.get("feed") is None:
             params["feed"] = shared_feed()
         super().__init__(**params)

@@ -7,6 +7,7 @@ figures are never rebuilt while an analyst is looking at them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import panel as pn
 import param
@@ -71,7 +72,7 @@ class ChartsView(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         # The columns are built once per server and revision for every session of the same scope (the feed's
         # shared data); each session copies the lists, since streaming extends a source's lists in place.

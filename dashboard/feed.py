@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import panel as pn
@@ -97,7 +97,7 @@ class JobFeed(param.Parameterized):
     health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
     analytics_interval = param.Number(default=2.0, doc="Fewest seconds between two analytics snapshots.")
 
-    def __init__(self, app: Paperline, follower: ChangeFollower | None = None, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, app: Paperline, follower: ChangeFollower | None = None, **params: Any) -> None:
         super().__init__(**params)
         self.app = app
         #: the process's follower of the store (a server's is shared with the API); a notebook's feed has its own
@@ -254,6 +254,7 @@ class JobFeed(param.Parameterized):
                 if len(self._shared) > MAX_SHARED:  # keys name jobs and users: forget what older revisions made
                     self._shared = {k: v for k, v in self._shared.items() if v[0] == self.revision}
                 hit = self._shared[key] = (self.revision, stamp, build())
+            # one cache for every key, each holding its own build's type: a dict cannot say which, the key does
             return hit[2]  # type: ignore[return-value]
 
     def chunks_of(self, job_id: str) -> list[Chunk]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 import param
 
@@ -15,7 +17,7 @@ class QueueHealth(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._summary = html_pane("", sizing_mode="stretch_width", css_classes=["pl-health"])
         # an HTML pane styled as a warning (a Markdown Alert pane costs every page open a Markdown render)

@@ -5,6 +5,8 @@ long the history."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 import panel as pn
 import param
@@ -12,6 +14,9 @@ import param
 from pipeline import Job, JobStatus
 
 from .state import SessionState
+
+if TYPE_CHECKING:  # only for annotations: nothing more is imported at run time
+    from panel.models.tabulator import CellClickEvent
 
 COLUMNS = [
     "id",
@@ -81,7 +86,7 @@ class HistoryTable(pn.viewable.Viewer):
     status = param.Selector(objects=[STATUS_ANY, *[s.value for s in JobStatus]], default=STATUS_ANY)
     search = param.String(default="", doc="Part of a file name.")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         # The rows are built once per server for every session (the feed's shared frame); a user's own copy
         # is cut from it, since patches change the table's frame in place.
@@ -108,7 +113,7 @@ class HistoryTable(pn.viewable.Viewer):
         self.table.on_click(self._on_click)
         self.state.param.watch(self._on_update, "update")
 
-    def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def _on_click(self, event: CellClickEvent) -> None:
         job_id = self.table.value.iloc[event.row]["id"] if event.row is not None else None
         if job_id:
             self.state.open_result(job_id)

@@ -9,6 +9,7 @@ defers its work until it is shown.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import panel as pn
 import param
@@ -23,7 +24,7 @@ class LazyTabs(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
 
-    def __init__(self, tabs: list[tuple[str, ViewFactory]], **params):  # type: ignore[no-untyped-def]
+    def __init__(self, tabs: list[tuple[str, ViewFactory]], **params: Any) -> None:
         super().__init__(**params)
         self._factories: dict[str, ViewFactory] = {}
         self._holders: dict[str, pn.Column] = {}

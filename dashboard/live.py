@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import panel as pn
 import param
@@ -93,7 +94,7 @@ class JobCard(pn.viewable.Viewer):
     job = param.ClassSelector(class_=Job)
     asking = param.Selector(objects=["", *CONFIRMATIONS], default="", doc="The confirmation on show, if any.")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._body = html_pane("", sizing_mode="stretch_width", css_classes=["pl-card-body"])
         self._open = pn.widgets.Button(label="Open result", color="primary", visible=False, width=120)
@@ -206,7 +207,7 @@ class FinishedLine(pn.viewable.Viewer):
     state = param.ClassSelector(class_=SessionState)
     job = param.ClassSelector(class_=Job)
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._line = html_pane("", sizing_mode="stretch_width", margin=(8, 5, 0, 5))
         self._open = pn.widgets.Button(label="Open result", color="light", width=110, visible=False)
@@ -230,7 +231,7 @@ class LiveJobs(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._cards: dict[str, JobCard] = {}
         self._lines: dict[str, FinishedLine] = {}

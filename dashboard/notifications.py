@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import panel as pn
 import param
@@ -11,6 +12,9 @@ from pipeline import Job, JobStatus, Stage
 
 from .safe_html import text
 from .state import SessionState
+
+if TYPE_CHECKING:  # only for annotations: nothing more is imported at run time
+    from panel.io.notifications import Notification
 
 MAX_TOASTS_AT_ONCE = 3
 # A success toast stays this long; a job that ends while it shows joins it instead of stacking a new box.
@@ -29,12 +33,12 @@ class Notifier(param.Parameterized):
     state = param.ClassSelector(class_=SessionState)
     sent = param.List(default=[], doc="Messages shown, newest last (for tests and the notebook).")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._since = time.time()
         self._notified: set[str] = set()
         self._on_screen: list[Job] = []  # the jobs the current toast names
-        self._toast: object | None = None
+        self._toast: Notification | None = None
         self._toast_at = 0.0
         self.state.param.watch(self._on_update, "update")
 
@@ -95,7 +99,7 @@ class Notifier(param.Parameterized):
 
     def _withdraw(self) -> None:
         if self._toast is not None:
-            self._toast.destroy()  # type: ignore[attr-defined]
+            self._toast.destroy()
             self._toast = None
 
     def _send(self, message: str, kind: str) -> None:

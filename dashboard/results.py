@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -29,7 +30,7 @@ class ResultViewer(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._picker = pn.widgets.Select(label="Job", options=self._options(), width=420)
         self._picker.param.watch(self._on_pick, "value")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 import param
 
@@ -37,7 +39,7 @@ class SearchView(pn.viewable.Viewer):
     query = param.String(default="", doc="What the analyst is looking for.")
     top_k = param.Integer(default=8, bounds=(1, 50))
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.hits: list[SearchHit] = []
         self._box = pn.widgets.TextInput.from_param(

@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
@@ -102,7 +103,7 @@ class GuardedDocHandler(DocHandler):
         for name, value in SECURITY_HEADERS.items():
             self.set_header(name, value)
 
-    def write(self, chunk: str | bytes | dict) -> None:  # type: ignore[override]
+    def write(self, chunk: str | bytes | dict) -> None:
         if isinstance(chunk, (str, bytes)):
             page = chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk
             if "<html" in page[:4096].lower():
@@ -170,7 +171,8 @@ def install() -> None:
     for position, (pattern, handler, *rest) in enumerate(per_app_patterns):
         if handler is DocHandler:
             per_app_patterns[position] = (pattern, GuardedDocHandler, *rest)
-    BokehTornado.find_handler = _find_handler_for_own_names  # type: ignore[method-assign]
+    # Patching the servers' own methods is the point: Bokeh and Tornado have no hook for either.
+    BokehTornado.find_handler = _find_handler_for_own_names  # type: ignore[method-assign, assignment]
     RequestHandler.set_cookie = _set_cookie_guarded  # type: ignore[method-assign]
 
 
@@ -214,6 +216,7 @@ class OperatorHandler(RequestHandler):
             return None
 
     async def _signed_in_user(self) -> str | None:
+        # Bokeh's BokehTornado sets it; the handler's application is typed as Tornado's plain Application
         provider = self.application.auth_provider  # type: ignore[attr-defined]
         if provider.get_user_async is not None:
             user = await provider.get_user_async(self)
@@ -261,7 +264,7 @@ class MetricsHandler(OperatorHandler):
 
     async def get(self) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
         from .feed import FEED_CACHE_KEY
 
@@ -272,7 +275,7 @@ class MetricsHandler(OperatorHandler):
             return
 
         class FeedCollector:
-            def collect(self):  # type: ignore[no-untyped-def]
+            def collect(self) -> Iterator[Metric]:
                 lag = max(0.0, time.time() - feed.refreshed_at) if feed.refreshed_at else 0.0
                 yield GaugeMetricFamily(
                     "paperline_feed_lag_seconds", "Seconds since the feed last read the store.", value=lag

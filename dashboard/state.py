@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import param
 
 from pipeline import Job, Paperline
@@ -25,7 +27,7 @@ class SessionState(param.Parameterized):
     tab = param.String(default="", doc="Title of the tab on screen: hidden views may defer their work.")
     update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._token: int | None = None
         self._profiles_for_engine()  # the registry's, plug-ins included, as they are when the session opens

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import panel as pn
 
@@ -19,7 +20,7 @@ EXPIRY_CHOICES = {"never": "never", "1 day": "1d", "7 days": "7d", "30 days": "3
 class ApiTokensView(pn.viewable.Viewer):
     """Create a token (its secret shown once, here only), list one's tokens, revoke one."""
 
-    def __init__(self, state: SessionState, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, state: SessionState, **params: Any) -> None:
         super().__init__(**params)
         self.state = state
         self._name = pn.widgets.TextInput(name="What is it for?", placeholder="e.g. nightly ETL", width=260)

@@ -108,7 +108,7 @@ class UploadPanel(pn.viewable.Viewer):
     acknowledgements = param.List(default=[], doc="Latest acknowledged jobs, newest first.")
     rejections = param.List(default=[], doc="Requests refused before a job existed, newest first.")
 
-    def __init__(self, **params):  # type: ignore[no-untyped-def]
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         settings = self.state.app.settings
         limit = settings.max_upload_mb

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -201,9 +202,11 @@ class ApiHandler(RequestHandler):
             self.set_header("Retry-After", str(problem.retry_after))
         self.finish(json.dumps(problem.to_dict()))
 
-    def log_exception(self, typ, value, tb) -> None:  # type: ignore[no-untyped-def, override]
-        problem = problem_for(value)
-        if problem is None:
+    def log_exception(
+        self, typ: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        problem = problem_for(value) if value is not None else None
+        if problem is None or value is None:
             super().log_exception(typ, value, tb)
         elif problem.retry_after is not None and value is not problem:  # a fault of a service, not of the request
             log.warning("API %s %s: answered 503, %s", self.request.method, self.request.path, value)

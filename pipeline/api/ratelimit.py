@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_BUCKETS = 10_000  # beyond this, full (idle) buckets are dropped before a new one is made
@@ -25,7 +26,7 @@ class Bucket:
 class RateLimiter:
     """Token buckets by key (``user:NAME``, ``address:IP``), refilled continuously at ``per_minute`` a minute."""
 
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._buckets: dict[str, Bucket] = {}

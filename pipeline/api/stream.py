@@ -135,6 +135,7 @@ class EventStreamHandler(ApiHandler):
         except ValueError:
             after = 0
         hub = shared_hub()
+        queue: asyncio.Queue[Event | Chunk | Job]
         loop, queue = asyncio.get_running_loop(), asyncio.Queue()
         await self.run(hub.subscribe, job_id, loop, queue)  # before reading the backlog, so nothing falls between
         try:

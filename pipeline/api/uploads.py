@@ -20,6 +20,7 @@ from typing import BinaryIO
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
+from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, stream_request_body
 
 from pipeline.api.handlers import JobsHandler
@@ -167,7 +168,9 @@ class UploadHandler(JobsHandler):
         announced = self.request.headers.get("Content-Length")
         if announced is not None and announced.isdigit() and int(announced) > limit:
             raise Problem(413, messages.too_large("The upload", int(announced), self.app.settings.max_upload_mb))
-        self.request.connection.set_max_body_size(limit)
+        connection = self.request.connection
+        assert isinstance(connection, HTTP1Connection)  # Tornado serves HTTP/1.x only
+        connection.set_max_body_size(limit)
         self.folder = Path(tempfile.mkdtemp(prefix="paperline-upload-"))
         self.body = ReceivedBody()
         content_type = self.request.headers.get("Content-Type", "")

@@ -19,18 +19,18 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 def format_pages(pages: Sequence[int]) -> str:
     """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
+    ordered = sorted(pages)
+    if not ordered:
+        return ""
     runs: list[str] = []
-    start = prev = None
-    for page in sorted(pages):
-        if start is None:
-            start = prev = page
-        elif page == prev + 1:
+    start = prev = ordered[0]
+    for page in ordered[1:]:
+        if page == prev + 1:
             prev = page
         else:
             runs.append(f"{start}-{prev}" if start != prev else str(start))
             start = prev = page
-    if start is not None:
-        runs.append(f"{start}-{prev}" if start != prev else str(start))
+    runs.append(f"{start}-{prev}" if start != prev else str(start))
     return ", ".join(runs)
 
 

@@ -91,10 +91,11 @@ def _transient_one(exc: BaseException) -> bool:
     try:
         import psycopg
     except ImportError:  # pragma: no cover - only with PostgreSQL
-        psycopg = None
-    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
-        # connection refused/reset, admin shutdown, statement or pool timeout, serialization failure, deadlock
-        return True
+        pass
+    else:
+        if isinstance(exc, psycopg.OperationalError):
+            # connection refused/reset, admin shutdown, statement or pool timeout, serialization failure, deadlock
+            return True
     if isinstance(exc, sqlite3.OperationalError):
         return any(words in str(exc).lower() for words in SQLITE_BUSY)
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -220,7 +221,7 @@ def compress_image(
             if on_page is not None:
                 on_page(number + 1, pages)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    save_kwargs = {"quality": quality, "method": 4}
+    save_kwargs: dict[str, Any] = {"quality": quality, "method": 4}
     if len(resized) > 1:
         save_kwargs.update(save_all=True, append_images=resized[1:])
     resized[0].save(dest, format="WEBP", **save_kwargs)

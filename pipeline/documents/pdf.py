@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +116,7 @@ def _explain_open_failure(path: Path, exc: pdfium.PdfiumError) -> DocumentReject
 def pages_to_open(pages: int, count: int = PAGES_OPENED_AT_INTAKE) -> list[int]:
     """The 0-based pages intake opens of ``pages``: the last first (where a count that lies fails), the first, and
     evenly spaced ones between; every page when there are at most ``count``."""
+    between: Iterable[int]
     if pages <= count:
         between = range(pages)
     else:

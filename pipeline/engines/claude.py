@@ -14,11 +14,12 @@ import io
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 import anthropic
+from anthropic.types import ContentBlockParam, MessageParam
 
 from pipeline.core.errors import ExtractionFailed
 from pipeline.core.models import DocumentKind, PageText
@@ -207,7 +208,7 @@ class ClaudeExtractor(Extractor):
         self.settings = settings
         self.slots = llm_slots(settings)
 
-    def _blocks(self, work: ChunkWork, notes: list[str]) -> list[dict]:
+    def _blocks(self, work: ChunkWork, notes: list[str]) -> list[ContentBlockParam]:
         if work.kind is DocumentKind.PDF:
             pages = work.context_last - work.context_first + 1
             data = write_page_range(work.source, work.context_first, work.context_last)
@@ -220,15 +221,15 @@ class ClaudeExtractor(Extractor):
             return [
                 {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": encoded}}
             ]
-        blocks = []
-        pages = iter_pages(
+        blocks: list[ContentBlockParam] = []
+        frames = iter_pages(
             work.source,
             self.settings.max_image_pixels,
             work.context_first,
             work.context_last,
             max_pages=self.settings.max_pages,
         )
-        for _, image in pages:  # decoded one at a time, each within the pixel budget (larger uploads are refused)
+        for _, image in frames:  # decoded one at a time, each within the pixel budget (larger uploads are refused)
             original = image.size
             image.thumbnail((self.settings.llm_image_max_side, self.settings.llm_image_max_side))
             buffer = io.BytesIO()
@@ -257,7 +258,7 @@ class ClaudeExtractor(Extractor):
         notes: list[str] = []
         blocks = self._blocks(work, notes)
         prompt = build_prompt(work, preset, work.instruction)
-        messages: list[dict] = [{"role": "user", "content": [*blocks, {"type": "text", "text": prompt}]}]
+        messages: list[MessageParam] = [{"role": "user", "content": [*blocks, {"type": "text", "text": prompt}]}]
         client = client_for(self.settings)
         usage = _Usage()
         reported = [0]
@@ -303,7 +304,9 @@ class ClaudeExtractor(Extractor):
             raw_answer=raw,
         )
 
-    def _stream(self, client: anthropic.Anthropic, messages: list[dict], usage: _Usage, on_pages) -> str:  # type: ignore[no-untyped-def]
+    def _stream(
+        self, client: anthropic.Anthropic, messages: list[MessageParam], usage: _Usage, on_pages: Callable[[int], None]
+    ) -> str:
         """One answer, streamed; an error event mid-stream restarts the request and drops the partial text.
 
         Reads the raw stream events rather than the SDK's accumulating ``MessageStream``: the same text and usage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image
+
 from pipeline.core import messages
 from pipeline.core.errors import OcrUnavailable
 from pipeline.core.models import DocumentKind, PageText
@@ -20,7 +22,7 @@ class LocalExtractor(Extractor):
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def _ocr(self, image, notes: list[str]) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    def _ocr(self, image: Image.Image, notes: list[str]) -> tuple[str, str]:
         try:
             text = ocr_image(image, language=self.settings.ocr_language, timeout_s=self.settings.ocr_timeout_s)
         except OcrUnavailable as exc:

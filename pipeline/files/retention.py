@@ -109,7 +109,7 @@ def enforce_limits(settings: Settings, store: JobStore, storage: FileStorage, *,
     while overall and kept.candidates and (reason := _over_global_limit(settings, kept)):
         by_bytes = reason.startswith("PAPERLINE_MAX_STORAGE_MB")
         # The heaviest user with something to purge pays first; between equals, the least recently used job.
-        first = {}
+        first: dict[str, tuple[int, Job]] = {}
         for position, job in enumerate(kept.candidates):
             first.setdefault(job.user, (position, job))
         heaviest = max(first, key=lambda u: ((kept.bytes if by_bytes else kept.jobs)[u], -first[u][0]))

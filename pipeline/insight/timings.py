@@ -7,6 +7,8 @@ answered from the cache did no processing and are left out of timing figures.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,8 @@ from pipeline.core.lifecycle import Stage
 #: the stages timed, in the order a job passes through them (splitting counts as preparing; a retrieval job's
 #: embedding and indexing as merging: both run after its last chunk)
 STAGES = tuple(stage.value for stage in (Stage.QUEUED, Stage.PREPARING, Stage.EXTRACTING, Stage.MERGING))
+#: an instant ``pd.Timestamp`` reads: a date or datetime (a Timestamp is one), an ISO string, epoch seconds
+Moment = date | str | float | np.datetime64
 
 
 def processed_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -25,7 +29,7 @@ def processed_jobs(jobs: pd.DataFrame) -> pd.DataFrame:
     return jobs[ran & jobs["status"].isin(["completed", "failed"])]
 
 
-def in_range(jobs: pd.DataFrame, start: object = None, end: object = None) -> pd.DataFrame:
+def in_range(jobs: pd.DataFrame, start: Moment | None = None, end: Moment | None = None) -> pd.DataFrame:
     """Jobs created between ``start`` and ``end`` (anything ``pd.Timestamp`` takes; naive means UTC)."""
     mask = pd.Series(True, index=jobs.index)
     if start is not None:
@@ -35,8 +39,8 @@ def in_range(jobs: pd.DataFrame, start: object = None, end: object = None) -> pd
     return jobs[mask]
 
 
-def _utc(value: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+def _utc(value: Moment) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 

@@ -84,7 +84,7 @@ class Processor:
 
         return transient.reporting_waits(written)
 
-    def _failure(self, exc: BaseException, otherwise: Callable[[object], str]) -> str:
+    def _failure(self, exc: BaseException, otherwise: Callable[[BaseException], str]) -> str:
         """What a step that failed says: that a service stayed away past the wait, or ``otherwise(exc)``."""
         if transient.is_transient(exc):
             return messages.gave_up_waiting(transient.service_of(exc), self.settings.transient_retry_s, exc)
@@ -131,7 +131,7 @@ class Processor:
             raise DocumentRejected("The uploaded file is missing from storage; please upload it again.")
         if job.kind == DocumentKind.PDF.value:
             info = inspect_pdf(source, self.settings.max_pages)
-            meta = {"title": info.title, "author": info.author, "producer": info.producer}
+            meta: dict[str, object] = {"title": info.title, "author": info.author, "producer": info.producer}
             self.store.record_document(job.id, pages=info.pages, meta={k: v for k, v in meta.items() if v})
             pages = info.pages
         else:
@@ -363,7 +363,7 @@ class Processor:
             self._after_merge(profile.after_merge, job, pages)
         else:
             self.store.finish(job_id, JobStatus.COMPLETED, messages.completed(job.pages))
-        enforce_limits(self.settings, self.store, self.storage)
+        enforce_limits(self.settings, self.store, files.storage)
 
     def _after_merge(
         self, step: Callable[[Processor, Job, list[PageText]], None], job: Job, pages: list[PageText]

@@ -88,7 +88,7 @@ def websocket_origins(public_url: str, address: str, port: int) -> list[str]:
         name = socket.gethostname()
         hosts = {"localhost", "127.0.0.1", name.lower(), socket.getfqdn().lower()}
         try:
-            hosts.update(info[4][0] for info in socket.getaddrinfo(name, None, socket.AF_INET))
+            hosts.update(str(info[4][0]) for info in socket.getaddrinfo(name, None, socket.AF_INET))
         except OSError:
             pass  # a host name that does not resolve: its name is still accepted
         hosts.update(_interface_addresses())
@@ -190,6 +190,7 @@ def policy_for(application: object) -> HostPolicy:
         origins.update(o for o in os.environ.get("BOKEH_ALLOW_WS_ORIGIN", "").split(",") if o.strip())
         policy = HostPolicy.from_origins(origins)
         try:
+            # a cache on whichever server object is passed (Bokeh's or the API's Tornado application), hence `object`
             application.paperline_host_policy = policy  # type: ignore[attr-defined]
         except AttributeError:
             pass  # an object without attributes of its own: computed each time

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core import messages
 from pipeline.core.errors import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
@@ -38,6 +38,7 @@ from pipeline.store import Changes, JobStore, NewJob, open_store
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics need it
     import pandas as pd
+    from huey import Huey
     from prometheus_client import CollectorRegistry
 
     from pipeline.insight.eta import EtaError, EtaModel
@@ -53,7 +54,9 @@ def new_job_id() -> str:
 class Paperline(RetrievalMethods):
     """Submit documents and read their jobs; one instance per process is enough."""
 
-    def __init__(self, settings: Settings | None = None, *, store: JobStore | None = None, queue=None):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, settings: Settings | None = None, *, store: JobStore | None = None, queue: Huey | None = None
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
@@ -85,7 +88,7 @@ class Paperline(RetrievalMethods):
         return self
 
     @property
-    def queue(self):  # type: ignore[no-untyped-def]
+    def queue(self) -> Huey:
         if self._queue is None:
             from huey_config import make_huey
 
@@ -116,7 +119,7 @@ class Paperline(RetrievalMethods):
             if not Path(source).is_file():
                 raise InvalidRequest(f"No such file: {source}")
         name = sanitize_filename(filename or "document")
-        job = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
+        job: dict[str, Any] = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
         meta = {"instruction": instruction.strip()} if get_profile(profile).needs_instruction else {}
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
@@ -130,7 +133,7 @@ class Paperline(RetrievalMethods):
             cached = self._answer_from_cache(job) if get_profile(profile).cacheable and not meta else None
             if cached is not None:
                 return cached
-            created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))  # type: ignore[arg-type]
+            created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))
         except LimitReached as exc:  # a parallel upload of the same user took the last place: keep no bytes
             self.files(job["id"]).delete()
             received.refused = exc
@@ -144,6 +147,7 @@ class Paperline(RetrievalMethods):
 
     def _refused(self, job: dict, received: Received, *, meta: dict) -> Job:
         """Record a refused upload as a failed job saying why (its bytes are not kept)."""
+        assert received.refused is not None  # every caller passes a refused upload
         why = str(received.refused)
         meta = {**meta, "refusal": received.refused.code}  # its error's code: the HTTP API's status comes from it
         new = NewJob(
@@ -444,7 +448,7 @@ class Paperline(RetrievalMethods):
         return evaluate(self.jobs(), self.events(), held_back=held_back)
 
     # -- notebooks ------------------------------------------------------------------------------------------
-    def jobs_frame(self, **filters) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    def jobs_frame(self, **filters: Any) -> pd.DataFrame:
         from pipeline.insight.frames import jobs_frame
 
         return jobs_frame(self.jobs(**filters))

@@ -33,7 +33,8 @@ def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, 
     target.initialize_schema()
     copied: dict[str, int] = {}
     with source.transaction(write=False) as read, target.transaction() as write:
-        existing = write.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+        counted = write.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        existing = counted[0] if counted is not None else 0
         if existing:
             raise TargetNotEmpty(f"the target database already holds {existing} jobs; migrate into an empty one")
         for table, order in TABLES:

@@ -123,6 +123,7 @@ def _processor_from_env(bound: BoundTasks) -> Processor:
     budget = settings.transient_retry_s
     store = transient.retrying(lambda: open_store(settings), budget_s=budget, service=transient.JOB_STORE)
     patient_tasks = transient.Patient(bound, budget, transient.QUEUE)
+    # Patient forwards every JobStore method through __getattr__: a proxy, not a subclass of the JobStore ABC
     return Processor(settings, transient.Patient(store, budget), patient_tasks)  # type: ignore[arg-type]
 
 

@@ -35,8 +35,10 @@ class Processor(Protocol):
 
     settings: Settings
     store: JobStore
-    tasks: EmbeddingQueue
     storage: FileStorage | None
+
+    @property
+    def tasks(self) -> EmbeddingQueue: ...  # read-only, so a runner's wider Scheduler fits
 
     def files(self, job_id: str) -> JobFiles: ...
 
@@ -87,9 +89,10 @@ def index(processor: Processor, job_id: str) -> None:
     if job is None or job.status is not JobStatus.RUNNING or job.stage is not Stage.INDEXING:
         return
     passages = store.list_passages(job_id)
-    processor.files(job_id).write(result_name("passages"), passages_jsonl(job, passages))
+    files = processor.files(job_id)
+    files.write(result_name("passages"), passages_jsonl(job, passages))
     store.finish(job_id, JobStatus.COMPLETED, messages.indexed(job.pages, len(passages)))
-    enforce_limits(processor.settings, store, processor.storage)  # the job ended here, not at its merge
+    enforce_limits(processor.settings, store, files.storage)  # the job ended here, not at its merge
 
 
 def resume(processor: Processor, job: Job) -> None:

@@ -42,6 +42,9 @@ class SqlBase:
     def connection(self) -> Any:
         raise NotImplementedError
 
+    def add_note(self, job_id: str, note: str) -> None:
+        raise NotImplementedError  # SqlJobs', which comes first in SqlStore's bases
+
     def beat_transaction(self) -> AbstractContextManager[Any]:
         """Where heartbeats write: one statement each, that moves no revision. By default a write transaction like
         any other; a backend whose writers queue for a lock (PostgreSQL's revision row) gives beats their own

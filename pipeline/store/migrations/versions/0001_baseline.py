@@ -22,7 +22,7 @@ depends_on = None
 
 # Where the dialects differ, SQLAlchemy's types say how: times are REAL on SQLite, DOUBLE PRECISION on PostgreSQL;
 # counters that grow past 2**31 BIGINT there (SQLite's INTEGER is 64-bit already); bytes BLOB or BYTEA.
-Time = sa.REAL().with_variant(postgresql.DOUBLE_PRECISION(), "postgresql")
+Time: sa.types.TypeEngine[float] = sa.REAL().with_variant(postgresql.DOUBLE_PRECISION(), "postgresql")
 Big = sa.Integer().with_variant(sa.BigInteger(), "postgresql")
 ZERO, EMPTY = sa.text("0"), sa.text("''")
 
