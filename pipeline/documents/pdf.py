@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pypdfium2 as pdfium
 
@@ -42,6 +42,7 @@ PDFIUM_LOCK = threading.RLock()
 # pypdf logs what it repairs in a damaged file ("EOF marker not found") as warnings; Paperline reports the outcome
 # on the job instead, so the CLI and the worker log stay readable.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+log = logging.getLogger("paperline.pdf")
 
 # How many pages intake opens fully (content parsed), besides looking every page up in the page tree: the last,
 # the first and evenly spaced ones between. Content that makes PDFium fail does it there, in the intake subprocess.
@@ -187,6 +188,31 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, CleanTe
                 reader = reader or pypdf.PdfReader(str(path))
                 text = _pypdf_text(reader, number, fallback=text)
             yield number, clean_text(text)
+
+
+def page_layouts(path: Path, first: int, last: int) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """Yield ``(page, layout)`` for pages ``first``..``last``: the page's size and its elements in reading order
+    (``pipeline.documents.layout``), or None where its layout cannot be read (the page is then given as
+    paragraphs, never failed)."""
+    from pipeline.documents.layout.reading import page_elements
+
+    with open_pdfium(path) as document:
+        for number in range(first, last + 1):
+            with PDFIUM_LOCK:
+                page = _page(document, number)
+                try:
+                    elements, width, height = page_elements(page, number)
+                    layout: dict[str, Any] | None = {
+                        "width": round(width, 1),
+                        "height": round(height, 1),
+                        "elements": [element.to_record() for element in elements],
+                    }
+                except Exception:  # an unusual drawing must cost the page its structure, not the job its text
+                    log.exception("reading the layout of page %d of %s failed", number, path.name)
+                    layout = None
+                finally:
+                    page.close()
+            yield number, layout
 
 
 def _pypdf_text(reader: pypdf.PdfReader, number: int, *, fallback: str) -> str:

@@ -28,6 +28,8 @@ class ChunkWork:
     context_first: int
     context_last: int
     instruction: str = ""
+    #: read each page's layout too (headings, lists, tables, reading order), for profiles that write structure
+    structure: bool = False
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pipeline.core.models import DocumentKind, PageText
 from pipeline.core.settings import Settings
 from pipeline.documents.images import iter_pages
 from pipeline.documents.ocr import ocr_image
-from pipeline.documents.pdf import page_texts, render_page
+from pipeline.documents.pdf import page_layouts, page_texts, render_page
 from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
 
 
@@ -38,7 +38,9 @@ class LocalExtractor(Extractor):
         settings = self.settings
         if work.kind is DocumentKind.PDF:
             lowered: dict[int, float] = {}  # pages rendered below PAPERLINE_OCR_DPI, at what resolution
+            layouts = page_layouts(work.source, work.first_page, work.last_page) if work.structure else None
             for number, layer in page_texts(work.source, work.first_page, work.last_page):
+                layout = next(layouts)[1] if layouts is not None else None
                 text, method, unreadable = layer.text, "text-layer", layer.unreadable
                 if not text.strip():  # no text layer (or only glyphs that could not be read): OCR the page
                     rendered = render_page(work.source, number, settings.ocr_dpi, settings.max_image_pixels)
@@ -46,8 +48,8 @@ class LocalExtractor(Extractor):
                         lowered[number] = rendered.dpi
                     text, method = self._ocr(rendered.image, notes)
                     del rendered  # the page's bitmap goes before the next page is rendered
-                    unreadable = 0
-                pages.append(PageText(number, text, method, unreadable))
+                    unreadable, layout = 0, None  # a scan's words carry no fonts: given as paragraphs
+                pages.append(PageText(number, text, method, unreadable, layout))
                 page_done(1)
             if lowered:
                 notes.append(

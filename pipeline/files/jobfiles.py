@@ -25,6 +25,7 @@ FORMAT_FILES = {
     "markdown": ("result.md", "text/markdown"),
     "json": ("result.json", "application/json"),
     "csv": ("result.csv", "text/csv"),
+    "tables": ("tables.json", "application/json"),
     "passages": ("passages.jsonl", "application/x-ndjson"),
 }
 COMPRESSED_IMAGE = "compressed.webp"
@@ -140,7 +141,11 @@ def trim_cache(cache: Path, max_bytes: int, *, keep: str = "") -> None:
 
 
 def write_chunk_result(files: JobFiles, index: int, pages: list[PageText]) -> None:
-    payload = [{"page": p.page, "text": p.text, "method": p.method, "unreadable": p.unreadable} for p in pages]
+    payload = [
+        {"page": p.page, "text": p.text, "method": p.method, "unreadable": p.unreadable}
+        | ({"layout": p.layout} if p.layout is not None else {})
+        for p in pages
+    ]
     files.write(chunk_name(index), json.dumps({"pages": payload}, ensure_ascii=False))
 
 
@@ -151,7 +156,11 @@ def read_chunk_result(files: JobFiles, index: int) -> list[PageText]:
     data = json.loads(raw.decode("utf-8"))
     return [
         PageText(
-            page=p["page"], text=p["text"], method=p.get("method", "text-layer"), unreadable=p.get("unreadable", 0)
+            page=p["page"],
+            text=p["text"],
+            method=p.get("method", "text-layer"),
+            unreadable=p.get("unreadable", 0),
+            layout=p.get("layout"),
         )
         for p in data["pages"]
     ]

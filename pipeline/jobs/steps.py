@@ -277,6 +277,7 @@ class Processor:
             context_first=chunk.context_first,
             context_last=chunk.context_last,
             instruction=str(job.meta.get("instruction", "")),
+            structure=(profile := find_profile(job.profile)) is not None and profile.structure,
         )
 
     def _step(self, job_id: str, stage: Stage) -> StepHeartbeat:

@@ -45,6 +45,8 @@ class Profile:
     after_merge: Callable[[Any, Job, list[PageText]], None] | None = None
     #: carries on a job found stale in one of its own stages after merging: ``resume(runner, job)``
     resume: Callable[[Any, Job], None] | None = None
+    #: whether the engine reads each page's layout for it (headings, lists, tables, reading order)
+    structure: bool = False
     #: a list in its JSON result the page shows as a table (with these columns), e.g. sentences
     table: tuple[str, tuple[str, ...]] | None = None
 

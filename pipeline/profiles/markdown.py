@@ -9,6 +9,15 @@ from typing import Any
 
 from pipeline.core.models import PageText
 from pipeline.profiles.base import Profile, as_json, pages_payload
+from pipeline.profiles.structured import (
+    document_elements,
+    has_layout,
+    plain_text,
+    tables,
+    tables_csv,
+    to_markdown,
+    tree,
+)
 from pipeline.profiles.text import BULLET, escape_markdown_text, paragraphs, render_text
 
 
@@ -34,17 +43,31 @@ def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
 
 
 def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
+    if not has_layout(pages):  # Claude's Markdown, or scans only: paragraphs as before
+        return {
+            "text": render_text(pages),
+            "markdown": render_markdown(pages, title),
+            "json": as_json(pages_payload(pages, "markdown", document)),
+        }
+    elements = document_elements(pages)
+    payload = pages_payload(pages, "markdown", document, elements=tree(elements))
+    for page in payload["pages"]:
+        page["text"] = page["text"]  # the page's own text layer, for the page view
+    found = tables(elements)
     return {
-        "text": render_text(pages),
-        "markdown": render_markdown(pages, title),
-        "json": as_json(pages_payload(pages, "markdown", document)),
+        "text": plain_text(elements),
+        "markdown": to_markdown(elements),
+        "json": as_json(payload),
+        "tables": as_json({"document": document, "tables": found}),
+        "csv": tables_csv(elements),
     }
 
 
 MARKDOWN = Profile(
     name="markdown",
-    description="Markdown: headings, paragraphs and lists (Claude: also tables)",
+    description="Markdown with headings, lists, tables and reading order (Claude: its own Markdown)",
     engines=("local", "claude"),
-    formats=("markdown", "text", "json"),
+    formats=("markdown", "text", "json", "tables", "csv"),
     render=_render,
+    structure=True,
 )

@@ -1,0 +1,161 @@
+"""Characters into words, words into rows (the same baseline across the page) and rows into segments (the run of
+a row within one column or table cell: a gap wider than a few spaces ends a segment)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from statistics import median
+
+from pipeline.documents.layout.page import Char
+
+#: a gap wider than this many font sizes between two words ends a segment (a column gutter, a table's column gap)
+SEGMENT_GAP = 1.2
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word; its box spans its font's height above and below its baseline, whatever its letters' shapes."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    bold: bool
+    mono: bool
+    baseline: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Words of one row that belong together: a line of a paragraph, a heading, a table cell's line."""
+
+    words: tuple[Word, ...]
+
+    @cached_property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @cached_property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @cached_property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @cached_property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @cached_property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @cached_property
+    def size(self) -> float:
+        """The size most of its characters have (a footnote mark does not make a line small)."""
+        sizes: dict[float, int] = {}
+        for w in self.words:
+            sizes[round(w.size, 1)] = sizes.get(round(w.size, 1), 0) + len(w.text)
+        return max(sizes, key=lambda s: sizes[s])
+
+    @cached_property
+    def bold(self) -> bool:
+        letters = sum(len(w.text) for w in self.words)
+        return sum(len(w.text) for w in self.words if w.bold) >= 0.8 * letters
+
+    @cached_property
+    def mono(self) -> bool:
+        return all(w.mono for w in self.words)
+
+
+def words_of(chars: Sequence[Char]) -> list[Word]:
+    """Consecutive characters on one baseline with no space between them, as words (in the stream's order)."""
+    words: list[Word] = []
+    current: list[Char] = []
+
+    def flush() -> None:
+        if current:
+            size = sorted(c.size for c in current)[len(current) // 2]
+            baseline = sorted(c.baseline for c in current)[len(current) // 2]
+            words.append(
+                Word(
+                    "".join(c.text for c in current),
+                    min(c.x0 for c in current),
+                    baseline - 0.22 * size,
+                    max(c.x1 for c in current),
+                    baseline + 0.78 * size,
+                    size,
+                    sum(c.bold for c in current) * 2 >= len(current),
+                    all(c.mono for c in current),
+                    baseline,
+                )
+            )
+            current.clear()
+
+    for char in chars:
+        if char.text == " ":
+            flush()
+            continue
+        if current:
+            last = current[-1]
+            size = max(last.size, char.size, 1.0)
+            same_line = abs(char.baseline - last.baseline) < 0.3 * size
+            gap = char.x0 - last.x1
+            # (a ligature's letters share one box: only a step back past the previous letter starts a new word)
+            if not same_line or gap > 0.25 * size or char.x1 < last.x0 - 0.25 * size:
+                flush()
+        current.append(char)
+    flush()
+    return words
+
+
+def rows_of(words: Sequence[Word]) -> list[list[Word]]:
+    """Words on one baseline (within a third of their size), top of the page first, each row left to right."""
+    ordered = sorted(words, key=lambda w: -w.baseline)
+    rows: list[list[Word]] = []
+    anchor: Word | None = None  # the row's largest word: its baseline is the row's
+    for word in ordered:
+        if rows and anchor is not None:
+            # a smaller word (a superscript, a footnote mark) may sit higher or lower than the row's baseline
+            small, large = sorted((word.size, anchor.size))
+            reach = 0.33 if small >= 0.85 * large else 0.6
+            if abs(anchor.baseline - word.baseline) < reach * max(large, 1.0):
+                rows[-1].append(word)
+                if word.size > anchor.size:
+                    anchor = word
+                continue
+        rows.append([word])
+        anchor = word
+    return [sorted(row, key=lambda w: w.x0) for row in rows]
+
+
+def segments_of(row: Sequence[Word], gap: float = SEGMENT_GAP) -> list[Segment]:
+    """A row cut where the gap between two words is wider than ``gap`` font sizes."""
+    segments: list[Segment] = []
+    current: list[Word] = [row[0]]
+    for word in row[1:]:
+        previous = current[-1]
+        if word.x0 - previous.x1 > gap * max(previous.size, word.size, 1.0):
+            segments.append(Segment(tuple(current)))
+            current = []
+        current.append(word)
+    segments.append(Segment(tuple(current)))
+    return segments
+
+
+def body_size(segments: Sequence[Segment]) -> float:
+    """The font size of the page's running text: the size most characters have."""
+    weights: dict[float, int] = {}
+    for segment in segments:
+        weights[segment.size] = weights.get(segment.size, 0) + len(segment.text)
+    return max(weights, key=lambda s: weights[s]) if weights else 10.0
+
+
+def line_height(segments: Sequence[Segment]) -> float:
+    heights = [s.y1 - s.y0 for s in segments]
+    return median(heights) if heights else 10.0

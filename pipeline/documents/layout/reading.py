@@ -1,0 +1,221 @@
+"""A page's elements in reading order: tables first found and set apart, then columns found by their gutters (a
+band of white across the text; what crosses it, such as a title over two columns, splits the page into bands
+read one after the other), then each column's lines read top to bottom and grouped into paragraphs, headings,
+list items, captions, footnotes and code by their fonts, spacing and markers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import pypdfium2 as pdfium
+
+from pipeline.core.elements import Element, Kind
+from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
+from pipeline.documents.layout.page import read_page
+from pipeline.documents.layout.tables import find_tables
+
+BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
+CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
+NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
+#: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
+EDGE = 0.08
+
+
+@dataclass(frozen=True)
+class Box:
+    """A word, or a table already found, placed on the page."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    baseline: float
+    size: float
+    word: Word | None = None
+    table: Element | None = None
+
+    @cached_property
+    def area(self) -> float:
+        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
+
+
+def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], float, float]:
+    """The page's elements in reading order, with the page's width and height (points)."""
+    drawing = read_page(page)
+    words = words_of(drawing.chars)
+    tables = find_tables(drawing.rules, words, number)
+    taken = set().union(*(t.words for t in tables)) if tables else set()
+    free = [w for i, w in enumerate(words) if i not in taken]
+    body = body_size([s for row in rows_of(free) for s in segments_of(row)]) if free else 10.0
+    boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]
+    boxes += [Box(*t.element.bbox, baseline=t.element.bbox[3], size=body, table=t.element) for t in tables]
+    columns = _order(boxes, body)
+    return _elements(columns, body, number, drawing.height), drawing.width, drawing.height
+
+
+# -- reading order -----------------------------------------------------------------------------------------------
+def _order(boxes: list[Box], body: float) -> list[list[Box]]:
+    """The boxes as columns in reading order: each inner list is one column (or band), read top to bottom."""
+    if len(boxes) <= 1:
+        return [boxes] if boxes else []
+    gutter = _gutter(boxes, body)
+    if gutter is None:
+        return [boxes]
+    middle = sum(gutter) / 2
+    crossing = [b for b in boxes if b.x0 < middle < b.x1]
+    if not crossing:
+        left = [b for b in boxes if (b.x0 + b.x1) / 2 < middle]
+        return _order(left, body) + _order([b for b in boxes if (b.x0 + b.x1) / 2 >= middle], body)
+    # The lines that cross the gutter (a title over both columns) are read whole, between the bands they cut.
+    spanning = sorted({b.baseline for b in crossing}, reverse=True)
+
+    def on_spanning_line(box: Box) -> float | None:
+        return next((y for y in spanning if abs(box.baseline - y) < 0.33 * max(box.size, 1.0)), None)
+
+    out: list[list[Box]] = []
+    band: list[Box] = []
+    lines: dict[float, list[Box]] = {}
+    for box in sorted(boxes, key=lambda b: -b.baseline):
+        y = on_spanning_line(box)
+        if y is None:
+            band.append(box)
+            continue
+        if band:
+            out += _order(band, body) if len(band) < len(boxes) else [band]
+            band = []
+        lines.setdefault(y, []).append(box)
+        if not out or out[-1] is not lines[y]:
+            out.append(lines[y])
+    if band:
+        out += _order(band, body) if len(band) < len(boxes) else [band]
+    return [column for column in out if column]
+
+
+def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
+    """The widest band of white down the boxes, crossed by few of their lines, with text on both sides."""
+    rows = len({round(b.baseline) for b in boxes})
+    if rows < 4:  # too few lines to tell columns from gaps between words
+        return None
+    x_min, x_max = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
+    width = int(x_max - x_min) + 1
+    if width < 8 * body:
+        return None
+    cover = [0] * (width + 1)
+    for b in boxes:
+        for x in range(max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))):
+            cover[x] += 1
+    limit = int(0.3 * rows)
+    runs: list[tuple[float, float]] = []
+    x = 0
+    while x <= width:
+        if cover[x] <= limit:
+            run = x
+            while run <= width and cover[run] <= limit:
+                run += 1
+            start, end = x_min + x, x_min + run - 1
+            if end - start >= 0.7 * body and start > x_min + 2 * body and end < x_max - 2 * body:
+                runs.append((start, end))
+            x = run
+        x += 1
+    total = sum(b.area for b in boxes) or 1.0
+    for start, end in sorted(runs, key=lambda r: r[0] - r[1]):  # the widest first
+        middle = (start + end) / 2
+        left = sum(b.area for b in boxes if b.x1 <= middle)
+        right = sum(b.area for b in boxes if b.x0 >= middle)
+        if min(left, right) >= 0.2 * total:
+            return start, end
+    return None
+
+
+# -- elements ----------------------------------------------------------------------------------------------------
+def _elements(columns: list[list[Box]], body: float, page: int, height: float) -> list[Element]:
+    elements: list[Element] = []
+    for column in columns:
+        words = [b.word for b in column if b.word is not None]
+        tables = sorted((b.table for b in column if b.table is not None), key=lambda t: -t.bbox[3])
+        lines = [s for row in rows_of(words) for s in segments_of(row, 3.0)]
+        for table in tables:  # the lines above each table, then the table
+            above = [s for s in lines if s.y0 >= table.bbox[3] - 1]
+            lines = [s for s in lines if s not in above]
+            elements += _paragraphs(above, body, page, height)
+            elements.append(table)
+        elements += _paragraphs(lines, body, page, height)
+    return elements
+
+
+def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
+    gap = previous.y0 - line.y1
+    height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
+    if gap > 0.6 * height or gap < -0.5 * height:
+        return True
+    if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold or previous.mono != line.mono:
+        return True
+    if BULLET.match(line.text):
+        return True
+    ended = previous.text.rstrip().endswith((".", "!", "?", ":", ";"))
+    return ended and line.x0 > left + 0.8 * body  # a first-line indent after a finished sentence
+
+
+def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> list[Element]:
+    if not lines:
+        return []
+    left = min(s.x0 for s in lines)
+    blocks: list[list[Segment]] = [[lines[0]]]
+    for line in lines[1:]:
+        if _starts_block(blocks[-1][-1], line, body, left):
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return [_element(block, body, page, height, left) for block in blocks]
+
+
+def join_lines(texts: Sequence[str]) -> str:
+    """Lines of one block as running text: a word broken by a hyphen at a line's end is made whole again."""
+    out = ""
+    for text in texts:
+        text = text.strip()
+        if not out:
+            out = text
+        elif out.endswith(("-", "\u00ad", "\x02")) and text[:1].islower() and out[-2:-1].isalpha():
+            out = out[:-1] + text
+        else:
+            out = f"{out} {text}"
+    return out
+
+
+def _element(block: list[Segment], body: float, page: int, height: float, left: float) -> Element:
+    text = join_lines([s.text for s in block])
+    bbox = (min(s.x0 for s in block), min(s.y0 for s in block), max(s.x1 for s in block), max(s.y1 for s in block))
+    size = block[0].size
+    bold = all(s.bold for s in block)
+    at_edge = bbox[1] > height * (1 - EDGE) or bbox[3] < height * EDGE
+    kind = Kind.PARAGRAPH
+    depth = 0
+    if at_edge and PAGE_NUMBER.match(text.strip()):
+        kind = Kind.FURNITURE
+    elif CAPTION.match(text):
+        kind = Kind.CAPTION
+    elif all(s.mono for s in block):
+        kind = Kind.CODE
+        text = "\n".join(s.text for s in block)
+    elif BULLET.match(text):
+        kind = Kind.LIST_ITEM
+        depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
+    elif _looks_like_heading(text, size, bold, body, len(block)):
+        kind = Kind.HEADING
+    elif size < 0.88 * body and bbox[3] < height * 0.3 and re.match(r"^(\d{1,3}|[*†‡§¶])\s*\S", text):
+        kind = Kind.FOOTNOTE
+    return Element(kind, text, page, bbox, size=size, bold=bold, depth=depth)
+
+
+def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
+    words = len(text.split())
+    if words == 0 or words > 20 or lines > 3 or (text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text)):
+        return False
+    if size >= 1.15 * body:
+        return True
+    return bold and (words <= 12 or bool(NUMBERED_HEADING.match(text)))

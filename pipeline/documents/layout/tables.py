@@ -1,0 +1,274 @@
+"""Tables drawn with rules: a grid of horizontal and vertical rules (every cell boxed; a missing border inside the
+grid is a spanning cell), and tables bounded by horizontal rules only (booktabs: top, middle and bottom rules; the
+columns are where every row leaves a gap)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.core.elements import Cell, Element, Kind
+from pipeline.documents.layout.lines import Word, rows_of, segments_of
+from pipeline.documents.layout.page import Rule
+
+TOLERANCE = 2.0
+#: booktabs columns: a gap between words this many font sizes wide separates two columns
+COLUMN_GAP = 0.9
+
+
+@dataclass
+class FoundTable:
+    element: Element
+    #: the words inside the table, which the reading order then leaves out
+    words: set[int]
+
+
+def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list[FoundTable]:
+    horizontal = _merge([r for r in rules if r.horizontal], horizontal=True)
+    vertical = _merge([r for r in rules if not r.horizontal], horizontal=False)
+    found: list[FoundTable] = []
+    taken: set[int] = set()
+    for hs, vs in _groups(horizontal, vertical):
+        table = _lattice(hs, vs, words, page) if len(vs) >= 2 else _ruled_rows(hs, words, page)
+        if table is not None and not (table.words & taken):
+            found.append(table)
+            taken |= table.words
+    return sorted(found, key=lambda t: -t.element.bbox[3])
+
+
+def _merge(rules: list[Rule], *, horizontal: bool) -> list[Rule]:
+    """Collinear rules that touch, as one (a border drawn cell by cell, a double rule)."""
+    key = (lambda r: (round((r.y0 + r.y1) / 2), r.x0)) if horizontal else (lambda r: (round((r.x0 + r.x1) / 2), r.y0))
+    merged: list[Rule] = []
+    for rule in sorted(rules, key=key):
+        if merged:
+            last = merged[-1]
+            same_y = abs((last.y0 + last.y1) / 2 - (rule.y0 + rule.y1) / 2) <= TOLERANCE
+            same_x = abs((last.x0 + last.x1) / 2 - (rule.x0 + rule.x1) / 2) <= TOLERANCE
+            if horizontal and same_y and rule.x0 <= last.x1 + TOLERANCE:
+                merged[-1] = Rule(last.x0, min(last.y0, rule.y0), max(last.x1, rule.x1), max(last.y1, rule.y1))
+                continue
+            if not horizontal and same_x and rule.y0 <= last.y1 + TOLERANCE:
+                merged[-1] = Rule(min(last.x0, rule.x0), last.y0, max(last.x1, rule.x1), max(last.y1, rule.y1))
+                continue
+        merged.append(rule)
+    return merged
+
+
+def _touches(h: Rule, v: Rule) -> bool:
+    x, y = (v.x0 + v.x1) / 2, (h.y0 + h.y1) / 2
+    return h.x0 - TOLERANCE <= x <= h.x1 + TOLERANCE and v.y0 - TOLERANCE <= y <= v.y1 + TOLERANCE
+
+
+def _groups(horizontal: list[Rule], vertical: list[Rule]) -> list[tuple[list[Rule], list[Rule]]]:
+    """Rules that form one table: horizontals and verticals that cross (a grid), or horizontals of about the same
+    extent stacked over each other with no vertical (booktabs)."""
+    parent = list(range(len(horizontal) + len(vertical)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(horizontal):
+        for j, v in enumerate(vertical):
+            if _touches(h, v):
+                parent[find(i)] = find(len(horizontal) + j)
+    crossed = {
+        find(i) for i in range(len(horizontal)) if find(i) != i or any(_touches(horizontal[i], v) for v in vertical)
+    }
+    # Horizontals that cross no vertical: stack those of about the same extent (booktabs' top, mid and bottom rules).
+    free = [
+        i
+        for i in range(len(horizontal))
+        if find(i) not in crossed and not any(_touches(horizontal[i], v) for v in vertical)
+    ]
+    for a in free:
+        for b in free:
+            if a < b and _same_extent(horizontal[a], horizontal[b]):
+                parent[find(a)] = find(b)
+    groups: dict[int, tuple[list[Rule], list[Rule]]] = {}
+    for i, h in enumerate(horizontal):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vertical):
+        groups.setdefault(find(len(horizontal) + j), ([], []))[1].append(v)
+    return [(hs, vs) for hs, vs in groups.values() if len(hs) >= 2]
+
+
+def _same_extent(a: Rule, b: Rule) -> bool:
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return overlap >= 0.85 * max(a.x1 - a.x0, b.x1 - b.x0)
+
+
+def _clusters(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for value in sorted(values):
+        if not out or value - out[-1] > TOLERANCE * 1.5:
+            out.append(value)
+    return out
+
+
+def _inside(word: Word, x0: float, y0: float, x1: float, y1: float) -> bool:
+    cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
+    return x0 <= cx <= x1 and y0 <= cy <= y1
+
+
+def _text(words: list[Word]) -> str:
+    return " ".join(" ".join(w.text for w in row) for row in rows_of(words)).strip()
+
+
+def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
+    xs = _clusters([(v.x0 + v.x1) / 2 for v in vs])
+    ys = sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True)  # top first
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+
+    def v_border(x: float, top: float, bottom: float) -> bool:
+        middle = (top + bottom) / 2
+        return any(
+            abs((v.x0 + v.x1) / 2 - x) <= TOLERANCE * 1.5 and v.y0 - TOLERANCE <= middle <= v.y1 + TOLERANCE for v in vs
+        )
+
+    def h_border(y: float, left: float, right: float) -> bool:
+        middle = (left + right) / 2
+        return any(
+            abs((h.y0 + h.y1) / 2 - y) <= TOLERANCE * 1.5 and h.x0 - TOLERANCE <= middle <= h.x1 + TOLERANCE for h in hs
+        )
+
+    rows, cols = len(ys) - 1, len(xs) - 1
+    owner = {(r, c): (r, c) for r in range(rows) for c in range(cols)}
+
+    def root(key: tuple[int, int]) -> tuple[int, int]:
+        while owner[key] != key:
+            key = owner[key]
+        return key
+
+    for r in range(rows):
+        for c in range(cols):
+            if c + 1 < cols and not v_border(xs[c + 1], ys[r], ys[r + 1]):
+                owner[root((r, c + 1))] = root((r, c))
+            if r + 1 < rows and not h_border(ys[r + 1], xs[c], xs[c + 1]):
+                owner[root((r + 1, c))] = root((r, c))
+    areas: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for key in owner:
+        areas.setdefault(root(key), []).append(key)
+    inside = [i for i, w in enumerate(words) if _inside(w, xs[0], ys[-1], xs[-1], ys[0])]
+    if not inside:
+        return None
+    cells: list[Cell] = []
+    used: set[int] = set()
+    for members in areas.values():
+        r0, c0 = min(m[0] for m in members), min(m[1] for m in members)
+        r1, c1 = max(m[0] for m in members), max(m[1] for m in members)
+        box = (xs[c0], ys[r1 + 1], xs[c1 + 1], ys[r0])
+        mine = [i for i in inside if _inside(words[i], *box)]
+        used.update(mine)
+        cells.append(Cell(r0, c0, _text([words[i] for i in mine]), r1 - r0 + 1, c1 - c0 + 1))
+    table = _table(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=[words[i] for i in used])
+    if table is None:
+        return None
+    return FoundTable(table, set(inside))
+
+
+def _ruled_rows(hs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
+    """A table between horizontal rules: rows are text rows, columns the gaps every body row leaves."""
+    top, bottom = max((h.y0 + h.y1) / 2 for h in hs), min((h.y0 + h.y1) / 2 for h in hs)
+    left, right = min(h.x0 for h in hs) - TOLERANCE, max(h.x1 for h in hs) + TOLERANCE
+    inside = [i for i, w in enumerate(words) if _inside(w, left, bottom, right, top)]
+    if not inside:
+        return None
+    rows = rows_of([words[i] for i in inside])
+    if len(rows) < 2:
+        return None
+    segmented = [segments_of(row, COLUMN_GAP) for row in rows]
+    counts = sorted(len(s) for s in segmented)
+    typical = counts[len(counts) // 2]
+    if typical < 2:
+        return None
+    # Column bands from the rows with the typical number of cells or more, merged where they overlap.
+    bands: list[list[float]] = []
+    for segments in segmented:
+        if len(segments) < typical:
+            continue
+        for s in segments:
+            bands.append([s.x0, s.x1])
+    bands.sort()
+    columns: list[list[float]] = []
+    for band in bands:
+        if columns and band[0] <= columns[-1][1] + 1.0:
+            columns[-1][1] = max(columns[-1][1], band[1])
+        else:
+            columns.append(list(band))
+    if len(columns) < 2:
+        return None
+    middles = sorted((h.y0 + h.y1) / 2 for h in hs)[1:-1]  # booktabs' midrules: what is above the top one is header
+    header_bottom = max(middles) if middles else None
+    cells: list[Cell] = []
+    header_rows = 0
+    for r, segments in enumerate(segmented):
+        row_middle = sum((w.y0 + w.y1) / 2 for w in rows[r]) / len(rows[r])
+        if header_bottom is not None and row_middle > header_bottom:
+            header_rows = r + 1
+        for s in segments:
+            spanned = [c for c, (x0, x1) in enumerate(columns) if min(x1, s.x1) - max(x0, s.x0) > 0]
+            if not spanned:
+                spanned = [min(range(len(columns)), key=lambda c: abs(columns[c][0] - s.x0))]
+            cells.append(Cell(r, spanned[0], s.text, 1, spanned[-1] - spanned[0] + 1))
+    table = _table(_merge_cells(cells), (left, bottom, right, top), page, header_rows=header_rows)
+    if table is None:
+        return None
+    return FoundTable(table, set(inside))
+
+
+def _merge_cells(cells: list[Cell]) -> list[Cell]:
+    """Two segments that fell in one cell (a wide gap inside a cell's text) become one cell."""
+    by_slot: dict[tuple[int, int], Cell] = {}
+    for cell in cells:
+        key = (cell.row, cell.col)
+        if key in by_slot:
+            kept = by_slot[key]
+            by_slot[key] = Cell(kept.row, kept.col, f"{kept.text} {cell.text}", 1, max(kept.col_span, cell.col_span))
+        else:
+            by_slot[key] = cell
+    return list(by_slot.values())
+
+
+def _table(
+    cells: list[Cell],
+    bbox: tuple[float, float, float, float],
+    page: int,
+    *,
+    header_rows: int = -1,
+    words: list[Word] | None = None,
+) -> Element | None:
+    """The table, with empty rows and columns dropped; None when what is left is not a table (one row or column)."""
+    filled_rows = sorted({c.row for c in cells if c.text})
+    filled_cols = sorted({c.col for c in cells if c.text})
+    if len(filled_rows) < 2 or len(filled_cols) < 2:
+        return None
+    row_at = {r: i for i, r in enumerate(filled_rows)}
+    col_at = {c: i for i, c in enumerate(filled_cols)}
+    kept: list[Cell] = []
+    for cell in cells:
+        if (cell.row not in row_at or cell.col not in col_at) and not cell.text:
+            continue
+        rows = [row_at[r] for r in range(cell.row, cell.row + cell.row_span) if r in row_at]
+        cols = [col_at[c] for c in range(cell.col, cell.col + cell.col_span) if c in col_at]
+        if not rows or not cols:
+            continue
+        kept.append(Cell(rows[0], cols[0], cell.text, rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1))
+    if header_rows < 0:  # a grid: the first row is the header when its text is bold, or it spans columns
+        first = [c for c in kept if c.row == 0]
+        header_rows = 1 if first and (any(c.col_span > 1 for c in first) or _bold_first_row(words, kept)) else 0
+    kept = [Cell(c.row, c.col, c.text, c.row_span, c.col_span, c.row < header_rows) for c in kept]
+    kept.sort(key=lambda c: (c.row, c.col))
+    return Element(Kind.TABLE, "", page, bbox, cells=kept, header_rows=header_rows, pages=[page])
+
+
+def _bold_first_row(words: list[Word] | None, cells: list[Cell]) -> bool:
+    if not words:
+        return False
+    first = {c.text for c in cells if c.row == 0 and c.text}
+    text_words = [w for w in words if any(w.text in t for t in first)]
+    return bool(text_words) and all(w.bold for w in text_words)

@@ -1,0 +1,249 @@
+"""A document's pages of elements made into one document: running headers, footers and page numbers recognised
+across pages and set apart, heading levels ranked over the whole document, paragraphs and tables cut by a page
+or column border joined; then written as Markdown, the JSON tree, the tables as JSON and as CSV.
+
+Pages without a layout (scans read by OCR, pages whose layout could not be read) come in as paragraphs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from pipeline.core.elements import Cell, Element, Kind
+from pipeline.core.models import PageText
+from pipeline.core.spreadsheet import defuse
+from pipeline.profiles.text import escape_markdown_text, paragraphs
+
+#: a text at a page's top or bottom edge repeated on this share of the pages (at least 2) is running furniture
+RUNNING_SHARE = 0.5
+EDGE = 0.1
+_SENTENCE_END = re.compile(r"[.!?:;\"”'’)\]。！？]$")
+
+
+def document_elements(pages: Sequence[PageText]) -> list[Element]:
+    """Every page's elements in reading order, as one document (see the module's docstring)."""
+    elements: list[Element] = []
+    heights: dict[int, float] = {}
+    for page in pages:
+        if page.layout is not None:
+            heights[page.page] = float(page.layout.get("height", 0.0))
+            elements += [Element.from_record(record) for record in page.layout.get("elements", [])]
+        else:
+            for block in paragraphs(page.text):
+                elements.append(Element(Kind.PARAGRAPH, block, page.page, (0.0, 0.0, 0.0, 0.0)))
+    elements = _running_furniture(elements, heights)
+    elements = _join_cut(elements)
+    return _rank_headings(elements)
+
+
+def has_layout(pages: Sequence[PageText]) -> bool:
+    return any(page.layout is not None for page in pages)
+
+
+# -- across pages ------------------------------------------------------------------------------------------------
+def _edge_key(element: Element, heights: dict[int, float]) -> str | None:
+    height = heights.get(element.page)
+    if not height or element.kind is Kind.TABLE:
+        return None
+    if element.bbox[1] < height * (1 - EDGE) and element.bbox[3] > height * EDGE:
+        return None
+    return re.sub(r"\d+", "#", " ".join(element.text.lower().split()))
+
+
+def _running_furniture(elements: list[Element], heights: dict[int, float]) -> list[Element]:
+    keys = [_edge_key(e, heights) for e in elements]
+    pages_with: Counter[str] = Counter()
+    for key in {(k, e.page) for k, e in zip(keys, elements, strict=True) if k}:
+        pages_with[key[0]] += 1
+    running = {k for k, n in pages_with.items() if n >= 2 and n >= RUNNING_SHARE * len(heights)}
+    return [replace(e, kind=Kind.FURNITURE) if k in running else e for k, e in zip(keys, elements, strict=True)]
+
+
+def _join_cut(elements: list[Element]) -> list[Element]:
+    """A paragraph that stops mid-sentence and one that goes on in lower case (the next column or page) are one;
+    so are a table at the end of a page and one with as many columns at the top of the next."""
+    out: list[Element] = []
+    for element in elements:
+        previous = next((e for e in reversed(out) if e.kind is not Kind.FURNITURE), None)
+        if previous is not None and _continues(previous, element):
+            index = out.index(previous)
+            if element.kind is Kind.TABLE:
+                out[index] = _joined_table(previous, element)
+            else:
+                out[index] = replace(previous, text=_join_text(previous.text, element.text))
+            continue
+        out.append(element)
+    return out
+
+
+def _continues(previous: Element, element: Element) -> bool:
+    if previous.kind is Kind.TABLE and element.kind is Kind.TABLE:
+        return element.page == max(previous.pages or [previous.page]) + 1 and previous.n_cols == element.n_cols
+    if element.kind is not Kind.PARAGRAPH or previous.kind not in (Kind.PARAGRAPH, Kind.LIST_ITEM):
+        return False
+    moved = element.page != previous.page or element.bbox[0] > previous.bbox[2] or element.bbox[3] > previous.bbox[1]
+    first = element.text.lstrip()[:1]
+    return moved and not _SENTENCE_END.search(previous.text.rstrip()) and first.islower()
+
+
+def _join_text(first: str, second: str) -> str:
+    if first.endswith(("-", "\u00ad", "\x02")) and first[-2:-1].isalpha():
+        return first[:-1] + second.lstrip()
+    return f"{first.rstrip()} {second.lstrip()}"
+
+
+def _joined_table(first: Element, second: Element) -> Element:
+    """One table from a table and its continuation; a header the continuation repeats is dropped."""
+    rows = first.n_rows
+    head = first.rows()[: first.header_rows]
+    repeated = bool(second.header_rows and head) and second.rows()[: second.header_rows] == head
+    skip = second.header_rows if repeated else 0
+    cells = list(first.cells) + [
+        Cell(c.row - skip + rows, c.col, c.text, c.row_span, c.col_span, False) for c in second.cells if c.row >= skip
+    ]
+    pages = sorted({*(first.pages or [first.page]), *(second.pages or [second.page])})
+    return replace(first, cells=cells, pages=pages)
+
+
+def _rank_headings(elements: list[Element]) -> list[Element]:
+    """Heading levels from the sizes headings are set in (largest first; bold at body size after them), so a level
+    means the same on every page; the first page's largest line above all headings is the title."""
+    headings = [e for e in elements if e.kind is Kind.HEADING]
+    if not headings:
+        return elements
+    styles = sorted({(round(e.size * 2) / 2, e.bold) for e in headings}, key=lambda s: (-s[0], not s[1]))
+    rank = {style: index for index, style in enumerate(styles)}
+    title: Element | None = None
+    first_page = min(e.page for e in elements)
+    top_style = styles[0]
+    candidates = [e for e in headings if e.page == first_page and (round(e.size * 2) / 2, e.bold) == top_style]
+    if len(candidates) == 1 and sum(1 for e in headings if (round(e.size * 2) / 2, e.bold) == top_style) == 1:
+        title = candidates[0]
+    out = []
+    for element in elements:
+        if element is title:
+            out.append(replace(element, kind=Kind.TITLE, level=1))
+        elif element.kind is Kind.HEADING:
+            level = rank[(round(element.size * 2) / 2, element.bold)] + 1
+            out.append(replace(element, level=min(6, max(2 if title else 1, level))))
+        else:
+            out.append(element)
+    return out
+
+
+# -- writing -----------------------------------------------------------------------------------------------------
+def to_markdown(elements: Sequence[Element]) -> str:
+    parts: list[str] = []
+    page = 0
+    for element in elements:
+        if element.kind is Kind.FURNITURE:
+            continue
+        first_page = element.pages[0] if element.pages else element.page
+        if first_page != page:
+            parts.append(f"<!-- page {first_page} -->")
+            page = max(element.pages or [element.page])
+        parts.append(_markdown(element))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _markdown(element: Element) -> str:
+    text = escape_markdown_text(element.text)
+    if element.kind in (Kind.TITLE, Kind.HEADING):
+        return "#" * max(1, element.level) + " " + text
+    if element.kind is Kind.LIST_ITEM:
+        marker = re.match(r"^\(?(\d{1,3}|[a-z]|[ivx]{1,4})[.)]\s*", element.text)
+        body = escape_markdown_text(element.text[marker.end() :] if marker else re.sub(r"^\S+\s*", "", element.text))
+        return "  " * element.depth + (f"{marker.group(1)}. " if marker and marker.group(1).isdigit() else "- ") + body
+    if element.kind is Kind.TABLE:
+        return table_html(element) if element.spans else table_markdown(element)
+    if element.kind is Kind.CODE:
+        fence = "~~~~" if "```" in element.text else "```"
+        return f"{fence}\n{element.text}\n{fence}"
+    if element.kind is Kind.CAPTION:
+        return f"*{text}*"
+    return re.sub(r"^([#>|=+]|-{3,}|\d+[.)] )", r"\\\1", text)
+
+
+def _cell(text: str) -> str:
+    return escape_markdown_text(" ".join(text.split())).replace("|", "\\|")
+
+
+def table_markdown(element: Element) -> str:
+    rows = element.rows()
+    header = rows[0] if element.header_rows else [""] * element.n_cols
+    body = rows[element.header_rows or 0 :] if element.header_rows else rows
+    lines = ["| " + " | ".join(_cell(c) for c in header) + " |", "|" + "---|" * element.n_cols]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def table_html(element: Element) -> str:
+    """A table whose cells span rows or columns, as HTML (GFM tables cannot span); the text escaped."""
+    import html
+
+    rows: dict[int, list[Cell]] = {}
+    for cell in element.cells:
+        rows.setdefault(cell.row, []).append(cell)
+    out = ["<table>"]
+    for r in range(element.n_rows):
+        cells = []
+        for cell in sorted(rows.get(r, []), key=lambda c: c.col):
+            tag = "th" if cell.header else "td"
+            span = (f' rowspan="{cell.row_span}"' if cell.row_span > 1 else "") + (
+                f' colspan="{cell.col_span}"' if cell.col_span > 1 else ""
+            )
+            cells.append(f"<{tag}{span}>{html.escape(cell.text)}</{tag}>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def tree(elements: Sequence[Element]) -> list[dict[str, Any]]:
+    """The JSON tree's elements: each with its type, text, page and box; furniture marked."""
+    return [element.to_dict() for element in elements]
+
+
+def tables(elements: Sequence[Element]) -> list[dict[str, Any]]:
+    found = [e for e in elements if e.kind is Kind.TABLE]
+    return [
+        {
+            "index": index,
+            "pages": table.pages or [table.page],
+            "bbox": [round(v, 1) for v in table.bbox],
+            "header_rows": table.header_rows,
+            "rows": table.rows(),
+            "cells": table.to_dict()["cells"],
+        }
+        for index, table in enumerate(found, start=1)
+    ]
+
+
+def tables_csv(elements: Sequence[Element]) -> str:
+    """Every table's rows, each with its table's number first; cells that would start a formula are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    found = [e for e in elements if e.kind is Kind.TABLE]
+    width = max((t.n_cols for t in found), default=0)
+    writer.writerow(["table", *[f"column {i}" for i in range(1, width + 1)]])
+    for index, table in enumerate(found, start=1):
+        for row in table.rows():
+            writer.writerow([index, *[defuse(cell) for cell in row]])
+    return buffer.getvalue()
+
+
+def plain_text(elements: Sequence[Element]) -> str:
+    """The document's text in reading order without its furniture; tables row by row, cells apart by tabs."""
+    parts = []
+    for element in elements:
+        if element.kind is Kind.FURNITURE:
+            continue
+        if element.kind is Kind.TABLE:
+            parts.append("\n".join("\t".join(row) for row in element.rows()))
+        else:
+            parts.append(element.text)
+    return "\n\n".join(parts) + "\n"
