@@ -21,7 +21,7 @@ from pipeline.profiles.text import escape_markdown_text, paragraphs
 
 #: a text at a page's top or bottom edge repeated on this share of the pages (at least 2) is running furniture
 RUNNING_SHARE = 0.5
-EDGE = 0.1
+EDGE = 0.12
 _SENTENCE_END = re.compile(r"[.!?:;\"”'’)\]。！？]$")
 
 

@@ -69,19 +69,27 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     handle = textpage.raw
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
+    loose = raw.FS_RECTF()
     flags = ctypes.c_int()
     name = ctypes.create_string_buffer(128)
     found: list[Char] = []
     last_font: tuple[int, bool, bool] | None = None
     for index in range(raw.FPDFText_CountChars(handle)):
         code = raw.FPDFText_GetUnicode(handle, index)
-        if code in (0, 0xFFFE, 0xFFFF) or raw.FPDFText_IsGenerated(handle, index):
+        if code in (0, 0xFFFE, 0xFFFF):
             continue
         text = chr(code)
         if text in "\r\n":
             continue
+        if raw.FPDFText_IsGenerated(handle, index):  # a space PDFium saw between two words: keep it as one
+            if text == " " and found and found[-1].text != " ":
+                last = found[-1]
+                found.append(Char(" ", last.x1, last.y0, last.x1, last.y1, last.baseline, last.size, last.bold, last.mono))
+            continue
         if not raw.FPDFText_GetCharBox(handle, index, left, right, bottom, top):
             continue
+        if raw.FPDFText_GetLooseCharBox(handle, index, loose):  # the advance, not the ink: a "1" is as wide as a "0"
+            left.value, right.value = loose.left, loose.right
         size = raw.FPDFText_GetFontSize(handle, index)
         baseline = origin_y.value if raw.FPDFText_GetCharOrigin(handle, index, origin_x, origin_y) else bottom.value
         weight = raw.FPDFText_GetFontWeight(handle, index)

@@ -22,7 +22,7 @@ CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:
 PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
-EDGE = 0.08
+EDGE = 0.12
 
 
 @dataclass(frozen=True)
