@@ -144,9 +144,9 @@ def to_markdown(elements: Sequence[Element]) -> str:
         if element.kind is Kind.FURNITURE:
             continue
         first_page = element.pages[0] if element.pages else element.page
-        if first_page != page:
+        if first_page > page:
             parts.append(f"<!-- page {first_page} -->")
-            page = max(element.pages or [element.page])
+        page = max(page, *(element.pages or [element.page]))
         parts.append(_markdown(element))
     return "\n\n".join(p for p in parts if p) + "\n"
 

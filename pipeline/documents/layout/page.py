@@ -84,7 +84,9 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
         if raw.FPDFText_IsGenerated(handle, index):  # a space PDFium saw between two words: keep it as one
             if text == " " and found and found[-1].text != " ":
                 last = found[-1]
-                found.append(Char(" ", last.x1, last.y0, last.x1, last.y1, last.baseline, last.size, last.bold, last.mono))
+                found.append(
+                    Char(" ", last.x1, last.y0, last.x1, last.y1, last.baseline, last.size, last.bold, last.mono)
+                )
             continue
         if not raw.FPDFText_GetCharBox(handle, index, left, right, bottom, top):
             continue

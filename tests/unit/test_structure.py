@@ -1,0 +1,110 @@
+"""Document structure from born-digital PDFs drawn with a known structure (``tests/structure_docs.py``): the
+elements, their levels, the tables' cells and the reading order must be exactly what was drawn."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.elements import Kind
+from pipeline.core.models import PageText
+from pipeline.core.spreadsheet import defuse
+from pipeline.documents import layout
+from pipeline.documents.layout import reading
+from pipeline.documents.pdf import page_layouts, page_texts
+from pipeline.profiles.registry import render_results
+from pipeline.profiles.structured import document_elements
+from tests import structure_docs
+
+
+def pages_of(path: Path) -> list[PageText]:
+    import pypdfium2 as pdfium
+
+    count = len(pdfium.PdfDocument(str(path)))
+    layouts = dict(page_layouts(path, 1, count))
+    return [PageText(n, layer.text, "text-layer", 0, layouts[n]) for n, layer in page_texts(path, 1, count)]
+
+
+def outputs(path: Path) -> dict[str, str]:
+    return render_results(pages_of(path), "markdown", title=path.name, document={"filename": path.name})
+
+
+def test_headings_nest_by_size_under_the_title_and_lists_keep_their_depth(tmp_path: Path) -> None:
+    elements = document_elements(pages_of(structure_docs.headings_and_lists(tmp_path / "report.pdf")))
+    shaped = [(e.kind, e.level if e.kind in (Kind.TITLE, Kind.HEADING) else e.depth, e.text) for e in elements]
+    body = [s for s in shaped if s[0] is not Kind.FURNITURE]
+    assert body[:3] == [
+        (Kind.PARAGRAPH, 0, "ACME Holdings - Annual Report"),  # one page only: a running header needs two
+        (Kind.TITLE, 1, "Structure Test Report"),
+        (Kind.HEADING, 2, "1 Introduction"),
+    ]
+    assert (Kind.HEADING, 3, "1.1 Scope") in body and (Kind.HEADING, 2, "2 Results") in body
+    assert [(d, t) for k, d, t in body if k is Kind.LIST_ITEM] == [
+        (0, "- First point of the list"),
+        (0, "- Second point of the list"),
+        (1, "- A nested point"),
+    ]
+    assert [e.text for e in elements if e.kind is Kind.FURNITURE] == ["1"], "the page number is furniture"
+
+
+def test_a_ruled_table_keeps_its_cells_header_and_exact_numbers(tmp_path: Path) -> None:
+    results = outputs(structure_docs.headings_and_lists(tmp_path / "report.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.TABLE
+    assert tables[0]["header_rows"] == 1 and tables[0]["pages"] == [1]
+    assert "| Region | Revenue (EUR) | Change |\n|---|---|---|\n| North | 1,234.50 | +4.2% |" in results["markdown"]
+    rows = list(csv.reader(io.StringIO(results["csv"])))
+    # a cell that would start a spreadsheet formula ("+4.2%") is defused, as in every CSV Paperline writes
+    assert rows[0][:1] == ["table"] and rows[1:] == [["1", *map(defuse, row)] for row in structure_docs.TABLE]
+
+
+def test_without_the_table_finder_the_table_is_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table above comes from the table finder, not from a lucky reading of the text."""
+    monkeypatch.setattr(reading, "find_tables", lambda rules, words, page: [])
+    results = outputs(structure_docs.headings_and_lists(tmp_path / "report.pdf"))
+    assert json.loads(results["tables"])["tables"] == []
+    assert "| North |" not in results["markdown"]
+
+
+def test_two_columns_are_read_one_after_the_other_under_a_title_across_both(tmp_path: Path) -> None:
+    results = outputs(structure_docs.two_columns(tmp_path / "columns.pdf"))
+    markdown = results["markdown"]
+    assert "# Two Column Layout" in markdown
+    left, right = structure_docs.column_text("Left"), structure_docs.column_text("Right")
+    assert f"\n\n{left}\n\n{right}\n" in markdown, "each column whole, left first"
+
+
+def test_a_table_across_a_page_break_is_one_table_and_page_furniture_stays_out(tmp_path: Path) -> None:
+    path = structure_docs.booktabs_across_pages(tmp_path / "parts.pdf")
+    results = outputs(path)
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1, "the continuation on page 2 joins the table of page 1"
+    table = tables[0]
+    assert table["pages"] == [1, 2] and table["header_rows"] == 1
+    assert table["rows"][0] == ["Item", "Quantity", "Unit price"]
+    assert table["rows"][1:] == [[f"Part {n:02d}", str(n * 3), f"{n * 1.25:.2f}"] for n in range(1, 41)]
+    for text in (results["markdown"], results["text"]):
+        assert "ACME Holdings" not in text, "the running header is furniture"
+    tree = json.loads(results["json"])["elements"]
+    furniture = [e for e in tree if e.get("furniture")]
+    assert {e["text"] for e in furniture} == {"ACME Holdings - Annual Report", "1", "2"}
+    assert all(len(e["bbox"]) == 4 for e in tree)
+
+
+def test_pages_without_a_layout_come_in_as_paragraphs() -> None:
+    """A scan read by OCR carries no fonts: its text is given as paragraphs, beside pages that have structure."""
+    pages = [PageText(1, "First scanned paragraph.\n\nSecond scanned paragraph.", "ocr", 0, None)]
+    elements = document_elements(pages)
+    assert [(e.kind, e.text) for e in elements] == [
+        (Kind.PARAGRAPH, "First scanned paragraph."),
+        (Kind.PARAGRAPH, "Second scanned paragraph."),
+    ]
+
+
+def test_the_layout_package_names_its_rooms() -> None:
+    assert layout.__doc__ and "reading" in layout.__doc__
