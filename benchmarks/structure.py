@@ -161,6 +161,14 @@ def edgeparse_tables(path: Path) -> list[Table]:
     return markdown_tables(edgeparse_markdown(path))
 
 
+def edgeparse_tables_without_ocr(path: Path) -> list[Table]:
+    """edgeparse without its default raster-table OCR, which runs poppler's pdfimages and tesseract as
+    subprocesses on pages with images (most of its time on these born-digital files)."""
+    import edgeparse
+
+    return markdown_tables(edgeparse.convert(path, format="markdown", raster_table_ocr=False))
+
+
 class OpenDataLoader:
     """opendataloader-pdf runs a Java CLI: one batch over all the files (a JVM start per file would dominate the
     time), then each file's Markdown is read from the batch's output folder."""
@@ -209,6 +217,7 @@ CANDIDATES: dict[str, Candidate] = {
     "pdfplumber-text": Candidate(pdfplumber_text_tables, "pdfplumber", ("pdfplumber",)),
     "camelot": Candidate(camelot_tables, "camelot-py", ("camelot",)),
     "edgeparse": Candidate(edgeparse_tables, "edgeparse", ("edgeparse",), markdown=edgeparse_markdown),
+    "edgeparse-no-ocr": Candidate(edgeparse_tables_without_ocr, "edgeparse", ("edgeparse",)),
     "opendataloader": Candidate(
         _odl.tables, "opendataloader-pdf", ("opendataloader_pdf",), prepare=_odl.prepare, markdown=_odl.markdown
     ),
