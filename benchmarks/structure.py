@@ -247,7 +247,11 @@ def peak_rss_mb() -> dict[str, float]:
     """This process's peak RSS, and its children's (opendataloader's JVM), in MB (Linux reports KB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_mb": round(max(own, children), 1), "python_rss_mb": round(own, 1), "child_rss_mb": children}
+    return {
+        "peak_rss_mb": round(max(own, children), 1),
+        "python_rss_mb": round(own, 1),
+        "child_rss_mb": round(children, 1),
+    }
 
 
 def run_all(
