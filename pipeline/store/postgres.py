@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.store.interface import JobStore
@@ -54,18 +55,6 @@ SCHEMA_LOCK = 0x5A9E211E
 USER_LOCK_CLASS = 0x5A9E
 
 
-class Row(dict):
-    """A row read by name (``row["status"]``), by position (``row[0]``) or as a dict, like ``sqlite3.Row``."""
-
-    def __getitem__(self, key: Any) -> Any:
-        return list(self.values())[key] if isinstance(key, int) else super().__getitem__(key)
-
-
-def row_factory(cursor: psycopg.Cursor[Any]) -> Any:
-    names = [column.name for column in cursor.description or ()]
-    return lambda values: Row(zip(names, values, strict=True))
-
-
 class _Result:
     """What a statement returned, read before its connection went back to the pool."""
 
@@ -73,25 +62,28 @@ class _Result:
         self.rowcount = cursor.rowcount
         self._rows = cursor.fetchall() if cursor.description else []
 
-    def fetchone(self) -> Row | None:
+    def fetchone(self) -> DictRow | None:
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list[Row]:
+    def fetchall(self) -> list[DictRow]:
         return self._rows
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[DictRow]:
         return iter(self._rows)
 
 
 class _Connection:
-    """The calls the shared SQL makes (``execute`` with ``?`` placeholders, ``executemany``), on one connection."""
+    """The calls the shared SQL makes (``execute`` with ``?`` placeholders, ``executemany``), on one connection.
+
+    The shared SQL keeps ``?``: sqlite3 takes only ``?`` and ``:name``, psycopg only ``%s`` and ``%(name)s``, so no
+    one style runs on both, and the SQL holds no literal ``?`` or ``%`` (LIKE patterns are parameters)."""
 
     def __init__(self, conn: psycopg.Connection[Any], store: PostgresJobStore) -> None:
         self._conn, self._store = conn, store
         #: whether this transaction moved the revision (readers are then notified at commit)
         self.changed = False
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[DictRow]:
         self._store.statements += 1
         self.changed |= sql.startswith("UPDATE revision")
         return self._conn.execute(sql.replace("?", "%s"), tuple(params))
@@ -158,7 +150,7 @@ class PostgresJobStore(SqlStore, JobStore):
                     conninfo,
                     min_size=1,
                     max_size=self.max_size,
-                    kwargs={"row_factory": row_factory},
+                    kwargs={"row_factory": dict_row},  # rows read by name, as sqlite3.Row's are
                     timeout=self.timeout_s,
                     # psycopg_pool retries a lost connection with a doubling delay for up to five minutes, so the
                     # pool could come back half a minute after the server did; a short give-up lets the next
@@ -222,7 +214,7 @@ class PostgresJobStore(SqlStore, JobStore):
                 self._beats = psycopg.connect(
                     named_conninfo(self.url, "heartbeat"),
                     autocommit=True,
-                    row_factory=row_factory,
+                    row_factory=dict_row,
                     connect_timeout=max(1, int(self.timeout_s)),
                 )
                 self._beats_pid = os.getpid()
