@@ -341,11 +341,6 @@ class Paperline:
     def notifies_changes(self) -> bool:
         return self.store.notifies_changes
 
-    @property
-    def store_statements(self) -> int | None:
-        """SQL statements this process has run so far (what readers such as the dashboard cost the store)."""
-        return getattr(self.store, "statements", None)
-
     def store_metrics(self) -> CollectorRegistry:
         """Prometheus metrics read from the store when scraped: jobs by status, queue depth, live workers."""
         from pipeline.worker.metrics import store_registry

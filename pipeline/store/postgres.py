@@ -84,12 +84,12 @@ class _Connection:
         self.changed = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[DictRow]:
-        self._store.statements += 1
+        self._store.count_statement()
         self.changed |= sql.startswith("UPDATE revision")
         return self._conn.execute(sql.replace("?", "%s"), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._store.statements += 1
+        self._store.count_statement()
         with self._conn.cursor() as cursor:
             cursor.executemany(sql.replace("?", "%s"), [tuple(row) for row in rows])
 
@@ -135,8 +135,11 @@ class PostgresJobStore(SqlStore, JobStore):
         self._beats_pid = 0
         self._beats_lock = threading.Lock()
         self._lock = threading.Lock()
-        #: SQL statements this process has run, for measuring what readers such as the dashboard cost
-        self.statements = 0
+        # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens a store
+        from pipeline.core.metrics import STORE_STATEMENTS
+
+        #: counts the SQL statements this process runs: what readers such as the dashboard cost
+        self.count_statement = STORE_STATEMENTS.inc
 
     @property
     def pool(self) -> ConnectionPool:
@@ -199,7 +202,7 @@ class PostgresJobStore(SqlStore, JobStore):
         )
         with self._connected(first) as conn:  # commits on success, rolls back on an exception
             adapted = _Connection(conn, self)
-            self.statements += 1
+            self.count_statement()
             yield adapted
             if adapted.changed:  # delivered to listeners when the transaction commits, never before
                 adapted.execute(f"NOTIFY {CHANNEL}")
