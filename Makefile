@@ -58,6 +58,7 @@ bench: install-test
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/sessions.py
+	$(BIN)/python benchmarks/server_memory.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/chaos.py
 	$(BIN)/python benchmarks/budgets.py

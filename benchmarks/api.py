@@ -34,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -140,9 +142,12 @@ def stream_latency(port: int, store: Any) -> dict[str, Any]:
 
 
 def hub_reads(port: int) -> int:
+    """Reads of jobs' events by the server's event streams so far (``paperline_api_stream_reads_total``)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", "/paperline/feed-stats")
-    return int(json.loads(connection.getresponse().read())["api_stream_reads"])
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    families = text_string_to_metric_families(text)
+    return int(sum(s.value for f in families for s in f.samples if s.name == "paperline_api_stream_reads_total"))
 
 
 def drain(response: http.client.HTTPResponse) -> None:

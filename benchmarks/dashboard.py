@@ -7,9 +7,10 @@ with no worker: the benchmark writes a 400-page job's progress straight into the
 
 * update latency: 20 ``update_chunk_progress`` writes ~0.6 s apart, each timed until headless Chromium shows
   "k of 400 pages" on the job card (median and worst, ms);
-* database cost: the server process's SQL statements per second (its ``/paperline/feed-stats`` hook) with 1 and then
-  10 sessions open while the job keeps updating every 0.25 s, and their ratio (about 1 if sessions share reads),
-  with the server process's CPU use over the same waits and how long each extra session took to show the job.
+* database cost: the server process's SQL statements per second (``paperline_store_statements_total`` on its
+  ``/metrics``) with 1 and then 10 sessions open while the job keeps updating every 0.25 s, and their ratio (about 1
+  if sessions share reads), with the server process's CPU use over the same waits and how long each extra session
+  took to show the job.
 
 Run: .venv/bin/python benchmarks/dashboard.py  (prints one JSON object to stdout, logs to stderr)
 """
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 400
@@ -68,7 +71,7 @@ def free_port() -> int:
 def start_server(home: str, port: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port)]
     cmd += ["--address", "127.0.0.1", "--check-unused-sessions", "2000", "--unused-session-lifetime", "5000"]
-    cmd += ["--plugins", "dashboard.server"]  # its /paperline/feed-stats counts the store statements
+    cmd += ["--plugins", "dashboard.server"]  # its /metrics counts the store statements
     env = {**os.environ, "PAPERLINE_HOME": home}
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
 
@@ -115,10 +118,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def metric_samples(base: str, name: str, timeout_s: float = 10) -> list[Sample]:
+    """The server process's samples of one Prometheus metric (its ``/metrics``), e.g. a histogram's buckets."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=timeout_s) as response:
+        text = response.read().decode()
+    return [s for family in text_string_to_metric_families(text) for s in family.samples if s.name == name]
+
+
 def store_statements(base: str) -> int:
-    """SQL statements the server process has run so far (its feed's stats hook)."""
-    with urllib.request.urlopen(f"{base}/paperline/feed-stats", timeout=10) as response:
-        return int(json.loads(response.read())["store_statements"])
+    """SQL statements the server process has run so far."""
+    return int(sum(s.value for s in metric_samples(base, "paperline_store_statements_total")))
 
 
 def statements_per_s(base: str, server_pid: int) -> tuple[float, float]:

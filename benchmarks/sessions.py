@@ -40,7 +40,7 @@ from playwright.async_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.dashboard import CHROMIUM_ARGS, free_port, log, stop_server, wait_for_http
+from benchmarks.dashboard import CHROMIUM_ARGS, free_port, log, metric_samples, stop_server, wait_for_http
 from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf, make_text_pdf
 from tests.helpers import slow_tesseract, start_worker_process, stop_process
 
@@ -310,16 +310,18 @@ async def measure_window(
         await asyncio.sleep(0.2)
     await asyncio.sleep(SETTLE_S)
     since = time.time() * 1000
+    deliveries0 = delivery_buckets(base)
     cpu0, browser0, t0 = group_cpu_seconds(pgid), browser_cpu_seconds(), time.monotonic()
     await asyncio.sleep(WINDOW_S)
     elapsed = time.monotonic() - t0
     cores = (group_cpu_seconds(pgid) - cpu0) / elapsed
     browser_cores = (browser_cpu_seconds() - browser0) / elapsed
     until = time.time() * 1000
+    deliveries = delivery_buckets(base)
     await asyncio.sleep(2.0)  # let the last updates of the window arrive before reading the pages
     events = await asyncio.gather(*[seen(c) for c in watching])
     lags = slowest_lag(watch.reached, since, until, events)
-    delivery = feed_delivery_lags(base, since / 1000, until / 1000)
+    delivered = {le: count - deliveries0.get(le, 0) for le, count in deliveries.items()} if deliveries0 else {}
     finished = app.get(job.id).is_final
     watch.stop.set()
     if not finished:
@@ -333,8 +335,8 @@ async def measure_window(
         "slowest_session_lag_ms_p50": lag_ms(lags, 0.5),
         "slowest_session_lag_ms_p95": lag_ms(lags, 0.95),
         "store_values_some_session_never_showed": sum(1 for lag in lags if lag == float("inf")),
-        "server_delivery_lag_ms_p95": round(percentile(delivery, 0.95)) if delivery else None,
-        "server_deliveries": len(delivery),
+        "server_delivery_lag_ms_p95": bucket_quantile_ms(delivered, 0.95),
+        "server_deliveries": round(delivered.get(float("inf"), 0)),
         "long_job_ran_through_window": not finished,
     }
 
@@ -347,15 +349,32 @@ def lag_ms(lags: list[float], q: float) -> int | str | None:
     return "never shown" if value == float("inf") else round(value)
 
 
-def feed_delivery_lags(base: str, since: float, until: float) -> list[float]:
-    """ms from the feed's store read to each session taking the update, for deliveries in [since, until)."""
+def delivery_buckets(base: str) -> dict[float, float]:
+    """The server's deliveries of store changes to sessions so far, by bucket of lag (``le`` seconds: how many took
+    at most that long), from ``paperline_feed_delivery_seconds`` on its /metrics; {} if it did not answer."""
     try:
-        with urllib.request.urlopen(f"{base}/paperline/feed-stats?since={since}", timeout=60) as response:
-            stats = json.loads(response.read())
+        samples = metric_samples(base, "paperline_feed_delivery_seconds_bucket", timeout_s=60)
     except OSError as exc:  # a server too busy to answer within a minute: no figure rather than no benchmark
-        log(f"feed-stats did not answer: {exc}")
-        return []
-    return [lag for at, lag in stats.get("delivery_lags", []) if at < until]
+        log(f"/metrics did not answer: {exc}")
+        return {}
+    return {float(s.labels["le"]): s.value for s in samples}
+
+
+def bucket_quantile_ms(buckets: dict[float, float], q: float) -> int | None:
+    """The ``q`` quantile of a histogram's cumulative buckets, interpolated within its bucket (as Prometheus's
+    ``histogram_quantile`` does), in ms; None without observations."""
+    total = buckets.get(float("inf"), 0)
+    if not total:
+        return None
+    rank, lower, below = q * total, 0.0, 0.0
+    for le, count in sorted(buckets.items()):
+        if count >= rank:
+            if le == float("inf"):
+                return round(lower * 1000)  # past the last finite bound: that bound is all one can say
+            share = (rank - below) / (count - below) if count > below else 1.0
+            return round((lower + (le - lower) * share) * 1000)
+        lower, below = le, count
+    return None
 
 
 def main() -> int:

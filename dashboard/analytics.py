@@ -18,7 +18,7 @@ from pipeline.service.export import FORMATS, TABLES, frame_bytes, history_frames
 
 from .analytics_charts import AnalyticsCharts, chart_data
 from .formatting import html_pane
-from .safe_html import text
+from .safe_html import format_html
 from .state import SessionState
 
 LATEST = "latest job"
@@ -79,9 +79,12 @@ class AnalyticsView(pn.viewable.Viewer):
         self.charts.update(chart_data(jobs, chunks, job_id))
         done = analytics.processed_jobs(jobs)
         pages = int(done["pages"].sum()) if not done.empty else 0
-        self._summary.object = (
-            f'<div class="pl-meta">{len(jobs)} jobs in range · {len(done)} processed · {pages:,} pages · '
-            f"timeline: {text(self._gantt_labels.get(job_id, 'no job yet'))}</div>"
+        self._summary.object = format_html(
+            '<div class="pl-meta">{} jobs in range · {} processed · {:,} pages · timeline: {}</div>',
+            len(jobs),
+            len(done),
+            pages,
+            self._gantt_labels.get(job_id, "no job yet"),
         )
 
     def _on_update(self, event: param.parameterized.Event) -> None:

@@ -20,7 +20,7 @@ from .lazy_tabs import LazyTabs
 from .live import LiveJobs
 from .notifications import Notifier
 from .results import ResultViewer
-from .safe_html import text
+from .safe_html import format_html
 from .search import SearchView
 from .state import SessionState
 from .tokens import ApiTokensView
@@ -95,9 +95,12 @@ class App(pn.viewable.Viewer):
         if not self.signed_in:
             return pn.pane.HTML("", visible=False)
         role = " (admin: all users' jobs)" if self.state.is_admin else ""
-        user = text(self.state.user)
         return pn.pane.HTML(
-            f'<span class="pl-user">Signed in as <b>{user}</b>{role} · <a href="/logout">Log out</a></span>',
+            format_html(
+                '<span class="pl-user">Signed in as <b>{}</b>{} · <a href="/logout">Log out</a></span>',
+                self.state.user,
+                role,
+            ),
             styles={"color": "white"},
         )
 
@@ -107,7 +110,9 @@ class App(pn.viewable.Viewer):
             title="Paperline",
             main=[
                 pn.pane.HTML(
-                    f'<p class="pl-refused" role="alert">{text(self.refusal)}</p><p><a href="/logout">Log out</a></p>',
+                    format_html(
+                        '<p class="pl-refused" role="alert">{}</p><p><a href="/logout">Log out</a></p>', self.refusal
+                    ),
                     sizing_mode="stretch_width",
                 )
             ],

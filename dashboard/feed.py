@@ -13,7 +13,6 @@ import itertools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import pandas as pd
 import panel as pn
 import param
 from panel.io.state import set_curdoc
+from prometheus_client import Counter, Histogram
 
 from pipeline import Chunk, Job, JobStatus, Paperline
 from pipeline.core import messages
@@ -34,6 +34,14 @@ from .snapshots import AnalyticsSnapshot, EtaSnapshot
 log = logging.getLogger("paperline.dashboard.feed")
 FEED_CACHE_KEY = "paperline-feed"
 MAX_SHARED = 1000
+#: this process's feeds' reads of the store (each is one short read), as /metrics reports them
+REFRESHES = Counter("paperline_feed_refreshes", "Reads of the store by the dashboard's feed.")
+#: how late sessions take store changes: from the feed's read of the store to the session's update
+DELIVERY_SECONDS = Histogram(
+    "paperline_feed_delivery_seconds",
+    "Seconds from the feed reading a store change to a dashboard session taking it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,6 @@ class JobFeed(param.Parameterized):
 
     revision = param.Integer(default=0, doc="Store revision the feed has read up to.")
     health = param.ClassSelector(class_=Health, default=Health(), doc="Queue and worker health.")
-    refreshes = param.Integer(default=0, doc="Refreshes done (each is one short read of the store).")
     interval = param.Number(default=0.2, bounds=(0.05, 10), doc="Seconds between refreshes when polling.")
     health_interval = param.Number(default=1.0, doc="Seconds between worker heartbeat checks.")
     analytics_interval = param.Number(default=2.0, doc="Fewest seconds between two analytics snapshots.")
@@ -110,13 +117,9 @@ class JobFeed(param.Parameterized):
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._health_checked = 0.0
-        #: store reads this feed made (a benchmark hook: ``dashboard.server`` serves it with the store's count)
-        self.queries = 0
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
         self._shared: dict[Hashable, tuple[int, object, object]] = {}
-        #: (when, ms) for recent deliveries of store changes to sessions: read by /paperline/feed-stats
-        self.delivery_lags: deque[tuple[float, float]] = deque(maxlen=20_000)
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
         self._listening = self.follower.listen(self, from_start=True)
@@ -149,7 +152,6 @@ class JobFeed(param.Parameterized):
     def take_changes(self, changes: Changes, now: float) -> Update:
         """The follower's tick: keep the newest snapshots, refit what the history feeds, tell every session."""
         with self._lock:
-            self.queries += 1
             finished = False
             for job in changes.jobs:
                 previous = self.jobs.get(job.id)
@@ -172,7 +174,7 @@ class JobFeed(param.Parameterized):
                 read_at=time.time(),
             )
             self.revision = changes.revision
-            self.refreshes += 1
+            REFRESHES.inc()
             self.refreshed_at = time.time()
             subscribers = list(self._subscribers.items())
         if update:
@@ -181,7 +183,6 @@ class JobFeed(param.Parameterized):
         return update
 
     def _read_all_chunks(self) -> list[Chunk]:
-        self.queries += 1
         return self.app.all_chunks()
 
     @property
@@ -191,7 +192,6 @@ class JobFeed(param.Parameterized):
 
     def _check_health(self, now: float) -> bool:
         workers = tuple(self.app.workers())
-        self.queries += 1
         self._health_checked = now
         queued = sum(1 for j in self.jobs.values() if j.status is JobStatus.QUEUED)
         running = sum(1 for j in self.jobs.values() if j.status is JobStatus.RUNNING)
@@ -225,8 +225,7 @@ class JobFeed(param.Parameterized):
                 latest = self._pending.pop(token, None)
             if latest is not None and token in self._subscribers:
                 if latest.jobs or latest.chunks:  # how late this session takes a store change
-                    now = time.time()
-                    self.delivery_lags.append((now, (now - latest.read_at) * 1000))
+                    DELIVERY_SECONDS.observe(max(0.0, time.time() - latest.read_at))
                 callback(latest)
 
         with set_curdoc(doc):

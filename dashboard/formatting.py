@@ -12,7 +12,7 @@ from pipeline.core.lifecycle import stages_of
 from pipeline.core.models import ChunkStatus
 from pipeline.profiles.registry import is_indexed
 
-from .safe_html import text
+from .safe_html import render
 
 STATUS_COLORS = {
     "queued": "#9aa5b1",
@@ -56,20 +56,20 @@ def elapsed(job: Job, now: float | None = None) -> float | None:
 
 def stepper_html(job: Job) -> str:
     """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
-    steps = [(stage.value, messages.stage_label(stage)) for stage in stages_of(indexed=is_indexed(job.profile))]
-    keys = [key for key, _ in steps]
+    stages = stages_of(indexed=is_indexed(job.profile))
+    keys = [stage.value for stage in stages]
     current = keys.index(job.stage.value) if job.stage.value in keys else len(keys) - 1
     failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)
-    parts = []
-    for position, (key, label) in enumerate(steps):
+    steps = []
+    for position, stage in enumerate(stages):
         if position < current or job.status is JobStatus.COMPLETED:
             state = "done"
         elif position == current:
             state = "failed" if failed else "current"
         else:
             state = "todo"
-        parts.append(f'<li class="step step-{state}" data-stage="{key}">{label}</li>')
-    return f'<ol class="pl-stepper">{"".join(parts)}</ol>'
+        steps.append((stage.value, messages.stage_label(stage), state))
+    return render("stepper.html", steps=steps)
 
 
 def chunk_cell_title(chunk: Chunk) -> str:
@@ -89,18 +89,7 @@ def chunk_cell_title(chunk: Chunk) -> str:
 
 def chunk_map_html(chunks: list[Chunk]) -> str:
     """One cell per chunk coloured by status; hovering shows its pages, duration and error."""
-    if not chunks:
-        return '<div class="pl-chunkmap pl-chunkmap-empty">Chunks appear once the document is split.</div>'
-    cells = []
-    for chunk in chunks:
-        fill = ""
-        if chunk.status is ChunkStatus.RUNNING and chunk.pages:
-            fill = f' style="--fill:{100 * chunk.pages_done / chunk.pages:.0f}%"'
-        cells.append(
-            f'<span class="pl-chunk pl-chunk-{chunk.status.value}" data-index="{chunk.index}"{fill} '
-            f'title="{text(chunk_cell_title(chunk))}">{chunk.index + 1}</span>'
-        )
-    return f'<div class="pl-chunkmap">{"".join(cells)}</div>'
+    return render("chunk_map.html", chunks=chunks, title=chunk_cell_title)
 
 
 CSS = """

@@ -8,7 +8,7 @@ import panel as pn
 import param
 
 from .formatting import heading, html_pane
-from .safe_html import text
+from .safe_html import format_html, render
 from .state import SessionState
 
 
@@ -27,18 +27,8 @@ class QueueHealth(pn.viewable.Viewer):
 
     def refresh(self, *_: object) -> None:
         health = self.state.feed.health
-        # Worker names are a hover title on the count: plain text, no icon glyph the page font may lack.
-        workers = ", ".join(text(w.id) for w in health.workers)
-        alive = (
-            f'<span class="pl-workers" title="{workers}">{len(health.workers)} alive</span>'
-            if health.workers
-            else "<b>none alive</b>"
-        )
-        self._summary.object = (
-            f'<div class="pl-meta"><b>{health.queued}</b> queued · <b>{health.running}</b> running<br>'
-            f"Workers: {alive}</div>"
-        )
-        self._warning.object = f'<div class="pl-warning">{text(health.warning)}</div>' if health.warning else ""
+        self._summary.object = render("queue_health.html", health=health)
+        self._warning.object = format_html('<div class="pl-warning">{}</div>', health.warning) if health.warning else ""
         self._warning.visible = bool(health.warning)
 
     def __panel__(self) -> pn.viewable.Viewable:

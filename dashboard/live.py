@@ -8,6 +8,7 @@ from typing import Any
 
 import panel as pn
 import param
+from markupsafe import Markup
 
 from pipeline import Chunk, Job, JobStatus
 from pipeline.core import messages
@@ -16,7 +17,7 @@ from pipeline.insight.eta import format_eta
 from pipeline.insight.stall import stall_reason
 
 from .formatting import chunk_map_html, duration, elapsed, has_result, heading, html_pane, stepper_html
-from .safe_html import text
+from .safe_html import format_html, render, text
 from .state import SessionState
 
 # A job that ended keeps its card this long, so the analyst sees how it ended; then it folds to one line.
@@ -56,25 +57,15 @@ def progress_line(job: Job, chunks: list[Chunk], eta: str = "") -> str:
 def card_body_html(job: Job, chunks: list[Chunk], *, eta: str = "", stalled: str = "") -> str:
     """Everything a card shows above its buttons as one piece of HTML (progress bar, stage steps, progress line,
     chunk map, message, notes, instruction, stall warning): one model to update instead of one per part."""
-    color = {"failed": "danger", "canceled": "secondary", "completed": "success"}.get(job.status.value, "primary")
-    parts = [
-        f'<div class="pl-bar-row"><progress class="pl-progress pl-progress-{color}" max="100" '
-        f'value="{int(job.progress)}"></progress><span class="pl-meta pl-percent">{job.progress:.0f}%</span></div>',
-        stepper_html(job),
-        f'<div class="pl-meta pl-line">{text(progress_line(job, chunks, eta))}</div>',
-    ]
-    if chunks or not job.is_final:
-        parts.append(chunk_map_html(chunks))
-    if job.error:
-        parts.append(f'<div class="pl-error">{text(job.error)}</div>')
-    elif not job.is_final:
-        parts.append(f'<div class="pl-meta">{text(job.message)}</div>')
-    parts.extend(f'<div class="pl-note">{text(n)}</div>' for n in job.notes)
-    if job.meta.get("instruction"):
-        parts.append(f'<div class="pl-meta pl-instruction">Instruction: {text(job.meta["instruction"])}</div>')
-    if stalled:
-        parts.append(f'<div class="pl-error pl-stalled">{text(stalled)}</div>')
-    return "".join(parts)
+    return render(
+        "card_body.html",
+        job=job,
+        color={"failed": "danger", "canceled": "secondary", "completed": "success"}.get(job.status.value, "primary"),
+        stepper=Markup(stepper_html(job)),
+        line=progress_line(job, chunks, eta),
+        chunk_map=Markup(chunk_map_html(chunks)) if chunks or not job.is_final else "",
+        stalled=stalled,
+    )
 
 
 #: the confirmation a card is asking for -> (confirm label, keep label)
@@ -127,7 +118,7 @@ class JobCard(pn.viewable.Viewer):
         # ETA move with the clock) per job.
         feed = self.state.feed
         self._body.object = feed.shared(f"card:{job.id}", lambda: self._render_body(job), stamp=feed.health.checked_at)
-        self._card.title = f"{text(job.filename)} — {job.status.value}"  # Panel renders a card title as HTML
+        self._card.title = format_html("{} — {}", job.filename, job.status.value)  # Panel renders it as HTML
         self._show_buttons()
 
     def _render_body(self, job: Job) -> str:
@@ -165,7 +156,7 @@ class JobCard(pn.viewable.Viewer):
             self.show(action(self.job.id, user=self.state.owner_filter))
         except PaperlineError as exc:
             if pn.state.notifications is not None:
-                pn.state.notifications.error(f"{text(self.job.filename)}: {text(exc)}", duration=8000)
+                pn.state.notifications.error(format_html("{}: {}", self.job.filename, exc), duration=8000)
             return False
         return True
 
@@ -174,7 +165,7 @@ class JobCard(pn.viewable.Viewer):
         if asked == "cancel":
             self._act(self.state.app.cancel)
         elif asked == "delete" and self._act(self.state.app.delete) and pn.state.notifications is not None:
-            pn.state.notifications.info(messages.deleted_files_of(text(self.job.filename)))
+            pn.state.notifications.info(text(messages.deleted_files_of(self.job.filename)))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._card
@@ -183,12 +174,8 @@ class JobCard(pn.viewable.Viewer):
 def finished_line_html(job: Job, now: float) -> str:
     """ "report.pdf · completed 3 min ago · 12 pages in 4.1 s": a folded card."""
     ago = time_ago(now - (job.finished_at or now))
-    took = f" in {duration(job.duration_s)}" if job.duration_s is not None else ""
-    detail = f" · {text(job.error)}" if job.error else ""
-    return (
-        f'<span class="pl-finished pl-finished-{job.status.value}"><b>{text(job.filename)}</b> · '
-        f"{job.status.value} {ago} · {job.pages} pages{took}{detail}</span>"
-    )
+    took = duration(job.duration_s) if job.duration_s is not None else ""
+    return render("finished_line.html", job=job, ago=ago, took=took)
 
 
 def time_ago(seconds: float) -> str:

@@ -10,7 +10,7 @@ import param
 
 from pipeline import Job, JobStatus, Stage
 
-from .safe_html import text
+from .safe_html import render
 from .state import SessionState
 
 if TYPE_CHECKING:  # only for annotations: nothing more is imported at run time
@@ -88,14 +88,8 @@ class Notifier(param.Parameterized):
 
     @staticmethod
     def _message(job: Job) -> tuple[str, str]:
-        name = text(job.filename)
-        link = f'<a href="?job={job.id}" class="pl-toast-link">open the result</a>'
-        if job.status is JobStatus.COMPLETED:
-            return f"{name} is ready: {link}", "success"
-        if job.status is JobStatus.FAILED:
-            message = f"{name} failed: {text(job.error)}"
-            return message + (f" ({link}: partial)" if job.pages_done else ""), "error"
-        return f"{name} was {job.status.value}.", "info"
+        kind = {JobStatus.COMPLETED: "success", JobStatus.FAILED: "error"}.get(job.status, "info")
+        return render("job_toast.html", job=job), kind
 
     def _withdraw(self) -> None:
         if self._toast is not None:

@@ -17,7 +17,7 @@ from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import find_profile
 
 from .formatting import has_result, html_pane, size
-from .safe_html import markdown_html, text
+from .safe_html import format_html, markdown_html, render
 from .state import SessionState
 
 # Longer results are shown cut, with the full text in the downloads.
@@ -69,7 +69,7 @@ class ResultViewer(pn.viewable.Viewer):
             job = self.state.app.get(job_id, user=self.state.owner_filter)
             formats = self.state.app.result_formats(job_id, user=self.state.owner_filter)
         except PaperlineError as exc:
-            self._body.objects = [html_pane(f'<div class="pl-error">{text(exc)}</div>')]
+            self._body.objects = [html_pane(format_html('<div class="pl-error">{}</div>', exc))]
             self._downloads.objects = []
             return
         if job.id not in self._picker.options.values():
@@ -129,7 +129,8 @@ class ResultViewer(pn.viewable.Viewer):
             view = html_pane(markdown_html(shown), sizing_mode="stretch_width", css_classes=["pl-markdown"])
         else:
             view = html_pane(
-                f'<pre class="pl-text" style="white-space:pre-wrap">{text(shown)}</pre>', sizing_mode="stretch_width"
+                format_html('<pre class="pl-text" style="white-space:pre-wrap">{}</pre>', shown),
+                sizing_mode="stretch_width",
             )
         return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
 
@@ -137,12 +138,8 @@ class ResultViewer(pn.viewable.Viewer):
         """One page's text first (a search hit opened here), above the whole result."""
         pages = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("pages", [])
         found = next((p for p in pages if p.get("page") == page), None)
-        body = text(found.get("text", "")) if found else "(this page has no text in the result)"
-        return html_pane(
-            f'<div class="pl-page-view"><h4>Page {page}</h4><pre class="pl-text" style="white-space:pre-wrap">'
-            f"{body}</pre></div>",
-            sizing_mode="stretch_width",
-        )
+        body = found.get("text", "") if found else "(this page has no text in the result)"
+        return html_pane(render("result_page.html", page=page, text=body), sizing_mode="stretch_width")
 
     def _images(self, job: Job) -> pn.viewable.Viewable:
         compressed = self.state.app.compressed_image_bytes(job.id, user=self.state.owner_filter)
@@ -155,12 +152,15 @@ class ResultViewer(pn.viewable.Viewer):
             before = html_pane('<div class="pl-meta">(the browser cannot show this format)</div>')
         after = pn.pane.WebP(compressed, width=360, alt_text="compressed") if compressed else html_pane("-")
         meta = job.meta
-        original_caption = (
-            f"<b>Original</b> · {size(job.size_bytes)} · {text(meta.get('width'))}x{text(meta.get('height'))}"
+        original_caption = format_html(
+            "<b>Original</b> · {} · {}x{}", size(job.size_bytes), meta.get("width"), meta.get("height")
         )
-        compressed_caption = (
-            f"<b>Compressed (WebP)</b> · {size(job.compressed_bytes)} · {text(meta.get('out_width'))}x"
-            f"{text(meta.get('out_height'))} · {text(meta.get('compression_ratio'))}x smaller"
+        compressed_caption = format_html(
+            "<b>Compressed (WebP)</b> · {} · {}x{} · {}x smaller",
+            size(job.compressed_bytes),
+            meta.get("out_width"),
+            meta.get("out_height"),
+            meta.get("compression_ratio"),
         )
         return pn.Row(
             pn.Column(html_pane(original_caption), before),
@@ -175,13 +175,4 @@ class ResultViewer(pn.viewable.Viewer):
 def result_header(job: Job) -> str:
     """The result's heading: file, status, profile; the document's own title and author, and the instruction
     Claude was given, all shown as text (they come from the document or from another user)."""
-    header = f"<h3>{text(job.filename)}</h3><div class='pl-meta'>{job.status.value} · {job.pages} pages · "
-    header += f"profile {text(job.profile)} · engine {text(job.engine)} · job {text(job.id)}</div>"
-    described = [(label, job.meta.get(key)) for key, label in (("title", "Title"), ("author", "Author"))]
-    described.append(("Instruction", job.meta.get("instruction")))
-    for label, value in described:
-        if value:
-            header += f'<div class="pl-meta pl-doc-{label.lower()}">{label}: {text(value)}</div>'
-    if job.error:
-        header += f'<div class="pl-error">{text(job.error)}</div>'
-    return header
+    return render("result_header.html", job=job)

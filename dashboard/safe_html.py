@@ -5,16 +5,21 @@ Raw HTML in it is shown as text (markdown-it with ``html`` off), and the rendere
 (the ammonia sanitizer) with an allow-list of formatting tags and ``http``, ``https`` and ``mailto`` links only:
 no event handlers, no ``javascript:`` or ``data:`` URLs, no relative links into the app, no images that would
 fetch from a third party on open.
+
+The dashboard's own HTML fragments are Jinja templates (``templates/``) with autoescape on: every value put in one
+is escaped by the engine unless it is ``Markup`` (HTML this module made safe, or another fragment). One-line
+fragments use ``format_html``, which escapes its values the same way (markupsafe, the engine's escaping).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from functools import cache
 
+import jinja2
 import nh3
 from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 ALLOWED_TAGS = frozenset(
     {
@@ -50,32 +55,57 @@ def clean_html(fragment: str) -> str:
 def markdown_html(text: str) -> str:
     """Markdown rendered for display: raw HTML in ``text`` stays visible text, links are checked twice."""
     parts = PAGE_MARKER.split(text)
-    out = [clean_html(_parser().render(parts[0]))]
-    for page, body in zip(parts[1::2], parts[2::2], strict=True):
-        out.append(f'<div class="pl-page-marker">page {int(page)}</div>')
-        out.append(clean_html(_parser().render(body)))
-    return "".join(out)
+    pages = [None, *(int(page) for page in parts[1::2])]
+    # The one place sanitized HTML is marked safe: it has just been through nh3.
+    bodies = [Markup(clean_html(_parser().render(body))) for body in parts[0::2]]
+    return render("markdown.html", sections=list(zip(pages, bodies, strict=True)))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dashboard", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails loudly instead of showing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["marked"] = marked
+    return environment
+
+
+def render(name: str, /, **values: object) -> str:
+    """The fragment ``templates/<name>`` filled in with ``values``, each escaped unless it is ``Markup``.
+
+    A plain ``str``, ready for a pane: Panel escapes an HTML pane's object for transport with ``html.escape``, which
+    on a ``Markup`` would escape the fragment's own tags as well. A fragment put into another one goes in as
+    ``Markup(render(...))``."""
+    return _environment().get_template(name).render(**values)
+
+
+def format_html(pattern: str, /, *values: object) -> str:
+    """A one-line fragment: ``pattern`` is trusted markup with ``{}`` fields, every value is escaped (as Django's
+    ``format_html``); a plain ``str`` like ``render``'s."""
+    return str(Markup(pattern).format(*("" if v is None else v for v in values)))
 
 
 def text(value: object) -> str:
-    """Any value as HTML text: the one escaping helper every HTML-building view uses."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Any value as HTML text, for plain-text messages Panel shows as HTML (a toast, a card's title)."""
+    return str(escape("" if value is None else str(value)))
 
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 
 
-def marked(value: str, query: str) -> str:
+def marked(value: str, query: str) -> Markup:
     """``value`` as HTML text with the query's words (three letters or more, any case) in ``<mark>``: every piece
-    is escaped on its own, so marking can never open a tag."""
+    is escaped on its own, so marking can never open a tag. A template filter: ``{{ passage | marked(query) }}``."""
     words = {w.casefold() for w in _WORD.findall(query)}
-    if not words:
-        return text(value)
     out, last = [], 0
     for match in _WORD.finditer(value):
         if match.group(0).casefold() in words:
-            out.append(text(value[last : match.start()]))
-            out.append(f"<mark>{text(match.group(0))}</mark>")
+            out.append(escape(value[last : match.start()]))
+            out.append(Markup("<mark>{}</mark>").format(match.group(0)))
             last = match.end()
-    out.append(text(value[last:]))
-    return "".join(out)
+    out.append(escape(value[last:]))
+    return Markup("").join(out)

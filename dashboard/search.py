@@ -12,7 +12,7 @@ from pipeline.profiles.retrieval.embedding import unavailable_reason
 from pipeline.profiles.retrieval.index import SearchHit
 
 from .formatting import html_pane
-from .safe_html import marked, text
+from .safe_html import format_html, render
 from .state import SessionState
 
 MAX_SHOWN_CHARS = 700
@@ -23,13 +23,8 @@ def hit_html(hit: SearchHit, query: str) -> str:
     where = f"page {hit.page}" if hit.page is not None else "no page"
     if len(hit.pages) > 1:
         where = f"pages {hit.pages[0]}-{hit.pages[-1]}"
-    section = f' · <span class="pl-meta">{text(" > ".join(hit.headings))}</span>' if hit.headings else ""
     passage = hit.text if len(hit.text) <= MAX_SHOWN_CHARS else hit.text[: MAX_SHOWN_CHARS - 1] + "…"
-    return (
-        f'<div class="pl-hit"><div><b>{text(hit.filename)}</b> · {where}{section} · '
-        f'<span class="pl-meta">score {hit.score:.2f}</span></div>'
-        f'<div class="pl-passage">{marked(passage, query)}</div></div>'
-    )
+    return render("search_hit.html", hit=hit, where=where, passage=passage, query=query)
 
 
 class SearchView(pn.viewable.Viewer):
@@ -52,7 +47,7 @@ class SearchView(pn.viewable.Viewer):
         self._results = pn.Column(sizing_mode="stretch_width", css_classes=["pl-search-results"])
         reason = unavailable_reason()
         if reason:
-            self._summary.object = f'<div class="pl-error">{text(reason)}</div>'
+            self._summary.object = format_html('<div class="pl-error">{}</div>', reason)
             self._box.disabled = True
 
     @param.depends("query", watch=True)
@@ -64,7 +59,7 @@ class SearchView(pn.viewable.Viewer):
         try:
             self.hits = self.state.app.search(query, top_k=self.top_k, user=self.state.owner_filter)
         except PaperlineError as exc:
-            self._summary.object = f'<div class="pl-error">{text(exc)}</div>'
+            self._summary.object = format_html('<div class="pl-error">{}</div>', exc)
             return
         if not self.hits:
             self._summary.object = (

@@ -20,7 +20,6 @@ import asyncio
 import base64
 import hashlib
 import html
-import json
 import logging
 import re
 import time
@@ -36,7 +35,6 @@ from tornado.web import RequestHandler
 from pipeline import Paperline
 from pipeline.api import api_routes
 from pipeline.api.handlers import shared_app, sign_in_required
-from pipeline.api.stream import api_stream_reads
 from pipeline.core import messages
 from pipeline.core.errors import TokenRefused
 from pipeline.core.settings import Settings
@@ -225,70 +223,44 @@ class OperatorHandler(RequestHandler):
         return user.decode() if isinstance(user, bytes) else user
 
 
-class FeedStatsHandler(OperatorHandler):
-    """``GET /paperline/feed-stats``: what this server process's feed has cost the store so far, as JSON (a hook
-    for ``benchmarks/dashboard.py``; counters only, nothing about any job)."""
-
-    WHAT = "Feed statistics"
-
-    def get(self) -> None:
-        from .feed import FEED_CACHE_KEY
-
-        feed = pn.state.cache.get(FEED_CACHE_KEY)
-        stats = {"sessions": 0, "refreshes": 0, "queries": 0, "store_statements": None}
-        if feed is not None:
-            stats.update(
-                sessions=feed.subscriber_count,
-                refreshes=feed.refreshes,
-                queries=feed.queries,
-                store_statements=feed.app.store_statements,
-            )
-        stats["api_stream_reads"] = api_stream_reads()  # the API's event streams, all of them together
-        since = self.get_query_argument("since", None)
-        if feed is not None and since is not None:  # (when, ms late) of deliveries to sessions since then
-            try:
-                start = float(since)
-            except ValueError:
-                start = float("inf")
-            stats["delivery_lags"] = [[at, round(lag, 1)] for at, lag in list(feed.delivery_lags) if at >= start]
-        self.set_header("Content-Type", "application/json")
-        self.write(json.dumps(stats))
-
-
 class MetricsHandler(OperatorHandler):
     """``GET /metrics``: Prometheus metrics of this dashboard server: the store's view (jobs by status, queue
-    depth, live workers) and its feed's (sessions, refreshes, seconds since it last read the store). The store is
-    read on a thread, never on the event loop that serves every session."""
+    depth, live workers), its feed's (sessions, seconds since it last read the store, once a page started it) and
+    this process's counters (store statements, the feed's refreshes and delivery lag, the API's event-stream reads,
+    memory and CPU). The store is read on a thread, never on the event loop that serves every session."""
 
     WHAT = "Metrics"
 
     async def get(self) -> None:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+        from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+        from prometheus_client.core import GaugeMetricFamily, Metric
 
         from .feed import FEED_CACHE_KEY
 
-        feed = pn.state.cache.get(FEED_CACHE_KEY)
-        if feed is None:  # no session yet: the feed starts with the first page
-            self.set_status(503)
-            self.write("the dashboard's feed starts with its first session\n")
-            return
+        feed = pn.state.cache.get(FEED_CACHE_KEY)  # None until the first page starts it
 
         class FeedCollector:
             def collect(self) -> Iterator[Metric]:
-                lag = max(0.0, time.time() - feed.refreshed_at) if feed.refreshed_at else 0.0
+                sessions = feed.subscriber_count if feed is not None else 0
                 yield GaugeMetricFamily(
-                    "paperline_feed_lag_seconds", "Seconds since the feed last read the store.", value=lag
+                    "paperline_sessions", "Dashboard sessions open in this process.", value=sessions
                 )
-                yield GaugeMetricFamily(
-                    "paperline_sessions", "Dashboard sessions open in this process.", value=feed.subscriber_count
-                )
-                yield CounterMetricFamily(
-                    "paperline_feed_refreshes", "Reads of the store by the feed.", value=feed.refreshes
-                )
+                if feed is not None and feed.refreshed_at:
+                    lag = max(0.0, time.time() - feed.refreshed_at)
+                    yield GaugeMetricFamily(
+                        "paperline_feed_lag_seconds", "Seconds since the feed last read the store.", value=lag
+                    )
 
-        registry = feed.app.store_metrics()
+        class ProcessCollector:
+            """What this process counted (``pipeline.core.metrics``, ``dashboard.feed``) and prometheus_client's
+            own process and Python metrics."""
+
+            def collect(self) -> Iterator[Metric]:
+                return REGISTRY.collect()
+
+        registry = shared_app().store_metrics()
         registry.register(FeedCollector())
+        registry.register(ProcessCollector())
         body = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.write(body)
@@ -296,7 +268,6 @@ class MetricsHandler(OperatorHandler):
 
 #: extra Tornado routes Panel serves beside the dashboard: its own hooks, and the HTTP API (``pipeline.api``)
 ROUTES: list[tuple] = [
-    (r"/paperline/feed-stats", FeedStatsHandler, {}),
     (r"/metrics", MetricsHandler, {}),
     *api_routes(),
 ]

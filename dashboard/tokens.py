@@ -10,7 +10,7 @@ import panel as pn
 from pipeline.core.errors import PaperlineError
 from pipeline.service.tokens import parse_expiry
 
-from .safe_html import text
+from .safe_html import format_html, render, text
 from .state import SessionState
 
 #: how long a new token works: label -> duration for ``parse_expiry``
@@ -38,14 +38,7 @@ class ApiTokensView(pn.viewable.Viewer):
     def _refresh(self) -> None:
         mine = self.state.app.api_tokens(self.state.user)
         now = time.time()
-        rows = "".join(
-            f"<tr><td><code>{text(t.id)}</code></td><td>{text(t.name)}</td>"
-            f"<td>{_when(t.created_at)}</td><td>{_when(t.expires_at) if t.expires_at else 'never'}</td>"
-            f"<td>{'revoked' if t.revoked_at else 'expired' if t.expired(now) else 'live'}</td></tr>"
-            for t in mine
-        )
-        head = "<tr><th>id</th><th>for</th><th>created</th><th>expires</th><th>state</th></tr>"
-        self._list.object = f'<table class="pl-tokens">{head}{rows}</table>' if mine else "<i>No tokens yet.</i>"
+        self._list.object = render("api_tokens.html", tokens=mine, now=now, when=_when)
         live = {f"{t.id} {t.name}".strip(): t.id for t in mine if not t.revoked_at and not t.expired(now)}
         self._choice.options = live
         self._revoke.disabled = not live
@@ -63,7 +56,7 @@ class ApiTokensView(pn.viewable.Viewer):
         self._name.value = ""
         self._refresh()
         if pn.state.notifications is not None:
-            pn.state.notifications.info(f"Token {text(token.id)} created: copy it now.")
+            pn.state.notifications.info(format_html("Token {} created: copy it now.", token.id))
 
     def _on_revoke(self, _event: object) -> None:
         if not self._choice.value:

@@ -18,7 +18,7 @@ from pipeline.documents.intake import SUPPORTED_LABEL
 from pipeline.server.edge import UPLOAD_CHUNK_BYTES
 
 from .formatting import heading, html_pane
-from .safe_html import text
+from .safe_html import format_html, render, text
 from .state import SessionState
 
 ACCEPTED = [".pdf", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", "application/pdf", "image/*"]
@@ -137,7 +137,7 @@ class UploadPanel(pn.viewable.Viewer):
         )
         unavailable = " ".join(f"{engine}: {reason}" for engine, reason in reasons.items() if reason)
         self._engine_note = html_pane(
-            f'<div class="pl-meta pl-engine-note">{text(unavailable)}</div>' if unavailable else "",
+            format_html('<div class="pl-meta pl-engine-note">{}</div>', unavailable) if unavailable else "",
             sizing_mode="stretch_width",
         )
         self._instruction = pn.widgets.TextAreaInput.from_param(
@@ -152,8 +152,12 @@ class UploadPanel(pn.viewable.Viewer):
         # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
         self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(
-            f'<div class="pl-meta">{SUPPORTED_LABEL}, up to {limit} MB each. Drop several at once '
-            f"(up to {settings.max_files_per_upload}).</div>"
+            format_html(
+                '<div class="pl-meta">{}, up to {} MB each. Drop several at once (up to {}).</div>',
+                SUPPORTED_LABEL,
+                limit,
+                settings.max_files_per_upload,
+            )
         )
         self.state.param.watch(self._on_update, "update")
 
@@ -216,19 +220,16 @@ class UploadPanel(pn.viewable.Viewer):
         for name, outcome in outcomes:
             if isinstance(outcome, PaperlineError):
                 if pn.state.notifications is not None:
-                    pn.state.notifications.error(f"{text(name)}: {text(outcome)}", duration=8000)
+                    pn.state.notifications.error(format_html("{}: {}", name, outcome), duration=8000)
                 self.rejections = [f"{name}: {outcome}", *self.rejections][:MAX_ACKS]
                 continue
             self.acknowledgements = [outcome, *self.acknowledgements][:MAX_ACKS]
             if outcome.status is JobStatus.FAILED and pn.state.notifications is not None:
-                pn.state.notifications.error(f"{text(outcome.filename)}: {text(outcome.error)}", duration=8000)
+                pn.state.notifications.error(format_html("{}: {}", outcome.filename, outcome.error), duration=8000)
 
     @param.depends("acknowledgements", "rejections", watch=True)
     def _show_acknowledgements(self) -> None:
-        refused = "".join(f'<li class="pl-error">{text(r)}</li>' for r in self.rejections)
-        self._acks.object = (f'<ul class="pl-refused">{refused}</ul>' if refused else "") + render_acknowledgements(
-            self.acknowledgements
-        )
+        self._acks.object = render_acknowledgements(self.acknowledgements, refused=self.rejections)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
@@ -244,18 +245,6 @@ class UploadPanel(pn.viewable.Viewer):
         )
 
 
-def render_acknowledgements(jobs: list[Job]) -> str:
-    rows = []
-    for job in jobs:
-        name = text(job.filename)
-        if job.status is JobStatus.FAILED:
-            rows.append(
-                f'<li class="pl-ack pl-ack-failed"><b>{name}</b>: <span class="pl-error">{text(job.error)}</span></li>'
-            )
-        else:
-            note = " (served from cache)" if job.cached_from else ""
-            rows.append(
-                f'<li class="pl-ack pl-ack-ok"><b>{name}</b>: {job.status.value}{note} '
-                f'<span class="pl-meta">job {job.id}</span></li>'
-            )
-    return f'<ul class="pl-acks">{"".join(rows)}</ul>' if rows else ""
+def render_acknowledgements(jobs: list[Job], refused: list[str] | tuple[str, ...] = ()) -> str:
+    """The files refused (with why), then each submitted job and its status; empty when there is neither."""
+    return render("acknowledgements.html", jobs=jobs, refused=refused)

@@ -1,18 +1,18 @@
 """The API's OpenAPI 3.1 document, built from the same models the handlers answer with, so it cannot drift.
 
-Job, Chunk and Event schemas are derived from their dataclasses' type hints (plus the extra members their
-``to_dict`` adds); the paths list what ``routes.py`` serves.
+The Job, Chunk, Event and SearchHit schemas (and the enums they use) are pydantic's JSON Schema of those
+dataclasses' type hints, plus the extra members their ``to_dict`` adds; the paths list what ``routes.py`` serves.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import types
-import typing
 from typing import Any
 
-from pipeline.core.models import Chunk, Event, Job, JobStatus
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
+
+from pipeline.core.models import Chunk, Event, Job
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.index import SearchHit
 
@@ -24,30 +24,35 @@ SSE_EVENT = {
         "id": {"type": "string"},
     },
 }
-PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+REF = "#/components/schemas/"
+PROBLEM = {"application/problem+json": {"schema": {"$ref": REF + "Problem"}}}
 
 
-def _type_schema(hint: Any) -> dict[str, Any]:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [_type_schema(arg) for arg in typing.get_args(hint)]
-        kinds = [o["type"] for o in options]
-        return {"type": [k for kind in kinds for k in (kind if isinstance(kind, list) else [kind])]}
-    if origin is tuple or origin is list:
-        return {"type": "array", "items": _type_schema(typing.get_args(hint)[0])}
-    if origin is dict or hint is dict:
-        return {"type": "object"}
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return {"type": "string", "enum": [member.value for member in hint]}
-    simple = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
-    return {"type": simple[hint]}
+class AnswerSchema(GenerateJsonSchema):
+    """JSON Schema of an answer: a ``to_dict`` is ``asdict``, so every field is in it (a default too) and
+    nothing else."""
+
+    def field_is_required(self, field: Any, total: bool) -> bool:
+        return True
+
+    def dataclass_schema(self, schema: core_schema.DataclassSchema) -> dict[str, Any]:
+        return {**super().dataclass_schema(schema), "additionalProperties": False}
 
 
-def dataclass_schema(cls: type, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    properties = {f.name: _type_schema(hints[f.name]) for f in dataclasses.fields(cls)}
-    properties.update(extra or {})
-    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+def model_schemas(*models: type, extra: dict[type, dict[str, Any]]) -> dict[str, Any]:
+    """Components for ``models`` and the enums their fields use, referred to as ``#/components/schemas/Name``;
+    ``extra`` adds, per model, the members its ``to_dict`` puts beside the fields."""
+    _, found = TypeAdapter.json_schemas(
+        [(model, "serialization", TypeAdapter(model)) for model in models],
+        ref_template=REF + "{model}",
+        schema_generator=AnswerSchema,
+    )
+    schemas: dict[str, Any] = found["$defs"]
+    for model, members in extra.items():
+        schema = schemas[model.__name__]
+        schema["properties"] |= members
+        schema["required"] += list(members)
+    return schemas
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "get": {
                 "summary": "Jobs, newest first",
                 "parameters": [
-                    {"name": "status", "in": "query", "schema": _type_schema(JobStatus)},
+                    {"name": "status", "in": "query", "schema": {"$ref": REF + "JobStatus"}},
                     {"name": "name", "in": "query", "schema": {"type": "string"}},
                     {"name": "user", "in": "query", "schema": {"type": "string"}},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
@@ -264,10 +269,9 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": {
-                "Job": dataclass_schema(Job, {"duration_s": {"type": ["number", "null"]}}),
-                "Chunk": dataclass_schema(Chunk),
-                "Event": dataclass_schema(Event),
-                "SearchHit": dataclass_schema(SearchHit),
+                **model_schemas(
+                    Job, Chunk, Event, SearchHit, extra={Job: {"duration_s": {"type": ["number", "null"]}}}
+                ),
                 "Problem": {
                     "type": "object",
                     "properties": {

@@ -29,6 +29,7 @@ from tornado.iostream import StreamClosedError
 
 from pipeline.api.handlers import ApiHandler, event_dict
 from pipeline.api.problems import Problem
+from pipeline.core.metrics import API_STREAM_READS
 from pipeline.core.models import Chunk, Event, Job
 from pipeline.core.settings import Settings
 from pipeline.live import ChangeFollower, Changes
@@ -53,14 +54,13 @@ class ChangeHub:
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = defaultdict(set)
         self._last_event: dict[str, int] = {}
         self._listening: int | None = None
-        self.reads = 0  # reads of jobs' events by the hub (the follower counts its own), for tests and benchmarks
 
     def subscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
         with self._lock:
             if job_id not in self._subscribers:  # the first watcher: start after the job's latest event
                 events = self.app.events(job_id)
                 self._last_event[job_id] = events[-1].id if events else 0
-                self.reads += 1
+                API_STREAM_READS.inc()
             self._subscribers[job_id].add((loop, queue))
             if self._listening is None:
                 self._listening = self.follower.listen(self)
@@ -87,7 +87,7 @@ class ChangeHub:
             after = {job_id: self._last_event.get(job_id, 0) for job_id in watched}
         for job_id, subscribers in watched.items():
             events = self.app.events(job_id, after_id=after[job_id])
-            self.reads += 1
+            API_STREAM_READS.inc()  # once per changed job, however many watch it
             items: list[Any] = [*events, *chunks.get(job_id, []), *([jobs[job_id]] if job_id in jobs else [])]
             with self._lock:
                 if events and job_id in self._last_event:
@@ -112,11 +112,6 @@ def shared_hub() -> ChangeHub:
             context = server_context()
             _hub = ChangeHub(context.app, context.follower)
         return _hub
-
-
-def api_stream_reads() -> int:
-    """Store reads by this process's change hub so far (0 before any stream), for benchmarks."""
-    return _hub.reads if _hub is not None else 0
 
 
 def sse(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:

@@ -371,7 +371,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.home:
         os.environ["PAPERLINE_HOME"] = str(Path(args.home).absolute())
     try:
-        app = Paperline(Settings.from_env())
+        settings = Settings.from_env()
+        if getattr(args, "metrics_port", None):  # a worker host's /metrics sums its processes' counters
+            from pipeline.worker.life import prepare_metrics
+
+            # before the store opens: it counts its statements with prometheus_client, whose first import
+            # chooses between one process's counters and multiprocess mode
+            prepare_metrics(settings)
+        app = Paperline(settings)
         args.owner_filter = app.owner_scope(args.user)
         status = args.func(app, args)
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit

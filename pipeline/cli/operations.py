@@ -35,12 +35,11 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
-    from pipeline.worker.life import prepare_metrics, run_consumer
+    from pipeline.worker.life import run_consumer
 
     app.storage.check()  # a bucket that cannot be used is a plain message now, not a stack trace at the first job
+    # (with a metrics port, main() chose prometheus_client's multiprocess mode before it opened the store)
     metrics = (args.metrics_address, args.metrics_port) if args.metrics_port else None
-    if metrics:
-        prepare_metrics(app.settings)  # before the tasks (and so prometheus_client) are imported
     from pipeline.worker.tasks import huey
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")

@@ -24,7 +24,7 @@ from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import open_storage
 from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
 from pipeline.service import tokens
-from pipeline.service.search import RetrievalMethods
+from pipeline.service.search import PassageSearch
 from pipeline.service.users import (
     LOCAL_USER,
     REFUSED_FOR_LIMIT,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics
     from prometheus_client import CollectorRegistry
 
     from pipeline.insight.eta import EtaError, EtaModel
+    from pipeline.profiles.retrieval.index import PassageIndex, SearchHit
     from pipeline.worker.tasks import BoundTasks
 
 __all__ = ["LOCAL_USER", "Paperline"]
@@ -51,7 +52,7 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class Paperline(RetrievalMethods):
+class Paperline:
     """Submit documents and read their jobs; one instance per process is enough."""
 
     def __init__(
@@ -61,6 +62,7 @@ class Paperline(RetrievalMethods):
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(self.settings)
         self.storage = open_storage(self.settings)
+        self.passage_search = PassageSearch(self.store)
         self._queue = queue
         self._tasks: BoundTasks | None = None
 
@@ -339,11 +341,6 @@ class Paperline(RetrievalMethods):
     def notifies_changes(self) -> bool:
         return self.store.notifies_changes
 
-    @property
-    def store_statements(self) -> int | None:
-        """SQL statements this process has run so far (what readers such as the dashboard cost the store)."""
-        return getattr(self.store, "statements", None)
-
     def store_metrics(self) -> CollectorRegistry:
         """Prometheus metrics read from the store when scraped: jobs by status, queue depth, live workers."""
         from pipeline.worker.metrics import store_registry
@@ -462,6 +459,23 @@ class Paperline(RetrievalMethods):
         from pipeline.insight.frames import events_frame
 
         return events_frame(self.events(job_id))
+
+    # -- passages of retrieval jobs (pipeline.service.search) ----------------------------------------------------
+    @property
+    def passage_index(self) -> PassageIndex:
+        return self.passage_search.index
+
+    def search(
+        self, query: str, *, top_k: int = 5, jobs: Iterable[str] | None = None, user: str | None = None
+    ) -> list[SearchHit]:
+        """The ``top_k`` passages nearest ``query`` in meaning, best first (``user``'s jobs only when given)."""
+        return self.passage_search.hits(query, top_k=top_k, jobs=jobs, user=user)
+
+    def search_frame(self, query: str, **options: Any) -> pd.DataFrame:
+        return self.passage_search.frame(query, **options)
+
+    def passages(self, job_id: str, *, user: str | None = None, vectors: bool = False) -> list[dict[str, Any]]:
+        return self.passage_search.passages(self.get(job_id, user=user), vectors=vectors)
 
 
 def _process_exists(pid: int) -> bool:

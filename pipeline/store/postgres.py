@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.store.interface import JobStore
@@ -54,18 +55,6 @@ SCHEMA_LOCK = 0x5A9E211E
 USER_LOCK_CLASS = 0x5A9E
 
 
-class Row(dict):
-    """A row read by name (``row["status"]``), by position (``row[0]``) or as a dict, like ``sqlite3.Row``."""
-
-    def __getitem__(self, key: Any) -> Any:
-        return list(self.values())[key] if isinstance(key, int) else super().__getitem__(key)
-
-
-def row_factory(cursor: psycopg.Cursor[Any]) -> Any:
-    names = [column.name for column in cursor.description or ()]
-    return lambda values: Row(zip(names, values, strict=True))
-
-
 class _Result:
     """What a statement returned, read before its connection went back to the pool."""
 
@@ -73,31 +62,34 @@ class _Result:
         self.rowcount = cursor.rowcount
         self._rows = cursor.fetchall() if cursor.description else []
 
-    def fetchone(self) -> Row | None:
+    def fetchone(self) -> DictRow | None:
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list[Row]:
+    def fetchall(self) -> list[DictRow]:
         return self._rows
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[DictRow]:
         return iter(self._rows)
 
 
 class _Connection:
-    """The calls the shared SQL makes (``execute`` with ``?`` placeholders, ``executemany``), on one connection."""
+    """The calls the shared SQL makes (``execute`` with ``?`` placeholders, ``executemany``), on one connection.
+
+    The shared SQL keeps ``?``: sqlite3 takes only ``?`` and ``:name``, psycopg only ``%s`` and ``%(name)s``, so no
+    one style runs on both, and the SQL holds no literal ``?`` or ``%`` (LIKE patterns are parameters)."""
 
     def __init__(self, conn: psycopg.Connection[Any], store: PostgresJobStore) -> None:
         self._conn, self._store = conn, store
         #: whether this transaction moved the revision (readers are then notified at commit)
         self.changed = False
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        self._store.statements += 1
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[DictRow]:
+        self._store.count_statement()
         self.changed |= sql.startswith("UPDATE revision")
         return self._conn.execute(sql.replace("?", "%s"), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._store.statements += 1
+        self._store.count_statement()
         with self._conn.cursor() as cursor:
             cursor.executemany(sql.replace("?", "%s"), [tuple(row) for row in rows])
 
@@ -143,8 +135,11 @@ class PostgresJobStore(SqlStore, JobStore):
         self._beats_pid = 0
         self._beats_lock = threading.Lock()
         self._lock = threading.Lock()
-        #: SQL statements this process has run, for measuring what readers such as the dashboard cost
-        self.statements = 0
+        # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens a store
+        from pipeline.core.metrics import STORE_STATEMENTS
+
+        #: counts the SQL statements this process runs: what readers such as the dashboard cost
+        self.count_statement = STORE_STATEMENTS.inc
 
     @property
     def pool(self) -> ConnectionPool:
@@ -158,7 +153,7 @@ class PostgresJobStore(SqlStore, JobStore):
                     conninfo,
                     min_size=1,
                     max_size=self.max_size,
-                    kwargs={"row_factory": row_factory},
+                    kwargs={"row_factory": dict_row},  # rows read by name, as sqlite3.Row's are
                     timeout=self.timeout_s,
                     # psycopg_pool retries a lost connection with a doubling delay for up to five minutes, so the
                     # pool could come back half a minute after the server did; a short give-up lets the next
@@ -207,7 +202,7 @@ class PostgresJobStore(SqlStore, JobStore):
         )
         with self._connected(first) as conn:  # commits on success, rolls back on an exception
             adapted = _Connection(conn, self)
-            self.statements += 1
+            self.count_statement()
             yield adapted
             if adapted.changed:  # delivered to listeners when the transaction commits, never before
                 adapted.execute(f"NOTIFY {CHANNEL}")
@@ -222,7 +217,7 @@ class PostgresJobStore(SqlStore, JobStore):
                 self._beats = psycopg.connect(
                     named_conninfo(self.url, "heartbeat"),
                     autocommit=True,
-                    row_factory=row_factory,
+                    row_factory=dict_row,
                     connect_timeout=max(1, int(self.timeout_s)),
                 )
                 self._beats_pid = os.getpid()

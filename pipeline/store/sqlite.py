@@ -31,8 +31,10 @@ class SqliteJobStore(SqlStore, JobStore):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        #: SQL statements this process has run, for measuring what readers such as the dashboard cost
-        self.statements = 0
+        # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens a store
+        from pipeline.core.metrics import STORE_STATEMENTS
+
+        self._count_statement = lambda _sql: STORE_STATEMENTS.inc()  # what readers such as the dashboard cost
 
     # -- plumbing -----------------------------------------------------------------------------------------
     @property
@@ -65,9 +67,6 @@ class SqliteJobStore(SqlStore, JobStore):
                 if "locked" not in str(exc) or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
-
-    def _count_statement(self, _sql: str) -> None:
-        self.statements += 1
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:

@@ -33,8 +33,8 @@ def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, 
     target.initialize_schema()
     copied: dict[str, int] = {}
     with source.transaction(write=False) as read, target.transaction() as write:
-        counted = write.execute("SELECT COUNT(*) FROM jobs").fetchone()
-        existing = counted[0] if counted is not None else 0
+        counted = write.execute("SELECT COUNT(*) AS n FROM jobs").fetchone()
+        existing = counted["n"] if counted is not None else 0
         if existing:
             raise TargetNotEmpty(f"the target database already holds {existing} jobs; migrate into an empty one")
         for table, order in TABLES:
@@ -46,7 +46,7 @@ def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, 
                 for start in range(0, len(rows), BATCH):
                     write.executemany(insert, [tuple(row) for row in rows[start : start + BATCH]])
             copied[table] = len(rows)
-        revision = read.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0]
+        revision = read.execute("SELECT value FROM revision WHERE id = 1").fetchone()["value"]
         write.execute("UPDATE revision SET value = ? WHERE id = 1", (revision,))
         # New events continue after the copied ones.
         write.execute(

@@ -40,6 +40,7 @@ def test_a_worker_host_counts_its_chunks_across_its_processes(app: Paperline, st
     assert value(text, 'paperline_chunks{status="done"}') == 3
     assert value(text, "paperline_queue_depth") == 0
     assert value(text, "paperline_workers_alive") == 2
+    assert value(text, "paperline_store_statements_total") > 0, "the processes' statements, summed"
 
 
 def test_a_dashboard_server_reports_the_store_and_its_feed(app: Paperline, serve_dashboard: Callable[..., str]) -> None:
@@ -50,3 +51,5 @@ def test_a_dashboard_server_reports_the_store_and_its_feed(app: Paperline, serve
     text = wait_until(lambda: (t := scrape(f"{base}/metrics")) and "paperline_jobs{" in t and t, timeout=30)
     assert value(text, 'paperline_jobs{status="queued"}') == 1 and value(text, "paperline_queue_depth") == 1
     assert value(text, "paperline_feed_lag_seconds") < 60 and value(text, "paperline_sessions") >= 0
+    assert value(text, "paperline_feed_refreshes_total") >= 1 and value(text, "paperline_store_statements_total") > 0
+    assert value(text, "paperline_feed_delivery_seconds_count") >= 0 and "process_resident_memory_bytes" in text

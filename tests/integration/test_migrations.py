@@ -106,7 +106,7 @@ def made_by_last_release(code: Path, settings: Settings, document: Path) -> dict
 
 
 def version_of(store: JobStore) -> list[str]:
-    return [row[0] for row in store.connection.execute("SELECT version_num FROM alembic_version")]  # type: ignore[attr-defined]
+    return [row["version_num"] for row in store.connection.execute("SELECT version_num FROM alembic_version")]  # type: ignore[attr-defined]
 
 
 @pytest.fixture

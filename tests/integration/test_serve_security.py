@@ -102,7 +102,6 @@ def test_a_rebinding_host_is_refused_on_page_api_and_websocket(
         ("DELETE", f"/api/v1/jobs/{job.id}"),
         ("POST", f"/api/v1/jobs/{job.id}/retry"),
         ("GET", "/metrics"),
-        ("GET", "/paperline/feed-stats"),
         ("GET", "/liveness"),
     ):
         status, _, body = answer(base, method, path, evil, as_evil)
@@ -324,7 +323,7 @@ def test_cookies_are_secure_and_same_site_over_https(serve_dashboard: Callable[.
     assert {"secure", "samesite=lax"} <= {flag.strip().lower() for flag in user.split(";")}, user
 
 
-def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
+def test_metrics_are_for_admins_where_users_sign_in(
     app: Paperline, serve_dashboard: Callable[..., str], tmp_path: Path
 ) -> None:
     from pipeline.service import tokens
@@ -335,19 +334,18 @@ def test_metrics_and_feed_stats_are_for_admins_where_users_sign_in(
     base = url.removesuffix("/app")
     _, admin = tokens.create_token(app.store, "root", "prometheus")
     _, analyst = tokens.create_token(app.store, "ann", "script")
-    for path in ("/metrics", "/paperline/feed-stats"):
-        status, headers, body = answer(base, "GET", path)
-        assert status == 401 and "admins" in body.decode() and "www-authenticate" in headers, (path, status)
-        assert answer(base, "GET", path, headers={"Authorization": f"Bearer {analyst}"})[0] == 403, path
+    status, headers, body = answer(base, "GET", "/metrics")
+    assert status == 401 and "admins" in body.decode() and "www-authenticate" in headers, status
+    assert answer(base, "GET", "/metrics", headers={"Authorization": f"Bearer {analyst}"})[0] == 403
     status, headers, _ = answer(base, "GET", "/api/v1/jobs")
     assert status == 401 and headers["www-authenticate"] == 'Bearer realm="paperline"', "kept on the error answer"
-    status, _, body = answer(base, "GET", "/paperline/feed-stats", headers={"Authorization": f"Bearer {admin}"})
-    assert status == 200 and "sessions" in json.loads(body)
+    status, _, body = answer(base, "GET", "/metrics", headers={"Authorization": f"Bearer {admin}"})
+    assert status == 200 and "paperline_sessions " in body.decode()
     # A signed-in admin's browser may open them too (the cookie Panel set at sign-in).
     [cookie] = [c.split(";")[0] for c in sign_in(base, "root", "pw") if c.startswith("user=")]
-    assert answer(base, "GET", "/paperline/feed-stats", headers={"Cookie": cookie})[0] == 200
+    assert answer(base, "GET", "/metrics", headers={"Cookie": cookie})[0] == 200
     [cookie] = [c.split(";")[0] for c in sign_in(base, "ann", "pw") if c.startswith("user=")]
-    assert answer(base, "GET", "/paperline/feed-stats", headers={"Cookie": cookie})[0] == 403
+    assert answer(base, "GET", "/metrics", headers={"Cookie": cookie})[0] == 403
     app.submit(make_text_pdf(tmp_path / "q.pdf", 1))
     [cookie] = [c.split(";")[0] for c in sign_in(base, "root", "pw") if c.startswith("user=")]
     answer(base, "GET", "/app", headers={"Cookie": cookie})  # a session starts the feed

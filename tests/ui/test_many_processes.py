@@ -6,7 +6,6 @@ the configuration's sticky cookie is what makes that so, and this test runs the 
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline import Paperline
 from tests.conftest import _answers, worker_env
@@ -71,8 +71,13 @@ http {{
 
 
 def feed_sessions(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/paperline/feed-stats", timeout=10) as response:
-        return int(json.loads(response.read())["sessions"])
+    """Sessions open in the process on ``port``, as its /metrics reports them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    [sessions] = [
+        s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == "paperline_sessions"
+    ]
+    return int(sessions)
 
 
 def test_two_dashboard_processes_behind_nginx_with_sticky_sessions(  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from dashboard.formatting import chunk_map_html, stepper_html
 from dashboard.history import job_row
 from dashboard.live import progress_line
 from dashboard.results import result_header
-from dashboard.safe_html import clean_html, markdown_html, text
+from dashboard.safe_html import clean_html, format_html, markdown_html, marked, text
 from dashboard.server import content_security_policy
 from dashboard.upload import render_acknowledgements
 from pipeline.core.errors import InvalidRequest
@@ -116,11 +116,15 @@ def test_every_html_helper_escapes_what_it_is_given() -> None:
         "stepper": stepper_html(hostile),
         "acknowledgements": render_acknowledgements([hostile, replace(hostile, status=JobStatus.QUEUED)]),
         "text": text(payload),
+        "one-line fragment": format_html('<div class="pl-error">{}: {}</div>', payload, HOSTILE[0]),
+        "marked passage": marked(f"{payload} around {HOSTILE[0]}", "img onerror alert around"),
     }
     for name, fragment in fragments.items():
         assert live_markup(fragment) == [], name
-    assert "Title: &lt;img src=x onerror=alert(&#x27;img&#x27;)&gt;" in fragments["result header"]
-    assert "Instruction: &lt;a href=&quot;javascript" in fragments["result header"]
+    # The templates escape with markupsafe, which spells quotes &#39; and &#34;.
+    assert "Title: &lt;img src=x onerror=alert(&#39;img&#39;)&gt;" in fragments["result header"]
+    assert "Instruction: &lt;a href=&#34;javascript" in fragments["result header"]
+    assert "<mark>around</mark>" in fragments["marked passage"] and "<mark>img</mark>" in fragments["marked passage"]
     assert 'title="Chunk 1: pages 1-5, failed' in fragments["chunk map"]
     # Plain-text helpers return text the views escape; a History cell is plain text for Tabulator.
     assert job_row(hostile)["error"] == HOSTILE[0] and payload not in progress_line(hostile, [])

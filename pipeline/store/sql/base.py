@@ -53,7 +53,7 @@ class SqlBase:
 
     @staticmethod
     def _bump(conn: Any) -> int:
-        return conn.execute("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]
+        return conn.execute("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()["value"]
 
     @staticmethod
     def _event(conn: Any, job_id: str, kind: EventKind, message: str = "", chunk_index: int | None = None) -> None:
@@ -112,8 +112,8 @@ class SqlBase:
     def _fan_in(self, conn: Any, job_id: str) -> bool:
         """Move the job to merging once no chunk is open; True for the one caller that did it."""
         open_chunks = conn.execute(
-            "SELECT COUNT(*) FROM chunks WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
-        ).fetchone()[0]
+            "SELECT COUNT(*) AS n FROM chunks WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
+        ).fetchone()["n"]
         if open_chunks:
             return False
         # The conditional stage change is the fan-in: only one finisher can move extracting -> merging.

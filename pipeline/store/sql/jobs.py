@@ -135,19 +135,19 @@ class SqlJobs(SqlBase):
     @staticmethod
     def _usage(conn: Any, user: str, since: float) -> tuple[int, list[float]]:
         active = conn.execute(
-            "SELECT COUNT(*) FROM jobs WHERE \"user\" = ? AND status IN ('queued', 'running')", (user,)
-        ).fetchone()[0]
+            "SELECT COUNT(*) AS n FROM jobs WHERE \"user\" = ? AND status IN ('queued', 'running')", (user,)
+        ).fetchone()["n"]
         uploads = conn.execute(
             'SELECT created_at, meta FROM jobs WHERE "user" = ? AND created_at >= ? ORDER BY created_at',
             (user, since),
         ).fetchall()
-        return active, [row[0] for row in uploads if "refused" not in json.loads(row[1])]
+        return active, [row["created_at"] for row in uploads if "refused" not in json.loads(row["meta"])]
 
     def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         with self.transaction(write=False) as conn:
-            jobs = conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
-            chunks = conn.execute("SELECT status, COUNT(*) FROM chunks GROUP BY status").fetchall()
-        return {row[0]: int(row[1]) for row in jobs}, {row[0]: int(row[1]) for row in chunks}
+            jobs = conn.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+            chunks = conn.execute("SELECT status, COUNT(*) AS n FROM chunks GROUP BY status").fetchall()
+        return {row["status"]: int(row["n"]) for row in jobs}, {row["status"]: int(row["n"]) for row in chunks}
 
     def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
         row = self.connection.execute(

@@ -38,10 +38,10 @@ class SqlLog(SqlBase):
     def changes_since(self, revision: int) -> Changes:
         # An idle poll is one indexed read; only when the revision moved is a snapshot transaction opened.
         conn = self.connection
-        if conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0] == revision:
+        if conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()["value"] == revision:
             return Changes(revision, [], [])
         with self.transaction(write=False) as conn:
-            current = conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()[0]
+            current = conn.execute("SELECT value FROM revision WHERE id = 1").fetchone()["value"]
             jobs = conn.execute(
                 f"SELECT {JOB_COLUMNS} FROM jobs WHERE rev > ? ORDER BY created_at", (revision,)
             ).fetchall()

@@ -13,7 +13,7 @@ TOKEN_COLUMNS = columns_of(ApiToken)
 
 
 def _token(row: Any) -> ApiToken:
-    return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5])
+    return ApiToken(**dict(row))
 
 
 class SqlTokens(SqlBase):
