@@ -51,16 +51,11 @@ def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> 
         }
     elements = document_elements(pages)
     payload = pages_payload(pages, "markdown", document, elements=tree(elements))
-    for page in payload["pages"]:
-        page["text"] = page["text"]  # the page's own text layer, for the page view
+    written = {"text": plain_text(elements), "markdown": to_markdown(elements), "json": as_json(payload)}
     found = tables(elements)
-    return {
-        "text": plain_text(elements),
-        "markdown": to_markdown(elements),
-        "json": as_json(payload),
-        "tables": as_json({"document": document, "tables": found}),
-        "csv": tables_csv(elements),
-    }
+    if found:  # the tables as data, for a spreadsheet: only where there are tables
+        written.update(tables=as_json({"document": document, "tables": found}), csv=tables_csv(elements))
+    return written
 
 
 MARKDOWN = Profile(

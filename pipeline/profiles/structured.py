@@ -19,9 +19,10 @@ from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
 from pipeline.profiles.text import escape_markdown_text, paragraphs
 
-#: a text at a page's top or bottom edge repeated on this share of the pages (at least 2) is running furniture
+#: a text within this share of the page height from its top or bottom edge, repeated on this share of the pages (at
+#: least 2), is running furniture
 RUNNING_SHARE = 0.5
-EDGE = 0.12
+EDGE = 0.09
 _SENTENCE_END = re.compile(r"[.!?:;\"”'’)\]。！？]$")
 
 
@@ -37,7 +38,8 @@ def document_elements(pages: Sequence[PageText]) -> list[Element]:
             for block in paragraphs(page.text):
                 elements.append(Element(Kind.PARAGRAPH, block, page.page, (0.0, 0.0, 0.0, 0.0)))
     elements = _running_furniture(elements, heights)
-    elements = _join_cut(elements)
+    elements = _join_cut(elements)  # (soft hyphens at line ends, kept until here to join words cut by a border)
+    elements = [replace(e, text=e.text.replace("\u00ad", "")) if "\u00ad" in e.text else e for e in elements]
     return _rank_headings(elements)
 
 
@@ -92,9 +94,10 @@ def _continues(previous: Element, element: Element) -> bool:
 
 
 def _join_text(first: str, second: str) -> str:
-    if first.endswith(("-", "\u00ad", "\x02")) and first[-2:-1].isalpha():
-        return first[:-1] + second.lstrip()
-    return f"{first.rstrip()} {second.lstrip()}"
+    second = second.lstrip()
+    if first.endswith(("-", "\u00ad")) and first[-2:-1].isalpha() and second[:1].islower():
+        return (first[:-1] if first.endswith("\u00ad") else first) + second
+    return f"{first.rstrip()} {second}"
 
 
 def _joined_table(first: Element, second: Element) -> Element:

@@ -75,7 +75,7 @@ def test_huey_consumer_runs_paperline_tasks(app: Paperline, start_worker, tmp_pa
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 40), profile="markdown")
     [job] = app.wait([job.id], timeout_s=60)
     assert job.status is JobStatus.COMPLETED
-    assert "## Page 40" in app.result(job.id)
+    assert "<!-- page 40 -->" in app.result(job.id)
 
 
 def test_the_same_job_runs_through_redis(tmp_path: Path) -> None:

@@ -266,7 +266,7 @@ def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobF
     state.selected_job = job.id
     markdown = viewer._body.objects[-1].objects[-1]
     assert "pl-markdown" in markdown.css_classes  # rendered and sanitized Markdown, not a live Markdown pane
-    assert "<h2>Page 2</h2>" in markdown.object
+    assert '<div class="pl-page-marker">page 2</div>' in markdown.object
     labels = [d.label for d in viewer._downloads.objects]
     assert labels == ["Download markdown", "Download text", "Download json"]
     data = viewer._download(job.id, "text")

@@ -78,7 +78,7 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
         code = raw.FPDFText_GetUnicode(handle, index)
         if code in (0, 0xFFFE, 0xFFFF):
             continue
-        text = chr(code)
+        text = "\u00ad" if code == 2 else chr(code)  # PDFium's mark for a hyphen that breaks a word at a line end
         if text in "\r\n":
             continue
         if raw.FPDFText_IsGenerated(handle, index):  # a space PDFium saw between two words: keep it as one

@@ -16,6 +16,7 @@ from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
 from pipeline.documents.layout.page import read_page
 from pipeline.documents.layout.tables import find_tables
+from pipeline.documents.textclean import clean_text
 
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
 CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
@@ -174,21 +175,22 @@ def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> 
 
 
 def join_lines(texts: Sequence[str]) -> str:
-    """Lines of one block as running text: a word broken by a hyphen at a line's end is made whole again."""
+    """Lines of one block as running text: a word PDFium marks as broken at a line's end (a soft hyphen) is made
+    whole; a hyphen the text itself has ("well-" / "known") stays, with no space after it."""
     out = ""
     for text in texts:
         text = text.strip()
         if not out:
             out = text
-        elif out.endswith(("-", "\u00ad", "\x02")) and text[:1].islower() and out[-2:-1].isalpha():
-            out = out[:-1] + text
+        elif out.endswith(("-", "\u00ad")) and text[:1].islower() and out[-2:-1].isalpha():
+            out = (out[:-1] if out.endswith("\u00ad") else out) + text
         else:
             out = f"{out} {text}"
     return out
 
 
 def _element(block: list[Segment], body: float, page: int, height: float, left: float) -> Element:
-    text = join_lines([s.text for s in block])
+    text = clean_text(join_lines([s.text for s in block])).text
     bbox = (min(s.x0 for s in block), min(s.y0 for s in block), max(s.x1 for s in block), max(s.y1 for s in block))
     size = block[0].size
     bold = all(s.bold for s in block)
@@ -201,7 +203,7 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
         kind = Kind.CAPTION
     elif all(s.mono for s in block):
         kind = Kind.CODE
-        text = "\n".join(s.text for s in block)
+        text = clean_text("\n".join(s.text for s in block)).text
     elif BULLET.match(text):
         kind = Kind.LIST_ITEM
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pipeline.core.elements import Cell, Element, Kind
 from pipeline.documents.layout.lines import Word, rows_of, segments_of
 from pipeline.documents.layout.page import Rule
+from pipeline.documents.textclean import clean_text
 
 TOLERANCE = 2.0
 #: booktabs columns: a gap between words this many font sizes wide separates two columns
@@ -115,7 +116,7 @@ def _inside(word: Word, x0: float, y0: float, x1: float, y1: float) -> bool:
 
 
 def _text(words: list[Word]) -> str:
-    return " ".join(" ".join(w.text for w in row) for row in rows_of(words)).strip()
+    return clean_text(" ".join(" ".join(w.text for w in row) for row in rows_of(words)).strip()).text
 
 
 def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
@@ -214,7 +215,7 @@ def _ruled_rows(hs: list[Rule], words: Sequence[Word], page: int) -> FoundTable 
             spanned = [c for c, (x0, x1) in enumerate(columns) if min(x1, s.x1) - max(x0, s.x0) > 0]
             if not spanned:
                 spanned = [min(range(len(columns)), key=lambda c: abs(columns[c][0] - s.x0))]
-            cells.append(Cell(r, spanned[0], s.text, 1, spanned[-1] - spanned[0] + 1))
+            cells.append(Cell(r, spanned[0], clean_text(s.text).text, 1, spanned[-1] - spanned[0] + 1))
     table = _table(_merge_cells(cells), (left, bottom, right, top), page, header_rows=header_rows)
     if table is None:
         return None
