@@ -8,8 +8,8 @@ measures the open peers on the same machine in one run, so we know the bar and t
 - headings: ../shared/structure/docling, for the candidates that give a whole layout in Markdown, the headings
   and tables found beside what docling's Markdown for the same file shows (docling is a peer, not the truth).
 Each candidate runs in its own subprocess (one at a time), so its peak RSS is its own and one crash is one error.
-A candidate is `extract(pdf_path) -> list[Table]`, registered in CANDIDATES; Paperline's own extractor joins
-them when `pipeline.documents.structure` exists.
+A candidate is `extract(pdf_path) -> list[Table]`, registered in CANDIDATES; Paperline's own is its local engine's
+layout reading and the markdown profile's document assembly.
 Run: .venv/bin/python benchmarks/structure.py [--only NAME,NAME]  (prints one JSON object to stdout; needs the
 `bench` extra: pip install -e '.[bench]', and a Java runtime for opendataloader-pdf)
 """
@@ -224,12 +224,32 @@ CANDIDATES: dict[str, Candidate] = {
     "tablers": Candidate(tablers_tables, "tablers", ("tablers",)),
 }
 
-try:  # Paperline's own extractor (issue 24), measured beside the peers once it exists
-    from pipeline.documents.structure import extract_tables as paperline_tables
+def paperline_pages(path: Path) -> list[Any]:
+    """Paperline's local engine as a chunk task runs it for the markdown profile: each page's text layer and
+    layout."""
+    from pipeline.core.models import PageText
+    from pipeline.documents.pdf import page_layouts, page_texts
 
-    CANDIDATES["paperline"] = Candidate(paperline_tables, "paperline")
-except ImportError:
-    pass
+    count = page_count(path)
+    layouts = dict(page_layouts(path, 1, count))
+    return [PageText(n, layer.text, "text-layer", 0, layouts[n]) for n, layer in page_texts(path, 1, count)]
+
+
+def paperline_tables(path: Path) -> list[Table]:
+    from pipeline.core.elements import Kind
+    from pipeline.profiles.structured import document_elements
+
+    return [e.rows() for e in document_elements(paperline_pages(path)) if e.kind is Kind.TABLE]
+
+
+def paperline_markdown(path: Path) -> str:
+    from pipeline.profiles.structured import document_elements, to_markdown
+
+    return to_markdown(document_elements(paperline_pages(path)))
+
+
+# Paperline's own structure step (issue 24), measured beside the peers.
+CANDIDATES["paperline"] = Candidate(paperline_tables, "paperline", ("pypdfium2",), markdown=paperline_markdown)
 
 
 # --- One candidate, in a child process ----------------------------------------------------------------------------

@@ -113,30 +113,56 @@ def _joined_table(first: Element, second: Element) -> Element:
     return replace(first, cells=cells, pages=pages)
 
 
+_SECTION_NUMBER = re.compile(r"^(?:(?:chapter|part)\s+)?(\d+(?:\.\d+)*)\.?\s+\S", re.IGNORECASE)
+
+
+def _style(element: Element) -> tuple[float, bool]:
+    return round(element.size * 2) / 2, element.bold
+
+
 def _rank_headings(elements: list[Element]) -> list[Element]:
-    """Heading levels from the sizes headings are set in (largest first; bold at body size after them), so a level
-    means the same on every page; the first page's largest line above all headings is the title."""
+    """Heading levels that mean the same on every page: from a heading's section number where it has one
+    ("2.1.3" is three deep), else from the size it is set in (largest first; bold at the same size first); the first
+    page's one largest heading, above all others, is the title."""
     headings = [e for e in elements if e.kind is Kind.HEADING]
     if not headings:
         return elements
-    styles = sorted({(round(e.size * 2) / 2, e.bold) for e in headings}, key=lambda s: (-s[0], not s[1]))
-    rank = {style: index for index, style in enumerate(styles)}
-    title: Element | None = None
+    styles = sorted({_style(e) for e in headings}, key=lambda s: (-s[0], not s[1]))
+    top = [e for e in headings if _style(e) == styles[0]]
     first_page = min(e.page for e in elements)
-    top_style = styles[0]
-    candidates = [e for e in headings if e.page == first_page and (round(e.size * 2) / 2, e.bold) == top_style]
-    if len(candidates) == 1 and sum(1 for e in headings if (round(e.size * 2) / 2, e.bold) == top_style) == 1:
-        title = candidates[0]
+    title = top[0] if len(top) == 1 and top[0].page == first_page and len(styles) > 1 else None
+    offset = 1 if title is not None else 0
+    rest = [s for s in styles if title is None or s != styles[0]]
+    # Numbered headings say their depth; a style's level is the depth its numbered headings have most often.
+    depth_of_style: dict[tuple[float, bool], int] = {}
+    for style in rest:
+        depths = [_numbered_depth(e) for e in headings if _style(e) == style and _numbered_depth(e)]
+        if depths:
+            depth_of_style[style] = max(set(depths), key=depths.count)
     out = []
     for element in elements:
         if element is title:
             out.append(replace(element, kind=Kind.TITLE, level=1))
         elif element.kind is Kind.HEADING:
-            level = rank[(round(element.size * 2) / 2, element.bold)] + 1
-            out.append(replace(element, level=min(6, max(2 if title else 1, level))))
+            style = _style(element)
+            depth = (
+                _numbered_depth(element) or depth_of_style.get(style) or _unnumbered_level(style, rest, depth_of_style)
+            )
+            out.append(replace(element, level=min(6, depth + offset)))
         else:
             out.append(element)
     return out
+
+
+def _numbered_depth(element: Element) -> int:
+    match = _SECTION_NUMBER.match(element.text)
+    return len(match.group(1).split(".")) if match else 0
+
+
+def _unnumbered_level(style: tuple[float, bool], styles: list[tuple[float, bool]], known: dict) -> int:
+    """An unnumbered heading's level: under the numbered levels set in a larger style, else by its style's rank."""
+    larger = [depth for other, depth in known.items() if (other[0], other[1]) > style or other[0] > style[0]]
+    return (max(larger) + 1) if larger else styles.index(style) + 1
 
 
 # -- writing -----------------------------------------------------------------------------------------------------

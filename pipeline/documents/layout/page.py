@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import math
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -70,6 +71,7 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     loose = raw.FS_RECTF()
+    matrix = raw.FS_MATRIX()
     flags = ctypes.c_int()
     name = ctypes.create_string_buffer(128)
     found: list[Char] = []
@@ -92,7 +94,11 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
             continue
         if raw.FPDFText_GetLooseCharBox(handle, index, loose):  # the advance, not the ink: a "1" is as wide as a "0"
             left.value, right.value = loose.left, loose.right
+        # The size the text is drawn at: the font size times the text matrix's vertical scale (a PDF may set the
+        # font at 1 pt and scale it up with the matrix).
         size = raw.FPDFText_GetFontSize(handle, index)
+        if raw.FPDFText_GetMatrix(handle, index, matrix):
+            size *= math.hypot(matrix.c, matrix.d) or 1.0
         baseline = origin_y.value if raw.FPDFText_GetCharOrigin(handle, index, origin_x, origin_y) else bottom.value
         weight = raw.FPDFText_GetFontWeight(handle, index)
         length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
