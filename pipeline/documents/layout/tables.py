@@ -145,16 +145,37 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
             key = owner[key]
         return key
 
+    inside = [i for i, w in enumerate(words) if _inside(w, xs[0], ys[-1], xs[-1], ys[0])]
+
+    words_in_grid = [words[i] for i in inside]
+
+    def words_in(r: int, c: int) -> list[Word]:
+        return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
+
+    def crossed_x(x: float, r: int) -> bool:
+        return any(
+            w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]
+            for w in words_in_grid
+        )
+
+    # Two grid rows with no rule at all between them are one row whose cells run over two lines.
+    unruled = [not any(h_border(ys[r + 1], xs[c], xs[c + 1]) for c in range(cols)) for r in range(rows - 1)]
+    # A border missing inside the grid joins two cells only where the text says they are one: a word runs across
+    # it (a header over two columns), or, between rows, one of the two is empty (a name spanning two header rows).
+    # Rows ruled with no borders between their columns keep their columns.
     for r in range(rows):
         for c in range(cols):
-            if c + 1 < cols and not v_border(xs[c + 1], ys[r], ys[r + 1]):
+            if c + 1 < cols and not v_border(xs[c + 1], ys[r], ys[r + 1]) and crossed_x(xs[c + 1], r):
                 owner[root((r, c + 1))] = root((r, c))
-            if r + 1 < rows and not h_border(ys[r + 1], xs[c], xs[c + 1]):
+            if (
+                r + 1 < rows
+                and not h_border(ys[r + 1], xs[c], xs[c + 1])
+                and (unruled[r] or not words_in(r, c) or not words_in(r + 1, c))
+            ):
                 owner[root((r + 1, c))] = root((r, c))
     areas: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for key in owner:
         areas.setdefault(root(key), []).append(key)
-    inside = [i for i, w in enumerate(words) if _inside(w, xs[0], ys[-1], xs[-1], ys[0])]
     if not inside:
         return None
     cells: list[Cell] = []
