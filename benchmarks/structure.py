@@ -224,6 +224,7 @@ CANDIDATES: dict[str, Candidate] = {
     "tablers": Candidate(tablers_tables, "tablers", ("tablers",)),
 }
 
+
 def paperline_pages(path: Path) -> list[Any]:
     """Paperline's local engine as a chunk task runs it for the markdown profile: each page's text layer and
     layout."""

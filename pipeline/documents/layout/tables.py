@@ -153,10 +153,7 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
 
     def crossed_x(x: float, r: int) -> bool:
-        return any(
-            w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]
-            for w in words_in_grid
-        )
+        return any(w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r] for w in words_in_grid)
 
     # Two grid rows with no rule at all between them are one row whose cells run over two lines.
     unruled = [not any(h_border(ys[r + 1], xs[c], xs[c + 1]) for c in range(cols)) for r in range(rows - 1)]
