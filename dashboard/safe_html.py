@@ -27,10 +27,18 @@ ALLOWED_TAGS = frozenset(
         "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "sup", "sub",
     }
 )  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"align", "rowspan", "colspan"},
+    "td": {"align", "rowspan", "colspan"},
+    "ol": {"start"},
+}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # Claude's Markdown marks page borders with an HTML comment; shown as a small divider instead of being lost.
 PAGE_MARKER = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
+# A table whose cells span rows or columns is written as an HTML table (GFM tables cannot span): a block of only
+# table rows is shown as a table, through the same sanitizer; any other raw HTML stays visible text.
+TABLE_BLOCK = re.compile(r"^<table>\n(?:<tr>.*</tr>\n)+</table>$", re.MULTILINE)
 
 
 @cache
@@ -52,12 +60,20 @@ def clean_html(fragment: str) -> str:
     )
 
 
+def _rendered(markdown: str) -> str:
+    out, last = [], 0
+    for table in TABLE_BLOCK.finditer(markdown):
+        out += [_parser().render(markdown[last : table.start()]), table.group(0)]
+        last = table.end()
+    return "".join([*out, _parser().render(markdown[last:])])
+
+
 def markdown_html(text: str) -> str:
     """Markdown rendered for display: raw HTML in ``text`` stays visible text, links are checked twice."""
     parts = PAGE_MARKER.split(text)
     pages = [None, *(int(page) for page in parts[1::2])]
     # The one place sanitized HTML is marked safe: it has just been through nh3.
-    bodies = [Markup(clean_html(_parser().render(body))) for body in parts[0::2]]
+    bodies = [Markup(clean_html(_rendered(body))) for body in parts[0::2]]
     return render("markdown.html", sections=list(zip(pages, bodies, strict=True)))
 
 

@@ -291,6 +291,13 @@ def read_by_ocr(pages: Sequence[int]) -> str:
     return f"Text on pages {format_pages(pages)} was read by OCR."
 
 
+def no_structure_on(pages: Sequence[int]) -> str:
+    return (
+        f"The layout of pages {format_pages(pages)} could not be read (a scan, or a page drawn as one image): "
+        "their text is given as paragraphs, without headings or tables."
+    )
+
+
 def files_purged(reason: str) -> str:
     return f"Files purged to stay within {reason} (least recently used); submit it again to redo it."
 

@@ -345,7 +345,9 @@ class Processor:
             message = self._failure(exc, messages.could_not_merge)
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
-        for note in page_notes(pages, job.pages, is_image=job.kind == DocumentKind.IMAGE.value):
+        structured = (profile := find_profile(job.profile)) is not None and profile.structure
+        is_image = job.kind == DocumentKind.IMAGE.value
+        for note in page_notes(pages, job.pages, is_image=is_image, structured=structured and job.engine == "local"):
             self.store.add_note(job_id, note)
         if failed:
             first = failed[0]
@@ -399,7 +401,9 @@ def clean_pages(pages: list[PageText]) -> list[PageText]:
     return cleaned
 
 
-def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = False) -> list[str]:
+def page_notes(
+    pages: list[PageText], total_pages: int, *, is_image: bool = False, structured: bool = False
+) -> list[str]:
     """Notes an analyst should read about how the pages were read."""
     notes = []
     unreadable = {p.page: p.unreadable for p in pages if p.unreadable}
@@ -413,4 +417,7 @@ def page_notes(pages: list[PageText], total_pages: int, *, is_image: bool = Fals
         notes.append(messages.no_text_on(empty))
     if ocr:
         notes.append(messages.read_by_ocr(ocr))
+    unstructured = [p.page for p in pages if structured and p.layout is None and p.method != "empty"]
+    if unstructured:  # the profile asked for structure: say where it could not be read
+        notes.append(messages.no_structure_on(unstructured))
     return notes

@@ -16,9 +16,11 @@ from dashboard.results import result_header
 from dashboard.safe_html import clean_html, format_html, markdown_html, marked, text
 from dashboard.server import content_security_policy
 from dashboard.upload import render_acknowledgements
+from pipeline.core.elements import Cell, Element, Kind
 from pipeline.core.errors import InvalidRequest
 from pipeline.core.models import ChunkStatus, JobStatus, PageText
 from pipeline.profiles.markdown import render_markdown
+from pipeline.profiles.structured import table_html
 from pipeline.profiles.text import escape_markdown_text
 from pipeline.server.edge import panel_command, panel_environment, websocket_origins
 from tests.docgen import HOSTILE
@@ -171,3 +173,28 @@ def test_serve_signs_sessions_only_with_authentication() -> None:
     env = panel_environment({}, auth)
     assert len(env["BOKEH_SECRET_KEY"]) >= 32 and panel_environment({}, []) == {}
     assert panel_environment({"BOKEH_SECRET_KEY": "mine"}, auth)["BOKEH_SECRET_KEY"] == "mine"
+
+
+def test_a_table_with_spanning_cells_is_shown_as_a_table_and_its_text_stays_text() -> None:
+    """The structured Markdown writes a table whose cells span as HTML; the page shows it as a table through the
+    sanitizer (spans kept, handlers dropped), while any other raw HTML, and hostile cell text, stays text."""
+    table = Element(
+        Kind.TABLE,
+        "",
+        1,
+        (0.0, 0.0, 1.0, 1.0),
+        cells=[
+            Cell(0, 0, "Region", row_span=2, header=True),
+            Cell(0, 1, "<script>alert(1)</script>", header=True),
+            Cell(1, 1, "[x](javascript:alert(2))"),
+        ],
+        header_rows=1,
+    )
+    written = table_html(table)
+    shown = markdown_html(f"Before\n\n{written}\n\n<b>bold?</b>")
+    assert '<th rowspan="2">Region</th>' in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown and "<script" not in shown
+    assert "javascript:" not in shown.replace("[x](javascript:alert(2))", "") and "<a " not in shown
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in shown, "raw HTML other than a written table stays visible text"
+    forged = markdown_html('<table>\n<tr><td onclick="steal()">1</td></tr>\n</table>')
+    assert "onclick" not in forged and "<td>1</td>" in forged

@@ -108,3 +108,17 @@ def test_pages_without_a_layout_come_in_as_paragraphs() -> None:
 
 def test_the_layout_package_names_its_rooms() -> None:
     assert layout.__doc__ and "reading" in layout.__doc__
+
+
+def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A page with no text layer is read by OCR, which gives no layout: the job completes, and says so."""
+    from pipeline.core.models import JobStatus
+    from tests.docgen import make_text_image
+    from tests.sync_runner import run_queued
+
+    job = app.submit(make_text_image("Quarterly invoice total"), "scan.png", profile="markdown")
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert any("layout of pages 1 could not be read" in note for note in job.notes), job.notes
+    assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
