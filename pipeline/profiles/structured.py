@@ -265,6 +265,43 @@ def tables_csv(elements: Sequence[Element]) -> str:
     return buffer.getvalue()
 
 
+def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
+    """Each page's text as retrieval cuts it into passages: with its layout, headings as Markdown headings (so a
+    passage starts at one and carries the real heading path), paragraphs and list items as blocks, and each table
+    row as one line that names its columns ("Region: North; Revenue: 1,234.50"), so no passage cuts a row and every
+    row carries its header; furniture left out. A page without a layout keeps its text as it was read."""
+    if not has_layout(pages):
+        return [(page.page, page.text.strip("\n")) for page in pages]
+    blocks: dict[int, list[str]] = {page.page: [] for page in pages}
+    for element in document_elements(pages):
+        page = element.pages[0] if element.pages else element.page
+        if element.kind is Kind.FURNITURE:
+            continue
+        if element.kind in (Kind.TITLE, Kind.HEADING):
+            blocks.setdefault(page, []).append("#" * max(1, element.level) + " " + element.text)
+        elif element.kind is Kind.TABLE:
+            blocks.setdefault(page, []).append(_table_lines(element))
+        else:
+            blocks.setdefault(page, []).append(element.text)
+    return [(page, "\n\n".join(texts)) for page, texts in sorted(blocks.items())]
+
+
+def _table_lines(table: Element) -> str:
+    rows = table.rows()
+    header = [" ".join(cells) for cells in zip(*rows[: table.header_rows], strict=True)] if table.header_rows else []
+    lines = []
+    for row in rows[table.header_rows :]:
+        if header:
+            lines.append(
+                "; ".join(
+                    f"{name}: {value}" if name else value for name, value in zip(header, row, strict=True) if value
+                )
+            )
+        else:
+            lines.append("; ".join(value for value in row if value))
+    return "\n".join(line for line in lines if line)
+
+
 def plain_text(elements: Sequence[Element]) -> str:
     """The document's text in reading order without its furniture; tables row by row, cells apart by tabs."""
     parts = []

@@ -122,3 +122,18 @@ def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path
     assert job.status is JobStatus.COMPLETED, job.error
     assert any("layout of pages 1 could not be read" in note for note in job.notes), job.notes
     assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
+
+
+def test_retrieval_passages_follow_the_headings_and_table_rows_carry_their_header(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.core.models import JobStatus
+    from tests.sync_runner import run_queued
+
+    job = app.submit(structure_docs.headings_and_lists(tmp_path / "report.pdf"), profile="retrieval")
+    run_queued(app)
+    assert app.get(job.id).status is JobStatus.COMPLETED
+    passages = app.passages(job.id)
+    north = next(p for p in passages if "North" in p["text"])
+    assert "Region: North; Revenue (EUR): 1,234.50; Change: +4.2%" in north["text"], "the row names its columns"
+    assert north["metadata"]["headings"][-1] == "2 Results", "the heading path comes from the real headings"
+    scope = next(p for p in passages if "1.1 Scope" in p["metadata"]["headings"])
+    assert scope["metadata"]["headings"] == ["Structure Test Report", "1 Introduction", "1.1 Scope"]

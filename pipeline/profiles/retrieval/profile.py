@@ -10,11 +10,17 @@ from pipeline.core.models import PageText
 from pipeline.profiles.base import Profile, as_json, pages_payload
 from pipeline.profiles.retrieval import steps
 from pipeline.profiles.retrieval.embedding import unavailable_reason
-from pipeline.profiles.text import render_text
+from pipeline.profiles.structured import passage_pages
+from pipeline.profiles.text import PAGE_SEPARATOR
 
 
 def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
-    return {"text": render_text(pages), "json": as_json(pages_payload(pages, steps.PROFILE, document))}
+    # The text passages are cut from (their offsets point into it): the pages as read, or their structure.
+    texts = passage_pages(pages)
+    payload = pages_payload(pages, steps.PROFILE, document)
+    for page, (_, page_text) in zip(payload["pages"], texts, strict=True):
+        page["text"] = page_text  # result.txt is these pages joined, as for every profile
+    return {"text": PAGE_SEPARATOR.join(page_text for _, page_text in texts) + "\n", "json": as_json(payload)}
 
 
 RETRIEVAL = Profile(
@@ -26,6 +32,7 @@ RETRIEVAL = Profile(
     render=_render,
     cacheable=False,  # a job's passages live in the store per job: it is extracted again rather than copied
     indexed=True,
+    structure=True,
     unavailable=unavailable_reason,
     after_merge=steps.start,
     resume=steps.resume,

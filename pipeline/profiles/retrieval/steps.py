@@ -21,7 +21,8 @@ from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import FileStorage
 from pipeline.profiles.retrieval.embedding import get_embedder
 from pipeline.profiles.retrieval.passages import cut_passages, embedding_input, page_starts
-from pipeline.profiles.text import PAGE_SEPARATOR, render_text
+from pipeline.profiles.structured import passage_pages
+from pipeline.profiles.text import PAGE_SEPARATOR
 from pipeline.store import JobStore
 
 
@@ -50,8 +51,9 @@ PROFILE = "retrieval"
 def start(processor: Processor, job: Job, pages: list[PageText]) -> None:
     """Cut the merged pages into passages and queue their embedding (or complete an empty job, saying so)."""
     settings, store = processor.settings, processor.store
-    text = render_text(pages)
-    starts = page_starts([(p.page, p.text.strip("\n")) for p in pages], PAGE_SEPARATOR)
+    texts = passage_pages(pages)
+    text = PAGE_SEPARATOR.join(page_text for _, page_text in texts) + "\n"
+    starts = page_starts(texts, PAGE_SEPARATOR)
     records = cut_passages(
         text,
         starts,
