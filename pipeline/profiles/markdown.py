@@ -12,6 +12,7 @@ from pipeline.profiles.base import Profile, as_json, pages_payload
 from pipeline.profiles.structured import (
     document_elements,
     has_layout,
+    markdown_elements,
     plain_text,
     tables,
     tables_csv,
@@ -43,15 +44,19 @@ def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
 
 
 def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
-    if not has_layout(pages):  # Claude's Markdown, or scans only: paragraphs as before
+    by_model = bool(pages) and all(page.method == "claude" for page in pages)
+    if not has_layout(pages) and not by_model:  # scans only: paragraphs as before
         return {
             "text": render_text(pages),
             "markdown": render_markdown(pages, title),
             "json": as_json(pages_payload(pages, "markdown", document)),
         }
-    elements = document_elements(pages)
+    elements = markdown_elements(pages) if by_model else document_elements(pages)
     payload = pages_payload(pages, "markdown", document, elements=tree(elements))
-    written = {"text": plain_text(elements), "markdown": to_markdown(elements), "json": as_json(payload)}
+    if by_model:  # Claude's Markdown is kept as it wrote it; its tree and tables are read from it
+        written = {"text": render_text(pages), "markdown": render_markdown(pages, title), "json": as_json(payload)}
+    else:
+        written = {"text": plain_text(elements), "markdown": to_markdown(elements), "json": as_json(payload)}
     found = tables(elements)
     if found:  # the tables as data, for a spreadsheet: only where there are tables
         written.update(tables=as_json({"document": document, "tables": found}), csv=tables_csv(elements))

@@ -137,3 +137,30 @@ def test_retrieval_passages_follow_the_headings_and_table_rows_carry_their_heade
     assert north["metadata"]["headings"][-1] == "2 Results", "the heading path comes from the real headings"
     scope = next(p for p in passages if "1.1 Scope" in p["metadata"]["headings"])
     assert scope["metadata"]["headings"] == ["Structure Test Report", "1 Introduction", "1.1 Scope"]
+
+
+def test_claudes_markdown_is_kept_and_read_into_the_same_tree_and_tables() -> None:
+    """Every engine answers json, tables and csv alike: Claude's Markdown stays as written, its structure is read."""
+    pages = [
+        PageText(
+            1, "# Annual figures\n\nRevenue rose.\n\n| Region | Revenue |\n|---|---|\n| North | 1,234.50 |", "claude"
+        ),
+        PageText(2, "- first point\n  - nested point\n\n| Region | Revenue |\n|---|---|\n| South | 987.00 |", "claude"),
+    ]
+    results = render_results(pages, "markdown", title="r.pdf", document={})
+    assert results["markdown"].startswith("<!-- page 1 -->\n# Annual figures"), "kept as Claude wrote it"
+    tree = json.loads(results["json"])["elements"]
+    assert [(e["type"], e.get("level"), e.get("depth")) for e in tree] == [
+        ("heading", 1, None),
+        ("paragraph", None, None),
+        ("table", None, None),
+        ("list_item", None, 0),
+        ("list_item", None, 1),
+        ("table", None, None),
+    ]
+    tables = json.loads(results["tables"])["tables"]
+    assert [t["rows"] for t in tables] == [
+        [["Region", "Revenue"], ["North", "1,234.50"]],
+        [["Region", "Revenue"], ["South", "987.00"]],
+    ]
+    assert all(t["header_rows"] == 1 for t in tables)
