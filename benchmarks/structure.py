@@ -375,15 +375,73 @@ def about(package: str) -> dict[str, str]:
     return {"version": meta["Version"], "licence": licence}
 
 
+def profile_job_times(pages: int = 120) -> dict[str, Any]:
+    """Seconds a whole job takes with the ``text`` and the ``markdown`` profile on one generated born-digital PDF of
+    ``pages`` pages (headings, paragraphs, a ruled table and a running header on every page), each run twice in
+    this process through the real steps (the queue drained in process), the best of two: the cost of structure."""
+    import tempfile
+
+    from fpdf import FPDF
+
+    from pipeline.core.settings import Settings
+    from pipeline.service.paperline import Paperline
+    from tests.sync_runner import run_queued
+
+    work = Path(tempfile.mkdtemp(prefix="paperline-structure-"))
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        pdf.set_xy(20, 10)
+        pdf.cell(0, 5, "Benchmark Report - running header")
+        pdf.set_xy(20, 25)
+        pdf.set_font("Helvetica", "B", 15)
+        pdf.multi_cell(170, 8, f"{page} Section {page}")
+        pdf.set_font("Helvetica", size=10)
+        for n in range(6):
+            pdf.multi_cell(170, 5, f"Paragraph {n} of section {page}: " + "the ledger was reviewed and approved " * 6)
+            pdf.ln(2)
+        for row in range(5):
+            pdf.set_x(20)
+            for col in range(4):
+                pdf.cell(40, 7, f"r{row}c{col} {page * 10 + row}.{col}", border=1)
+            pdf.ln(7)
+        pdf.set_xy(100, 285)
+        pdf.cell(10, 5, str(page))
+    path = work / "long.pdf"
+    pdf.output(str(path))
+    seconds: dict[str, float] = {}
+    for profile in ("text", "markdown") * 2:
+        app = Paperline(Settings(home=work / f"home-{profile}-{time.monotonic_ns()}"))
+        job = app.submit(path, profile=profile)
+        run_queued(app)
+        done = app.get(job.id)
+        assert done.status.value == "completed", done.error
+        took = (done.finished_at or 0) - (done.created_at or 0)
+        seconds[profile] = min(seconds.get(profile, float("inf")), took)
+        app.close()
+    return {
+        "pages": pages,
+        "text_s": round(seconds["text"], 2),
+        "markdown_s": round(seconds["markdown"], 2),
+        "markdown_over_text": round(seconds["markdown"] / seconds["text"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated candidate names (default: all)")
+    parser.add_argument("--job-times", action="store_true", help="only the text vs markdown job times")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.section, args.out)
+        return
+    if args.job_times:
+        print(json.dumps({"job_times": profile_job_times()}, indent=2))
         return
     names = args.only.split(",") if args.only else list(CANDIDATES)
     result: dict[str, Any] = {
@@ -399,6 +457,7 @@ def main() -> None:
         if CANDIDATES[name].markdown is not None:
             print(f"headings: {name}", file=sys.stderr)
             result["headings"][name] = in_subprocess(name, "headings")
+    result["job_times"] = profile_job_times()
     print(json.dumps(result, indent=2))
 
 

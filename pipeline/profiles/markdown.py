@@ -13,7 +13,6 @@ from pipeline.profiles.structured import (
     document_elements,
     has_layout,
     markdown_elements,
-    plain_text,
     tables,
     tables_csv,
     to_markdown,
@@ -55,8 +54,8 @@ def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> 
     payload = pages_payload(pages, "markdown", document, elements=tree(elements))
     if by_model:  # Claude's Markdown is kept as it wrote it; its tree and tables are read from it
         written = {"text": render_text(pages), "markdown": render_markdown(pages, title), "json": as_json(payload)}
-    else:
-        written = {"text": plain_text(elements), "markdown": to_markdown(elements), "json": as_json(payload)}
+    else:  # ``text`` stays the pages' text as read, the same for every profile
+        written = {"text": render_text(pages), "markdown": to_markdown(elements), "json": as_json(payload)}
     found = tables(elements)
     if found:  # the tables as data, for a spreadsheet: only where there are tables
         written.update(tables=as_json({"document": document, "tables": found}), csv=tables_csv(elements))

@@ -359,16 +359,3 @@ def _table_lines(table: Element) -> str:
         else:
             lines.append("; ".join(value for value in row if value))
     return "\n".join(line for line in lines if line)
-
-
-def plain_text(elements: Sequence[Element]) -> str:
-    """The document's text in reading order without its furniture; tables row by row, cells apart by tabs."""
-    parts = []
-    for element in elements:
-        if element.kind is Kind.FURNITURE:
-            continue
-        if element.kind is Kind.TABLE:
-            parts.append("\n".join("\t".join(row) for row in element.rows()))
-        else:
-            parts.append(element.text)
-    return "\n\n".join(parts) + "\n"

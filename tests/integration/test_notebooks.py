@@ -60,7 +60,7 @@ def test_both_notebooks_in_sequence_on_one_home(notebook_home: Path, tmp_path: P
     the worker it started; the second must see that no worker is left and start its own, not wait for ever."""
     book = run_notebook("inspect_jobs.ipynb", notebook_home, tmp_path)
     text = outputs(book)
-    assert "ended: completed" in text and "formats: ['markdown', 'text', 'json']" in text
+    assert "ended: completed" in text and "formats: ['markdown', 'text', 'json', 'tables', 'csv']" in text
     assert any(
         "application/vnd.holoviews_load.v0+json" in o.get("data", {})
         or "application/vnd.holoviews_exec.v0+json" in o.get("data", {})

@@ -204,8 +204,8 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     elif all(s.mono for s in block):
         kind = Kind.CODE
         text = clean_text("\n".join(s.text for s in block)).text
-    elif BULLET.match(text):
-        kind = Kind.LIST_ITEM
+    elif BULLET.match(text) and not (size >= 1.1 * body and _looks_like_heading(text, size, bold, body, len(block))):
+        kind = Kind.LIST_ITEM  # (a numbered line set larger than the text, "1. Summary", is a heading)
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
     elif _looks_like_heading(text, size, bold, body, len(block)):
         kind = Kind.HEADING
