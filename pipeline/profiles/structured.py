@@ -130,9 +130,10 @@ def _join_cut(elements: list[Element]) -> list[Element]:
     so are a table at the end of a page and one with as many columns at the top of the next."""
     out: list[Element] = []
     for element in elements:
-        previous = next((e for e in reversed(out) if e.kind is not Kind.FURNITURE), None)
-        if previous is not None and _continues(previous, element):
-            index = out.index(previous)
+        # the last element that is not furniture, by position: an equal paragraph earlier on must not be the one joined
+        index = next((i for i in range(len(out) - 1, -1, -1) if out[i].kind is not Kind.FURNITURE), None)
+        previous = out[index] if index is not None else None
+        if index is not None and previous is not None and _continues(previous, element):
             if element.kind is Kind.TABLE:
                 out[index] = _joined_table(previous, element)
             else:

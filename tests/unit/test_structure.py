@@ -164,3 +164,13 @@ def test_claudes_markdown_is_kept_and_read_into_the_same_tree_and_tables() -> No
         [["Region", "Revenue"], ["South", "987.00"]],
     ]
     assert all(t["header_rows"] == 1 for t in tables)
+
+
+def test_a_cut_paragraph_joins_the_one_it_follows_not_an_equal_one_before() -> None:
+    """Claude's pages have no boxes: two equal paragraphs on one page are told apart by position only."""
+    pages = [
+        PageText(1, "Same words\n\nMiddle.\n\nSame words", "claude"),
+        PageText(2, "go on here.", "claude"),
+    ]
+    tree = json.loads(render_results(pages, "markdown", title="r.pdf", document={})["json"])["elements"]
+    assert [e["text"] for e in tree] == ["Same words", "Middle.", "Same words go on here."]
