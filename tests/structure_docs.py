@@ -149,6 +149,40 @@ def booktabs_across_pages(path: Path) -> Path:
     return _save(pdf, path)
 
 
+MANUAL_PARAGRAPH = (
+    "The parser reads the definitions line by line and stops at the first error it finds, naming the line and "
+    "the token it could not place, so that a definition can be corrected before the library is built again."
+)
+MANUAL_CODE = ["Example ::= SEQUENCE {", "  id INTEGER,", "", "  name UTF8String", "}"]
+
+
+def manual_page(path: Path) -> Path:
+    """A manual's page in one column: a heading, a paragraph across the full width, an indented code example in a
+    fixed-width font with a blank line inside it, and an indented bullet list (so whole lines of the paragraph
+    cross the white band that the indented part leaves at the left). No running header: one page cannot show one."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(20, 25, 20)
+    pdf.add_page()
+    _heading(pdf, "2 Syntax", 16)
+    _paragraph(pdf, MANUAL_PARAGRAPH)
+    for line in MANUAL_CODE:
+        pdf.set_font("Courier", size=10)
+        pdf.set_x(40)
+        pdf.cell(120, 5, line)
+        pdf.ln(5)
+    pdf.ln(3)
+    _paragraph(pdf, "The types the parser knows:")
+    for item in ("INTEGER", "BOOLEAN", "OCTET STRING", "UTF8String", "SEQUENCE OF"):
+        pdf.set_font("Helvetica", size=11)
+        pdf.set_x(30)
+        pdf.cell(120, 5.5, f"- {item};")
+        pdf.ln(5.5)
+    pdf.ln(3)
+    _paragraph(pdf, MANUAL_PARAGRAPH)
+    return _save(pdf, path)
+
+
 def _save(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path

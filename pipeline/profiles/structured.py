@@ -23,6 +23,8 @@ from pipeline.profiles.text import escape_markdown_text, paragraphs
 #: least 2), is running furniture
 RUNNING_SHARE = 0.5
 EDGE = 0.09
+#: lines at the page's edge this close (points) to each other stand at one place
+PLACE_POINTS = 2.0
 _SENTENCE_END = re.compile(r"[.!?:;\"”'’)\]。！？]$")
 
 
@@ -40,7 +42,7 @@ def document_elements(pages: Sequence[PageText]) -> list[Element]:
     elements = _running_furniture(elements, heights)
     elements = _join_cut(elements)  # (soft hyphens at line ends, kept until here to join words cut by a border)
     elements = [replace(e, text=e.text.replace("\u00ad", "")) if "\u00ad" in e.text else e for e in elements]
-    return _rank_headings(elements)
+    return _rank_headings(_list_depths(elements))
 
 
 def markdown_elements(pages: Sequence[PageText]) -> list[Element]:
@@ -116,13 +118,48 @@ def _edge_key(element: Element, heights: dict[int, float]) -> str | None:
     return re.sub(r"\d+", "#", " ".join(element.text.lower().split()))
 
 
+def _place_key(element: Element, heights: dict[int, float], body: float) -> tuple[str, int] | None:
+    """Where a line at the page's edge stands, whatever it says: a running header that names the current chapter
+    ("Chapter 4: Function reference") changes its text but not its place nor its size, which stays the text's or
+    smaller (a slide's title at the top of every page is larger)."""
+    height = heights.get(element.page)
+    if not height or element.kind is Kind.TABLE or element.size > 1.05 * body:
+        return None
+    if element.bbox[3] - element.bbox[1] > 2.5 * max(element.size, 1.0):  # one line, at most two
+        return None
+    if element.bbox[1] >= height * (1 - EDGE):
+        return ("top", round(element.bbox[1] / PLACE_POINTS))
+    if element.bbox[3] <= height * EDGE:
+        return ("bottom", round(element.bbox[3] / PLACE_POINTS))
+    return None
+
+
 def _running_furniture(elements: list[Element], heights: dict[int, float]) -> list[Element]:
+    """Lines at the page's edges repeated across pages: the same text (digits aside), or text of the body's size or
+    smaller at the same place on most pages."""
+    body = _body_size(elements)
     keys = [_edge_key(e, heights) for e in elements]
-    pages_with: Counter[str] = Counter()
-    for key in {(k, e.page) for k, e in zip(keys, elements, strict=True) if k}:
-        pages_with[key[0]] += 1
-    running = {k for k, n in pages_with.items() if n >= 2 and n >= RUNNING_SHARE * len(heights)}
-    return [replace(e, kind=Kind.FURNITURE) if k in running else e for k, e in zip(keys, elements, strict=True)]
+    places = [_place_key(e, heights, body) for e in elements]
+    need = max(2.0, RUNNING_SHARE * len(heights))
+    by_text: Counter[str] = Counter(k for k, _page in {(k, e.page) for k, e in zip(keys, elements, strict=True) if k})
+    by_place: Counter[tuple[str, int]] = Counter(
+        k for k, _page in {(k, e.page) for k, e in zip(places, elements, strict=True) if k}
+    )
+    running = {k for k, n in by_text.items() if n >= need}
+    placed = {k for k, n in by_place.items() if n >= max(3.0, need)}
+    return [
+        replace(e, kind=Kind.FURNITURE) if k in running or p in placed else e
+        for k, p, e in zip(keys, places, elements, strict=True)
+    ]
+
+
+def _body_size(elements: list[Element]) -> float:
+    """The size most of the paragraphs' text has."""
+    sizes: Counter[float] = Counter()
+    for element in elements:
+        if element.kind is Kind.PARAGRAPH and element.size:
+            sizes[round(element.size, 1)] += len(element.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
 def _join_cut(elements: list[Element]) -> list[Element]:
@@ -151,6 +188,30 @@ def _continues(previous: Element, element: Element) -> bool:
     moved = element.page != previous.page or element.bbox[0] > previous.bbox[2] or element.bbox[3] > previous.bbox[1]
     first = element.text.lstrip()[:1]
     return moved and not _SENTENCE_END.search(previous.text.rstrip()) and first.islower()
+
+
+def _list_depths(elements: list[Element]) -> list[Element]:
+    """Each run of list items (across pages, furniture aside) nests by its own indents: the items furthest left
+    are at depth 0 wherever the list stands, and each further indent is one level deeper."""
+    out = list(elements)
+    run: list[int] = []
+    for index, element in enumerate([*elements, None]):
+        if element is not None and element.kind is Kind.FURNITURE:
+            continue
+        if element is not None and element.kind is Kind.LIST_ITEM and any(element.bbox):
+            run.append(index)
+            continue
+        if run:
+            indents: list[float] = []
+            for x in sorted(elements[i].bbox[0] for i in run):
+                if not indents or x > indents[-1] + 0.5 * max(elements[run[0]].size, 4.0):
+                    indents.append(x)
+            for i in run:
+                x = elements[i].bbox[0]
+                depth = max(n for n, indent in enumerate(indents) if indent <= x + 0.5 * max(elements[i].size, 4.0))
+                out[i] = replace(elements[i], depth=min(depth, 5))
+            run = []
+    return out
 
 
 def _join_text(first: str, second: str) -> str:

@@ -174,3 +174,22 @@ def test_a_cut_paragraph_joins_the_one_it_follows_not_an_equal_one_before() -> N
     ]
     tree = json.loads(render_results(pages, "markdown", title="r.pdf", document={})["json"])["elements"]
     assert [e["text"] for e in tree] == ["Same words", "Middle.", "Same words go on here."]
+
+
+def test_a_one_column_page_with_indented_code_and_lists_keeps_its_paragraphs_and_code_blocks_whole(
+    tmp_path: Path,
+) -> None:
+    """Indented code and lists leave a white band at the left that looks like a gutter; the full-width paragraph
+    lines crossing it must still be one paragraph, and a code example with a blank line one code block."""
+    elements = [e for e in document_elements(pages_of(structure_docs.manual_page(tmp_path / "manual.pdf")))]
+    kinds = [(e.kind, e.text) for e in elements if e.kind is not Kind.FURNITURE]
+    paragraph = structure_docs.MANUAL_PARAGRAPH
+    assert kinds[:3] == [
+        (Kind.HEADING, "2 Syntax"),
+        (Kind.PARAGRAPH, paragraph),
+        (Kind.CODE, "\n".join(structure_docs.MANUAL_CODE)),
+    ]
+    items = [(e.text, e.depth) for e in elements if e.kind is Kind.LIST_ITEM]
+    names = ["INTEGER", "BOOLEAN", "OCTET STRING", "UTF8String", "SEQUENCE OF"]
+    assert items == [(f"- {name};", 0) for name in names], "a list indented under the text is still at depth 0"
+    assert kinds[-1] == (Kind.PARAGRAPH, paragraph)

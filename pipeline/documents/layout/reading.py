@@ -5,6 +5,7 @@ list items, captions, footnotes and code by their fonts, spacing and markers."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
 EDGE = 0.12
+#: blank lines a code example may hold and stay one block
+CODE_BLANK_LINES = 2
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def _order(boxes: list[Box], body: float) -> list[list[Box]]:
 
     out: list[list[Box]] = []
     band: list[Box] = []
-    lines: dict[float, list[Box]] = {}
+    group: dict[float, list[Box]] = {}  # each spanning line's run of spanning lines, read as one column
     for box in sorted(boxes, key=lambda b: -b.baseline):
         y = on_spanning_line(box)
         if y is None:
@@ -88,9 +91,11 @@ def _order(boxes: list[Box], body: float) -> list[list[Box]]:
         if band:
             out += _order(band, body) if len(band) < len(boxes) else [band]
             band = []
-        lines.setdefault(y, []).append(box)
-        if not out or out[-1] is not lines[y]:
-            out.append(lines[y])
+        if y not in group:
+            group[y] = out[-1] if out and any(out[-1] is g for g in group.values()) else []
+        if not out or out[-1] is not group[y]:
+            out.append(group[y])
+        group[y].append(box)
     if band:
         out += _order(band, body) if len(band) < len(boxes) else [band]
     return [column for column in out if column]
@@ -127,9 +132,27 @@ def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
         middle = (start + end) / 2
         left = sum(b.area for b in boxes if b.x1 <= middle)
         right = sum(b.area for b in boxes if b.x0 >= middle)
-        if min(left, right) >= 0.2 * total:
+        if min(left, right) >= 0.2 * total and _side_by_side(boxes, middle, body):
             return start, end
     return None
+
+
+def _side_by_side(boxes: list[Box], middle: float, body: float) -> bool:
+    """Whether there is text on both sides of ``middle`` at the same heights, on lines that do not cross it: two
+    columns do, while the white that indented code or a list leaves beside full-width lines does not (every line
+    reaching past it crosses it)."""
+    crossing = sorted({round(b.baseline, 1) for b in boxes if b.x0 < middle < b.x1})
+
+    def rows(side: list[Box]) -> list[float]:
+        kept = {round(b.baseline, 1) for b in side if not any(abs(b.baseline - y) < 0.33 * b.size for y in crossing)}
+        return sorted(kept)
+
+    left = rows([b for b in boxes if b.x1 <= middle])
+    right = rows([b for b in boxes if b.x0 >= middle])
+    if len(left) < 3 or len(right) < 3:
+        return False
+    overlap = min(left[-1], right[-1]) - max(left[0], right[0])
+    return overlap >= 2 * body
 
 
 # -- elements ----------------------------------------------------------------------------------------------------
@@ -151,6 +174,8 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
 def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
     gap = previous.y0 - line.y1
     height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
+    if previous.mono and line.mono and -0.5 * height <= gap <= CODE_BLANK_LINES * height:
+        return False  # a code example keeps its blank lines
     if gap > 0.6 * height or gap < -0.5 * height:
         return True
     if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold or previous.mono != line.mono:
@@ -203,7 +228,7 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
         kind = Kind.CAPTION
     elif all(s.mono for s in block):
         kind = Kind.CODE
-        text = clean_text("\n".join(s.text for s in block)).text
+        text = _code_text(block)
     elif BULLET.match(text) and not (size >= 1.1 * body and _looks_like_heading(text, size, bold, body, len(block))):
         kind = Kind.LIST_ITEM  # (a numbered line set larger than the text, "1. Summary", is a heading)
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
@@ -212,6 +237,47 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     elif size < 0.88 * body and bbox[3] < height * 0.3 and re.match(r"^(\d{1,3}|[*†‡§¶])\s*\S", text):
         kind = Kind.FOOTNOTE
     return Element(kind, text, page, bbox, size=size, bold=bold, depth=depth)
+
+
+def _code_text(block: list[Segment]) -> str:
+    """A code block's lines as drawn: each word at its column (fixed-width letters give the column from the
+    position), and a blank line where the lines leave the room of one."""
+    words = [w for s in block for w in s.words if w.text]
+    letter = _letter_pitch(block)
+    left = min(w.x0 for w in words)
+    pitches = [a.words[0].baseline - b.words[0].baseline for a, b in itertools.pairwise(block)]
+    pitch = min((p for p in pitches if p > 0), default=1.0)
+    lines: list[str] = []
+    for n, segment in enumerate(block):
+        if n:
+            lines += [""] * max(0, min(CODE_BLANK_LINES, round(pitches[n - 1] / pitch) - 1))
+        line = ""
+        for word in segment.words:
+            column = round((word.x0 - left) / letter)
+            line = line.ljust(column) if column >= len(line) else line + " "  # (a word drawn in pieces is one)
+            line += word.text
+        lines.append(line.rstrip())
+    return clean_text("\n".join(lines)).text
+
+
+def _letter_pitch(block: list[Segment]) -> float:
+    """How far apart a fixed-width font sets its letters, from where its words start: every start is a whole
+    number of letters from the block's left, so the pitch is the one (between 0.45 and 0.7 of the size, where fixed
+    width fonts set it: Computer Modern Typewriter 0.525, Courier 0.6) that puts them nearest to whole letters.
+    (The words' boxes cannot tell: they are the glyphs' ink or font box, not their advance.)"""
+    words = [w for s in block for w in s.words]
+    sizes = sorted(w.size for w in words)
+    size = sizes[len(sizes) // 2] if sizes and sizes[len(sizes) // 2] > 0 else 10.0
+    left = min(w.x0 for w in words)
+    offsets = [w.x0 - left for w in words if w.x0 - left > 0.1]
+    if not offsets:
+        return 0.6 * size
+
+    def misfit(pitch: float) -> float:
+        return sum(abs(x / pitch - round(x / pitch)) * pitch for x in offsets)
+
+    candidates = [size * (0.45 + 0.0025 * n) for n in range(101)]
+    return min(candidates, key=lambda pitch: (round(misfit(pitch), 3), -pitch))
 
 
 def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
