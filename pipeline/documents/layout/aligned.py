@@ -122,11 +122,11 @@ def _table_of(block: _Block, page: int, *, caption: bool) -> Element | None:
     bands = block.bands
     grid: list[list[str]] = []
     for row in block.rows:
-        cells = [""] * len(bands)
+        texts = [""] * len(bands)
         for segment in row.segments:
             col = block.overlaps(segment)[0]
-            cells[col] = f"{cells[col]} {segment.text}".strip()
-        grid.append(cells)
+            texts[col] = f"{texts[col]} {segment.text}".strip()
+        grid.append(texts)
     if not _looks_like_a_table(grid, block, caption=caption):
         return None
     grid, header_rows = _join_lines(grid, block)
@@ -191,14 +191,13 @@ def _even_steps(values: list[float]) -> bool:
 
 
 def _contents(grid: list[list[str]]) -> bool:
-    """A table of contents: text, then at the right a page number in every row, never falling."""
+    """A table of contents: titles (perhaps after section numbers), then a page number in every row, never falling."""
     last = [row[-1] for row in grid]
     if not all(t.isdigit() and len(t) <= 4 for t in last):
         return False
     values = [int(t) for t in last]
-    rising = all(b >= a for a, b in itertools.pairwise(values))
-    texts = [c for row in grid for c in row[:-1] if c]
-    return rising and not any(NUMBER.match(t) for t in texts)
+    titles = [row[-2] for row in grid if row[-2]]
+    return all(b >= a for a, b in itertools.pairwise(values)) and not any(NUMBER.match(t) for t in titles)
 
 
 def _join_lines(grid: list[list[str]], block: _Block) -> tuple[list[list[str]], int]:
@@ -207,17 +206,16 @@ def _join_lines(grid: list[list[str]], block: _Block) -> tuple[list[list[str]], 
     closer than rows usually do, continues the row above it (a cell's text over two lines)."""
     pitches = [a.baseline - b.baseline for a, b in itertools.pairwise(block.rows)]
     usual = median(pitches) if pitches else 0.0
-    first_numeric = next(
-        (r for r, row in enumerate(grid) if sum(bool(NUMBER.match(c)) for c in row[1:] if c) >= 1), None
-    )
-    if first_numeric is not None:
-        header = first_numeric
+    bold = 0
+    while bold < len(grid) - 1 and all(s.bold for s in block.rows[bold].segments):
+        bold += 1
+    first_numeric = next((r for r, row in enumerate(grid) if any(NUMBER.match(c) for c in row[1:] if c)), 0)
+    if 0 < bold < len(grid) - 1:
+        header = bold  # bold lines over a body that is not
+    elif not grid[0][0] and all(row[0] for row in grid[1:]):
+        header = 1  # a first row with nothing over the stub column: the columns' names (years, say)
     else:
-        header = 0
-        while header < len(grid) - 1 and all(s.bold for s in block.rows[header].segments):
-            header += 1
-        if header and all(s.bold for s in block.rows[header].segments):
-            header = 0
+        header = first_numeric
     header = min(header, 3)
     out: list[list[str]] = []
     starts: list[int] = []  # the grid row each output row begins at
