@@ -1,6 +1,7 @@
 """PDFs with a known structure, drawn with fpdf2: what each one holds is written here, so a test compares what the
 layout reader finds with what was drawn (headings and their levels, columns, lists, ruled and booktabs tables, a
-table across a page break, running headers and page numbers)."""
+table across a page break, a table with no rules at all, running headers and page numbers; and lists and tables of
+contents whose text lines up in columns but which are not tables)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,87 @@ def manual_page(path: Path) -> Path:
         pdf.ln(5.5)
     pdf.ln(3)
     _paragraph(pdf, MANUAL_PARAGRAPH)
+    return _save(pdf, path)
+
+
+#: a table drawn with no rules, its columns only whitespace: header, stub and numbers (one stub over two lines)
+BORDERLESS = [
+    ["Country", "2019", "2020", "Change"],
+    ["Austria", "1,204", "1,310", "+8.8%"],
+    ["Belgium", "987", "1,002", "+1.5%"],
+    ["United Kingdom", "12,450", "11,980", "-3.8%"],
+    ["Czech Republic", "3,310", "3,402", "+2.8%"],
+    ["Denmark", "640", "655", "+2.3%"],
+]
+
+
+def borderless_table(path: Path) -> Path:
+    """A paragraph, a table aligned by whitespace alone (bold header, left-aligned names, right-aligned numbers;
+    "United Kingdom" over two lines), then a paragraph."""
+    pdf = _report()
+    pdf.add_page()
+    _paragraph(pdf, "Sales by country are given below, with the change from one year to the next.")
+    top = pdf.get_y() + 4
+    y = top
+    for r, row in enumerate(BORDERLESS):
+        pdf.set_font("Helvetica", "B" if r == 0 else "", 10)
+        name = ["United", "Kingdom"] if row[0] == "United Kingdom" else [row[0]]
+        for line, text in enumerate(name):
+            pdf.set_xy(20, y + line * 4.5)
+            pdf.cell(50, 6, text)
+        for text, x in zip(row[1:], (75, 110, 145), strict=True):
+            pdf.set_xy(x, y)
+            pdf.cell(25, 6, text, align="R")
+        y += 7 + 4.5 * (len(name) - 1)
+    pdf.set_xy(20, y + 6)
+    _paragraph(pdf, "All figures are in thousands of units sold.")
+    return _save(pdf, path)
+
+
+CONTENTS = [("1", "Introduction", "3"), ("2", "Methods", "7"), ("2.1", "Sampling", "9"), ("3", "Results", "15")]
+NUMBERED = ["Collect the invoices", "Match each invoice to its contract", "Send the report to the board"]
+
+
+def lists_and_contents(path: Path) -> Path:
+    """What lines up in columns but is no table: a table of contents with dot leaders, one with right-aligned page
+    numbers and section numbers set apart, a numbered list whose markers stand in a column of their own, and
+    footnotes; then two columns of prose on page 2."""
+    pdf = _report()
+    pdf.add_page()
+    _heading(pdf, "Contents", 16)
+    pdf.set_font("Helvetica", size=11)
+    for number, title, page in CONTENTS:
+        pdf.set_x(20)
+        pdf.cell(150, 6, f"{number} {title} " + "." * (60 - 2 * len(title)))
+        pdf.cell(20, 6, page, align="R")
+        pdf.ln(7)
+    _heading(pdf, "Contents again", 16)
+    pdf.set_font("Helvetica", size=11)
+    for number, title, page in CONTENTS:
+        pdf.set_x(20)
+        pdf.cell(15, 6, number)
+        pdf.cell(135, 6, title)
+        pdf.cell(20, 6, page, align="R")
+        pdf.ln(7)
+    _heading(pdf, "Steps", 16)
+    pdf.set_font("Helvetica", size=11)
+    for n, item in enumerate(NUMBERED, start=1):
+        pdf.set_x(20)
+        pdf.cell(12, 6, f"{n}.")
+        pdf.cell(150, 6, item)
+        pdf.ln(7)
+    pdf.set_xy(20, 240)
+    pdf.set_font("Helvetica", size=8)
+    for n, note in enumerate(("See the annual accounts.", "Figures as of 31 March.", "Rounded."), start=1):
+        pdf.set_x(20)
+        pdf.cell(8, 4, str(n))
+        pdf.cell(150, 4, note)
+        pdf.ln(4.5)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for column, x in (("Left", 20), ("Right", 110)):
+        pdf.set_xy(x, 30)
+        pdf.multi_cell(80, 5, column_text(column))
     return _save(pdf, path)
 
 

@@ -64,8 +64,9 @@ def test_a_ruled_table_keeps_its_cells_header_and_exact_numbers(tmp_path: Path) 
 
 
 def test_without_the_table_finder_the_table_is_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The table above comes from the table finder, not from a lucky reading of the text."""
+    """The table above comes from the table finders, not from a lucky reading of the text."""
     monkeypatch.setattr(reading, "find_tables", lambda rules, words, page: [])
+    monkeypatch.setattr(reading, "find_aligned_tables", lambda words, taken, page: [])
     results = outputs(structure_docs.headings_and_lists(tmp_path / "report.pdf"))
     assert "tables" not in results and "csv" not in results, "no table found: no table files"
     assert "| North |" not in results["markdown"]
@@ -193,3 +194,28 @@ def test_a_one_column_page_with_indented_code_and_lists_keeps_its_paragraphs_and
     names = ["INTEGER", "BOOLEAN", "OCTET STRING", "UTF8String", "SEQUENCE OF"]
     assert items == [(f"- {name};", 0) for name in names], "a list indented under the text is still at depth 0"
     assert kinds[-1] == (Kind.PARAGRAPH, paragraph)
+
+
+def test_a_table_with_no_rules_is_found_by_its_aligned_columns(tmp_path: Path) -> None:
+    results = outputs(structure_docs.borderless_table(tmp_path / "borderless.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.BORDERLESS, "exact cells; a name over two lines is one cell"
+    assert tables[0]["header_rows"] == 1
+    elements = document_elements(pages_of(tmp_path / "borderless.pdf"))
+    body = [(e.kind, e.text) for e in elements if e.kind is not Kind.FURNITURE]
+    assert [k for k, _ in body[-3:]] == [Kind.PARAGRAPH, Kind.TABLE, Kind.PARAGRAPH], "read in place"
+    assert body[-1][1] == "All figures are in thousands of units sold."
+
+
+def test_contents_lists_footnotes_and_prose_columns_are_not_tables(tmp_path: Path) -> None:
+    path = structure_docs.lists_and_contents(tmp_path / "contents.pdf")
+    elements = document_elements(pages_of(path))
+    assert [e for e in elements if e.kind is Kind.TABLE] == []
+    texts = [e.text for e in elements]
+    assert any(t.startswith("2.1 Sampling") for t in texts), "contents lines stay text"
+    items = [e.text for e in elements if e.kind is Kind.LIST_ITEM]
+    assert [f"{n}. {item}" for n, item in enumerate(structure_docs.NUMBERED, start=1)] == items
+    markdown = outputs(path)["markdown"]
+    left, right = structure_docs.column_text("Left"), structure_docs.column_text("Right")
+    assert f"\n\n{left}\n\n{right}\n" in markdown, "two columns of prose are read one after the other"

@@ -1,7 +1,8 @@
-"""A page's elements in reading order: tables first found and set apart, then columns found by their gutters (a
-band of white across the text; what crosses it, such as a title over two columns, splits the page into bands
-read one after the other), then each column's lines read top to bottom and grouped into paragraphs, headings,
-list items, captions, footnotes and code by their fonts, spacing and markers."""
+"""A page's elements in reading order: tables first found and set apart (ruled ones, then those aligned by
+whitespace alone), then columns found by their gutters (a band of white across the text; what crosses it, such as
+a title over two columns, splits the page into bands read one after the other), then each column's lines read top
+to bottom and grouped into paragraphs, headings, list items, captions, footnotes and code by their fonts, spacing
+and markers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from functools import cached_property
 import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
+from pipeline.documents.layout.aligned import find_aligned_tables
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
 from pipeline.documents.layout.page import read_page
 from pipeline.documents.layout.tables import find_tables
@@ -53,6 +55,9 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     words = words_of(drawing.chars)
     tables = find_tables(drawing.rules, words, number)
     taken = set().union(*(t.words for t in tables)) if tables else set()
+    aligned = find_aligned_tables(words, taken, number)  # borderless tables, among the words no rule bounds
+    tables += aligned
+    taken = taken.union(*(t.words for t in aligned))
     free = [w for i, w in enumerate(words) if i not in taken]
     body = body_size([s for row in rows_of(free) for s in segments_of(row)]) if free else 10.0
     boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]

@@ -184,7 +184,7 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         mine = [i for i in inside if _inside(words[i], *box)]
         used.update(mine)
         cells.append(Cell(r0, c0, _text([words[i] for i in mine]), r1 - r0 + 1, c1 - c0 + 1))
-    table = _table(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=[words[i] for i in used])
+    table = table_element(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=[words[i] for i in used])
     if table is None:
         return None
     return FoundTable(table, set(inside))
@@ -234,7 +234,7 @@ def _ruled_rows(hs: list[Rule], words: Sequence[Word], page: int) -> FoundTable 
             if not spanned:
                 spanned = [min(range(len(columns)), key=lambda c: abs(columns[c][0] - s.x0))]
             cells.append(Cell(r, spanned[0], clean_text(s.text).text, 1, spanned[-1] - spanned[0] + 1))
-    table = _table(_merge_cells(cells), (left, bottom, right, top), page, header_rows=header_rows)
+    table = table_element(_merge_cells(cells), (left, bottom, right, top), page, header_rows=header_rows)
     if table is None:
         return None
     return FoundTable(table, set(inside))
@@ -253,7 +253,7 @@ def _merge_cells(cells: list[Cell]) -> list[Cell]:
     return list(by_slot.values())
 
 
-def _table(
+def table_element(
     cells: list[Cell],
     bbox: tuple[float, float, float, float],
     page: int,
