@@ -38,9 +38,14 @@ class CleanText:
         return self.dropped + self.marked
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> CleanText:
     """Line ends as ``\\n``, ligatures spelt out, unreadable glyphs dropped or marked (see the module)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _SURROGATE.search(text):  # UTF-16 halves read one by one (a letter beyond U+FFFF): made whole, or unreadable
+        text = _SURROGATE.sub("\ufffe", text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass"))
     text = _LIGATURE.sub(lambda match: LIGATURES[match.group(0)], text)
     counts = {"dropped": 0, "marked": 0}
 

@@ -32,6 +32,8 @@ LIGATURE = re.compile("[\ufb00-\ufb06]")
         ("Deﬁnition eﬀektiv ﬂach oﬃziell ﬄ ﬆ", "Definition effektiv flach offiziell ffl st", 0, 0),
         ("x² ½ ℝ ∑ ﬁ", "x² ½ ℝ ∑ fi", 0, 0),  # no blanket NFKC: superscripts, fractions and math stay
         ("\ufffe\uffffa", "a", 2, 0),
+        ("x = \ud835\udc65 + 1", "x = \U0001d465 + 1", 0, 0),  # UTF-16 halves read one by one: one letter again
+        ("a \udc54 b", "a b", 1, 0),  # half a letter alone is unreadable
     ],
 )
 def test_clean_text(raw: str, clean: str, dropped: int, marked: int) -> None:
