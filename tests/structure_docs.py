@@ -265,6 +265,38 @@ def lists_and_contents(path: Path) -> Path:
     return _save(pdf, path)
 
 
+def numbered_chapters(path: Path, chapters: int = 4) -> Path:
+    """A long report: chapters ("3 Methods", set large), sections ("3.2 ...") and subsections ("3.2.1 ...") set in
+    the same bold body-size font, so only their numbers tell their levels; a running header and page numbers on
+    every page, a new page for each chapter. Returns the path; the headings are ``numbered_headings(chapters)``."""
+    pdf = _report()
+    pdf.set_auto_page_break(True, margin=25)
+    for _number, level, text in numbered_headings(chapters):
+        if level == 1:
+            pdf.add_page()
+            _heading(pdf, text, 18)
+        else:
+            pdf.set_font("Helvetica", "B", 11)
+            pdf.ln(3)
+            pdf.multi_cell(170, 5.5, text)
+            pdf.ln(1)
+        _paragraph(pdf, f"{BODY} {BODY}" if level == 3 else BODY)
+    return _save(pdf, path)
+
+
+def numbered_headings(chapters: int = 4) -> list[tuple[str, int, str]]:
+    """(number, level, heading) of ``numbered_chapters``, in order."""
+    names = ["Scope", "Methods", "Findings", "Costs", "Outlook", "Risks"]
+    out: list[tuple[str, int, str]] = []
+    for c in range(1, chapters + 1):
+        out.append((f"{c}", 1, f"{c} {names[(c - 1) % len(names)]}"))
+        for s in range(1, 4):
+            out.append((f"{c}.{s}", 2, f"{c}.{s} {names[(c + s) % len(names)]} of part {c}"))
+            for u in range(1, 3):
+                out.append((f"{c}.{s}.{u}", 3, f"{c}.{s}.{u} Detail {u} of {names[(c + s) % len(names)].lower()}"))
+    return out
+
+
 def _save(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path

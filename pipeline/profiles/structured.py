@@ -17,6 +17,7 @@ from typing import Any
 from pipeline.core.elements import Cell, Element, Kind
 from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
+from pipeline.documents.layout.reading import PAGE_NUMBER
 from pipeline.profiles.text import escape_markdown_text, paragraphs
 
 #: a text within this share of the page height from its top or bottom edge, repeated on this share of the pages (at
@@ -39,7 +40,7 @@ def document_elements(pages: Sequence[PageText]) -> list[Element]:
         else:
             for block in paragraphs(page.text):
                 elements.append(Element(Kind.PARAGRAPH, block, page.page, (0.0, 0.0, 0.0, 0.0)))
-    elements = _running_furniture(elements, heights)
+    elements = _page_numbers(_running_furniture(elements, heights), heights)
     elements = _join_cut(elements)  # (soft hyphens at line ends, kept until here to join words cut by a border)
     elements = [replace(e, text=e.text.replace("\u00ad", "")) if "\u00ad" in e.text else e for e in elements]
     return _rank_headings(_list_depths(elements))
@@ -150,6 +151,26 @@ def _running_furniture(elements: list[Element], heights: dict[int, float]) -> li
     return [
         replace(e, kind=Kind.FURNITURE) if k in running or p in placed else e
         for k, p, e in zip(keys, places, elements, strict=True)
+    ]
+
+
+def _page_numbers(elements: list[Element], heights: dict[int, float]) -> list[Element]:
+    """A page number is the last (or first) line of its page, whatever its distance from the edge (a LaTeX page
+    sets it well above the bottom): one that says its page's own number, or one of the kind that ends (or starts)
+    most of the document's pages."""
+    ends: dict[int, list[int]] = {}
+    for index, element in enumerate(elements):
+        if element.page in heights and element.kind is not Kind.FURNITURE and any(element.bbox):
+            ends.setdefault(element.page, []).append(index)
+    found: dict[int, bool] = {}  # element index: whether it names its own page
+    for page, indexes in ends.items():
+        for index in (min(indexes, key=lambda i: elements[i].bbox[1]), max(indexes, key=lambda i: elements[i].bbox[3])):
+            text = elements[index].text.strip()
+            if elements[index].kind in (Kind.PARAGRAPH, Kind.HEADING) and len(text) <= 12 and PAGE_NUMBER.match(text):
+                found[index] = re.sub(r"\D", " ", text).split()[:1] == [str(page)]
+    common = len({elements[i].page for i in found}) >= max(2.0, RUNNING_SHARE * len(heights))
+    return [
+        replace(e, kind=Kind.FURNITURE) if i in found and (common or found[i]) else e for i, e in enumerate(elements)
     ]
 
 
