@@ -92,6 +92,36 @@ def headings_and_lists(path: Path) -> Path:
     return _save(pdf, path)
 
 
+def outlined_report(path: Path) -> Path:
+    """A report whose outline (bookmarks) says what its fonts do not: "Overview" and "Background" are set alike
+    (14 pt bold) but the outline puts "Background" under "Overview"; "Key Findings" is set as body text but the
+    outline names it a section; "Appendix Z" is in the outline with no text on its page. On page 1 a paragraph reads
+    "Details", which the outline names on page 2 only; page 2 has "Details" (outlined) and "Methods" (14 pt bold, not
+    outlined). The title is not in the outline."""
+    pdf = _report()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.multi_cell(170, 10, "Outline Test Report")
+    pdf.ln(4)
+    for text, level in (("Overview", 0), ("Background", 1)):
+        pdf.start_section(text, level)
+        _heading(pdf, text, 14)
+        _paragraph(pdf)
+    pdf.start_section("Key Findings", 0)
+    _paragraph(pdf, "Key Findings")
+    _paragraph(pdf)
+    pdf.start_section("Appendix Z", 1)
+    _paragraph(pdf, "Details")
+    _paragraph(pdf)
+    pdf.add_page()
+    pdf.start_section("Details", 0)
+    _heading(pdf, "Details", 14)
+    _paragraph(pdf)
+    _heading(pdf, "Methods", 14)
+    _paragraph(pdf)
+    return _save(pdf, path)
+
+
 def column_text(column: str, sentences: int = 10) -> str:
     """Sentences of varied words, each naming its column and number, so reading order can be checked."""
     words = BODY.rstrip(".").split()

@@ -7,10 +7,11 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipeline.core.elements import Kind
+from pipeline.core.elements import Element, Kind
 from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
 from pipeline.documents import layout
@@ -174,3 +175,67 @@ def test_a_cut_paragraph_joins_the_one_it_follows_not_an_equal_one_before() -> N
     ]
     tree = json.loads(render_results(pages, "markdown", title="r.pdf", document={})["json"])["elements"]
     assert [e["text"] for e in tree] == ["Same words", "Middle.", "Same words go on here."]
+
+
+def test_the_outline_confirms_headings_and_levels_the_fonts_cannot_tell(tmp_path: Path) -> None:
+    """Bookmarks say what the fonts do not: a heading set like its parent sits under it, a line set as body text is
+    a section; an entry with no text on its page makes nothing, and a paragraph the outline names on another page
+    stays a paragraph."""
+    pages = pages_of(structure_docs.outlined_report(tmp_path / "outlined.pdf"))
+    assert pages[0].layout is not None and pages[0].layout["outline"] == [
+        {"title": "Overview", "level": 1},
+        {"title": "Background", "level": 2},
+        {"title": "Key Findings", "level": 1},
+        {"title": "Appendix Z", "level": 2},
+    ]
+    elements = document_elements(pages)
+    shaped = [(e.kind, e.level, e.text) for e in elements if e.kind in (Kind.TITLE, Kind.HEADING)]
+    assert shaped == [
+        (Kind.TITLE, 1, "Outline Test Report"),  # not in the outline: the outline's levels start under it
+        (Kind.HEADING, 2, "Overview"),
+        (Kind.HEADING, 3, "Background"),  # 14 pt bold like "Overview": its level is the outline's
+        (Kind.HEADING, 2, "Key Findings"),  # set as body text: the outline names it
+        (Kind.HEADING, 2, "Details"),
+        (Kind.HEADING, 2, "Methods"),  # not outlined: the level the outline gives its style
+    ]
+    assert (Kind.PARAGRAPH, "Details") in [(e.kind, e.text) for e in elements if e.page == 1]
+    assert not any("Appendix Z" in e.text for e in elements)
+    assert "### Background" in outputs(tmp_path / "outlined.pdf")["markdown"]
+
+
+def test_an_outline_entry_names_a_numbered_heading_and_takes_its_level() -> None:
+    def heading(text: str, size: float) -> dict[str, Any]:
+        return Element(Kind.HEADING, text, 1, (0, 0, 0, 0), size=size, bold=True).to_record()
+
+    layout = {
+        "width": 600,
+        "height": 800,
+        "elements": [heading("1 Foo", 14), heading("Chapter 2. Bar", 14), heading("Baz", 14)],
+        "outline": [{"title": "Foo", "level": 1}, {"title": "Bar", "level": 2}, {"title": "Quux", "level": 1}],
+    }
+    elements = document_elements([PageText(1, "", "text-layer", 0, layout)])
+    assert [(e.text, e.level) for e in elements] == [("1 Foo", 1), ("Chapter 2. Bar", 2), ("Baz", 1)]
+    without = document_elements([PageText(1, "", "text-layer", 0, {**layout, "outline": []})])
+    assert [(e.text, e.level) for e in without] == [("1 Foo", 1), ("Chapter 2. Bar", 1), ("Baz", 1)], "as numbered"
+
+
+def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as_text() -> None:
+    source = Path("/work/shared/corpus/pdflatex-outline.pdf")
+    if not source.exists():
+        pytest.skip("the shared corpus is not on this machine")
+    elements = document_elements(pages_of(source))
+    headings = [(e.page, e.level, e.text) for e in elements if e.kind is Kind.HEADING]
+    assert headings[0] == (1, 1, "Contents")
+    sections = [
+        (2, "Foo"),
+        (2, "Bar"),
+        (2, "Baz"),
+        (2, "Foo"),
+        (3, "Bar"),
+        (3, "Baz"),
+        (3, "Foo"),
+        (4, "Bar"),
+        (4, "Baz"),
+    ]
+    assert [h for h in headings if h[0] > 1] == [(page, 1, f"{n} {name}") for n, (page, name) in enumerate(sections, 1)]
+    assert all(e.kind is not Kind.HEADING for e in elements if e.page == 1 and e.text.endswith(("Foo", "Bar", "Baz")))
