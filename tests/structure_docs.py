@@ -182,3 +182,38 @@ def booktabs_across_pages(path: Path) -> Path:
 def _save(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path
+
+
+SCANNED_LINES = [
+    "The quarterly ledger was reviewed by the audit team and every invoice was checked against its con-",
+    "tract before the budget forecast for the next period was approved by the board of directors.",
+]
+
+
+def scanned_report(path: Path, dpi: int = 200) -> Path:
+    """A scan: a page with a heading (18 pt bold) and two paragraphs (11 pt, the first with "con-" / "tract"
+    hyphenated at a line's end), rendered to an image and saved as a PDF with no text layer."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    drawn = FPDF(format="A4")
+    drawn.add_page()
+    drawn.set_font("Helvetica", "B", 18)
+    drawn.set_xy(20, 25)
+    drawn.cell(170, 9, "Annual Summary")
+    drawn.set_font("Helvetica", size=11)
+    for n, line in enumerate(SCANNED_LINES):
+        drawn.set_xy(20, 42 + n * 5.5)
+        drawn.cell(170, 5.5, line)
+    drawn.set_xy(20, 60)
+    drawn.multi_cell(170, 5.5, "Second paragraph. " + BODY)
+    document = pdfium.PdfDocument(bytes(drawn.output()))
+    image = document[0].render(scale=dpi / 72).to_pil().convert("L")
+    document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    scan = FPDF(format="A4")
+    scan.add_page()
+    scan.image(buffer, x=0, y=0, w=scan.w, h=scan.h)
+    return _save(scan, path)

@@ -2,7 +2,8 @@
 across pages and set apart, heading levels ranked over the whole document, paragraphs and tables cut by a page
 or column border joined; then written as Markdown, the JSON tree, the tables as JSON and as CSV.
 
-Pages without a layout (scans read by OCR, pages whose layout could not be read) come in as paragraphs."""
+Pages without a layout (pages whose layout could not be read, scans read without one) come in as paragraphs; a scan
+read with Tesseract's layout (``pipeline.documents.ocr.scanned_layout``) comes in as its paragraphs and headings."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def test_the_layout_package_names_its_rooms() -> None:
 
 
 def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A page with no text layer is read by OCR, which gives no layout: the job completes, and says so."""
+    """A page with no text layer is read by OCR, whose layout gives paragraphs but no tables: the job completes,
+    and says so."""
     from pipeline.core.models import JobStatus
     from tests.docgen import make_text_image
     from tests.sync_runner import run_queued
@@ -121,7 +123,7 @@ def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("layout of pages 1 could not be read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
     assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
 
 
@@ -239,3 +241,29 @@ def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as
     ]
     assert [h for h in headings if h[0] > 1] == [(page, 1, f"{n} {name}") for n, (page, name) in enumerate(sections, 1)]
     assert all(e.kind is not Kind.HEADING for e in elements if e.page == 1 and e.text.endswith(("Foo", "Bar", "Baz")))
+
+
+def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A scan has no fonts: Tesseract's own layout gives its paragraphs (lines joined, a word hyphenated at a line's
+    end made whole) and the line set clearly larger as a heading, with boxes in PDF points; tables are not read on
+    it, and the job's notes say so."""
+    from pipeline.core.models import JobStatus
+    from tests.sync_runner import run_queued
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("Tesseract is not installed")
+    job = app.submit(structure_docs.scanned_report(tmp_path / "scan.pdf"), "scan.pdf", profile="markdown")
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
+    assert not any("could not be read" in note for note in job.notes), job.notes
+    elements = json.loads(app.result(job.id, "json"))["elements"]
+    assert [(e["type"], e.get("level")) for e in elements] == [("heading", 1), ("paragraph", None), ("paragraph", None)]
+    heading, first, second = elements
+    assert heading["text"] == "Annual Summary"
+    assert first["text"] == " ".join(structure_docs.SCANNED_LINES).replace("con- tract", "contract")
+    assert second["text"].startswith("Second paragraph. The quarterly ledger")
+    x0, y0, x1, y1 = heading["bbox"]  # drawn 20 mm from the left, 25 mm from the top of an A4 page (841.9 pt)
+    assert 50 < x0 < 62 and 150 < x1 < 250 and 750 < y1 < 780 and y0 < y1 and first["bbox"][3] < y0
+    assert app.result(job.id, "markdown").startswith("<!-- page 1 -->\n\n# Annual Summary\n\nThe quarterly ledger")
