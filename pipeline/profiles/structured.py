@@ -396,6 +396,15 @@ def tables_csv(elements: Sequence[Element]) -> str:
     return buffer.getvalue()
 
 
+def table_csv(rows: Sequence[Sequence[str]]) -> str:
+    """One table's rows as CSV (a table's own download); cells that would start a formula are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([defuse(cell) for cell in row])
+    return buffer.getvalue()
+
+
 def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
     """Each page's text as retrieval cuts it into passages: with its layout, headings as Markdown headings (so a
     passage starts at one and carries the real heading path), paragraphs and list items as blocks, and each table
