@@ -1,4 +1,5 @@
-"""Results: the selected job's result rendered for reading, image before/after, and a download per format."""
+"""Results: the selected job's result rendered for reading, image before/after, a download per format, and the
+document's tables listed with a CSV download each."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from .state import SessionState
 
 # Longer results are shown cut, with the full text in the downloads.
 MAX_SHOWN_CHARS = 200_000
+#: a table in the list is named by the first cells of its header (or first row), cut to this many characters
+TABLE_HEAD_CHARS = 80
 BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
 
 
@@ -80,6 +83,8 @@ class ResultViewer(pn.viewable.Viewer):
             parts.append(self._page(job, self.state.selected_page))
         if job.kind == "image":
             parts.append(self._images(job))
+        if "tables" in formats:
+            parts.append(self._tables(job))
         if formats:
             parts.append(self._content(job, formats[0]))
         elif not job.is_final:
@@ -99,6 +104,38 @@ class ResultViewer(pn.viewable.Viewer):
 
     def _download(self, job_id: str, fmt: str) -> io.BytesIO:
         return io.BytesIO(self.state.app.result_bytes(job_id, fmt, user=self.state.owner_filter))
+
+    def _tables(self, job: Job) -> pn.viewable.Viewable:
+        """The document's tables, one line each (number, pages, rows x columns, its first header cells as text)
+        with a CSV download of that table alone."""
+        found = self.state.app.result_tables(job.id, user=self.state.owner_filter)
+        stem = job.filename.rsplit(".", 1)[0] or "result"
+        rows: list[pn.viewable.Viewable] = [html_pane(format_html("<h4>Tables ({})</h4>", len(found)))]
+        for table in found:
+            index = int(table["index"])
+            cells = table.get("rows", [])
+            head = " | ".join(c for c in (cells[0] if cells else []) if c)
+            head = head if len(head) <= TABLE_HEAD_CHARS else head[: TABLE_HEAD_CHARS - 1] + "…"
+            pages = ", ".join(str(p) for p in table.get("pages", []))
+            line = format_html(
+                '<div class="pl-table-line"><b>Table {}</b> · page {} · {} × {} · {}</div>',
+                index,
+                pages,
+                len(cells),
+                max((len(r) for r in cells), default=0),
+                head,
+            )
+            download = pn.widgets.FileDownload(
+                callback=partial(self._table_download, job.id, index),
+                filename=f"{stem}-table-{index}.csv",
+                label=f"CSV of table {index}",
+                width=170,
+            )
+            rows.append(pn.Row(download, html_pane(line), css_classes=["pl-table-item"]))
+        return pn.Column(*rows, sizing_mode="stretch_width", css_classes=["pl-tables"])
+
+    def _table_download(self, job_id: str, index: int) -> io.BytesIO:
+        return io.BytesIO(self.state.app.table_csv(job_id, index, user=self.state.owner_filter))
 
     def _content(self, job: Job, fmt: str) -> pn.viewable.Viewable:
         content = self.state.app.result(job.id, fmt, user=self.state.owner_filter)

@@ -93,6 +93,36 @@ def headings_and_lists(path: Path) -> Path:
     return _save(pdf, path)
 
 
+def outlined_report(path: Path) -> Path:
+    """A report whose outline (bookmarks) says what its fonts do not: "Overview" and "Background" are set alike
+    (14 pt bold) but the outline puts "Background" under "Overview"; "Key Findings" is set as body text but the
+    outline names it a section; "Appendix Z" is in the outline with no text on its page. On page 1 a paragraph reads
+    "Details", which the outline names on page 2 only; page 2 has "Details" (outlined) and "Methods" (14 pt bold, not
+    outlined). The title is not in the outline."""
+    pdf = _report()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.multi_cell(170, 10, "Outline Test Report")
+    pdf.ln(4)
+    for text, level in (("Overview", 0), ("Background", 1)):
+        pdf.start_section(text, level)
+        _heading(pdf, text, 14)
+        _paragraph(pdf)
+    pdf.start_section("Key Findings", 0)
+    _paragraph(pdf, "Key Findings")
+    _paragraph(pdf)
+    pdf.start_section("Appendix Z", 1)
+    _paragraph(pdf, "Details")
+    _paragraph(pdf)
+    pdf.add_page()
+    pdf.start_section("Details", 0)
+    _heading(pdf, "Details", 14)
+    _paragraph(pdf)
+    _heading(pdf, "Methods", 14)
+    _paragraph(pdf)
+    return _save(pdf, path)
+
+
 def column_text(column: str, sentences: int = 10) -> str:
     """Sentences of varied words, each naming its column and number, so reading order can be checked."""
     words = BODY.rstrip(".").split()
@@ -300,3 +330,38 @@ def numbered_headings(chapters: int = 4) -> list[tuple[str, int, str]]:
 def _save(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path
+
+
+SCANNED_LINES = [
+    "The quarterly ledger was reviewed by the audit team and every invoice was checked against its con-",
+    "tract before the budget forecast for the next period was approved by the board of directors.",
+]
+
+
+def scanned_report(path: Path, dpi: int = 200) -> Path:
+    """A scan: a page with a heading (18 pt bold) and two paragraphs (11 pt, the first with "con-" / "tract"
+    hyphenated at a line's end), rendered to an image and saved as a PDF with no text layer."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    drawn = FPDF(format="A4")
+    drawn.add_page()
+    drawn.set_font("Helvetica", "B", 18)
+    drawn.set_xy(20, 25)
+    drawn.cell(170, 9, "Annual Summary")
+    drawn.set_font("Helvetica", size=11)
+    for n, line in enumerate(SCANNED_LINES):
+        drawn.set_xy(20, 42 + n * 5.5)
+        drawn.cell(170, 5.5, line)
+    drawn.set_xy(20, 60)
+    drawn.multi_cell(170, 5.5, "Second paragraph. " + BODY)
+    document = pdfium.PdfDocument(bytes(drawn.output()))
+    image = document[0].render(scale=dpi / 72).to_pil().convert("L")
+    document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    scan = FPDF(format="A4")
+    scan.add_page()
+    scan.image(buffer, x=0, y=0, w=scan.w, h=scan.h)
+    return _save(scan, path)

@@ -298,6 +298,13 @@ def no_structure_on(pages: Sequence[int]) -> str:
     )
 
 
+def no_tables_on_scans(pages: Sequence[int]) -> str:
+    return (
+        f"Pages {format_pages(pages)} are scans: their headings and paragraphs are read from OCR, but tables on them "
+        "are not read (their text is given as paragraphs)."
+    )
+
+
 def files_purged(reason: str) -> str:
     return f"Files purged to stay within {reason} (least recently used); submit it again to redo it."
 

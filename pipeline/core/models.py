@@ -253,6 +253,6 @@ class PageText:
     method: str = "text-layer"  # or "ocr", "claude", "empty"
     #: glyphs the PDF's fonts could not map to text (dropped, or U+FFFD inside a word)
     unreadable: int = 0
-    #: the page's layout where a profile asked for structure and the page has a text layer: its ``width`` and
+    #: the page's layout where a profile asked for structure (a scan's from OCR, marked ``scanned``): its ``width`` and
     #: ``height`` (points) and its ``elements`` in reading order (``Element.to_record`` dicts)
     layout: dict[str, Any] | None = None

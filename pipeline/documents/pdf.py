@@ -190,13 +190,50 @@ def page_texts(path: Path, first: int, last: int) -> Iterator[tuple[int, CleanTe
             yield number, clean_text(text)
 
 
+#: how deep an outline is read: deeper entries are no headings a Markdown reader can show (it has six levels)
+OUTLINE_DEPTH = 6
+
+
+def outline_entries(document: pdfium.PdfDocument, first: int = 1, last: int = 0) -> dict[int, list[dict[str, Any]]]:
+    """The PDF's outline (bookmarks) by the page each entry points to, pages ``first``..``last`` (``last`` 0: all):
+    ``{"title", "level"}`` with level 1 at the top. Entries that point nowhere in the document are left out. The
+    caller holds ``PDFIUM_LOCK``."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    try:
+        for bookmark in document.get_toc(max_depth=OUTLINE_DEPTH):
+            index = _bookmark_page(document, bookmark)
+            title = " ".join(strip_controls(bookmark.get_title()).split())
+            if index is None or not title or index + 1 < first or (last and index + 1 > last):
+                continue
+            found.setdefault(index + 1, []).append({"title": title, "level": bookmark.level + 1})
+    except pdfium.PdfiumError:  # a damaged outline costs the document its outline, nothing else
+        log.warning("the outline could not be read", exc_info=True)
+    return found
+
+
+def _bookmark_page(document: pdfium.PdfDocument, bookmark: Any) -> int | None:
+    """The 0-based page a bookmark goes to: by its destination, or by the destination of its go-to action."""
+    dest = bookmark.get_dest()
+    if dest is not None:
+        return dest.get_index()
+    action = pdfium.raw.FPDFBookmark_GetAction(bookmark)
+    if not action or pdfium.raw.FPDFAction_GetType(action) != pdfium.raw.PDFACTION_GOTO:
+        return None
+    raw_dest = pdfium.raw.FPDFAction_GetDest(document, action)
+    index = pdfium.raw.FPDFDest_GetDestPageIndex(document, raw_dest) if raw_dest else -1
+    return index if index >= 0 else None
+
+
 def page_layouts(path: Path, first: int, last: int) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """Yield ``(page, layout)`` for pages ``first``..``last``: the page's size and its elements in reading order
-    (``pipeline.documents.layout``), or None where its layout cannot be read (the page is then given as
+    """Yield ``(page, layout)`` for pages ``first``..``last``: the page's size, its elements in reading order
+    (``pipeline.documents.layout``) and the outline entries that point to it (``outline_entries``, where it has
+    any: they confirm headings at render), or None where its layout cannot be read (the page is then given as
     paragraphs, never failed)."""
     from pipeline.documents.layout.reading import page_elements
 
     with open_pdfium(path) as document:
+        with PDFIUM_LOCK:
+            outline = outline_entries(document, first, last)
         for number in range(first, last + 1):
             with PDFIUM_LOCK:
                 page = _page(document, number)
@@ -206,7 +243,7 @@ def page_layouts(path: Path, first: int, last: int) -> Iterator[tuple[int, dict[
                         "width": round(width, 1),
                         "height": round(height, 1),
                         "elements": [element.to_record() for element in elements],
-                    }
+                    } | ({"outline": outline[number]} if number in outline else {})
                 except Exception:  # an unusual drawing must cost the page its structure, not the job its text
                     log.exception("reading the layout of page %d of %s failed", number, path.name)
                     layout = None

@@ -1,6 +1,11 @@
-"""The ``local`` engine: the PDF's text layer, and Tesseract OCR for scanned pages and images. No network."""
+"""The ``local`` engine: the PDF's text layer, and Tesseract OCR for scanned pages and images. No network.
+
+Where the profile asks for structure, a born-digital page's layout is read from its characters
+(``page_layouts``) and a scanned page's from what Tesseract sees (``scanned_layout``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PIL import Image
 
@@ -9,7 +14,7 @@ from pipeline.core.errors import OcrUnavailable
 from pipeline.core.models import DocumentKind, PageText
 from pipeline.core.settings import Settings
 from pipeline.documents.images import iter_pages
-from pipeline.documents.ocr import ocr_image
+from pipeline.documents.ocr import OcrPage, ocr_image, ocr_page, scanned_layout
 from pipeline.documents.pdf import page_layouts, page_texts, render_page
 from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
 
@@ -22,14 +27,31 @@ class LocalExtractor(Extractor):
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def _ocr(self, image: Image.Image, notes: list[str]) -> tuple[str, str]:
+    def _ocr(self, image: Image.Image, notes: list[str], *, structure: bool = False) -> tuple[str, str, OcrPage | None]:
+        """The text of ``image``, how it was read, and (``structure``) Tesseract's layout of it."""
+        language, timeout_s = self.settings.ocr_language, self.settings.ocr_timeout_s
+        scanned: OcrPage | None = None
         try:
-            text = ocr_image(image, language=self.settings.ocr_language, timeout_s=self.settings.ocr_timeout_s)
+            if structure:
+                scanned = ocr_page(image, language=language, timeout_s=timeout_s)
+                text = scanned.text
+            else:
+                text = ocr_image(image, language=language, timeout_s=timeout_s)
         except OcrUnavailable as exc:
             if str(exc) not in notes:
                 notes.append(str(exc))
-            return "", "empty"
-        return text, ("ocr" if text.strip() else "empty")
+            return "", "empty", None
+        return text, ("ocr" if text.strip() else "empty"), scanned if text.strip() else None
+
+    @staticmethod
+    def _scanned_layout(
+        scanned: OcrPage | None, number: int, size_pt: tuple[float, float], read: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """A scanned page's layout from Tesseract's, keeping the outline entries the PDF has for the page."""
+        if scanned is None:
+            return None
+        layout = scanned_layout(scanned, number, *size_pt)
+        return layout | ({"outline": read["outline"]} if read and read.get("outline") else {})
 
     def extract(self, work: ChunkWork, page_done: PageDone) -> ChunkOutput:
         # Page texts are independent, so the local engine needs no context pages; it reads only what it owns.
@@ -46,9 +68,10 @@ class LocalExtractor(Extractor):
                     rendered = render_page(work.source, number, settings.ocr_dpi, settings.max_image_pixels)
                     if rendered.lowered:
                         lowered[number] = rendered.dpi
-                    text, method = self._ocr(rendered.image, notes)
+                    text, method, scanned = self._ocr(rendered.image, notes, structure=work.structure)
+                    size_pt = (rendered.image.width * 72 / rendered.dpi, rendered.image.height * 72 / rendered.dpi)
                     del rendered  # the page's bitmap goes before the next page is rendered
-                    unreadable, layout = 0, None  # a scan's words carry no fonts: given as paragraphs
+                    unreadable, layout = 0, self._scanned_layout(scanned, number, size_pt, layout)
                 pages.append(PageText(number, text, method, unreadable, layout))
                 page_done(1)
             if lowered:
@@ -61,7 +84,8 @@ class LocalExtractor(Extractor):
             for number, image in iter_pages(
                 work.source, settings.max_image_pixels, work.first_page, work.last_page, max_pages=settings.max_pages
             ):
-                text, method = self._ocr(image, notes)
-                pages.append(PageText(number, text, method))
+                text, method, scanned = self._ocr(image, notes, structure=work.structure)
+                size_pt = (float(image.width), float(image.height))  # an image has no points: a pixel is one
+                pages.append(PageText(number, text, method, 0, self._scanned_layout(scanned, number, size_pt, None)))
                 page_done(1)
         return ChunkOutput(pages=pages, notes=notes)

@@ -2,7 +2,8 @@
 across pages and set apart, heading levels ranked over the whole document, paragraphs and tables cut by a page
 or column border joined; then written as Markdown, the JSON tree, the tables as JSON and as CSV.
 
-Pages without a layout (scans read by OCR, pages whose layout could not be read) come in as paragraphs."""
+Pages without a layout (pages whose layout could not be read, scans read without one) come in as paragraphs; a scan
+read with Tesseract's layout (``pipeline.documents.ocr.scanned_layout``) comes in as its paragraphs and headings."""
 
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ def document_elements(pages: Sequence[PageText]) -> list[Element]:
     """Every page's elements in reading order, as one document (see the module's docstring)."""
     elements: list[Element] = []
     heights: dict[int, float] = {}
+    outline: dict[int, list[dict[str, Any]]] = {}
     for page in pages:
         if page.layout is not None:
             heights[page.page] = float(page.layout.get("height", 0.0))
+            if page.layout.get("outline"):
+                outline[page.page] = list(page.layout["outline"])
             elements += [Element.from_record(record) for record in page.layout.get("elements", [])]
         else:
             for block in paragraphs(page.text):
@@ -43,7 +47,7 @@ def document_elements(pages: Sequence[PageText]) -> list[Element]:
     elements = _page_numbers(_running_furniture(elements, heights), heights)
     elements = _join_cut(elements)  # (soft hyphens at line ends, kept until here to join words cut by a border)
     elements = [replace(e, text=e.text.replace("\u00ad", "")) if "\u00ad" in e.text else e for e in elements]
-    return _rank_headings(_list_depths(elements))
+    return _rank_headings(_list_depths(elements), outline)
 
 
 def markdown_elements(pages: Sequence[PageText]) -> list[Element]:
@@ -262,10 +266,16 @@ def _style(element: Element) -> tuple[float, bool]:
     return round(element.size * 2) / 2, element.bold
 
 
-def _rank_headings(elements: list[Element]) -> list[Element]:
+def _rank_headings(elements: list[Element], outline: dict[int, list[dict[str, Any]]] | None = None) -> list[Element]:
     """Heading levels that mean the same on every page: from a heading's section number where it has one
     ("2.1.3" is three deep), else from the size it is set in (largest first; bold at the same size first); the first
-    page's one largest heading, above all others, is the title."""
+    page's one largest heading, above all others, is the title. Where the PDF has an outline, it has the last word
+    (``_confirm_by_outline``)."""
+    ranked = _rank_by_style(elements)
+    return _confirm_by_outline(ranked, outline) if outline else ranked
+
+
+def _rank_by_style(elements: list[Element]) -> list[Element]:
     headings = [e for e in elements if e.kind is Kind.HEADING]
     if not headings:
         return elements
@@ -291,6 +301,67 @@ def _rank_headings(elements: list[Element]) -> list[Element]:
                 _numbered_depth(element) or depth_of_style.get(style) or _unnumbered_level(style, rest, depth_of_style)
             )
             out.append(replace(element, level=min(6, depth + offset)))
+        else:
+            out.append(element)
+    return out
+
+
+_NUMBERING = re.compile(r"^(?:(?:chapter|part|section|appendix)\s+)?(?:\d+|[a-z]|[ivxlc]+)(?:\.\d+)*[.:)]?\s+")
+
+
+def _outline_key(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").casefold().split())
+
+
+def _names(text: str, title: str) -> bool:
+    """Whether a heading's text is an outline entry's title: equal once spaces and case are set aside, a numbering
+    ("2.1", "Chapter 3", "A.") on either side allowed."""
+    text, title = _outline_key(text), _outline_key(title)
+    return text == title or _NUMBERING.sub("", text, count=1) == title or text == _NUMBERING.sub("", title, count=1)
+
+
+def _confirm_by_outline(elements: list[Element], outline: dict[int, list[dict[str, Any]]]) -> list[Element]:
+    """The outline (bookmarks) the PDF's author made says which texts are headings and how deep: a heading that an
+    entry on its page names takes the entry's level; a paragraph that is exactly an entry's title becomes a heading
+    at that level. Each entry confirms one element; entries that name no text are passed over (nothing is made up).
+    A heading no entry names takes the level the outline gives its style, else keeps its own. A title the outline
+    does not name stays above it: the outline's levels then start at 2."""
+    unused = {page: list(entries) for page, entries in outline.items()}
+    levels: dict[int, int] = {}  # element index -> outline level
+    promoted: set[int] = set()
+    passes = ((Kind.TITLE, Kind.HEADING), (Kind.PARAGRAPH,))
+    for kinds in passes:
+        for index, element in enumerate(elements):
+            entries = unused.get(element.page)
+            if element.kind not in kinds or not entries:
+                continue
+            if element.kind is Kind.PARAGRAPH:
+                entry = next((e for e in entries if _outline_key(e["title"]) == _outline_key(element.text)), None)
+            else:
+                entry = next((e for e in entries if _names(element.text, e["title"])), None)
+            if entry is not None:
+                entries.remove(entry)
+                levels[index] = int(entry["level"])
+                if element.kind is Kind.PARAGRAPH:
+                    promoted.add(index)
+    if not levels:
+        return elements
+    title = next((i for i, e in enumerate(elements) if e.kind is Kind.TITLE), None)
+    shift = 1 if title is not None and title not in levels else 0
+    by_style: dict[tuple[float, bool], list[int]] = {}
+    for index, level in levels.items():
+        if elements[index].kind is Kind.HEADING and index not in promoted:
+            by_style.setdefault(_style(elements[index]), []).append(level)
+    out = []
+    for index, element in enumerate(elements):
+        if index in levels:
+            level = min(6, levels[index] + shift)
+            kind = Kind.TITLE if element.kind is Kind.TITLE and level == 1 else Kind.HEADING
+            out.append(replace(element, kind=kind, level=level))
+        elif element.kind is Kind.HEADING and not _numbered_depth(element) and _style(element) in by_style:
+            found = by_style[_style(element)]
+            common = min(set(found), key=lambda level: (-found.count(level), level))  # a tie: the higher level
+            out.append(replace(element, level=min(6, common + shift)))
         else:
             out.append(element)
     return out
@@ -404,6 +475,15 @@ def tables_csv(elements: Sequence[Element]) -> str:
     for index, table in enumerate(found, start=1):
         for row in table.rows():
             writer.writerow([index, *[defuse(cell) for cell in row]])
+    return buffer.getvalue()
+
+
+def table_csv(rows: Sequence[Sequence[str]]) -> str:
+    """One table's rows as CSV (a table's own download); cells that would start a formula are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([defuse(cell) for cell in row])
     return buffer.getvalue()
 
 

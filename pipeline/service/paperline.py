@@ -5,6 +5,7 @@ It acknowledges a document at once (validate, store, enqueue) and reads jobs, ch
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, co
 from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import open_storage
 from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
+from pipeline.profiles.structured import table_csv
 from pipeline.service import tokens
 from pipeline.service.search import PassageSearch
 from pipeline.service.users import (
@@ -387,6 +389,20 @@ class Paperline:
 
     def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
         return self.result_bytes(job_id, fmt, user=user).decode("utf-8")
+
+    def result_tables(self, job_id: str, *, user: str | None = None) -> list[dict[str, Any]]:
+        """The tables found in the job's document (its ``tables`` result: ``index``, ``pages``, ``rows``, ...); none
+        where the job has no such result."""
+        if "tables" not in self.result_formats(job_id, user=user):
+            return []
+        return list(json.loads(self.result(job_id, "tables", user=user)).get("tables", []))
+
+    def table_csv(self, job_id: str, index: int, *, user: str | None = None) -> bytes:
+        """One table of the job's document (``index`` as in ``result_tables``, from 1) as CSV."""
+        found = next((t for t in self.result_tables(job_id, user=user) if t.get("index") == index), None)
+        if found is None:
+            raise InvalidRequest(f"Job {job_id} has no table {index}.")
+        return table_csv(found.get("rows", [])).encode("utf-8")
 
     def compressed_image_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         self.get(job_id, user=user)

@@ -432,3 +432,51 @@ def test_the_page_says_the_job_store_is_unreachable_and_recovers(tmp_path: Path)
         if paperline is not None:
             paperline.close()
         server.stop()
+
+
+def test_result_viewer_lists_the_tables_each_with_its_own_csv(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    """A markdown job's tables are listed (number, pages, rows x columns, first header cells as text, never markup)
+    with a CSV of that table alone; a job without tables lists none."""
+    from fpdf import FPDF
+
+    from pipeline.core.errors import InvalidRequest
+    from tests import structure_docs
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    rows = [["<b>Region</b>", "=SUM(A1)", "Change"], ["North", "1,234.50", "+4.2%"], ["South", "987.00", "-1.5%"]]
+    structure_docs._grid_table(pdf, rows, 40)
+    pdf.set_xy(20, 120)
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(170, 5.5, structure_docs.BODY)
+    structure_docs._grid_table(pdf, structure_docs.TABLE, 160)
+    pdf.output(str(tmp_path / "two.pdf"))
+    state = session(feed)
+    viewer = ResultViewer(state=state)
+    job = app.submit(tmp_path / "two.pdf", profile="markdown")
+    plain = app.submit(make_text_pdf(tmp_path / "plain.pdf", 1), profile="markdown")
+    run_queued(app)
+    feed.refresh()
+    state.selected_job = job.id
+    listed = next(o for o in viewer._body.objects if "pl-tables" in o.css_classes)
+    items = [o for o in listed.objects if "pl-table-item" in o.css_classes]
+    assert len(items) == 2
+    first_line = items[0].objects[1].object
+    assert "<b>Table 1</b> · page 1 · 3 × 3 · &lt;b&gt;Region&lt;/b&gt; | =SUM(A1) | Change" in first_line
+    assert "<b>Region</b>" not in first_line, "cell text is shown as text"
+    assert "<b>Table 2</b> · page 1 · 4 × 3 · Region | Revenue (EUR) | Change" in items[1].objects[1].object
+    downloads = [item.objects[0] for item in items]
+    assert [d.label for d in downloads] == ["CSV of table 1", "CSV of table 2"]
+    assert [d.filename for d in downloads] == ["two-table-1.csv", "two-table-2.csv"]
+    second = viewer._table_download(job.id, 2).getvalue().decode()
+    assert (
+        second
+        == 'Region,Revenue (EUR),Change\nNorth,"1,234.50",\'+4.2%\nSouth,987.00,\'-1.5%\nEast,"12,000.75",\'+0.3%\n'
+    )
+    first = viewer._table_download(job.id, 1).getvalue().decode()
+    assert first.splitlines()[0] == "<b>Region</b>,'=SUM(A1),Change", "a cell that would start a formula is defused"
+    with pytest.raises(InvalidRequest, match="has no table 3"):
+        app.table_csv(job.id, 3)
+    state.selected_job = plain.id
+    assert not any("pl-tables" in o.css_classes for o in viewer._body.objects)
+    assert app.result_tables(plain.id) == []

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipeline.core.elements import Kind
+from pipeline.core.elements import Element, Kind
 from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
 from pipeline.documents import layout
@@ -112,7 +114,8 @@ def test_the_layout_package_names_its_rooms() -> None:
 
 
 def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A page with no text layer is read by OCR, which gives no layout: the job completes, and says so."""
+    """A page with no text layer is read by OCR, whose layout gives paragraphs but no tables: the job completes,
+    and says so."""
     from pipeline.core.models import JobStatus
     from tests.docgen import make_text_image
     from tests.sync_runner import run_queued
@@ -121,7 +124,7 @@ def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("layout of pages 1 could not be read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
     assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
 
 
@@ -219,3 +222,93 @@ def test_contents_lists_footnotes_and_prose_columns_are_not_tables(tmp_path: Pat
     markdown = outputs(path)["markdown"]
     left, right = structure_docs.column_text("Left"), structure_docs.column_text("Right")
     assert f"\n\n{left}\n\n{right}\n" in markdown, "two columns of prose are read one after the other"
+
+
+def test_the_outline_confirms_headings_and_levels_the_fonts_cannot_tell(tmp_path: Path) -> None:
+    """Bookmarks say what the fonts do not: a heading set like its parent sits under it, a line set as body text is
+    a section; an entry with no text on its page makes nothing, and a paragraph the outline names on another page
+    stays a paragraph."""
+    pages = pages_of(structure_docs.outlined_report(tmp_path / "outlined.pdf"))
+    assert pages[0].layout is not None and pages[0].layout["outline"] == [
+        {"title": "Overview", "level": 1},
+        {"title": "Background", "level": 2},
+        {"title": "Key Findings", "level": 1},
+        {"title": "Appendix Z", "level": 2},
+    ]
+    elements = document_elements(pages)
+    shaped = [(e.kind, e.level, e.text) for e in elements if e.kind in (Kind.TITLE, Kind.HEADING)]
+    assert shaped == [
+        (Kind.TITLE, 1, "Outline Test Report"),  # not in the outline: the outline's levels start under it
+        (Kind.HEADING, 2, "Overview"),
+        (Kind.HEADING, 3, "Background"),  # 14 pt bold like "Overview": its level is the outline's
+        (Kind.HEADING, 2, "Key Findings"),  # set as body text: the outline names it
+        (Kind.HEADING, 2, "Details"),
+        (Kind.HEADING, 2, "Methods"),  # not outlined: the level the outline gives its style
+    ]
+    assert (Kind.PARAGRAPH, "Details") in [(e.kind, e.text) for e in elements if e.page == 1]
+    assert not any("Appendix Z" in e.text for e in elements)
+    assert "### Background" in outputs(tmp_path / "outlined.pdf")["markdown"]
+
+
+def test_an_outline_entry_names_a_numbered_heading_and_takes_its_level() -> None:
+    def heading(text: str, size: float) -> dict[str, Any]:
+        return Element(Kind.HEADING, text, 1, (0, 0, 0, 0), size=size, bold=True).to_record()
+
+    layout = {
+        "width": 600,
+        "height": 800,
+        "elements": [heading("1 Foo", 14), heading("Chapter 2. Bar", 14), heading("Baz", 14)],
+        "outline": [{"title": "Foo", "level": 1}, {"title": "Bar", "level": 2}, {"title": "Quux", "level": 1}],
+    }
+    elements = document_elements([PageText(1, "", "text-layer", 0, layout)])
+    assert [(e.text, e.level) for e in elements] == [("1 Foo", 1), ("Chapter 2. Bar", 2), ("Baz", 1)]
+    without = document_elements([PageText(1, "", "text-layer", 0, {**layout, "outline": []})])
+    assert [(e.text, e.level) for e in without] == [("1 Foo", 1), ("Chapter 2. Bar", 1), ("Baz", 1)], "as numbered"
+
+
+def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as_text() -> None:
+    source = Path("/work/shared/corpus/pdflatex-outline.pdf")
+    if not source.exists():
+        pytest.skip("the shared corpus is not on this machine")
+    elements = document_elements(pages_of(source))
+    headings = [(e.page, e.level, e.text) for e in elements if e.kind is Kind.HEADING]
+    assert headings[0] == (1, 1, "Contents")
+    sections = [
+        (2, "Foo"),
+        (2, "Bar"),
+        (2, "Baz"),
+        (2, "Foo"),
+        (3, "Bar"),
+        (3, "Baz"),
+        (3, "Foo"),
+        (4, "Bar"),
+        (4, "Baz"),
+    ]
+    assert [h for h in headings if h[0] > 1] == [(page, 1, f"{n} {name}") for n, (page, name) in enumerate(sections, 1)]
+    assert all(e.kind is not Kind.HEADING for e in elements if e.page == 1 and e.text.endswith(("Foo", "Bar", "Baz")))
+
+
+def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A scan has no fonts: Tesseract's own layout gives its paragraphs (lines joined, a word hyphenated at a line's
+    end made whole) and the line set clearly larger as a heading, with boxes in PDF points; tables are not read on
+    it, and the job's notes say so."""
+    from pipeline.core.models import JobStatus
+    from tests.sync_runner import run_queued
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("Tesseract is not installed")
+    job = app.submit(structure_docs.scanned_report(tmp_path / "scan.pdf"), "scan.pdf", profile="markdown")
+    run_queued(app)
+    job = app.get(job.id)
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
+    assert not any("could not be read" in note for note in job.notes), job.notes
+    elements = json.loads(app.result(job.id, "json"))["elements"]
+    assert [(e["type"], e.get("level")) for e in elements] == [("heading", 1), ("paragraph", None), ("paragraph", None)]
+    heading, first, second = elements
+    assert heading["text"] == "Annual Summary"
+    assert first["text"] == " ".join(structure_docs.SCANNED_LINES).replace("con- tract", "contract")
+    assert second["text"].startswith("Second paragraph. The quarterly ledger")
+    x0, y0, x1, y1 = heading["bbox"]  # drawn 20 mm from the left, 25 mm from the top of an A4 page (841.9 pt)
+    assert 50 < x0 < 62 and 150 < x1 < 250 and 750 < y1 < 780 and y0 < y1 and first["bbox"][3] < y0
+    assert app.result(job.id, "markdown").startswith("<!-- page 1 -->\n\n# Annual Summary\n\nThe quarterly ledger")
