@@ -219,3 +219,24 @@ def test_contents_lists_footnotes_and_prose_columns_are_not_tables(tmp_path: Pat
     markdown = outputs(path)["markdown"]
     left, right = structure_docs.column_text("Left"), structure_docs.column_text("Right")
     assert f"\n\n{left}\n\n{right}\n" in markdown, "two columns of prose are read one after the other"
+
+
+def test_a_grid_with_no_verticals_at_its_sides_keeps_its_first_and_last_columns(tmp_path: Path) -> None:
+    """Reports often rule a table's rows and part its columns but draw no vertical at its outer sides: the first
+    and last columns end where the horizontal rules do."""
+    results = outputs(structure_docs.open_sided_grid(tmp_path / "open.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.OPEN_GRID
+    assert tables[0]["header_rows"] == 1
+    assert "Figures are for the calendar year." in results["markdown"].split("| Total |")[1], "read in place"
+
+
+def test_body_rows_with_no_rules_between_them_are_rows_of_their_own(tmp_path: Path) -> None:
+    """A grid ruled under its header and above its total, its body rows spaced apart only: each text line all the
+    columns share is a row; a name wrapped over two lines stays one cell, a row with empty cells stays a row."""
+    results = outputs(structure_docs.unruled_body_grid(tmp_path / "unruled.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.UNRULED_BODY
+    assert tables[0]["header_rows"] == 1, "the bold header, though the plain total row repeats its word 'Total'"
