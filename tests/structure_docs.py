@@ -1,6 +1,7 @@
 """PDFs with a known structure, drawn with fpdf2: what each one holds is written here, so a test compares what the
 layout reader finds with what was drawn (headings and their levels, columns, lists, ruled and booktabs tables, a
-table across a page break, a table with no rules at all, running headers and page numbers; and lists and tables of
+table across a page break, a table with no rules at all, grids open at their sides or with unruled body rows,
+running headers and page numbers; and lists and tables of
 contents whose text lines up in columns but which are not tables)."""
 
 from __future__ import annotations
@@ -325,6 +326,91 @@ def numbered_headings(chapters: int = 4) -> list[tuple[str, int, str]]:
             for u in range(1, 3):
                 out.append((f"{c}.{s}.{u}", 3, f"{c}.{s}.{u} Detail {u} of {names[(c + s) % len(names)].lower()}"))
     return out
+
+
+#: a grid ruled between its rows and its columns but not at its left and right sides, as reports often draw them
+OPEN_GRID = [
+    ["Programme", "Participants", "Females (%)", "Change"],
+    ["Vocational training", "79,935", "55", "+2.1%"],
+    ["Labour market courses", "51,955", "52", "-0.4%"],
+    ["Open university", "57,986", "80", "+1.2%"],
+    ["Total", "189,876", "61", "+1.0%"],
+]
+
+
+def open_sided_grid(path: Path) -> Path:
+    """A paragraph, then a grid whose horizontal rules run the table's width and whose columns are parted by inner
+    verticals only (none at the outer sides); bold header; then a paragraph."""
+    pdf = _report()
+    pdf.add_page()
+    _paragraph(pdf, "Participants in adult education, by programme, are shown below.")
+    top, left, widths, height = pdf.get_y() + 4, 20.0, (60.0, 35.0, 35.0, 30.0), 8.0
+    right = left + sum(widths)
+    for r, row in enumerate(OPEN_GRID):
+        pdf.set_font("Helvetica", "B" if r == 0 else "", 10)
+        x = left
+        for text, width in zip(row, widths, strict=True):
+            pdf.set_xy(x, top + r * height)
+            pdf.cell(width, height, text, align="L" if x == left else "R")
+            x += width
+    bottom = top + len(OPEN_GRID) * height
+    for r in range(len(OPEN_GRID) + 1):
+        pdf.line(left, top + r * height, right, top + r * height)
+    x = left
+    for width in widths[:-1]:
+        x += width
+        pdf.line(x, top, x, bottom)
+    pdf.set_xy(20, bottom + 6)
+    _paragraph(pdf, "Figures are for the calendar year.")
+    return _save(pdf, path)
+
+
+#: a grid ruled under its header and above its total, its columns boxed, its body rows parted by whitespace only
+#: (one name wraps over two lines in its narrow column; one row leaves two cells empty)
+UNRULED_BODY = [
+    ["Country", "Cohesion Fund", "Regional Fund", "Total"],
+    ["Bulgaria", "2.3", "3.2", "5.5"],
+    ["Czech Republic and its regions", "8.8", "13.4", "22.2"],
+    ["Estonia", "1.1", "1.9", "3.0"],
+    ["Technical assistance", "", "0.87", ""],
+    ["Latvia", "1.5", "2.4", "3.9"],
+    ["Total", "13.7", "21.77", "34.6"],
+]
+
+
+def unruled_body_grid(path: Path) -> Path:
+    """A paragraph, then a boxed grid: rules at the top, under the bold header, above the total row and at the
+    bottom, verticals between and around all columns, and no rules between the body rows; then a paragraph."""
+    pdf = _report()
+    pdf.add_page()
+    _paragraph(pdf, "Allocations by country, in billions of euros, are listed below.")
+    top, left, widths, line = pdf.get_y() + 4, 20.0, (40.0, 35.0, 35.0, 30.0), 5.0
+    edges = [top]
+    y = top + 1
+    for r, row in enumerate(UNRULED_BODY):
+        pdf.set_font("Helvetica", "B" if r == 0 else "", 10)
+        if r in (1, len(UNRULED_BODY) - 1):  # the rule under the header and the one over the total
+            y += 1
+            edges.append(y)
+            y += 1
+        x, lines = left, 1
+        for text, width in zip(row, widths, strict=True):
+            pdf.set_xy(x + 1, y)
+            pdf.multi_cell(width - 2, line, text, align="L" if x == left else "R")
+            lines = max(lines, round((pdf.get_y() - y) / line))
+            x += width
+        y += lines * line + 1
+    edges.append(y + 1)
+    right = left + sum(widths)
+    for edge in edges:
+        pdf.line(left, edge, right, edge)
+    x = left
+    for width in (0.0, *widths):
+        x += width
+        pdf.line(x, top, x, edges[-1])
+    pdf.set_xy(20, edges[-1] + 6)
+    _paragraph(pdf, "Technical assistance is shared by all countries.")
+    return _save(pdf, path)
 
 
 def _save(pdf: FPDF, path: Path) -> Path:

@@ -312,3 +312,24 @@ def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app,
     x0, y0, x1, y1 = heading["bbox"]  # drawn 20 mm from the left, 25 mm from the top of an A4 page (841.9 pt)
     assert 50 < x0 < 62 and 150 < x1 < 250 and 750 < y1 < 780 and y0 < y1 and first["bbox"][3] < y0
     assert app.result(job.id, "markdown").startswith("<!-- page 1 -->\n\n# Annual Summary\n\nThe quarterly ledger")
+
+
+def test_a_grid_with_no_verticals_at_its_sides_keeps_its_first_and_last_columns(tmp_path: Path) -> None:
+    """Reports often rule a table's rows and part its columns but draw no vertical at its outer sides: the first
+    and last columns end where the horizontal rules do."""
+    results = outputs(structure_docs.open_sided_grid(tmp_path / "open.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.OPEN_GRID
+    assert tables[0]["header_rows"] == 1
+    assert "Figures are for the calendar year." in results["markdown"].split("| Total |")[1], "read in place"
+
+
+def test_body_rows_with_no_rules_between_them_are_rows_of_their_own(tmp_path: Path) -> None:
+    """A grid ruled under its header and above its total, its body rows spaced apart only: each text line all the
+    columns share is a row; a name wrapped over two lines stays one cell, a row with empty cells stays a row."""
+    results = outputs(structure_docs.unruled_body_grid(tmp_path / "unruled.pdf"))
+    tables = json.loads(results["tables"])["tables"]
+    assert len(tables) == 1
+    assert tables[0]["rows"] == structure_docs.UNRULED_BODY
+    assert tables[0]["header_rows"] == 1, "the bold header, though the plain total row repeats its word 'Total'"

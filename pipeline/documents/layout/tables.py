@@ -1,6 +1,7 @@
 """Tables drawn with rules: a grid of horizontal and vertical rules (every cell boxed; a missing border inside the
-grid is a spanning cell), and tables bounded by horizontal rules only (booktabs: top, middle and bottom rules; the
-columns are where every row leaves a gap)."""
+grid is a spanning cell; a grid with no verticals at its sides ends where its horizontal rules end; body rows with no
+rules between them are told apart by the text lines all their columns share), and tables bounded by horizontal rules
+only (booktabs: top, middle and bottom rules; the columns are where every row leaves a gap)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pipeline.documents.textclean import clean_text
 TOLERANCE = 2.0
 #: booktabs columns: a gap between words this many font sizes wide separates two columns
 COLUMN_GAP = 0.9
+#: a grid's horizontal rules reaching this far past its outermost vertical: the grid's side is open, not ended there
+OPEN_SIDE = 3 * TOLERANCE
 
 
 @dataclass
@@ -120,10 +123,11 @@ def _text(words: list[Word]) -> str:
 
 
 def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
-    xs = _clusters([(v.x0 + v.x1) / 2 for v in vs])
+    xs = _open_sides(_clusters([(v.x0 + v.x1) / 2 for v in vs]), hs)
     ys = sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True)  # top first
     if len(xs) < 2 or len(ys) < 2:
         return None
+    ys, between_lines = _text_rows(xs, ys, [w for w in words if _inside(w, xs[0], ys[-1], xs[-1], ys[0])])
 
     def v_border(x: float, top: float, bottom: float) -> bool:
         middle = (top + bottom) / 2
@@ -132,6 +136,8 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         )
 
     def h_border(y: float, left: float, right: float) -> bool:
+        if y in between_lines:
+            return True
         middle = (left + right) / 2
         return any(
             abs((h.y0 + h.y1) / 2 - y) <= TOLERANCE * 1.5 and h.x0 - TOLERANCE <= middle <= h.x1 + TOLERANCE for h in hs
@@ -176,18 +182,101 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
     if not inside:
         return None
     cells: list[Cell] = []
-    used: set[int] = set()
+    row_words: dict[int, list[Word]] = {}
     for members in areas.values():
         r0, c0 = min(m[0] for m in members), min(m[1] for m in members)
         r1, c1 = max(m[0] for m in members), max(m[1] for m in members)
         box = (xs[c0], ys[r1 + 1], xs[c1 + 1], ys[r0])
-        mine = [i for i in inside if _inside(words[i], *box)]
-        used.update(mine)
-        cells.append(Cell(r0, c0, _text([words[i] for i in mine]), r1 - r0 + 1, c1 - c0 + 1))
-    table = table_element(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=[words[i] for i in used])
+        mine = [words[i] for i in inside if _inside(words[i], *box)]
+        row_words.setdefault(r0, []).extend(mine)
+        cells.append(Cell(r0, c0, _text(mine), r1 - r0 + 1, c1 - c0 + 1))
+    # the header is judged by the first row's own words (a body cell may repeat a header's word in plain type)
+    first = min((r for r, mine in row_words.items() if mine), default=0)
+    table = table_element(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=row_words.get(first, []))
     if table is None:
         return None
     return FoundTable(table, set(inside))
+
+
+def _open_sides(xs: list[float], hs: list[Rule]) -> list[float]:
+    """Column edges with the grid's open sides added: reports often rule a table's rows and separate its columns
+    but draw no vertical at its left or right, so the first and last columns end where the horizontal rules do (the
+    extent two of them reach, so one long rule above a caption does not widen the table)."""
+    if len(hs) < 2:
+        return xs
+    left = sorted(h.x0 for h in hs)[1]
+    right = sorted((h.x1 for h in hs), reverse=True)[1]
+    return ([left] if left < xs[0] - OPEN_SIDE else []) + xs + ([right] if right > xs[-1] + OPEN_SIDE else [])
+
+
+def _text_rows(xs: list[float], ys: list[float], words: list[Word]) -> tuple[list[float], set[float]]:
+    """Row edges with the borders between text rows that no rule marks (a ruled header and total, the body rows
+    only spaced apart), and the set of those added edges."""
+    edges = [ys[0]]
+    added: set[float] = set()
+    for r in range(len(ys) - 1):
+        top, bottom = ys[r], ys[r + 1]
+        inside = [w for w in words if bottom <= (w.y0 + w.y1) / 2 <= top]
+        # the first of several ruled rows is the header, whose every cell may wrap: its lines are not rows
+        splits = _line_splits(xs, inside) if r > 0 or len(ys) == 2 else []
+        edges += splits
+        added.update(splits)
+        edges.append(bottom)
+    return edges, added
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A cell's text line: its letters' height band and where it runs."""
+
+    top: float
+    bottom: float
+    column: int
+    x0: float
+    x1: float
+    first_word: float  # width of its first word, and of a space before it
+
+
+def _line_splits(xs: list[float], words: list[Word]) -> list[float]:
+    """Heights (top first) where one ruled row holds several table rows. The text lines of all columns are grouped
+    by height into bands (a line centred beside two lines of a wrapped cell joins both). Where at least two bands
+    have a line in every column that has text, the row holds several rows: each such full band starts one, and so
+    does a band with fewer lines (a row with empty cells) unless its lines are the next lines of wrapped cells above
+    (the first word would not have fitted after the line above it in the cell)."""
+    lines: list[_Line] = []
+    for c in range(len(xs) - 1):
+        for row in rows_of([w for w in words if xs[c] <= (w.x0 + w.x1) / 2 <= xs[c + 1]]):
+            size = max(w.size for w in row)
+            baseline = sorted(w.baseline for w in row)[len(row) // 2]
+            width = row[0].x1 - row[0].x0 + 0.3 * size
+            lines.append(_Line(baseline + 0.7 * size, baseline - 0.1 * size, c, row[0].x0, row[-1].x1, width))
+    filled = {line.column for line in lines}
+    if len(filled) < 2:
+        return []
+    bands: list[list[_Line]] = []
+    for line in sorted(lines, key=lambda line: -line.top):
+        if bands and line.top > min(other.bottom for other in bands[-1]):
+            bands[-1].append(line)
+        else:
+            bands.append([line])
+    full = [i for i, band in enumerate(bands) if {line.column for line in band} == filled]
+    if len(full) < 2:
+        return []
+    # a line wraps where the cell's text must end: its right rule less the room its text keeps at the left
+    room = {c: min(line.x0 for line in lines if line.column == c) - xs[c] for c in filled}
+    splits: list[float] = []
+    above: dict[int, _Line] = {}  # the current row's last line in each column
+    for i, band in enumerate(bands):
+        wrapped = all(
+            line.column in above
+            and above[line.column].x1 + line.first_word > xs[line.column + 1] - max(room[line.column], 1.0)
+            for line in band
+        )
+        if i > full[0] and (i in full or not wrapped):
+            splits.append((min(line.bottom for line in bands[i - 1]) + max(line.top for line in band)) / 2)
+            above = {}
+        above.update({line.column: line for line in band})
+    return splits
 
 
 def _ruled_rows(hs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
