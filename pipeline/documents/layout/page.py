@@ -79,54 +79,66 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     # per character only what differs per character is read (its code, its box, its origin and the text object it
     # belongs to); the size and font, which PDFium takes from the text object, are read once per run of characters
     # of one object. Spaces are the only characters PDFium generates (besides line breaks), so only they are asked
-    # whether they were.
+    # whether they were; a space PDFium puts in a wide gap inside a text object has a matrix of its own, so a
+    # space's matrix is compared too.
     handle = textpage.raw
-    unicode_of, generated, loose_box, origin_of = (
+    unicode_of, generated, loose_box, origin_of, matrix_of = (
         raw.FPDFText_GetUnicode,
         raw.FPDFText_IsGenerated,
         raw.FPDFText_GetLooseCharBox,
         raw.FPDFText_GetCharOrigin,
+        raw.FPDFText_GetMatrix,
     )
     box = raw.FS_RECTF()
+    matrix = raw.FS_MATRIX()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     found: list[Char] = []
     append = found.append
     last_object: int | None = None
-    size, bold, mono = 0.0, False, False
+    font = _Font(0.0, False, False, None)
     for index in range(raw.FPDFText_CountChars(handle)):
         code = unicode_of(handle, index)
         if code in _NOT_DRAWN:
             continue
         text = "\u00ad" if code == 2 else chr(code)  # PDFium's mark for a hyphen that breaks a word at a line end
+        obj = _text_object(handle, index)
+        style = font
         if text.isspace():
             if generated(handle, index):  # a space PDFium saw between two words: keep it as one
                 if text == " " and found and found[-1].text != " ":
                     append(found[-1]._replace(text=" ", x0=found[-1].x1))
                 continue
-            # (a space PDFium puts in a wide gap inside a text object has a matrix of its own: read as it is)
-            if loose_box(handle, index, box):
-                baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
-                append(Char(" ", box.left, box.bottom, box.right, box.top, baseline, *_font(handle, index)))
-            continue
-        obj = _text_object(handle, index)
-        if obj is None or obj != last_object:
-            size, bold, mono = _font(handle, index)
+            text = " "
+            scale = (matrix.c, matrix.d) if matrix_of(handle, index, matrix) else None
+            if obj is None or obj != last_object or scale != font.scale:
+                style = _font(handle, index)
+        elif obj is None or obj != last_object:
+            style = font = _font(handle, index)
             last_object = obj
         # the advance, not the ink: a "1" is as wide as a "0", and a comma's box does not hang below the line
         if not loose_box(handle, index, box):
             continue
         baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
-        append(Char(text, box.left, box.bottom, box.right, box.top, baseline, size, bold, mono))
+        append(Char(text, box.left, box.bottom, box.right, box.top, baseline, style.size, style.bold, style.mono))
     return found
 
 
-def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> tuple[float, bool, bool]:
+class _Font(NamedTuple):
+    size: float
+    bold: bool
+    mono: bool
+    scale: tuple[float, float] | None  # the text matrix's (c, d), which scale the font vertically
+
+
+def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     """The size a character is drawn at, and whether its font is bold and monospaced (the same for every
     character of one text object)."""
     # the font size times the text matrix's vertical scale (a PDF may set the font at 1 pt and scale it up)
     size = raw.FPDFText_GetFontSize(handle, index)
     matrix = raw.FS_MATRIX()
+    scale = None
     if raw.FPDFText_GetMatrix(handle, index, matrix):
+        scale = (matrix.c, matrix.d)
         size *= math.hypot(matrix.c, matrix.d) or 1.0
     weight = raw.FPDFText_GetFontWeight(handle, index)
     flags = ctypes.c_int()
@@ -135,7 +147,7 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> tuple[float, bool, bool]:
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
     bold = weight >= BOLD_WEIGHT or "bold" in font or "black" in font or "heavy" in font
     mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
-    return size, bold, mono
+    return _Font(size, bold, mono, scale)
 
 
 def _rules(page: pdfium.PdfPage) -> list[Rule]:
