@@ -77,41 +77,45 @@ def words_of(chars: Sequence[Char]) -> list[Word]:
     """Consecutive characters on one baseline with no space between them, as words (in the stream's order)."""
     words: list[Word] = []
     current: list[Char] = []
-
-    def flush() -> None:
-        if current:
-            size = sorted(c.size for c in current)[len(current) // 2]
-            baseline = sorted(c.baseline for c in current)[len(current) // 2]
-            words.append(
-                Word(
-                    "".join(c.text for c in current),
-                    min(c.x0 for c in current),
-                    baseline - 0.22 * size,
-                    max(c.x1 for c in current),
-                    baseline + 0.78 * size,
-                    size,
-                    sum(c.bold for c in current) * 2 >= len(current),
-                    all(c.mono for c in current),
-                    baseline,
-                )
-            )
-            current.clear()
-
     for char in chars:
         if char.text == " ":
-            flush()
+            if current:
+                words.append(_word(current))
+                current = []
             continue
         if current:
             last = current[-1]
             size = max(last.size, char.size, 1.0)
-            same_line = abs(char.baseline - last.baseline) < 0.3 * size
-            gap = char.x0 - last.x1
             # (a ligature's letters share one box: only a step back past the previous letter starts a new word)
-            if not same_line or gap > 0.25 * size or char.x1 < last.x0 - 0.25 * size:
-                flush()
+            if (
+                abs(char.baseline - last.baseline) >= 0.3 * size
+                or char.x0 - last.x1 > 0.25 * size
+                or char.x1 < last.x0 - 0.25 * size
+            ):
+                words.append(_word(current))
+                current = []
         current.append(char)
-    flush()
+    if current:
+        words.append(_word(current))
     return words
+
+
+def _word(chars: list[Char]) -> Word:
+    texts, x0s, _, x1s, _, baselines, sizes, bolds, monos = zip(*chars, strict=True)
+    middle = len(chars) // 2
+    size = sorted(sizes)[middle]
+    baseline = sorted(baselines)[middle]
+    return Word(
+        "".join(texts),
+        min(x0s),
+        baseline - 0.22 * size,
+        max(x1s),
+        baseline + 0.78 * size,
+        size,
+        sum(bolds) * 2 >= len(chars),
+        all(monos),
+        baseline,
+    )
 
 
 def rows_of(words: Sequence[Word]) -> list[list[Word]]:
