@@ -4,8 +4,7 @@ a row within one column or table cell: a gap wider than a few spaces ends a segm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from statistics import median
 
 from pipeline.documents.layout.page import Char
@@ -31,46 +30,42 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
-    """Words of one row that belong together: a line of a paragraph, a heading, a table cell's line."""
+    """Words of one row that belong together: a line of a paragraph, a heading, a table cell's line. Its text, box
+    and style are worked out once, when it is made (every one is read, and ``functools.cached_property`` takes a
+    lock on each first read before Python 3.12)."""
 
     words: tuple[Word, ...]
+    text: str = field(init=False)
+    x0: float = field(init=False)
+    x1: float = field(init=False)
+    y0: float = field(init=False)
+    y1: float = field(init=False)
+    #: the size most of its characters have (a footnote mark does not make a line small)
+    size: float = field(init=False)
+    #: at least 80% of its characters bold
+    bold: bool = field(init=False)
+    mono: bool = field(init=False)
 
-    @cached_property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @cached_property
-    def x0(self) -> float:
-        return self.words[0].x0
-
-    @cached_property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @cached_property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @cached_property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
-
-    @cached_property
-    def size(self) -> float:
-        """The size most of its characters have (a footnote mark does not make a line small)."""
+    def __post_init__(self) -> None:
+        words = self.words
         sizes: dict[float, int] = {}
-        for w in self.words:
-            sizes[round(w.size, 1)] = sizes.get(round(w.size, 1), 0) + len(w.text)
-        return max(sizes, key=lambda s: sizes[s])
-
-    @cached_property
-    def bold(self) -> bool:
-        letters = sum(len(w.text) for w in self.words)
-        return sum(len(w.text) for w in self.words if w.bold) >= 0.8 * letters
-
-    @cached_property
-    def mono(self) -> bool:
-        return all(w.mono for w in self.words)
+        letters = bold = 0
+        for w in words:
+            count = len(w.text)
+            sizes[round(w.size, 1)] = sizes.get(round(w.size, 1), 0) + count
+            letters += count
+            bold += count if w.bold else 0
+        for name, value in (
+            ("text", " ".join(w.text for w in words)),
+            ("x0", words[0].x0),
+            ("x1", words[-1].x1),
+            ("y0", min(w.y0 for w in words)),
+            ("y1", max(w.y1 for w in words)),
+            ("size", max(sizes, key=sizes.__getitem__)),
+            ("bold", bold >= 0.8 * letters),
+            ("mono", all(w.mono for w in words)),
+        ):
+            object.__setattr__(self, name, value)
 
 
 def words_of(chars: Sequence[Char]) -> list[Word]:
