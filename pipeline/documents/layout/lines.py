@@ -72,24 +72,26 @@ def words_of(chars: Sequence[Char]) -> list[Word]:
     """Consecutive characters on one baseline with no space between them, as words (in the stream's order)."""
     words: list[Word] = []
     current: list[Char] = []
+    last_x0 = last_x1 = last_baseline = last_size = 0.0  # the word's last character so far
     for char in chars:
-        if char.text == " ":
+        text, x0, _, x1, _, baseline, size, _, _ = char
+        if text == " ":
             if current:
                 words.append(_word(current))
                 current = []
             continue
         if current:
-            last = current[-1]
-            size = max(last.size, char.size, 1.0)
+            reach = max(last_size, size, 1.0)
             # (a ligature's letters share one box: only a step back past the previous letter starts a new word)
             if (
-                abs(char.baseline - last.baseline) >= 0.3 * size
-                or char.x0 - last.x1 > 0.25 * size
-                or char.x1 < last.x0 - 0.25 * size
+                not abs(baseline - last_baseline) < 0.3 * reach
+                or x0 - last_x1 > 0.25 * reach
+                or x1 < last_x0 - 0.25 * reach
             ):
                 words.append(_word(current))
                 current = []
         current.append(char)
+        last_x0, last_x1, last_baseline, last_size = x0, x1, baseline, size
     if current:
         words.append(_word(current))
     return words

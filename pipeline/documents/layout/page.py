@@ -93,7 +93,7 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     matrix = raw.FS_MATRIX()
     origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     found: list[Char] = []
-    append = found.append
+    append, make = found.append, Char._make  # (_make skips NamedTuple's keyword-taking __new__)
     last_object: int | None = None
     font = _Font(0.0, False, False, None)
     for index in range(raw.FPDFText_CountChars(handle)):
@@ -119,7 +119,7 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
         if not loose_box(handle, index, box):
             continue
         baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
-        append(Char(text, box.left, box.bottom, box.right, box.top, baseline, style.size, style.bold, style.mono))
+        append(make((text, box.left, box.bottom, box.right, box.top, baseline, style.size, style.bold, style.mono)))
     return found
 
 

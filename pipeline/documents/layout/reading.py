@@ -109,10 +109,10 @@ def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
     # how many boxes cover each point across: +1 where a box starts, -1 where it ends, summed left to right
     steps = [0] * (width + 1)
     for b in boxes:
-        start, end = max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))
-        if start < end:
-            steps[start] += 1
-            steps[end] -= 1
+        first, past = max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))
+        if first < past:
+            steps[first] += 1
+            steps[past] -= 1
     cover = list(itertools.accumulate(steps))
     limit = int(0.3 * rows)
     runs: list[tuple[float, float]] = []
