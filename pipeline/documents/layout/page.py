@@ -1,5 +1,6 @@
 """What PDFium tells of a page's drawing: every character with its box and font, and the straight rules (table
-borders, booktabs lines). Read through PDFium's C API, a few calls per character: about 8 ms for a full page."""
+borders, booktabs lines). Read through PDFium's C API, four calls per character (its code, box, origin and text
+object; the font once per text object): about 5-10 ms of CPU for a full page of 1,700 characters."""
 
 from __future__ import annotations
 
