@@ -6,7 +6,7 @@ Coordinates are PDF points with the origin at the page's bottom left: ``bbox = (
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -90,13 +90,16 @@ class Element:
                 pages=self.pages or [self.page],
                 header_rows=self.header_rows,
                 rows=self.rows(),
-                cells=[asdict(c) for c in self.cells],
+                cells=[dict(vars(c)) for c in self.cells],
             )
         return data
 
     def to_record(self) -> dict[str, Any]:
         """Everything, for a chunk's stored result (read back by ``from_record``)."""
-        return {**asdict(self), "kind": self.kind.value}
+        # (field by field: ``asdict`` deep-copies every value, and a long document has thousands of cells)
+        record = {name: getattr(self, name) for name in _FIELDS}
+        record.update(kind=self.kind.value, cells=[dict(vars(c)) for c in self.cells], pages=list(self.pages))
+        return record
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Element:
@@ -105,3 +108,6 @@ class Element:
         values["bbox"] = tuple(values["bbox"])
         values["cells"] = [Cell(**c) for c in values.get("cells", [])]
         return cls(**values)
+
+
+_FIELDS = tuple(f.name for f in fields(Element))

@@ -333,3 +333,43 @@ def test_body_rows_with_no_rules_between_them_are_rows_of_their_own(tmp_path: Pa
     assert len(tables) == 1
     assert tables[0]["rows"] == structure_docs.UNRULED_BODY
     assert tables[0]["header_rows"] == 1, "the bold header, though the plain total row repeats its word 'Total'"
+
+
+def test_each_character_carries_its_own_text_objects_font_and_size(tmp_path: Path) -> None:
+    # Fonts are read once per text object: a word set in another font on the same line must not inherit the one
+    # before it, and spaces between them stay spaces.
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    from pipeline.documents.layout.lines import words_of
+    from pipeline.documents.layout.page import read_page
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_xy(20, 20)
+    for family, style, size, word in [
+        ("Helvetica", "", 10, "plain "),
+        ("Helvetica", "B", 10, "bold "),
+        ("Courier", "", 10, "code "),
+        ("Helvetica", "", 16, "large "),
+        ("Helvetica", "B", 7, "small"),
+    ]:
+        pdf.set_font(family, style, size)
+        pdf.cell(pdf.get_string_width(word), 10, word)
+    path = tmp_path / "fonts.pdf"
+    pdf.output(str(path))
+    document = pdfium.PdfDocument(str(path))
+    try:
+        chars = read_page(document[0]).chars
+    finally:
+        document.close()
+    drawn = [
+        ("plain", 10, False, False),
+        ("bold", 10, True, False),
+        ("code", 10, False, True),
+        ("large", 16, False, False),
+        ("small", 7, True, False),
+    ]
+    assert [(w.text, round(w.size), w.bold, w.mono) for w in words_of(chars)] == drawn
+    letters = [(c.text, round(c.size), c.bold, c.mono) for c in chars if c.text != " "]
+    assert letters == [(letter, *style) for word, *style in drawn for letter in word]

@@ -4,8 +4,7 @@ a row within one column or table cell: a gap wider than a few spaces ends a segm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from statistics import median
 
 from pipeline.documents.layout.page import Char
@@ -31,87 +30,89 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
-    """Words of one row that belong together: a line of a paragraph, a heading, a table cell's line."""
+    """Words of one row that belong together: a line of a paragraph, a heading, a table cell's line. Its text, box
+    and style are worked out once, when it is made (every one is read, and ``functools.cached_property`` takes a
+    lock on each first read before Python 3.12)."""
 
     words: tuple[Word, ...]
+    text: str = field(init=False)
+    x0: float = field(init=False)
+    x1: float = field(init=False)
+    y0: float = field(init=False)
+    y1: float = field(init=False)
+    #: the size most of its characters have (a footnote mark does not make a line small)
+    size: float = field(init=False)
+    #: at least 80% of its characters bold
+    bold: bool = field(init=False)
+    mono: bool = field(init=False)
 
-    @cached_property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @cached_property
-    def x0(self) -> float:
-        return self.words[0].x0
-
-    @cached_property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @cached_property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @cached_property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
-
-    @cached_property
-    def size(self) -> float:
-        """The size most of its characters have (a footnote mark does not make a line small)."""
+    def __post_init__(self) -> None:
+        words = self.words
         sizes: dict[float, int] = {}
-        for w in self.words:
-            sizes[round(w.size, 1)] = sizes.get(round(w.size, 1), 0) + len(w.text)
-        return max(sizes, key=lambda s: sizes[s])
-
-    @cached_property
-    def bold(self) -> bool:
-        letters = sum(len(w.text) for w in self.words)
-        return sum(len(w.text) for w in self.words if w.bold) >= 0.8 * letters
-
-    @cached_property
-    def mono(self) -> bool:
-        return all(w.mono for w in self.words)
+        letters = bold = 0
+        for w in words:
+            count = len(w.text)
+            sizes[round(w.size, 1)] = sizes.get(round(w.size, 1), 0) + count
+            letters += count
+            bold += count if w.bold else 0
+        for name, value in (
+            ("text", " ".join(w.text for w in words)),
+            ("x0", words[0].x0),
+            ("x1", words[-1].x1),
+            ("y0", min(w.y0 for w in words)),
+            ("y1", max(w.y1 for w in words)),
+            ("size", max(sizes, key=sizes.__getitem__)),
+            ("bold", bold >= 0.8 * letters),
+            ("mono", all(w.mono for w in words)),
+        ):
+            object.__setattr__(self, name, value)
 
 
 def words_of(chars: Sequence[Char]) -> list[Word]:
     """Consecutive characters on one baseline with no space between them, as words (in the stream's order)."""
     words: list[Word] = []
     current: list[Char] = []
-
-    def flush() -> None:
-        if current:
-            size = sorted(c.size for c in current)[len(current) // 2]
-            baseline = sorted(c.baseline for c in current)[len(current) // 2]
-            words.append(
-                Word(
-                    "".join(c.text for c in current),
-                    min(c.x0 for c in current),
-                    baseline - 0.22 * size,
-                    max(c.x1 for c in current),
-                    baseline + 0.78 * size,
-                    size,
-                    sum(c.bold for c in current) * 2 >= len(current),
-                    all(c.mono for c in current),
-                    baseline,
-                )
-            )
-            current.clear()
-
+    last_x0 = last_x1 = last_baseline = last_size = 0.0  # the word's last character so far
     for char in chars:
-        if char.text == " ":
-            flush()
+        text, x0, _, x1, _, baseline, size, _, _ = char
+        if text == " ":
+            if current:
+                words.append(_word(current))
+                current = []
             continue
         if current:
-            last = current[-1]
-            size = max(last.size, char.size, 1.0)
-            same_line = abs(char.baseline - last.baseline) < 0.3 * size
-            gap = char.x0 - last.x1
+            reach = max(last_size, size, 1.0)
             # (a ligature's letters share one box: only a step back past the previous letter starts a new word)
-            if not same_line or gap > 0.25 * size or char.x1 < last.x0 - 0.25 * size:
-                flush()
+            if (
+                not abs(baseline - last_baseline) < 0.3 * reach
+                or x0 - last_x1 > 0.25 * reach
+                or x1 < last_x0 - 0.25 * reach
+            ):
+                words.append(_word(current))
+                current = []
         current.append(char)
-    flush()
+        last_x0, last_x1, last_baseline, last_size = x0, x1, baseline, size
+    if current:
+        words.append(_word(current))
     return words
+
+
+def _word(chars: list[Char]) -> Word:
+    texts, x0s, _, x1s, _, baselines, sizes, bolds, monos = zip(*chars, strict=True)
+    middle = len(chars) // 2
+    size = sorted(sizes)[middle]
+    baseline = sorted(baselines)[middle]
+    return Word(
+        "".join(texts),
+        min(x0s),
+        baseline - 0.22 * size,
+        max(x1s),
+        baseline + 0.78 * size,
+        size,
+        sum(bolds) * 2 >= len(chars),
+        all(monos),
+        baseline,
+    )
 
 
 def rows_of(words: Sequence[Word]) -> list[list[Word]]:

@@ -1,5 +1,6 @@
 """What PDFium tells of a page's drawing: every character with its box and font, and the straight rules (table
-borders, booktabs lines). Read through PDFium's C API, a few calls per character: about 8 ms for a full page."""
+borders, booktabs lines). Read through PDFium's C API, four calls per character (its code, box, origin and text
+object; the font once per text object): about 5-10 ms of CPU for a full page of 1,700 characters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import ctypes
 import itertools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -16,11 +18,18 @@ RULE_THICKNESS = 2.5
 RULE_MIN_LENGTH = 8.0
 BOLD_WEIGHT = 600
 _FIXED_PITCH = 1  # the PDF font descriptor's flag for monospaced fonts
+#: codes of characters not drawn: none, PDFium's marks for unknown glyphs, and the line breaks it adds
+_NOT_DRAWN = frozenset({0, 0xFFFE, 0xFFFF, 0x0D, 0x0A})
+# FPDFText_GetTextObject answering the object's address (pypdfium2's binding makes a new pointer object per call,
+# which cannot be compared): characters of one text object share its font, size and matrix.
+_text_object = ctypes.CFUNCTYPE(ctypes.c_void_p, raw.FPDF_TEXTPAGE, ctypes.c_int)(
+    ctypes.cast(raw.FPDFText_GetTextObject, ctypes.c_void_p).value or 0
+)
 
 
-@dataclass(frozen=True)
-class Char:
-    """A character: its box, the baseline it sits on (a comma's box hangs below it), its font's size and style."""
+class Char(NamedTuple):
+    """A character: its advance box (as wide as the glyph advances, as high as the font), the baseline it sits on,
+    its font's size and style. A tuple: a page has thousands of them."""
 
     text: str
     x0: float
@@ -67,53 +76,79 @@ def read_page(page: pdfium.PdfPage) -> PageDrawing:
 
 
 def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
+    # Each call into PDFium through ctypes costs about half a microsecond, and a page has thousands of characters:
+    # per character only what differs per character is read (its code, its box, its origin and the text object it
+    # belongs to); the size and font, which PDFium takes from the text object, are read once per run of characters
+    # of one object. Spaces are the only characters PDFium generates (besides line breaks), so only they are asked
+    # whether they were; a space PDFium puts in a wide gap inside a text object has a matrix of its own, so a
+    # space's matrix is compared too.
     handle = textpage.raw
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
-    loose = raw.FS_RECTF()
+    unicode_of, generated, loose_box, origin_of, matrix_of = (
+        raw.FPDFText_GetUnicode,
+        raw.FPDFText_IsGenerated,
+        raw.FPDFText_GetLooseCharBox,
+        raw.FPDFText_GetCharOrigin,
+        raw.FPDFText_GetMatrix,
+    )
+    box = raw.FS_RECTF()
     matrix = raw.FS_MATRIX()
-    flags = ctypes.c_int()
-    name = ctypes.create_string_buffer(128)
+    origin_x, origin_y = ctypes.c_double(), ctypes.c_double()
     found: list[Char] = []
-    last_font: tuple[int, bool, bool] | None = None
+    append, make = found.append, Char._make  # (_make skips NamedTuple's keyword-taking __new__)
+    last_object: int | None = None
+    font = _Font(0.0, False, False, None)
     for index in range(raw.FPDFText_CountChars(handle)):
-        code = raw.FPDFText_GetUnicode(handle, index)
-        if code in (0, 0xFFFE, 0xFFFF):
+        code = unicode_of(handle, index)
+        if code in _NOT_DRAWN:
             continue
         text = "\u00ad" if code == 2 else chr(code)  # PDFium's mark for a hyphen that breaks a word at a line end
-        if text in "\r\n":
-            continue
-        if raw.FPDFText_IsGenerated(handle, index):  # a space PDFium saw between two words: keep it as one
-            if text == " " and found and found[-1].text != " ":
-                last = found[-1]
-                found.append(
-                    Char(" ", last.x1, last.y0, last.x1, last.y1, last.baseline, last.size, last.bold, last.mono)
-                )
-            continue
-        if not raw.FPDFText_GetCharBox(handle, index, left, right, bottom, top):
-            continue
-        if raw.FPDFText_GetLooseCharBox(handle, index, loose):  # the advance, not the ink: a "1" is as wide as a "0"
-            left.value, right.value = loose.left, loose.right
-        # The size the text is drawn at: the font size times the text matrix's vertical scale (a PDF may set the
-        # font at 1 pt and scale it up with the matrix).
-        size = raw.FPDFText_GetFontSize(handle, index)
-        if raw.FPDFText_GetMatrix(handle, index, matrix):
-            size *= math.hypot(matrix.c, matrix.d) or 1.0
-        baseline = origin_y.value if raw.FPDFText_GetCharOrigin(handle, index, origin_x, origin_y) else bottom.value
-        weight = raw.FPDFText_GetFontWeight(handle, index)
-        length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
-        font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
-        key = (hash(font) ^ flags.value, weight >= BOLD_WEIGHT, False)
-        if key != last_font:
-            bold = weight >= BOLD_WEIGHT or "bold" in font or "black" in font or "heavy" in font
-            mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
-            last_font = key
-            style = (bold, mono)
+        obj = _text_object(handle, index)
+        style = font
         if text.isspace():
-            found.append(Char(" ", left.value, bottom.value, right.value, top.value, baseline, size, *style))
+            if generated(handle, index):  # a space PDFium saw between two words: keep it as one
+                if text == " " and found and found[-1].text != " ":
+                    append(found[-1]._replace(text=" ", x0=found[-1].x1))
+                continue
+            text = " "
+            scale = (matrix.c, matrix.d) if matrix_of(handle, index, matrix) else None
+            if obj is None or obj != last_object or scale != font.scale:
+                style = _font(handle, index)
+        elif obj is None or obj != last_object:
+            style = font = _font(handle, index)
+            last_object = obj
+        # the advance, not the ink: a "1" is as wide as a "0", and a comma's box does not hang below the line
+        if not loose_box(handle, index, box):
             continue
-        found.append(Char(text, left.value, bottom.value, right.value, top.value, baseline, size, *style))
+        baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
+        append(make((text, box.left, box.bottom, box.right, box.top, baseline, style.size, style.bold, style.mono)))
     return found
+
+
+class _Font(NamedTuple):
+    size: float
+    bold: bool
+    mono: bool
+    scale: tuple[float, float] | None  # the text matrix's (c, d), which scale the font vertically
+
+
+def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
+    """The size a character is drawn at, and whether its font is bold and monospaced (the same for every
+    character of one text object)."""
+    # the font size times the text matrix's vertical scale (a PDF may set the font at 1 pt and scale it up)
+    size = raw.FPDFText_GetFontSize(handle, index)
+    matrix = raw.FS_MATRIX()
+    scale = None
+    if raw.FPDFText_GetMatrix(handle, index, matrix):
+        scale = (matrix.c, matrix.d)
+        size *= math.hypot(matrix.c, matrix.d) or 1.0
+    weight = raw.FPDFText_GetFontWeight(handle, index)
+    flags = ctypes.c_int()
+    name = ctypes.create_string_buffer(128)
+    length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
+    font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
+    bold = weight >= BOLD_WEIGHT or "bold" in font or "black" in font or "heavy" in font
+    mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
+    return _Font(size, bold, mono, scale)
 
 
 def _rules(page: pdfium.PdfPage) -> list[Rule]:

@@ -115,10 +115,14 @@ def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
     width = int(x_max - x_min) + 1
     if width < 8 * body:
         return None
-    cover = [0] * (width + 1)
+    # how many boxes cover each point across: +1 where a box starts, -1 where it ends, summed left to right
+    steps = [0] * (width + 1)
     for b in boxes:
-        for x in range(max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))):
-            cover[x] += 1
+        first, past = max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))
+        if first < past:
+            steps[first] += 1
+            steps[past] -= 1
+    cover = list(itertools.accumulate(steps))
     limit = int(0.3 * rows)
     runs: list[tuple[float, float]] = []
     x = 0
