@@ -428,6 +428,7 @@ def profile_job_times(pages: int = 120) -> dict[str, Any]:
         app.close()
     # The job's own times are wall-clock: on a machine shared with other work they swing; the CPU seconds this
     # process spent on each job (the queue is drained in process) compare the two profiles' work alone.
+    workers = _worker_job_times(path, work)
     return {
         "pages": pages,
         "text_s": round(seconds["text"], 2),
@@ -436,6 +437,40 @@ def profile_job_times(pages: int = 120) -> dict[str, Any]:
         "text_cpu_s": round(cpu["text"], 2),
         "markdown_cpu_s": round(cpu["markdown"], 2),
         "markdown_over_text_cpu": round(cpu["markdown"] / cpu["text"], 2),
+        "with_workers": workers,
+    }
+
+
+def _worker_job_times(path: Path, work: Path, runs: int = 3, processes: int = 2) -> dict[str, Any]:
+    """The same document's job time as an analyst sees it with ``make run``'s worker (``processes`` worker
+    processes, the real queue): submit to completed, each profile ``runs`` times alternately, the median. Each run
+    gets a copy with one byte changed, so no run is answered from the cache of an earlier one."""
+    from statistics import median
+
+    from pipeline.core.settings import Settings
+    from pipeline.service.local_worker import LocalWorker
+    from pipeline.service.paperline import Paperline
+
+    settings = Settings(home=work / "home-workers")
+    times: dict[str, list[float]] = {"text": [], "markdown": []}
+    with LocalWorker(settings, workers=processes).start():
+        app = Paperline(settings)
+        for run in range(runs):
+            for profile in ("text", "markdown"):
+                copy = work / f"long-{profile}-{run}.pdf"
+                copy.write_bytes(path.read_bytes() + f"\n% run {run} {profile}\n".encode())
+                job = app.submit(copy, profile=profile)
+                [done] = app.wait([job.id], timeout_s=600)
+                assert done.status.value == "completed", done.error
+                times[profile].append((done.finished_at or 0) - done.created_at)
+        app.close()
+    text, markdown = median(times["text"]), median(times["markdown"])
+    return {
+        "worker_processes": processes,
+        "runs": runs,
+        "text_s": round(text, 2),
+        "markdown_s": round(markdown, 2),
+        "markdown_over_text": round(markdown / text, 2),
     }
 
 

@@ -77,11 +77,13 @@ def read_page(page: pdfium.PdfPage) -> PageDrawing:
 
 def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     # Each call into PDFium through ctypes costs about half a microsecond, and a page has thousands of characters:
-    # per character only what differs per character is read (its code, its box, its origin and the text object it
-    # belongs to); the size and font, which PDFium takes from the text object, are read once per run of characters
-    # of one object. Spaces are the only characters PDFium generates (besides line breaks), so only they are asked
-    # whether they were; a space PDFium puts in a wide gap inside a text object has a matrix of its own, so a
-    # space's matrix is compared too.
+    # per character only what differs per character is read (its code, its box and the text object it belongs
+    # to); the size, font and baseline, which one text object shares (one text showing operator, set along one
+    # line), are read once per run of characters of one object. (FPDFText_GetText would give every code in one
+    # call, but it leaves out some, such as the mark of a hyphen at a line's end: its indexes do not match.)
+    # Spaces are the only characters PDFium generates (besides line breaks), so only they are asked whether they
+    # were; a space PDFium puts in a wide gap inside a text object has a matrix of its own, so a space's matrix is
+    # compared too.
     handle = textpage.raw
     unicode_of, generated, loose_box, origin_of, matrix_of = (
         raw.FPDFText_GetUnicode,
@@ -96,7 +98,8 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     found: list[Char] = []
     append, make = found.append, Char._make  # (_make skips NamedTuple's keyword-taking __new__)
     last_object: int | None = None
-    font = _Font(0.0, False, False, None)
+    font = _Font(0.0, False, False, None, True)
+    line: tuple[float, float] | None = None  # the object's baseline, and the bottom of its first character's box
     for index in range(raw.FPDFText_CountChars(handle)):
         code = unicode_of(handle, index)
         if code in _NOT_DRAWN:
@@ -116,10 +119,16 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
         elif obj is None or obj != last_object:
             style = font = _font(handle, index)
             last_object = obj
+            line = None
         # the advance, not the ink: a "1" is as wide as a "0", and a comma's box does not hang below the line
         if not loose_box(handle, index, box):
             continue
-        baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
+        if line is not None and style is font and abs(box.bottom - line[1]) < 0.01:
+            baseline = line[0]  # the object's own line (a rotated object or a vertical run reads each origin)
+        else:
+            baseline = origin_y.value if origin_of(handle, index, origin_x, origin_y) else box.bottom
+            if style is font and font.upright and obj is not None:
+                line = (baseline, box.bottom)
         append(make((text, box.left, box.bottom, box.right, box.top, baseline, style.size, style.bold, style.mono)))
     return found
 
@@ -129,6 +138,7 @@ class _Font(NamedTuple):
     bold: bool
     mono: bool
     scale: tuple[float, float] | None  # the text matrix's (c, d), which scale the font vertically
+    upright: bool  # set along a horizontal line: all its characters share the baseline
 
 
 def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
@@ -138,9 +148,11 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     size = raw.FPDFText_GetFontSize(handle, index)
     matrix = raw.FS_MATRIX()
     scale = None
+    upright = False
     if raw.FPDFText_GetMatrix(handle, index, matrix):
         scale = (matrix.c, matrix.d)
         size *= math.hypot(matrix.c, matrix.d) or 1.0
+        upright = abs(matrix.b) < 1e-6 and abs(matrix.c) < 1e-6 and matrix.a > 0 and matrix.d > 0
     weight = raw.FPDFText_GetFontWeight(handle, index)
     flags = ctypes.c_int()
     name = ctypes.create_string_buffer(128)
@@ -148,7 +160,7 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
     bold = weight >= BOLD_WEIGHT or "bold" in font or "black" in font or "heavy" in font
     mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
-    return _Font(size, bold, mono, scale)
+    return _Font(size, bold, mono, scale, upright)
 
 
 def _rules(page: pdfium.PdfPage) -> list[Rule]:
