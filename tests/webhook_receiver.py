@@ -26,6 +26,8 @@ class Received:
     at: float
     path: str
     headers: dict[str, str] = field(default_factory=dict)
+    #: the status the receiver answered
+    answered: int = 0
 
 
 #: what to answer: (status, headers, body)
@@ -62,18 +64,21 @@ class Receiver:
                     verified = bool(secret)
                 except WebhookVerificationError:
                     body, verified = json.loads(raw or b"null"), False
+                received = Received(headers.get("webhook-id", ""), body, verified, time.time(), self.path, headers)
                 with receiver._lock:
                     number = len(receiver.got)
-                    receiver.got.append(
-                        Received(headers.get("webhook-id", ""), body, verified, time.time(), self.path, headers)
-                    )
+                    receiver.got.append(received)
                 status, extra, content = receiver.answer(number, self.path)
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
+                received.answered = status
+                try:
+                    self.send_response(status)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                except (BrokenPipeError, ConnectionResetError):
+                    received.answered = 0  # the sender gave up (timed out) before the answer
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -92,6 +97,15 @@ class Receiver:
     def ids(self) -> list[str]:
         with self._lock:
             return [r.id for r in self.got]
+
+    def accepted(self) -> dict[str, int]:
+        """How many times each message id was verified and answered 2xx (after idempotency: once)."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for r in self.got:
+                if r.verified and 200 <= r.answered < 300:
+                    counts[r.id] = counts.get(r.id, 0) + 1
+        return counts
 
     def verified(self) -> list[Received]:
         with self._lock:
