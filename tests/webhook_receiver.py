@@ -28,6 +28,8 @@ class Received:
     headers: dict[str, str] = field(default_factory=dict)
     #: the status the receiver answered
     answered: int = 0
+    #: the body as received (what was signed)
+    raw: bytes = b""
 
 
 #: what to answer: (status, headers, body)
@@ -64,7 +66,9 @@ class Receiver:
                     verified = bool(secret)
                 except WebhookVerificationError:
                     body, verified = json.loads(raw or b"null"), False
-                received = Received(headers.get("webhook-id", ""), body, verified, time.time(), self.path, headers)
+                received = Received(
+                    headers.get("webhook-id", ""), body, verified, time.time(), self.path, headers, raw=raw
+                )
                 with receiver._lock:
                     number = len(receiver.got)
                     receiver.got.append(received)

@@ -23,6 +23,7 @@ from pipeline.core.models import DeliveryStatus, WebhookDelivery
 from pipeline.core.settings import Settings
 from pipeline.store import JobStore
 from pipeline.store.interface import AttemptOutcome
+from pipeline.webhooks.envelope import new_secret
 from pipeline.webhooks.retries import next_attempt_at, retry_after_s
 from pipeline.webhooks.sender import Sent, new_client, send
 
@@ -95,6 +96,10 @@ class Dispatcher:
     def deliver(self, delivery: WebhookDelivery) -> AttemptOutcome:
         """Send one attempt of a claimed delivery and record it; the outcome recorded."""
         secret = self.store.signing_secret(delivery.subscription_id, delivery.user)
+        if secret is None and delivery.subscription_id is None:
+            # A job's callback_url, from a user who never asked for their callback secret: made now (it is theirs to
+            # read whenever they like), never sent unsigned.
+            secret = self.store.callback_secret(delivery.user, new_secret())
         if secret is None:
             sent = Sent(False, None, messages.WEBHOOK_NO_SECRET, "", 0.0)
             outcome = AttemptOutcome(None, sent.error, "", 0.0, DeliveryStatus.FAILED)

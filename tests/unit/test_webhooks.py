@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from pipeline.core.errors import WebhookRefused
 from pipeline.core.models import DeliveryStatus, JobStatus, SubscriptionState, WebhookSubscription
@@ -220,3 +221,18 @@ def test_a_slow_receiver_times_out_and_holds_only_its_own_slot(store: SqliteJobS
         dispatcher.close()
     finally:
         slow.stop()
+
+
+def test_a_callback_is_signed_with_the_user_s_callback_secret_even_before_they_asked_for_it(
+    store: SqliteJobStore, receiver: Receiver
+) -> None:
+    store.create(new_job("j1", meta={"callback_url": receiver.url + "/cb"}))
+    store.finish("j1", JobStatus.FAILED, "broke", error="broke")
+    dispatcher = Dispatcher(quick(), store)
+    drain(dispatcher, store, lambda: receiver.got)
+    secret = store.signing_secret(None, "ann")
+    assert secret is not None and store.callback_secret("ann", new_secret()) == secret, "made once, readable later"
+    (got,) = receiver.got
+    body = Webhook(secret).verify(got.raw, got.headers)
+    assert body["type"] == "job.failed" and body["data"]["id"] == "j1" and "results" not in body["data"]["links"]
+    dispatcher.close()
