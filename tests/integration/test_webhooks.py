@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.core.models import DeliveryStatus, SubscriptionState
 from pipeline.service import webhooks as hooks
 from pipeline.service.paperline import Paperline
+from pipeline.service.users import LOCAL_USER
 from pipeline.store import NewJob
 from tests.docgen import make_text_pdf
 from tests.helpers import stop_process, wait_until
@@ -34,9 +35,7 @@ FAST_RETRIES = {
 def subscribe(app: Paperline, receiver: Receiver, path: str, events: str = "") -> str:
     """Subscribe ``receiver`` at ``path`` (loopback: allowed here, as an operator of a closed network would)."""
     allowed = replace(app.settings, webhook_allow_private=True)
-    subscription, secret = hooks.subscribe(
-        app.store, allowed, app.settings.user or "local", receiver.url + path, events
-    )
+    subscription, secret = hooks.subscribe(app.store, allowed, LOCAL_USER, receiver.url + path, events)
     receiver.secrets[path] = secret
     return subscription.id
 
@@ -90,7 +89,7 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
         done = allowed.submit(make_text_pdf(tmp_path / "cb.pdf", 2), callback_url=receiver.url + "/callback")
         (tmp_path / "empty.pdf").write_bytes(b"")
         refused = allowed.submit(tmp_path / "empty.pdf")
-        never_run = app.store.create(NewJob("c0ffee", "later.pdf", "pdf", "text", "local", "x", 1, "local"))
+        never_run = app.store.create(NewJob("c0ffee", "later.pdf", "pdf", "text", "local", "x", 1, LOCAL_USER))
         canceled = conforms(doc, "/jobs/{job_id}/cancel", "post", call(f"{api}/jobs/{never_run.id}/cancel", "POST"))
         assert canceled["status"] == "canceled"
         wait_until(lambda: app.get(done.id).is_final, timeout=60, what="the worker to finish the job")
@@ -171,3 +170,32 @@ def test_a_receiver_down_while_the_worker_restarts_still_gets_the_event(  # type
         assert attempts[-1].status_code == 204 and len(receiver.got) == 1
     finally:
         receiver.stop()
+
+
+def test_the_command_line_adds_lists_tests_logs_and_removes_webhooks(app: Paperline) -> None:
+    from tests.conftest import paperline
+
+    refused = paperline(app, "webhook", "add", "http://127.0.0.1:9/x")
+    assert (
+        refused.returncode == 2 and "loopback" in refused.stderr and "PAPERLINE_WEBHOOK_ALLOW_PRIVATE" in refused.stderr
+    )
+    bad = paperline(app, "webhook", "add", "https://1.1.1.1/x", "--events", "job.completed,job.done")
+    assert bad.returncode == 2 and "Unknown webhook events: job.done" in bad.stderr
+    added = paperline(
+        app, "webhook", "add", "http://127.0.0.1:9/x", "--events", "job.failed", PAPERLINE_WEBHOOK_ALLOW_PRIVATE="1"
+    )
+    assert added.returncode == 0 and added.stdout.strip().startswith("whsec_") and "shown only now" in added.stderr
+    (subscription,) = app.webhooks()
+    assert subscription.events == ("job.failed",)
+    listed = paperline(app, "webhook", "list")
+    assert subscription.id in listed.stdout and "active" in listed.stdout and "whsec_" not in listed.stdout
+    queued = paperline(app, "webhook", "test", subscription.id)
+    assert queued.returncode == 0 and "Queued test delivery msg_" in queued.stdout
+    log = paperline(app, "webhook", "log", subscription.id, "--json")
+    (entry,) = json.loads(log.stdout)
+    assert entry["event"] == "webhook.test" and entry["status"] == "pending" and entry["attempt_log"] == []
+    secret = paperline(app, "webhook", "secret")
+    assert secret.stdout.strip() == app.webhook_callback_secret(LOCAL_USER)
+    assert paperline(app, "webhook", "remove", subscription.id).returncode == 0
+    again = paperline(app, "webhook", "remove", subscription.id)
+    assert again.returncode == 2 and "No webhook" in again.stderr
