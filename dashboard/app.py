@@ -25,6 +25,7 @@ from .search import SearchView
 from .state import SessionState
 from .tokens import ApiTokensView
 from .upload import UploadPanel
+from .webhooks import WebhooksView
 
 RESULT_TAB = "Result"
 
@@ -73,6 +74,7 @@ class App(pn.viewable.Viewer):
         )
         if self.signed_in:  # tokens matter where the server asks people to sign in
             self.tabs.add("API tokens", lambda: ApiTokensView(self.state))
+        self.tabs.add("Webhooks", lambda: WebhooksView(self.state))
         self.state.param.watch(self._show_result_tab, ["selected_job", "selected_page"])
         self.state.connect()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:

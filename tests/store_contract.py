@@ -11,9 +11,18 @@ import time
 
 import pytest
 
-from pipeline.core.models import ChunkStatus, JobStatus, PassageRecord, Stage
+from pipeline.core.models import (
+    ChunkStatus,
+    DeliveryStatus,
+    JobStatus,
+    PassageRecord,
+    Stage,
+    SubscriptionState,
+    WebhookSubscription,
+)
 from pipeline.jobs.chunking import plan_chunks
 from pipeline.store import JobStore, NewJob
+from pipeline.store.interface import AttemptOutcome
 
 
 class OverLimit(Exception):
@@ -694,6 +703,130 @@ class StoreContract:
         store.initialize_schema()  # every process runs it at start
         store.close()
         assert store.get("job1") is not None, "a closed store opens again on next use"
+
+    # -- webhooks -------------------------------------------------------------------------------------------------
+    def subscribe(self, store: JobStore, sub_id: str, user: str = "ann", events: tuple[str, ...] = ()) -> None:
+        events = events or ("job.completed", "job.failed", "job.canceled")
+        subscription = WebhookSubscription(sub_id, user, f"https://{sub_id}.example/hook", events, time.time())
+        store.add_subscription(subscription, f"whsec_{sub_id}")
+
+    def test_every_way_a_job_ends_writes_its_deliveries_in_the_same_transaction(self, store: JobStore) -> None:
+        self.subscribe(store, "all")
+        self.subscribe(store, "done", events=("job.completed",))
+        self.subscribe(store, "bob", user="bob")
+        store.create(new_job("ok"))
+        store.start("ok")
+        assert store.list_deliveries() == [], "nothing is owed before a job ends"
+        assert store.finish("ok", JobStatus.COMPLETED, "done")
+        assert not store.finish("ok", JobStatus.FAILED, "again"), "an ended job ends once, and owes nothing more"
+        store.create(new_job("stop"))
+        store.cancel("stop")
+        store.create(new_job("refused", status=JobStatus.FAILED, error="empty", meta={"callback_url": "https://cb/x"}))
+        self.running_job(store, "lost", pages=10, chunk_pages=10)
+        store.begin_step("lost", Stage.EXTRACTING)  # a step that began and stopped moving fails its job at the end
+        store.set_stage("lost", Stage.MERGING, "merging")
+        store.begin_step("lost", Stage.MERGING)
+        store.recover_stale(time.time() + 1, max_attempts=1)
+        owed = {(d.job_id, d.event, d.subscription_id or d.url) for d in store.list_deliveries()}
+        assert owed == {
+            ("ok", "job.completed", "all"),
+            ("ok", "job.completed", "done"),
+            ("stop", "job.canceled", "all"),
+            ("refused", "job.failed", "all"),
+            ("refused", "job.failed", "https://cb/x"),
+            ("lost", "job.failed", "all"),
+        }
+        delivery = store.list_deliveries(job_id="ok", subscription_id="done")[0]
+        assert delivery.id.startswith("msg_") and delivery.status is DeliveryStatus.PENDING
+        assert delivery.payload["id"] == "ok" and delivery.payload["status"] == "completed"
+        assert delivery.user == "ann" and delivery.url == "https://done.example/hook" and delivery.attempts == 0
+
+    def test_a_cached_job_s_delivery_carries_the_figures_it_copied_and_not_the_source_s_callback(
+        self, store: JobStore
+    ) -> None:
+        self.subscribe(store, "all")
+        store.create(new_job("src", meta={"callback_url": "https://src/cb"}))
+        store.finish("src", JobStatus.COMPLETED, "done")
+        store.create(new_job("copy", pages=0, status=JobStatus.COMPLETED, stage=Stage.COMPLETED))
+        store.copy_outcome("copy", store.get("src"))  # type: ignore[arg-type]
+        copy = store.get("copy")
+        assert copy is not None and "callback_url" not in copy.meta
+        (delivery,) = store.list_deliveries(job_id="copy")
+        assert delivery.payload["pages"] == 45
+
+    def test_deliveries_are_claimed_once_under_a_lease_and_each_attempt_is_recorded(self, store: JobStore) -> None:
+        self.subscribe(store, "s1")
+        (delivery,) = store.record_webhook_event("ann", "job.completed", {"id": "j"}, job_id="j")
+        now = time.time()
+        assert store.claim_deliveries(now - 60, limit=10, lease_s=30, claim="early") == [], "not due yet"
+        (claimed,) = store.claim_deliveries(now + 1, limit=10, lease_s=30, claim="w1")
+        assert claimed.id == delivery.id and claimed.claim == "w1"
+        assert store.claim_deliveries(now + 2, limit=10, lease_s=30, claim="w2") == [], "leased to w1"
+        retry = AttemptOutcome(500, "HTTP 500", "<b>oops</b>", 0.1, DeliveryStatus.PENDING, now + 5)
+        assert not store.record_attempt(delivery.id, "w2", retry), "only the claim holder records"
+        assert store.record_attempt(delivery.id, "w1", retry)
+        assert store.get_subscription("s1").last_status == "500"  # type: ignore[union-attr]
+        assert store.claim_deliveries(now + 2, limit=10, lease_s=30, claim="w2") == [], "not due until its retry"
+        (again,) = store.claim_deliveries(now + 6, limit=10, lease_s=30, claim="w2")
+        assert again.attempts == 1 and again.last_status_code == 500
+        (stolen,) = store.claim_deliveries(now + 40, limit=10, lease_s=30, claim="w3")  # w2 died: its lease ran out
+        assert not store.record_attempt(delivery.id, "w2", retry), "a claim taken over is fenced out"
+        gave_up = AttemptOutcome(None, "timed out", "", 10.0, DeliveryStatus.FAILED, failing_reason="timed out x2")
+        assert store.record_attempt(stolen.id, "w3", gave_up)
+        done = store.get_delivery(delivery.id)
+        assert done is not None and done.status is DeliveryStatus.FAILED and done.attempts == 2
+        assert [(a.attempt, a.status_code, a.response) for a in store.list_attempts(delivery.id)] == [
+            (1, 500, "<b>oops</b>"),
+            (2, None, ""),
+        ]
+        failing = store.get_subscription("s1")
+        assert failing is not None and failing.state is SubscriptionState.FAILING and failing.reason == "timed out x2"
+        store.create(new_job("later"))
+        store.finish("later", JobStatus.COMPLETED, "done")
+        assert store.list_deliveries(job_id="later") == [], "a failing subscription gets no new events"
+        (test,) = store.record_webhook_event("ann", "webhook.test", {}, subscription_id="s1")
+        (claimed,) = store.claim_deliveries(time.time() + 1, limit=10, lease_s=30, claim="w4")
+        ok = AttemptOutcome(204, "", "", 0.01, DeliveryStatus.DELIVERED)
+        assert store.record_attempt(test.id, "w4", ok)
+        assert store.get_subscription("s1").state is SubscriptionState.ACTIVE  # type: ignore[union-attr]
+        assert store.get_delivery(test.id).delivered_at is not None  # type: ignore[union-attr]
+        assert store.claim_deliveries(time.time() + 100, limit=10, lease_s=30, claim="w5") == [], "none left"
+
+    def test_subscriptions_are_per_user_and_secrets_stay_server_side(self, store: JobStore) -> None:
+        self.subscribe(store, "a1")
+        self.subscribe(store, "b1", user="bob")
+        assert [s.id for s in store.list_subscriptions("ann")] == ["a1"]
+        assert {s.id for s in store.list_subscriptions()} == {"a1", "b1"}
+        assert "whsec" not in repr(store.get_subscription("a1"))
+        assert store.signing_secret("a1", "ann") == "whsec_a1"
+        assert store.signing_secret(None, "ann") is None, "no callback secret until one is asked for"
+        assert store.callback_secret("ann", "whsec_first") == "whsec_first"
+        assert store.callback_secret("ann", "whsec_second") == "whsec_first", "made once"
+        assert store.signing_secret(None, "ann") == "whsec_first"
+        store.record_webhook_event("bob", "job.failed", {"id": "x"})
+        assert not store.remove_subscription("b1", user="ann"), "only its user's"
+        assert store.remove_subscription("b1", user="bob") and store.get_subscription("b1") is None
+        assert store.list_deliveries(subscription_id="b1") == [], "its unsent deliveries go with it"
+        assert store.signing_secret("b1", "bob") is None
+
+    def test_deliveries_claimed_by_racing_threads_go_to_one_each(self, store: JobStore) -> None:
+        self.subscribe(store, "s")
+        for i in range(30):
+            store.record_webhook_event("ann", "job.completed", {"i": i})
+        got: list[str] = []
+        lock = threading.Lock()
+
+        def claimer(name: str) -> None:
+            while batch := store.claim_deliveries(time.time() + 1, limit=3, lease_s=60, claim=name):
+                with lock:
+                    got.extend(d.id for d in batch)
+
+        threads = [threading.Thread(target=claimer, args=(f"t{n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(got) == 30 and len(set(got)) == 30
 
 
 def test_the_contract_covers_the_whole_interface() -> None:

@@ -6,13 +6,23 @@ dataclasses' type hints, plus the extra members their ``to_dict`` adds; the path
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from pipeline.core.models import Chunk, Event, Job
+from pipeline.core.models import (
+    SUBSCRIBABLE_EVENTS,
+    Chunk,
+    DeliveryAttempt,
+    Event,
+    Job,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.index import SearchHit
 
@@ -100,6 +110,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "profile": {"type": "string"},
             "engine": {"type": "string"},
             "instruction": {"type": "string"},
+            "callback_url": {"type": "string", "format": "uri"},
         },
         "required": ["file"],
     }
@@ -139,7 +150,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "summary": "Submit documents (multipart files, or a raw body with ?filename=)",
                 "parameters": [
                     {"name": name, "in": "query", "schema": {"type": "string"}}
-                    for name in ("filename", "profile", "engine", "instruction")
+                    for name in ("filename", "profile", "engine", "instruction", "callback_url")
                 ],
                 "requestBody": {
                     "required": True,
@@ -262,16 +273,19 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "parameters": [job_id],
             "post": {"summary": summary, "responses": {"200": _json(job, "The job"), **_problems(403, 404, 409)}},
         }
+    paths.update(webhook_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Paperline", "version": "1", "description": "Documents in, text out: jobs over HTTP."},
         "servers": [{"url": prefix}],
         "paths": paths,
+        "webhooks": webhook_messages(),
         "components": {
             "schemas": {
                 **model_schemas(
                     Job, Chunk, Event, SearchHit, extra={Job: {"duration_s": {"type": ["number", "null"]}}}
                 ),
+                **webhook_schemas(),
                 "Problem": {
                     "type": "object",
                     "properties": {
@@ -284,5 +298,142 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     "required": ["type", "title", "status"],
                 },
             }
+        },
+    }
+
+
+# -- webhooks ----------------------------------------------------------------------------------------------------
+def webhook_schemas() -> dict[str, Any]:
+    """Subscriptions, deliveries (each with its attempts in the log) and the payload a receiver gets."""
+    schemas = model_schemas(WebhookSubscription, WebhookDelivery, DeliveryAttempt, extra={})
+    delivery = schemas["WebhookDelivery"]  # to_dict leaves out the worker's claim
+    delivery["properties"].pop("claim")
+    delivery["required"].remove("claim")
+    logged = copy.deepcopy(delivery)  # a delivery in the log, with its attempts (no allOf: both are closed)
+    logged["title"] = "WebhookDeliveryLog"
+    logged["properties"]["attempt_log"] = {"type": "array", "items": {"$ref": REF + "DeliveryAttempt"}}
+    logged["required"].append("attempt_log")
+    schemas["WebhookDeliveryLog"] = logged
+    schemas["WebhookPayload"] = {
+        "description": "The Standard Webhooks envelope; signed in the webhook-id, webhook-timestamp and "
+        "webhook-signature headers (verify with any Standard Webhooks library and the whsec_ secret)",
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": [e.value for e in WebhookEvent]},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {
+                "description": "For job events, the job as GET /jobs/{job_id} answers it, with links",
+                "type": "object",
+                "properties": {
+                    "links": {
+                        "type": "object",
+                        "properties": {
+                            "job": {"type": "string"},
+                            "events": {"type": "string"},
+                            "results": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                        "required": ["job", "events"],
+                    }
+                },
+            },
+        },
+        "required": ["type", "timestamp", "data"],
+    }
+    return schemas
+
+
+def webhook_messages() -> dict[str, Any]:
+    """OpenAPI 3.1's ``webhooks``: what Paperline POSTs to a receiver for each event."""
+    body = {"required": True, "content": {"application/json": {"schema": {"$ref": REF + "WebhookPayload"}}}}
+    return {
+        event.value: {
+            "post": {
+                "summary": f"Sent on {event.value}",
+                "requestBody": body,
+                "responses": {"2XX": {"description": "Received; any other answer is retried"}},
+            }
+        }
+        for event in WebhookEvent
+    }
+
+
+def webhook_paths() -> dict[str, Any]:
+    subscription_id = {"name": "subscription_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    subscription = REF + "WebhookSubscription"
+    created = {
+        "type": "object",
+        "properties": {
+            "webhook": {"$ref": subscription},
+            "secret": {"type": "string", "description": "whsec_...: shown this once"},
+        },
+        "required": ["webhook", "secret"],
+    }
+    request = {
+        "type": "object",
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "events": {"type": "array", "items": {"type": "string", "enum": list(SUBSCRIBABLE_EVENTS)}},
+        },
+        "required": ["url"],
+    }
+    secret = {"type": "object", "properties": {"secret": {"type": "string"}}, "required": ["secret"]}
+    queued = {"type": "object", "properties": {"delivery": {"$ref": REF + "WebhookDelivery"}}, "required": ["delivery"]}
+    return {
+        "/webhooks": {
+            "get": {
+                "summary": "Your webhook subscriptions (an admin's: everyone's)",
+                "responses": {"200": _list_of("webhooks", subscription, "Newest first")},
+            },
+            "post": {
+                "summary": "Subscribe a receiver to events (every job event when none are named)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
+                "responses": {
+                    "201": {
+                        "description": "The subscription, and its signing secret (never shown again)",
+                        "content": {"application/json": {"schema": created}},
+                    },
+                    **_problems(400, 403, 413, 422),
+                },
+            },
+        },
+        "/webhooks/callback-secret": {
+            "get": {
+                "summary": "The secret signing your jobs' callback_url deliveries (made on first use)",
+                "responses": {"200": {"description": "whsec_...", "content": {"application/json": {"schema": secret}}}},
+            }
+        },
+        "/webhooks/{subscription_id}": {
+            "parameters": [subscription_id],
+            "delete": {
+                "summary": "Remove a subscription (deliveries not yet sent are dropped)",
+                "responses": {"204": {"description": "Removed"}, **_problems(403, 404)},
+            },
+        },
+        "/webhooks/{subscription_id}/test": {
+            "parameters": [subscription_id],
+            "post": {
+                "summary": "Queue a signed webhook.test delivery (one that gets through makes a failing one active)",
+                "responses": {
+                    "202": {"description": "Queued", "content": {"application/json": {"schema": queued}}},
+                    **_problems(403, 404),
+                },
+            },
+        },
+        "/webhooks/{subscription_id}/deliveries": {
+            "parameters": [subscription_id],
+            "get": {
+                "summary": "The delivery log, newest first, with every attempt",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                    }
+                ],
+                "responses": {
+                    "200": _list_of("deliveries", REF + "WebhookDeliveryLog", "Newest first"),
+                    **_problems(400, 404),
+                },
+            },
         },
     }

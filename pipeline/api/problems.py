@@ -23,6 +23,8 @@ from pipeline.core.errors import (
     PaperlineError,
     TooManyPages,
     UnsupportedType,
+    WebhookNotFound,
+    WebhookRefused,
     error_of_code,
 )
 from pipeline.files.storage import StorageUnavailable
@@ -35,6 +37,8 @@ RETRY_AFTER_S = 5
 #: listed class wins: a LimitReached is a DocumentRejected too, and answers 429, not 422)
 STATUS_BY_CODE: dict[str, HTTPStatus] = {
     JobNotFound.code: HTTPStatus.NOT_FOUND,
+    WebhookNotFound.code: HTTPStatus.NOT_FOUND,
+    WebhookRefused.code: HTTPStatus.UNPROCESSABLE_ENTITY,
     LimitReached.code: HTTPStatus.TOO_MANY_REQUESTS,
     DocumentTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     ImageTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

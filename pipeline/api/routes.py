@@ -15,9 +15,17 @@ from pipeline.api.handlers import (
 )
 from pipeline.api.stream import EventStreamHandler
 from pipeline.api.uploads import UploadHandler
+from pipeline.api.webhooks import (
+    CallbackSecretHandler,
+    WebhookDeliveriesHandler,
+    WebhookHandler,
+    WebhooksHandler,
+    WebhookTestHandler,
+)
 
 PREFIX = "/api/v1"
 JOB = r"/jobs/([^/]+)"  # any id: one that names no job is a 404 problem, like an unknown one
+WEBHOOK = r"/webhooks/([^/]+)"
 
 
 def api_routes(prefix: str = PREFIX) -> list[tuple]:
@@ -33,4 +41,9 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
         (prefix + JOB + r"/result", ResultHandler, {}),
         (prefix + JOB + r"/source", SourceHandler, {}),
+        (prefix + r"/webhooks", WebhooksHandler, {}),
+        (prefix + r"/webhooks/callback-secret", CallbackSecretHandler, {}),
+        (prefix + WEBHOOK, WebhookHandler, {}),
+        (prefix + WEBHOOK + r"/test", WebhookTestHandler, {}),
+        (prefix + WEBHOOK + r"/deliveries", WebhookDeliveriesHandler, {}),
     ]

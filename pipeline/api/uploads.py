@@ -29,7 +29,7 @@ from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
-OPTIONS = ("profile", "engine", "instruction")
+OPTIONS = ("profile", "engine", "instruction", "callback_url")
 MAX_FIELDS = 16  # parts besides the files: the options, and room for what clients add
 MAX_FIELD_BYTES = 64 * 1024  # an instruction is a paragraph, not a document
 

@@ -45,7 +45,12 @@ def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
         try:
             jobs.append(
                 app.submit(
-                    Path(name), profile=args.profile, engine=args.engine, user=args.user, instruction=args.instruction
+                    Path(name),
+                    profile=args.profile,
+                    engine=args.engine,
+                    user=args.user,
+                    instruction=args.instruction,
+                    callback_url=args.callback_url,
                 )
             )
         except PaperlineError as exc:
@@ -254,6 +259,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
     from pipeline.cli.search import add_commands as add_retrieval_commands
+    from pipeline.cli.webhooks import add_commands as add_webhook_commands
 
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="paperline", description="Chunked document extraction with live progress.")
@@ -272,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
+    submit.add_argument(
+        "--callback-url", default="", help="POST each job's end here, signed (see: paperline webhook secret)"
+    )
     submit.add_argument("--wait", action="store_true", help="show progress bars and wait until every job ends")
     submit.add_argument("--timeout", type=float, default=None, help="with --wait, give up after this many seconds")
     submit.add_argument("--json", action="store_true")
@@ -295,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     result.set_defaults(func=cmd_result)
 
     add_retrieval_commands(sub)
+    add_webhook_commands(sub)
 
     cancel = sub.add_parser("cancel", help="stop a queued or running job")
     cancel.add_argument("job")

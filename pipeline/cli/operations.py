@@ -28,8 +28,12 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
     finally:
         source.close()
         target.close()
+    hooks = {table: copied.pop(table) for table in list(copied) if table.startswith("webhook_")}
     counts = ", ".join(f"{count} {table.replace('api_tokens', 'API tokens')}" for table, count in copied.items())
     print(f"{counts} copied", file=sys.stderr)
+    if any(hooks.values()):
+        counts = ", ".join(f"{count} {table.removeprefix('webhook_')}" for table, count in hooks.items())
+        print(f"webhooks: {counts} copied", file=sys.stderr)
     print(f"Now set PAPERLINE_DATABASE_URL to that database on every host (files stay in {app.settings.jobs_dir}).")
     return 0
 

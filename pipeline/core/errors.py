@@ -92,6 +92,15 @@ class InvalidRequest(PaperlineError, code="invalid_request"):
     """A request that does not fit (unknown profile, result format not written for this job, ...)."""
 
 
+class WebhookRefused(InvalidRequest, code="webhook_refused"):
+    """A webhook subscription or callback URL that cannot be accepted (not http(s), unknown events, no public
+    address)."""
+
+
+class WebhookNotFound(PaperlineError, code="webhook_not_found"):
+    """No such webhook subscription (or not the caller's)."""
+
+
 class ExtractionFailed(PaperlineError, code="extraction_failed"):
     """A chunk failed for good (the API refused it, or kept failing after the SDK's own retries): not retried.
 

@@ -520,3 +520,43 @@ def too_many_uploads(user: str, uploads: int, limit: int, wait_s: float) -> str:
         f"Limit reached: {user} uploaded {uploads} files in the last hour (at most {limit} per user). "
         f"The next upload is possible in {max(1, round(wait_s / 60))} min."
     )
+
+
+# -- webhooks ---------------------------------------------------------------------------------------------------
+def webhook_gave_up(attempts: int, hours: float, error: str) -> str:
+    return f"Gave up after {plural(attempts, 'attempt')} over {hours:.1f} h; the last: {error}"
+
+
+def webhook_http_error(code: int) -> str:
+    return f"The receiver answered HTTP {code}"
+
+
+def webhook_redirect_refused(code: int, location: str) -> str:
+    return f"The receiver answered HTTP {code}, a redirect to {location or '(nowhere)'}: redirects are not followed"
+
+
+def webhook_unreachable(error: str) -> str:
+    return f"Could not reach the receiver: {error}"
+
+
+WEBHOOK_TIMED_OUT = "The receiver did not answer in time"
+WEBHOOK_NO_SECRET = "Its subscription was removed: nothing signs it any more"
+
+
+def webhook_address_refused(host: str, address: str, why: str) -> str:
+    return (
+        f"Refused: {host} is at {address}, a {why} address; webhooks go only to public addresses unless the "
+        "operator sets PAPERLINE_WEBHOOK_ALLOW_PRIVATE=1"
+    )
+
+
+def webhook_bad_url(url: str, why: str) -> str:
+    return f"Not a webhook URL: {url!r} ({why})"
+
+
+def webhook_unknown_events(unknown: Sequence[str], known: Sequence[str]) -> str:
+    return f"Unknown webhook events: {', '.join(unknown)}; choose from {', '.join(known)}"
+
+
+def no_webhook(subscription_id: str) -> str:
+    return f"No webhook {subscription_id!r}"

@@ -256,3 +256,115 @@ class PageText:
     #: the page's layout where a profile asked for structure (a scan's from OCR, marked ``scanned``): its ``width`` and
     #: ``height`` (points) and its ``elements`` in reading order (``Element.to_record`` dicts)
     layout: dict[str, Any] | None = None
+
+
+class WebhookEvent(str, Enum):
+    """What a webhook tells a receiver; the values are the Standard Webhooks ``type`` sent and stored verbatim."""
+
+    #: a job ended with every page extracted (also one answered from cache)
+    JOB_COMPLETED = "job.completed"
+    #: a job ended failed (refused at intake, chunks failed, a step kept dying)
+    JOB_FAILED = "job.failed"
+    #: a job was canceled
+    JOB_CANCELED = "job.canceled"
+    #: every job of a batch ended
+    BATCH_COMPLETED = "batch.completed"
+    #: sent only by ``paperline webhook test``, to the one subscription tested
+    TEST = "webhook.test"
+
+    @classmethod
+    def for_job(cls, status: JobStatus) -> WebhookEvent:
+        return cls(f"job.{JobStatus(status).value}")
+
+
+#: the events a subscriber may ask for (a test is sent on demand, never subscribed to)
+SUBSCRIBABLE_EVENTS = tuple(event.value for event in WebhookEvent if event is not WebhookEvent.TEST)
+
+
+class SubscriptionState(str, Enum):
+    """Whether a subscription is sent new events."""
+
+    #: new events are delivered to it
+    ACTIVE = "active"
+    #: a delivery ran out of attempts: no new events until a test delivery gets through (``reason`` says why)
+    FAILING = "failing"
+
+
+class DeliveryStatus(str, Enum):
+    """Where one webhook message is in its life; the values are stored verbatim."""
+
+    #: waiting for its next attempt (the first, or a retry after a failed one)
+    PENDING = "pending"
+    #: a receiver answered 2xx
+    DELIVERED = "delivered"
+    #: every attempt of its retry window failed
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    """A user's receiver of webhook events (its secret stays in the store and is shown once, at creation)."""
+
+    id: str
+    user: str
+    url: str
+    events: tuple[str, ...]
+    created_at: float
+    state: SubscriptionState = SubscriptionState.ACTIVE
+    #: why it is failing ("" while active)
+    reason: str = ""
+    #: the outcome of its last attempt, as text ("200", "timed out", ...)
+    last_status: str = ""
+    last_attempt_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["events"] = list(self.events)
+        data["state"] = self.state.value
+        return data
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One message for one receiver: its id is the Standard Webhooks ``webhook-id`` (``msg_...``), the same on
+    every attempt, so a receiver drops duplicates by it."""
+
+    id: str
+    subscription_id: str | None
+    job_id: str | None
+    user: str
+    url: str
+    event: str
+    payload: dict[str, Any]
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: float | None
+    last_status_code: int | None
+    last_error: str
+    created_at: float
+    updated_at: float
+    delivered_at: float | None = None
+    #: the claim of the worker sending it now ("" when none): its outcome is recorded only under this claim
+    claim: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data.pop("claim")
+        return data
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One POST of a delivery and what came of it (the receiver's answer kept as text, truncated)."""
+
+    delivery_id: str
+    attempt: int
+    at: float
+    status_code: int | None
+    error: str
+    response: str
+    duration_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

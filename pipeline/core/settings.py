@@ -35,6 +35,16 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in raw.split(",") if name.strip())
 
 
+def _flag(raw: str) -> bool:
+    """A yes/no variable: 1, true, yes, on (any case) mean yes; 0, false, no, off mean no."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -149,6 +159,20 @@ class Settings:
     passage_overlap_tokens: int = setting(16, "tokens repeated when a section is cut by size")
     embed_batch_passages: int = setting(64, "passages per embedding task", minimum=1)
     embed_threads: int = setting(2, "threads of one process's embedding model", minimum=1)
+    # Webhooks: every worker process sends due deliveries, ``webhook_concurrency`` at a time, each POST bounded by
+    # ``webhook_timeout_s``; a failed one is retried after ``webhook_retry_first_s`` (doubling up to
+    # ``webhook_retry_max_s``, with jitter) until ``webhook_retry_for_s`` after the event, then it has failed.
+    webhook_allow_private: bool = setting(
+        False,
+        "allow webhooks to loopback, link-local and private addresses (1: yes; for tests and closed networks)",
+        parse=_flag,
+    )
+    webhook_timeout_s: float = setting(10.0, "longest a webhook receiver may take to answer one delivery")
+    webhook_concurrency: int = setting(4, "webhook deliveries each worker process sends at once", minimum=1)
+    webhook_poll_s: float = setting(0.2, "each worker process looks for due webhook deliveries this often")
+    webhook_retry_first_s: float = setting(5.0, "wait before a failed webhook delivery's first retry (doubling)")
+    webhook_retry_max_s: float = setting(3 * 3600.0, "longest wait between two tries of a webhook delivery")
+    webhook_retry_for_s: float = setting(86400.0, "how long after its event a webhook delivery is retried")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).absolute())

@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core import messages
 from pipeline.core.errors import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
-from pipeline.core.models import ApiToken, Chunk, Event, Job, JobStatus, Stage, WorkerBeat
+from pipeline.core.models import (
+    ApiToken,
+    Chunk,
+    Event,
+    Job,
+    JobStatus,
+    Stage,
+    WebhookDelivery,
+    WebhookSubscription,
+    WorkerBeat,
+)
 from pipeline.core.settings import Settings
 from pipeline.documents.intake import Received, Source, receive, sanitize_filename
 from pipeline.engines import ENGINES, engine_unavailable_reason
@@ -26,6 +36,7 @@ from pipeline.files.storage import open_storage
 from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
 from pipeline.profiles.structured import table_csv
 from pipeline.service import tokens
+from pipeline.service import webhooks as hooks
 from pipeline.service.search import PassageSearch
 from pipeline.service.users import (
     LOCAL_USER,
@@ -112,12 +123,15 @@ class Paperline:
         engine: str = "local",
         user: str = LOCAL_USER,
         instruction: str = "",
+        callback_url: str = "",
     ) -> Job:
         """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
-        why the document was refused. A request that cannot run (bad profile, engine unavailable) raises
-        ``InvalidRequest``."""
+        why the document was refused. A request that cannot run (bad profile, engine unavailable, a
+        ``callback_url`` that is no public http(s) receiver) raises ``InvalidRequest``. The job's end is posted to
+        ``callback_url``, signed with the user's callback secret (``webhook_callback_secret``)."""
         profile = profile or default_profile(engine)
         self.check_request(engine, profile, instruction)
+        hook = {"callback_url": hooks.check_url(self.settings, callback_url)} if callback_url.strip() else {}
         if isinstance(source, (str, Path)):
             filename = filename or Path(source).name
             if not Path(source).is_file():
@@ -128,20 +142,20 @@ class Paperline:
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
         except LimitReached as exc:
-            return self._refused(job, Received(name, refused=exc), meta=REFUSED_FOR_LIMIT)
+            return self._refused(job, Received(name, refused=exc), meta={**REFUSED_FOR_LIMIT, **hook})
         received = receive(source, name, self.files(job["id"]), self.settings)
         if received.refused is not None:
-            return self._refused(job, received, meta=meta)
+            return self._refused(job, received, meta={**meta, **hook})
         job.update(kind=received.kind, sha256=received.sha256, size_bytes=received.size, pages=received.pages)
         try:
-            cached = self._answer_from_cache(job) if get_profile(profile).cacheable and not meta else None
+            cached = self._answer_from_cache(job, hook) if get_profile(profile).cacheable and not meta else None
             if cached is not None:
                 return cached
-            created = create_within_limits(self.settings, self.store, NewJob(**job, meta=meta))
+            created = create_within_limits(self.settings, self.store, NewJob(**job, meta={**meta, **hook}))
         except LimitReached as exc:  # a parallel upload of the same user took the last place: keep no bytes
             self.files(job["id"]).delete()
             received.refused = exc
-            return self._refused(job, received, meta=REFUSED_FOR_LIMIT)
+            return self._refused(job, received, meta={**REFUSED_FOR_LIMIT, **hook})
         enforce_limits(self.settings, self.store, self.storage, user=user)
         try:
             self.tasks.enqueue_document(created.id)
@@ -163,7 +177,7 @@ class Paperline:
         )
         return self.store.create(new)
 
-    def _answer_from_cache(self, job: dict) -> Job | None:
+    def _answer_from_cache(self, job: dict, hook: dict[str, str]) -> Job | None:
         """A completed job for the same bytes and settings whose results are still there: copied, not redone.
         The new job has its own copy of the results; another user's job is neither named nor opened to them."""
         cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
@@ -184,6 +198,7 @@ class Paperline:
                     else messages.SERVED_FROM_CACHE_ANONYMOUS
                 ),
                 cached_from=cached.id if own else messages.CACHED_FROM_ANOTHER_USER,
+                meta=hook or None,
             ),
         )
         self.store.copy_outcome(created.id, cached)
@@ -285,6 +300,36 @@ class Paperline:
     def revoke_user_api_tokens(self, user: str) -> int:
         """Revoke every live token of ``user`` (who leaves); how many."""
         return tokens.revoke_user(self.store, user)
+
+    # -- webhooks (pipeline.service.webhooks; sent by the workers) ------------------------------------------------
+    def add_webhook(
+        self, user: str, url: str, events: Iterable[str] | str | None = None
+    ) -> tuple[WebhookSubscription, str]:
+        """Subscribe ``user``'s receiver at ``url`` to ``events`` (every job event when None); returns it and its
+        signing secret, shown this once (``WebhookRefused`` for a URL or events that cannot be accepted)."""
+        return hooks.subscribe(self.store, self.settings, user, url, events)
+
+    def webhooks(self, user: str | None = None) -> list[WebhookSubscription]:
+        """Subscriptions, of one user or (None) all."""
+        return self.store.list_subscriptions(user)
+
+    def webhook(self, subscription_id: str, *, user: str | None = None) -> WebhookSubscription:
+        return hooks.find(self.store, subscription_id, user)
+
+    def remove_webhook(self, subscription_id: str, *, user: str | None = None) -> None:
+        hooks.remove(self.store, subscription_id, user)
+
+    def test_webhook(self, subscription_id: str, *, user: str | None = None) -> WebhookDelivery:
+        """Queue a signed ``webhook.test`` delivery to the subscription; a worker sends it."""
+        return hooks.send_test(self.store, subscription_id, user)
+
+    def webhook_log(self, subscription_id: str, *, user: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The subscription's deliveries, newest first, with every attempt."""
+        return hooks.delivery_log(self.store, subscription_id, user, limit)
+
+    def webhook_callback_secret(self, user: str) -> str:
+        """The secret signing ``user``'s ``callback_url`` deliveries (made on first use)."""
+        return hooks.callback_secret(self.store, user)
 
     def sign_in(self, name: str | None) -> str:
         """The user a sign-in names, checked (``UserRefused`` for a reserved or no longer allowed name)."""

@@ -14,7 +14,9 @@ What a backend must make atomic in its database, and every method that relies on
 - **monotonic progress**: a chunk's pages done never decrease while it runs; a smaller count is a heartbeat;
 - **revisions**: every write bumps one store revision, and ``changes_since`` reads a consistent snapshot;
 - **limits at creation**: a user's usage is counted in the same transaction as the job's insert, so parallel
-  uploads of one user cannot all pass a per-user limit.
+  uploads of one user cannot all pass a per-user limit;
+- **webhook outbox**: the deliveries an ended job owes its owner's subscriptions (and its own ``callback_url``) are
+  written in the transaction that ends it, and a due delivery is claimed by one caller at a time (a lease).
 
 ``tests/unit/test_store_contract.py`` holds the contract every backend must pass, one test class per backend.
 """
@@ -32,11 +34,15 @@ from pipeline.core.models import (
     Chunk,
     ChunkSpan,
     ChunkStatus,
+    DeliveryAttempt,
+    DeliveryStatus,
     Event,
     Job,
     JobStatus,
     PassageRecord,
     Stage,
+    WebhookDelivery,
+    WebhookSubscription,
     WorkerBeat,
 )
 
@@ -389,8 +395,104 @@ class ApiTokens(abc.ABC):
         """Revoke every live token of ``user``; how many were revoked."""
 
 
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What one POST of a delivery came to, and what follows (decided above the store: ``pipeline.webhooks``)."""
+
+    status_code: int | None
+    error: str
+    response: str
+    duration_s: float
+    #: delivered, failed for good, or pending again at ``next_attempt_at``
+    status: DeliveryStatus
+    next_attempt_at: float | None = None
+    #: when ``status`` is failed and the message came from a subscription: why it is now failing
+    failing_reason: str = ""
+
+
+class WebhookRecords(abc.ABC):
+    """Webhook subscriptions and the deliveries outbox. Every job's end (``finish``, ``cancel``, a job recorded
+    already ended, recovery failing it) writes, in its own transaction, one pending delivery per active
+    subscription of the job's owner that listens to that event, plus one to the job's ``meta.callback_url``."""
+
+    @abc.abstractmethod
+    def add_subscription(self, subscription: WebhookSubscription, secret: str) -> None:
+        """Record a subscription with its signing secret (kept server-side, never read back by a listing)."""
+
+    @abc.abstractmethod
+    def list_subscriptions(self, user: str | None = None) -> list[WebhookSubscription]:
+        """Subscriptions, of one user or all, newest first."""
+
+    @abc.abstractmethod
+    def get_subscription(self, subscription_id: str) -> WebhookSubscription | None:
+        """One subscription, or None."""
+
+    @abc.abstractmethod
+    def remove_subscription(self, subscription_id: str, user: str | None = None) -> bool:
+        """Delete a subscription (only ``user``'s when given) and its deliveries not yet sent; False if none."""
+
+    @abc.abstractmethod
+    def signing_secret(self, subscription_id: str | None, user: str) -> str | None:
+        """The secret that signs a delivery: its subscription's, or (``subscription_id`` None, a job's
+        ``callback_url``) ``user``'s callback secret; None when there is none (the subscription was removed)."""
+
+    @abc.abstractmethod
+    def callback_secret(self, user: str, new_secret: str) -> str:
+        """The secret signing ``user``'s ``callback_url`` deliveries: the one recorded, or ``new_secret`` recorded
+        now if there was none (atomic: concurrent first calls agree on one)."""
+
+    @abc.abstractmethod
+    def record_webhook_event(
+        self,
+        user: str,
+        event: str,
+        data: dict[str, Any],
+        *,
+        job_id: str | None = None,
+        callback_url: str = "",
+        subscription_id: str | None = None,
+    ) -> list[WebhookDelivery]:
+        """Write one pending delivery of ``event`` with ``data`` per active subscription of ``user`` listening to
+        it (only ``subscription_id``, active or not, when given), and one to ``callback_url`` if given; returns
+        them. The hook for events other than a job's end (``batch.completed``), in its own transaction."""
+
+    @abc.abstractmethod
+    def claim_deliveries(self, now: float, *, limit: int, lease_s: float, claim: str) -> list[WebhookDelivery]:
+        """Take up to ``limit`` pending deliveries due at ``now`` (oldest due first) whose lease, if any, ran out,
+        leasing them to ``claim`` for ``lease_s``: atomic, so of racing callers each delivery goes to one. A
+        claimer that dies leaves its deliveries to be taken again when the lease ends (at least once)."""
+
+    @abc.abstractmethod
+    def record_attempt(self, delivery_id: str, claim: str, outcome: AttemptOutcome) -> bool:
+        """Record one attempt of a delivery claimed by ``claim`` and what follows (delivered, pending again, or
+        failed; the subscription's last status, and failing with ``outcome.failing_reason`` when it failed, active
+        again when delivered). False, and nothing recorded, when the claim no longer holds the delivery."""
+
+    @abc.abstractmethod
+    def get_delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        """One delivery, or None."""
+
+    @abc.abstractmethod
+    def list_deliveries(
+        self, *, subscription_id: str | None = None, job_id: str | None = None, limit: int | None = None
+    ) -> list[WebhookDelivery]:
+        """Deliveries of one subscription (or of one job, or all), newest first, at most ``limit``."""
+
+    @abc.abstractmethod
+    def list_attempts(self, delivery_id: str) -> list[DeliveryAttempt]:
+        """Every attempt of a delivery, first first."""
+
+
 class JobStore(
-    JobRecords, ChunkRecords, RecoveryQueries, EventLog, WorkerRegistry, RetentionRecords, ApiTokens, PassageRecords
+    JobRecords,
+    ChunkRecords,
+    RecoveryQueries,
+    EventLog,
+    WorkerRegistry,
+    RetentionRecords,
+    ApiTokens,
+    PassageRecords,
+    WebhookRecords,
 ):
     """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
 

@@ -227,6 +227,15 @@ class PostgresJobStore(SqlStore, JobStore):
                 self._beats.close()
                 raise
 
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
+    @contextmanager
+    def claim_transaction(self) -> Iterator[_Connection]:
+        """Claims of webhook deliveries lock only the rows they take (skipping rows another worker holds), not the
+        revision row every job write queues for: a busy delivery loop never slows the jobs."""
+        with self._connected() as conn:
+            yield _Connection(conn, self)
+
     notifies_changes = True
 
     def wait_for_change(self, timeout_s: float) -> bool:

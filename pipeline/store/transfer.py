@@ -1,6 +1,7 @@
 """Moving up: copy a SQLite history into PostgreSQL, so a team keeps its jobs when it grows.
 
-Every job, chunk, event, API token and retrieval passage (with its vector) is copied as it is (ids, times,
+Every job, chunk, event, API token, retrieval passage (with its vector), webhook subscription (with its secret),
+callback secret, delivery and delivery attempt is copied as it is (ids, times,
 revisions), in one transaction on the target, which must be empty. Job files stay where they are
 (``PAPERLINE_HOME/jobs``); hosts that share that directory see them.
 """
@@ -19,6 +20,10 @@ TABLES = (
     ("events", "id"),
     ("api_tokens", "created_at"),
     ("passages", "job_id, idx"),
+    ("webhook_subscriptions", "created_at, id"),
+    ("webhook_secrets", '"user"'),
+    ("webhook_deliveries", "created_at, id"),
+    ("webhook_attempts", "id"),
 )
 BATCH = 1000
 
@@ -49,7 +54,8 @@ def copy_history(source: SqliteJobStore, target: PostgresJobStore) -> dict[str, 
         revision = read.execute("SELECT value FROM revision WHERE id = 1").fetchone()["value"]
         write.execute("UPDATE revision SET value = ? WHERE id = 1", (revision,))
         # New events continue after the copied ones.
-        write.execute(
-            "SELECT setval(pg_get_serial_sequence('events', 'id'), GREATEST((SELECT MAX(id) FROM events), 1))"
-        )
+        for table in ("events", "webhook_attempts"):
+            write.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            )
     return copied

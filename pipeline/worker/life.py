@@ -1,4 +1,5 @@
-"""A worker process's life in the store: heartbeats while it runs, the recovery sweep, a goodbye when it stops.
+"""A worker process's life in the store: heartbeats while it runs, the recovery sweep, the webhook deliveries, a
+goodbye when it stops.
 
 Every consumer process registers itself as ``host:pid`` and beats every ``PAPERLINE_HEARTBEAT_INTERVAL_S``, so
 the CLI, the dashboard and notebooks can tell whether anything will run their jobs. A process that stops says so
@@ -57,7 +58,7 @@ def limit_process(settings: Settings) -> None:
 
 
 class WorkerLife:
-    """The heartbeat and sweep threads of this process (thread workers share a process, and one of each)."""
+    """The heartbeat, sweep and webhook threads of this process (thread workers share a process, and one of each)."""
 
     _stopped: dict[int, threading.Event] = {}
     _lock = threading.Lock()
@@ -89,8 +90,18 @@ class WorkerLife:
                     log.exception("recovery sweep failed")
                 stopped.wait(settings.sweep_interval_s)
 
+        def deliver() -> None:
+            from pipeline.webhooks.dispatcher import Dispatcher
+
+            dispatcher = Dispatcher(settings, store)
+            try:
+                dispatcher.run(stopped)
+            finally:
+                dispatcher.close()
+
         threading.Thread(target=beat, name="paperline-heartbeat", daemon=True).start()
         threading.Thread(target=sweep, name="paperline-recovery", daemon=True).start()
+        threading.Thread(target=deliver, name="paperline-webhooks", daemon=True).start()
 
     @classmethod
     def stop(cls, store: JobStore) -> None:

@@ -163,6 +163,7 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     from tests.docgen import make_text_pdf
     from tests.sync_runner import run_queued
 
+    hook, _secret = app.add_webhook("local", "https://93.184.216.34/hook")
     done = app.submit(make_text_pdf(tmp_path / "a.pdf", 45), profile="markdown")
     refused = app.submit(b"not a pdf", "notes.pdf")
     indexed = app.submit(make_text_pdf(tmp_path / "b.pdf", 2), profile="retrieval")
@@ -180,6 +181,10 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     assert target.list_passages(indexed.id, vectors=True) == passages and target.searchable_jobs() == {
         indexed.id: app.store.searchable_jobs()[indexed.id]
     }, "searchable at once after the move, vectors and all"
+    assert target.list_subscriptions() == app.store.list_subscriptions() and hook in target.list_subscriptions()
+    assert target.signing_secret(hook.id, "local") == app.store.signing_secret(hook.id, "local")
+    assert len(target.list_deliveries()) == 3 and target.list_deliveries() == app.store.list_deliveries()
+    assert "webhooks: 1 subscriptions, 0 secrets, 3 deliveries, 0 attempts copied" in moved.stderr
     # The copy goes on as a live store: new events follow the copied ones, the feed's revision moves on.
     mark = target.changes_since(0).revision
     target.create(new_job("after-move"))

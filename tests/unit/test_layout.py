@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines",),  # a chunk's page text
     ("profiles",),  # what each profile adds
     ("jobs",),  # a job's steps, no Huey
+    ("webhooks",),  # signed deliveries to receivers, from the store's outbox
     ("worker",),  # running the steps
     ("insight",),  # what the history tells
     ("service",),  # the Python API

@@ -45,6 +45,14 @@ class SqlBase:
     def add_note(self, job_id: str, note: str) -> None:
         raise NotImplementedError  # SqlJobs', which comes first in SqlStore's bases
 
+    def _job_ended(self, conn: Any, job_id: str) -> None:
+        """Write the webhook deliveries a job's end owes, in the transaction that ended it (SqlWebhooks')."""
+        raise NotImplementedError
+
+    def _job_outcome_changed(self, conn: Any, job_id: str) -> None:
+        """An ended job's figures changed: its unsent deliveries carry it as it is now (SqlWebhooks')."""
+        raise NotImplementedError
+
     def beat_transaction(self) -> AbstractContextManager[Any]:
         """Where heartbeats write: one statement each, that moves no revision. By default a write transaction like
         any other; a backend whose writers queue for a lock (PostgreSQL's revision row) gives beats their own

@@ -15,6 +15,13 @@ from pipeline.store.interface import NewJob
 from pipeline.store.sql.base import SqlBase
 from pipeline.store.sql.schema import JOB_COLUMNS, job_from_row
 
+#: a job's metadata that is its own request, never copied from the job it is answered from (another user's, maybe)
+OWN_META = ("callback_url",)
+
+
+def _shared_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in meta.items() if key not in OWN_META}
+
 
 class SqlJobs(SqlBase):
     """``JobRecords`` in SQL."""
@@ -73,6 +80,7 @@ class SqlJobs(SqlBase):
         self._event(conn, new.id, EventKind.CREATED, new.message)
         if final:
             self._event(conn, new.id, EventKind.STATUS, new.error or new.message)
+            self._job_ended(conn, new.id)
 
     def copy_outcome(self, job_id: str, source: Job) -> None:
         """Fill a cache-served job with the figures of the job it was answered from."""
@@ -86,8 +94,16 @@ class SqlJobs(SqlBase):
                 chunks_done=source.chunks_done,
                 compressed_bytes=source.compressed_bytes,
                 notes=json.dumps(list(source.notes)),
-                meta=json.dumps(source.meta),
+                meta=json.dumps({**_shared_meta(source.meta), **self._own_meta(conn, job_id)}),
             )
+            self._job_outcome_changed(conn, job_id)
+
+    @staticmethod
+    def _own_meta(conn: Any, job_id: str) -> dict[str, Any]:
+        """What of a job's own metadata survives copying another's outcome: where its webhook goes."""
+        row = conn.execute("SELECT meta FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        meta = json.loads(row["meta"]) if row else {}
+        return {key: meta[key] for key in OWN_META if key in meta}
 
     def get(self, job_id: str) -> Job | None:
         row = self.connection.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -217,4 +233,5 @@ class SqlJobs(SqlBase):
                         (fields["finished_at"], self._bump(conn), job_id),
                     )
                 self._event(conn, job_id, EventKind.STATUS, error or message)
+                self._job_ended(conn, job_id)
         return ended

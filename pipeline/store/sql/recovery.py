@@ -145,6 +145,7 @@ class SqlRecovery(SqlBase):
                 (now, self._bump(conn), job_id),
             )
             self._event(conn, job_id, EventKind.STATUS, error)
+            self._job_ended(conn, job_id)
 
     def expire_overdue(
         self, started_before: float, *, max_attempts: int, limit_s: float
