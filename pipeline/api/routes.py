@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.api.batches import BatchActionHandler, BatchHandler, BatchResultsHandler, BatchStreamHandler
 from pipeline.api.handlers import (
     ActionHandler,
     ChunksHandler,
@@ -18,6 +19,7 @@ from pipeline.api.uploads import UploadHandler
 
 PREFIX = "/api/v1"
 JOB = r"/jobs/([^/]+)"  # any id: one that names no job is a 404 problem, like an unknown one
+BATCH = r"/batches/([^/]+)"
 
 
 def api_routes(prefix: str = PREFIX) -> list[tuple]:
@@ -33,4 +35,8 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
         (prefix + JOB + r"/result", ResultHandler, {}),
         (prefix + JOB + r"/source", SourceHandler, {}),
+        (prefix + BATCH, BatchHandler, {}),
+        (prefix + BATCH + r"/events/stream", BatchStreamHandler, {}),
+        (prefix + BATCH + r"/(cancel|retry)", BatchActionHandler, {}),
+        (prefix + BATCH + r"/results", BatchResultsHandler, {}),
     ]

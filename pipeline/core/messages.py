@@ -513,3 +513,29 @@ def too_many_uploads(user: str, uploads: int, limit: int, wait_s: float) -> str:
         f"Limit reached: {user} uploaded {uploads} files in the last hour (at most {limit} per user). "
         f"The next upload is possible in {max(1, round(wait_s / 60))} min."
     )
+
+
+def batch_rollup(total: int, ready: int, failed: int = 0, canceled: int = 0) -> str:
+    """A batch in one line: "3 of 10 ready, 1 failed"."""
+    parts = [f"{ready} of {total} ready"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if canceled:
+        parts.append(f"{canceled} canceled")
+    return ", ".join(parts)
+
+
+def batch_name(documents: int) -> str:
+    return plural(documents, "document")
+
+
+def nothing_to_retry_in(batch_id: str) -> str:
+    return f"Batch {batch_id} has no failed job whose chunks can run again."
+
+
+def nothing_to_cancel_in(batch_id: str) -> str:
+    return f"Every job of batch {batch_id} has already ended; there is nothing to cancel."
+
+
+def no_result_because(status: str, error: str) -> str:
+    return f"no result ({status}{': ' + error if error else ''})"
