@@ -40,12 +40,21 @@ def _warn_if_no_worker(app: Paperline, jobs: Sequence[Job]) -> None:
 
 
 def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
+    if len(args.files) > 1 or args.batch:
+        from pipeline.cli.batches import submit_batch
+
+        return submit_batch(app, args)
     jobs = []
     for name in args.files:
         try:
             jobs.append(
                 app.submit(
-                    Path(name), profile=args.profile, engine=args.engine, user=args.user, instruction=args.instruction
+                    Path(name),
+                    profile=args.profile,
+                    engine=args.engine,
+                    user=args.user,
+                    instruction=args.instruction,
+                    priority=args.priority,
                 )
             )
         except PaperlineError as exc:
@@ -252,6 +261,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli.batches import add_commands as add_batch_commands
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
     from pipeline.cli.search import add_commands as add_retrieval_commands
 
@@ -272,7 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
-    submit.add_argument("--wait", action="store_true", help="show progress bars and wait until every job ends")
+    submit.add_argument("--wait", action="store_true", help="show progress and wait until every job ends")
+    submit.add_argument(
+        "--priority", type=int, default=0, help="0 (default) to 10: higher is taken from the queue first"
+    )
+    submit.add_argument("--batch", action="store_true", help="make one file a batch too (several files always are)")
     submit.add_argument("--timeout", type=float, default=None, help="with --wait, give up after this many seconds")
     submit.add_argument("--json", action="store_true")
     submit.set_defaults(func=cmd_submit)
@@ -295,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     result.set_defaults(func=cmd_result)
 
     add_retrieval_commands(sub)
+    add_batch_commands(sub)
 
     cancel = sub.add_parser("cancel", help="stop a queued or running job")
     cancel.add_argument("job")

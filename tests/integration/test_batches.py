@@ -142,3 +142,29 @@ def test_an_urgent_job_goes_ahead_of_a_long_batch(app: Paperline, start_worker, 
     assert len(waiting) >= 3, "the batch still had work waiting when the urgent job came"
     assert all(started is None or started >= done.finished_at for started in waiting)  # type: ignore[operator]
     app.cancel_batch(batch.id)
+
+
+def test_the_cli_submits_files_as_one_batch_follows_it_and_downloads_it(
+    app: Paperline, start_worker, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import paperline
+    from tests.docgen import known_text
+
+    files = [str(make_text_pdf(tmp_path / f"part {i}.pdf", i + 1)) for i in range(3)]
+    start_worker(workers=2)
+    submitted = paperline(app, "submit", *files, "--wait", "--priority", "3", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    answer = json.loads(submitted.stdout)
+    assert answer["batch"]["message"] == "3 of 3 ready" and answer["batch"]["status"] == "completed"
+    assert [job["priority"] for job in answer["jobs"]] == [3, 3, 3]
+    assert "3 of 3 ready" in submitted.stderr, "the batch's progress is shown as it moves"
+    batch_id = answer["batch"]["id"]
+    shown = paperline(app, "batch", "show", batch_id)
+    assert shown.returncode == 0 and "3 of 3 ready" in shown.stdout and "part 2.pdf" in shown.stdout
+    zipped = tmp_path / "all.zip"
+    assert paperline(app, "batch", "download", batch_id, "-o", str(zipped)).returncode == 0
+    archive = zipfile.ZipFile(zipped)
+    assert archive.read("part 2.txt").decode() == known_text(3)
+    refused = paperline(app, "batch", "retry", batch_id)
+    assert refused.returncode == 2 and "no failed job" in refused.stderr
+    assert paperline(app, "--user", "bob", "batch", "show", batch_id).returncode == 2, "another user's batch"
