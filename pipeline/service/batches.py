@@ -21,6 +21,16 @@ from pipeline.files.jobfiles import FORMAT_FILES
 MANIFEST = "manifest.json"
 
 
+def rollup(jobs: Sequence[Job]) -> tuple[dict[str, int], float]:
+    """A batch's jobs summed up as the store's ``batch_totals`` does, from snapshots already in hand (the page's
+    feed): jobs in each status, and progress (0-100, an ended job counting whole)."""
+    counts = {status.value: 0 for status in JobStatus}
+    for job in jobs:
+        counts[job.status.value] += 1
+    progress = sum(100.0 if job.is_final else job.progress for job in jobs) / len(jobs) if jobs else 0.0
+    return counts, min(100.0, progress)
+
+
 def batch_status(totals: BatchTotals) -> JobStatus:
     """One status for the batch: queued until a job starts, running while any is open; once all ended, completed
     when every job completed, failed when any failed, canceled otherwise."""
