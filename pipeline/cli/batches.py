@@ -4,20 +4,28 @@ show|cancel|retry|download ID``."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from pipeline.core import messages
+from pipeline.core.models import Job
 from pipeline.service.batches import BatchView
 from pipeline.service.paperline import Paperline
 
 
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _line(job: Job) -> str:
+    return f"{job.id}  {job.status.value:<9}  {job.filename}  {job.error or job.message}"
+
+
 def _print_batch(view: BatchView, as_json: bool) -> None:
     if as_json:
-        from pipeline.cli.main import _print_json
-
         _print_json(view.to_dict())
         return
     totals = view.totals
@@ -34,8 +42,6 @@ def _print_batch(view: BatchView, as_json: bool) -> None:
 
 def submit_batch(app: Paperline, args: argparse.Namespace) -> int:
     """Submit the files as one batch; with ``--wait``, follow it with one bar until every job ends."""
-    from pipeline.cli.main import _line, _print_json
-
     missing = [name for name in args.files if not Path(name).is_file()]
     if missing:
         print(f"{missing[0]}: No such file", file=sys.stderr)
@@ -103,8 +109,6 @@ def cmd_batch(app: Paperline, args: argparse.Namespace) -> int:
     if args.action == "show":
         _print_batch(app.batch(args.batch, user=args.owner_filter), args.json)
         if not args.json:
-            from pipeline.cli.main import _line
-
             for job in app.batch_jobs(args.batch):
                 print(f"  {_line(job)}")
         return 0
