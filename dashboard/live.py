@@ -16,6 +16,7 @@ from pipeline.core.errors import PaperlineError
 from pipeline.insight.eta import format_eta
 from pipeline.insight.stall import stall_reason
 
+from .batches import BatchCard
 from .formatting import chunk_map_html, duration, elapsed, has_result, heading, html_pane, stepper_html
 from .safe_html import format_html, render, text
 from .state import SessionState
@@ -223,6 +224,8 @@ class LiveJobs(pn.viewable.Viewer):
         self._cards: dict[str, JobCard] = {}
         self._lines: dict[str, FinishedLine] = {}
         self._column = pn.Column(sizing_mode="stretch_width")
+        self._batch_cards: dict[str, BatchCard] = {}
+        self._batch_column = pn.Column(sizing_mode="stretch_width")
         self._finished = pn.Column(sizing_mode="stretch_width", css_classes=["pl-recently-finished"])
         self._finished_title = html_pane('<div class="pl-meta"><b>Recently finished</b></div>', visible=False)
         self._empty = html_pane('<div class="pl-meta">No jobs running. Drop documents to start.</div>')
@@ -231,9 +234,11 @@ class LiveJobs(pn.viewable.Viewer):
         self.refresh()
 
     def _split(self, now: float) -> tuple[list[Job], list[Job]]:
-        """(jobs shown as cards, jobs folded to a line), newest first."""
+        """(jobs shown as cards, jobs folded to a line), newest first; a batch's jobs are its card's instead."""
         cards, lines, expanded = [], [], 0
         for job in self.state.jobs():
+            if job.batch_id:
+                continue
             if not job.is_final:
                 cards.append(job)
             elif job.finished_at and job.started_at and now - job.finished_at < KEEP_FINISHED_S:
@@ -242,9 +247,30 @@ class LiveJobs(pn.viewable.Viewer):
                 (cards if recent else lines).append(job)
         return cards[:MAX_CARDS], lines[:MAX_FINISHED_LINES]
 
+    def _batches(self, now: float) -> dict[str, list[Job]]:
+        """Batches to show as one card each, newest first: any job still open, or the last ended lately."""
+        found: dict[str, list[Job]] = {}
+        for job in self.state.jobs():
+            if job.batch_id:
+                found.setdefault(job.batch_id, []).append(job)
+        return {
+            batch_id: list(reversed(jobs))
+            for batch_id, jobs in found.items()
+            if any(not j.is_final or (j.finished_at or 0) > now - KEEP_FINISHED_S for j in jobs)
+        }
+
     def refresh(self) -> None:
         """Bring the cards and lines in line with the feed: add, update, fold or drop them as jobs come and go."""
         now = time.time()
+        batches = self._batches(now)
+        for batch_id, jobs in batches.items():
+            batch_card = self._batch_cards.get(batch_id)
+            if batch_card is None:
+                self._batch_cards[batch_id] = BatchCard(state=self.state, batch_id=batch_id, jobs=jobs)
+            elif batch_card.jobs != jobs:
+                batch_card.show(jobs)
+        self._batch_cards = {batch_id: self._batch_cards[batch_id] for batch_id in batches}
+        _replace(self._batch_column, [self._batch_cards[b].__panel__() for b in batches])
         cards, lines = self._split(now)
         for job in cards:
             card = self._cards.get(job.id)
@@ -260,7 +286,7 @@ class LiveJobs(pn.viewable.Viewer):
                 line.show(job, now)
         self._cards = {j.id: self._cards[j.id] for j in cards}
         self._lines = {j.id: self._lines[j.id] for j in lines}
-        _replace(self._column, [self._cards[j.id].__panel__() for j in cards] or [self._empty])
+        _replace(self._column, [self._cards[j.id].__panel__() for j in cards] or ([] if batches else [self._empty]))
         _replace(self._finished, [self._lines[j.id].__panel__() for j in lines])
         self._finished_title.visible = bool(lines)
         self._schedule_fold(now)
@@ -289,7 +315,12 @@ class LiveJobs(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
-            heading("Live jobs"), self._column, self._finished_title, self._finished, sizing_mode="stretch_width"
+            heading("Live jobs"),
+            self._batch_column,
+            self._column,
+            self._finished_title,
+            self._finished,
+            sizing_mode="stretch_width",
         )
 
 

@@ -22,6 +22,7 @@ class SessionState(param.Parameterized):
     engine = param.Selector(objects=list(ENGINES), default="local", doc="Extraction engine for new uploads.")
     profile = param.Selector(objects=[DEFAULT_PROFILE], default=DEFAULT_PROFILE, doc="Profile for uploads.")
     instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
+    priority = param.Integer(default=0, bounds=(0, 10), doc="Queue priority of new uploads: higher goes first.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
     selected_page = param.Integer(default=0, doc="Page of the selected job to show first (0: none).")
     tab = param.String(default="", doc="Title of the tab on screen: hidden views may defer their work.")

@@ -149,6 +149,9 @@ class UploadPanel(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self.state.param.watch(lambda e: setattr(self._instruction, "visible", self.state.needs_instruction), "profile")
+        self._priority = pn.widgets.IntSlider.from_param(
+            self.state.param.priority, name="Priority (higher goes first)", sizing_mode="stretch_width"
+        )
         # One pane updated in place: re-rendering the column would re-create the drop area mid-upload.
         self._acks = html_pane("", sizing_mode="stretch_width", css_classes=["pl-acks-pane"])
         self._help = html_pane(
@@ -197,19 +200,27 @@ class UploadPanel(pn.viewable.Viewer):
         threading.Thread(target=submit_then_show, name="paperline-upload", daemon=True).start()
 
     def _submit(self, files: dict[str, Any]) -> list[tuple[str, Job | PaperlineError]]:
-        """Each file's job, or why the request could not run (engine unavailable, no instruction)."""
+        """Each file's job, or why the request could not run (engine unavailable, no instruction). Several files
+        dropped at once make one batch."""
+        options = dict(
+            profile=self.state.profile,
+            engine=self.state.engine,
+            user=self.state.user,
+            instruction=self.state.instruction,
+            priority=self.state.priority,
+        )
+        if len(files) > 1:
+            sources = [(data.encode("utf-8") if isinstance(data, str) else data, name) for name, data in files.items()]
+            try:
+                _batch, jobs = self.state.app.submit_batch(sources, **options)
+            except PaperlineError as exc:
+                return [(name, exc) for name in files]
+            return list(zip(files, jobs, strict=True))
         outcomes: list[tuple[str, Job | PaperlineError]] = []
         for name, data in files.items():
             raw = data.encode("utf-8") if isinstance(data, str) else data  # text/* arrives decoded
             try:
-                job = self.state.app.submit(
-                    raw,
-                    name,
-                    profile=self.state.profile,
-                    engine=self.state.engine,
-                    user=self.state.user,
-                    instruction=self.state.instruction,
-                )
+                job = self.state.app.submit(raw, name, **options)
             except PaperlineError as exc:
                 outcomes.append((name, exc))
             else:
@@ -238,6 +249,7 @@ class UploadPanel(pn.viewable.Viewer):
             self._engine_note,
             self._profile,
             self._instruction,
+            self._priority,
             self._dropper,
             self._help,
             self._acks,

@@ -52,6 +52,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         PAPERLINE_HEARTBEAT_INTERVAL_S=str(settings.heartbeat_interval_s),
         PAPERLINE_RETRY_BACKOFF_S=str(settings.retry_backoff_s),
         PYTHONUNBUFFERED="1",
+        # this checkout's pipeline/, whatever the process's working directory (the dashboard runs in tmp_path)
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     )
     if settings.queue_url:
         env["PAPERLINE_QUEUE_URL"] = settings.queue_url

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from pipeline.core.models import (
+    Batch,
     ChunkStatus,
     DeliveryStatus,
     JobStatus,
@@ -697,6 +698,41 @@ class StoreContract:
         assert store.revoke_user_tokens("ann") == 2
         assert store.revoke_user_tokens("ann") == 0, "already revoked"
         assert store.token_for("d1") is None and store.token_for("d2") is None and store.token_for("d3") is not None
+
+    def test_a_batch_sums_up_its_jobs_in_one_query(self, store: JobStore) -> None:
+        batch = store.create_batch(Batch("b1", "ann", "3 documents", time.time(), 3))
+        assert store.get_batch("b1") == batch and store.get_batch("nope") is None
+        empty = store.batch_totals("b1")
+        assert empty is not None and empty.total == 0 and not empty.is_final and empty.progress == 0
+        for job_id, pages in (("a", 30), ("b", 10), ("c", 5)):
+            store.create(new_job(job_id, pages=pages, batch_id="b1", priority=2))
+        store.create(new_job("loose"))
+        assert store.get("a").batch_id == "b1" and store.get("a").priority == 2  # type: ignore[union-attr]
+        assert store.get("loose").batch_id is None and store.get("loose").priority == 0  # type: ignore[union-attr]
+        assert [j.id for j in store.list_recent(batch="b1")] == ["c", "b", "a"]
+        self.running_job(store, "x", pages=30)  # another job's work counts nowhere in the batch
+        assert store.start("a")
+        chunks = store.plan_chunks("a", plan_chunks(30, 15, 1))
+        assert store.claim_chunk("a", chunks[0].index, "w1") is not None
+        assert store.update_chunk_progress("a", 0, 6)
+        store.cancel("c")
+        totals = store.batch_totals("b1")
+        assert totals is not None and totals.batch == batch
+        assert totals.counts == {"queued": 1, "running": 1, "completed": 0, "failed": 0, "canceled": 1}
+        assert (totals.pages, totals.pages_done) == (45, 6)
+        assert totals.started_at == store.get("a").started_at and totals.finished_at is None  # type: ignore[union-attr]
+        a = store.get("a")
+        assert a is not None and totals.progress == pytest.approx((a.progress + 0 + 100) / 3, abs=1)
+        store.cancel("a")
+        store.finish("b", JobStatus.FAILED, "broken", error="broken")
+        ended = store.batch_totals("b1")
+        assert ended is not None and ended.is_final and ended.progress == 100
+        assert ended.finished_at == max(store.get(j).finished_at for j in "abc")  # type: ignore[union-attr,type-var]
+        store.create_batch(Batch("b2", "bob", "", time.time() + 1, 1))
+        assert [b.id for b in store.list_batches()] == ["b2", "b1"]
+        assert [b.id for b in store.list_batches(user="ann")] == ["b1"]
+        assert len(store.list_batches(limit=1)) == 1
+        assert store.batch_totals("nope") is None
 
     def test_schema_setup_is_repeatable_and_close_lets_go(self, store: JobStore) -> None:
         store.create(new_job())

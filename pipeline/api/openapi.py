@@ -19,6 +19,7 @@ from pipeline.core.models import (
     DeliveryAttempt,
     Event,
     Job,
+    JobStatus,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
@@ -32,6 +33,13 @@ SSE_EVENT = {
         "event": {"type": "string", "enum": ["job-event", "chunk", "progress", "end"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
         "id": {"type": "string"},
+    },
+}
+BATCH_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["progress", "end"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
     },
 }
 REF = "#/components/schemas/"
@@ -91,6 +99,94 @@ JOB_PAGE = {
 }  # fmt: skip
 
 
+SUBMITTED = {
+    "description": "The jobs recorded (refused ones failed, with why); with several files (or batch=true), the batch "
+    "they make",
+    "content": {"application/json": {"schema": {
+        "type": "object",
+        "properties": {
+            "jobs": {"type": "array", "items": {"$ref": REF + "Job"}},
+            "batch": {"$ref": REF + "Batch"},
+        },
+        "required": ["jobs"],
+    }}},
+}  # fmt: skip
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+BATCH = {
+    "type": "object",
+    "description": "Documents submitted together, their jobs summed up",
+    "properties": {
+        "id": {"type": "string"},
+        "user": {"type": "string"},
+        "name": {"type": "string"},
+        "created_at": {"type": "number"},
+        "jobs": {"type": "integer", "description": "documents submitted"},
+        "status": {"$ref": REF + "JobStatus"},
+        "message": {"type": "string", "description": "e.g. '3 of 10 ready, 1 failed'"},
+        "counts": {
+            "type": "object",
+            "properties": {status.value: {"type": "integer"} for status in JobStatus},
+            "required": [status.value for status in JobStatus],
+            "additionalProperties": False,
+        },
+        "pages": {"type": "integer"},
+        "pages_done": {"type": "integer"},
+        "progress": {"type": "number", "minimum": 0, "maximum": 100},
+        "started_at": _NUMBER_OR_NULL,
+        "finished_at": _NUMBER_OR_NULL,
+        "eta_s": {**_NUMBER_OR_NULL, "description": "seconds until every job has ended (null: unknown yet)"},
+    },
+    "additionalProperties": False,
+}
+BATCH["required"] = list(BATCH["properties"])  # type: ignore[call-overload]
+
+
+def batch_paths() -> dict[str, Any]:
+    """The batch routes (``pipeline.api.batches``)."""
+    batch_id = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    batch = REF + "Batch"
+    paths: dict[str, Any] = {
+        "/batches/{batch_id}": {
+            "parameters": [batch_id],
+            "get": {"summary": "One batch: counts by status, pages, progress, ETA",
+                    "responses": {"200": _json(batch, "The batch"), **_problems(404)}},
+        },
+        "/batches/{batch_id}/events/stream": {
+            "parameters": [batch_id],
+            "get": {
+                "summary": "Server-Sent Events: progress (the batch; its progress never goes down), end",
+                "responses": {
+                    "200": {
+                        "description": "The stream, to the end of the batch's last job",
+                        "content": {"text/event-stream": {"schema": BATCH_SSE_EVENT}},
+                    },
+                    **_problems(404),
+                },
+            },
+        },
+        "/batches/{batch_id}/results": {
+            "parameters": [batch_id],
+            "get": {
+                "summary": "Each job's main result in one zip, with manifest.json listing every job",
+                "responses": {
+                    "200": {"description": "The zip",
+                            "content": {"application/zip": {"schema": {"type": "string"}}}},
+                    **_problems(404),
+                },
+            },
+        },
+    }  # fmt: skip
+    for action, summary in (
+        ("cancel", "Cancel every job of the batch not yet ended"),
+        ("retry", "Rerun the failed chunks of each failed job of the batch"),
+    ):
+        paths[f"/batches/{{batch_id}}/{action}"] = {
+            "parameters": [batch_id],
+            "post": {"summary": summary, "responses": {"200": _json(batch, "The batch"), **_problems(403, 404, 409)}},
+        }
+    return paths
+
+
 def openapi_document(prefix: str) -> dict[str, Any]:
     job_id = {
         "name": "job_id",
@@ -111,6 +207,8 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "engine": {"type": "string"},
             "instruction": {"type": "string"},
             "callback_url": {"type": "string", "format": "uri"},
+            "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 0},
+            "batch": {"type": "string", "enum": ["true", "false"], "description": "one file as a batch too"},
         },
         "required": ["file"],
     }
@@ -150,8 +248,9 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "summary": "Submit documents (multipart files, or a raw body with ?filename=)",
                 "parameters": [
                     {"name": name, "in": "query", "schema": {"type": "string"}}
-                    for name in ("filename", "profile", "engine", "instruction", "callback_url")
-                ],
+                    for name in ("filename", "profile", "engine", "instruction", "callback_url", "batch")
+                ]
+                + [{"name": "priority", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10}}],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -162,7 +261,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "201": _list_of("jobs", job, "The jobs recorded (refused ones failed, with why)"),
+                    "201": SUBMITTED,
                     **_problems(400, 413, 415, 422, 429),
                 },
             },
@@ -274,6 +373,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "post": {"summary": summary, "responses": {"200": _json(job, "The job"), **_problems(403, 404, 409)}},
         }
     paths.update(webhook_paths())
+    paths |= batch_paths()
     return {
         "openapi": "3.1.0",
         "info": {"title": "Paperline", "version": "1", "description": "Documents in, text out: jobs over HTTP."},
@@ -286,6 +386,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     Job, Chunk, Event, SearchHit, extra={Job: {"duration_s": {"type": ["number", "null"]}}}
                 ),
                 **webhook_schemas(),
+                "Batch": BATCH,
                 "Problem": {
                     "type": "object",
                     "properties": {
@@ -322,17 +423,24 @@ def webhook_schemas() -> dict[str, Any]:
             "type": {"type": "string", "enum": [e.value for e in WebhookEvent]},
             "timestamp": {"type": "string", "format": "date-time"},
             "data": {
-                "description": "For job events, the job as GET /jobs/{job_id} answers it, with links",
+                "description": "For job events, the job as GET /jobs/{job_id} answers it; for batch.completed, the "
+                "batch as GET /batches/{batch_id} answers it; with links (a job: job, events and, once completed, "
+                "results by format; a batch: batch and results, its zip)",
                 "type": "object",
                 "properties": {
                     "links": {
                         "type": "object",
                         "properties": {
                             "job": {"type": "string"},
+                            "batch": {"type": "string"},
                             "events": {"type": "string"},
-                            "results": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "results": {
+                                "oneOf": [
+                                    {"type": "object", "additionalProperties": {"type": "string"}},
+                                    {"type": "string"},
+                                ]
+                            },
                         },
-                        "required": ["job", "events"],
                     }
                 },
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.api.batches import BatchActionHandler, BatchHandler, BatchResultsHandler, BatchStreamHandler
 from pipeline.api.handlers import (
     ActionHandler,
     ChunksHandler,
@@ -26,6 +27,7 @@ from pipeline.api.webhooks import (
 PREFIX = "/api/v1"
 JOB = r"/jobs/([^/]+)"  # any id: one that names no job is a 404 problem, like an unknown one
 WEBHOOK = r"/webhooks/([^/]+)"
+BATCH = r"/batches/([^/]+)"
 
 
 def api_routes(prefix: str = PREFIX) -> list[tuple]:
@@ -46,4 +48,8 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + WEBHOOK, WebhookHandler, {}),
         (prefix + WEBHOOK + r"/test", WebhookTestHandler, {}),
         (prefix + WEBHOOK + r"/deliveries", WebhookDeliveriesHandler, {}),
+        (prefix + BATCH, BatchHandler, {}),
+        (prefix + BATCH + r"/events/stream", BatchStreamHandler, {}),
+        (prefix + BATCH + r"/(cancel|retry)", BatchActionHandler, {}),
+        (prefix + BATCH + r"/results", BatchResultsHandler, {}),
     ]

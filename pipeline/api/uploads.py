@@ -1,10 +1,11 @@
 """``POST /jobs``: documents streamed to disk as they arrive, then handed to ``Paperline.submit`` one by one.
 
-Two shapes, as HTTP clients send files: ``multipart/form-data`` (one or more files, plus ``profile``, ``engine``
-and ``instruction`` fields; what ``curl -F`` and ``httpx``'s ``files=`` send), or the raw document as the body
-with ``?filename=`` (and the same options as query arguments). Nothing is held whole in memory: the multipart
+Two shapes, as HTTP clients send files: ``multipart/form-data`` (one or more files, plus ``profile``, ``engine``,
+``instruction`` and ``priority`` fields; what ``curl -F`` and ``httpx``'s ``files=`` send), or the raw document as
+the body with ``?filename=`` (and the same options as query arguments). Nothing is held whole in memory: the multipart
 parser (python-multipart's streaming one) writes each file to a private temporary folder, which is removed after
-the request. A body announced larger than the upload limit is refused with 413 before any of it is read; more
+the request. Several files make one batch (the answer names it beside the jobs), as does one file sent with
+``batch=true``. A body announced larger than the upload limit is refused with 413 before any of it is read; more
 files than ``PAPERLINE_MAX_FILES_PER_UPLOAD``, more than ``MAX_FIELDS`` other fields or a field over
 ``MAX_FIELD_BYTES`` are refused (413/400) as soon as they appear, and nothing more of the body is kept.
 """
@@ -15,7 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
@@ -27,9 +28,10 @@ from pipeline.api.handlers import JobsHandler
 from pipeline.api.problems import Problem, refusal_status
 from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest
+from pipeline.core.models import Job
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
-OPTIONS = ("profile", "engine", "instruction", "callback_url")
+OPTIONS = ("profile", "engine", "instruction", "callback_url", "priority", "batch")
 MAX_FIELDS = 16  # parts besides the files: the options, and room for what clients add
 MAX_FIELD_BYTES = 64 * 1024  # an instruction is a paragraph, not a document
 
@@ -152,6 +154,18 @@ class MultipartReceiver:
         self._field = None
 
 
+def _flag(value: str) -> bool:
+    """A form or query flag: ``true``, ``1``, ``yes`` or ``on`` (any case) ask for it."""
+    return value.strip().lower() in ("true", "1", "yes", "on")
+
+
+def _priority(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem(400, "priority must be a whole number") from None
+
+
 @stream_request_body
 class UploadHandler(JobsHandler):
     """``POST /jobs``; ``GET /jobs`` (the list) is JobsHandler's, as both share the route."""
@@ -206,13 +220,23 @@ class UploadHandler(JobsHandler):
         self.charge(max(0, len(self.body.files) - 1))  # each file is a job: one request each
         if not self.body.files:
             raise Problem(400, "No file in the request: send one or more files (multipart field 'file').")
-        options = dict(self.body.options)
-        jobs = []
-        for upload in self.body.files:
-            try:
-                jobs.append(await self.run(self.app.submit, upload.path, upload.filename, user=self.user, **options))
-            except InvalidRequest as error:  # an unknown profile or engine: the request, not a document, is wrong
-                raise Problem(400, str(error)) from None
+        options: dict[str, Any] = dict(self.body.options)
+        as_batch = _flag(options.pop("batch", ""))
+        if "priority" in options:
+            options["priority"] = _priority(options["priority"])
+        jobs: list[Job] = []
+        batch = None
+        try:
+            if len(self.body.files) > 1 or as_batch:  # several documents at once: one batch to follow
+                sources = [(upload.path, upload.filename) for upload in self.body.files]
+                batch, jobs = await self.run(self.app.submit_batch, sources, user=self.user, **options)
+            else:
+                for upload in self.body.files:
+                    jobs.append(
+                        await self.run(self.app.submit, upload.path, upload.filename, user=self.user, **options)
+                    )
+        except InvalidRequest as error:  # an unknown profile or engine: the request, not a document, is wrong
+            raise Problem(400, str(error)) from None
         accepted = [job for job in jobs if not job.meta.get("refusal")]
         if not accepted:  # every document was refused: say why, as the page does (each refusal is recorded)
             first = jobs[0]
@@ -220,7 +244,10 @@ class UploadHandler(JobsHandler):
             raise Problem(refusal_status(code), first.error, {"code": code, "jobs": [job.to_dict() for job in jobs]})
         for job in accepted:
             self.add_header("Location", f"{self.request.path.rstrip('/')}/{job.id}")
-        self.send_json({"jobs": [job.to_dict() for job in jobs]}, status=201)
+        answer: dict[str, Any] = {"jobs": [job.to_dict() for job in jobs]}
+        if batch is not None:
+            answer = {"batch": (await self.run(self.app.batch, batch.id, eta=False)).to_dict(), **answer}
+        self.send_json(answer, status=201)
 
     def on_finish(self) -> None:
         raw = getattr(self, "raw", None)

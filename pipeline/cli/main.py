@@ -40,6 +40,10 @@ def _warn_if_no_worker(app: Paperline, jobs: Sequence[Job]) -> None:
 
 
 def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
+    if len(args.files) > 1 or args.batch:
+        from pipeline.cli.batches import submit_batch
+
+        return submit_batch(app, args)
     jobs = []
     for name in args.files:
         try:
@@ -51,6 +55,7 @@ def cmd_submit(app: Paperline, args: argparse.Namespace) -> int:
                     user=args.user,
                     instruction=args.instruction,
                     callback_url=args.callback_url,
+                    priority=args.priority,
                 )
             )
         except PaperlineError as exc:
@@ -257,6 +262,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli.batches import add_commands as add_batch_commands
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
     from pipeline.cli.search import add_commands as add_retrieval_commands
     from pipeline.cli.webhooks import add_commands as add_webhook_commands
@@ -281,7 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--callback-url", default="", help="POST each job's end here, signed (see: paperline webhook secret)"
     )
-    submit.add_argument("--wait", action="store_true", help="show progress bars and wait until every job ends")
+    submit.add_argument("--wait", action="store_true", help="show progress and wait until every job ends")
+    submit.add_argument(
+        "--priority", type=int, default=0, help="0 (default) to 10: higher is taken from the queue first"
+    )
+    submit.add_argument("--batch", action="store_true", help="make one file a batch too (several files always are)")
     submit.add_argument("--timeout", type=float, default=None, help="with --wait, give up after this many seconds")
     submit.add_argument("--json", action="store_true")
     submit.set_defaults(func=cmd_submit)
@@ -305,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_retrieval_commands(sub)
     add_webhook_commands(sub)
+    add_batch_commands(sub)
 
     cancel = sub.add_parser("cancel", help="stop a queued or running job")
     cancel.add_argument("job")

@@ -88,6 +88,10 @@ class JobNotFound(PaperlineError, code="job_not_found"):
     pass
 
 
+class BatchNotFound(JobNotFound, code="batch_not_found"):
+    pass
+
+
 class InvalidRequest(PaperlineError, code="invalid_request"):
     """A request that does not fit (unknown profile, result format not written for this job, ...)."""
 

@@ -560,3 +560,29 @@ def webhook_unknown_events(unknown: Sequence[str], known: Sequence[str]) -> str:
 
 def no_webhook(subscription_id: str) -> str:
     return f"No webhook {subscription_id!r}"
+
+
+def batch_rollup(total: int, ready: int, failed: int = 0, canceled: int = 0) -> str:
+    """A batch in one line: "3 of 10 ready, 1 failed"."""
+    parts = [f"{ready} of {total} ready"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if canceled:
+        parts.append(f"{canceled} canceled")
+    return ", ".join(parts)
+
+
+def batch_name(documents: int) -> str:
+    return plural(documents, "document")
+
+
+def nothing_to_retry_in(batch_id: str) -> str:
+    return f"Batch {batch_id} has no failed job whose chunks can run again."
+
+
+def nothing_to_cancel_in(batch_id: str) -> str:
+    return f"Every job of batch {batch_id} has already ended; there is nothing to cancel."
+
+
+def no_result_because(status: str, error: str) -> str:
+    return f"no result ({status}{': ' + error if error else ''})"

@@ -88,6 +88,10 @@ class Job:
     #: times recovery took back the job's current step (preparing, merging, embedding, indexing) after its worker
     #: went quiet; reset when the job enters its next step
     step_recoveries: int = 0
+    #: the batch it was submitted in (several files at once), or None for a job of its own
+    batch_id: str | None = None
+    #: the queue's order: tasks of a higher priority are taken first (on queues that honour priority)
+    priority: int = 0
 
     @property
     def is_final(self) -> bool:
@@ -123,6 +127,54 @@ class Job:
         data["notes"] = list(self.notes)
         data["duration_s"] = self.duration_s
         return data
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Documents submitted together: one unit to follow, cancel, retry and download."""
+
+    id: str
+    user: str
+    name: str
+    created_at: float
+    #: how many documents it was submitted with
+    jobs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchTotals:
+    """A batch's jobs summed up as the store reads them, in one query: counts by status, pages, progress."""
+
+    batch: Batch
+    #: jobs in each status (every status present, zero when none)
+    counts: dict[str, int]
+    pages: int
+    pages_done: int
+    #: the sum of the jobs' progress (0-100 each), an ended job counting as 100
+    progress_sum: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ended(self) -> int:
+        return sum(self.counts.get(status.value, 0) for status in JobStatus if status.is_final)
+
+    @property
+    def is_final(self) -> bool:
+        """Every job of the batch has ended (completed, failed or canceled)."""
+        return self.total > 0 and self.ended == self.total
+
+    @property
+    def progress(self) -> float:
+        """How far the batch is, 0-100: its jobs' progress averaged, an ended job counting as whole."""
+        return min(100.0, self.progress_sum / self.total) if self.total else 0.0
 
 
 @dataclass(frozen=True)

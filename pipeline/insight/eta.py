@@ -112,6 +112,26 @@ class EtaModel:
         return blend(elapsed, share, expected)
 
 
+def batch_remaining_seconds(
+    model: EtaModel, jobs: Sequence[Job], *, workers: int, now: float | None = None
+) -> float | None:
+    """Seconds until every job of a batch has ended: the open jobs' remaining seconds (each as
+    ``remaining_seconds`` has it) shared out over ``workers``, and never less than the longest of them; None when
+    no open job can be estimated."""
+    open_jobs = [job for job in jobs if not job.is_final]
+    if not open_jobs:
+        return 0.0
+    running = sum(1 for job in open_jobs if job.started_at is not None)
+    known = [
+        seconds
+        for job in open_jobs
+        if (seconds := model.remaining_seconds(job, now=now, load=max(1, running))) is not None
+    ]
+    if not known:
+        return None
+    return max(max(known), sum(known) / max(1, workers))
+
+
 def blend(elapsed: float, share: float, expected: float | None) -> float | None:
     """Remaining seconds from the history's expectation and the job's own rate so far, weighted by ``share``."""
     from_history = max(0.0, expected - elapsed) if expected is not None else None

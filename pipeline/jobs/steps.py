@@ -118,7 +118,7 @@ class Processor:
             self.store.finish(job_id, JobStatus.FAILED, message, error=message)
             return
         for span in spans:
-            self.tasks.enqueue_chunk(job_id, span.index)
+            self.tasks.enqueue_chunk(job_id, span.index, priority=job.priority)
 
     def _prepared_elsewhere(self, job_id: str) -> bool:
         job = self.store.get(job_id)
@@ -220,10 +220,10 @@ class Processor:
             )
             return
         except WorkerStopping:
-            self._hand_back(chunk)
+            self._hand_back(chunk, job.priority)
             return
         except KeyboardInterrupt:  # the consumer interrupts a page still running after its shutdown grace
-            self._hand_back(chunk)
+            self._hand_back(chunk, job.priority)
             raise
         except DocumentRejected as exc:
             self._end_chunk(job, chunk, ChunkStatus.FAILED, str(exc))
@@ -250,7 +250,7 @@ class Processor:
             if chunk.attempts_used <= self.settings.chunk_retries:  # the budget is shared with lost workers
                 self.store.requeue_chunk(job_id, index, error, attempt=chunk.attempts)
                 delay = self.settings.retry_backoff_s * 2 ** (chunk.attempts_used - 1)
-                self.tasks.enqueue_chunk(job_id, index, delay)
+                self.tasks.enqueue_chunk(job_id, index, delay, priority=job.priority)
             else:
                 self._end_chunk(job, chunk, ChunkStatus.FAILED, error)
             return
@@ -259,10 +259,10 @@ class Processor:
             self.store.add_note(job_id, note)
         self._end_chunk(job, chunk, ChunkStatus.DONE, "")
 
-    def _hand_back(self, chunk: Chunk) -> None:
+    def _hand_back(self, chunk: Chunk, priority: int) -> None:
         """This worker is stopping: the chunk goes back to the queue for another worker, attempt not counted."""
         if self.store.release_chunk(chunk.job_id, chunk.index, attempt=chunk.attempts):
-            self.tasks.enqueue_chunk(chunk.job_id, chunk.index)
+            self.tasks.enqueue_chunk(chunk.job_id, chunk.index, priority=priority)
 
     @staticmethod
     def _chunk_work(job: Job, chunk: Chunk, files: JobFiles, source: Path | None) -> ChunkWork:
@@ -301,7 +301,7 @@ class Processor:
 
         observe_chunk(job.engine, status.value, chunk.started_at)
         if self.store.finish_chunk(job.id, chunk.index, status, error=error, attempt=chunk.attempts):
-            self.tasks.enqueue_merge(job.id)
+            self.tasks.enqueue_merge(job.id, priority=job.priority)
 
     # -- merge ----------------------------------------------------------------------------------------------
     def merge(self, job_id: str) -> None:

@@ -10,14 +10,23 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pipeline.core import messages
-from pipeline.core.errors import EngineUnavailable, InvalidRequest, JobNotFound, LimitReached, NoWorkerRunning
+from pipeline.core.batches import BatchView
+from pipeline.core.errors import (
+    BatchNotFound,
+    EngineUnavailable,
+    InvalidRequest,
+    JobNotFound,
+    LimitReached,
+    NoWorkerRunning,
+)
 from pipeline.core.models import (
     ApiToken,
+    Batch,
     Chunk,
     Event,
     Job,
@@ -63,6 +72,15 @@ __all__ = ["LOCAL_USER", "Paperline"]
 
 def new_job_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+#: the queue priorities a submission may ask for: a higher one is taken first (0, the default, is the lowest)
+PRIORITIES = range(0, 11)
+
+
+def check_priority(priority: int) -> None:
+    if priority not in PRIORITIES:
+        raise InvalidRequest(f"priority must be a whole number from {PRIORITIES[0]} to {PRIORITIES[-1]}")
 
 
 class Paperline:
@@ -124,20 +142,27 @@ class Paperline:
         user: str = LOCAL_USER,
         instruction: str = "",
         callback_url: str = "",
+        priority: int = 0,
+        batch_id: str | None = None,
     ) -> Job:
         """Acknowledge a document: a queued job, a completed job served from cache, or a failed job saying
-        why the document was refused. A request that cannot run (bad profile, engine unavailable, a
-        ``callback_url`` that is no public http(s) receiver) raises ``InvalidRequest``. The job's end is posted to
-        ``callback_url``, signed with the user's callback secret (``webhook_callback_secret``)."""
+        why the document was refused. A request that cannot run (bad profile, engine unavailable, a priority out
+        of range, a ``callback_url`` that is no public http(s) receiver) raises ``InvalidRequest``. A higher
+        ``priority`` is taken from the queue first. The job's end is posted to ``callback_url``, signed with the
+        user's callback secret (``webhook_callback_secret``)."""
         profile = profile or default_profile(engine)
         self.check_request(engine, profile, instruction)
+        check_priority(priority)
         hook = {"callback_url": hooks.check_url(self.settings, callback_url)} if callback_url.strip() else {}
         if isinstance(source, (str, Path)):
             filename = filename or Path(source).name
             if not Path(source).is_file():
                 raise InvalidRequest(f"No such file: {source}")
         name = sanitize_filename(filename or "document")
-        job: dict[str, Any] = dict(id=new_job_id(), filename=name, profile=profile, engine=engine, user=user)
+        job: dict[str, Any] = dict(
+            id=new_job_id(), filename=name, profile=profile, engine=engine, user=user, batch_id=batch_id
+        )
+        job["priority"] = priority
         meta = {"instruction": instruction.strip()} if get_profile(profile).needs_instruction else {}
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
@@ -158,7 +183,7 @@ class Paperline:
             return self._refused(job, received, meta={**REFUSED_FOR_LIMIT, **hook})
         enforce_limits(self.settings, self.store, self.storage, user=user)
         try:
-            self.tasks.enqueue_document(created.id)
+            self.tasks.enqueue_document(created.id, priority=created.priority)
         except Exception as exc:
             self.store.finish(created.id, JobStatus.FAILED, messages.not_queued(exc), error=messages.not_queued(exc))
         return self.get(created.id)
@@ -276,11 +301,96 @@ class Paperline:
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
         if not job.chunks_failed:  # every chunk is done: its merge (or embedding) failed, and runs again
             if self.store.retry_step(job_id):
-                self.tasks.enqueue_merge(job_id)
+                self.tasks.enqueue_merge(job_id, priority=job.priority)
             return self.get(job_id)
         for index in self.store.retry_failed(job_id):
-            self.tasks.enqueue_chunk(job_id, index)
+            self.tasks.enqueue_chunk(job_id, index, priority=job.priority)
         return self.get(job_id)
+
+    # -- batches (pipeline.service.batches) ----------------------------------------------------------------------
+    def submit_batch(
+        self,
+        sources: Sequence[tuple[Source, str | None]],
+        *,
+        name: str = "",
+        user: str = LOCAL_USER,
+        **options: Any,
+    ) -> tuple[Batch, list[Job]]:
+        """Submit documents together as one batch: each (source, filename) becomes a job of it, as ``submit``
+        makes one (``options``: profile, engine, instruction, priority). A request that cannot run is refused
+        before anything is recorded."""
+        if not sources:
+            raise InvalidRequest("A batch needs at least one document.")
+        self.check_request(
+            options.get("engine") or "local",
+            options.get("profile") or default_profile(options.get("engine") or "local"),
+            options.get("instruction", ""),
+        )
+        check_priority(options.get("priority", 0))
+        batch = self.store.create_batch(
+            Batch(new_job_id(), user, name or messages.batch_name(len(sources)), time.time(), len(sources))
+        )
+        jobs = [self.submit(source, filename, user=user, batch_id=batch.id, **options) for source, filename in sources]
+        return batch, jobs
+
+    def batch(self, batch_id: str, *, user: str | None = None, eta: bool = True) -> BatchView:
+        """The batch's status: its jobs summed up in one store query, and (``eta``) the seconds left, from the ETA
+        model as each job's own."""
+        totals = self.store.batch_totals(batch_id)
+        if totals is None or (user is not None and totals.batch.user != user):
+            raise BatchNotFound(f"No batch {batch_id!r}")
+        if not eta or totals.is_final:
+            return BatchView(totals, 0.0 if totals.is_final else None)
+        from pipeline.insight.eta import batch_remaining_seconds
+
+        seconds = batch_remaining_seconds(self.eta_model(), self.batch_jobs(batch_id), workers=len(self.workers()))
+        return BatchView(totals, seconds)
+
+    def batch_jobs(self, batch_id: str, *, user: str | None = None) -> list[Job]:
+        """The batch's jobs, in the order they were submitted."""
+        if user is not None:
+            self.batch(batch_id, user=user, eta=False)
+        return list(reversed(self.store.list_recent(batch=batch_id)))
+
+    def batches(self, *, user: str | None = None, limit: int | None = None) -> list[Batch]:
+        return self.store.list_batches(user=user, limit=limit)
+
+    def cancel_batch(self, batch_id: str, *, user: str | None = None) -> BatchView:
+        """Cancel every job of the batch that has not ended."""
+        view = self.batch(batch_id, user=user, eta=False)
+        open_jobs = [job for job in self.batch_jobs(batch_id) if not job.is_final]
+        if not open_jobs:
+            raise InvalidRequest(messages.nothing_to_cancel_in(batch_id))
+        for job in open_jobs:
+            self.store.cancel(job.id, messages.canceled_by(user or view.totals.batch.user))
+        return self.batch(batch_id, eta=False)
+
+    def retry_batch(self, batch_id: str, *, user: str | None = None) -> BatchView:
+        """Run the failed chunks of each failed job of the batch again (``retry`` per job); jobs refused at intake
+        have none and are left as they are."""
+        self.batch(batch_id, user=user, eta=False)
+        again = [job for job in self.batch_jobs(batch_id) if job.can_retry]
+        if not again:
+            raise InvalidRequest(messages.nothing_to_retry_in(batch_id))
+        for job in again:
+            self.retry(job.id)
+        return self.batch(batch_id)
+
+    def write_batch_results(self, batch_id: str, out: IO[bytes], *, user: str | None = None) -> list[dict[str, Any]]:
+        """Every job's main result as one zip written to ``out`` (one result in memory at a time), with a manifest
+        naming the jobs that have none and why; returns the manifest's entries."""
+        from pipeline.service.batches import write_results_zip
+
+        jobs = self.batch_jobs(batch_id, user=user)
+
+        def read(job: Job) -> tuple[str, bytes] | None:
+            try:
+                fmt = self.result_format(job.id)
+                return fmt, self.result_bytes(job.id, fmt)
+            except InvalidRequest:
+                return None
+
+        return write_results_zip(out, jobs, read)
 
     # -- personal API tokens (pipeline.service.tokens) ----------------------------------------------------------------
     def create_api_token(self, user: str, name: str = "", *, expires_in_s: float | None = None) -> tuple[ApiToken, str]:

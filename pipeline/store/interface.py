@@ -31,6 +31,8 @@ from typing import Any
 
 from pipeline.core.models import (
     ApiToken,
+    Batch,
+    BatchTotals,
     Chunk,
     ChunkSpan,
     ChunkStatus,
@@ -66,6 +68,8 @@ class NewJob:
     error: str = ""
     cached_from: str | None = None
     meta: dict[str, Any] | None = None
+    batch_id: str | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,12 @@ class JobRecords(abc.ABC):
         limit: int | None = None,
         name: str | None = None,
         after: str | None = None,
+        batch: str | None = None,
     ) -> list[Job]:
         """Jobs newest first, optionally only those with ``status``, of ``user``, whose file name contains
-        ``name`` (any case), at most ``limit``; with ``after`` (a job id), only those listed after that job, so a
-        client pages through with the last id it saw (new jobs arriving meanwhile shift nothing)."""
+        ``name`` (any case), of the batch ``batch``, at most ``limit``; with ``after`` (a job id), only those listed
+        after that job, so a client pages through with the last id it saw (new jobs arriving meanwhile shift
+        nothing)."""
 
     @abc.abstractmethod
     def user_usage(self, user: str, since: float) -> tuple[int, list[float]]:
@@ -160,6 +166,27 @@ class JobRecords(abc.ABC):
         """Cancel a queued or running job; False when it had already ended. Canceled is final: its queued chunks
         never run, and running ones find their next write refused (attempt fencing)."""
         return self.finish(job_id, JobStatus.CANCELED, message)
+
+
+class BatchRecords(abc.ABC):
+    """Batches: documents submitted together; their jobs name them (``Job.batch_id``)."""
+
+    @abc.abstractmethod
+    def create_batch(self, batch: Batch) -> Batch:
+        """Record a batch, before its jobs are created with its id."""
+
+    @abc.abstractmethod
+    def get_batch(self, batch_id: str) -> Batch | None:
+        """The batch, or None."""
+
+    @abc.abstractmethod
+    def list_batches(self, *, user: str | None = None, limit: int | None = None) -> list[Batch]:
+        """Batches newest first, of ``user`` when given, at most ``limit``."""
+
+    @abc.abstractmethod
+    def batch_totals(self, batch_id: str) -> BatchTotals | None:
+        """The batch with its jobs summed up (counts by status, pages done of pages, progress, first start and,
+        once every job ended, last end), read in one query however many jobs it has; None for no such batch."""
 
 
 class ChunkRecords(abc.ABC):
@@ -485,6 +512,7 @@ class WebhookRecords(abc.ABC):
 
 class JobStore(
     JobRecords,
+    BatchRecords,
     ChunkRecords,
     RecoveryQueries,
     EventLog,

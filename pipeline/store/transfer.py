@@ -1,7 +1,7 @@
 """Moving up: copy a SQLite history into PostgreSQL, so a team keeps its jobs when it grows.
 
-Every job, chunk, event, API token, retrieval passage (with its vector), webhook subscription (with its secret),
-callback secret, delivery and delivery attempt is copied as it is (ids, times,
+Every batch, job, chunk, event, API token, retrieval passage (with its vector), webhook subscription (with its
+secret), callback secret, delivery and delivery attempt is copied as it is (ids, times,
 revisions), in one transaction on the target, which must be empty. Job files stay where they are
 (``PAPERLINE_HOME/jobs``); hosts that share that directory see them.
 """
@@ -15,6 +15,7 @@ from pipeline.store.sqlite import SqliteJobStore
 # is copied: after initialize_schema both databases are at the same migration, so their columns are the same
 # (PostgreSQL's jobs.seq, numbering jobs as SQLite's rowid does, fills itself in copying order).
 TABLES = (
+    ("batches", "created_at"),
     ("jobs", "created_at"),
     ("chunks", "job_id, idx"),
     ("events", "id"),

@@ -1,7 +1,7 @@
 """What a delivery sends: the Standard Webhooks envelope ``{"type", "timestamp", "data"}`` and its signed headers.
 
-``data`` is the job as the API returns it, plus ``links`` to it and, once it completed, to each result format
-its profile writes (absolute when ``PAPERLINE_PUBLIC_URL`` names where the server is reached, else paths).
+``data`` is the job (or the batch) as the API returns it, plus ``links`` to it and, once a job completed, to each
+result format its profile writes (a batch: to all its results as one zip) (absolute when ``PAPERLINE_PUBLIC_URL`` names where the server is reached, else paths).
 The body of a delivery is the same on every attempt; only ``webhook-timestamp`` (and so the signature) is the
 attempt's own, since receivers refuse timestamps older than a few minutes.
 """
@@ -39,11 +39,19 @@ def job_links(job: dict[str, Any], base_url: str = "") -> dict[str, Any]:
     return links
 
 
+def batch_links(batch: dict[str, Any], base_url: str = "") -> dict[str, Any]:
+    """Where a receiver reads the batch, and all its results as one zip."""
+    root = f"{base_url.rstrip('/')}{API}/batches/{quote(str(batch.get('id', '')), safe='')}"
+    return {"batch": root, "results": f"{root}/results"}
+
+
 def body(delivery: WebhookDelivery, base_url: str = "") -> bytes:
     """The envelope of a delivery, as bytes (signed as sent)."""
     data = dict(delivery.payload)
     if delivery.event.startswith("job.") and "id" in data:
         data["links"] = job_links(data, base_url)
+    elif delivery.event.startswith("batch.") and "id" in data:
+        data["links"] = batch_links(data, base_url)
     envelope = {
         "type": delivery.event,
         "timestamp": datetime.fromtimestamp(delivery.created_at, UTC).isoformat().replace("+00:00", "Z"),

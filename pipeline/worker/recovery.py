@@ -54,16 +54,21 @@ class Sweeper:
             if time.monotonic() - started > self.settings.stale_after_s:
                 self._beats_resume_at = time.monotonic() + self.settings.stale_after_s
 
+    def _priority(self, job_id: str) -> int:
+        """The job's queue priority, so work taken back keeps its place ahead of less urgent work."""
+        job = self.store.get(job_id)
+        return job.priority if job is not None else 0
+
     def stale(self, now: float) -> int:
         chunks, preparing, merging = self.store.recover_stale(
             now - self.settings.stale_after_s, max_attempts=self.settings.chunk_attempts
         )
         for job_id, index in chunks:
-            self.tasks.enqueue_chunk(job_id, index)
+            self.tasks.enqueue_chunk(job_id, index, priority=self._priority(job_id))
         for job_id in preparing:
-            self.tasks.enqueue_document(job_id)
+            self.tasks.enqueue_document(job_id, priority=self._priority(job_id))
         for job_id in merging:
-            self.tasks.enqueue_merge(job_id)
+            self.tasks.enqueue_merge(job_id, priority=self._priority(job_id))
         if chunks or preparing or merging:
             log.warning(
                 "recovered %d running chunks, %d preparations, %d merges (or failed them, out of attempts)",
@@ -84,9 +89,9 @@ class Sweeper:
             now - limit - grace, max_attempts=self.settings.chunk_retries + 1, limit_s=limit
         )
         for job_id, index in requeued:
-            self.tasks.enqueue_chunk(job_id, index)
+            self.tasks.enqueue_chunk(job_id, index, priority=self._priority(job_id))
         for job_id in merge:
-            self.tasks.enqueue_merge(job_id)
+            self.tasks.enqueue_merge(job_id, priority=self._priority(job_id))
         if requeued or merge:
             log.warning("took back %d chunks over their time limit", len(requeued) + len(merge))
         return len(requeued) + len(merge)
@@ -101,9 +106,9 @@ class Sweeper:
         lost_chunks = [c for c in chunks if c not in pending_chunks]
         lost_jobs = [j for j in jobs if j not in pending_jobs]
         for job_id, index in lost_chunks:
-            self.tasks.enqueue_chunk(job_id, index)
+            self.tasks.enqueue_chunk(job_id, index, priority=self._priority(job_id))
         for job_id in lost_jobs:
-            self.tasks.enqueue_document(job_id)
+            self.tasks.enqueue_document(job_id, priority=self._priority(job_id))
         if lost_chunks or lost_jobs:
             log.warning("queued again %d unclaimed chunks and %d queued jobs", len(lost_chunks), len(lost_jobs))
         return len(lost_chunks) + len(lost_jobs)

@@ -65,16 +65,22 @@ class BoundTasks:
                 self._processors[pid] = self.make_processor(self)
             return self._processors[pid]
 
-    def enqueue_document(self, job_id: str) -> None:
-        self.queue.enqueue(self.process_document.s(job_id))
+    def _options(self, priority: int) -> dict[str, int]:
+        """Huey's ``priority`` where the queue's storage honours it: SQLite and PostgreSQL order their task tables
+        by it; plain Redis storage refuses any (``PriorityRedisHuey`` would keep a sorted set instead of the list
+        a running deployment holds), so there the queue stays first in, first out."""
+        return {"priority": priority} if priority and self.queue.storage.priority else {}
 
-    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0) -> None:
+    def enqueue_document(self, job_id: str, *, priority: int = 0) -> None:
+        self.queue.enqueue(self.process_document.s(job_id, **self._options(priority)))
+
+    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0, *, priority: int = 0) -> None:
         # A delayed task carries its time to run (a retry's backoff); the consumer holds it until then.
-        task = self.process_chunk.s(job_id, index, delay=delay) if delay > 0 else self.process_chunk.s(job_id, index)
-        self.queue.enqueue(task)
+        options: dict[str, float] = {**self._options(priority), **({"delay": delay} if delay > 0 else {})}
+        self.queue.enqueue(self.process_chunk.s(job_id, index, **options))
 
-    def enqueue_merge(self, job_id: str) -> None:
-        self.queue.enqueue(self.merge_document.s(job_id))
+    def enqueue_merge(self, job_id: str, *, priority: int = 0) -> None:
+        self.queue.enqueue(self.merge_document.s(job_id, **self._options(priority)))
 
     def enqueue_embedding(self, job_id: str, first: int) -> None:
         self.queue.enqueue(self.embed_passages.s(job_id, first))

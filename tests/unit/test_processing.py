@@ -27,14 +27,16 @@ class RecordingTasks:
         self.chunks: list[tuple[str, int]] = []
         self.merges: list[str] = []
         self.embeddings: list[tuple[str, int]] = []
+        self.priorities: dict[tuple[str, int], int] = {}
 
-    def enqueue_document(self, job_id: str) -> None:
+    def enqueue_document(self, job_id: str, *, priority: int = 0) -> None:
         self.documents.append(job_id)
 
-    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0) -> None:
+    def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0, *, priority: int = 0) -> None:
         self.chunks.append((job_id, index))
+        self.priorities[(job_id, index)] = priority
 
-    def enqueue_merge(self, job_id: str) -> None:
+    def enqueue_merge(self, job_id: str, *, priority: int = 0) -> None:
         self.merges.append(job_id)
 
     def enqueue_embedding(self, job_id: str, first: int) -> None:

@@ -1,12 +1,13 @@
 """The job store in SQL, shared by the SQLite and PostgreSQL backends: one room per protocol of
 ``pipeline.store.interface`` (``jobs``, ``chunks``, ``recovery``, ``log``: events, changes, workers, retention;
-``tokens``: API tokens; ``passages``: retrieval passages and their vectors; ``webhooks``: subscriptions and the
-deliveries outbox) over the shared rules of ``base`` and the columns of ``schema``. A backend adds connections,
-transactions and DDL.
+``batches``: documents submitted together; ``tokens``: API tokens; ``passages``: retrieval passages and their
+vectors; ``webhooks``: subscriptions and the deliveries outbox) over the shared rules of ``base`` and the columns
+of ``schema``. A backend adds connections, transactions and DDL.
 """
 
 from __future__ import annotations
 
+from pipeline.store.sql.batches import SqlBatches
 from pipeline.store.sql.chunks import SqlChunks
 from pipeline.store.sql.jobs import SqlJobs
 from pipeline.store.sql.log import SqlLog
@@ -16,7 +17,7 @@ from pipeline.store.sql.tokens import SqlTokens
 from pipeline.store.sql.webhooks import SqlWebhooks
 
 
-class SqlStore(SqlJobs, SqlChunks, SqlRecovery, SqlLog, SqlTokens, SqlPassages, SqlWebhooks):
+class SqlStore(SqlJobs, SqlBatches, SqlChunks, SqlRecovery, SqlLog, SqlTokens, SqlPassages, SqlWebhooks):
     """Every protocol's SQL; a backend subclasses this and ``JobStore``."""
 
 

@@ -15,7 +15,7 @@ from pipeline.core.lifecycle import (
     EventKind,
     extraction_progress,
 )
-from pipeline.core.models import Stage
+from pipeline.core.models import BatchTotals, Stage
 from pipeline.core.text import strip_controls
 
 
@@ -47,6 +47,10 @@ class SqlBase:
 
     def _job_ended(self, conn: Any, job_id: str) -> None:
         """Write the webhook deliveries a job's end owes, in the transaction that ended it (SqlWebhooks')."""
+        raise NotImplementedError
+
+    def _batch_totals(self, conn: Any, batch_id: str) -> BatchTotals | None:
+        """A batch's sums as ``conn`` sees them (SqlBatches')."""
         raise NotImplementedError
 
     def _job_outcome_changed(self, conn: Any, job_id: str) -> None:

@@ -52,7 +52,7 @@ class SqlJobs(SqlBase):
         conn.execute(
             "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
             'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
-            "meta, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"meta, batch_id, priority, rev) VALUES ({', '.join('?' * 23)})",
             (
                 new.id,
                 new.filename,
@@ -74,6 +74,8 @@ class SqlJobs(SqlBase):
                 new.user,
                 new.cached_from,
                 json.dumps(new.meta or {}),
+                new.batch_id,
+                new.priority,
                 self._bump(conn),
             ),
         )
@@ -117,8 +119,12 @@ class SqlJobs(SqlBase):
         limit: int | None = None,
         name: str | None = None,
         after: str | None = None,
+        batch: str | None = None,
     ) -> list[Job]:
         clauses, params = [], []
+        if batch is not None:
+            clauses.append("batch_id = ?")
+            params.append(batch)
         if status is not None:
             clauses.append("status = ?")
             params.append(JobStatus(status).value)

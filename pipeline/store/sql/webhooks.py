@@ -14,6 +14,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import Any
 
+from pipeline.core.batches import BatchView
 from pipeline.core.models import (
     DeliveryAttempt,
     DeliveryStatus,
@@ -197,6 +198,16 @@ class SqlWebhooks(SqlBase):
             job_id=job.id,
             callback_url=callback if isinstance(callback, str) else "",
         )
+        if job.batch_id:
+            self._batch_maybe_ended(conn, job.batch_id)
+
+    def _batch_maybe_ended(self, conn: Any, batch_id: str) -> None:
+        """The job that ended was its batch's last open one: the batch's end is owed to its owner's subscriptions,
+        with the batch as the API answers it (a retried batch that ends again says so again)."""
+        totals = self._batch_totals(conn, batch_id)
+        if totals is not None and totals.is_final:
+            data = BatchView(totals, 0.0).to_dict()
+            self._webhook_event(conn, totals.batch.user, WebhookEvent.BATCH_COMPLETED.value, data)
 
     def _job_outcome_changed(self, conn: Any, job_id: str) -> None:
         """A job recorded already ended got its figures later (answered from cache): its unsent deliveries carry

@@ -1,0 +1,100 @@
+"""A batch's card in the live jobs: its documents rolled up ("3 of 10 ready, 1 failed", one bar), opening to each
+of them, with cancel all, retry failed and download all. Read from the shared feed's jobs, never from the store."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import panel as pn
+import param
+
+from pipeline import Job
+from pipeline.core import messages
+from pipeline.core.errors import PaperlineError
+from pipeline.service.batches import rollup
+
+from .formatting import html_pane
+from .safe_html import format_html, text
+from .state import SessionState
+
+
+class BatchCard(pn.viewable.Viewer):
+    """One batch: ``show`` swaps in its jobs' newer snapshots without rebuilding the card."""
+
+    state = param.ClassSelector(class_=SessionState)
+    batch_id = param.String()
+    jobs = param.List(default=[], item_type=Job, doc="The batch's jobs as the feed has them, oldest first.")
+    cancel_all = param.Event(label="Cancel all")
+    retry_failed = param.Event(label="Retry failed")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._line = html_pane("", sizing_mode="stretch_width", css_classes=["pl-batch-line"])
+        self._bar = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width", height=14)
+        self._cancel = pn.widgets.Button.from_param(self.param.cancel_all, width=110)
+        self._retry = pn.widgets.Button.from_param(self.param.retry_failed, color="warning", width=120)
+        self._download = pn.widgets.FileDownload(
+            callback=self._zip, filename=f"paperline-batch-{self.batch_id}.zip", label="Download all", width=130
+        )
+        self._documents = pn.Column(sizing_mode="stretch_width")
+        self._card = pn.Card(
+            self._line,
+            self._bar,
+            pn.Row(self._cancel, self._retry, self._download),
+            self._documents,
+            title="",
+            collapsed=True,  # opens to its documents
+            sizing_mode="stretch_width",
+            css_classes=["pl-batch-card"],
+        )
+        self._opens: dict[str, pn.widgets.Button] = {}
+        self.show(self.jobs)
+
+    def show(self, jobs: list[Job]) -> None:
+        self.jobs = jobs
+        counts, progress = rollup(jobs)
+        line = messages.batch_rollup(len(jobs), counts["completed"], counts["failed"], counts["canceled"])
+        self._line.object = format_html('<div class="pl-meta">{}</div>', line)
+        self._bar.value = round(max(self._bar.value or 0, progress)) if any(not j.is_final for j in jobs) else 100
+        self._card.title = format_html("{} — {}", messages.batch_name(len(jobs)), line)
+        self._cancel.visible = any(not job.is_final for job in jobs)
+        self._retry.visible = any(job.can_retry for job in jobs)
+        self._download.visible = counts["completed"] > 0
+        rows = []
+        for job in jobs:
+            button = self._opens.get(job.id)
+            if button is None:
+                button = pn.widgets.Button(sizing_mode="stretch_width")
+                button.on_click(lambda _event, job_id=job.id: self.state.open_result(job_id))
+                self._opens[job.id] = button
+            button.name = f"{job.filename} — {job.status.value} ({job.progress:.0f}%)"
+            rows.append(button)
+        if [id(r) for r in self._documents.objects] != [id(r) for r in rows]:
+            self._documents.objects = rows
+
+    def _act(self, action: Any) -> None:
+        try:
+            action(self.batch_id, user=self.state.owner_filter)
+        except PaperlineError as exc:
+            if pn.state.notifications is not None:
+                pn.state.notifications.warning(text(str(exc)), duration=5000)
+
+    @param.depends("cancel_all", watch=True)
+    def _on_cancel_all(self) -> None:
+        self._act(self.state.app.cancel_batch)
+
+    @param.depends("retry_failed", watch=True)
+    def _on_retry_failed(self) -> None:
+        self._act(self.state.app.retry_batch)
+
+    def _zip(self) -> io.BytesIO:
+        """Every main result in one zip. In memory: Panel's FileDownload sends the whole file to the browser as one
+        message anyway (the API's ``/batches/{id}/results`` is the way for large batches)."""
+        buffer = io.BytesIO()
+        self.state.app.write_batch_results(self.batch_id, buffer, user=self.state.owner_filter)
+        buffer.seek(0)
+        return buffer
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._card

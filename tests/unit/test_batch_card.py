@@ -1,0 +1,53 @@
+"""The live jobs' batch card: several files dropped at once become one batch, shown as one card rolling its
+documents up, read from the shared feed; its buttons cancel all, retry the failed and download every result."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from dashboard.feed import JobFeed
+from dashboard.live import LiveJobs
+from dashboard.state import SessionState
+from dashboard.upload import UploadPanel
+from pipeline import JobStatus, Paperline
+from tests.docgen import make_text_pdf
+from tests.sync_runner import run_queued
+
+
+def test_a_multi_file_drop_becomes_one_batch_card_with_its_actions(app: Paperline, tmp_path: Path) -> None:
+    feed = JobFeed(app)
+    state = SessionState(feed=feed)
+    state.priority = 4
+    upload = UploadPanel(state=state)
+    files = {f"d{i}.pdf": make_text_pdf(tmp_path / f"d{i}.pdf", i + 1).read_bytes() for i in range(3)}
+    outcomes = upload._submit(files)
+    jobs = [job for _name, job in outcomes]
+    assert len({job.batch_id for job in jobs}) == 1 and jobs[0].batch_id  # type: ignore[union-attr]
+    assert {job.priority for job in jobs} == {4}  # type: ignore[union-attr]
+    alone = upload._submit({"one.pdf": files["d0.pdf"]})[0][1]
+    assert alone.batch_id is None  # type: ignore[union-attr]
+
+    feed.refresh()
+    live = LiveJobs(state=state)
+    [card] = live._batch_cards.values()
+    assert set(live._cards) == {alone.id}, "the batch's jobs are on its card, not cards of their own"  # type: ignore[union-attr]
+    assert "0 of 3 ready" in card._line.object and len(card._documents.objects) == 3
+    run_queued(app)
+    feed.refresh()
+    live.refresh()
+    assert "3 of 3 ready" in card._line.object and card._bar.value == 100
+    archive = zipfile.ZipFile(io.BytesIO(card._zip().read()))
+    assert len(json.loads(archive.read("manifest.json"))["jobs"]) == 3
+
+    more = upload._submit({f"e{i}.pdf": make_text_pdf(tmp_path / f"e{i}.pdf", 1).read_bytes() for i in range(2)})
+    feed.refresh()
+    live.refresh()
+    second = live._batch_cards[more[0][1].batch_id]  # type: ignore[union-attr,index]
+    second.param.trigger("cancel_all")
+    assert {app.get(job.id).status for _n, job in more} == {JobStatus.CANCELED}  # type: ignore[union-attr]
+    feed.refresh()
+    live.refresh()
+    assert "0 of 2 ready, 2 canceled" in second._line.object
