@@ -1,7 +1,8 @@
 """What a delivery sends: the Standard Webhooks envelope ``{"type", "timestamp", "data"}`` and its signed headers.
 
 ``data`` is the job (or the batch) as the API returns it, plus ``links`` to it and, once a job completed, to each
-result format its profile writes (a batch: to all its results as one zip) (absolute when ``PAPERLINE_PUBLIC_URL`` names where the server is reached, else paths).
+result format its profile writes (a batch: to all its results as one zip); absolute when ``PAPERLINE_PUBLIC_URL``
+names where the server is reached, else paths.
 The body of a delivery is the same on every attempt; only ``webhook-timestamp`` (and so the signature) is the
 attempt's own, since receivers refuse timestamps older than a few minutes.
 """
