@@ -55,11 +55,20 @@ def notebook_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         store.close()
 
 
-def test_both_notebooks_in_sequence_on_one_home(notebook_home: Path, tmp_path: Path) -> None:
+def test_both_notebooks_in_sequence_on_one_home(
+    notebook_home: Path,
+    tmp_path: Path,
+    serve_dashboard,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """What an analyst does: inspect_jobs, then processing_analytics, on the same data directory. The first stops
-    the worker it started; the second must see that no worker is left and start its own, not wait for ever."""
+    the worker it started; the second must see that no worker is left and start its own, not wait for ever. A
+    server on the same home answers the first notebook's HTTP client cell."""
+    url = serve_dashboard(PAPERLINE_HOME=str(notebook_home)).removesuffix("/app")
+    monkeypatch.setenv("PAPERLINE_URL", url)
     book = run_notebook("inspect_jobs.ipynb", notebook_home, tmp_path)
     text = outputs(book)
+    assert "over HTTP: completed 12 pages;" in text, "the client cell followed its job over the API"
     assert "ended: completed" in text and "formats: ['markdown', 'text', 'json', 'tables', 'csv']" in text
     assert any(
         "application/vnd.holoviews_load.v0+json" in o.get("data", {})

@@ -19,7 +19,7 @@ PACKAGES = ("pipeline", "dashboard")
 # of one layer do not import each other. ``pipeline`` itself (its lazy exports) and ``pipeline.__main__`` sit on
 # top, the dashboard above everything.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("core",),  # vocabulary: snapshots, lifecycle, messages, errors, settings
+    ("core", "client"),  # vocabulary: snapshots, lifecycle, messages, errors, settings; the HTTP client stands alone
     ("store",),  # the job database
     ("files",),  # blobs: storage, a job's files, retention
     ("documents",),  # reading bytes
