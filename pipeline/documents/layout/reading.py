@@ -23,6 +23,10 @@ from pipeline.documents.textclean import clean_text
 
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
 CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
+#: a page a table of contents refers to, and the dots that lead to it
+PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
+SECTION_NUMBER = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[A-Z]\.?)$")
+LEADERS = re.compile(r"(?:\.\s?){4,}\s*([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
 PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
@@ -170,7 +174,7 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     for column in columns:
         words = [b.word for b in column if b.word is not None]
         tables = sorted((b.table for b in column if b.table is not None), key=lambda t: -t.bbox[3])
-        lines = [s for row in rows_of(words) for s in segments_of(row, 3.0)]
+        lines = [s for row in rows_of(words) for s in _contents_entry(segments_of(row, 3.0))]
         for table in tables:  # the lines above each table, then the table
             above = [s for s in lines if s.y0 >= table.bbox[3] - 1]
             lines = [s for s in lines if s not in above]
@@ -180,7 +184,24 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     return elements
 
 
+def _contents_entry(segments: list[Segment]) -> list[Segment]:
+    """A row that ends in a page reference set apart from its title (a wide gap, or dot leaders) is one line of a
+    table of contents: one segment, marked so it is never taken for a heading (a contents page lists its sections
+    in their headings' bold)."""
+    if len(segments) >= 2 and PAGE_REFERENCE.match(segments[-1].text) and not PAGE_REFERENCE.match(segments[-2].text):
+        first = len(segments) - 2
+        if first and SECTION_NUMBER.match(segments[first - 1].text):  # its number set in a column of its own
+            first -= 1
+        words = tuple(word for segment in segments[first:] for word in segment.words)
+        return [*segments[:first], Segment(words, contents_entry=True)]
+    if segments and LEADERS.search(segments[-1].text):
+        return [*segments[:-1], Segment(segments[-1].words, contents_entry=True)]
+    return segments
+
+
 def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
+    if previous.contents_entry or line.contents_entry:
+        return True
     gap = previous.y0 - line.y1
     height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
     if previous.mono and line.mono and -0.5 * height <= gap <= CODE_BLANK_LINES * height:
@@ -233,6 +254,8 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     depth = 0
     if at_edge and PAGE_NUMBER.match(text.strip()):
         kind = Kind.FURNITURE
+    elif any(s.contents_entry for s in block):
+        kind = Kind.PARAGRAPH
     elif CAPTION.match(text):
         kind = Kind.CAPTION
     elif all(s.mono for s in block):
