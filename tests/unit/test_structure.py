@@ -413,3 +413,16 @@ def test_a_table_of_contents_gives_one_paragraph_per_entry_and_no_heading(tmp_pa
     assert all(e.kind is Kind.PARAGRAPH for e in leaders), leaders
     assert [e.text.split(" ", 1)[0] for e in leaders] == [number for number, _title, _page in structure_docs.CONTENTS]
     assert [e.text.rsplit(" ", 1)[-1] for e in leaders] == [page for _number, _title, page in structure_docs.CONTENTS]
+
+
+def test_a_bold_heading_run_into_its_paragraph_is_a_heading_and_a_bold_word_of_emphasis_is_not(tmp_path: Path) -> None:
+    elements = document_elements(pages_of(structure_docs.run_in_headings(tmp_path / "run-in.pdf")))
+    got = [(e.kind, e.text[:30]) for e in elements]
+    (lead1, rest1), (lead2, rest2), (word, rest3) = structure_docs.RUN_IN
+    assert got == [
+        (Kind.HEADING, lead1),
+        (Kind.PARAGRAPH, rest1[:30]),
+        (Kind.HEADING, lead2),
+        (Kind.PARAGRAPH, rest2[:30]),
+        (Kind.PARAGRAPH, f"{word} {rest3}"[:30]),
+    ]
