@@ -331,14 +331,40 @@ def measure_headings(candidate: Candidate) -> dict[str, Any]:
     for pdf in pdfs:
         docling = pdf.with_name(f"{pdf.stem}.docling.md").read_text(encoding="utf-8")
         text = outputs.get(pdf, "")
+        ours, theirs = table_shapes(text), table_shapes(docling)
         per_document[pdf.stem] = {
             "headings": markdown_heading_count(text),
             "docling_headings": markdown_heading_count(docling),
-            "tables": len(markdown_tables(text)),
-            "docling_tables": len(markdown_tables(docling)),
+            "tables": len(ours),
+            "docling_tables": len(theirs),
+            "cells": sum(rows * cols for rows, cols in ours),
+            "docling_cells": sum(rows * cols for rows, cols in theirs),
+            "table_shapes": [f"{rows}x{cols}" for rows, cols in ours],
+            "docling_table_shapes": [f"{rows}x{cols}" for rows, cols in theirs],
         }
-    totals = {key: sum(counts[key] for counts in per_document.values()) for key in next(iter(per_document.values()))}
+    counted = ("headings", "docling_headings", "tables", "docling_tables", "cells", "docling_cells")
+    totals = {key: sum(int(counts[key]) for counts in per_document.values()) for key in counted}
     return {**totals, "errors": errors, "per_document": per_document}
+
+
+_HTML_TABLE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
+_HTML_ROW = re.compile(r"<tr\b.*?</tr>", re.IGNORECASE | re.DOTALL)
+_HTML_CELL = re.compile(r"<t[dh]\b([^>]*)>", re.IGNORECASE)
+_COLSPAN = re.compile(r"colspan\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def table_shapes(markdown: str) -> list[tuple[int, int]]:
+    """(rows, columns) of every table in a converter's Markdown: GFM pipe tables and HTML ``<table>`` blocks (what
+    Paperline, docling and others write where cells span), a spanning cell counting the columns it spans."""
+    shapes = [(len(table), max((len(row) for row in table), default=0)) for table in markdown_tables(markdown)]
+    for table in _HTML_TABLE.findall(markdown):
+        rows = _HTML_ROW.findall(table)
+        widths = [
+            sum(int(m.group(1)) if (m := _COLSPAN.search(attrs)) else 1 for attrs in _HTML_CELL.findall(row))
+            for row in rows
+        ]
+        shapes.append((len(rows), max(widths, default=0)))
+    return shapes
 
 
 SECTIONS: dict[str, Callable[[Candidate], dict[str, Any]]] = {"tables": measure_tables, "headings": measure_headings}

@@ -413,6 +413,31 @@ def unruled_body_grid(path: Path) -> Path:
     return _save(pdf, path)
 
 
+def run_in_headings(path: Path) -> Path:
+    """Paragraphs opened by a bold run-in heading ("Elastic Stop Nut The elastic stop nut is ..."), one opened by a
+    bold word of emphasis ("Note" ...), which stays a paragraph; no running header (one page)."""
+    pdf = FPDF(format="A4")
+    pdf.set_margins(20, 25, 20)
+    pdf.add_page()
+    for lead, rest in RUN_IN:
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.write(5.5, lead + " ")
+        pdf.set_font("Helvetica", size=11)
+        pdf.write(5.5, rest)
+        pdf.ln(9)
+    return _save(pdf, path)
+
+
+RUN_IN = [
+    (
+        "Elastic Stop Nut",
+        "The elastic stop nut is a standard nut with the height increased to hold a fiber collar. " * 2,
+    ),
+    ("Boots Self-Locking Nut", "The Boots nut is of one piece, all-metal construction designed to hold tight. " * 2),
+    ("Note", "that a self-locking nut must never be used on a part that turns while the aircraft is in use. " * 2),
+]
+
+
 def _save(pdf: FPDF, path: Path) -> Path:
     pdf.output(str(path))
     return path

@@ -373,3 +373,56 @@ def test_each_character_carries_its_own_text_objects_font_and_size(tmp_path: Pat
     assert [(w.text, round(w.size), w.bold, w.mono) for w in words_of(chars)] == drawn
     letters = [(c.text, round(c.size), c.bold, c.mono) for c in chars if c.text != " "]
     assert letters == [(letter, *style) for word, *style in drawn for letter in word]
+
+
+@pytest.mark.parametrize(
+    ("font", "bold"),
+    [
+        ("ABCDEF+SFBX1000", True),  # TeX's bold extended (cm-super), with a subset prefix
+        ("CMBX12", True),
+        ("CMB10", True),
+        ("NimbusRomNo9L-Medi", True),  # TeX's Times bold
+        ("Arial-BoldMT", True),
+        ("SourceSansPro-Semibold", True),
+        ("ABCDEF+SFRM1000", False),
+        ("CMR10", False),
+        ("CMBY10", False),
+        ("NimbusRomNo9L-Regu", False),
+        ("Helvetica", False),
+        ("Courier", False),
+    ],
+)
+def test_a_bold_face_is_known_by_its_name_where_its_weight_is_not_given(font: str, bold: bool) -> None:
+    """PDFium reports weight 250 for TeX's Type 1 fonts, bold or not: the name tells (a "5.1 Methods" heading set
+    in SFBX1000 at the text's size is a heading only if its boldness is seen)."""
+    from pipeline.documents.layout.page import _BOLD_NAME
+
+    assert bool(_BOLD_NAME.search(font.lower().rsplit("+", 1)[-1])) is bold
+
+
+def test_a_table_of_contents_gives_one_paragraph_per_entry_and_no_heading(tmp_path: Path) -> None:
+    """Each entry, its number, title and page (set apart by dot leaders or a gap, the number in a column of its
+    own) is one line of text: never a heading, never cut in pieces, never joined to the next entry."""
+    elements = document_elements(pages_of(structure_docs.lists_and_contents(tmp_path / "contents.pdf")))
+    page_one = [e for e in elements if e.page == 1 and e.kind is not Kind.FURNITURE]
+    second = next(i for i, e in enumerate(page_one) if e.text == "Contents again")
+    entries = page_one[second + 1 : second + 1 + len(structure_docs.CONTENTS)]
+    expected = [f"{number} {title} {page}" for number, title, page in structure_docs.CONTENTS]
+    assert [(e.kind, e.text) for e in entries] == [(Kind.PARAGRAPH, text) for text in expected]
+    leaders = page_one[1 : 1 + len(structure_docs.CONTENTS)]
+    assert all(e.kind is Kind.PARAGRAPH for e in leaders), leaders
+    assert [e.text.split(" ", 1)[0] for e in leaders] == [number for number, _title, _page in structure_docs.CONTENTS]
+    assert [e.text.rsplit(" ", 1)[-1] for e in leaders] == [page for _number, _title, page in structure_docs.CONTENTS]
+
+
+def test_a_bold_heading_run_into_its_paragraph_is_a_heading_and_a_bold_word_of_emphasis_is_not(tmp_path: Path) -> None:
+    elements = document_elements(pages_of(structure_docs.run_in_headings(tmp_path / "run-in.pdf")))
+    got = [(e.kind, e.text[:30]) for e in elements]
+    (lead1, rest1), (lead2, rest2), (word, rest3) = structure_docs.RUN_IN
+    assert got == [
+        (Kind.HEADING, lead1),
+        (Kind.PARAGRAPH, rest1[:30]),
+        (Kind.HEADING, lead2),
+        (Kind.PARAGRAPH, rest2[:30]),
+        (Kind.PARAGRAPH, f"{word} {rest3}"[:30]),
+    ]

@@ -35,6 +35,8 @@ class Segment:
     lock on each first read before Python 3.12)."""
 
     words: tuple[Word, ...]
+    #: a line of a table of contents: a title and the page it is on, set apart (a gap or dot leaders)
+    contents_entry: bool = False
     text: str = field(init=False)
     x0: float = field(init=False)
     x1: float = field(init=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -133,6 +134,12 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
     return found
 
 
+#: a bold face by its name where the font does not say its weight: "Bold", "Black", "Heavy", "Semibold", "Demi",
+#: Type 1 "Medi(um)" faces (NimbusRomNo9L-Medi, TeX's Times), and TeX's own bold extended fonts (CMBX10, SFBX1000,
+#: LMRoman10-Bold's older cousins ecbx/tcbx) and CMB10
+_BOLD_NAME = re.compile(r"bold|black|heavy|demi|-medi|^(cm|sf|ec|tc)bx|^cmb\d")
+
+
 class _Font(NamedTuple):
     size: float
     bold: bool
@@ -158,7 +165,7 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     name = ctypes.create_string_buffer(128)
     length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
-    bold = weight >= BOLD_WEIGHT or "bold" in font or "black" in font or "heavy" in font
+    bold = weight >= BOLD_WEIGHT or bool(_BOLD_NAME.search(font.rsplit("+", 1)[-1]))
     mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
     return _Font(size, bold, mono, scale, upright)
 

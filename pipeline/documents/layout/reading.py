@@ -23,6 +23,10 @@ from pipeline.documents.textclean import clean_text
 
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
 CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
+#: a page a table of contents refers to, and the dots that lead to it
+PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
+SECTION_NUMBER = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[A-Z]\.?)$")
+LEADERS = re.compile(r"(?:\.\s?){4,}\s*([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)  # (match: only them)
 PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
@@ -170,7 +174,7 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     for column in columns:
         words = [b.word for b in column if b.word is not None]
         tables = sorted((b.table for b in column if b.table is not None), key=lambda t: -t.bbox[3])
-        lines = [s for row in rows_of(words) for s in segments_of(row, 3.0)]
+        lines = [s for row in rows_of(words) for s in _contents_entry(segments_of(row, 3.0))]
         for table in tables:  # the lines above each table, then the table
             above = [s for s in lines if s.y0 >= table.bbox[3] - 1]
             lines = [s for s in lines if s not in above]
@@ -180,7 +184,30 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     return elements
 
 
+def _contents_entry(segments: list[Segment]) -> list[Segment]:
+    """A row that ends in a page reference set apart from its title (a wide gap, or dot leaders) is one line of a
+    table of contents: one segment, marked so it is never taken for a heading (a contents page lists its sections
+    in their headings' bold)."""
+    if not segments:
+        return segments
+    last = segments[-1].text
+    if LEADERS.search(last) and (len(segments) == 1 or not LEADERS.match(last)):
+        first = len(segments) - 1  # title and leaders in one piece
+    elif len(segments) >= 2 and (LEADERS.match(last) or PAGE_REFERENCE.match(last)):
+        first = len(segments) - 2  # the title, then the leaders or the page apart
+        if PAGE_REFERENCE.match(segments[first].text):
+            return segments
+    else:
+        return segments
+    if first and SECTION_NUMBER.match(segments[first - 1].text):  # its number set in a column of its own
+        first -= 1
+    words = tuple(word for segment in segments[first:] for word in segment.words)
+    return [*segments[:first], Segment(words, contents_entry=True)]
+
+
 def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
+    if previous.contents_entry or line.contents_entry:
+        return True
     gap = previous.y0 - line.y1
     height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
     if previous.mono and line.mono and -0.5 * height <= gap <= CODE_BLANK_LINES * height:
@@ -205,7 +232,34 @@ def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> 
             blocks.append([line])
         else:
             blocks[-1].append(line)
-    return [_element(block, body, page, height, left) for block in blocks]
+    elements: list[Element] = []
+    for block in blocks:
+        lead = _run_in_heading(block)
+        if lead is not None:
+            elements.append(
+                Element(Kind.HEADING, lead.text, page, (lead.x0, lead.y0, lead.x1, lead.y1), size=lead.size, bold=True)
+            )
+            block = [Segment(block[0].words[len(lead.words) :]), *block[1:]]
+        elements.append(_element(block, body, page, height, left))
+    return elements
+
+
+def _run_in_heading(block: list[Segment]) -> Segment | None:
+    """A heading run into its paragraph ("Elastic Stop Nut The elastic stop nut is ..."): two to twelve bold words
+    that open the block's first line, start with a capital and end with no sentence mark, and plain text after them
+    (the rest of the block plain too: a bold sentence is emphasis, not a heading)."""
+    words = block[0].words
+    count = next((n for n, word in enumerate(words) if not word.bold), len(words))
+    if not 2 <= count <= 12 or count == len(words) or any(w.bold for w in words[count:]):
+        return None
+    if any(s.bold or any(w.bold for w in s.words) for s in block[1:]) or block[0].mono:
+        return None
+    text = " ".join(w.text for w in words[:count])
+    if not (words[count].text[:1].isupper() or words[count].text[:1].isdigit()):
+        return None  # "Jim Bainbridge is a senior consultant": a bold name in its sentence, which goes on
+    if not text[:1].isupper() or text.endswith((".", ",", ";", ":")) or len(text) > 80:
+        return None
+    return Segment(words[:count])
 
 
 def join_lines(texts: Sequence[str]) -> str:
@@ -233,6 +287,8 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     depth = 0
     if at_edge and PAGE_NUMBER.match(text.strip()):
         kind = Kind.FURNITURE
+    elif any(s.contents_entry for s in block):
+        kind = Kind.PARAGRAPH
     elif CAPTION.match(text):
         kind = Kind.CAPTION
     elif all(s.mono for s in block):
