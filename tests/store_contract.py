@@ -777,6 +777,24 @@ class StoreContract:
         assert delivery.payload["id"] == "ok" and delivery.payload["status"] == "completed"
         assert delivery.user == "ann" and delivery.url == "https://done.example/hook" and delivery.attempts == 0
 
+    def test_a_batch_s_last_job_ending_owes_batch_completed_with_the_batch_as_the_api_answers_it(
+        self, store: JobStore
+    ) -> None:
+        self.subscribe(store, "batches", events=("batch.completed",))
+        self.subscribe(store, "bob", user="bob", events=("batch.completed",))
+        store.create_batch(Batch("b1", "ann", "2 documents", time.time(), 2))
+        for job_id in ("a", "b"):
+            store.create(new_job(job_id, pages=4, batch_id="b1"))
+        store.finish("a", JobStatus.COMPLETED, "done")
+        assert [d.event for d in store.list_deliveries(subscription_id="batches")] == [], "one job is still open"
+        store.finish("b", JobStatus.FAILED, "broken", error="broken")
+        (delivery,) = store.list_deliveries(subscription_id="batches")
+        assert delivery.event == "batch.completed" and delivery.job_id is None and delivery.user == "ann"
+        assert delivery.payload["id"] == "b1" and delivery.payload["status"] == "failed"
+        assert delivery.payload["counts"]["completed"] == 1 and delivery.payload["counts"]["failed"] == 1
+        assert delivery.payload["message"] == "1 of 2 ready, 1 failed" and delivery.payload["progress"] == 100
+        assert store.list_deliveries(subscription_id="bob") == [], "only the batch owner's subscriptions"
+
     def test_a_cached_job_s_delivery_carries_the_figures_it_copied_and_not_the_source_s_callback(
         self, store: JobStore
     ) -> None:
