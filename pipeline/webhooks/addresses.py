@@ -1,7 +1,10 @@
 """Where a webhook may go: an http(s) URL whose host resolves only to public addresses.
 
 Every resolved address is checked (a name with one public and one private address is refused), at subscribe time
-and again before each delivery, since a name can be pointed elsewhere later. Loopback, link-local, private,
+and again before each delivery, since a name can be pointed elsewhere later; the delivery then connects to the
+very address checked (its URL's host replaced by it, the name kept in Host and in TLS's SNI, so the certificate
+is still checked against the name), so a name that resolves to a public address for the check and a private one
+for the connection (DNS rebinding) reaches nothing it should not. Loopback, link-local, private,
 shared (CGNAT), multicast, reserved and unspecified addresses are refused, IPv4 inside IPv6 too, unless the
 operator allows them (``PAPERLINE_WEBHOOK_ALLOW_PRIVATE``).
 """
@@ -57,18 +60,33 @@ def check_url(url: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def check_receiver(url: str, *, allow_private: bool) -> None:
+def check_receiver(url: str, *, allow_private: bool) -> str | None:
     """Refuse a URL that is not http(s) or whose host resolves to any address that is not public (unless
-    ``allow_private``); ``AddressRefused`` says which address and why."""
+    ``allow_private``); ``AddressRefused`` says which address and why. The address checked, to connect to (None
+    where private addresses are allowed: the name is then resolved as usual)."""
     host, port = check_url(url)
     if allow_private:
-        return
+        return None
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise AddressRefused(messages.webhook_bad_url(url, f"its host does not resolve: {exc}")) from None
-    for *_, sockaddr in found:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+    addresses = [ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]) for *_, sockaddr in found]
+    for address in addresses:
         why = why_not_public(address)
         if why:
             raise AddressRefused(messages.webhook_address_refused(host, str(address), why))
+    if not addresses:
+        raise AddressRefused(messages.webhook_bad_url(url, "its host does not resolve"))
+    return str(addresses[0])
+
+
+def pinned(url: str, address: str) -> tuple[str, str]:
+    """The URL with its host replaced by the address checked, and the Host header it names: the connection goes
+    where the check looked, whatever the name resolves to a moment later (DNS rebinding)."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host = parts.hostname or ""
+    host_header = (f"[{host}]" if ":" in host else host) + ("" if parts.port is None else f":{parts.port}")
+    return parts._replace(netloc=netloc).geturl(), host_header

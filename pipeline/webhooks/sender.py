@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -19,7 +20,7 @@ from pipeline.core.errors import WebhookRefused
 from pipeline.core.models import WebhookDelivery
 from pipeline.core.settings import Settings
 from pipeline.core.text import strip_controls
-from pipeline.webhooks.addresses import check_receiver
+from pipeline.webhooks.addresses import check_receiver, pinned
 from pipeline.webhooks.envelope import body, signed_headers
 
 RESPONSE_KEPT = 500
@@ -57,14 +58,18 @@ def send(client: httpx.Client, delivery: WebhookDelivery, secret: str, settings:
         return round(time.monotonic() - started, 4)
 
     try:
-        check_receiver(delivery.url, allow_private=settings.webhook_allow_private)
+        address = check_receiver(delivery.url, allow_private=settings.webhook_allow_private)
     except WebhookRefused as exc:
         return Sent(False, None, str(exc), "", took())
     payload = body(delivery, settings.public_urls[0] if settings.public_urls else "")
     headers = signed_headers(delivery.id, payload, secret, datetime.now(UTC))
+    url, extensions = delivery.url, {}
+    if address is not None:  # connect to the address checked, not to what the name says now
+        url, headers["host"] = pinned(delivery.url, address)
+        extensions = {"sni_hostname": urlsplit(delivery.url).hostname or ""}
     deadline = started + settings.webhook_timeout_s
     try:
-        with client.stream("POST", delivery.url, content=payload, headers=headers) as answer:
+        with client.stream("POST", url, content=payload, headers=headers, extensions=extensions) as answer:
             kept = bytearray()
             for piece in answer.iter_bytes():
                 kept.extend(piece)

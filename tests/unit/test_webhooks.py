@@ -236,3 +236,48 @@ def test_a_callback_is_signed_with_the_user_s_callback_secret_even_before_they_a
     body = Webhook(secret).verify(got.raw, got.headers)
     assert body["type"] == "job.failed" and body["data"]["id"] == "j1" and "results" not in body["data"]["links"]
     dispatcher.close()
+
+
+def test_a_delivery_connects_to_the_address_checked_not_to_what_the_name_says_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: the name resolves to a public address for the check and to loopback right after. The
+    attempt must go to the address checked, with the name kept in Host and in TLS's SNI (the certificate is
+    checked against the name)."""
+    import httpx
+
+    from pipeline.core.models import WebhookDelivery
+    from pipeline.webhooks import addresses
+    from pipeline.webhooks.sender import send
+
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+    resolved: list[str] = []
+
+    def rebinding(host: str, port: int, **_: object) -> list[tuple]:
+        resolved.append(host)
+        return [(2, 1, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", rebinding)
+    seen: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    now = time.time()
+    delivery = WebhookDelivery(
+        "msg_1", None, "job1", "ann", "https://hooks.example.com:8443/in?x=1", "job.completed", {"id": "job1"},
+        DeliveryStatus.PENDING, 0, now, None, "", now, now,
+    )  # fmt: skip
+    with httpx.Client(transport=httpx.MockTransport(receiver)) as client:
+        sent = send(client, delivery, new_secret(), Settings(home=Path("/nonexistent")))
+    assert sent.delivered, sent
+    (request,) = seen
+    assert (request.url.host, request.url.port, request.url.path, request.url.query) == (
+        "93.184.216.34", 8443, "/in", b"x=1",
+    )  # fmt: skip
+    assert request.headers["host"] == "hooks.example.com:8443"
+    assert request.extensions["sni_hostname"] == "hooks.example.com"
+    assert resolved == ["hooks.example.com"], "the name is resolved once, by the check"
+    with pytest.raises(AddressRefused):
+        check_receiver("https://hooks.example.com/in", allow_private=False)  # what it says now is refused
