@@ -25,6 +25,7 @@ class BatchCard(pn.viewable.Viewer):
     state = param.ClassSelector(class_=SessionState)
     batch_id = param.String()
     jobs = param.List(default=[], item_type=Job, doc="The batch's jobs as the feed has them, oldest first.")
+    documents = param.Integer(default=0, doc="How many documents it was submitted with (some may not be jobs yet).")
     cancel_all = param.Event(label="Cancel all")
     retry_failed = param.Event(label="Retry failed")
 
@@ -38,13 +39,20 @@ class BatchCard(pn.viewable.Viewer):
             callback=self._zip, filename=f"paperline-batch-{self.batch_id}.zip", label="Download all", width=130
         )
         self._documents = pn.Column(sizing_mode="stretch_width")
+        # The roll-up, bar and actions are always on show, as a job card's are; the list of documents opens on demand.
         self._card = pn.Card(
             self._line,
             self._bar,
             pn.Row(self._cancel, self._retry, self._download),
-            self._documents,
+            pn.Card(
+                self._documents,
+                title="Documents",
+                collapsed=True,
+                sizing_mode="stretch_width",
+                css_classes=["pl-batch-documents"],
+            ),
             title="",
-            collapsed=True,  # opens to its documents
+            collapsible=False,
             sizing_mode="stretch_width",
             css_classes=["pl-batch-card"],
         )
@@ -53,11 +61,12 @@ class BatchCard(pn.viewable.Viewer):
 
     def show(self, jobs: list[Job]) -> None:
         self.jobs = jobs
-        counts, progress = rollup(jobs)
-        line = messages.batch_rollup(len(jobs), counts["completed"], counts["failed"], counts["canceled"])
+        documents = max(self.documents, len(jobs))
+        counts, progress = rollup(jobs, documents)
+        line = messages.batch_rollup(documents, counts["completed"], counts["failed"], counts["canceled"])
         self._line.object = format_html('<div class="pl-meta">{}</div>', line)
-        self._bar.value = round(max(self._bar.value or 0, progress)) if any(not j.is_final for j in jobs) else 100
-        self._card.title = format_html("{} — {}", messages.batch_name(len(jobs)), line)
+        self._bar.value = round(progress)
+        self._card.title = format_html("{} — {}", messages.batch_name(documents), line)
         self._cancel.visible = any(not job.is_final for job in jobs)
         self._retry.visible = any(job.can_retry for job in jobs)
         self._download.visible = counts["completed"] > 0

@@ -25,7 +25,8 @@ from prometheus_client import Counter, Histogram
 
 from pipeline import Chunk, Job, JobStatus, Paperline
 from pipeline.core import messages
-from pipeline.core.models import WorkerBeat
+from pipeline.core.errors import PaperlineError
+from pipeline.core.models import Batch, WorkerBeat
 from pipeline.live import ChangeFollower, Changes
 from pipeline.server.context import server_context
 
@@ -120,6 +121,7 @@ class JobFeed(param.Parameterized):
         #: when the feed last read the store (epoch seconds): how far behind a page can be, for /metrics
         self.refreshed_at = 0.0
         self._shared: dict[Hashable, tuple[int, object, object]] = {}
+        self._batches: dict[str, Batch | None] = {}  # batch records, which never change, read once per process
         self.eta = EtaSnapshot()
         self.analytics = AnalyticsSnapshot(self._read_all_chunks, interval=self.analytics_interval)
         self._listening = self.follower.listen(self, from_start=True)
@@ -255,6 +257,17 @@ class JobFeed(param.Parameterized):
                 hit = self._shared[key] = (self.revision, stamp, build())
             # one cache for every key, each holding its own build's type: a dict cannot say which, the key does
             return hit[2]  # type: ignore[return-value]
+
+    def batch(self, batch_id: str) -> Batch | None:
+        """A batch's record (how many documents it was submitted with), read from the store once per process for
+        every session: a record never changes, and its jobs' changes come with the feed's."""
+        with self._lock:
+            if batch_id not in self._batches:
+                try:
+                    self._batches[batch_id] = self.app.batch(batch_id, eta=False).totals.batch
+                except PaperlineError:
+                    self._batches[batch_id] = None
+            return self._batches[batch_id]
 
     def chunks_of(self, job_id: str) -> list[Chunk]:
         with self._lock:

@@ -266,7 +266,11 @@ class LiveJobs(pn.viewable.Viewer):
         for batch_id, jobs in batches.items():
             batch_card = self._batch_cards.get(batch_id)
             if batch_card is None:
-                self._batch_cards[batch_id] = BatchCard(state=self.state, batch_id=batch_id, jobs=jobs)
+                batch = self.state.feed.batch(batch_id)
+                documents = batch.jobs if batch is not None else 0
+                self._batch_cards[batch_id] = BatchCard(
+                    state=self.state, batch_id=batch_id, jobs=jobs, documents=documents
+                )
             elif batch_card.jobs != jobs:
                 batch_card.show(jobs)
         self._batch_cards = {batch_id: self._batch_cards[batch_id] for batch_id in batches}

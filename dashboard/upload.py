@@ -35,6 +35,10 @@ HIDE_PREVIEWS = """
 DROP_GAP_S = 5.0
 # Files received at once (FilePond sends two at a time): what one session can hold is this many upload limits.
 MAX_FILES_IN_FLIGHT = 4
+# The page sends a drop's files one after another and the server sees each arrive on its own: the files received
+# until none is half-received and no chunk came for this long are one drop (one batch). FilePond starts a drop's
+# next file as soon as one ends, so within a drop the channel is never quiet this long.
+DROP_SETTLE_S = 1.0
 
 
 class CappedFileDropper(pn.widgets.FileDropper):
@@ -89,6 +93,11 @@ class CappedFileDropper(pn.widgets.FileDropper):
         super()._process_event(event)
         if chunk >= chunks:
             self._received.pop(name, None)
+
+    def settled(self, now: float) -> bool:
+        """Whether the drop being received has ended (``now`` on ``time.monotonic``'s clock): no file is half
+        received and no chunk came for ``DROP_SETTLE_S``."""
+        return not self._file_buffer and now - self._last_chunk_at >= DROP_SETTLE_S
 
     def _forget(self, name: str) -> None:
         self._received.pop(name, None)
@@ -162,6 +171,8 @@ class UploadPanel(pn.viewable.Viewer):
                 settings.max_files_per_upload,
             )
         )
+        self._drop: dict[str, Any] = {}  # files of the drop being received, submitted together once it has settled
+        self._drop_timer: object | None = None
         self.state.param.watch(self._on_update, "update")
 
     def _on_update(self, event: param.parameterized.Event) -> None:
@@ -178,18 +189,33 @@ class UploadPanel(pn.viewable.Viewer):
         self.rejections = [message, *self.rejections][:MAX_ACKS]
 
     def _on_files(self, event: param.parameterized.Event) -> None:
-        """Submit the files on a thread, then show what became of them in this session: intake inspects each
-        document in a subprocess (up to its timeout), and the server's event loop, which every session shares,
-        must not wait for that. Outside a server (tests, a notebook cell) the files are submitted here."""
+        """Keep each file as it arrives until its drop has settled, then submit the drop's files together (several
+        make one batch). Outside a server (tests, a notebook cell) the widget's value is the whole drop and is
+        submitted here."""
         files = dict(event.new)
-        # Let go of the bytes at once: this copy is handed over, and a file arriving meanwhile must not bring these
-        # back in the widget's next value (they would be submitted twice).
+        # Let go of the widget's copy at once: a file arriving meanwhile must not bring these back in the widget's
+        # next value (they would be submitted twice).
         for name in files:
             self._dropper.value.pop(name, None)
             self._dropper.mime_type.pop(name, None)
+        self._drop.update(files)
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
+            files, self._drop = self._drop, {}
             self._show_submitted(self._submit(files))
+        elif self._drop_timer is None:
+            self._drop_timer = doc.add_timeout_callback(lambda: self._send_drop(doc), int(DROP_SETTLE_S * 1000))
+
+    def _send_drop(self, doc: Any) -> None:
+        """Submit the drop once it has settled, or look again later. On a thread: intake inspects each document in
+        a subprocess (up to its timeout), and the server's event loop, which every session shares, must not wait
+        for that."""
+        self._drop_timer = None
+        if not self._dropper.settled(time.monotonic()):
+            self._drop_timer = doc.add_timeout_callback(lambda: self._send_drop(doc), int(DROP_SETTLE_S * 500))
+            return
+        files, self._drop = self._drop, {}
+        if not files:
             return
 
         def submit_then_show() -> None:
@@ -234,6 +260,8 @@ class UploadPanel(pn.viewable.Viewer):
                     pn.state.notifications.error(format_html("{}: {}", name, outcome), duration=8000)
                 self.rejections = [f"{name}: {outcome}", *self.rejections][:MAX_ACKS]
                 continue
+            # The feed may have a newer snapshot: a batch's first jobs can end while its last go through intake.
+            outcome = self.state.feed.jobs.get(outcome.id, outcome)
             self.acknowledgements = [outcome, *self.acknowledgements][:MAX_ACKS]
             if outcome.status is JobStatus.FAILED and pn.state.notifications is not None:
                 pn.state.notifications.error(format_html("{}: {}", outcome.filename, outcome.error), duration=8000)

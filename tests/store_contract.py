@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from pipeline.core.batches import BatchView
 from pipeline.core.models import (
     Batch,
     ChunkStatus,
@@ -733,6 +734,23 @@ class StoreContract:
         assert [b.id for b in store.list_batches(user="ann")] == ["b1"]
         assert len(store.list_batches(limit=1)) == 1
         assert store.batch_totals("nope") is None
+
+    def test_a_batch_is_not_over_while_some_of_its_documents_are_not_jobs_yet(self, store: JobStore) -> None:
+        # Jobs are created one by one, each through intake: the first (refused at intake here) ends before the
+        # second exists, and that ends neither the batch nor half of its progress.
+        self.subscribe(store, "batches", events=("batch.completed",))
+        store.create_batch(Batch("b3", "ann", "2 documents", time.time(), 2))
+        store.create(new_job("first", batch_id="b3", status=JobStatus.FAILED, error="empty"))
+        early = store.batch_totals("b3")
+        assert early is not None and not early.is_final and early.documents == 2 and early.progress == 50
+        assert BatchView(early).message == "0 of 2 ready, 1 failed"
+        assert store.list_deliveries(subscription_id="batches") == [], "no batch.completed before its last job"
+        store.create(new_job("second", batch_id="b3"))
+        store.finish("second", JobStatus.COMPLETED, "done")
+        ended = store.batch_totals("b3")
+        assert ended is not None and ended.is_final and ended.progress == 100
+        (delivery,) = store.list_deliveries(subscription_id="batches")
+        assert delivery.event == "batch.completed" and delivery.payload["message"] == "1 of 2 ready, 1 failed"
 
     def test_schema_setup_is_repeatable_and_close_lets_go(self, store: JobStore) -> None:
         store.create(new_job())

@@ -97,7 +97,7 @@ def wait_for_batch(app: Paperline, batch_id: str, *, timeout_s: float | None, po
             if app.workers():
                 alive_at = time.monotonic()
             elif time.monotonic() - alive_at >= app.settings.stall_after_s:
-                waiting = view.totals.total - view.totals.ended
+                waiting = view.totals.documents - view.totals.ended
                 print(f"paperline: {messages.no_worker_to_finish(waiting)}", file=sys.stderr)
                 return view
             time.sleep(poll_s)

@@ -49,7 +49,7 @@ class BatchView:
     @property
     def message(self) -> str:
         counts = self.totals.counts
-        return messages.batch_rollup(self.totals.total, counts["completed"], counts["failed"], counts["canceled"])
+        return messages.batch_rollup(self.totals.documents, counts["completed"], counts["failed"], counts["canceled"])
 
     def to_dict(self) -> dict[str, Any]:
         totals = self.totals

@@ -163,18 +163,25 @@ class BatchTotals:
         return sum(self.counts.values())
 
     @property
+    def documents(self) -> int:
+        """How many documents the batch was submitted with. Its jobs are created one by one, each through intake,
+        so the first may end before the last exists: the batch is not over, nor further along, for that."""
+        return max(self.batch.jobs, self.total)
+
+    @property
     def ended(self) -> int:
         return sum(self.counts.get(status.value, 0) for status in JobStatus if status.is_final)
 
     @property
     def is_final(self) -> bool:
-        """Every job of the batch has ended (completed, failed or canceled)."""
-        return self.total > 0 and self.ended == self.total
+        """Every job of the batch exists and has ended (completed, failed or canceled)."""
+        return self.total > 0 and self.ended == self.documents
 
     @property
     def progress(self) -> float:
-        """How far the batch is, 0-100: its jobs' progress averaged, an ended job counting as whole."""
-        return min(100.0, self.progress_sum / self.total) if self.total else 0.0
+        """How far the batch is, 0-100: its documents' progress averaged, an ended job counting as whole and a job
+        not yet created as nothing."""
+        return min(100.0, self.progress_sum / self.documents) if self.total else 0.0
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,15 @@ from pipeline.files.jobfiles import FORMAT_FILES
 MANIFEST = "manifest.json"
 
 
-def rollup(jobs: Sequence[Job]) -> tuple[dict[str, int], float]:
+def rollup(jobs: Sequence[Job], documents: int = 0) -> tuple[dict[str, int], float]:
     """A batch's jobs summed up as the store's ``batch_totals`` does, from snapshots already in hand (the page's
-    feed): jobs in each status, and progress (0-100, an ended job counting whole)."""
+    feed): jobs in each status, and progress (0-100, an ended job counting whole) over the ``documents`` the batch
+    was submitted with (its jobs still to be created counting as nothing)."""
     counts = {status.value: 0 for status in JobStatus}
     for job in jobs:
         counts[job.status.value] += 1
-    progress = sum(100.0 if job.is_final else job.progress for job in jobs) / len(jobs) if jobs else 0.0
+    documents = max(documents, len(jobs))
+    progress = sum(100.0 if job.is_final else job.progress for job in jobs) / documents if jobs else 0.0
     return counts, min(100.0, progress)
 
 

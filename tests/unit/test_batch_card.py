@@ -13,6 +13,7 @@ from dashboard.live import LiveJobs
 from dashboard.state import SessionState
 from dashboard.upload import UploadPanel
 from pipeline import JobStatus, Paperline
+from pipeline.core.models import Batch
 from tests.docgen import make_text_pdf
 from tests.sync_runner import run_queued
 
@@ -51,3 +52,22 @@ def test_a_multi_file_drop_becomes_one_batch_card_with_its_actions(app: Paperlin
     feed.refresh()
     live.refresh()
     assert "0 of 2 ready, 2 canceled" in second._line.object
+
+
+def test_a_batch_card_counts_every_document_even_before_all_are_jobs(app: Paperline, tmp_path: Path) -> None:
+    """A batch's jobs are created one by one, each through intake: the card says "of 3" from its first job on, and
+    a first job that ended does not fill the bar."""
+    feed = JobFeed(app)
+    state = SessionState(feed=feed)
+    batch = app.store.create_batch(Batch("b1", "local", "3 documents", 1.0, 3))
+    first = app.submit(make_text_pdf(tmp_path / "first.pdf", 1), batch_id=batch.id)
+    run_queued(app)
+    feed.refresh()
+    live = LiveJobs(state=state)
+    [card] = live._batch_cards.values()
+    assert "1 of 3 ready" in card._line.object and card._bar.value == 33
+    assert "3 documents — 1 of 3 ready" in card._card.title
+    app.submit(make_text_pdf(tmp_path / "second.pdf", 2), batch_id=batch.id)
+    feed.refresh()
+    live.refresh()
+    assert "1 of 3 ready" in card._line.object and card._bar.value == 33 and first.batch_id == batch.id

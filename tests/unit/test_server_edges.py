@@ -3,6 +3,7 @@ buckets, and the page's upload dropper keeping its limits whatever the browser s
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,23 @@ def test_the_dropper_receives_only_a_few_files_at_once() -> None:
     assert refused == [
         (f"{MAX_FILES_IN_FLIGHT}.pdf", messages.too_many_at_once(MAX_FILES_IN_FLIGHT, f"{MAX_FILES_IN_FLIGHT}.pdf"))
     ]
+
+
+def test_a_drop_settles_once_no_file_is_half_received_and_the_channel_is_quiet() -> None:
+    from dashboard.upload import DROP_SETTLE_S
+
+    dropper = CappedFileDropper(max_bytes=1000, max_count=20, on_refused=lambda *r: None, chunk_size=10)
+    model = dropper.get_root(Document())
+    dropper._process_event(
+        UploadEvent(model, data={"name": "a", "chunk": 1, "total_chunks": 2, "type": "", "data": b"x"})
+    )
+    sent = time.monotonic()
+    assert not dropper.settled(sent + 10 * DROP_SETTLE_S), "a file is half received"
+    dropper._process_event(
+        UploadEvent(model, data={"name": "a", "chunk": 2, "total_chunks": 2, "type": "", "data": b"y"})
+    )
+    sent = time.monotonic()
+    assert not dropper.settled(sent + DROP_SETTLE_S / 2) and dropper.settled(sent + DROP_SETTLE_S)
 
 
 def test_the_upload_panel_says_what_the_server_refused(tmp_path: Path) -> None:
