@@ -17,7 +17,6 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from pipeline.api.uploads import FLAGS
 from pipeline.core.models import (
     SUBSCRIBABLE_EVENTS,
     Chunk,
@@ -238,6 +237,18 @@ def batch_paths() -> dict[str, Any]:
     return paths
 
 
+#: a form or query flag's values, and what each says (``uploads`` refuses anything else)
+FLAGS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+    "": False,
+}
 #: a query that is not only spaces or control characters (Python's whitespace, and what Tornado turns into spaces)
 NOT_BLANK = r"[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 JOB_OPERATIONS = (

@@ -25,6 +25,7 @@ from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, stream_request_body
 
 from pipeline.api.handlers import JobsHandler
+from pipeline.api.openapi import FLAGS
 from pipeline.api.problems import Problem, refusal_status
 from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest
@@ -152,20 +153,6 @@ class MultipartReceiver:
             Path(self._file.name).unlink(missing_ok=True)
             self._file = None
         self._field = None
-
-
-#: a form or query flag's values, and what each says (anything else is refused)
-FLAGS = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "on": True,
-    "false": False,
-    "0": False,
-    "no": False,
-    "off": False,
-    "": False,
-}
 
 
 def _flag(name: str, value: str) -> bool:
