@@ -392,9 +392,10 @@ class SearchHandler(ApiHandler):
     MAX_QUERY_CHARS = 1000
 
     async def get(self) -> None:
-        query = self.get_query_argument("q", "").strip()
-        if not query or len(query) > self.MAX_QUERY_CHARS:
-            raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters")
+        sent = self.get_query_argument("q", "", strip=False)  # as long as sent: control characters become spaces
+        query = sent.strip()
+        if not query or len(sent) > self.MAX_QUERY_CHARS:
+            raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters, not only spaces")
         top = self.whole_number("top", 5, 1, 50)
         reason = retrieval_unavailable()
         if reason:

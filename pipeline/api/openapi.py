@@ -1,7 +1,11 @@
 """The API's OpenAPI 3.1 document, built from the same models the handlers answer with, so it cannot drift.
 
 The Job, Chunk, Event and SearchHit schemas (and the enums they use) are pydantic's JSON Schema of those
-dataclasses' type hints, plus the extra members their ``to_dict`` adds; the paths list what ``routes.py`` serves.
+dataclasses' type hints, plus the extra members their ``to_dict`` adds; the paths list what ``routes.py`` serves,
+with every status each handler can answer (``ANY_REQUEST`` and ``ANY_CHANGE``: what every handler's ``prepare``
+can), and the engines, profiles and formats a request may name come from their registries (plug-ins included). The
+document is meant for generators too: each operation has an ``operationId``, files are ``format: binary``, and links
+lead from an answer to the operations on what it names (Schemathesis follows them).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from pipeline.core.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.profiles.registry import profiles
 from pipeline.profiles.retrieval.index import SearchHit
 
 SSE_EVENT = {
@@ -44,6 +50,26 @@ BATCH_SSE_EVENT = {
 }
 REF = "#/components/schemas/"
 PROBLEM = {"application/problem+json": {"schema": {"$ref": REF + "Problem"}}}
+#: bytes of a file, as OpenAPI 3.1 says it (contentMediaType) and as generators read it (format: binary)
+BINARY = {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
+#: what any operation can answer besides its own (``ApiHandler.prepare``, ``problems.problem_for``)
+ANY_REQUEST: dict[str, Any] = {
+    "401": {
+        "description": "No working token: unknown, revoked or expired, or none where the server asks users to sign in",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        "content": PROBLEM,
+    },
+    "429": {"description": "Over the request rate", "headers": {"Retry-After": _RETRY_AFTER}, "content": PROBLEM},
+    "503": {
+        "description": "The job store or the object store cannot be reached now",
+        "headers": {"Retry-After": _RETRY_AFTER},
+        "content": PROBLEM,
+    },
+}
+#: and what any operation that changes something can: a request from another site's page (its Origin) is refused
+ANY_CHANGE: dict[str, Any] = {"403": {"description": "Refused: not allowed to this caller", "content": PROBLEM}}
+CHANGING_METHODS = ("post", "put", "patch", "delete")
 
 
 class AnswerSchema(GenerateJsonSchema):
@@ -84,6 +110,25 @@ def _list_of(name: str, ref: str, description: str) -> dict[str, Any]:
 
 def _problems(*statuses: int) -> dict[str, Any]:
     return {str(status): {"description": "A problem (RFC 9457)", "content": PROBLEM} for status in statuses}
+
+
+def declare_every_answer(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add to each operation the answers every handler can give (``ANY_REQUEST``; ``ANY_CHANGE`` where it changes
+    something), beside its own."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            common = {**ANY_REQUEST, **(ANY_CHANGE if method in CHANGING_METHODS else {})}
+            for status, answer in common.items():
+                operation["responses"].setdefault(status, answer)
+    return paths
+
+
+def choices() -> tuple[list[str], list[str], list[str]]:
+    """The engines, profiles (plug-ins loaded) and result formats a request may name, from their registries."""
+    named_profiles = list(profiles())  # loads the plug-ins, which may register formats too
+    return list(ENGINES), named_profiles, list(FORMAT_FILES)
 
 
 JOB_PAGE = {
@@ -148,12 +193,13 @@ def batch_paths() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/batches/{batch_id}": {
             "parameters": [batch_id],
-            "get": {"summary": "One batch: counts by status, pages, progress, ETA",
+            "get": {"operationId": "get_batch", "summary": "One batch: counts by status, pages, progress, ETA",
                     "responses": {"200": _json(batch, "The batch"), **_problems(404)}},
         },
         "/batches/{batch_id}/events/stream": {
             "parameters": [batch_id],
             "get": {
+                "operationId": "stream_batch",
                 "summary": "Server-Sent Events: progress (the batch; its progress never goes down), end",
                 "responses": {
                     "200": {
@@ -167,10 +213,10 @@ def batch_paths() -> dict[str, Any]:
         "/batches/{batch_id}/results": {
             "parameters": [batch_id],
             "get": {
+                "operationId": "batch_results",
                 "summary": "Each job's main result in one zip, with manifest.json listing every job",
                 "responses": {
-                    "200": {"description": "The zip",
-                            "content": {"application/zip": {"schema": {"type": "string"}}}},
+                    "200": {"description": "The zip", "content": {"application/zip": {"schema": BINARY}}},
                     **_problems(404),
                 },
             },
@@ -182,9 +228,63 @@ def batch_paths() -> dict[str, Any]:
     ):
         paths[f"/batches/{{batch_id}}/{action}"] = {
             "parameters": [batch_id],
-            "post": {"summary": summary, "responses": {"200": _json(batch, "The batch"), **_problems(403, 404, 409)}},
+            "post": {
+                "operationId": f"{action}_batch",
+                "summary": summary,
+                "responses": {"200": _json(batch, "The batch"), **_problems(403, 404, 409)},
+            },
         }
     return paths
+
+
+#: a form or query flag's values, and what each says (``uploads`` refuses anything else)
+FLAGS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+    "": False,
+}
+#: a query that is not only spaces or control characters (Python's whitespace, and what Tornado turns into spaces)
+NOT_BLANK = r"[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+JOB_OPERATIONS = (
+    "get_job",
+    "delete_job",
+    "job_chunks",
+    "job_events",
+    "job_result",
+    "job_source",
+    "cancel_job",
+    "retry_job",
+)
+BATCH_OPERATIONS = ("get_batch", "batch_results", "cancel_batch", "retry_batch")
+WEBHOOK_OPERATIONS = ("test_webhook", "webhook_deliveries", "remove_webhook")
+
+
+def links(parameter: str, expression: str, operations: tuple[str, ...]) -> dict[str, Any]:
+    """OpenAPI links from an answer to the operations on the thing it names (``expression``: where its id is)."""
+    return {operation: {"operationId": operation, "parameters": {parameter: expression}} for operation in operations}
+
+
+def submit_options() -> dict[str, Any]:
+    """What a submit may say besides its files, as multipart fields (the same names are query arguments)."""
+    engines, named_profiles, _ = choices()
+    return {
+        "profile": {
+            "type": "string",
+            "enum": named_profiles,
+            "description": "A profile the engine offers (its default when left out; an empty one is refused)",
+        },
+        "engine": {"type": "string", "enum": engines, "default": "local", "description": "An empty one is refused"},
+        "instruction": {"type": "string", "description": "What to extract: the custom profile needs one"},
+        "callback_url": {"type": "string", "format": "uri", "description": "POSTed the job's end, signed"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 0},
+        "batch": {"type": "string", "enum": list(FLAGS), "description": "true: one file makes a batch too"},
+    }
 
 
 def openapi_document(prefix: str) -> dict[str, Any]:
@@ -195,26 +295,22 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "schema": {"type": "string"},
     }
     job = "#/components/schemas/Job"
+    _, _, formats = choices()
+    options = submit_options()
     upload_form = {
         "type": "object",
-        "properties": {
-            "file": {
-                "type": "array",
-                "minItems": 1,
-                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-            },
-            "profile": {"type": "string"},
-            "engine": {"type": "string"},
-            "instruction": {"type": "string"},
-            "callback_url": {"type": "string", "format": "uri"},
-            "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 0},
-            "batch": {"type": "string", "enum": ["true", "false"], "description": "one file as a batch too"},
-        },
+        "properties": {"file": {"type": "array", "minItems": 1, "items": BINARY}, **options},
         "required": ["file"],
+    }
+    submitted = copy.deepcopy(SUBMITTED)
+    submitted["links"] = {
+        **links("job_id", "$response.body#/jobs/0/id", JOB_OPERATIONS),
+        **links("batch_id", "$response.body#/batch/id", BATCH_OPERATIONS),
     }
     paths: dict[str, Any] = {
         "/health": {
             "get": {
+                "operationId": "health",
                 "summary": "Store, workers and queue, for load balancers",
                 "responses": {
                     "200": {
@@ -222,14 +318,16 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
                     "503": {
-                        "description": "The store cannot be read",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "description": "The store cannot be read (or, a problem, the store cannot check the token)",
+                        "headers": {"Retry-After": _RETRY_AFTER},
+                        "content": {"application/json": {"schema": {"type": "object"}}, **PROBLEM},
                     },
                 },
             }
         },
         "/jobs": {
             "get": {
+                "operationId": "list_jobs",
                 "summary": "Jobs, newest first",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {"$ref": REF + "JobStatus"}},
@@ -245,46 +343,64 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "responses": {"200": JOB_PAGE, **_problems(400, 403, 404)},
             },
             "post": {
+                "operationId": "submit",
                 "summary": "Submit documents (multipart files, or a raw body with ?filename=)",
+                "description": "A request the schema allows can still be refused: bytes that are no document "
+                "(415, 422), too large (413), over the user's limits (429), an engine that cannot run here or a "
+                "profile it does not offer, or the custom profile without an instruction (400). A refusal answers "
+                "the jobs recorded for the documents refused.",
                 "parameters": [
-                    {"name": name, "in": "query", "schema": {"type": "string"}}
-                    for name in ("filename", "profile", "engine", "instruction", "callback_url", "batch")
+                    {
+                        "name": "filename",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "The document's name: needed with a raw body",
+                    },
                 ]
-                + [{"name": "priority", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10}}],
+                + [{"name": name, "in": "query", "schema": schema} for name, schema in options.items()],
                 "requestBody": {
                     "required": True,
                     "content": {
                         "multipart/form-data": {"schema": upload_form},
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
-                        },
+                        "application/octet-stream": {"schema": BINARY},
                     },
                 },
                 "responses": {
-                    "201": SUBMITTED,
+                    "201": submitted,
                     **_problems(400, 413, 415, 422, 429),
                 },
             },
         },
         "/jobs/{job_id}": {
             "parameters": [job_id],
-            "get": {"summary": "One job", "responses": {"200": _json(job, "The job"), **_problems(404)}},
+            "get": {
+                "operationId": "get_job",
+                "summary": "One job",
+                "description": "A job whose files were deleted is still here (its history is kept; purged_at says "
+                "when the files went).",
+                "responses": {"200": _json(job, "The job"), **_problems(404)},
+            },
             "delete": {
+                "operationId": "delete_job",
                 "summary": "Delete an ended job's files; its history stays",
+                "description": "By design only the files go: the job, its chunks and its events still answer 200 "
+                "(marked with purged_at); its result and source answer 410 Gone. Deleting again answers the job.",
                 "responses": {"200": _json(job, "The job, marked"), **_problems(404, 409)},
             },
         },
         "/jobs/{job_id}/chunks": {
             "parameters": [job_id],
             "get": {
-                "summary": "The job's chunks",
+                "operationId": "job_chunks",
+                "summary": "The job's chunks (kept after its files are deleted)",
                 "responses": {"200": _list_of("chunks", "#/components/schemas/Chunk", "Its chunks"), **_problems(404)},
             },
         },
         "/jobs/{job_id}/events": {
             "parameters": [job_id],
             "get": {
-                "summary": "The job's audit trail",
+                "operationId": "job_events",
+                "summary": "The job's audit trail (kept after its files are deleted)",
                 "responses": {
                     "200": _list_of("events", "#/components/schemas/Event", "Its events, in order"),
                     **_problems(404),
@@ -294,6 +410,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "/jobs/{job_id}/events/stream": {
             "parameters": [job_id],
             "get": {
+                "operationId": "stream_job",
                 "summary": "Server-Sent Events: job-event (id = event id), chunk, progress, end",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
                 "responses": {
@@ -309,38 +426,55 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "/jobs/{job_id}/result": {
             "parameters": [job_id],
             "get": {
+                "operationId": "job_result",
                 "summary": "The result, as a download",
                 "parameters": [
-                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(FORMAT_FILES)}}
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": formats},
+                        "description": "One the job's profile wrote (its main one when left out)",
+                    }
                 ],
                 "responses": {
                     "200": {
                         "description": "The result file",
                         "content": {media: {"schema": {"type": "string"}} for _, media in FORMAT_FILES.values()},
                     },
-                    **_problems(400, 404, 409),
+                    "409": {"description": "No such result yet (or not for this job's profile)", "content": PROBLEM},
+                    "410": {"description": "Gone: the job's files were deleted", "content": PROBLEM},
+                    **_problems(400, 404),
                 },
             },
         },
         "/jobs/{job_id}/source": {
             "parameters": [job_id],
             "get": {
+                "operationId": "job_source",
                 "summary": "The original upload",
                 "responses": {
                     "200": {
                         "description": "The file",
-                        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                        "content": {"application/octet-stream": {"schema": BINARY}},
                     },
-                    **_problems(404, 410),
+                    "410": {"description": "Gone: the job's files were deleted (or none was kept)", "content": PROBLEM},
+                    **_problems(404),
                 },
             },
         },
     }
     paths["/search"] = {
         "get": {
+            "operationId": "search",
             "summary": "Passages nearest a query in meaning, over your retrieval jobs",
             "parameters": [
-                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": NOT_BLANK},
+                    "description": "Not only spaces",
+                },
                 {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
                 {"name": "job", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
             ],
@@ -360,7 +494,11 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                         }
                     },
                 },
-                **_problems(400, 503),
+                **_problems(400),
+                "503": {
+                    "description": "Search cannot run here (no embedding model installed), or a store is down",
+                    "content": PROBLEM,
+                },
             },
         }
     }
@@ -370,7 +508,11 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     ):
         paths[f"/jobs/{{job_id}}/{action}"] = {
             "parameters": [job_id],
-            "post": {"summary": summary, "responses": {"200": _json(job, "The job"), **_problems(403, 404, 409)}},
+            "post": {
+                "operationId": f"{action}_job",
+                "summary": summary,
+                "responses": {"200": _json(job, "The job"), **_problems(403, 404, 409)},
+            },
         }
     paths.update(webhook_paths())
     paths |= batch_paths()
@@ -378,7 +520,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Paperline", "version": "1", "description": "Documents in, text out: jobs over HTTP."},
         "servers": [{"url": prefix}],
-        "paths": paths,
+        "paths": declare_every_answer(paths),
         "webhooks": webhook_messages(),
         "components": {
             "schemas": {
@@ -394,6 +536,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                         "title": {"type": "string"},
                         "status": {"type": "integer"},
                         "detail": {"type": "string"},
+                        "code": {"type": "string", "description": "Paperline's error code (a refusal's reason)"},
                         "jobs": {"type": "array", "items": {"$ref": job}},
                     },
                     "required": ["type", "title", "status"],
@@ -489,16 +632,21 @@ def webhook_paths() -> dict[str, Any]:
     return {
         "/webhooks": {
             "get": {
+                "operationId": "list_webhooks",
                 "summary": "Your webhook subscriptions (an admin's: everyone's)",
                 "responses": {"200": _list_of("webhooks", subscription, "Newest first")},
             },
             "post": {
+                "operationId": "add_webhook",
                 "summary": "Subscribe a receiver to events (every job event when none are named)",
+                "description": "A URL the schema allows can still be refused (422): it must resolve to a public "
+                "address (or a private one where the operator allows it: PAPERLINE_WEBHOOK_ALLOW_PRIVATE).",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
                 "responses": {
                     "201": {
                         "description": "The subscription, and its signing secret (never shown again)",
                         "content": {"application/json": {"schema": created}},
+                        "links": links("subscription_id", "$response.body#/webhook/id", WEBHOOK_OPERATIONS),
                     },
                     **_problems(400, 403, 413, 422),
                 },
@@ -506,6 +654,7 @@ def webhook_paths() -> dict[str, Any]:
         },
         "/webhooks/callback-secret": {
             "get": {
+                "operationId": "callback_secret",
                 "summary": "The secret signing your jobs' callback_url deliveries (made on first use)",
                 "responses": {"200": {"description": "whsec_...", "content": {"application/json": {"schema": secret}}}},
             }
@@ -513,6 +662,7 @@ def webhook_paths() -> dict[str, Any]:
         "/webhooks/{subscription_id}": {
             "parameters": [subscription_id],
             "delete": {
+                "operationId": "remove_webhook",
                 "summary": "Remove a subscription (deliveries not yet sent are dropped)",
                 "responses": {"204": {"description": "Removed"}, **_problems(403, 404)},
             },
@@ -520,6 +670,7 @@ def webhook_paths() -> dict[str, Any]:
         "/webhooks/{subscription_id}/test": {
             "parameters": [subscription_id],
             "post": {
+                "operationId": "test_webhook",
                 "summary": "Queue a signed webhook.test delivery (one that gets through makes a failing one active)",
                 "responses": {
                     "202": {"description": "Queued", "content": {"application/json": {"schema": queued}}},
@@ -530,6 +681,7 @@ def webhook_paths() -> dict[str, Any]:
         "/webhooks/{subscription_id}/deliveries": {
             "parameters": [subscription_id],
             "get": {
+                "operationId": "webhook_deliveries",
                 "summary": "The delivery log, newest first, with every attempt",
                 "parameters": [
                     {

@@ -15,6 +15,7 @@ from pipeline.core import messages, transient
 from pipeline.core.errors import (
     DocumentRejected,
     DocumentTooLarge,
+    FilesGone,
     ImageTooLarge,
     InvalidRequest,
     JobNotFound,
@@ -46,6 +47,7 @@ STATUS_BY_CODE: dict[str, HTTPStatus] = {
     UnsupportedType.code: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     DocumentRejected.code: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidRequest.code: HTTPStatus.CONFLICT,
+    FilesGone.code: HTTPStatus.GONE,
     NoWorkerRunning.code: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

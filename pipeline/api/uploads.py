@@ -1,13 +1,13 @@
 """``POST /jobs``: documents streamed to disk as they arrive, then handed to ``Paperline.submit`` one by one.
 
 Two shapes, as HTTP clients send files: ``multipart/form-data`` (one or more files, plus ``profile``, ``engine``,
-``instruction`` and ``priority`` fields; what ``curl -F`` and ``httpx``'s ``files=`` send), or the raw document as
-the body with ``?filename=`` (and the same options as query arguments). Nothing is held whole in memory: the multipart
-parser (python-multipart's streaming one) writes each file to a private temporary folder, which is removed after
-the request. Several files make one batch (the answer names it beside the jobs), as does one file sent with
-``batch=true``. A body announced larger than the upload limit is refused with 413 before any of it is read; more
-files than ``PAPERLINE_MAX_FILES_PER_UPLOAD``, more than ``MAX_FIELDS`` other fields or a field over
-``MAX_FIELD_BYTES`` are refused (413/400) as soon as they appear, and nothing more of the body is kept.
+``instruction`` and ``priority`` fields; what ``curl -F`` and ``httpx``'s ``files=`` send), or the raw document as the
+body with ``?filename=``. With either, the options may be query arguments too (a form field wins). Nothing is held whole
+in memory: the multipart parser (python-multipart's streaming one) writes each file to a private temporary folder, which
+is removed after the request. Several files make one batch (the answer names it beside the jobs), as does one file sent
+with ``batch=true``. A body announced larger than the upload limit is refused with 413 before any of it is read; more
+files than ``PAPERLINE_MAX_FILES_PER_UPLOAD``, more than ``MAX_FIELDS`` other fields or a field over ``MAX_FIELD_BYTES``
+are refused (413/400) as soon as they appear, and nothing more of the body is kept.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, stream_request_body
 
 from pipeline.api.handlers import JobsHandler
+from pipeline.api.openapi import FLAGS
 from pipeline.api.problems import Problem, refusal_status
 from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest
@@ -154,9 +155,11 @@ class MultipartReceiver:
         self._field = None
 
 
-def _flag(value: str) -> bool:
-    """A form or query flag: ``true``, ``1``, ``yes`` or ``on`` (any case) ask for it."""
-    return value.strip().lower() in ("true", "1", "yes", "on")
+def _flag(name: str, value: str) -> bool:
+    try:
+        return FLAGS[value]
+    except KeyError:
+        raise Problem(400, f"{name} is true or false") from None
 
 
 def _priority(value: str) -> int:
@@ -187,6 +190,10 @@ class UploadHandler(JobsHandler):
         connection.set_max_body_size(limit)
         self.folder = Path(tempfile.mkdtemp(prefix="paperline-upload-"))
         self.body = ReceivedBody()
+        # options as query arguments, with either shape (a multipart field says it instead); one sent empty is sent,
+        # as a form field is: an empty engine or profile is refused, not taken for the default
+        given = {name: self.get_query_argument(name, None) for name in OPTIONS}
+        self.query_options = {name: value for name, value in given.items() if value is not None}
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.lower().startswith("multipart/form-data"):
             boundary = content_type.split("boundary=", 1)[1].strip('"') if "boundary=" in content_type else ""
@@ -201,7 +208,6 @@ class UploadHandler(JobsHandler):
             if not filename:
                 raise Problem(400, "Name the document: ?filename=report.pdf (or send multipart/form-data).")
             self.body.files.append(Upload(self.folder / "body", filename))
-            self.body.options = {k: self.get_query_argument(k) for k in OPTIONS if self.get_query_argument(k, "")}
             self.raw = (self.folder / "body").open("wb")
 
     def data_received(self, chunk: bytes) -> None:
@@ -220,10 +226,12 @@ class UploadHandler(JobsHandler):
         self.charge(max(0, len(self.body.files) - 1))  # each file is a job: one request each
         if not self.body.files:
             raise Problem(400, "No file in the request: send one or more files (multipart field 'file').")
-        options: dict[str, Any] = dict(self.body.options)
-        as_batch = _flag(options.pop("batch", ""))
+        options: dict[str, Any] = {**self.query_options, **self.body.options}
+        as_batch = _flag("batch", options.pop("batch", ""))
         if "priority" in options:
             options["priority"] = _priority(options["priority"])
+        if "callback_url" in options and not options["callback_url"].strip():  # as the document says: a URL or none
+            raise Problem(400, "callback_url must be an http(s) URL; leave it out for none.")
         jobs: list[Job] = []
         batch = None
         try:

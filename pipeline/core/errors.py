@@ -96,6 +96,11 @@ class InvalidRequest(PaperlineError, code="invalid_request"):
     """A request that does not fit (unknown profile, result format not written for this job, ...)."""
 
 
+class FilesGone(InvalidRequest, code="files_gone"):
+    """The job's files were deleted (by its user or by retention) while its history stays: its result or source
+    existed and is no longer kept (HTTP's 410 Gone, not a request to try again later)."""
+
+
 class WebhookRefused(InvalidRequest, code="webhook_refused"):
     """A webhook subscription or callback URL that cannot be accepted (not http(s), unknown events, no public
     address)."""

@@ -19,6 +19,7 @@ from pipeline.core.batches import BatchView
 from pipeline.core.errors import (
     BatchNotFound,
     EngineUnavailable,
+    FilesGone,
     InvalidRequest,
     JobNotFound,
     LimitReached,
@@ -150,7 +151,7 @@ class Paperline:
         of range, a ``callback_url`` that is no public http(s) receiver) raises ``InvalidRequest``. A higher
         ``priority`` is taken from the queue first. The job's end is posted to ``callback_url``, signed with the
         user's callback secret (``webhook_callback_secret``)."""
-        profile = profile or default_profile(engine)
+        profile = default_profile(engine) if profile is None else profile  # "" names no profile: refused
         self.check_request(engine, profile, instruction)
         check_priority(priority)
         hook = {"callback_url": hooks.check_url(self.settings, callback_url)} if callback_url.strip() else {}
@@ -321,10 +322,10 @@ class Paperline:
         before anything is recorded."""
         if not sources:
             raise InvalidRequest("A batch needs at least one document.")
+        engine = options.get("engine", "local")
+        profile = options.get("profile")
         self.check_request(
-            options.get("engine") or "local",
-            options.get("profile") or default_profile(options.get("engine") or "local"),
-            options.get("instruction", ""),
+            engine, default_profile(engine) if profile is None else profile, options.get("instruction", "")
         )
         check_priority(options.get("priority", 0))
         batch = self.store.create_batch(
@@ -528,7 +529,7 @@ class Paperline:
             job = self.get(job_id)
             if job.purged_at:
                 why = next((note for note in reversed(job.notes) if note.startswith("Files ")), "")
-                raise InvalidRequest(messages.files_gone(job_id, why))
+                raise FilesGone(messages.files_gone(job_id, why))
             raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
         fmt = fmt or formats[0]
         if fmt not in formats:
@@ -538,7 +539,7 @@ class Paperline:
     def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:
         data = self.files(job_id).read(result_name(self.result_format(job_id, fmt, user=user)))
         if data is None:
-            raise InvalidRequest(f"The result of job {job_id} is no longer in storage.")
+            raise FilesGone(f"The result of job {job_id} is no longer in storage.")
         self.store.touch(job_id)
         return data
 

@@ -112,7 +112,7 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
     deleted = json.loads(call(f"{api}/jobs/{done.id}", "DELETE")[2])
     assert deleted["status"] == "completed" and deleted["purged_at"], "the history stays, marked"
     gone = problem(call(f"{api}/jobs/{done.id}/result"))
-    assert gone["status"] == 409 and "Files deleted by" in gone["detail"]
+    assert gone["status"] == 410 and "Files deleted by" in gone["detail"] and gone["code"] == "files_gone"
     assert problem(call(f"{api}/jobs/{done.id}/source"))["status"] == 410
 
 
@@ -230,6 +230,22 @@ def test_documents_are_uploaded_over_http_and_bad_ones_are_told_why(  # type: ig
     status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", one)], {"profile": "poems"}))
     assert status == 400 and "poems" in body["detail"]
     assert post(f"{api}/jobs", b"--x\r\nnonsense", "multipart/form-data; boundary=x")[0] == 400
+    # An option sent empty is refused, naming the choices, whether a form field or a query argument; never the default.
+    before = (len(app.jobs()), len(app.store.list_batches()))
+    for field, choices in (("engine", "local, claude"), ("profile", "text, markdown")):
+        for status, _, body in (
+            post(f"{api}/jobs", *multipart([("a.pdf", one)], {field: ""})),
+            post(f"{api}/jobs?filename=a.pdf&{field}=", one),
+            post(f"{api}/jobs", *multipart([("a.pdf", one), ("b.pdf", two)], {field: ""})),
+        ):
+            assert status == 400 and f"Unknown {field} ''" in body["detail"] and choices in body["detail"], body
+    status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", one)], {"callback_url": ""}))
+    assert status == 400 and "callback_url" in body["detail"]
+    assert post(f"{api}/jobs?filename=a.pdf&batch=maybe", one)[0] == 400
+    assert (len(app.jobs()), len(app.store.list_batches())) == before, "nothing recorded for a refused request"
+    # Options as query arguments apply to a multipart upload too (as the document says), a form field winning.
+    status, _, body = post(f"{api}/jobs?profile=markdown&priority=3", *multipart([("c.pdf", one)], {"priority": "5"}))
+    assert status == 201 and body["jobs"][0]["profile"] == "markdown" and body["jobs"][0]["priority"] == 5
 
 
 def read_stream(api: str, job_id: str, *, last_event_id: int | None = None, until: str = "end") -> list[dict]:
