@@ -58,8 +58,9 @@ def submit_batch(app: Paperline, args: argparse.Namespace) -> int:
     if args.wait:
         view = wait_for_batch(app, batch.id, timeout_s=args.timeout)
         jobs = app.batch_jobs(batch.id)
-    if args.json:
-        _print_json({"batch": view.to_dict(), "jobs": [job.to_dict() for job in jobs]})
+    if args.json:  # the jobs, as for one file (scripts read a list); each names its batch: `batch show ID --json`
+        _print_json([job.to_dict() for job in jobs])
+        print(view.message, file=sys.stderr)
     else:
         for job in jobs:
             print(_line(job))

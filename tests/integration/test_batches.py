@@ -154,11 +154,13 @@ def test_the_cli_submits_files_as_one_batch_follows_it_and_downloads_it(
     start_worker(workers=2)
     submitted = paperline(app, "submit", *files, "--wait", "--priority", "3", "--json")
     assert submitted.returncode == 0, submitted.stderr
-    answer = json.loads(submitted.stdout)
-    assert answer["batch"]["message"] == "3 of 3 ready" and answer["batch"]["status"] == "completed"
-    assert [job["priority"] for job in answer["jobs"]] == [3, 3, 3]
+    jobs = json.loads(submitted.stdout)  # the jobs, a list as for one file, each naming its batch
+    assert [job["priority"] for job in jobs] == [3, 3, 3] and [job["status"] for job in jobs] == ["completed"] * 3
+    assert len({job["batch_id"] for job in jobs}) == 1
     assert "3 of 3 ready" in submitted.stderr, "the batch's progress is shown as it moves"
-    batch_id = answer["batch"]["id"]
+    batch_id = jobs[0]["batch_id"]
+    batch = json.loads(paperline(app, "batch", "show", batch_id, "--json").stdout)
+    assert batch["message"] == "3 of 3 ready" and batch["status"] == "completed"
     shown = paperline(app, "batch", "show", batch_id)
     assert shown.returncode == 0 and "3 of 3 ready" in shown.stdout and "part 2.pdf" in shown.stdout
     zipped = tmp_path / "all.zip"
