@@ -26,6 +26,7 @@ from pipeline.core.models import (
 )
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.index import SearchHit
+from pipeline.profiles.retrieval.ranking import SearchMode
 
 SSE_EVENT = {
     "type": "object",
@@ -338,11 +339,18 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     }
     paths["/search"] = {
         "get": {
-            "summary": "Passages nearest a query in meaning, over your retrieval jobs",
+            "summary": "Passages that best answer a query (by meaning and words), over your retrieval jobs",
             "parameters": [
                 {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
                 {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
                 {"name": "job", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+                {
+                    "name": "mode",
+                    "in": "query",
+                    "description": "hybrid: meaning and words fused by reciprocal rank fusion; semantic: meaning; "
+                    "keyword: words and quoted phrases (works without the embedding model)",
+                    "schema": {"type": "string", "enum": [m.value for m in SearchMode], "default": "hybrid"},
+                },
             ],
             "responses": {
                 "200": {
@@ -353,9 +361,10 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                                 "type": "object",
                                 "properties": {
                                     "query": {"type": "string"},
+                                    "mode": {"type": "string", "enum": [m.value for m in SearchMode]},
                                     "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
                                 },
-                                "required": ["query", "hits"],
+                                "required": ["query", "mode", "hits"],
                             }
                         }
                     },
