@@ -5,6 +5,9 @@ In one run, in a throwaway PAPERLINE_HOME, with the real model (all-MiniLM-L6-v2
 * ``quality``: a labelled set of generated documents (tests/retrieval_docs.py: each fact sentence has a question
   written from it) extracted by a real worker (2 processes) with the retrieval profile; recall@5 and MRR of
   ``Paperline.search`` for every question (a hit counts when its passage holds the answering sentence);
+* ``quality_by_mode``: recall@5 and MRR of semantic, keyword and hybrid search side by side, on those generated
+  questions and on questions that name an exact identifier, number or name (registers of contracts, clauses, parts,
+  invoices and people: tests/retrieval_docs.py ``make_identifier_documents``), in the same corpus;
 * ``embedding``: passages per second embedding this set's passages in one process (2 threads, batches of 32),
   and in the worker (a 60-page document's passages over the time it spent embedding, on both worker processes);
 * ``search``: 50,000 passages in the store (the labelled ones plus filler jobs with random unit vectors), the time
@@ -32,9 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from tests.docgen import make_text_pdf  # noqa: E402
 from tests.helpers import start_worker_process, stop_process  # noqa: E402
-from tests.retrieval_docs import make_documents, write_pdf  # noqa: E402
+from tests.retrieval_docs import make_documents, make_identifier_documents, write_pdf  # noqa: E402
 
 DOCUMENTS = 30
+REGISTERS = 20
+MODES = ("semantic", "keyword", "hybrid")
 TOTAL_PASSAGES = 50_000
 FILLER_JOB_PASSAGES = 1_000
 QUERIES = 100
@@ -88,6 +93,35 @@ def quality(app: Any, documents: list[Any]) -> dict[str, Any]:
         "recall_at_5": round(len(found) / len(ranks), 3),
         "mrr": round(sum(1 / r for r in found) / len(ranks), 3),
     }
+
+
+def mode_quality(app: Any, questions: list[Any], mode: str) -> dict[str, float]:
+    """recall@5 and MRR of ``Paperline.search`` in ``mode`` over ``questions``."""
+    ranks = []
+    for question in questions:
+        hits = app.search(question.question, top_k=5, mode=mode)
+        answer = normalized(question.answer)
+        ranks.append(
+            next(
+                (n for n, h in enumerate(hits, 1) if h.filename == question.filename and answer in normalized(h.text)),
+                None,
+            )
+        )
+    found = [r for r in ranks if r is not None]
+    return {"recall_at_5": round(len(found) / len(ranks), 3), "mrr": round(sum(1 / r for r in found) / len(ranks), 3)}
+
+
+def quality_by_mode(app: Any, documents: list[Any], registers: list[Any]) -> dict[str, Any]:
+    """Each mode's quality on the generated questions and on the questions naming an identifier."""
+    sets = {
+        "generated": [q for doc in documents for q in doc.questions],
+        "identifiers": [q for doc in registers for q in doc.questions],
+    }
+    out: dict[str, Any] = {name: {"questions": len(questions)} for name, questions in sets.items()}
+    for name, questions in sets.items():
+        for mode in MODES:
+            out[name][mode] = mode_quality(app, questions, mode)
+    return out
 
 
 def worker_embedding_rate(app: Any, job_ids: list[str]) -> float | None:
@@ -163,12 +197,18 @@ def run(home: Path) -> dict[str, Any]:
         [long_doc] = app.wait([long_doc.id], timeout_s=900)
         worker_rate = worker_embedding_rate(app, [long_doc.id])
         peaks = group_peak_rss_mb(worker.pid)
+        registers = make_identifier_documents(REGISTERS)
+        register_jobs = [app.submit(write_pdf(doc, inputs), profile="retrieval") for doc in registers]
+        indexed = app.wait([job.id for job in register_jobs], timeout_s=900)
+        assert {job.status.value for job in indexed} == {"completed"}, [job.error for job in indexed]
     finally:
         stop_process(worker)
         worker_log.close()
     labelled = [p for job in done for p in app.store.list_passages(job.id)]
     out: dict[str, Any] = {"quality": quality(app, documents)}
     log(json.dumps(out["quality"]))
+    out["quality_by_mode"] = quality_by_mode(app, documents, registers)
+    log(json.dumps(out["quality_by_mode"]))
     from pipeline.profiles.retrieval.passages import embedding_input
 
     texts = [embedding_input(p.text, p.headings) for p in labelled]

@@ -10,6 +10,7 @@ import param
 from pipeline.core.errors import PaperlineError
 from pipeline.profiles.retrieval.embedding import unavailable_reason
 from pipeline.profiles.retrieval.index import SearchHit
+from pipeline.profiles.retrieval.ranking import SearchMode
 
 from .formatting import html_pane
 from .safe_html import format_html, render
@@ -32,6 +33,11 @@ class SearchView(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState)
     query = param.String(default="", doc="What the analyst is looking for.")
+    mode = param.Selector(
+        default=SearchMode.HYBRID.value,
+        objects=[m.value for m in SearchMode],
+        doc="hybrid: meaning and words; semantic: meaning; keyword: words and quoted phrases.",
+    )
     top_k = param.Integer(default=8, bounds=(1, 50))
 
     def __init__(self, **params: Any) -> None:
@@ -46,18 +52,20 @@ class SearchView(pn.viewable.Viewer):
         self._summary = html_pane("", sizing_mode="stretch_width", css_classes=["pl-search-summary"])
         self._results = pn.Column(sizing_mode="stretch_width", css_classes=["pl-search-results"])
         reason = unavailable_reason()
-        if reason:
-            self._summary.object = format_html('<div class="pl-error">{}</div>', reason)
-            self._box.disabled = True
+        if reason:  # keyword search needs no model: it stays, alone
+            self.param.mode.objects = [SearchMode.KEYWORD.value]
+            self.mode = SearchMode.KEYWORD.value
+            self._summary.object = format_html('<div class="pl-error">{} Searching by words only.</div>', reason)
+        self._mode = pn.widgets.RadioButtonGroup.from_param(self.param.mode, name="Match", button_type="light")
 
-    @param.depends("query", watch=True)
+    @param.depends("query", "mode", watch=True)
     def run(self) -> None:
         query = self.query.strip()
         if not query:
             self.hits, self._results.objects, self._summary.object = [], [], ""
             return
         try:
-            self.hits = self.state.app.search(query, top_k=self.top_k, user=self.state.owner_filter)
+            self.hits = self.state.app.search(query, top_k=self.top_k, user=self.state.owner_filter, mode=self.mode)
         except PaperlineError as exc:
             self._summary.object = format_html('<div class="pl-error">{}</div>', exc)
             return
@@ -82,4 +90,9 @@ class SearchView(pn.viewable.Viewer):
         self.state.open_result(hit.job_id, hit.page or 0)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(self._box, self._summary, self._results, sizing_mode="stretch_width")
+        return pn.Column(
+            pn.Row(self._box, self._mode, sizing_mode="stretch_width"),
+            self._summary,
+            self._results,
+            sizing_mode="stretch_width",
+        )

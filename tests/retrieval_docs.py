@@ -139,3 +139,61 @@ def write_pdf(document: Document, directory: Path) -> Path:
     path = directory / document.filename
     pdf.output(str(path))
     return path
+
+
+# Registers whose entries differ only in what they name (a contract number, a clause, a part code, a person): a
+# question that names one entry is where sentence embeddings blur and keyword search is exact.
+GIVEN = "Imogen Tobias Wanda Casimir Odile Rufus Linnea Anselm Petra Jonas Mireille Oskar".split()
+FAMILY = "Krastev Halloran Vasquez Lindqvist Okafor Brandt Moreau Nakamura Petrov Ashdown Quiroga Falk".split()
+ID_FACTS = (
+    (
+        "Contract {contract} with {org} renews on 1 {month} at {n} euros a month.",
+        "At what price does contract {contract} renew?",
+    ),
+    (
+        "Under clause {clause} the supplier repairs any fault within {n} hours.",
+        "What does clause {clause} require of the supplier?",
+    ),
+    ("Spare part {part} is stocked in the {city} depot, {n} units on hand.", "Where is spare part {part} kept?"),
+    ("Maintenance order {n} for the {product} was signed by {person}.", "Which order did {person} sign?"),
+    ("Invoice {invoice} of {n} euros was settled by {org} in {month}.", "Who settled invoice {invoice}?"),
+)
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def make_identifier_documents(count: int, *, seed: int = 13) -> list[Document]:
+    """``count`` registers (``register-NNN.pdf``), each with one entry per ``ID_FACTS`` template among filler, and a
+    question per entry that names its identifier, number or person."""
+    rng = random.Random(seed)
+    used: set[str] = set()
+    people = [f"{given} {family}" for given in GIVEN for family in FAMILY]
+    rng.shuffle(people)
+    documents = []
+    for number in range(count):
+        filename = f"register-{number:03d}.pdf"
+        questions, blocks = [], []
+        for fact, question in ID_FACTS:
+            slots = dict(
+                org=_org(rng, used),
+                contract=f"CT-{rng.randint(2024, 2029)}-{rng.randint(1, 9999):04d}",
+                invoice=f"INV-{rng.randint(2024, 2029)}-{rng.randint(1, 9999):04d}",
+                clause=f"{rng.randint(1, 9)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}",
+                part=f"{rng.choice('ABKMRXZ')}{rng.choice('ABKMRXZ')}-{rng.randint(1000, 9999)}",
+                person=people[(number * len(ID_FACTS) + len(blocks)) % len(people)],
+                month=rng.choice(MONTHS),
+                city=rng.choice(CITIES),
+                n=rng.randint(12, 980),
+                product=rng.choice(PRODUCTS),
+            )
+            sentence = fact.format(**slots)
+            paragraph = [*rng.sample(FILLER, 2), sentence, rng.choice(FILLER)]
+            rng.shuffle(paragraph)
+            blocks.append(" ".join(paragraph))
+            questions.append(Question(filename, question.format(**slots), sentence))
+        pages: list[list[str]] = [["REGISTER OF CONTRACTS AND PARTS", ""]]
+        for index, block in enumerate(blocks):
+            pages[-1] += [f"{index + 1} Entry", "", block, ""]
+            if index % 2:
+                pages.append([])
+        documents.append(Document(filename, f"Register {number}", [page for page in pages if page], questions))
+    return documents

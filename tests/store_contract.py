@@ -211,6 +211,47 @@ class StoreContract:
         assert set(store.searchable_jobs("ann")) == {"a1"}
         assert store.list_passages("a2") == [] and store.passage_vectors("a2") == [], "purging forgets passages"
 
+    def searchable_job(self, store: JobStore, job_id: str, user: str, texts: list[str]) -> None:
+        self.merging_retrieval_job(store, job_id, user)
+        assert store.start_embedding(
+            job_id, [PassageRecord(job_id, i, t, 0, len(t), (1,), (), 9) for i, t in enumerate(texts)]
+        )
+        store.save_vectors(job_id, [(i, b"\0" * 8) for i in range(len(texts))])
+        store.finish(job_id, JobStatus.COMPLETED, "done")
+
+    def test_keyword_passages_rank_exact_identifiers_within_scope_and_forget_purged_jobs(self, store: JobStore) -> None:
+        self.searchable_job(
+            store,
+            "a1",
+            "ann",
+            [
+                "The invoice INV-2027-0042 was paid in March.",
+                "Invoice INV-2027-0043 is still open, as Satz 2.3.5 allows.",
+                "Nothing about those here; Satz 2.3.6 and 2027 only.",
+                'Odd text: "quoted" NEAR(a b) OR * ^col: - AND',
+            ],
+        )
+        self.searchable_job(store, "b1", "bob", ["Bob's copy of invoice INV-2027-0042."])
+        self.merging_retrieval_job(store, "c1", "ann")  # still embedding: not searchable yet
+        store.start_embedding("c1", [PassageRecord("c1", 0, "INV-2027-0042 draft", 0, 19, (1,), (), 3)])
+
+        def found(phrases: list[str], **scope: object) -> list[tuple[str, int]]:
+            return [(job, idx) for job, idx, _ in store.keyword_passages(phrases, limit=10, **scope)]  # type: ignore[arg-type]
+
+        assert found(["INV-2027-0042"], user="ann") == [("a1", 0)], "the identifier whole, not its parts"
+        assert found(["Satz 2.3.5"], user="ann") == [("a1", 1)]
+        assert set(found(["INV-2027-0042"])) == {("a1", 0), ("b1", 0)}, "no user: every user's jobs"
+        assert found(["INV-2027-0042"], user="ann", jobs=["b1"]) == [], "another user's job stays hidden"
+        assert found(["INV-2027-0042"], jobs=["b1"]) == [("b1", 0)]
+        ranked = store.keyword_passages(["invoice", "INV-2027-0043", "Satz 2.3.5"], limit=10, user="ann")
+        assert [idx for _, idx, _ in ranked] == [1, 0] and ranked[0][2] > ranked[1][2] > 0, "most matches first"
+        assert found(["invoice"], user="ann", jobs=[]) == [] and found([" "], user="ann") == []
+        hostile = ['"quoted', "NEAR(a", "*", "OR", "^col:", 'a"b', "-", "AND"]
+        assert ("a1", 3) in found(hostile, user="ann"), "query syntax in the user's text is matched as text"
+        assert len(store.keyword_passages(["2027"], limit=1)) == 1
+        store.mark_purged("a1", "Files deleted by ann")
+        assert found(["INV-2027-0042"]) == [("b1", 0)] and found(["Satz"]) == [], "purging forgets the words too"
+
     def test_a_stale_embedding_job_is_handed_back_once(self, store: JobStore) -> None:
         self.merging_retrieval_job(store)
         store.start_embedding("job1", self.passages("job1", 4))

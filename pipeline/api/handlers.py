@@ -31,6 +31,7 @@ from pipeline.core.models import ApiToken, Event, JobStatus
 from pipeline.core.settings import Settings
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
+from pipeline.profiles.retrieval.ranking import SearchMode
 from pipeline.server.context import server_context
 from pipeline.server.edge import is_loopback, policy_for
 from pipeline.service.paperline import Paperline
@@ -386,8 +387,9 @@ class SourceHandler(DownloadHandler):
 
 
 class SearchHandler(ApiHandler):
-    """``GET /search?q=...``: the passages nearest the query in meaning, over the caller's retrieval jobs (an admin
-    searches everyone's); ``top`` (1-50, default 5) and ``job`` (repeatable) narrow it."""
+    """``GET /search?q=...``: the passages that best answer the query, over the caller's retrieval jobs (an admin
+    searches everyone's); ``top`` (1-50, default 5) and ``job`` (repeatable) narrow it, ``mode`` (hybrid, semantic,
+    keyword) says how they are found."""
 
     MAX_QUERY_CHARS = 1000
 
@@ -397,9 +399,13 @@ class SearchHandler(ApiHandler):
         if not query or len(sent) > self.MAX_QUERY_CHARS:
             raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters, not only spaces")
         top = self.whole_number("top", 5, 1, 50)
-        reason = retrieval_unavailable()
+        try:
+            mode = SearchMode(self.get_query_argument("mode", SearchMode.HYBRID.value))
+        except ValueError:
+            raise Problem(400, f"mode must be one of {', '.join(m.value for m in SearchMode)}") from None
+        reason = retrieval_unavailable() if mode is not SearchMode.KEYWORD else None
         if reason:
             raise Problem(503, reason)
         jobs = self.get_query_arguments("job") or None
-        hits = await self.run(self.app.search, query, top_k=top, jobs=jobs, user=self.scope)
-        self.send_json({"query": query, "hits": [hit.to_dict() for hit in hits]})
+        hits = await self.run(self.app.search, query, top_k=top, jobs=jobs, user=self.scope, mode=mode)
+        self.send_json({"query": query, "mode": mode.value, "hits": [hit.to_dict() for hit in hits]})

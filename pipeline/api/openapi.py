@@ -32,6 +32,7 @@ from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import profiles
 from pipeline.profiles.retrieval.index import SearchHit
+from pipeline.profiles.retrieval.ranking import SearchMode
 
 SSE_EVENT = {
     "type": "object",
@@ -466,7 +467,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     paths["/search"] = {
         "get": {
             "operationId": "search",
-            "summary": "Passages nearest a query in meaning, over your retrieval jobs",
+            "summary": "Passages that best answer a query (by meaning and words), over your retrieval jobs",
             "parameters": [
                 {
                     "name": "q",
@@ -477,6 +478,13 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 },
                 {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
                 {"name": "job", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+                {
+                    "name": "mode",
+                    "in": "query",
+                    "description": "hybrid: meaning and words fused by reciprocal rank fusion; semantic: meaning; "
+                    "keyword: words and quoted phrases (works without the embedding model)",
+                    "schema": {"type": "string", "enum": [m.value for m in SearchMode], "default": "hybrid"},
+                },
             ],
             "responses": {
                 "200": {
@@ -487,9 +495,10 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                                 "type": "object",
                                 "properties": {
                                     "query": {"type": "string"},
+                                    "mode": {"type": "string", "enum": [m.value for m in SearchMode]},
                                     "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
                                 },
-                                "required": ["query", "hits"],
+                                "required": ["query", "mode", "hits"],
                             }
                         }
                     },

@@ -1,4 +1,5 @@
-"""``paperline search`` and ``paperline passages``: semantic search and a job's passages from the command line."""
+"""``paperline search`` and ``paperline passages``: hybrid, semantic or keyword search and a job's passages from the
+command line."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ from typing import Any
 
 from pipeline.core.errors import EngineUnavailable
 from pipeline.profiles.retrieval.embedding import unavailable_reason
+from pipeline.profiles.retrieval.ranking import SearchMode
 
 SHOWN_CHARS = 320
 
 
 def add_commands(sub: Any) -> None:
     """Register the retrieval subcommands on the CLI's subparsers."""
-    search = sub.add_parser("search", help="search every indexed passage (retrieval profile) by meaning")
-    search.add_argument("query")
+    search = sub.add_parser("search", help="search every indexed passage (retrieval profile) by meaning and words")
+    search.add_argument("query", help='what to find; "quoted words" must appear as written')
     search.add_argument("--job", action="append", default=None, help="only this job (repeatable)")
     search.add_argument("--top", type=int, default=5, help="how many passages (default 5)")
+    search.add_argument(
+        "--mode",
+        choices=[mode.value for mode in SearchMode],
+        default=SearchMode.HYBRID.value,
+        help="hybrid: meaning and words fused (default); semantic: meaning; keyword: words (needs no model)",
+    )
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
@@ -32,10 +40,10 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_search(app: Any, args: argparse.Namespace) -> int:
-    reason = unavailable_reason()
+    reason = unavailable_reason() if args.mode != SearchMode.KEYWORD else None
     if reason:
         raise EngineUnavailable(reason)
-    hits = app.search(args.query, top_k=args.top, jobs=args.job, user=args.owner_filter)
+    hits = app.search(args.query, top_k=args.top, jobs=args.job, user=args.owner_filter, mode=args.mode)
     if args.json:
         print(json.dumps([hit.to_dict() for hit in hits], indent=2, ensure_ascii=False))
         return 0

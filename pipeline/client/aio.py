@@ -103,8 +103,11 @@ class AsyncClient:
         raise_for_problem(response)
         return response.content
 
-    async def search(self, query: str, *, top: int = 5, jobs: Sequence[JobRef] | None = None) -> list[SearchHit]:
-        return calls.hits_of(await self.http.get("/search", params=calls.search_params(query, top, jobs)))
+    async def search(
+        self, query: str, *, top: int = 5, jobs: Sequence[JobRef] | None = None, mode: str = "hybrid"
+    ) -> list[SearchHit]:
+        """Passages that best answer ``query``; ``mode``: "hybrid" (meaning and words), "semantic" or "keyword"."""
+        return calls.hits_of(await self.http.get("/search", params=calls.search_params(query, top, jobs, mode)))
 
     async def health(self) -> dict[str, Any]:
         response = await self.http.get("/health")

@@ -94,9 +94,9 @@ def json_of(response: httpx.Response) -> Any:
 
 
 def search_params(
-    query: str, top: int, jobs: Sequence[JobRef] | None
+    query: str, top: int, jobs: Sequence[JobRef] | None, mode: str = "hybrid"
 ) -> list[tuple[str, str | int | float | bool | None]]:
-    params: list[tuple[str, str | int | float | bool | None]] = [("q", query), ("top", top)]
+    params: list[tuple[str, str | int | float | bool | None]] = [("q", query), ("top", top), ("mode", mode)]
     params += [("job", job_id(job)) for job in jobs or ()]
     return params
 

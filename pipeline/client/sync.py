@@ -109,8 +109,11 @@ class Client:
         raise_for_problem(response)
         return response.content
 
-    def search(self, query: str, *, top: int = 5, jobs: Sequence[JobRef] | None = None) -> list[SearchHit]:
-        return calls.hits_of(self.http.get("/search", params=calls.search_params(query, top, jobs)))
+    def search(
+        self, query: str, *, top: int = 5, jobs: Sequence[JobRef] | None = None, mode: str = "hybrid"
+    ) -> list[SearchHit]:
+        """Passages that best answer ``query``; ``mode``: "hybrid" (meaning and words), "semantic" or "keyword"."""
+        return calls.hits_of(self.http.get("/search", params=calls.search_params(query, top, jobs, mode)))
 
     def health(self) -> dict[str, Any]:
         response = self.http.get("/health")

@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics
 
     from pipeline.insight.eta import EtaError, EtaModel
     from pipeline.profiles.retrieval.index import PassageIndex, SearchHit
+    from pipeline.profiles.retrieval.ranking import SearchMode
     from pipeline.worker.tasks import BoundTasks
 
 __all__ = ["LOCAL_USER", "Paperline"]
@@ -638,10 +639,17 @@ class Paperline:
         return self.passage_search.index
 
     def search(
-        self, query: str, *, top_k: int = 5, jobs: Iterable[str] | None = None, user: str | None = None
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        jobs: Iterable[str] | None = None,
+        user: str | None = None,
+        mode: SearchMode | str = "hybrid",
     ) -> list[SearchHit]:
-        """The ``top_k`` passages nearest ``query`` in meaning, best first (``user``'s jobs only when given)."""
-        return self.passage_search.hits(query, top_k=top_k, jobs=jobs, user=user)
+        """The ``top_k`` passages that best answer ``query``, best first (``user``'s jobs only when given): by
+        ``mode`` "hybrid" (meaning and words fused), "semantic" (meaning) or "keyword" (words; needs no model)."""
+        return self.passage_search.hits(query, top_k=top_k, jobs=jobs, user=user, mode=mode)
 
     def search_frame(self, query: str, **options: Any) -> pd.DataFrame:
         return self.passage_search.frame(query, **options)

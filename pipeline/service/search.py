@@ -1,4 +1,5 @@
-"""Passage search: semantic search over this process's passage index, and a job's passages as their JSON lines.
+"""Passage search: hybrid, semantic or keyword search over this process's passage index and the store's keyword
+index, and a job's passages as their JSON lines.
 
 One ``PassageSearch`` per ``Paperline`` (so one in-memory index per process that shares one); ``Paperline`` scopes
 it to a user as it scopes jobs (``search(user=...)``, ``passages`` of a job ``get`` found), so search results obey
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from pipeline.profiles.retrieval.index import PassageIndex, SearchHit, search
+from pipeline.profiles.retrieval.index import PassageIndex, SearchHit
+from pipeline.profiles.retrieval.ranking import SearchMode, search
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,11 +32,17 @@ class PassageSearch:
         self.index = PassageIndex(store)
 
     def hits(
-        self, query: str, *, top_k: int = 5, jobs: Iterable[str] | None = None, user: str | None = None
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        jobs: Iterable[str] | None = None,
+        user: str | None = None,
+        mode: SearchMode | str = SearchMode.HYBRID,
     ) -> list[SearchHit]:
-        """The ``top_k`` passages nearest ``query`` in meaning, best first, among completed retrieval jobs (only
-        ``user``'s when given; only ``jobs`` when given)."""
-        return search(self.store, self.index, query, top_k=top_k, jobs=jobs, user=user)
+        """The ``top_k`` passages that best answer ``query`` in ``mode`` (hybrid: meaning and words fused), best
+        first, among completed retrieval jobs (only ``user``'s when given; only ``jobs`` when given)."""
+        return search(self.store, self.index, query, top_k=top_k, jobs=jobs, user=user, mode=mode)
 
     def frame(self, query: str, **options: Any) -> pd.DataFrame:
         """``hits`` as a DataFrame (score, filename, page, text, ...), for notebooks."""

@@ -397,6 +397,20 @@ class PassageRecords(abc.ABC):
     def searchable_jobs(self, user: str | None = None) -> dict[str, int]:
         """Completed retrieval jobs with files kept (only ``user``'s when given), with their revision."""
 
+    @abc.abstractmethod
+    def keyword_passages(
+        self,
+        phrases: Sequence[str],
+        *,
+        limit: int,
+        user: str | None = None,
+        jobs: Sequence[str] | None = None,
+    ) -> list[tuple[str, int, float]]:
+        """(job id, passage index, relevance) of the ``limit`` passages of searchable jobs (only ``user``'s when
+        given, only ``jobs`` when given) that hold any of ``phrases``, most relevant first (BM25 on SQLite,
+        ts_rank_cd on PostgreSQL). Each phrase is plain text, matched as its words in order, never query syntax.
+        The index is written in the transactions that write and forget passages."""
+
 
 class ApiTokens(abc.ABC):
     """Personal API tokens, kept as digests: a token found by its digest acts for its user until revoked."""

@@ -51,6 +51,8 @@ def schema_lock(url: str) -> Iterator[None]:
 CHANNEL = "paperline_changes"
 # Taken while creating tables, so processes starting together do not race on the DDL.
 SCHEMA_LOCK = 0x5A9E211E
+# The text search configuration passages.text_search is made with (migration 0004); queries must use the same.
+TEXT_SEARCH_CONFIG = "simple"
 # First key of the per-user advisory locks (the second is the user's hashtext), apart from SCHEMA_LOCK's space.
 USER_LOCK_CLASS = 0x5A9E
 
@@ -273,6 +275,13 @@ class PostgresJobStore(SqlStore, JobStore):
         conn.execute(
             "SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(CAST(? AS TEXT)))", (USER_LOCK_CLASS, user)
         )
+
+    def _keyword_match(self, phrases: Sequence[str]) -> tuple[str, str, str, list[Any]]:
+        # phraseto_tsquery takes any text as words in order (never tsquery syntax); the phrases are alternatives.
+        config = TEXT_SEARCH_CONFIG
+        query = " || ".join(f"phraseto_tsquery('{config}', CAST(? AS TEXT))" for _ in phrases)
+        source = f"(SELECT {query} AS query) q JOIN passages p ON p.text_search @@ q.query"
+        return source, "TRUE", "ts_rank_cd(p.text_search, q.query)", list(phrases)
 
     def initialize_schema(self) -> None:
         """Bring the database to the newest schema (``pipeline.store.migrations``) on a connection of its own, in

@@ -12,9 +12,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pipeline.store.interface import JobStore
 from pipeline.store.sql import SqlStore
@@ -79,6 +80,13 @@ class SqliteJobStore(SqlStore, JobStore):
             raise
         else:
             conn.execute("COMMIT")
+
+    def _keyword_match(self, phrases: Sequence[str]) -> tuple[str, str, str, list[Any]]:
+        # Each phrase becomes an FTS5 string ("..." with quotes doubled): the user's text is never FTS5 syntax, and
+        # its tokens must appear in order (an identifier, cut into tokens by the tokenizer, matches only whole).
+        query = " OR ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+        source = "passages_fts JOIN passages p ON p.rowid = passages_fts.rowid"
+        return source, "passages_fts MATCH ?", "-bm25(passages_fts)", [query]  # bm25(): lower is better
 
     def initialize_schema(self) -> None:
         """Bring the file to the newest schema (``pipeline.store.migrations``) on a connection of its own, in one

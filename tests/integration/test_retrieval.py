@@ -44,6 +44,10 @@ def test_embedding_is_spread_over_workers_and_search_answers_the_cli(  # type: i
     rows = [json.loads(line) for line in exported.stdout.splitlines()]
     assert rows and all(len(row["embedding"]) == 384 for row in rows)
     assert paperline(app, "search", "anything", PAPERLINE_USER="nobody").stderr.startswith("No passages found")
+    org = DOCUMENTS[3].title.removesuffix(" annual report")
+    words = paperline(app, "search", f'"{org}"', "--mode", "keyword", "--top", "50", "--json")
+    assert words.returncode == 0, words.stderr
+    assert {hit["filename"] for hit in json.loads(words.stdout)} == {question.filename}, "a quoted name, as written"
 
 
 def test_the_api_searches_only_what_the_token_may_see(  # type: ignore[no-untyped-def]
@@ -73,6 +77,13 @@ def test_the_api_searches_only_what_the_token_may_see(  # type: ignore[no-untype
             assert {hit["job_id"] for hit in body["hits"]} <= set(jobs[user]), "never another user's passages"
             if doc in docs:
                 assert body["hits"][0]["filename"] == doc.filename
+    name = urllib.parse.quote(f'"{owners["bob"][0].title.removesuffix(" annual report")}"')
+    for user in owners:
+        answer = call(f"{api}/search?q={name}&mode=keyword&top=50", headers=headers[user])
+        body = conforms(spec, "/search", "get", answer)
+        assert body["mode"] == "keyword" and {hit["job_id"] for hit in body["hits"]} <= set(jobs[user])
+        assert bool(body["hits"]) == (user == "bob"), "only bob's document names bob's organisation"
+    assert problem(call(f"{api}/search?q=x&mode=fuzzy", headers=headers["ann"]))["status"] == 400
     assert problem(call(f"{api}/search?q=", headers=headers["ann"]))["status"] == 400
     assert problem(call(f"{api}/search?q=x&top=500", headers=headers["ann"]))["status"] == 400
     assert problem(call(f"{api}/search?q=x"))["status"] == 401

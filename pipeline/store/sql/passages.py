@@ -1,7 +1,10 @@
-"""Passages of retrieval jobs in SQL: cut at merge, embedded in batches by any worker, searched by their vectors.
+"""Passages of retrieval jobs in SQL: cut at merge, embedded in batches by any worker, searched by their vectors
+and by their words.
 
 Embedding fans in like extraction: each batch writes its vectors, and the one write that leaves no passage without
 a vector moves the job from embedding to indexing (a conditional stage change, so exactly one caller does it).
+The keyword index is the database's own full-text search (migration 0004), written with the passages; a backend
+says how its index is matched and ranked (``_keyword_match``), the scoping here is shared.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pipeline.core.models import PassageRecord, Stage
 from pipeline.store.sql.base import SqlBase
 
 PASSAGE_COLUMNS = "job_id, idx, text, start_offset, end_offset, pages, headings, tokens"
+#: jobs (as ``j``) whose passages can be searched: completed retrieval jobs whose files are kept
+SEARCHABLE = "j.profile = 'retrieval' AND j.status = 'completed' AND j.purged_at IS NULL"
 
 
 def _passage(row: Any, vector: bool = False) -> PassageRecord:
@@ -139,9 +144,42 @@ class SqlPassages(SqlBase):
     def searchable_jobs(self, user: str | None = None) -> dict[str, int]:
         """Jobs whose passages can be searched (retrieval jobs that completed, files not deleted), with their
         revision: a job's passages change only while its revision moves."""
-        sql = "SELECT id, rev FROM jobs WHERE profile = 'retrieval' AND status = 'completed' AND purged_at IS NULL"
+        sql = f"SELECT j.id, j.rev FROM jobs j WHERE {SEARCHABLE}"
         params: tuple[Any, ...] = ()
         if user is not None:
-            sql += ' AND "user" = ?'
+            sql += ' AND j."user" = ?'
             params = (user,)
         return {r["id"]: r["rev"] for r in self.connection.execute(sql, params).fetchall()}
+
+    def _keyword_match(self, phrases: Sequence[str]) -> tuple[str, str, str, list[Any]]:
+        """How this backend finds passages (as ``p``) holding any of ``phrases``: the FROM clause, the condition,
+        the relevance expression (higher is better) and the parameters of the first two, in order."""
+        raise NotImplementedError
+
+    def keyword_passages(
+        self,
+        phrases: Sequence[str],
+        *,
+        limit: int,
+        user: str | None = None,
+        jobs: Sequence[str] | None = None,
+    ) -> list[tuple[str, int, float]]:
+        """(job id, passage index, relevance) of searchable jobs' passages holding any of ``phrases``, most
+        relevant first; only ``user``'s jobs when given, only ``jobs`` when given."""
+        phrases = [phrase for phrase in phrases if phrase.strip()]
+        if not phrases or limit <= 0 or (jobs is not None and not jobs):
+            return []
+        source, match, relevance, params = self._keyword_match(phrases)
+        sql = (
+            f"SELECT p.job_id, p.idx, {relevance} AS relevance FROM {source} JOIN jobs j ON j.id = p.job_id "
+            f"WHERE {match} AND {SEARCHABLE}"
+        )
+        if user is not None:
+            sql += ' AND j."user" = ?'
+            params.append(user)
+        if jobs is not None:
+            sql += f" AND p.job_id IN ({', '.join('?' for _ in jobs)})"
+            params += list(jobs)
+        sql += " ORDER BY relevance DESC, p.job_id, p.idx LIMIT ?"
+        rows = self.connection.execute(sql, (*params, limit)).fetchall()
+        return [(r["job_id"], r["idx"], float(r["relevance"])) for r in rows]
