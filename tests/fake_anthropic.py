@@ -170,6 +170,9 @@ class FakeAnthropic:
         self.responder: Responder = responder or default_responder
         self.delay_s = delay_s
         self.delta_delay_s = delta_delay_s
+        #: when set to an Event, a stream holds after its first text delta until the test sets it (bounded): proof
+        #: that a caller shows the answer while it is still being written
+        self.gate: threading.Event | None = None
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -327,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The real event order; a ``None`` usage[1] means break after one delta with ``event: error``."""
         self._send(200, "text/event-stream", index, None, {"Cache-Control": "no-cache"})
         self._event("message_start", message=_message(index, req.model, [], usage[0], 1))
+        held = False
         for number, block in enumerate(blocks):
             self._event("content_block_start", index=number, content_block={"type": "text", "text": ""})
             for citation in block.get("citations") or []:
@@ -337,6 +341,9 @@ class _Handler(BaseHTTPRequestHandler):
             pieces = [text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)] or [""]
             for piece in pieces[:1] if usage[1] is None else pieces:
                 self._event("content_block_delta", index=number, delta={"type": "text_delta", "text": piece})
+                if fake.gate is not None and not held:
+                    fake.gate.wait(30)
+                    held = True
                 if fake.delta_delay_s:
                     time.sleep(fake.delta_delay_s)
             if usage[1] is None:

@@ -149,8 +149,9 @@ def sent_passage(hit: SearchHit) -> SentPassage:
     title = f"{hit.filename}, {page_label(hit.pages)}"
     if hit.headings:
         title += f" ({' > '.join(hit.headings)})"
-    return SentPassage(hit, f"{hit.job_id}/{hit.filename}#pages={pages}&passage={hit.passage}", title,
-                       sentence_spans(hit.text))  # fmt: skip
+    return SentPassage(
+        hit, f"{hit.job_id}/{hit.filename}#pages={pages}&passage={hit.passage}", title, sentence_spans(hit.text)
+    )
 
 
 def utc_day(now: float) -> str:
@@ -264,9 +265,13 @@ class _Block:
 
 
 def model_answer(
-    client: anthropic.Anthropic, settings: Settings, question: str, sent: Sequence[SentPassage],
-    checker: CitationChecker, answer: Answer,
-) -> Iterator[AskEvent]:  # fmt: skip
+    client: anthropic.Anthropic,
+    settings: Settings,
+    question: str,
+    sent: Sequence[SentPassage],
+    checker: CitationChecker,
+    answer: Answer,
+) -> Iterator[AskEvent]:
     """Claude's answer, streamed as it comes; each cited text block is followed by its markers ``[n]`` once its
     citations are checked. Usage is added to ``answer`` as it is reported, even when the stream breaks."""
     import anthropic
