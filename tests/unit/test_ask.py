@@ -207,3 +207,66 @@ def test_a_hostile_passage_is_sent_and_answered_as_plain_text(tmp_path: Path, fa
     assert answer.text == "It says <b>this</b>[1]", "the model's markup is kept as the text it is"
     [citation] = answer.citations
     assert all(payload in citation.cited_text for payload in HOSTILE), "the passage is sent and cited verbatim"
+
+
+def test_the_ask_tab_streams_in_and_a_chip_opens_the_result_at_the_cited_passage(indexed, fake) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.ask import AskView, chip_label
+    from dashboard.feed import JobFeed
+    from dashboard.results import ResultViewer
+    from dashboard.state import SessionState
+
+    fake.responder = answering
+    app = open_app(indexed)
+    state = SessionState(feed=JobFeed(app), user="ann")
+    view = AskView(state=state)
+    shown: list[str] = []
+    view._answer.param.watch(lambda event: shown.append(event.new), "object")
+    view.question = DOCUMENTS[0].questions[0].question
+    view.param.trigger("ask")
+    answer = view.answer
+    assert answer is not None and answer.method == "model" and len(answer.citations) == 2
+    assert any("Here is what" in html and "Sources" not in html for html in shown[:-1]), "the text streamed in"
+    assert [chip.label for chip in view._chips.objects] == [chip_label(c) for c in answer.citations]
+    result = ResultViewer(state=state)
+    view._chips.objects[1].clicks += 1
+    second = answer.citations[1]
+    assert (state.selected_job, state.selected_mark) == (second.job_id, second.cited_text)
+    assert state.selected_page in second.pages
+    page = result._body.objects[1].object
+    assert f"<h4>Page {state.selected_page}</h4>" in page and '<mark class="pl-cited">' in page
+    marked = " ".join(page.split('<mark class="pl-cited">', 1)[1].split("</mark>", 1)[0].split())
+    assert len(marked) > 20 and marked in " ".join(second.cited_text.split()), "the cited text this page holds"
+    first = answer.citations[0]  # one sentence: on one page, marked whole
+    view._chips.objects[0].clicks += 1
+    marked = result._body.objects[1].object.split('<mark class="pl-cited">', 1)[1].split("</mark>", 1)[0]
+    assert " ".join(marked.split()) == " ".join(first.cited_text.split())
+
+
+def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chips_and_marks() -> None:
+    from dashboard.ask import answer_html, chip_label
+    from dashboard.results import split_mark
+    from dashboard.safe_html import render
+    from pipeline.service.ask import Answer, Citation
+    from tests.docgen import HOSTILE
+
+    cited = " ".join(HOSTILE)
+    citation = Citation(1, "j1", "<img src=x onerror=alert('file')>.pdf", 0, (2,), 2, 0, len(cited), cited)
+    answer = Answer(
+        question="q",
+        text="<script>alert('model')</script> [see](javascript:alert('md'))[1]",
+        citations=[citation],
+        notes=["<b onmouseover=alert('note')>note</b>"],
+    )
+    for html in (answer_html(answer.text), answer_html(answer.text, answer)):
+        assert "<script" not in html and "<img" not in html and "<svg" not in html and "<b onmouseover" not in html
+        assert "<a " not in html and 'href="javascript' not in html, (
+            "no link is made of a document's or the model's text"
+        )
+        assert "&lt;script&gt;alert(&#39;model&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(&#39;file&#39;)&gt;.pdf" in answer_html(answer.text, answer)
+    assert chip_label(citation) == "[1] <img src=x onerror=alert('file')>.pdf, p. 2", "a button label is shown as text"
+    page_text = f"Before.\n{cited}\nAfter."
+    before, marked, after = split_mark(page_text, cited)
+    assert marked == cited and before == "Before.\n"
+    page = render("result_page.html", page=2, before=before, marked=marked, after=after)
+    assert "<script" not in page and "<img" not in page and '<mark class="pl-cited">&lt;script&gt;' in page
