@@ -173,6 +173,9 @@ class FakeAnthropic:
         #: when set to an Event, a stream holds after its first text delta until the test sets it (bounded): proof
         #: that a caller shows the answer while it is still being written
         self.gate: threading.Event | None = None
+        #: request index -> when (``time.monotonic()``) its first text delta was written: a caller's latency from
+        #: the model's first token
+        self.first_text_at: dict[int, float] = {}
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -341,6 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
             pieces = [text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)] or [""]
             for piece in pieces[:1] if usage[1] is None else pieces:
                 self._event("content_block_delta", index=number, delta={"type": "text_delta", "text": piece})
+                fake.first_text_at.setdefault(index, time.monotonic())
                 if fake.gate is not None and not held:
                     fake.gate.wait(30)
                     held = True
