@@ -11,6 +11,7 @@ from pipeline.core.errors import UserRefused
 from pipeline.service.users import LOCAL_USER
 
 from .analytics import AnalyticsView
+from .ask import AskView
 from .charts import ChartsView
 from .feed import JobFeed, shared_feed
 from .formatting import CSS
@@ -69,6 +70,7 @@ class App(pn.viewable.Viewer):
                 (RESULT_TAB, lambda: ResultViewer(state=self.state)),
                 ("Analytics", lambda: AnalyticsView(state=self.state)),
                 ("Search", lambda: SearchView(state=self.state)),
+                ("Ask", lambda: AskView(state=self.state)),
             ],
             state=self.state,
         )

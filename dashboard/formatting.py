@@ -121,6 +121,9 @@ CSS = """
 .pl-passage { white-space:pre-wrap; color:#243b53; margin-top:2px; }
 .pl-passage mark { background:#fff1a8; padding:0 1px; }
 .pl-finished-failed b { color:#c0392b; }
+.pl-answer-text { white-space:pre-wrap; font-size:14px; color:#102a43; margin:6px 0; }
+.pl-sources { font-size:12px; padding-left:22px; }
+.pl-sources li { margin:4px 0; }
 """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from functools import partial
 from typing import Any
 
@@ -40,7 +41,7 @@ class ResultViewer(pn.viewable.Viewer):
         self._body = pn.Column(sizing_mode="stretch_width", css_classes=["pl-result"])
         self._downloads = pn.Row(css_classes=["pl-downloads"])
         self.state.param.watch(self._on_selected, "selected_job")
-        self.state.param.watch(lambda _e: self._render(self.state.selected_job), "selected_page")
+        self.state.param.watch(lambda *_e: self._render(self.state.selected_job), ["selected_page", "selected_mark"])
         self.state.param.watch(self._on_update, "update")
         self._render(self.state.selected_job)
 
@@ -176,7 +177,11 @@ class ResultViewer(pn.viewable.Viewer):
         pages = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("pages", [])
         found = next((p for p in pages if p.get("page") == page), None)
         body = found.get("text", "") if found else "(this page has no text in the result)"
-        return html_pane(render("result_page.html", page=page, text=body), sizing_mode="stretch_width")
+        before, marked, after = split_mark(body, self.state.selected_mark)
+        return html_pane(
+            render("result_page.html", page=page, before=before, marked=marked, after=after),
+            sizing_mode="stretch_width",
+        )
 
     def _images(self, job: Job) -> pn.viewable.Viewable:
         compressed = self.state.app.compressed_image_bytes(job.id, user=self.state.owner_filter)
@@ -207,6 +212,20 @@ class ResultViewer(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._picker, self._downloads, self._body, sizing_mode="stretch_width")
+
+
+def split_mark(text: str, mark: str) -> tuple[str, str, str]:
+    """``text`` around the first place ``mark`` is in it, spaces and line breaks counted alike (a passage may run
+    across the page's lines differently); of a passage that runs across a page border, the longest run of its
+    words this page has (its start or its end); (text, "", "") when it is not there. The template escapes each
+    part."""
+    words = mark.split()
+    for count in range(len(words), min(3, len(words)) - 1, -1):
+        for run in {tuple(words[:count]), tuple(words[len(words) - count :])}:
+            found = re.search(r"\s+".join(re.escape(word) for word in run), text) if run else None
+            if found is not None:
+                return text[: found.start()], found.group(0), text[found.end() :]
+    return text, "", ""
 
 
 def result_header(job: Job) -> str:

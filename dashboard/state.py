@@ -25,6 +25,7 @@ class SessionState(param.Parameterized):
     priority = param.Integer(default=0, bounds=(0, 10), doc="Queue priority of new uploads: higher goes first.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")
     selected_page = param.Integer(default=0, doc="Page of the selected job to show first (0: none).")
+    selected_mark = param.String(default="", doc="Text to mark on that page (a cited passage; empty: none).")
     tab = param.String(default="", doc="Title of the tab on screen: hidden views may defer their work.")
     update = param.ClassSelector(class_=Update, default=Update(), doc="The latest batch of changes from the feed.")
 
@@ -40,9 +41,10 @@ class SessionState(param.Parameterized):
         if self.profile not in offered:
             self.profile = offered[0]
 
-    def open_result(self, job_id: str, page: int = 0) -> None:
-        """Show a job's result (at ``page`` when given) in the Result tab."""
+    def open_result(self, job_id: str, page: int = 0, mark: str = "") -> None:
+        """Show a job's result (at ``page`` when given, with ``mark`` marked on it) in the Result tab."""
         with param.parameterized.batch_call_watchers(self):
+            self.selected_mark = mark
             self.selected_page = page
             self.selected_job = job_id
 

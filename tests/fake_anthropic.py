@@ -4,6 +4,11 @@ Why a wire-level fake rather than mocking the client: Paperline's retry, streami
 error handling all live in (or lean on) the SDK, so only real HTTP with the real JSON/SSE shapes exercises
 them. The wire format mirrors ``anthropic/_streaming.py`` (``event:``/``data:`` SSE, ``event: error``) and
 ``anthropic/_base_client.py`` (status-based retries, ``retry-after``, ``request-id``).
+
+A responder answers with a string (one text block), or with content blocks: ``{"type": "text", "text": ...,
+"citations": [...]}`` as the Messages API returns them when citations are on (``cite`` makes a
+``search_result_location``). Streamed, a block with citations is sent as the API documents it: ``content_block_start``
+with an empty text block, a ``citations_delta`` per citation, then its ``text_delta``s and ``content_block_stop``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -53,9 +58,12 @@ class Recorded:
     status: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    #: the ``search_result`` blocks sent, in order: {"source", "title", "content": [text of each block], "citations"}
+    search_results: list[dict[str, Any]] = field(default_factory=list)
 
 
-Responder = Callable[[Recorded], str]
+Block = dict[str, Any]
+Responder = Callable[[Recorded], "str | list[Block]"]
 Predicate = Callable[[Recorded], bool]
 
 
@@ -97,6 +105,7 @@ def parse_request(index: int, body: dict[str, Any]) -> Recorded:
     texts: list[str] = []
     pages: list[str] = []
     sizes: list[tuple[int, int]] = []
+    results: list[dict[str, Any]] = []
     for message in body.get("messages", []):
         content = message.get("content", "")
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
@@ -104,6 +113,17 @@ def parse_request(index: int, body: dict[str, Any]) -> Recorded:
             source = block.get("source") or {}
             if block.get("type") == "text":
                 texts.append(block.get("text", ""))
+            elif block.get("type") == "search_result":
+                if not block.get("content") or any(not part.get("text") for part in block["content"]):
+                    raise ValueError("a search_result's content must be non-empty text blocks")
+                results.append(
+                    {
+                        "source": block["source"],
+                        "title": block["title"],
+                        "content": [part["text"] for part in block["content"]],
+                        "citations": bool((block.get("citations") or {}).get("enabled")),
+                    }
+                )
             elif source.get("type") != "base64":
                 continue
             elif block.get("type") == "document" and source.get("media_type") == "application/pdf":
@@ -121,7 +141,24 @@ def parse_request(index: int, body: dict[str, Any]) -> Recorded:
         prompt="\n".join(texts),
         pdf_pages=pages,
         image_sizes=sizes,
+        search_results=results,
     )
+
+
+def cite(req: Recorded, index: int, first: int = 0, last: int | None = None, *, source: str | None = None) -> Block:
+    """A ``search_result_location`` citing blocks ``first``..``last`` (exclusive; one block by default) of the
+    ``index``-th search result sent, as the API returns it (``source`` overrides the one sent)."""
+    last = first + 1 if last is None else last
+    sent = req.search_results[index] if 0 <= index < len(req.search_results) else {"title": "", "content": []}
+    return {
+        "type": "search_result_location",
+        "source": source if source is not None else sent.get("source", ""),
+        "title": sent["title"],
+        "search_result_index": index,
+        "start_block_index": first,
+        "end_block_index": last,
+        "cited_text": "".join(sent["content"][first:last]),
+    }
 
 
 class FakeAnthropic:
@@ -133,6 +170,12 @@ class FakeAnthropic:
         self.responder: Responder = responder or default_responder
         self.delay_s = delay_s
         self.delta_delay_s = delta_delay_s
+        #: when set to an Event, a stream holds after its first text delta until the test sets it (bounded): proof
+        #: that a caller shows the answer while it is still being written
+        self.gate: threading.Event | None = None
+        #: request index -> when (``time.monotonic()``) its first text delta was written: a caller's latency from
+        #: the model's first token
+        self.first_text_at: dict[int, float] = {}
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -248,15 +291,17 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # surface a broken test responder in the client's error message
             fake._record(dataclasses.replace(req, status=500))
             return self._error(index, 500, f"Fake responder failed: {exc!r}", None)
-        usage_in = 100 + 50 * len(req.pdf_pages) + len(req.prompt) // 4 + 200 * len(req.image_sizes)
-        usage_out = max(1, len(answer) // 4)
+        blocks: list[Block] = [{"type": "text", "text": answer}] if isinstance(answer, str) else answer
+        searched = sum(len(part) for result in req.search_results for part in result["content"])
+        usage_in = 100 + 50 * len(req.pdf_pages) + len(req.prompt) // 4 + 200 * len(req.image_sizes) + searched // 4
+        usage_out = max(1, sum(len(block["text"]) for block in blocks) // 4)
         if rule is not None:  # mid-stream failure: the caller never gets a final message, so no usage counted
             fake._record(dataclasses.replace(req, status=200))
-            return self._stream(fake, index, req, answer, (usage_in, None))
+            return self._stream(fake, index, req, blocks, (usage_in, None))
         fake._record(dataclasses.replace(req, status=200, input_tokens=usage_in, output_tokens=usage_out))
         if req.stream:
-            return self._stream(fake, index, req, answer, (usage_in, usage_out))
-        message = _message(index, req.model, [{"type": "text", "text": answer}], usage_in, usage_out)
+            return self._stream(fake, index, req, blocks, (usage_in, usage_out))
+        message = _message(index, req.model, blocks, usage_in, usage_out)
         message["stop_reason"] = "end_turn"
         self._send(200, "application/json", index, json.dumps(message).encode())
 
@@ -283,21 +328,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, "application/json", index, json.dumps(error).encode(), headers)
 
     def _stream(
-        self, fake: FakeAnthropic, index: int, req: Recorded, answer: str, usage: tuple[int, int | None]
+        self, fake: FakeAnthropic, index: int, req: Recorded, blocks: list[Block], usage: tuple[int, int | None]
     ) -> None:
         """The real event order; a ``None`` usage[1] means break after one delta with ``event: error``."""
         self._send(200, "text/event-stream", index, None, {"Cache-Control": "no-cache"})
         self._event("message_start", message=_message(index, req.model, [], usage[0], 1))
-        self._event("content_block_start", index=0, content_block={"type": "text", "text": ""})
-        pieces = [answer[i : i + DELTA_CHARS] for i in range(0, len(answer), DELTA_CHARS)] or [""]
-        for piece in pieces[:1] if usage[1] is None else pieces:
-            self._event("content_block_delta", index=0, delta={"type": "text_delta", "text": piece})
-            if fake.delta_delay_s:
-                time.sleep(fake.delta_delay_s)
-        if usage[1] is None:
-            self._event("error", error={"type": "overloaded_error", "message": "Overloaded"})
-            return
-        self._event("content_block_stop", index=0)
+        held = False
+        for number, block in enumerate(blocks):
+            self._event("content_block_start", index=number, content_block={"type": "text", "text": ""})
+            for citation in block.get("citations") or []:
+                self._event(
+                    "content_block_delta", index=number, delta={"type": "citations_delta", "citation": citation}
+                )
+            text = block["text"]
+            pieces = [text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)] or [""]
+            for piece in pieces[:1] if usage[1] is None else pieces:
+                self._event("content_block_delta", index=number, delta={"type": "text_delta", "text": piece})
+                fake.first_text_at.setdefault(index, time.monotonic())
+                if fake.gate is not None and not held:
+                    fake.gate.wait(30)
+                    held = True
+                if fake.delta_delay_s:
+                    time.sleep(fake.delta_delay_s)
+            if usage[1] is None:
+                self._event("error", error={"type": "overloaded_error", "message": "Overloaded"})
+                return
+            self._event("content_block_stop", index=number)
         self._event(
             "message_delta", delta={"stop_reason": "end_turn", "stop_sequence": None}, usage={"output_tokens": usage[1]}
         )

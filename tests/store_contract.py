@@ -922,6 +922,22 @@ class StoreContract:
         assert store.list_deliveries(subscription_id="b1") == [], "its unsent deliveries go with it"
         assert store.signing_secret("b1", "bob") is None
 
+    def test_answer_costs_add_up_per_user_and_day(self, store: JobStore) -> None:
+        store.record_ask_usage("ann", "2026-03-01", 1000, 200, 0.006)
+        store.record_ask_usage("ann", "2026-03-01", 500, 100, 0.003)
+        store.record_ask_usage("ann", "2026-03-02", 10, 1, 0.0001)
+        store.record_ask_usage("bob", "2026-03-01", 7, 3, 0.5)
+        [day] = store.list_ask_usage("ann", "2026-03-01")
+        assert (day.questions, day.input_tokens, day.output_tokens) == (2, 1500, 300)
+        assert day.cost_usd == pytest.approx(0.009)
+        assert [(u.user, u.day) for u in store.list_ask_usage()] == [
+            ("ann", "2026-03-02"),
+            ("ann", "2026-03-01"),
+            ("bob", "2026-03-01"),
+        ], "newest day first"
+        assert [u.user for u in store.list_ask_usage(day="2026-03-01")] == ["ann", "bob"]
+        assert store.list_ask_usage("carol") == []
+
     def test_deliveries_claimed_by_racing_threads_go_to_one_each(self, store: JobStore) -> None:
         self.subscribe(store, "s")
         for i in range(30):

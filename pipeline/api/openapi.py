@@ -1,11 +1,11 @@
 """The API's OpenAPI 3.1 document, built from the same models the handlers answer with, so it cannot drift.
 
-The Job, Chunk, Event and SearchHit schemas (and the enums they use) are pydantic's JSON Schema of those
-dataclasses' type hints, plus the extra members their ``to_dict`` adds; the paths list what ``routes.py`` serves,
-with every status each handler can answer (``ANY_REQUEST`` and ``ANY_CHANGE``: what every handler's ``prepare``
-can), and the engines, profiles and formats a request may name come from their registries (plug-ins included). The
-document is meant for generators too: each operation has an ``operationId``, files are ``format: binary``, and links
-lead from an answer to the operations on what it names (Schemathesis follows them).
+The Job, Chunk, Event, SearchHit, Answer and Citation schemas (and the enums they use) are pydantic's JSON Schema of
+those dataclasses' type hints, plus the extra members their ``to_dict`` adds; the paths list what ``routes.py``
+serves, with every status each handler can answer (``ANY_REQUEST`` and ``ANY_CHANGE``: what every handler's
+``prepare`` can), and the engines, profiles and formats a request may name come from their registries (plug-ins
+included). The document is meant for generators too: each operation has an ``operationId``, files are ``format:
+binary``, and links lead from an answer to the operations on what it names (Schemathesis follows them).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import profiles
 from pipeline.profiles.retrieval.index import SearchHit
 from pipeline.profiles.retrieval.ranking import SearchMode
+from pipeline.service.ask import MAX_QUESTION_CHARS, Answer, Citation
 
 SSE_EVENT = {
     "type": "object",
@@ -46,6 +47,13 @@ BATCH_SSE_EVENT = {
     "type": "object",
     "properties": {
         "event": {"type": "string", "enum": ["progress", "end"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+ASK_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["text", "citation", "note", "end", "error"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
     },
 }
@@ -511,6 +519,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             },
         }
     }
+    paths["/ask"] = ask_path()
     for action, summary in (
         ("cancel", "Stop a queued or running job"),
         ("retry", "Rerun a failed job's failed chunks"),
@@ -534,7 +543,13 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "components": {
             "schemas": {
                 **model_schemas(
-                    Job, Chunk, Event, SearchHit, extra={Job: {"duration_s": {"type": ["number", "null"]}}}
+                    Job,
+                    Chunk,
+                    Event,
+                    SearchHit,
+                    Answer,
+                    Citation,
+                    extra={Job: {"duration_s": {"type": ["number", "null"]}}},
                 ),
                 **webhook_schemas(),
                 "Batch": BATCH,
@@ -552,6 +567,34 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def ask_path() -> dict[str, Any]:
+    """``POST /ask``: the question in, the answer out as Server-Sent Events."""
+    body = {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+            "jobs": {"type": "array", "items": {"type": "string"}, "description": "answer only from these jobs"},
+            "no_model": {"type": "boolean", "description": "an extractive answer: quoted sentences, no model"},
+        },
+        "required": ["question"],
+    }
+    return {
+        "post": {
+            "summary": "Answer a question from your retrieval jobs' passages, with checked citations",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "200": {
+                    "description": "Server-Sent Events: text (data {text}) as the answer is written, then citation "
+                    "(a Citation) for each source, note (data {note}), and end (the Answer); error (a Problem) if "
+                    "the model fails once the stream is open",
+                    "content": {"text/event-stream": {"schema": ASK_SSE_EVENT}},
+                },
+                **_problems(400, 413, 429, 503),
+            },
+        }
     }
 
 

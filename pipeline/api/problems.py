@@ -13,6 +13,8 @@ from typing import Any
 
 from pipeline.core import messages, transient
 from pipeline.core.errors import (
+    AskBudgetReached,
+    AskFailed,
     DocumentRejected,
     DocumentTooLarge,
     FilesGone,
@@ -41,6 +43,8 @@ STATUS_BY_CODE: dict[str, HTTPStatus] = {
     WebhookNotFound.code: HTTPStatus.NOT_FOUND,
     WebhookRefused.code: HTTPStatus.UNPROCESSABLE_ENTITY,
     LimitReached.code: HTTPStatus.TOO_MANY_REQUESTS,
+    AskBudgetReached.code: HTTPStatus.TOO_MANY_REQUESTS,
+    AskFailed.code: HTTPStatus.BAD_GATEWAY,
     DocumentTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     ImageTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     TooManyPages.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

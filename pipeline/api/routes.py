@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.api.ask import AskHandler
 from pipeline.api.batches import BatchActionHandler, BatchHandler, BatchResultsHandler, BatchStreamHandler
 from pipeline.api.handlers import (
     ActionHandler,
@@ -36,6 +37,7 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + r"/openapi.json", OpenApiHandler, {}),
         (prefix + r"/jobs", UploadHandler, {}),
         (prefix + r"/search", SearchHandler, {}),
+        (prefix + r"/ask", AskHandler, {}),
         (prefix + JOB, JobHandler, {}),
         (prefix + JOB + r"/chunks", ChunksHandler, {}),
         (prefix + JOB + r"/events", EventsHandler, {}),

@@ -262,6 +262,7 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli.ask import add_commands as add_ask_commands
     from pipeline.cli.batches import add_commands as add_batch_commands
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
     from pipeline.cli.search import add_commands as add_retrieval_commands
@@ -314,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     result.set_defaults(func=cmd_result)
 
     add_retrieval_commands(sub)
+    add_ask_commands(sub)
     add_webhook_commands(sub)
     add_batch_commands(sub)
 

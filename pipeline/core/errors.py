@@ -110,6 +110,14 @@ class WebhookNotFound(PaperlineError, code="webhook_not_found"):
     """No such webhook subscription (or not the caller's)."""
 
 
+class AskBudgetReached(PaperlineError, code="ask_budget_reached"):
+    """The user spent their daily budget for answers (``PAPERLINE_ASK_BUDGET_USD``): refused before the model."""
+
+
+class AskFailed(PaperlineError, code="ask_failed"):
+    """The Messages API refused or kept failing a question (after the SDK's own retries)."""
+
+
 class ExtractionFailed(PaperlineError, code="extraction_failed"):
     """A chunk failed for good (the API refused it, or kept failing after the SDK's own retries): not retried.
 

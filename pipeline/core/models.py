@@ -293,6 +293,22 @@ class PassageRecord:
 
 
 @dataclass(frozen=True)
+class AskUsage:
+    """What one user's questions to Claude cost on one day (UTC): answers, tokens and the estimated dollars."""
+
+    user: str
+    #: the UTC day, ``YYYY-MM-DD``
+    day: str
+    questions: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ChunkSpan:
     """A planned chunk: the pages it owns and the wider page range it may read for context (1-based)."""
 

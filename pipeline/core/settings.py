@@ -153,6 +153,10 @@ class Settings:
     llm_max_tokens: int = setting(16000, "output tokens per Claude request")
     llm_image_max_side: int = setting(1568, "longest side of a page image sent to Claude, in pixels")
     prices_json: str = setting("", "JSON price table for cost estimates (empty: built in)", variable="PAPERLINE_PRICES")
+    # Asking the documents: Claude answers from the ``ask_passages`` passages search finds, within a daily budget.
+    ask_passages: int = setting(8, "passages retrieved for each question and sent to Claude", minimum=1)
+    ask_max_tokens: int = setting(2048, "output tokens of one answer")
+    ask_budget_usd: float = setting(0.0, "estimated USD each user may spend on answers per day (0: no limit)")
     # Retrieval profile: passages of at most ``passage_tokens`` model tokens, repeating ``passage_overlap_tokens``
     # when a section is cut by size; each embedding task takes ``embed_batch_passages`` (spread like chunks).
     passage_tokens: int = setting(128, "model tokens per passage at most")

@@ -10,7 +10,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from pipeline.core.errors import (
 )
 from pipeline.core.models import (
     ApiToken,
+    AskUsage,
     Batch,
     Chunk,
     Event,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics
     from pipeline.insight.eta import EtaError, EtaModel
     from pipeline.profiles.retrieval.index import PassageIndex, SearchHit
     from pipeline.profiles.retrieval.ranking import SearchMode
+    from pipeline.service.ask import Answer, AskEvent, SentPassage
     from pipeline.worker.tasks import BoundTasks
 
 __all__ = ["LOCAL_USER", "Paperline"]
@@ -656,6 +658,76 @@ class Paperline:
 
     def passages(self, job_id: str, *, user: str | None = None, vectors: bool = False) -> list[dict[str, Any]]:
         return self.passage_search.passages(self.get(job_id, user=user), vectors=vectors)
+
+    # -- asking the documents (pipeline.service.ask) --------------------------------------------------------------
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        jobs: Iterable[str] | None = None,
+        user: str = LOCAL_USER,
+        no_model: bool = False,
+    ) -> Iterator[AskEvent]:
+        """The answer to ``question`` from ``user``'s passages (only ``jobs``' when given), as events: text as it
+        comes, then the checked citations, notes, and the whole answer. Claude answers when an API key is set and
+        ``no_model`` is False, else the answer is extractive. Refuses at once (before any event) a question that is
+        empty or too long (``InvalidRequest``) and one over the user's daily budget (``AskBudgetReached``)."""
+        from pipeline.service import ask
+
+        question = ask.check_question(question)
+        use_model = self.settings.anthropic_api_key_set and not no_model
+        if use_model:
+            ask.check_budget(self.settings, self.store, user)
+        scope = self.owner_scope(user)
+        hits = self.search(question, top_k=self.settings.ask_passages, jobs=jobs, user=scope)
+        client = None
+        if use_model:
+            from pipeline.engines.claude import client_for
+
+            client = client_for(self.settings)
+
+        def still_visible(sent: SentPassage) -> bool:
+            try:
+                self.get(sent.hit.job_id, user=scope)
+            except JobNotFound:
+                return False
+            found = self.store.passages_at(sent.hit.job_id, [sent.hit.passage])
+            return bool(found) and found[0].text == sent.hit.text
+
+        def record(answer: Answer) -> None:
+            day = ask.utc_day(time.time())
+            self.store.record_ask_usage(user, day, answer.input_tokens, answer.output_tokens, answer.cost_usd)
+
+        return ask.answer_events(
+            question, hits, settings=self.settings, client=client, still_visible=still_visible, record=record
+        )
+
+    def ask(
+        self,
+        question: str,
+        jobs: Iterable[str] | None = None,
+        *,
+        user: str = LOCAL_USER,
+        no_model: bool = False,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """``ask_stream`` to its end: the whole answer; ``on_text`` gets each piece of text as it comes."""
+        for event in self.ask_stream(question, jobs=jobs, user=user, no_model=no_model):
+            if event.kind == "text" and on_text is not None:
+                on_text(event.text)
+            elif event.kind == "end" and event.answer is not None:
+                return event.answer
+        raise AssertionError("an answer's events always end with the answer")
+
+    def ask_usage(self, user: str | None = None, day: str | None = None) -> list[AskUsage]:
+        """What answers cost per user and day (one user's, one day's when given), newest day first."""
+        return self.store.list_ask_usage(user, day)
+
+    def costs_by_day(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Per user and UTC day, extraction and answers side by side: tokens and estimated USD of each."""
+        from pipeline.service.ask import costs_by_day
+
+        return costs_by_day(self.jobs(user=user), self.ask_usage(user))
 
 
 def _process_exists(pid: int) -> bool:

@@ -31,6 +31,7 @@ from typing import Any
 
 from pipeline.core.models import (
     ApiToken,
+    AskUsage,
     Batch,
     BatchTotals,
     Chunk,
@@ -436,6 +437,18 @@ class ApiTokens(abc.ABC):
         """Revoke every live token of ``user``; how many were revoked."""
 
 
+class AskUsageRecords(abc.ABC):
+    """What each user's answers to questions cost per day: summed as they are recorded, read for the daily budget."""
+
+    @abc.abstractmethod
+    def record_ask_usage(self, user: str, day: str, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """Add one answer's tokens and cost to ``user``'s row for ``day`` (made on the first answer of the day)."""
+
+    @abc.abstractmethod
+    def list_ask_usage(self, user: str | None = None, day: str | None = None) -> list[AskUsage]:
+        """Rows per user and day (only ``user``'s, only ``day``'s when given), newest day first."""
+
+
 @dataclass(frozen=True)
 class AttemptOutcome:
     """What one POST of a delivery came to, and what follows (decided above the store: ``pipeline.webhooks``)."""
@@ -535,6 +548,7 @@ class JobStore(
     ApiTokens,
     PassageRecords,
     WebhookRecords,
+    AskUsageRecords,
 ):
     """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
 

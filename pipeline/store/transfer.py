@@ -1,7 +1,7 @@
 """Moving up: copy a SQLite history into PostgreSQL, so a team keeps its jobs when it grows.
 
 Every batch, job, chunk, event, API token, retrieval passage (with its vector), webhook subscription (with its
-secret), callback secret, delivery and delivery attempt is copied as it is (ids, times,
+secret), callback secret, delivery, delivery attempt and day of answer costs is copied as it is (ids, times,
 revisions), in one transaction on the target, which must be empty. Job files stay where they are
 (``PAPERLINE_HOME/jobs``); hosts that share that directory see them.
 """
@@ -25,6 +25,7 @@ TABLES = (
     ("webhook_secrets", '"user"'),
     ("webhook_deliveries", "created_at, id"),
     ("webhook_attempts", "id"),
+    ("ask_usage", 'day, "user"'),
 )
 BATCH = 1000
 
