@@ -218,9 +218,15 @@ def get_embedder() -> Embedder:
         return _embedder
 
 
+_loading: threading.Thread | None = None
+_loading_pid = 0
+
+
 def load_in_background() -> threading.Thread | None:
-    """Start loading this process's model on a daemon thread (None when retrieval is not installed), so the first
-    search finds it loaded; a failure is logged here, and the first search tries again and says why."""
+    """Start loading this process's model on a daemon thread, once per process (None when retrieval is not
+    installed), so the first search finds it loaded or waits for that one load; a failure is logged here, and the
+    first search tries again and says why."""
+    global _loading, _loading_pid
     if unavailable_reason():
         return None
 
@@ -230,6 +236,11 @@ def load_in_background() -> threading.Thread | None:
         except Exception:
             log.exception("loading the embedding model in the background failed")
 
-    thread = threading.Thread(target=load, name="paperline-embedder-load", daemon=True)
-    thread.start()
-    return thread
+    with _lock:
+        if _loading is None or _loading_pid != os.getpid():
+            _loading, _loading_pid = (
+                threading.Thread(target=load, name="paperline-embedder-load", daemon=True),
+                os.getpid(),
+            )
+            _loading.start()
+        return _loading
