@@ -85,19 +85,23 @@ class Gated(Real):
 
 embedding.Embedder = Gated
 
+def loading():  # until the background load is inside the model's construction (bounded: 120 s)
+    for _ in range(1200):
+        if loads:
+            return
+        time.sleep(0.1)
+
 def start():
     import dashboard.server  # what `paperline serve` imports as it starts
     from pipeline.server.context import server_context
+    loading()  # the context is made while the load holds the model's lock
     server_context()
 
 starting = threading.Thread(target=start)
 starting.start()
 starting.join(120)
 start_returned_during_load = not starting.is_alive() and not gate.is_set()
-for _ in range(1200):  # until the background load is inside the model's construction (bounded: 120 s)
-    if loads:
-        break
-    time.sleep(0.1)
+loading()
 got = []
 searching = threading.Thread(target=lambda: got.append(embedding.get_embedder()))  # what a search calls first
 searching.start()

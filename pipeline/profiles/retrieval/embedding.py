@@ -220,6 +220,7 @@ def get_embedder() -> Embedder:
 
 _loading: threading.Thread | None = None
 _loading_pid = 0
+_loading_lock = threading.Lock()  # not ``_lock``: that one is held for the whole load, and starting must not wait
 
 
 def load_in_background() -> threading.Thread | None:
@@ -236,7 +237,7 @@ def load_in_background() -> threading.Thread | None:
         except Exception:
             log.exception("loading the embedding model in the background failed")
 
-    with _lock:
+    with _loading_lock:
         if _loading is None or _loading_pid != os.getpid():
             _loading, _loading_pid = (
                 threading.Thread(target=load, name="paperline-embedder-load", daemon=True),
