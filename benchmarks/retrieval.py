@@ -13,6 +13,10 @@ In one run, in a throwaway PAPERLINE_HOME, with the real model (all-MiniLM-L6-v2
 * ``search``: 50,000 passages in the store (the labelled ones plus filler jobs with random unit vectors), the time
   to load them for search once, then the latency of whole ``Paperline.search`` calls (embed the query, score every
   passage, read the hits) over 100 questions;
+* ``embedding_precision``: the fp32 model and its int8 copy in one process on the same passages (2 threads each,
+  timed in turns of 64 passages, with the machine's load average beside them): passages per second, the speed-up,
+  the cosine between their vectors, and recall@5/MRR of the generated questions searched over the labelled
+  passages with each (the change in recall is what decides ``PAPERLINE_EMBEDDING_PRECISION``'s default);
 * ``index``: bytes per 1,000 passages (vectors alone, and the database file's growth), and the worker processes'
   peak memory (VmHWM) with the model loaded.
 
@@ -27,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,16 @@ TOTAL_PASSAGES = 50_000
 FILLER_JOB_PASSAGES = 1_000
 QUERIES = 100
 LONG_PAGES = 60
+ROUNDS = 2  # of the fp32/int8 rate comparison
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A labelled passage with the file it came from (what a hit is judged by)."""
+
+    job_filename: str
+    text: str
+    headings: tuple[str, ...]
 
 
 def log(message: str) -> None:
@@ -148,6 +163,63 @@ def in_process_rate(texts: list[str]) -> float:
     return round(statistics.median(rates), 1)
 
 
+def embedding_precision(documents: list[Any], passages: list[Any], texts: list[str]) -> dict[str, Any]:
+    """fp32 against int8: rate on ``texts`` (timed in turns, so both see the same machine), and recall@5/MRR of
+    every generated question over ``passages`` (searched exactly, as the index does) with each model."""
+    import numpy as np
+
+    from pipeline.core.settings import Settings
+    from pipeline.profiles.retrieval.embedding import Embedder
+    from pipeline.profiles.retrieval.passages import embedding_input
+
+    settings = Settings.from_env()
+    models = {precision: Embedder(threads=2, precision=precision, settings=settings) for precision in ("fp32", "int8")}
+    for model in models.values():
+        model.embed(texts[:32])  # warm
+    # In turns of 64 passages (one worker task), so a neighbour's load on this shared machine falls on both alike.
+    seconds = dict.fromkeys(models, 0.0)
+    for _ in range(ROUNDS):
+        for first in range(0, len(texts), 64):
+            for precision, model in models.items():
+                t0 = time.perf_counter()
+                model.embed(texts[first : first + 64])
+                seconds[precision] += time.perf_counter() - t0
+    questions = [q for doc in documents for q in doc.questions]
+    inputs = [embedding_input(p.text, p.headings) for p in passages]
+    out: dict[str, Any] = {"passages_timed": len(texts) * ROUNDS, "threads": 2, "load_average_1m": os.getloadavg()[0]}
+    vectors = {}
+    for precision, model in models.items():
+        matrix = model.embed(inputs)
+        vectors[precision] = matrix
+        scores = model.embed([q.question for q in questions]) @ matrix.T
+        ranks = []
+        for question, row in zip(questions, scores, strict=True):
+            best = np.argsort(-row, kind="stable")[:5]
+            answer = normalized(question.answer)
+            ranks.append(
+                next(
+                    (
+                        n
+                        for n, i in enumerate(best, 1)
+                        if passages[i].job_filename == question.filename and answer in normalized(passages[i].text)
+                    ),
+                    None,
+                )
+            )
+        found = [r for r in ranks if r is not None]
+        out[precision] = {
+            "passages_per_s": round(len(texts) * ROUNDS / seconds[precision], 1),
+            "recall_at_5": round(len(found) / len(ranks), 3),
+            "mrr": round(sum(1 / r for r in found) / len(ranks), 3),
+        }
+    cosines = (vectors["fp32"] * vectors["int8"]).sum(axis=1)
+    out["int8_speedup"] = round(out["int8"]["passages_per_s"] / out["fp32"]["passages_per_s"], 2)
+    out["recall_at_5_change_points"] = round(100 * (out["int8"]["recall_at_5"] - out["fp32"]["recall_at_5"]), 1)
+    out["cosine_int8_to_fp32_min"] = round(float(cosines.min()), 4)
+    out["cosine_int8_to_fp32_mean"] = round(float(cosines.mean()), 4)
+    return out
+
+
 def add_filler_jobs(app: Any, count: int) -> None:
     """Completed retrieval jobs of random unit vectors, through the store's own steps (as a worker writes them)."""
     import numpy as np
@@ -219,8 +291,13 @@ def run(home: Path) -> dict[str, Any]:
         "worker_document_passages": len(app.store.list_passages(long_doc.id)),
         "mean_tokens_per_passage": round(statistics.mean(p.tokens for p in labelled), 1),
         "threads": 2,
+        "precision": app.settings.embedding_precision,
     }
     log(json.dumps(out["embedding"]))
+    filenames = {job.id: job.filename for job in done}
+    named = [Labelled(filenames[p.job_id], p.text, p.headings) for p in labelled]
+    out["embedding_precision"] = embedding_precision(documents, named, texts)
+    log(json.dumps(out["embedding_precision"]))
     db = app.settings.store_path
     app.store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size_before = db.stat().st_size

@@ -38,6 +38,7 @@ from pipeline.api.handlers import shared_app, sign_in_required
 from pipeline.core import messages
 from pipeline.core.errors import TokenRefused
 from pipeline.core.settings import Settings
+from pipeline.server.context import warm_up
 from pipeline.server.edge import policy_for
 
 log = logging.getLogger("paperline.server")
@@ -175,6 +176,7 @@ def install() -> None:
 
 
 install()
+warm_up()  # the embedding model loads while the server starts, not on the first search
 
 
 class OperatorHandler(RequestHandler):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,10 @@ hypothesis_settings.register_profile("paperline", deadline=None)
 hypothesis_settings.load_profile("paperline")
 
 CORPUS = ROOT.parent / "shared" / "corpus"
+# The embedding model's int8 copy is made once (a few seconds) and shared by every test and process of the run,
+# and by later runs: its cache checks name and hash, so sharing cannot hand anyone a stale or damaged copy.
+MODELS_DIR = Path(tempfile.gettempdir()) / f"paperline-test-models-{os.getuid()}"
+os.environ.setdefault("PAPERLINE_MODELS_DIR", str(MODELS_DIR))
 
 
 @pytest.fixture
@@ -51,6 +56,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         PAPERLINE_PROGRESS_INTERVAL_S=str(settings.progress_interval_s),
         PAPERLINE_HEARTBEAT_INTERVAL_S=str(settings.heartbeat_interval_s),
         PAPERLINE_RETRY_BACKOFF_S=str(settings.retry_backoff_s),
+        PAPERLINE_MODELS_DIR=os.environ["PAPERLINE_MODELS_DIR"],
         PYTHONUNBUFFERED="1",
         # this checkout's pipeline/, whatever the process's working directory (the dashboard runs in tmp_path)
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),

@@ -45,6 +45,13 @@ def _flag(raw: str) -> bool:
     raise ValueError(raw)
 
 
+def _precision(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("int8", "fp32"):
+        raise ValueError(raw)
+    return value
+
+
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -163,6 +170,9 @@ class Settings:
     passage_overlap_tokens: int = setting(16, "tokens repeated when a section is cut by size")
     embed_batch_passages: int = setting(64, "passages per embedding task", minimum=1)
     embed_threads: int = setting(2, "threads of one process's embedding model", minimum=1)
+    # int8: the model's weights quantized by ONNX Runtime (made once, cached in ``models_dir``); fp32: as published.
+    embedding_precision: str = setting("int8", "embedding model precision: int8 (faster) or fp32", parse=_precision)
+    models_dir: str = setting("", "where models made from the installed ones are cached (empty: PAPERLINE_HOME/models)")
     # Webhooks: every worker process sends due deliveries, ``webhook_concurrency`` at a time, each POST bounded by
     # ``webhook_timeout_s``; a failed one is retried after ``webhook_retry_first_s`` (doubling up to
     # ``webhook_retry_max_s``, with jitter) until ``webhook_retry_for_s`` after the event, then it has failed.
@@ -221,6 +231,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def models_path(self) -> Path:
+        return Path(self.models_dir).expanduser().absolute() if self.models_dir else self.home / "models"
 
 
 @dataclass(frozen=True)

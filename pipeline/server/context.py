@@ -2,7 +2,8 @@
 connections, one in-memory passage index) and one follower of the store's changes.
 
 The dashboard's feed and the HTTP API both take theirs from ``server_context()``, so a process never holds two
-pools, loads the search vectors twice or reads the store's changes on two threads.
+pools, loads the search vectors twice or reads the store's changes on two threads. The embedding model is loaded on
+a daemon thread from the server's start (``warm_up``), so the first search does not wait for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.core.settings import Settings
 from pipeline.live import ChangeFollower
+from pipeline.profiles.retrieval.embedding import load_in_background
 from pipeline.service.paperline import Paperline
 
 
@@ -25,11 +27,18 @@ _context: ServerContext | None = None
 _lock = threading.Lock()
 
 
+def warm_up() -> None:
+    """At the server's start: load the embedding model in the background when retrieval is installed (once per
+    process; a search that comes first waits for that load, never starts a second)."""
+    load_in_background()
+
+
 def server_context() -> ServerContext:
     """This process's context, made on first use (the first page or the first API request)."""
     global _context
     with _lock:
         if _context is None:
+            warm_up()
             app = Paperline(Settings.from_env())
             _context = ServerContext(app=app, follower=ChangeFollower(app))
         return _context
