@@ -175,7 +175,9 @@ def test_two_worker_hosts_and_a_dashboard_host_share_postgresql_and_a_bucket(  #
                 page = browser.new_page()
                 page.goto(f"http://{dash.address}:5006/app", timeout=60_000)
                 page.get_by_text("0 queued · 0 running").first.wait_for(timeout=60_000)
-                page.locator(".pl-job-card").filter(has_text="— completed").first.wait_for(timeout=60_000)
+                # the documents were submitted together: one batch, one card rolling them up
+                done = f"{DOCUMENTS} of {DOCUMENTS} ready"
+                page.locator(".pl-batch-card").filter(has_text=done).first.wait_for(timeout=60_000)
             finally:
                 browser.close()
     finally:
