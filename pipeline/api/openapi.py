@@ -576,13 +576,18 @@ def ask_path() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
-            "jobs": {"type": "array", "items": {"type": "string"}, "description": "answer only from these jobs"},
+            "jobs": {
+                "type": ["array", "null"],
+                "items": {"type": "string"},
+                "description": "answer only from these jobs (null or absent: from all the caller's)",
+            },
             "no_model": {"type": "boolean", "description": "an extractive answer: quoted sentences, no model"},
         },
         "required": ["question"],
     }
     return {
         "post": {
+            "operationId": "ask",
             "summary": "Answer a question from your retrieval jobs' passages, with checked citations",
             "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
             "responses": {

@@ -29,7 +29,8 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
         source.close()
         target.close()
     hooks = {table: copied.pop(table) for table in list(copied) if table.startswith("webhook_")}
-    counts = ", ".join(f"{count} {table.replace('api_tokens', 'API tokens')}" for table, count in copied.items())
+    names = {"api_tokens": "API tokens", "ask_usage": "days of answer costs"}
+    counts = ", ".join(f"{count} {names.get(table, table)}" for table, count in copied.items())
     print(f"{counts} copied", file=sys.stderr)
     if any(hooks.values()):
         counts = ", ".join(f"{count} {table.removeprefix('webhook_')}" for table, count in hooks.items())

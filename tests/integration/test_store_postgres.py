@@ -172,7 +172,8 @@ def test_migrate_copies_a_sqlite_history_into_postgresql(app, tmp_path, postgres
     assert moved.returncode == 0, moved.stderr
     passages = app.store.list_passages(indexed.id, vectors=True)
     events = len(app.store.list_events())  # (progress events are written by time: their number varies)
-    assert f"3 jobs, 4 chunks, {events} events, 0 API tokens, {len(passages)} passages copied" in moved.stderr
+    copied = f"0 batches, 3 jobs, 4 chunks, {events} events, 0 API tokens, {len(passages)} passages, 0 days of answer"
+    assert f"{copied} costs copied" in moved.stderr, moved.stderr
     target = PostgresJobStore(postgres_url)
     assert target.list_recent() == app.store.list_recent()
     assert target.list_chunks(done.id) == app.store.list_chunks(done.id)
