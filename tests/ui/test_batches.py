@@ -92,11 +92,12 @@ def test_a_dropped_batch_rolls_up_opens_each_document_downloads_all_and_cancels_
     long = [make_text_pdf(tmp_path / f"long{k}.pdf", 30, blank_pages=tuple(range(1, 31))) for k in range(3)]
     upload(page, *long)
     second = batch_card(page, 3)
-    wait_until(
-        lambda: any(job.status is JobStatus.RUNNING for job in app.jobs() if job.filename.startswith("long")),
-        timeout=60,
-        what="the second batch to start running",
-    )
+
+    def started() -> bool:  # all three are jobs (a drop's jobs are made one by one), and one runs
+        jobs = [job for job in app.jobs() if job.filename.startswith("long")]
+        return len(jobs) == 3 and any(job.status is JobStatus.RUNNING for job in jobs)
+
+    wait_until(started, timeout=60, what="the second batch's three jobs, one of them running")
     second.get_by_role("button", name="Cancel all").click()
     canceled = wait_until(
         lambda: {j.status for j in app.jobs() if j.filename.startswith("long")} == {JobStatus.CANCELED},
