@@ -149,6 +149,19 @@ def models() -> dict[str, Embedder]:
     return {p: Embedder(threads=2, precision=p, settings=settings) for p in ("fp32", "int8")}
 
 
+def generated_texts(count: int = 30, seed: int = 0) -> list[str]:
+    """Distinct texts of 1-120 words: the short end is where quantisation moves a vector most."""
+    rng = np.random.default_rng(seed)
+    words = ("pump valve report revenue table figure quarterly income sample water pressure station contract "
+             "invoice river grain harvest engine voltage survey tariff clinic dosage").split()  # fmt: skip
+    texts: list[str] = []
+    while len(texts) < count:
+        text = " ".join(rng.choice(words, size=int(rng.integers(1, 121))))
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
 def sample_passages() -> list[str]:
     texts = []
     for doc in make_documents(3):
@@ -157,11 +170,28 @@ def sample_passages() -> list[str]:
     return texts
 
 
+#: The floor for an int8 vector's cosine to its fp32 vector (or to itself embedded in another batch). Dynamic int8
+#: quantisation rounds the weights and each batch's activations to 255 steps, and processors differ in their int8
+#: kernels (with VNNI or without), so the cosine is not one number: on 40 texts here it spread over 0.978-0.999
+#: (about 12 degrees at worst), short texts lowest. A vector moved out of its own place would be well below, so the
+#: floor is set by the angle (about 18 degrees) rather than fitted to one machine; what retrieval rests on is checked
+#: exactly: each text's vector stays its own nearest, in fp32's space and in its own.
+INT8_COSINE_FLOOR = 0.95
+
+
+def assert_each_vector_is_its_own_nearest(vectors: np.ndarray, reference: np.ndarray) -> None:
+    """Each row of ``vectors`` is nearer its own row of ``reference`` than any other text's: no text takes another's
+    place in a ranking."""
+    similarities = vectors @ reference.T
+    assert list(similarities.argmax(axis=1)) == list(range(len(vectors)))
+
+
 def test_int8_vectors_agree_with_fp32_on_sample_passages(models: dict[str, Embedder]) -> None:
-    texts = sample_passages()
+    texts = sample_passages() + generated_texts()
     fp32, int8 = models["fp32"].embed(texts), models["int8"].embed(texts)
     cosines = (fp32 * int8).sum(axis=1)
-    assert len(texts) >= 6 and cosines.min() > 0.98
+    assert len(texts) >= 30 and cosines.min() > INT8_COSINE_FLOOR, cosines.min()
+    assert_each_vector_is_its_own_nearest(int8, fp32)
     assert np.allclose(np.linalg.norm(int8, axis=1), 1, atol=1e-5)
 
 
@@ -175,6 +205,8 @@ def test_batching_by_length_gives_each_text_its_own_vector_in_order(
     alone = np.stack([model.embed([text])[0] for text in texts])
     if precision == "fp32":
         assert np.allclose(together, alone, atol=1e-5)
-    else:  # int8 activations are scaled per batch (dynamic quantization), so batch mates move a vector slightly
-        assert (together * alone).sum(axis=1).min() > 0.98
-    assert list((together @ alone.T).argmax(axis=1)) == list(range(len(texts)))
+    else:  # int8 activations are scaled per batch (dynamic quantization): batch mates move a vector by about as much
+        # as the quantisation itself does, never out of its place
+        assert (together * alone).sum(axis=1).min() > INT8_COSINE_FLOOR
+        assert_each_vector_is_its_own_nearest(together, models["fp32"].embed(texts))
+    assert_each_vector_is_its_own_nearest(together, alone)
