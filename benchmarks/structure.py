@@ -238,13 +238,14 @@ def paperline_pages(path: Path) -> list[Any]:
 
 def paperline_tables(path: Path) -> list[Table]:
     from pipeline.core.elements import Kind
-    from pipeline.profiles.structured import document_elements
+    from pipeline.documents.layout.document import document_elements
 
     return [e.rows() for e in document_elements(paperline_pages(path)) if e.kind is Kind.TABLE]
 
 
 def paperline_markdown(path: Path) -> str:
-    from pipeline.profiles.structured import document_elements, to_markdown
+    from pipeline.documents.layout.document import document_elements
+    from pipeline.profiles.structured import to_markdown
 
     return to_markdown(document_elements(paperline_pages(path)))
 

@@ -8,16 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.core.models import PageText
+from pipeline.documents.layout.document import document_elements, has_layout
+from pipeline.documents.layout.markdown import markdown_elements
 from pipeline.profiles.base import Profile, as_json, pages_payload
-from pipeline.profiles.structured import (
-    document_elements,
-    has_layout,
-    markdown_elements,
-    tables,
-    tables_csv,
-    to_markdown,
-    tree,
-)
+from pipeline.profiles.structured import tables, tables_csv, to_markdown, tree
 from pipeline.profiles.text import BULLET, escape_markdown_text, paragraphs, render_text
 
 

@@ -17,9 +17,9 @@ from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
 from pipeline.documents import layout
 from pipeline.documents.layout import reading
+from pipeline.documents.layout.document import document_elements
 from pipeline.documents.pdf import page_layouts, page_texts
 from pipeline.profiles.registry import render_results
-from pipeline.profiles.structured import document_elements
 from tests import structure_docs
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pypdf
 
 from pipeline.core.elements import Element, Kind
-from pipeline.profiles.structured import document_elements, to_markdown
+from pipeline.documents.layout.document import document_elements
+from pipeline.profiles.structured import to_markdown
 from tests import structure_docs
 from tests.unit.test_structure import pages_of
 
