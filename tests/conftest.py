@@ -27,6 +27,11 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 # and by later runs: its cache checks name and hash, so sharing cannot hand anyone a stale or damaged copy.
 MODELS_DIR = Path(tempfile.gettempdir()) / f"paperline-test-models-{os.getuid()}"
 os.environ.setdefault("PAPERLINE_MODELS_DIR", str(MODELS_DIR))
+# Tests reach only loopback: a developer's or a CI runner's own Claude key or endpoint must not make the claude
+# engine (and ask's model) real in this process and every process it starts. A test that wants Claude points the SDK
+# at the fake Messages API itself (tests/fake_anthropic.py).
+for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -248,9 +249,13 @@ def test_documents_are_uploaded_over_http_and_bad_ones_are_told_why(  # type: ig
     assert status == 201 and body["jobs"][0]["profile"] == "markdown" and body["jobs"][0]["priority"] == 5
 
 
-def read_stream(api: str, job_id: str, *, last_event_id: int | None = None, until: str = "end") -> list[dict]:
+def read_stream(
+    api: str, job_id: str, *, last_event_id: int | None = None, until: str = "end", within_s: float = 120.0
+) -> list[dict]:
     """The job's event stream as messages ({"event", "id", "data"} or {"comment"}), read up to an ``until``
-    message (bounded by the socket timeout)."""
+    message within ``within_s`` (keepalives would hold a read open forever: each read is bounded by the socket
+    timeout, the whole by the deadline)."""
+    deadline = time.monotonic() + within_s
     host = urlsplit(api)
     connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
     headers = {"Accept": "text/event-stream"}
@@ -262,7 +267,7 @@ def read_stream(api: str, job_id: str, *, last_event_id: int | None = None, unti
     messages: list[dict] = []
     current: dict = {}
     try:
-        for _ in range(100_000):
+        while time.monotonic() < deadline:
             line = response.readline().decode("utf-8")
             if not line:
                 break

@@ -85,13 +85,21 @@ def read_until_closed(messages: Iterator[dict], seen: list[dict]) -> None:
         seen.append(message)
 
 
+def expire_now(app: Paperline, token_id: str) -> None:
+    """The token's expiry moved to a second ago in the store (where the server reads it), as time passing would."""
+    with app.store.transaction() as conn:
+        conn.execute("UPDATE api_tokens SET expires_at = ? WHERE id = ?", (time.time() - 1, token_id))
+
+
 def test_an_open_stream_ends_when_its_token_is_revoked_or_expires(  # type: ignore[no-untyped-def]
     app: Paperline, serve_dashboard, tmp_path: Path
 ) -> None:
     api = signed_in_api(serve_dashboard, tmp_path, PAPERLINE_API_HEARTBEAT_S="0.3")
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1), user="ann")  # no worker: it stays queued
     revoked_token, revoked = app.create_api_token("ann", "revoked")
-    _, expiring = app.create_api_token("ann", "expiring", expires_in_s=3)
+    # Its hour is long enough for any cold server to open its stream; once open, its end is brought to now, as the
+    # clock reaching it would (the expiry is not counted from a start that a slow machine may not make in time).
+    expiring_token, expiring = app.create_api_token("ann", "expiring", expires_in_s=3600)
     _, kept = app.create_api_token("ann", "kept")
     seen: dict[str, list[dict]] = {"revoked": [], "expiring": [], "kept": []}
     readers = {
@@ -103,7 +111,9 @@ def test_an_open_stream_ends_when_its_token_is_revoked_or_expires(  # type: igno
     for reader in readers.values():
         reader.start()
     wait_until(lambda: all({"comment": "keepalive"} in s for s in seen.values()), timeout=30, what="keepalives")
+    assert all(reader.is_alive() for reader in readers.values()), "every token still lets its stream run"
     app.revoke_api_token(revoked_token.id)
+    expire_now(app, expiring_token.id)
     wait_until(lambda: not readers["revoked"].is_alive(), timeout=20, what="the revoked token's stream to close")
     end = [m for m in seen["revoked"] if m.get("event") == "end"]
     assert end and end[0]["data"]["status"] == 401 and "unknown or was revoked" in end[0]["data"]["detail"]

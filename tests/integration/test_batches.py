@@ -18,8 +18,10 @@ from tests.helpers import slow_tesseract, wait_until
 from tests.integration.test_api import call, conforms, multipart, post, problem
 
 
-def read_batch_stream(api: str, batch_id: str) -> list[dict]:
-    """The batch's event stream as messages ({"event", "data"}), read to its ``end`` (bounded by the timeout)."""
+def read_batch_stream(api: str, batch_id: str, within_s: float = 180.0) -> list[dict]:
+    """The batch's event stream as messages ({"event", "data"}), read to its ``end`` within ``within_s`` (each read
+    bounded by the socket timeout, the whole by the deadline: keepalives would hold it open)."""
+    deadline = time.monotonic() + within_s
     host = urlsplit(api)
     connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
     connection.request("GET", f"{host.path}/batches/{batch_id}/events/stream")
@@ -28,7 +30,7 @@ def read_batch_stream(api: str, batch_id: str) -> list[dict]:
     messages: list[dict] = []
     current: dict = {}
     try:
-        while line := response.readline().decode("utf-8"):
+        while time.monotonic() < deadline and (line := response.readline().decode("utf-8")):
             line = line.rstrip("\n")
             if line.startswith(":"):
                 continue

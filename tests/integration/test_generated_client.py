@@ -53,7 +53,7 @@ def generate(api: str, folder: Path) -> str:
     generator = Path(sys.executable).parent / "openapi-python-client"
     command = [str(generator), "generate", "--path", str(document), "--meta", "none", "--config", str(config)]
     command += ["--output-path", str(folder / "generated" / PACKAGE)]
-    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "Warning" not in output and "Unable to" not in output, f"the generator left something out:\n{output}"

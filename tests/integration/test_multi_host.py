@@ -78,6 +78,7 @@ def start(host: Host, env: dict[str, str], log: Path, *args: str) -> subprocess.
         )
 
 
+@pytest.mark.timeout(600)  # its waits add up past the default 300 s (every job to end: 300 s)
 def test_two_worker_hosts_and_a_dashboard_host_share_postgresql_and_a_bucket(  # type: ignore[no-untyped-def]
     network: PrivateNetwork, tmp_path: Path
 ) -> None:

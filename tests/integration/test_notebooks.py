@@ -17,12 +17,15 @@ from tests.helpers import ROOT
 pytestmark = pytest.mark.integration
 
 NOTEBOOKS = ROOT / "notebooks"
+CELL_TIMEOUT_S = 120
 
 
 def run_notebook(name: str, home: Path, out: Path) -> nbformat.NotebookNode:
     """Execute every cell in a fresh kernel; any error fails (nbclient raises CellExecutionError)."""
     book = nbformat.read(NOTEBOOKS / name, as_version=4)
-    client = NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    # a cell's bound, well under the test's: a hung cell fails with its notebook kept
+    resources = {"metadata": {"path": str(NOTEBOOKS)}}
+    client = NotebookClient(book, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources=resources)
     try:
         client.execute()
     finally:
@@ -55,6 +58,7 @@ def notebook_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         store.close()
 
 
+@pytest.mark.timeout(600)  # two notebooks, each cell bounded by CELL_TIMEOUT_S
 def test_both_notebooks_in_sequence_on_one_home(
     notebook_home: Path,
     tmp_path: Path,

@@ -119,7 +119,9 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
             f"/jobs/{done.id}/result?format=text"
         )
 
-        # The delivery log shows each attempt: the 500 (its answer as text) and then the success.
+        # The delivery log shows each attempt: the 500 (its answer as text) and then the success, once the worker
+        # has recorded the answer its receiver already has.
+        wait_until(lambda: delivered(app, flaky_delivery.id), timeout=30, what="the flaky delivery's record")
         log = conforms(doc, "/webhooks/{subscription_id}/deliveries", "get", call(f"{api}/webhooks/{flaky}/deliveries"))
         (entry,) = log["deliveries"]
         assert [(a["attempt"], a["status_code"]) for a in entry["attempt_log"]] == [(1, 500), (2, 204)]
@@ -147,6 +149,11 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
         receiver.stop()
 
 
+def delivered(app: Paperline, delivery_id: str) -> bool:
+    found = app.store.get_delivery(delivery_id)
+    return found is not None and found.status is DeliveryStatus.DELIVERED
+
+
 def test_a_receiver_down_while_the_worker_restarts_still_gets_the_event(  # type: ignore[no-untyped-def]
     app: Paperline, start_worker, tmp_path: Path
 ) -> None:
@@ -165,6 +172,9 @@ def test_a_receiver_down_while_the_worker_restarts_still_gets_the_event(  # type
         wait_until(lambda: receiver.verified(), timeout=60, what="the event after the restart")
         (got,) = receiver.verified()
         assert got.id == delivery.id and got.body is not None and got.body["data"]["id"] == job.id
+        # the receiver has the event before the worker has recorded its answer (one transaction writes the attempt
+        # and the delivery's status): wait for that record before reading the attempts
+        wait_until(lambda: delivered(app, delivery.id), timeout=30, what="the delivering attempt to be recorded")
         attempts = app.store.list_attempts(delivery.id)
         assert attempts[0].status_code is None and "Could not reach" in attempts[0].error
         assert attempts[-1].status_code == 204 and len(receiver.got) == 1

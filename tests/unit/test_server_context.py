@@ -125,7 +125,7 @@ def test_the_server_loads_the_model_once_in_the_background_and_a_first_search_wa
     env = {"PAPERLINE_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     env["PAPERLINE_MODELS_DIR"] = str(MODELS_DIR)
     done = subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", LOAD_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
