@@ -82,7 +82,7 @@ class Candidate:
 
     `modules` are imported before the clock starts (so import time is not charged per page); `prepare` runs once
     over all the files before `convert` (for a tool that is run in one batch); `pages` says it writes whole pages
-    (scored by the page tests); `images` that it reads PNG files too.
+    (scored by the page tests); `images` that it reads PNG files too; `tables` that it finds tables.
     """
 
     convert: Callable[[Path], Output]
@@ -91,6 +91,7 @@ class Candidate:
     prepare: Callable[[list[Path]], None] | None = None
     pages: bool = False
     images: bool = False
+    tables: bool = True
 
 
 def page_count(path: Path) -> int:
@@ -155,7 +156,8 @@ def edgeparse_convert(path: Path, **options: Any) -> Output:
 
 def edgeparse_without_ocr(path: Path) -> Output:
     """edgeparse without its default raster-table OCR, which runs poppler's pdfimages and tesseract as
-    subprocesses on pages with images."""
+    subprocesses on pages with images: about 195 s for one scanned page of the corpus (0.4-1 s for a born-digital
+    one), so the default run uses this and `--only edgeparse-ocr` runs the other."""
     return edgeparse_convert(path, raster_table_ocr=False)
 
 
@@ -245,14 +247,14 @@ CANDIDATES: dict[str, Candidate] = {
     "pdfplumber": Candidate(pdfplumber_convert, "pdfplumber", ("pdfplumber",), pages=True),
     "camelot": Candidate(camelot_convert, "camelot-py", ("camelot",)),
     "tablers": Candidate(tablers_convert, "tablers", ("tablers",)),
-    "edgeparse": Candidate(edgeparse_convert, "edgeparse", ("edgeparse",), pages=True),
+    "edgeparse": Candidate(edgeparse_without_ocr, "edgeparse", ("edgeparse",), pages=True),
     "opendataloader": Candidate(
         _odl.convert, "opendataloader-pdf", ("opendataloader_pdf",), prepare=_odl.prepare, pages=True
     ),
-    "pdftotext": Candidate(pdftotext_convert, "poppler-utils", pages=True),
+    "pdftotext": Candidate(pdftotext_convert, "poppler-utils", pages=True, tables=False),
     # variants, run only when named with --only
     "pdfplumber-text": Candidate(pdfplumber_text_tables, "pdfplumber", ("pdfplumber",)),
-    "edgeparse-no-ocr": Candidate(edgeparse_without_ocr, "edgeparse", ("edgeparse",), pages=True),
+    "edgeparse-ocr": Candidate(edgeparse_convert, "edgeparse", ("edgeparse",), pages=True),
 }
 DEFAULT = ("paperline", "pdfplumber", "camelot", "tablers", "edgeparse", "opendataloader", "pdftotext")
 
@@ -271,9 +273,11 @@ def peak_rss_mb() -> dict[str, float]:
     }
 
 
-def run_all(candidate: Candidate, paths: list[Path]) -> tuple[float, float, dict[Path, Output], dict[str, str]]:
+def run_all(
+    candidate: Candidate, paths: list[Path], seconds: dict[Path, float] | None = None
+) -> tuple[float, float, dict[Path, Output], dict[str, str]]:
     """Wall and CPU seconds (this process and its children) for all the files, the candidate's batch step
-    included; each file's output; each file's error."""
+    included; each file's output; each file's error; each file's own wall seconds into ``seconds``."""
     for module in candidate.modules:
         importlib.import_module(module)
     outputs: dict[Path, Output] = {}
@@ -285,10 +289,13 @@ def run_all(candidate: Candidate, paths: list[Path]) -> tuple[float, float, dict
         except Exception as exc:
             errors["(batch)"] = f"{type(exc).__name__}: {exc}"[:300]
     for path in paths:
+        began = time.perf_counter()
         try:
             outputs[path] = candidate.convert(path)
         except Exception as exc:
             errors[path.name] = f"{type(exc).__name__}: {exc}"[:300]
+        if seconds is not None:
+            seconds[path] = time.perf_counter() - began
     return time.perf_counter() - start, _cpu() - cpu, outputs, errors
 
 
@@ -344,7 +351,8 @@ def measure_corpus(candidate: Candidate, size: dict[str, int]) -> dict[str, Any]
     docs = [d for d in corpus_docs(size) if candidate.images or d.file.endswith(".pdf")]
     folder = corpus_folder(CORPUS_CACHE)
     paths = [folder / d.file for d in docs]
-    wall, cpu, outputs, errors = run_all(candidate, paths)
+    seconds: dict[Path, float] = {}
+    wall, cpu, outputs, errors = run_all(candidate, paths, seconds)
     adjacency: dict[str, list[float]] = defaultdict(list)
     headers: dict[str, list[float]] = defaultdict(list)
     passed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -352,7 +360,7 @@ def measure_corpus(candidate: Candidate, size: dict[str, int]) -> dict[str, Any]
     failed: dict[str, list[str]] = {}
     for doc, path in zip(docs, paths, strict=True):
         output = outputs.get(path, Output())
-        if doc.tables:
+        if doc.tables and candidate.tables:
             truth = [Grid(t.rows, t.header_rows, tuple(tuple(s) for s in t.spans)) for t in doc.tables]
             group = table_group(doc)
             adjacency[group].append(
@@ -381,6 +389,8 @@ def measure_corpus(candidate: Candidate, size: dict[str, int]) -> dict[str, Any]
         "header_f1_by_group": {g: round(mean(v), 3) for g, v in sorted(headers.items())},
         "documents_by_group": {g: len(v) for g, v in sorted(adjacency.items())},
         **cost(wall, cpu, sum(page_count(p) for p in paths)),
+        # (a batch tool's time is its batch's, not any one file's)
+        "ms_per_page_by_source": _split_times(docs, paths, seconds) if candidate.prepare is None else {},
         "errors": errors,
     }
     if candidate.pages:
@@ -394,6 +404,16 @@ def measure_corpus(candidate: Candidate, size: dict[str, int]) -> dict[str, Any]
         }
     result["pdf_documents"] = len(pdf_docs)
     return result
+
+
+def _split_times(docs: list[Any], paths: list[Path], seconds: dict[Path, float]) -> dict[str, float]:
+    """ms per page on born-digital files and on scans apart (a batch tool's shared start is not in either)."""
+    split: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    for doc, path in zip(docs, paths, strict=True):
+        tally = split["scans" if doc.scan else "born_digital"]
+        tally[0] += seconds.get(path, 0.0)
+        tally[1] += doc.pages
+    return {name: round(s * 1000 / max(n, 1), 1) for name, (s, n) in split.items()}
 
 
 # --- Section: ICDAR 2013 (EU half) ----------------------------------------------------------------------------------
@@ -573,8 +593,12 @@ TABLE_GROUPS = (
 TEST_GROUPS = ("text", "order", "furniture", "headings", "tables", "figures", "rotation", "scans-pdf", "scans-png")
 
 
-def _fmt(value: Any) -> str:
-    return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+def _fmt(value: Any, name: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.0f}" if name.startswith(("ms", "peak")) else f"{value:.3f}"
+    return str(value)
 
 
 def summary(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -588,7 +612,7 @@ def summary(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for group in TABLE_GROUPS:
             row[f"table:{group}"] = corpus.get("tables_f1_by_group", {}).get(group)
         row["table:headers-aware"] = corpus.get("header_f1")
-        row["table:icdar-eu"] = icdar.get("f1")
+        row["table:icdar-eu"] = icdar.get("f1") if CANDIDATES[name].tables else None
         for group in TEST_GROUPS:
             row[f"tests:{group}"] = corpus.get("page_tests_by_group", {}).get(group)
         row["tests:shared-corpus"] = shared.get("page_tests")
@@ -605,6 +629,9 @@ def summary(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 for section in (result.get("corpus", {}), result.get("icdar", {}))
             )
             row["ms/page"] = round(wall / pages, 1)
+        split = corpus.get("ms_per_page_by_source", {})
+        row["ms/page digital"] = split.get("born_digital")
+        row["ms/page scans"] = split.get("scans")
         row["peak MB"] = max(
             (
                 section.get(name, {}).get("peak_rss_mb", 0)
@@ -633,7 +660,7 @@ def markdown_summary(result: dict[str, Any]) -> str:
         out.append("| candidate | " + " | ".join(n.split(":", 1)[-1] for n in names) + " |")
         out.append("|---|" + "---:|" * len(names))
         for name, row in rows.items():
-            out.append(f"| {name} | " + " | ".join(_fmt(row.get(n)) for n in names) + " |")
+            out.append(f"| {name} | " + " | ".join(_fmt(row.get(n), n) for n in names) + " |")
         out.append("")
     counts = result.get("corpus_counts")
     if counts:
@@ -787,7 +814,9 @@ def main() -> None:
     for section in sections:
         result[section] = {}
         for name in names:
-            if section == "docling" and not CANDIDATES[name].pages:
+            if (section in ("docling", "shared") and not CANDIDATES[name].pages) or (
+                section == "icdar" and not CANDIDATES[name].tables
+            ):
                 continue
             print(f"{section}: {name}", file=sys.stderr)
             result[section][name] = in_subprocess(name, section, size)

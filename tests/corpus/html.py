@@ -709,6 +709,7 @@ def form_doc(rng: random.Random, shrink: int = 0) -> Built:
             f"{esc(value) if filled else '&nbsp;'}</span></div>"
         )
         doc.tests.append(t.present(f"{name}:"))
+        doc.blocks.append(f"{name}: {value}" if filled else f"{name}:")
         if filled:
             doc.tests += [t.present(value), t.order(f"{name}:", value)]
     parts.append("".join(rows))
@@ -718,6 +719,7 @@ def form_doc(rng: random.Random, shrink: int = 0) -> Built:
         f"<p class='q'>{esc(question)} " + " ".join(f"<span class='box'>☐</span> {esc(o)}" for o in options) + "</p>"
     )
     doc.tests += [t.present(question), t.order(fields[-1] + ":", question)]
+    doc.blocks += [question + " " + " ".join(options), "Signature Date"]
     parts.append("<div class='sign'><span>Signature</span><span>Date</span></div>")
     doc.tests.append(t.order(question, "Signature"))
     extra = f"""
