@@ -22,7 +22,8 @@ Markdown tables instead (rows = candidates, columns = kinds).
 Run: .venv/bin/python benchmarks/structure.py [--quick] [--table] [--only NAME,NAME] [--sections corpus,icdar]
 (needs the `bench` extra: pip install -e '.[bench]', a Java runtime for opendataloader-pdf, Chromium and the fonts
 of `make bench`). The generated corpus is cached under var/bench-corpus/ by generator version and seed; --quick
-takes its first documents of every kind (a couple of minutes), the full run all of them.
+takes its first two documents of every kind and four scans (`--quick --only paperline --table`: a minute or two,
+to run after every change; every peer: five to ten), the full run twenty of every kind and forty scans.
 """
 
 from __future__ import annotations
