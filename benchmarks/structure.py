@@ -263,6 +263,10 @@ DEFAULT = ("paperline", "pdfplumber", "camelot", "tablers", "edgeparse", "openda
 # --- Running a candidate over files -------------------------------------------------------------------------------
 
 
+#: this process's peak RSS before the candidate was imported (the harness's own: truth files, scorers)
+HARNESS: dict[str, float] = {}
+
+
 def peak_rss_mb() -> dict[str, float]:
     """This process's peak RSS, and its children's (opendataloader's JVM, tesseract), in MB (Linux reports KB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -271,6 +275,7 @@ def peak_rss_mb() -> dict[str, float]:
         "peak_rss_mb": round(max(own, children), 1),
         "python_rss_mb": round(own, 1),
         "child_rss_mb": round(children, 1),
+        "harness_rss_mb": HARNESS.get("rss_mb", 0.0),
     }
 
 
@@ -279,6 +284,7 @@ def run_all(
 ) -> tuple[float, float, dict[Path, Output], dict[str, str]]:
     """Wall and CPU seconds (this process and its children) for all the files, the candidate's batch step
     included; each file's output; each file's error; each file's own wall seconds into ``seconds``."""
+    HARNESS["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     for module in candidate.modules:
         importlib.import_module(module)
     outputs: dict[Path, Output] = {}
