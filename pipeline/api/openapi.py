@@ -697,7 +697,10 @@ def webhook_paths() -> dict[str, Any]:
                 "operationId": "add_webhook",
                 "summary": "Subscribe a receiver to events (every job event when none are named)",
                 "description": "A URL the schema allows can still be refused (422): it must resolve to a public "
-                "address (or a private one where the operator allows it: PAPERLINE_WEBHOOK_ALLOW_PRIVATE).",
+                "address (or a private one where the operator allows it: PAPERLINE_WEBHOOK_ALLOW_PRIVATE), hold no "
+                "control, invisible or space character and no credentials, and use port 80, 443 or 1024-65535 "
+                "(PAPERLINE_WEBHOOK_ALLOW_PORTS); a user has at most PAPERLINE_WEBHOOK_MAX_PER_USER subscriptions "
+                "(code webhook_limit_reached), and one per URL and events (code webhook_duplicate).",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
                 "responses": {
                     "201": {

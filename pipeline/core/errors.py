@@ -106,6 +106,14 @@ class WebhookRefused(InvalidRequest, code="webhook_refused"):
     address)."""
 
 
+class WebhookLimitReached(WebhookRefused, code="webhook_limit_reached"):
+    """The user has as many webhook subscriptions as one may have (``PAPERLINE_WEBHOOK_MAX_PER_USER``)."""
+
+
+class WebhookDuplicate(WebhookRefused, code="webhook_duplicate"):
+    """The user already has a subscription to that URL for those events."""
+
+
 class WebhookNotFound(PaperlineError, code="webhook_not_found"):
     """No such webhook subscription (or not the caller's)."""
 

@@ -52,6 +52,13 @@ def _precision(raw: str) -> str:
     return value
 
 
+def _ports(raw: str) -> tuple[int, ...]:
+    ports = tuple(int(name) for name in _names(raw))
+    if any(not 0 < port < 65536 for port in ports):
+        raise ValueError(raw)
+    return ports
+
+
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -181,8 +188,18 @@ class Settings:
         "allow webhooks to loopback, link-local and private addresses (1: yes; for tests and closed networks)",
         parse=_flag,
     )
-    webhook_timeout_s: float = setting(10.0, "longest a webhook receiver may take to answer one delivery")
+    webhook_allow_ports: tuple[int, ...] = setting(
+        (), "comma-separated ports webhooks may use besides 80, 443 and 1024-65535", parse=_ports
+    )
+    webhook_timeout_s: float = setting(10.0, "longest one webhook delivery may take, all of it (connect to last byte)")
     webhook_concurrency: int = setting(4, "webhook deliveries each worker process sends at once", minimum=1)
+    webhook_user_concurrency: int = setting(
+        2, "webhook deliveries of one user in flight at once, across every worker", minimum=1
+    )
+    webhook_max_per_user: int = setting(25, "webhook subscriptions one user may have", minimum=1)
+    webhook_max_pending_per_user: int = setting(
+        10_000, "webhook deliveries of one user waiting to be sent; an event past it is recorded as not sent", minimum=1
+    )
     webhook_poll_s: float = setting(0.2, "each worker process looks for due webhook deliveries this often")
     webhook_retry_first_s: float = setting(5.0, "wait before a failed webhook delivery's first retry (doubling)")
     webhook_retry_max_s: float = setting(3 * 3600.0, "longest wait between two tries of a webhook delivery")

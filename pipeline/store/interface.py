@@ -469,9 +469,22 @@ class WebhookRecords(abc.ABC):
     already ended, recovery failing it) writes, in its own transaction, one pending delivery per active
     subscription of the job's owner that listens to that event, plus one to the job's ``meta.callback_url``."""
 
+    #: a user's pending deliveries past which an event's new delivery is recorded as failed, not sent ("Not sent:
+    #: ..."), so a user's backlog stays bounded; ``open_store`` sets it from ``PAPERLINE_WEBHOOK_MAX_PENDING_PER_USER``
+    max_pending_deliveries: int = 10_000
+
     @abc.abstractmethod
-    def add_subscription(self, subscription: WebhookSubscription, secret: str) -> None:
-        """Record a subscription with its signing secret (kept server-side, never read back by a listing)."""
+    def add_subscription(
+        self,
+        subscription: WebhookSubscription,
+        secret: str,
+        *,
+        check: Callable[[list[WebhookSubscription]], None] | None = None,
+    ) -> None:
+        """Record a subscription with its signing secret (kept server-side, never read back by a listing), after
+        calling ``check`` with the user's subscriptions read in the same transaction, serialized with every other
+        subscription of theirs: atomic, so parallel requests cannot pass a cap or make a duplicate. When ``check``
+        raises, nothing is recorded."""
 
     @abc.abstractmethod
     def list_subscriptions(self, user: str | None = None) -> list[WebhookSubscription]:
@@ -511,10 +524,15 @@ class WebhookRecords(abc.ABC):
         them. The hook for events other than a job's end (``batch.completed``), in its own transaction."""
 
     @abc.abstractmethod
-    def claim_deliveries(self, now: float, *, limit: int, lease_s: float, claim: str) -> list[WebhookDelivery]:
+    def claim_deliveries(
+        self, now: float, *, limit: int, lease_s: float, claim: str, per_user: int = 0
+    ) -> list[WebhookDelivery]:
         """Take up to ``limit`` pending deliveries due at ``now`` (oldest due first) whose lease, if any, ran out,
         leasing them to ``claim`` for ``lease_s``: atomic, so of racing callers each delivery goes to one. A
-        claimer that dies leaves its deliveries to be taken again when the lease ends (at least once)."""
+        claimer that dies leaves its deliveries to be taken again when the lease ends (at least once). With
+        ``per_user``, no user ends up with more than that many deliveries leased at once (counting every
+        claimer's live leases; claims are serialized, so racing claimers cannot pass it together): a user at the
+        cap is skipped, and others' deliveries are taken instead."""
 
     @abc.abstractmethod
     def record_attempt(self, delivery_id: str, claim: str, outcome: AttemptOutcome) -> bool:
