@@ -626,6 +626,10 @@ def nothing_to_retry_in(batch_id: str) -> str:
     return f"Batch {batch_id} has no failed job whose chunks can run again."
 
 
+#: a document of a drop whose batch was canceled ("cancel all") before it became a job
+CANCELED_WITH_BATCH = "Not started: its batch was canceled before this document was queued"
+
+
 def nothing_to_cancel_in(batch_id: str) -> str:
     return f"Every job of batch {batch_id} has already ended; there is nothing to cancel."
 
@@ -652,12 +656,25 @@ def usd(amount: float) -> str:
     return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.2g}"
 
 
-def ask_budget_reached(user: str, spent: float, budget: float) -> str:
+def ask_budget_reached(user: str, spent: float, budget: float, under_way: float = 0.0) -> str:
+    held = f" (and answers under way may cost up to {usd(under_way)})" if under_way > 0 else ""
     return (
-        f"{user} has spent about {usd(spent)} of the {usd(budget)} daily budget for answers "
+        f"{user} has spent about {usd(spent)}{held} of the {usd(budget)} daily budget for answers "
         "(PAPERLINE_ASK_BUDGET_USD); it renews at midnight UTC. An extractive answer, without the model, is still "
         "available."
     )
+
+
+def ask_busy(user: str, under_way: int) -> str:
+    return (
+        f"{user} already has {plural(under_way, 'answer')} under way (PAPERLINE_ASK_CONCURRENCY_PER_USER); "
+        "ask again when one has ended."
+    )
+
+
+_NOT_TEXT = "must be text: it holds a lone UTF-16 surrogate, which no character encoding carries."
+ASK_QUESTION_NOT_TEXT = f"A question {_NOT_TEXT}"
+QUERY_NOT_TEXT = f"A query {_NOT_TEXT}"
 
 
 def ask_citation_gone(filename: str, passage: int) -> str:

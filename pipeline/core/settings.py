@@ -171,6 +171,7 @@ class Settings:
     ask_passages: int = setting(8, "passages retrieved for each question and sent to Claude", minimum=1)
     ask_max_tokens: int = setting(2048, "output tokens of one answer")
     ask_budget_usd: float = setting(0.0, "estimated USD each user may spend on answers per day (0: no limit)")
+    ask_concurrency_per_user: int = setting(2, "answers one user may have under way at once", minimum=1)
     # Retrieval profile: passages of at most ``passage_tokens`` model tokens, repeating ``passage_overlap_tokens``
     # when a section is cut by size; each embedding task takes ``embed_batch_passages`` (spread like chunks).
     passage_tokens: int = setting(128, "model tokens per passage at most")

@@ -31,6 +31,7 @@ from typing import Any
 
 from pipeline.core.models import (
     ApiToken,
+    AskReservation,
     AskUsage,
     Batch,
     BatchTotals,
@@ -88,7 +89,8 @@ class JobRecords(abc.ABC):
     @abc.abstractmethod
     def create(self, new: NewJob) -> Job:
         """Record a job (queued, answered from cache, or already failed when intake refused it) with its first
-        event, and a status event too when it is recorded already ended."""
+        event, and a status event too when it is recorded already ended. A job that has not ended cannot join a
+        canceled batch (``BatchCanceled``, nothing recorded)."""
 
     @abc.abstractmethod
     def create_within_limits(self, new: NewJob, *, since: float, check: Callable[[int, list[float]], None]) -> Job:
@@ -175,6 +177,13 @@ class BatchRecords(abc.ABC):
     @abc.abstractmethod
     def create_batch(self, batch: Batch) -> Batch:
         """Record a batch, before its jobs are created with its id."""
+
+    @abc.abstractmethod
+    def cancel_batch(self, batch_id: str, at: float) -> None:
+        """Remember that "cancel all" was asked of the batch at ``at`` (the first time counts). From then on
+        creating a job of it that has not ended raises ``BatchCanceled``, decided in the transaction that would
+        insert it: a job made while the batch is canceled either exists before this returns (and is canceled with
+        the others) or is never made."""
 
     @abc.abstractmethod
     def get_batch(self, batch_id: str) -> Batch | None:
@@ -447,6 +456,21 @@ class AskUsageRecords(abc.ABC):
     @abc.abstractmethod
     def list_ask_usage(self, user: str | None = None, day: str | None = None) -> list[AskUsage]:
         """Rows per user and day (only ``user``'s, only ``day``'s when given), newest day first."""
+
+    @abc.abstractmethod
+    def reserve_ask(self, reservation: AskReservation, *, check: Callable[[float, float, int], None]) -> None:
+        """Record ``reservation`` (an answer under way and the most it may cost) after calling ``check(spent,
+        reserved, under_way)`` with its user's recorded cost that day, the sum of their live reservations and how
+        many those are, read in the same transaction and serialized with every other reservation: atomic, so
+        parallel questions cannot all pass a budget or a count. When ``check`` raises, nothing is recorded.
+        Reservations past their ``expires_at`` (a process that died mid-answer) count for nothing and are
+        dropped."""
+
+    @abc.abstractmethod
+    def settle_ask(self, reservation: AskReservation, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """End an answer's reservation and add what the answer cost to its user's row for the reservation's day
+        (as ``record_ask_usage`` does; nothing when it used no tokens), in one transaction. The cost is recorded
+        even when the reservation was dropped meanwhile (it expired)."""
 
 
 @dataclass(frozen=True)

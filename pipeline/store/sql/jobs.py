@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.core import messages
+from pipeline.core.errors import BatchCanceled
 from pipeline.core.lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
 from pipeline.core.models import Job, JobStatus, Stage
 from pipeline.core.text import strip_controls
@@ -49,6 +50,10 @@ class SqlJobs(SqlBase):
     def _insert_job(self, conn: Any, new: NewJob) -> None:
         now = time.time()
         final = new.status.is_final
+        if new.batch_id is not None and not final:
+            batch = conn.execute("SELECT canceled_at FROM batches WHERE id = ?", (new.batch_id,)).fetchone()
+            if batch is not None and batch["canceled_at"] is not None:
+                raise BatchCanceled(new.batch_id)
         conn.execute(
             "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
             'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
