@@ -126,10 +126,11 @@ def served_from_cache(job_id: str, filename: str) -> str:
     return f"Served from cache: identical to job {job_id} ({filename})"
 
 
-#: a cache hit on another user's job: the result is shared, never who uploaded it or what they called it
-SERVED_FROM_CACHE_ANONYMOUS = "Served from cache: an identical document was extracted before"
+#: a cache hit on another user's job: that the result came from the cache, never that someone uploaded the file,
+#: who, or what they called it (PAPERLINE_SHARE_CACHE=0 keys the cache per user)
+SERVED_FROM_CACHE_ANONYMOUS = "Served from the result cache"
 #: what a job served from another user's job records as its source (never that job's id)
-CACHED_FROM_ANOTHER_USER = "another user's job"
+CACHED_FROM_SHARED = "cache"
 
 
 def canceled_by(user: str) -> str:

@@ -141,6 +141,11 @@ class Settings:
     # ``shutdown_grace_s`` is interrupted (its chunk handed back too), so a stop takes this plus at most one page.
     shutdown_grace_s: float = setting(2.0, "longest a stopping worker waits for its running page")
     metrics_port: int = setting(0, "port of this host's Prometheus /metrics for `paperline worker` (0: none)")
+    # The result cache answers a document extracted before (same bytes, profile and engine) from that result: across
+    # users by default (the new job copies it and names no one); per user when off, so a fast answer tells nothing.
+    share_cache: bool = setting(
+        True, "answer an upload from another user's identical earlier job (0: only from the user's own)", parse=_flag
+    )
     # Retention: over a limit, the files of the least recently used finished jobs are purged.
     max_jobs: int = setting(0, "finished jobs whose files are kept (0: no limit)")
     max_storage_mb: int = setting(0, "MB of job files kept (0: no limit)")

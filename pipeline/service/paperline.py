@@ -230,7 +230,8 @@ class Paperline:
     def _answer_from_cache(self, job: dict, hook: dict[str, str]) -> Job | None:
         """A completed job for the same bytes and settings whose results are still there: copied, not redone.
         The new job has its own copy of the results; another user's job is neither named nor opened to them."""
-        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
+        mine = None if self.settings.share_cache else job["user"]
+        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"], user=mine)
         if cached is None or not self.files(cached.id).available_formats():
             return None
         own = cached.user == job["user"]
@@ -247,7 +248,7 @@ class Paperline:
                     if own
                     else messages.SERVED_FROM_CACHE_ANONYMOUS
                 ),
-                cached_from=cached.id if own else messages.CACHED_FROM_ANOTHER_USER,
+                cached_from=cached.id if own else messages.CACHED_FROM_SHARED,
                 meta=hook or None,
             ),
         )

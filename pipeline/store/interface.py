@@ -129,9 +129,9 @@ class JobRecords(abc.ABC):
         """How many jobs, and how many chunks, are in each status now (statuses with none are left out)."""
 
     @abc.abstractmethod
-    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+    def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
         """The most recently finished completed job for the same bytes and settings that was itself extracted
-        (not answered from cache), for answering a new upload from cache."""
+        (not answered from cache), only ``user``'s when given, for answering a new upload from cache."""
 
     @abc.abstractmethod
     def start(self, job_id: str) -> bool:

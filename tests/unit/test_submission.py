@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pypdf
@@ -135,6 +136,18 @@ def test_the_default_upload_limit_is_200_mb(app: Paperline, tmp_path: Path) -> N
     with huge.open("r+b") as handle:
         handle.truncate(200 * 1024 * 1024)  # at the limit: not refused for its size (but not a readable PDF)
     assert "upload limit" not in app.submit(huge).error
+
+
+def test_a_bidi_override_in_a_name_is_dropped_wherever_the_name_is_shown(app: Paperline, tmp_path: Path) -> None:
+    data = make_text_pdf(tmp_path / "r.pdf", 1).read_bytes()
+    job = app.submit(data, "inv\u202efdp.txt")
+    assert job.filename == "invfdp.txt", "shown as 'invtxt.pdf' while the override stays"
+    older = app.store.get(job.id)
+    assert older is not None
+    from pipeline.service.batches import archive_name
+
+    named = archive_name(replace(older, filename="inv\u202efdp.pdf"), "text", set())  # a name recorded before
+    assert named == "invfdp.txt"
 
 
 class _HeldFile(io.BytesIO):

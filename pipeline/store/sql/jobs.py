@@ -176,11 +176,12 @@ class SqlJobs(SqlBase):
             chunks = conn.execute("SELECT status, COUNT(*) AS n FROM chunks GROUP BY status").fetchall()
         return {row["status"]: int(row["n"]) for row in jobs}, {row["status"]: int(row["n"]) for row in chunks}
 
-    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+    def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
+        mine, params = ('AND "user" = ?', (user,)) if user is not None else ("", ())
         row = self.connection.execute(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND profile = ? AND engine = ? AND status = ? "
-            "AND cached_from IS NULL ORDER BY finished_at DESC LIMIT 1",
-            (sha256, profile, engine, JobStatus.COMPLETED.value),
+            f"AND cached_from IS NULL {mine} ORDER BY finished_at DESC LIMIT 1",
+            (sha256, profile, engine, JobStatus.COMPLETED.value, *params),
         ).fetchone()
         return job_from_row(row) if row else None
 
