@@ -67,7 +67,7 @@ class BatchCard(pn.viewable.Viewer):
         self._line.object = format_html('<div class="pl-meta">{}</div>', line)
         self._bar.value = round(progress)
         self._card.title = format_html("{} — {}", messages.batch_name(documents), line)
-        self._cancel.visible = any(not job.is_final for job in jobs)
+        self._cancel.visible = any(not job.is_final for job in jobs) or len(jobs) < documents  # (a drop arriving)
         self._retry.visible = any(job.can_retry for job in jobs)
         self._download.visible = counts["completed"] > 0
         rows = []

@@ -12,7 +12,9 @@ import time
 import pytest
 
 from pipeline.core.batches import BatchView
+from pipeline.core.errors import AskBusy, BatchCanceled, WebhookRefused
 from pipeline.core.models import (
+    AskReservation,
     Batch,
     ChunkStatus,
     DeliveryStatus,
@@ -937,6 +939,81 @@ class StoreContract:
         ], "newest day first"
         assert [u.user for u in store.list_ask_usage(day="2026-03-01")] == ["ann", "bob"]
         assert store.list_ask_usage("carol") == []
+
+    def test_a_canceled_batch_takes_no_job_that_has_not_ended(self, store: JobStore) -> None:
+        store.create_batch(Batch("b9", "ann", "3 documents", time.time(), 3))
+        store.create(new_job("before", batch_id="b9"))
+        store.cancel_batch("b9", 123.0)
+        store.cancel_batch("b9", 456.0)
+        assert store.get_batch("b9").canceled_at == 123.0  # type: ignore[union-attr]
+        with pytest.raises(BatchCanceled):
+            store.create(new_job("after", batch_id="b9"))
+        assert store.get("after") is None, "nothing recorded"
+        store.create(new_job("ended", batch_id="b9", status=JobStatus.CANCELED))
+        totals = store.batch_totals("b9")
+        assert totals is not None and totals.batch.canceled_at == 123.0 and totals.total == 2
+
+    def test_a_reservation_is_checked_and_made_atomically_and_settled_with_the_cost(self, store: JobStore) -> None:
+        now = time.time()
+
+        def held(rid: str, amount: float, expires: float = now + 600) -> AskReservation:
+            return AskReservation(rid, "ann", "2026-03-01", amount, now, expires)
+
+        store.record_ask_usage("ann", "2026-03-01", 10, 10, 0.25)
+        seen: list[tuple[float, float, int]] = []
+        store.reserve_ask(held("r1", 0.5), check=lambda *usage: seen.append(usage))
+        store.reserve_ask(held("old", 9.0, expires=now - 1), check=lambda *usage: None)  # its process died
+        store.reserve_ask(held("r2", 0.0), check=lambda *usage: seen.append(usage))
+        assert seen == [(0.25, 0.0, 0), (0.25, 0.5, 1)], "the expired one counts for nothing"
+
+        def refuse(*usage: object) -> None:
+            raise AskBusy("no")
+
+        with pytest.raises(AskBusy):
+            store.reserve_ask(held("r3", 0.1), check=refuse)
+        store.settle_ask(held("r1", 0.5), 100, 20, 0.125)
+        store.settle_ask(held("r2", 0.0), 0, 0, 0.0)  # an extractive answer: nothing recorded
+        [day] = store.list_ask_usage("ann", "2026-03-01")
+        assert day.questions == 2 and day.cost_usd == pytest.approx(0.375)
+        store.reserve_ask(held("r4", 0.1), check=lambda *usage: seen.append(usage))
+        assert seen[-1] == (pytest.approx(0.375), 0.0, 0), "settled and refused ones hold nothing"
+
+    def test_a_user_at_the_delivery_cap_is_skipped_for_others(self, store: JobStore) -> None:
+        self.subscribe(store, "m", user="mallory", events=("job.completed",))
+        self.subscribe(store, "a", user="ann", events=("job.completed",))
+        for i in range(5):
+            store.record_webhook_event("mallory", "job.completed", {"i": i})
+        (ann,) = store.record_webhook_event("ann", "job.completed", {"i": "ann"})
+        first = store.claim_deliveries(time.time() + 1, limit=2, lease_s=60, claim="w1", per_user=2)
+        assert [d.user for d in first] == ["mallory", "mallory"]
+        second = store.claim_deliveries(time.time() + 1, limit=2, lease_s=60, claim="w2", per_user=2)
+        assert [d.id for d in second] == [ann.id], "mallory holds two already: ann's goes ahead"
+        assert store.claim_deliveries(time.time() + 1, limit=5, lease_s=60, claim="w3", per_user=2) == []
+        ok = AttemptOutcome(204, "", "", 0.01, DeliveryStatus.DELIVERED)
+        assert store.record_attempt(first[0].id, "w1", ok)
+        (next_one,) = store.claim_deliveries(time.time() + 1, limit=5, lease_s=60, claim="w4", per_user=2)
+        assert next_one.user == "mallory", "a place freed"
+
+    def test_a_user_s_backlog_is_capped_and_subscriptions_are_checked_in_their_transaction(
+        self, store: JobStore
+    ) -> None:
+        store.max_pending_deliveries = 3
+        self.subscribe(store, "s")
+        for i in range(5):
+            store.record_webhook_event("ann", "job.completed", {"i": i})
+        deliveries = store.list_deliveries(subscription_id="s")
+        assert sorted(d.status.value for d in deliveries) == ["failed", "failed", "pending", "pending", "pending"]
+        assert all(d.last_error.startswith("Not sent: 3 deliveries") for d in deliveries if d.status.value == "failed")
+        seen: list[list[str]] = []
+
+        def refuse(existing: list[WebhookSubscription]) -> None:
+            seen.append([s.id for s in existing])
+            raise WebhookRefused("no")
+
+        late = WebhookSubscription("late", "ann", "https://late.example/hook", ("job.failed",), time.time())
+        with pytest.raises(WebhookRefused):
+            store.add_subscription(late, "whsec_late", check=refuse)
+        assert seen == [["s"]] and store.get_subscription("late") is None
 
     def test_deliveries_claimed_by_racing_threads_go_to_one_each(self, store: JobStore) -> None:
         self.subscribe(store, "s")

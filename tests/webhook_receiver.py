@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
+import select
+import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,3 +118,109 @@ class Receiver:
     def verified(self) -> list[Received]:
         with self._lock:
             return [r for r in self.got if r.verified]
+
+
+class RawReceiver:
+    """A receiver that answers as no HTTP library would let a test answer: ``respond(sock)`` writes whatever bytes
+    it likes, as slowly as it likes, after the request was read (a decompression bomb, headers a byte at a time).
+    A TCP server on 127.0.0.1, a thread per connection; records when each request came and when the sender hung up."""
+
+    def __init__(self, respond: Callable[[socket.socket], None]) -> None:
+        self.respond = respond
+        self.port = 0
+        #: per request: (when it was read, its head, when the sender closed the connection or 0.0 while open)
+        self.requests: list[list[Any]] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RawReceiver:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._open:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._open.clear()
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [re.search(r"(?im)^webhook-id: *(\S+)", head.decode("latin-1"))[1] for _, head, _ in self.requests]  # type: ignore[index]
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._open.add(conn)
+        record: list[Any] = [0.0, b"", 0.0]
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                piece = conn.recv(65536)
+                if not piece:
+                    return
+                head += piece
+            head, _, rest = head.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?im)^content-length: *(\d+)", head)[1])  # type: ignore[index]
+            while len(rest) < length:
+                piece = conn.recv(65536)
+                if not piece:
+                    return
+                rest += piece
+            record[:2] = [time.time(), head]
+            with self._lock:
+                self.requests.append(record)
+            try:
+                self.respond(conn)
+            except OSError:
+                pass  # the sender hung up while the answer was being written
+            conn.settimeout(120)
+            try:
+                while conn.recv(65536):  # until the sender hangs up
+                    pass
+            except OSError:
+                pass
+        finally:
+            record[2] = time.time()
+            with self._lock:
+                self._open.discard(conn)
+            conn.close()
+
+
+def drip(conn: socket.socket, data: bytes, every_s: float) -> None:
+    """Send ``data`` one byte every ``every_s`` seconds, until it is all sent or the sender hangs up."""
+    for byte in data:
+        conn.sendall(bytes([byte]))
+        if select.select([conn], [], [], every_s)[0] and not conn.recv(1):
+            return  # the sender hung up
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """``megabytes`` MB of zeros gzipped twice: about a kilobyte (600 MB gives 1,1xx bytes), made without holding
+    the zeros."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 31)
+    outer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    out = [outer.compress(inner.compress(zeros)) for _ in range(megabytes)]
+    out.append(outer.compress(inner.flush()))
+    out.append(outer.flush())
+    return b"".join(out)

@@ -2,7 +2,9 @@
 
 The body is JSON: ``question``, and optionally ``jobs`` (ids to answer from) and ``no_model`` (an extractive answer).
 What can be refused is refused before the stream opens, as a problem: a question empty or too long (400), retrieval
-not installed (503), the caller's daily budget spent (429, ``PAPERLINE_ASK_BUDGET_USD``).
+not installed (503), the caller's daily budget spent (429, ``PAPERLINE_ASK_BUDGET_USD``), too many of the caller's
+answers under way (429 with ``Retry-After``, ``PAPERLINE_ASK_CONCURRENCY_PER_USER``). Control characters in the
+question are spaces, as in a search query; a lone surrogate is a 400.
 
 Messages: ``event: text`` (``{"text": ...}``, a piece of the answer as soon as the model writes it), then
 ``event: citation`` (each checked citation once: job, file, pages, passage, characters), ``event: note`` (a
@@ -25,9 +27,9 @@ from tornado.iostream import StreamClosedError
 from pipeline.api.handlers import ApiHandler
 from pipeline.api.problems import Problem, problem_for
 from pipeline.api.stream import sse
-from pipeline.core import messages
+from pipeline.core.errors import InvalidRequest
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
-from pipeline.service.ask import MAX_QUESTION_CHARS, AskEvent
+from pipeline.service.ask import AskEvent, check_question
 
 log = logging.getLogger("paperline.api.ask")
 MAX_BODY_BYTES = 64 * 1024
@@ -106,7 +108,8 @@ class AskHandler(ApiHandler):
         no_model = body.get("no_model", False)
         if not isinstance(no_model, bool):
             raise Problem(400, "no_model must be true or false.")
-        question = body["question"].strip()
-        if not question or len(question) > MAX_QUESTION_CHARS:
-            raise Problem(400, messages.ask_question_size(MAX_QUESTION_CHARS))
+        try:
+            question = check_question(body["question"])  # cleaned as a search query is
+        except InvalidRequest as exc:
+            raise Problem(400, str(exc)) from None
         return question, jobs, no_model

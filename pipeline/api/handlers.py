@@ -209,7 +209,7 @@ class ApiHandler(RequestHandler):
         problem = problem_for(value) if value is not None else None
         if problem is None or value is None:
             super().log_exception(typ, value, tb)
-        elif problem.retry_after is not None and value is not problem:  # a fault of a service, not of the request
+        elif problem.status == 503 and value is not problem:  # a fault of a service, not of the request
             log.warning("API %s %s: answered 503, %s", self.request.method, self.request.path, value)
             if transient.service_of(value) == transient.JOB_STORE:
                 _health.store_failed_at = time.monotonic()

@@ -175,6 +175,7 @@ BATCH = {
         "name": {"type": "string"},
         "created_at": {"type": "number"},
         "jobs": {"type": "integer", "description": "documents submitted"},
+        "canceled_at": {**_NUMBER_OR_NULL, "description": "when 'cancel all' was asked: no job joins it after"},
         "status": {"$ref": REF + "JobStatus"},
         "message": {"type": "string", "description": "e.g. '3 of 10 ready, 1 failed'"},
         "counts": {
@@ -597,7 +598,13 @@ def ask_path() -> dict[str, Any]:
                     "the model fails once the stream is open",
                     "content": {"text/event-stream": {"schema": ASK_SSE_EVENT}},
                 },
-                **_problems(400, 413, 429, 503),
+                **_problems(400, 413, 503),
+                "429": {
+                    "description": "The daily budget is spent (code ask_budget_reached), or too many of your answers "
+                    "are under way (code ask_busy, with Retry-After)",
+                    "headers": {"Retry-After": _RETRY_AFTER},
+                    "content": PROBLEM,
+                },
             },
         }
     }
@@ -697,7 +704,10 @@ def webhook_paths() -> dict[str, Any]:
                 "operationId": "add_webhook",
                 "summary": "Subscribe a receiver to events (every job event when none are named)",
                 "description": "A URL the schema allows can still be refused (422): it must resolve to a public "
-                "address (or a private one where the operator allows it: PAPERLINE_WEBHOOK_ALLOW_PRIVATE).",
+                "address (or a private one where the operator allows it: PAPERLINE_WEBHOOK_ALLOW_PRIVATE), hold no "
+                "control, invisible or space character and no credentials, and use port 80, 443 or 1024-65535 "
+                "(PAPERLINE_WEBHOOK_ALLOW_PORTS); a user has at most PAPERLINE_WEBHOOK_MAX_PER_USER subscriptions "
+                "(code webhook_limit_reached), and one per URL and events (code webhook_duplicate).",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
                 "responses": {
                     "201": {

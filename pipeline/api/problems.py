@@ -14,6 +14,7 @@ from typing import Any
 from pipeline.core import messages, transient
 from pipeline.core.errors import (
     AskBudgetReached,
+    AskBusy,
     AskFailed,
     DocumentRejected,
     DocumentTooLarge,
@@ -44,6 +45,7 @@ STATUS_BY_CODE: dict[str, HTTPStatus] = {
     WebhookRefused.code: HTTPStatus.UNPROCESSABLE_ENTITY,
     LimitReached.code: HTTPStatus.TOO_MANY_REQUESTS,
     AskBudgetReached.code: HTTPStatus.TOO_MANY_REQUESTS,
+    AskBusy.code: HTTPStatus.TOO_MANY_REQUESTS,
     AskFailed.code: HTTPStatus.BAD_GATEWAY,
     DocumentTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     ImageTooLarge.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -64,7 +66,7 @@ class Problem(Exception):
     status: int
     detail: str = ""
     extensions: dict[str, Any] = field(default_factory=dict)
-    #: seconds for the ``Retry-After`` header (a 503 while a service is down), or None for none
+    #: seconds for the ``Retry-After`` header (a 503 while a service is down, a 429 saying when), or None for none
     retry_after: int | None = None
 
     @property
@@ -99,7 +101,8 @@ def problem_for(error: BaseException) -> Problem | None:
     status = status_for(type(error))
     if status is not None:
         extensions = {"code": error.code} if isinstance(error, PaperlineError) else {}
-        return Problem(status, str(error), extensions, retry_after=RETRY_AFTER_S if status == 503 else None)
+        wait = RETRY_AFTER_S if status == 503 else getattr(error, "retry_after_s", None)  # e.g. AskBusy's
+        return Problem(status, str(error), extensions, retry_after=wait)
     if isinstance(error, StorageUnavailable):  # its message names the endpoint and bucket: for the log only
         return Problem(503, messages.OBJECT_STORE_UNAVAILABLE, retry_after=RETRY_AFTER_S)
     if transient.is_transient(error):

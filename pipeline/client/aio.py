@@ -110,8 +110,7 @@ class AsyncClient:
         return calls.hits_of(await self.http.get("/search", params=calls.search_params(query, top, jobs, mode)))
 
     async def health(self) -> dict[str, Any]:
-        response = await self.http.get("/health")
-        return dict(response.json()) if response.status_code in (200, 503) else calls.json_of(response)
+        return calls.health_of(await self.http.get("/health"))
 
     async def wait(self, job: JobRef, *, timeout: float | None = None, progress: bool = False) -> RemoteJob:
         follower = calls.Follower(job_id(job), progress=progress, description=getattr(job, "filename", ""))
@@ -130,7 +129,7 @@ class AsyncClient:
                         headers=follower.request_headers(),
                         timeout=httpx.Timeout(self.http.timeout.connect, read=read_timeout),
                     ) as source:
-                        if source.response.status_code >= 400:
+                        if not source.response.is_success:
                             await source.response.aread()
                             raise_for_problem(source.response)
                         async for event in source.aiter_sse():

@@ -93,6 +93,19 @@ def json_of(response: httpx.Response) -> Any:
     return response.json()
 
 
+def health_of(response: httpx.Response) -> dict[str, Any]:
+    """``/health``'s report: also a 503's (the server's store is down, and it says so in JSON); any other answer
+    that is not 2xx raises."""
+    if response.status_code == 503:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            return body
+    return dict(json_of(response))
+
+
 def search_params(
     query: str, top: int, jobs: Sequence[JobRef] | None, mode: str = "hybrid"
 ) -> list[tuple[str, str | int | float | bool | None]]:

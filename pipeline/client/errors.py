@@ -24,6 +24,15 @@ class ApiError(Exception):
         return str(self.problem.get("code", ""))
 
 
+class Redirected(ApiError):
+    """3xx: the server (or something in front of it) sent the request elsewhere; redirects are not followed, as a
+    token must not go where it was not sent. ``location`` says where."""
+
+    @property
+    def location(self) -> str:
+        return str(self.problem.get("location", ""))
+
+
 class Unauthorized(ApiError):
     """401: no token where the server asks users to sign in, or one revoked or expired."""
 
@@ -76,8 +85,10 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 
 
 def raise_for_problem(response: httpx.Response) -> None:
-    """Raise the answer's error, if it is one, with the problem details it carries."""
-    if response.status_code < 400:
+    """Raise the answer's error, if it is one (any status but 2xx, redirects included), with the problem details
+    it carries; an answer that is not a problem (an HTML error page, a redirect) still raises, naming its status."""
+    status = response.status_code
+    if 200 <= status < 300:
         return
     problem: dict[str, Any] = {}
     try:
@@ -86,8 +97,13 @@ def raise_for_problem(response: httpx.Response) -> None:
             problem = body
     except ValueError:
         pass
+    if 300 <= status < 400:
+        location = response.headers.get("location", "")
+        problem = {**problem, "location": location}
+        detail = f"the server answered {status} {response.reason_phrase}, a redirect to {location or '(nowhere)'}"
+        raise Redirected(status, detail, problem)
     detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase or "error")
-    error = _BY_STATUS.get(response.status_code, ApiError)(response.status_code, detail, problem)
+    error = _BY_STATUS.get(status, ApiError)(status, detail, problem)
     retry_after = response.headers.get("Retry-After", "")
     if retry_after.replace(".", "", 1).isdigit():
         error.retry_after = float(retry_after)

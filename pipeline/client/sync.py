@@ -116,8 +116,7 @@ class Client:
         return calls.hits_of(self.http.get("/search", params=calls.search_params(query, top, jobs, mode)))
 
     def health(self) -> dict[str, Any]:
-        response = self.http.get("/health")
-        return dict(response.json()) if response.status_code in (200, 503) else calls.json_of(response)
+        return calls.health_of(self.http.get("/health"))
 
     # -- following a job -----------------------------------------------------------------------------------------
     def wait(self, job: JobRef, *, timeout: float | None = None, progress: bool = False) -> RemoteJob:
@@ -140,7 +139,7 @@ class Client:
                         headers=follower.request_headers(),
                         timeout=httpx.Timeout(self.http.timeout.connect, read=read_timeout),
                     ) as source:
-                        if source.response.status_code >= 400:
+                        if not source.response.is_success:
                             source.response.read()
                             raise_for_problem(source.response)
                         for event in source.iter_sse():

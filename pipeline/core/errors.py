@@ -106,12 +106,31 @@ class WebhookRefused(InvalidRequest, code="webhook_refused"):
     address)."""
 
 
+class WebhookLimitReached(WebhookRefused, code="webhook_limit_reached"):
+    """The user has as many webhook subscriptions as one may have (``PAPERLINE_WEBHOOK_MAX_PER_USER``)."""
+
+
+class WebhookDuplicate(WebhookRefused, code="webhook_duplicate"):
+    """The user already has a subscription to that URL for those events."""
+
+
 class WebhookNotFound(PaperlineError, code="webhook_not_found"):
     """No such webhook subscription (or not the caller's)."""
 
 
+class BatchCanceled(InvalidRequest, code="batch_canceled"):
+    """A job was to join a batch that was canceled meanwhile ("cancel all" during a drop): it is not made."""
+
+
 class AskBudgetReached(PaperlineError, code="ask_budget_reached"):
     """The user spent their daily budget for answers (``PAPERLINE_ASK_BUDGET_USD``): refused before the model."""
+
+
+class AskBusy(PaperlineError, code="ask_busy"):
+    """The user already has ``PAPERLINE_ASK_CONCURRENCY_PER_USER`` answers under way: ask again when one ends."""
+
+    #: seconds a client is asked to wait (``Retry-After``)
+    retry_after_s = 5
 
 
 class AskFailed(PaperlineError, code="ask_failed"):

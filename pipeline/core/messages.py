@@ -126,10 +126,11 @@ def served_from_cache(job_id: str, filename: str) -> str:
     return f"Served from cache: identical to job {job_id} ({filename})"
 
 
-#: a cache hit on another user's job: the result is shared, never who uploaded it or what they called it
-SERVED_FROM_CACHE_ANONYMOUS = "Served from cache: an identical document was extracted before"
+#: a cache hit on another user's job: that the result came from the cache, never that someone uploaded the file,
+#: who, or what they called it (PAPERLINE_SHARE_CACHE=0 keys the cache per user)
+SERVED_FROM_CACHE_ANONYMOUS = "Served from the result cache"
 #: what a job served from another user's job records as its source (never that job's id)
-CACHED_FROM_ANOTHER_USER = "another user's job"
+CACHED_FROM_SHARED = "cache"
 
 
 def canceled_by(user: str) -> str:
@@ -535,18 +536,64 @@ def webhook_redirect_refused(code: int, location: str) -> str:
     return f"The receiver answered HTTP {code}, a redirect to {location or '(nowhere)'}: redirects are not followed"
 
 
-def webhook_unreachable(error: str) -> str:
-    return f"Could not reach the receiver: {error}"
-
-
-WEBHOOK_TIMED_OUT = "The receiver did not answer in time"
+#: every network failure of an attempt alike (refused, reset, timed out, TLS): which one is for the operator's log,
+#: since telling them apart would make deliveries a port scanner
+WEBHOOK_UNREACHABLE = "Could not reach the receiver (no connection, or no whole answer in time)"
 WEBHOOK_NO_SECRET = "Its subscription was removed: nothing signs it any more"
+WEBHOOK_FAILED = "The delivery could not be sent (the operator's log says why)"
 
 
-def webhook_address_refused(host: str, address: str, why: str) -> str:
+def webhook_encoded_answer(encoding: str) -> str:
     return (
-        f"Refused: {host} is at {address}, a {why} address; webhooks go only to public addresses unless the "
+        f"The receiver answered in an encoding ({encoding[:40]}) that was not asked for: "
+        "deliveries ask for a plain answer (Accept-Encoding: identity)"
+    )
+
+
+def webhook_answer_too_long(limit: int) -> str:
+    return f"The receiver's answer was longer than {limit // 1024} KB; a receiver answers a delivery briefly"
+
+
+def webhook_address_refused(host: str, why: str) -> str:
+    return (
+        f"Refused: {host} is a {why} address; webhooks go only to public addresses unless the "
         "operator sets PAPERLINE_WEBHOOK_ALLOW_PRIVATE=1"
+    )
+
+
+def webhook_name_refused(host: str) -> str:
+    return (
+        f"Refused: {host} does not resolve to public addresses only; webhooks go only to public addresses unless "
+        "the operator sets PAPERLINE_WEBHOOK_ALLOW_PRIVATE=1"
+    )
+
+
+def webhook_url_character(character: str) -> str:
+    return f"it holds {character}, a control, invisible or space character; encode it (e.g. %20)"
+
+
+def webhook_port_refused(url: str, port: int) -> str:
+    return (
+        f"Not a webhook URL: {url!r} (port {port}: webhooks use 80, 443 or 1024-65535 unless the operator allows "
+        "others with PAPERLINE_WEBHOOK_ALLOW_PORTS)"
+    )
+
+
+def webhook_too_many(user: str, limit: int) -> str:
+    return (
+        f"Limit reached: {user} has {limit} webhooks, the most one user may have (PAPERLINE_WEBHOOK_MAX_PER_USER); "
+        "remove one first."
+    )
+
+
+def webhook_duplicate(existing: str) -> str:
+    return f"You already have this webhook ({existing}): the same URL for the same events."
+
+
+def webhook_not_sent(limit: int) -> str:
+    return (
+        f"Not sent: {limit} deliveries of yours were already waiting (PAPERLINE_WEBHOOK_MAX_PENDING_PER_USER); "
+        "check your receivers"
     )
 
 
@@ -580,6 +627,10 @@ def nothing_to_retry_in(batch_id: str) -> str:
     return f"Batch {batch_id} has no failed job whose chunks can run again."
 
 
+#: a document of a drop whose batch was canceled ("cancel all") before it became a job
+CANCELED_WITH_BATCH = "Not started: its batch was canceled before this document was queued"
+
+
 def nothing_to_cancel_in(batch_id: str) -> str:
     return f"Every job of batch {batch_id} has already ended; there is nothing to cancel."
 
@@ -606,12 +657,25 @@ def usd(amount: float) -> str:
     return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.2g}"
 
 
-def ask_budget_reached(user: str, spent: float, budget: float) -> str:
+def ask_budget_reached(user: str, spent: float, budget: float, under_way: float = 0.0) -> str:
+    held = f" (and answers under way may cost up to {usd(under_way)})" if under_way > 0 else ""
     return (
-        f"{user} has spent about {usd(spent)} of the {usd(budget)} daily budget for answers "
+        f"{user} has spent about {usd(spent)}{held} of the {usd(budget)} daily budget for answers "
         "(PAPERLINE_ASK_BUDGET_USD); it renews at midnight UTC. An extractive answer, without the model, is still "
         "available."
     )
+
+
+def ask_busy(user: str, under_way: int) -> str:
+    return (
+        f"{user} already has {plural(under_way, 'answer')} under way (PAPERLINE_ASK_CONCURRENCY_PER_USER); "
+        "ask again when one has ended."
+    )
+
+
+_NOT_TEXT = "must be text: it holds a lone UTF-16 surrogate, which no character encoding carries."
+ASK_QUESTION_NOT_TEXT = f"A question {_NOT_TEXT}"
+QUERY_NOT_TEXT = f"A query {_NOT_TEXT}"
 
 
 def ask_citation_gone(filename: str, passage: int) -> str:

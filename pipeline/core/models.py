@@ -139,6 +139,8 @@ class Batch:
     created_at: float
     #: how many documents it was submitted with
     jobs: int
+    #: when "cancel all" was asked (None: never); no job joins it after that
+    canceled_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -306,6 +308,20 @@ class AskUsage:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class AskReservation:
+    """An answer under way: the most it may cost, held against its user's daily budget until the answer ends."""
+
+    id: str
+    user: str
+    #: the UTC day its cost is recorded on
+    day: str
+    amount_usd: float
+    created_at: float
+    #: past this it counts for nothing (its process died mid-answer)
+    expires_at: float
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,13 @@ def _precision(raw: str) -> str:
     return value
 
 
+def _ports(raw: str) -> tuple[int, ...]:
+    ports = tuple(int(name) for name in _names(raw))
+    if any(not 0 < port < 65536 for port in ports):
+        raise ValueError(raw)
+    return ports
+
+
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -134,6 +141,11 @@ class Settings:
     # ``shutdown_grace_s`` is interrupted (its chunk handed back too), so a stop takes this plus at most one page.
     shutdown_grace_s: float = setting(2.0, "longest a stopping worker waits for its running page")
     metrics_port: int = setting(0, "port of this host's Prometheus /metrics for `paperline worker` (0: none)")
+    # The result cache answers a document extracted before (same bytes, profile and engine) from that result: across
+    # users by default (the new job copies it and names no one); per user when off, so a fast answer tells nothing.
+    share_cache: bool = setting(
+        True, "answer an upload from another user's identical earlier job (0: only from the user's own)", parse=_flag
+    )
     # Retention: over a limit, the files of the least recently used finished jobs are purged.
     max_jobs: int = setting(0, "finished jobs whose files are kept (0: no limit)")
     max_storage_mb: int = setting(0, "MB of job files kept (0: no limit)")
@@ -164,6 +176,7 @@ class Settings:
     ask_passages: int = setting(8, "passages retrieved for each question and sent to Claude", minimum=1)
     ask_max_tokens: int = setting(2048, "output tokens of one answer")
     ask_budget_usd: float = setting(0.0, "estimated USD each user may spend on answers per day (0: no limit)")
+    ask_concurrency_per_user: int = setting(2, "answers one user may have under way at once", minimum=1)
     # Retrieval profile: passages of at most ``passage_tokens`` model tokens, repeating ``passage_overlap_tokens``
     # when a section is cut by size; each embedding task takes ``embed_batch_passages`` (spread like chunks).
     passage_tokens: int = setting(128, "model tokens per passage at most")
@@ -181,8 +194,18 @@ class Settings:
         "allow webhooks to loopback, link-local and private addresses (1: yes; for tests and closed networks)",
         parse=_flag,
     )
-    webhook_timeout_s: float = setting(10.0, "longest a webhook receiver may take to answer one delivery")
+    webhook_allow_ports: tuple[int, ...] = setting(
+        (), "comma-separated ports webhooks may use besides 80, 443 and 1024-65535", parse=_ports
+    )
+    webhook_timeout_s: float = setting(10.0, "longest one webhook delivery may take, all of it (connect to last byte)")
     webhook_concurrency: int = setting(4, "webhook deliveries each worker process sends at once", minimum=1)
+    webhook_user_concurrency: int = setting(
+        2, "webhook deliveries of one user in flight at once, across every worker", minimum=1
+    )
+    webhook_max_per_user: int = setting(25, "webhook subscriptions one user may have", minimum=1)
+    webhook_max_pending_per_user: int = setting(
+        10_000, "webhook deliveries of one user waiting to be sent; an event past it is recorded as not sent", minimum=1
+    )
     webhook_poll_s: float = setting(0.2, "each worker process looks for due webhook deliveries this often")
     webhook_retry_first_s: float = setting(5.0, "wait before a failed webhook delivery's first retry (doubling)")
     webhook_retry_max_s: float = setting(3 * 3600.0, "longest wait between two tries of a webhook delivery")

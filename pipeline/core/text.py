@@ -24,3 +24,18 @@ def strip_controls(text: str) -> str:
 
 def has_controls(text: str) -> bool:
     return _CONTROL_RUN.search(_newlines(text)) is not None
+
+
+_QUERY_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_query(text: str) -> str:
+    """A query or question as search takes it: every control character (NUL, tabs and newlines too) a space, as
+    the HTTP API's query arguments already arrive."""
+    return _QUERY_CONTROLS.sub(" ", text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a UTF-16 surrogate on its own (JSON's ``"\\ud800"``): not text any encoding carries."""
+    return _LONE_SURROGATE.search(text) is not None

@@ -54,12 +54,16 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>:\"|?*]+")
 
 
 def sanitize_filename(name: str, *, max_length: int = 180) -> str:
-    """A display and storage name with no directories, control characters or reserved characters.
+    """A display and storage name with no directories, control characters, format characters or reserved
+    characters.
 
     Only the last path component survives (``../../etc/passwd`` becomes ``passwd``), whichever separator the
-    client used; the result is never empty, ``.`` or ``..``.
+    client used; the result is never empty, ``.`` or ``..``. Unicode format characters (category Cf: bidi
+    overrides and isolates, zero-width spaces and joiners) are dropped, so ``inv\u202efdp.txt`` is shown as the
+    ``invfdp.txt`` it is and never as "invtxt.pdf", on the page, in a zip or in a terminal.
     """
     name = unicodedata.normalize("NFC", name or "")
+    name = "".join(char for char in name if unicodedata.category(char) != "Cf")
     name = re.split(r"[\\/]", name)[-1]
     name = _UNSAFE.sub("_", name).strip().strip(".").strip()
     if len(name) > max_length:

@@ -7,21 +7,29 @@ the passage was one it sent, still exists and is the asker's before showing it; 
 a note. The answer streams as it is written. Without an API key (or with ``no_model``) the answer is extractive:
 the best-matching sentences of the top passages, quoted with their citations and labelled as such.
 
-Each answer's tokens and estimated cost are added to the asker's row for the day (``AskUsageRecords``), and
-``PAPERLINE_ASK_BUDGET_USD`` refuses a question before the model is called once a user's day has cost that much.
+Each answer's tokens and estimated cost are added to the asker's row for the day (``AskUsageRecords``). Before the
+model is called, an answer reserves the most it may cost (every byte of what is sent as a token, and all of
+``PAPERLINE_ASK_MAX_TOKENS`` written), atomically against the user's day: ``PAPERLINE_ASK_BUDGET_USD`` refuses a
+question once the day's cost and the reservations of answers under way reach it, so parallel questions cannot all
+pass it (at most the one answer that crossed it is paid beyond it), and at most
+``PAPERLINE_ASK_CONCURRENCY_PER_USER`` answers of one user are under way at once. The reservation is settled with
+what the answer really cost when it ends, however it ends.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.core import messages
-from pipeline.core.errors import AskBudgetReached, AskFailed, InvalidRequest
+from pipeline.core.errors import AskBudgetReached, AskBusy, AskFailed, InvalidRequest
+from pipeline.core.models import AskReservation
 from pipeline.core.settings import Settings
+from pipeline.core.text import clean_query, has_lone_surrogate
 from pipeline.store import JobStore
 
 if TYPE_CHECKING:
@@ -30,6 +38,8 @@ if TYPE_CHECKING:
     from pipeline.profiles.retrieval.index import SearchHit
 
 MAX_QUESTION_CHARS = 2000
+#: how long past the longest a model request may take a reservation still counts (its process may have died)
+RESERVATION_SLACK_S = 60.0
 EXTRACTIVE_SENTENCES = 3
 EXTRACTIVE_PASSAGES = 5
 SYSTEM_PROMPT = (
@@ -159,12 +169,55 @@ def utc_day(now: float) -> str:
 
 
 def check_budget(settings: Settings, store: JobStore, user: str, now: float | None = None) -> None:
-    """Refuse (``AskBudgetReached``) once ``user``'s answers today cost ``PAPERLINE_ASK_BUDGET_USD`` or more."""
+    """Refuse (``AskBudgetReached``) once ``user``'s answers today cost ``PAPERLINE_ASK_BUDGET_USD`` or more: the
+    early answer, before any search (``reserve`` decides, atomically)."""
     if settings.ask_budget_usd <= 0:
         return
     spent = sum(row.cost_usd for row in store.list_ask_usage(user, utc_day(time.time() if now is None else now)))
     if spent >= settings.ask_budget_usd:
         raise AskBudgetReached(messages.ask_budget_reached(user, spent, settings.ask_budget_usd))
+
+
+#: tokens counted for each search result block and its sentences beyond their bytes (titles, sources, framing)
+BLOCK_OVERHEAD_TOKENS = 64
+
+
+def max_cost(settings: Settings, question: str, sent: Sequence[SentPassage]) -> float:
+    """The most an answer can cost: every byte sent counted as a token (no token is shorter than a byte), and the
+    whole output allowance written."""
+    sent_bytes = len(SYSTEM_PROMPT.encode()) + len(question.encode())
+    for passage in sent:
+        sent_bytes += len(passage.hit.text.encode()) + len(passage.source.encode()) + len(passage.title.encode())
+        sent_bytes += BLOCK_OVERHEAD_TOKENS * (1 + len(passage.sentences))
+    from pipeline.engines.pricing import estimate_cost, price_table
+
+    return estimate_cost(settings.model, sent_bytes, settings.ask_max_tokens, price_table(settings.prices_json))
+
+
+def reserve(settings: Settings, store: JobStore, user: str, amount_usd: float) -> AskReservation:
+    """Hold ``amount_usd`` of ``user``'s budget for an answer about to start, or refuse: ``AskBusy`` when the user
+    has ``PAPERLINE_ASK_CONCURRENCY_PER_USER`` answers under way, ``AskBudgetReached`` when the day's cost and the
+    answers under way already reach the budget (an extractive answer, reserving nothing, is never refused for
+    money)."""
+    now = time.time()
+    reservation = AskReservation(
+        id=secrets.token_hex(8),
+        user=user,
+        day=utc_day(now),
+        amount_usd=amount_usd,
+        created_at=now,
+        expires_at=now + settings.llm_timeout_s + RESERVATION_SLACK_S,
+    )
+    budget = settings.ask_budget_usd
+
+    def check(spent: float, reserved: float, under_way: int) -> None:
+        if under_way >= settings.ask_concurrency_per_user:
+            raise AskBusy(messages.ask_busy(user, under_way))
+        if amount_usd > 0 and budget > 0 and spent + reserved >= budget:
+            raise AskBudgetReached(messages.ask_budget_reached(user, spent, budget, reserved))
+
+    store.reserve_ask(reservation, check=check)
+    return reservation
 
 
 class CitationChecker:
@@ -342,24 +395,25 @@ def answer_events(
     record: Callable[[Answer], None],
 ) -> Iterator[AskEvent]:
     """The answer to ``question`` from ``hits`` as events: Claude's when ``client`` is given and there is anything
-    to answer from, else extractive; its cost is recorded (``record``) however the stream ends."""
+    to answer from, else extractive. ``record`` gets the answer with its cost once, however the stream ends (its
+    reservation is settled there)."""
     answer = Answer(question=question)
-    if client is None or not hits:
-        if client is None and not settings.anthropic_api_key_set:
-            answer.notes.append(messages.ASK_NO_KEY)
-        yield from extractive_answer(question, hits, answer)
-    else:
-        sent = [sent_passage(hit) for hit in hits]
-        try:
+    try:
+        if client is None or not hits:
+            if client is None and not settings.anthropic_api_key_set:
+                answer.notes.append(messages.ASK_NO_KEY)
+            yield from extractive_answer(question, hits, answer)
+        else:
+            sent = [sent_passage(hit) for hit in hits]
             yield from model_answer(client, settings, question, sent, CitationChecker(sent, still_visible), answer)
-        finally:
-            if answer.input_tokens or answer.output_tokens:
-                from pipeline.engines.pricing import estimate_cost, price_table
+    finally:
+        if answer.input_tokens or answer.output_tokens:
+            from pipeline.engines.pricing import estimate_cost, price_table
 
-                answer.cost_usd = estimate_cost(
-                    settings.model, answer.input_tokens, answer.output_tokens, price_table(settings.prices_json)
-                )
-                record(answer)
+            answer.cost_usd = estimate_cost(
+                settings.model, answer.input_tokens, answer.output_tokens, price_table(settings.prices_json)
+            )
+        record(answer)
     for citation in distinct(answer.citations):
         yield AskEvent("citation", citation=citation)
     for note in answer.notes:
@@ -368,7 +422,11 @@ def answer_events(
 
 
 def check_question(question: str) -> str:
-    question = question.strip()
+    """The question as search takes it (control characters become spaces, as in a query), or ``InvalidRequest``:
+    empty, too long, or not text (a lone surrogate, which no UTF-8 can carry)."""
+    if has_lone_surrogate(question):
+        raise InvalidRequest(messages.ASK_QUESTION_NOT_TEXT)
+    question = clean_query(question).strip()
     if not question or len(question) > MAX_QUESTION_CHARS:
         raise InvalidRequest(messages.ask_question_size(MAX_QUESTION_CHARS))
     return question

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pipeline.core import messages
 from pipeline.core.batches import BatchView
 from pipeline.core.errors import (
+    BatchCanceled,
     BatchNotFound,
     EngineUnavailable,
     FilesGone,
@@ -39,6 +40,7 @@ from pipeline.core.models import (
     WorkerBeat,
 )
 from pipeline.core.settings import Settings
+from pipeline.core.text import clean_query, has_lone_surrogate
 from pipeline.documents.intake import Received, Source, receive, sanitize_filename
 from pipeline.engines import ENGINES, engine_unavailable_reason
 from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
@@ -168,6 +170,8 @@ class Paperline:
         )
         job["priority"] = priority
         meta = {"instruction": instruction.strip()} if get_profile(profile).needs_instruction else {}
+        if batch_id is not None and self._batch_canceled(batch_id):  # "cancel all" came during the drop
+            return self._canceled_with_batch(job, meta={**meta, **hook})
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
         except LimitReached as exc:
@@ -185,6 +189,9 @@ class Paperline:
             self.files(job["id"]).delete()
             received.refused = exc
             return self._refused(job, received, meta={**REFUSED_FOR_LIMIT, **hook})
+        except BatchCanceled:  # canceled between the check above and the insert: no job joins it
+            self.files(job["id"]).delete()
+            return self._canceled_with_batch(job, meta={**meta, **hook})
         enforce_limits(self.settings, self.store, self.storage, user=user)
         try:
             self.tasks.enqueue_document(created.id, priority=created.priority)
@@ -206,10 +213,25 @@ class Paperline:
         )
         return self.store.create(new)
 
+    def _batch_canceled(self, batch_id: str) -> bool:
+        batch = self.store.get_batch(batch_id)
+        return batch is not None and batch.canceled_at is not None
+
+    def _canceled_with_batch(self, job: dict, *, meta: dict) -> Job:
+        """Record a document of a drop that was canceled before it became a job: canceled, its bytes not kept."""
+        new = NewJob(
+            **{**job, "kind": job.get("kind", "unknown"), "sha256": job.get("sha256", ""), "size_bytes": 0},
+            status=JobStatus.CANCELED,
+            message=messages.CANCELED_WITH_BATCH,
+            meta=meta or None,
+        )
+        return self.store.create(new)
+
     def _answer_from_cache(self, job: dict, hook: dict[str, str]) -> Job | None:
         """A completed job for the same bytes and settings whose results are still there: copied, not redone.
         The new job has its own copy of the results; another user's job is neither named nor opened to them."""
-        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"])
+        mine = None if self.settings.share_cache else job["user"]
+        cached = self.store.find_completed(job["sha256"], job["profile"], job["engine"], user=mine)
         if cached is None or not self.files(cached.id).available_formats():
             return None
         own = cached.user == job["user"]
@@ -226,7 +248,7 @@ class Paperline:
                     if own
                     else messages.SERVED_FROM_CACHE_ANONYMOUS
                 ),
-                cached_from=cached.id if own else messages.CACHED_FROM_ANOTHER_USER,
+                cached_from=cached.id if own else messages.CACHED_FROM_SHARED,
                 meta=hook or None,
             ),
         )
@@ -360,10 +382,14 @@ class Paperline:
         return self.store.list_batches(user=user, limit=limit)
 
     def cancel_batch(self, batch_id: str, *, user: str | None = None) -> BatchView:
-        """Cancel every job of the batch that has not ended."""
+        """Cancel every job of the batch that has not ended, and every document of it still to become a job (a drop
+        still arriving): from now on none joins it."""
         view = self.batch(batch_id, user=user, eta=False)
+        still_to_come = view.totals.total < view.totals.batch.jobs
+        if still_to_come or any(not job.is_final for job in self.batch_jobs(batch_id)):
+            self.store.cancel_batch(batch_id, time.time())  # first: a job made from here on is refused
         open_jobs = [job for job in self.batch_jobs(batch_id) if not job.is_final]
-        if not open_jobs:
+        if not open_jobs and not still_to_come:
             raise InvalidRequest(messages.nothing_to_cancel_in(batch_id))
         for job in open_jobs:
             self.store.cancel(job.id, messages.canceled_by(user or view.totals.batch.user))
@@ -650,8 +676,11 @@ class Paperline:
         mode: SearchMode | str = "hybrid",
     ) -> list[SearchHit]:
         """The ``top_k`` passages that best answer ``query``, best first (``user``'s jobs only when given): by
-        ``mode`` "hybrid" (meaning and words fused), "semantic" (meaning) or "keyword" (words; needs no model)."""
-        return self.passage_search.hits(query, top_k=top_k, jobs=jobs, user=user, mode=mode)
+        ``mode`` "hybrid" (meaning and words fused), "semantic" (meaning) or "keyword" (words; needs no model).
+        Control characters in the query are spaces; a lone surrogate is no query (``InvalidRequest``)."""
+        if has_lone_surrogate(query):
+            raise InvalidRequest(messages.QUERY_NOT_TEXT)
+        return self.passage_search.hits(clean_query(query), top_k=top_k, jobs=jobs, user=user, mode=mode)
 
     def search_frame(self, query: str, **options: Any) -> pd.DataFrame:
         return self.passage_search.frame(query, **options)
@@ -671,7 +700,9 @@ class Paperline:
         """The answer to ``question`` from ``user``'s passages (only ``jobs``' when given), as events: text as it
         comes, then the checked citations, notes, and the whole answer. Claude answers when an API key is set and
         ``no_model`` is False, else the answer is extractive. Refuses at once (before any event) a question that is
-        empty or too long (``InvalidRequest``) and one over the user's daily budget (``AskBudgetReached``)."""
+        empty, too long or not text (``InvalidRequest``), one over the user's daily budget (``AskBudgetReached``)
+        and one beyond the answers a user may have under way (``AskBusy``). The answer's reservation is settled
+        when its events end."""
         from pipeline.service import ask
 
         question = ask.check_question(question)
@@ -681,10 +712,13 @@ class Paperline:
         scope = self.owner_scope(user)
         hits = self.search(question, top_k=self.settings.ask_passages, jobs=jobs, user=scope)
         client = None
-        if use_model:
+        most = 0.0
+        if use_model and hits:
             from pipeline.engines.claude import client_for
 
             client = client_for(self.settings)
+            most = ask.max_cost(self.settings, question, [ask.sent_passage(hit) for hit in hits])
+        reservation = ask.reserve(self.settings, self.store, user, most)
 
         def still_visible(sent: SentPassage) -> bool:
             try:
@@ -695,8 +729,7 @@ class Paperline:
             return bool(found) and found[0].text == sent.hit.text
 
         def record(answer: Answer) -> None:
-            day = ask.utc_day(time.time())
-            self.store.record_ask_usage(user, day, answer.input_tokens, answer.output_tokens, answer.cost_usd)
+            self.store.settle_ask(reservation, answer.input_tokens, answer.output_tokens, answer.cost_usd)
 
         return ask.answer_events(
             question, hits, settings=self.settings, client=client, still_visible=still_visible, record=record

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pipeline.core import messages
-from pipeline.core.errors import WebhookNotFound, WebhookRefused
+from pipeline.core.errors import WebhookDuplicate, WebhookLimitReached, WebhookNotFound, WebhookRefused
 from pipeline.core.models import SUBSCRIBABLE_EVENTS, WebhookDelivery, WebhookEvent, WebhookSubscription
 from pipeline.core.settings import Settings
 from pipeline.store import JobStore
@@ -40,14 +40,16 @@ def parse_events(events: Iterable[str] | str | None) -> tuple[str, ...]:
 def check_url(settings: Settings, url: str) -> str:
     """A receiver URL fit to be sent to (``WebhookRefused`` saying why not), stripped."""
     url = (url or "").strip()
-    check_receiver(url, allow_private=settings.webhook_allow_private)
+    check_receiver(url, allow_private=settings.webhook_allow_private, ports=settings.webhook_allow_ports)
     return url
 
 
 def subscribe(
     store: JobStore, settings: Settings, user: str, url: str, events: Iterable[str] | str | None = None
 ) -> tuple[WebhookSubscription, str]:
-    """A new subscription of ``user`` and its signing secret (``whsec_...``), which is never shown again."""
+    """A new subscription of ``user`` and its signing secret (``whsec_...``), which is never shown again. Refused
+    past ``PAPERLINE_WEBHOOK_MAX_PER_USER`` subscriptions (``WebhookLimitReached``) and for a URL and events the
+    user already subscribed (``WebhookDuplicate``): no user turns one event into many POSTs to one place."""
     subscription = WebhookSubscription(
         id="wh_" + secrets.token_hex(6),
         user=user,
@@ -55,8 +57,16 @@ def subscribe(
         events=parse_events(events),
         created_at=time.time(),
     )
+
+    def check(existing: list[WebhookSubscription]) -> None:
+        for other in existing:
+            if other.url == subscription.url and set(other.events) == set(subscription.events):
+                raise WebhookDuplicate(messages.webhook_duplicate(other.id))
+        if len(existing) >= settings.webhook_max_per_user:
+            raise WebhookLimitReached(messages.webhook_too_many(user, settings.webhook_max_per_user))
+
     secret = new_secret()
-    store.add_subscription(subscription, secret)
+    store.add_subscription(subscription, secret, check=check)
     return subscription, secret
 
 

@@ -22,5 +22,6 @@ def open_store(settings: Settings) -> JobStore:
         from pipeline.store.sqlite import SqliteJobStore
 
         store = SqliteJobStore(settings.store_path)
+    store.max_pending_deliveries = settings.webhook_max_pending_per_user
     store.initialize_schema()
     return store

@@ -31,6 +31,7 @@ from typing import Any
 
 from pipeline.core.models import (
     ApiToken,
+    AskReservation,
     AskUsage,
     Batch,
     BatchTotals,
@@ -88,7 +89,8 @@ class JobRecords(abc.ABC):
     @abc.abstractmethod
     def create(self, new: NewJob) -> Job:
         """Record a job (queued, answered from cache, or already failed when intake refused it) with its first
-        event, and a status event too when it is recorded already ended."""
+        event, and a status event too when it is recorded already ended. A job that has not ended cannot join a
+        canceled batch (``BatchCanceled``, nothing recorded)."""
 
     @abc.abstractmethod
     def create_within_limits(self, new: NewJob, *, since: float, check: Callable[[int, list[float]], None]) -> Job:
@@ -127,9 +129,9 @@ class JobRecords(abc.ABC):
         """How many jobs, and how many chunks, are in each status now (statuses with none are left out)."""
 
     @abc.abstractmethod
-    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+    def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
         """The most recently finished completed job for the same bytes and settings that was itself extracted
-        (not answered from cache), for answering a new upload from cache."""
+        (not answered from cache), only ``user``'s when given, for answering a new upload from cache."""
 
     @abc.abstractmethod
     def start(self, job_id: str) -> bool:
@@ -175,6 +177,13 @@ class BatchRecords(abc.ABC):
     @abc.abstractmethod
     def create_batch(self, batch: Batch) -> Batch:
         """Record a batch, before its jobs are created with its id."""
+
+    @abc.abstractmethod
+    def cancel_batch(self, batch_id: str, at: float) -> None:
+        """Remember that "cancel all" was asked of the batch at ``at`` (the first time counts). From then on
+        creating a job of it that has not ended raises ``BatchCanceled``, decided in the transaction that would
+        insert it: a job made while the batch is canceled either exists before this returns (and is canceled with
+        the others) or is never made."""
 
     @abc.abstractmethod
     def get_batch(self, batch_id: str) -> Batch | None:
@@ -448,6 +457,21 @@ class AskUsageRecords(abc.ABC):
     def list_ask_usage(self, user: str | None = None, day: str | None = None) -> list[AskUsage]:
         """Rows per user and day (only ``user``'s, only ``day``'s when given), newest day first."""
 
+    @abc.abstractmethod
+    def reserve_ask(self, reservation: AskReservation, *, check: Callable[[float, float, int], None]) -> None:
+        """Record ``reservation`` (an answer under way and the most it may cost) after calling ``check(spent,
+        reserved, under_way)`` with its user's recorded cost that day, the sum of their live reservations and how
+        many those are, read in the same transaction and serialized with every other reservation: atomic, so
+        parallel questions cannot all pass a budget or a count. When ``check`` raises, nothing is recorded.
+        Reservations past their ``expires_at`` (a process that died mid-answer) count for nothing and are
+        dropped."""
+
+    @abc.abstractmethod
+    def settle_ask(self, reservation: AskReservation, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """End an answer's reservation and add what the answer cost to its user's row for the reservation's day
+        (as ``record_ask_usage`` does; nothing when it used no tokens), in one transaction. The cost is recorded
+        even when the reservation was dropped meanwhile (it expired)."""
+
 
 @dataclass(frozen=True)
 class AttemptOutcome:
@@ -469,9 +493,22 @@ class WebhookRecords(abc.ABC):
     already ended, recovery failing it) writes, in its own transaction, one pending delivery per active
     subscription of the job's owner that listens to that event, plus one to the job's ``meta.callback_url``."""
 
+    #: a user's pending deliveries past which an event's new delivery is recorded as failed, not sent ("Not sent:
+    #: ..."), so a user's backlog stays bounded; ``open_store`` sets it from ``PAPERLINE_WEBHOOK_MAX_PENDING_PER_USER``
+    max_pending_deliveries: int = 10_000
+
     @abc.abstractmethod
-    def add_subscription(self, subscription: WebhookSubscription, secret: str) -> None:
-        """Record a subscription with its signing secret (kept server-side, never read back by a listing)."""
+    def add_subscription(
+        self,
+        subscription: WebhookSubscription,
+        secret: str,
+        *,
+        check: Callable[[list[WebhookSubscription]], None] | None = None,
+    ) -> None:
+        """Record a subscription with its signing secret (kept server-side, never read back by a listing), after
+        calling ``check`` with the user's subscriptions read in the same transaction, serialized with every other
+        subscription of theirs: atomic, so parallel requests cannot pass a cap or make a duplicate. When ``check``
+        raises, nothing is recorded."""
 
     @abc.abstractmethod
     def list_subscriptions(self, user: str | None = None) -> list[WebhookSubscription]:
@@ -511,10 +548,15 @@ class WebhookRecords(abc.ABC):
         them. The hook for events other than a job's end (``batch.completed``), in its own transaction."""
 
     @abc.abstractmethod
-    def claim_deliveries(self, now: float, *, limit: int, lease_s: float, claim: str) -> list[WebhookDelivery]:
+    def claim_deliveries(
+        self, now: float, *, limit: int, lease_s: float, claim: str, per_user: int = 0
+    ) -> list[WebhookDelivery]:
         """Take up to ``limit`` pending deliveries due at ``now`` (oldest due first) whose lease, if any, ran out,
         leasing them to ``claim`` for ``lease_s``: atomic, so of racing callers each delivery goes to one. A
-        claimer that dies leaves its deliveries to be taken again when the lease ends (at least once)."""
+        claimer that dies leaves its deliveries to be taken again when the lease ends (at least once). With
+        ``per_user``, no user ends up with more than that many deliveries leased at once (counting every
+        claimer's live leases; claims are serialized, so racing claimers cannot pass it together): a user at the
+        cap is skipped, and others' deliveries are taken instead."""
 
     @abc.abstractmethod
     def record_attempt(self, delivery_id: str, claim: str, outcome: AttemptOutcome) -> bool:

@@ -55,6 +55,8 @@ SCHEMA_LOCK = 0x5A9E211E
 TEXT_SEARCH_CONFIG = "simple"
 # First key of the per-user advisory locks (the second is the user's hashtext), apart from SCHEMA_LOCK's space.
 USER_LOCK_CLASS = 0x5A9E
+# First key of the lock that serializes webhook delivery claims.
+CLAIM_LOCK_CLASS = 0x5A9F
 
 
 class _Result:
@@ -268,6 +270,10 @@ class PostgresJobStore(SqlStore, JobStore):
             if self._listener is not None and self._listener_pid == os.getpid():
                 self._listener.close()
             self._listener = None
+
+    def _lock_claims(self, conn: Any) -> None:
+        # Claims skip rows another holds, but the per-user cap counts every claimer's leases: claims take turns.
+        conn.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), 0)", (CLAIM_LOCK_CLASS,))
 
     def _lock_user(self, conn: Any, user: str) -> None:
         # Writes are already serialized by the revision row; the per-user lock keeps the limit atomic even if

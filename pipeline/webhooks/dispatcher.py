@@ -3,6 +3,12 @@ each on a small thread pool (at most ``webhook_concurrency`` in flight, so a slo
 the worker), and record each attempt with what follows (delivered, retried later, or failed for good, the
 subscription then marked failing with why).
 
+One user's deliveries hold at most ``webhook_user_concurrency`` slots across every worker (the claim counts them),
+so one user's slow receivers never hold another user's deliveries back. Whatever an attempt raises is recorded as
+a failed attempt, so backoff and the retry window apply to it like to any other failure; and the lease is always
+longer than an attempt can take (``webhook_timeout_s``, kept by the sender's deadline), so no attempt outlives its
+claim and no other worker sends the same message meanwhile.
+
 Delivery is at least once: a worker that dies mid-send leaves its claim to lapse, and another worker sends the
 message again with the same ``webhook-id``, by which receivers drop the duplicate.
 """
@@ -23,11 +29,18 @@ from pipeline.core.models import DeliveryStatus, WebhookDelivery
 from pipeline.core.settings import Settings
 from pipeline.store import JobStore
 from pipeline.store.interface import AttemptOutcome
+from pipeline.webhooks.addresses import without_query
 from pipeline.webhooks.envelope import new_secret
 from pipeline.webhooks.retries import next_attempt_at, retry_after_s
 from pipeline.webhooks.sender import Sent, new_client, send
 
 log = logging.getLogger("paperline.webhooks")
+
+
+def lease_s(settings: Settings) -> float:
+    """How long a claim holds a delivery: well past the longest an attempt can take (its deadline), and the
+    recording after it."""
+    return 2 * settings.webhook_timeout_s + 30
 
 
 class Dispatcher:
@@ -37,7 +50,7 @@ class Dispatcher:
         self.settings, self.store = settings, store
         self.client = client or new_client(settings)
         self.claim = f"{uuid.uuid4().hex[:12]}"
-        self.lease_s = 3 * settings.webhook_timeout_s + 30  # well past one attempt's bound
+        self.lease_s = lease_s(settings)
         self._pool = ThreadPoolExecutor(settings.webhook_concurrency, thread_name_prefix="paperline-webhook")
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -51,7 +64,11 @@ class Dispatcher:
         if free <= 0:
             return 0
         claimed = self.store.claim_deliveries(
-            time.time() if now is None else now, limit=free, lease_s=self.lease_s, claim=self.claim
+            time.time() if now is None else now,
+            limit=free,
+            lease_s=self.lease_s,
+            claim=self.claim,
+            per_user=self.settings.webhook_user_concurrency,
         )
         for delivery in claimed:
             with self._lock:
@@ -104,7 +121,11 @@ class Dispatcher:
             sent = Sent(False, None, messages.WEBHOOK_NO_SECRET, "", 0.0)
             outcome = AttemptOutcome(None, sent.error, "", 0.0, DeliveryStatus.FAILED)
         else:
-            sent = send(self.client, delivery, secret, self.settings)
+            try:
+                sent = send(self.client, delivery, secret, self.settings)
+            except Exception:  # recorded like any failure, so it is retried on the schedule, never claimed in a loop
+                log.exception("webhook delivery %s to %s failed", delivery.id, without_query(delivery.url))
+                sent = Sent(False, None, messages.WEBHOOK_FAILED, "", 0.0)
             outcome = self.outcome(delivery, sent)
         if not self.store.record_attempt(delivery.id, self.claim, outcome):
             log.warning("webhook delivery %s: the claim lapsed before its attempt was recorded", delivery.id)

@@ -132,13 +132,21 @@ def test_the_api_streams_the_answer_as_events_and_the_budget_refuses_with_a_prob
     app: Paperline, fake, serve_dashboard, tmp_path: Path
 ) -> None:
     jobs = index(app, tmp_path)
-    url = serve_dashboard(ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=fake.base_url, PAPERLINE_ASK_BUDGET_USD="0.0001")
+    url = serve_dashboard(
+        ANTHROPIC_API_KEY="test",
+        ANTHROPIC_BASE_URL=fake.base_url,
+        PAPERLINE_ASK_BUDGET_USD="0.0001",
+        PAPERLINE_ASK_CONCURRENCY_PER_USER="1",
+    )
     api = url.removesuffix("/app") + "/api/v1"
     question = DOCUMENTS[1].questions[0].question
     with post_ask(api, {"question": question}) as response:
         assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
         first = read_until(lambda: response.read1(65536), b"event: text")
         assert b"event: citation" not in first and b"event: end" not in first
+        with post_ask(api, {"question": question, "no_model": True}) as busy:  # one answer under way at most
+            busy_problem = problem((busy.status, dict(busy.headers), busy.read()))
+        assert busy.status == 429 and busy_problem["code"] == "ask_busy" and int(busy.headers["Retry-After"]) > 0
         fake.gate.set()
         events = sse_messages(first + response.read())
     kinds = [kind for kind, _ in events]
@@ -154,9 +162,12 @@ def test_the_api_streams_the_answer_as_events_and_the_budget_refuses_with_a_prob
     spent = app.ask_usage()[0].cost_usd
     assert answer_problem["detail"] == messages.ask_budget_reached("local", spent, 0.0001)
     assert len(fake.requests) == 1, "refused before the model"
-    for bad in ({}, {"question": ""}, {"question": "x", "jobs": "one"}, {"question": "x", "no_model": "yes"}):
+    bodies = ({}, {"question": ""}, {"question": "x", "jobs": "one"}, {"question": "x", "no_model": "yes"})
+    for bad in (*bodies, {"question": "what \ud800 is", "no_model": True}):
         with post_ask(api, bad) as bad_answer:
             assert bad_answer.status == 400 and problem((400, dict(bad_answer.headers), bad_answer.read())), bad
+    with post_ask(api, {"question": '"the\x00 fact', "no_model": True}) as cleaned:  # NUL: FTS5's bare 500 before
+        assert cleaned.status == 200 and sse_messages(cleaned.read())[-1][0] == "end"
     doc = json.loads(call(f"{api}/openapi.json")[2])
     assert doc["paths"]["/ask"]["post"]["responses"]["429"] and "Answer" in doc["components"]["schemas"]
     conforms(doc, "/search", "get", call(f"{api}/search?q=fact"))

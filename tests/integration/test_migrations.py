@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.core.models import AskReservation, Batch
 from pipeline.core.settings import Settings
 from pipeline.store import JobStore, migrations, open_store
 from tests.docgen import make_text_pdf
@@ -147,3 +148,13 @@ def test_new_jobs_follow_the_old_ones_in_a_migrated_store(old_store: tuple[dict[
     last_old_event = before["events"][-1]["id"]
     assert [event.id > last_old_event for event in store.list_events("after-upgrade")] == [True]
     assert store.changes_since(before["revision"]).jobs[0].id == "after-upgrade", "revisions go on from the old ones"
+    # 0006: a batch remembers its cancel, answers under way hold a reservation, a user's backlog is counted
+    store.create_batch(Batch("b1", "ann", "1 document", 1.0, 1))
+    store.cancel_batch("b1", 2.0)
+    assert store.get_batch("b1") == Batch("b1", "ann", "1 document", 1.0, 1, canceled_at=2.0)
+    usage: list[tuple[float, float, int]] = []
+    for rid in ("r1", "r2"):
+        reservation = AskReservation(rid, "ann", "2026-01-01", 0.5, 1.0, 9e9)
+        store.reserve_ask(reservation, check=lambda *seen: usage.append(seen))
+    store.settle_ask(reservation, 10, 5, 0.25)
+    assert usage == [(0.0, 0.0, 0), (0.0, 0.5, 1)] and store.list_ask_usage("ann")[0].cost_usd == 0.25

@@ -75,7 +75,9 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
             "application/json",
         )
         assert status == 422 and "Unknown webhook events: job.done" in body["detail"]
-        status, _, body = post(f"{api}/jobs", *multipart([("a.pdf", b"%PDF")], {"callback_url": "http://127.0.0.1:1/"}))
+        status, _, body = post(
+            f"{api}/jobs", *multipart([("a.pdf", b"%PDF")], {"callback_url": "http://127.0.0.1:8080/"})
+        )
         assert status == 400 and "loopback" in body["detail"]
         listed = conforms(doc, "/webhooks", "get", call(f"{api}/webhooks"))
         assert {w["id"] for w in listed["webhooks"]} == {everything, flaky, redirect}
@@ -185,14 +187,14 @@ def test_a_receiver_down_while_the_worker_restarts_still_gets_the_event(  # type
 def test_the_command_line_adds_lists_tests_logs_and_removes_webhooks(app: Paperline) -> None:
     from tests.conftest import paperline
 
-    refused = paperline(app, "webhook", "add", "http://127.0.0.1:9/x")
+    refused = paperline(app, "webhook", "add", "http://127.0.0.1:9999/x")
     assert (
         refused.returncode == 2 and "loopback" in refused.stderr and "PAPERLINE_WEBHOOK_ALLOW_PRIVATE" in refused.stderr
     )
     bad = paperline(app, "webhook", "add", "https://1.1.1.1/x", "--events", "job.completed,job.done")
     assert bad.returncode == 2 and "Unknown webhook events: job.done" in bad.stderr
     added = paperline(
-        app, "webhook", "add", "http://127.0.0.1:9/x", "--events", "job.failed", PAPERLINE_WEBHOOK_ALLOW_PRIVATE="1"
+        app, "webhook", "add", "http://127.0.0.1:9999/x", "--events", "job.failed", PAPERLINE_WEBHOOK_ALLOW_PRIVATE="1"
     )
     assert added.returncode == 0 and added.stdout.strip().startswith("whsec_") and "shown only now" in added.stderr
     (subscription,) = app.webhooks()

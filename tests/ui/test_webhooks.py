@@ -24,12 +24,12 @@ def test_an_analyst_adds_a_webhook_and_reads_its_log_as_text(app: Paperline, ser
     url = serve_dashboard(PAPERLINE_WEBHOOK_ALLOW_PRIVATE="1")
     page.goto(url)
     open_tab(page, "Webhooks")
-    page.get_by_placeholder("https://example.com/hooks").fill("http://127.0.0.1:9/hook")
+    page.get_by_placeholder("https://example.com/hooks").fill("http://127.0.0.1:9999/hook")
     page.get_by_role("button", name="Add webhook").click()
     page.wait_for_function(FIND_SECRET_JS)
     assert page.evaluate(FIND_SECRET_JS).startswith("whsec_")
     (subscription,) = app.webhooks()
-    assert subscription.url == "http://127.0.0.1:9/hook" and subscription.events == ("job.completed", "job.failed")
+    assert subscription.url == "http://127.0.0.1:9999/hook" and subscription.events == ("job.completed", "job.failed")
 
     # An attempt whose receiver answered markup (as a worker records it), then the log on the page.
     (delivery,) = app.store.record_webhook_event(subscription.user, "job.completed", {"id": "j"})

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pipeline import Paperline
+from pipeline.api.problems import problem_for
 from pipeline.core import messages
-from pipeline.core.errors import AskBudgetReached, InvalidRequest
+from pipeline.core.errors import AskBudgetReached, AskBusy, InvalidRequest
 from pipeline.core.settings import Settings
-from pipeline.service.ask import SYSTEM_PROMPT
+from pipeline.service.ask import SYSTEM_PROMPT, Answer, max_cost, sent_passage
 from tests.fake_anthropic import FakeAnthropic, Recorded, cite
+from tests.helpers import wait_until
 from tests.retrieval_docs import make_documents, write_pdf
 from tests.sync_runner import run_queued
 
@@ -270,3 +274,69 @@ def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chip
     assert marked == cited and before == "Before.\n"
     page = render("result_page.html", page=2, before=before, marked=marked, after=after)
     assert "<script" not in page and "<img" not in page and '<mark class="pl-cited">&lt;script&gt;' in page
+
+
+def _ask_together(app: Paperline, question: str, user: str, fake: FakeAnthropic, n: int = 8) -> list[object]:
+    """``n`` questions asked at once, each held by the fake after its first words until every one has either
+    reached the model or been refused; each one's answer or refusal."""
+    start = threading.Barrier(n)
+
+    def one() -> object:
+        start.wait()
+        try:
+            return app.ask(question, user=user)
+        except (AskBudgetReached, AskBusy) as refused:
+            return refused
+
+    fake.gate = threading.Event()
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            futures = [pool.submit(one) for _ in range(n)]
+            wait_until(lambda: len(fake.requests) + sum(f.done() for f in futures) >= n, timeout=60)
+            fake.gate.set()
+            return [f.result(timeout=60) for f in futures]
+    finally:
+        fake.gate = None
+
+
+def test_parallel_questions_cannot_all_pass_a_tiny_budget(indexed, fake) -> None:  # type: ignore[no-untyped-def]
+    """Eight questions at once against a $0.001 budget: before, all eight were answered (148 times the budget);
+    now the first reserves the most its answer may cost and the others are refused before the model."""
+    fake.responder = answering
+    spent = sum(day.cost_usd for day in open_app(indexed).ask_usage("bob"))
+    budget = spent + 0.001
+    app = open_app(indexed, ask_budget_usd=budget, ask_concurrency_per_user=8)
+    outcomes = _ask_together(app, DOCUMENTS[2].questions[0].question, "bob", fake)
+    answered = [o for o in outcomes if isinstance(o, Answer)]
+    assert len(answered) == 1 and len(fake.requests) == 1, "one answer crossed the budget; no other was asked"
+    assert all(isinstance(o, AskBudgetReached) for o in outcomes if o not in answered)
+    recorded = sum(day.cost_usd for day in app.ask_usage("bob"))
+    assert recorded <= budget + answered[0].cost_usd, "never above the budget plus one answer"
+    hits = app.search(answered[0].question, top_k=app.settings.ask_passages, user="bob")
+    reserved = max_cost(app.settings, answered[0].question, [sent_passage(hit) for hit in hits])
+    assert 0.001 < answered[0].cost_usd <= reserved, "what was reserved covers what the answer cost"
+
+
+def test_at_most_two_answers_of_one_user_are_under_way(indexed, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.responder = answering
+    app = open_app(indexed)
+    outcomes = _ask_together(app, DOCUMENTS[3].questions[0].question, "bob", fake)
+    busy = [o for o in outcomes if isinstance(o, AskBusy)]
+    assert sum(isinstance(o, Answer) for o in outcomes) == 2 and len(busy) == 6 and len(fake.requests) == 2
+    assert busy[0].retry_after_s > 0 and str(busy[0]) == messages.ask_busy("bob", 2)
+    assert app.ask(DOCUMENTS[3].questions[0].question, user="bob").method == "model", "both places freed at the end"
+
+
+def test_a_question_holding_control_characters_is_cleaned_and_a_lone_surrogate_is_refused(indexed, fake) -> None:  # type: ignore[no-untyped-def]
+    app = open_app(indexed)
+    question = DOCUMENTS[0].questions[0].question
+    answer = app.ask('"' + question.replace(" ", "\x00", 2) + "\x00", user="ann", no_model=True)
+    assert answer.method == "extractive" and answer.citations, "NUL broke the keyword index's query (FTS5)"
+    assert app.search("warranty\x00 \x1b[31m", user="ann", mode="keyword") is not None
+    for bad in ("what is \ud800 this", "\udfff"):
+        with pytest.raises(InvalidRequest, match="lone UTF-16 surrogate"):
+            app.ask(bad, user="ann", no_model=True)
+        with pytest.raises(InvalidRequest, match="lone UTF-16 surrogate"):
+            app.search(bad, user="ann", mode="keyword")
+    problem = problem_for(AskBusy(messages.ask_busy("ann", 2)))
+    assert problem is not None and (problem.status, problem.retry_after) == (429, AskBusy.retry_after_s)

@@ -73,3 +73,23 @@ def test_a_batch_card_counts_every_document_even_before_all_are_jobs(app: Paperl
     feed.refresh()
     live.refresh()
     assert "1 of 3 ready" in card._line.object and card._bar.value == 33 and first.batch_id == batch.id
+
+
+def test_cancel_all_is_offered_while_a_drop_s_documents_are_still_to_come_and_refuses_them(
+    app: Paperline, tmp_path: Path
+) -> None:
+    feed = JobFeed(app)
+    state = SessionState(feed=feed)
+    batch = app.store.create_batch(Batch("b2", "local", "2 documents", 1.0, 2))
+    app.submit(make_text_pdf(tmp_path / "first.pdf", 1), batch_id=batch.id)
+    run_queued(app)
+    feed.refresh()
+    live = LiveJobs(state=state)
+    [card] = live._batch_cards.values()
+    assert card._cancel.visible, "the first job ended, but the second document is still on its way"
+    card.param.trigger("cancel_all")
+    later = app.submit(make_text_pdf(tmp_path / "second.pdf", 2), batch_id=batch.id)
+    assert later.status is JobStatus.CANCELED and app.queue.pending_count() == 0
+    feed.refresh()
+    live.refresh()
+    assert "1 of 2 ready, 1 canceled" in card._line.object and not card._cancel.visible

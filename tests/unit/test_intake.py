@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -48,6 +50,8 @@ def test_refused_bytes_are_described_plainly() -> None:
         ("   ", "document"),
         ("Quarterly report (final).pdf", "Quarterly report (final).pdf"),
         ("résumé.pdf", "résumé.pdf"),
+        ("inv\u202efdp.txt", "invfdp.txt"),  # shown as "invtxt.pdf" while the override stays
+        ("a\u200bb\u2066c\u2069\ufeff\u200d.pdf", "abc.pdf"),  # zero-width, isolates, BOM, joiner
     ],
 )
 def test_filenames_are_sanitized(raw: str, clean: str) -> None:
@@ -66,4 +70,5 @@ def test_any_filename_becomes_a_safe_single_component(raw: str) -> None:
     assert name and name not in (".", "..")
     assert "/" not in name and "\\" not in name
     assert not any(ord(c) < 32 or ord(c) == 127 for c in name)
+    assert not any(unicodedata.category(c) == "Cf" for c in name), "no bidi override or invisible character"
     assert len(name) <= 180

@@ -55,6 +55,8 @@ def shows_default(shown: str, knob: Setting) -> bool:
     default an explanation in brackets ("(unset: SQLite)", "(none)")."""
     if knob.default in ("", ()) or knob.default is False:  # not `in`: 0 == False
         return shown.startswith("(")
+    if knob.default is True:  # a flag on by default: shown as the value that turns it on
+        return shown == "1"
     if knob.type in (int, float):
         number = re.match(r"[\d,.]+", shown)
         return number is not None and float(number.group().replace(",", "")) == knob.default

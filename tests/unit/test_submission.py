@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pypdf
 import pytest
 from PIL import Image
 
+from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest, NoWorkerRunning
 from pipeline.core.models import JobStatus
 from pipeline.core.settings import Settings
@@ -133,3 +136,60 @@ def test_the_default_upload_limit_is_200_mb(app: Paperline, tmp_path: Path) -> N
     with huge.open("r+b") as handle:
         handle.truncate(200 * 1024 * 1024)  # at the limit: not refused for its size (but not a readable PDF)
     assert "upload limit" not in app.submit(huge).error
+
+
+def test_a_bidi_override_in_a_name_is_dropped_wherever_the_name_is_shown(app: Paperline, tmp_path: Path) -> None:
+    data = make_text_pdf(tmp_path / "r.pdf", 1).read_bytes()
+    job = app.submit(data, "inv\u202efdp.txt")
+    assert job.filename == "invfdp.txt", "shown as 'invtxt.pdf' while the override stays"
+    older = app.store.get(job.id)
+    assert older is not None
+    from pipeline.service.batches import archive_name
+
+    named = archive_name(replace(older, filename="inv\u202efdp.pdf"), "text", set())  # a name recorded before
+    assert named == "invfdp.txt"
+
+
+class _HeldFile(io.BytesIO):
+    """An upload whose bytes arrive only when the test lets them (a drop's file still on its way)."""
+
+    def __init__(self, data: bytes, arrived: threading.Event) -> None:
+        super().__init__(data)
+        self.arrived, self.reading = arrived, threading.Event()
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reading.set()
+        assert self.arrived.wait(30)
+        return super().read(size)
+
+
+def test_cancel_all_during_a_drop_cancels_the_files_still_to_become_jobs(app: Paperline, tmp_path: Path) -> None:
+    """The page makes a drop's jobs one by one; "Cancel all" (here from the command line, another process) came
+    after the first: the second was being read, the third not yet. Before, both later jobs were queued and ran."""
+    from tests.conftest import paperline
+
+    data = [make_text_pdf(tmp_path / f"d{i}.pdf", i + 1).read_bytes() for i in range(3)]
+    arrived = threading.Event()
+    held = _HeldFile(data[1], arrived)
+    made: list = []
+    drop = threading.Thread(
+        target=lambda: made.append(app.submit_batch([(data[0], "a.pdf"), (held, "b.pdf"), (data[2], "c.pdf")]))
+    )
+    drop.start()
+    try:
+        assert held.reading.wait(30), "the second file is being read"
+        (first,) = app.jobs()
+        assert first.status is JobStatus.QUEUED and first.batch_id is not None
+        canceled = paperline(app, "batch", "cancel", first.batch_id)
+        assert canceled.returncode == 0, canceled.stderr
+    finally:
+        arrived.set()
+        drop.join(60)
+    (batch, made_jobs) = made[0]
+    jobs = [app.get(job.id) for job in made_jobs]
+    assert [job.status for job in jobs] == [JobStatus.CANCELED] * 3
+    assert jobs[1].message == jobs[2].message == messages.CANCELED_WITH_BATCH
+    assert app.queue.pending_count() == 1, "only the first was ever queued (its task finds it canceled)"
+    assert not any(app.files(job.id).exists("source.pdf") for job in jobs[1:]), "their bytes are not kept"
+    view = app.batch(batch.id, eta=False)
+    assert view.totals.counts["canceled"] == 3 and view.totals.batch.canceled_at is not None and view.totals.is_final

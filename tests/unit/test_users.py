@@ -208,12 +208,10 @@ def test_a_cache_hit_across_users_names_nothing_and_gives_its_own_copy(app: Pape
     ann = app.submit(pdf, "ann-secret-plans.pdf", user="ann")
     run_queued(app)
     bob = app.submit(pdf, "mine.pdf", user="bob")
-    assert (
-        bob.status is JobStatus.COMPLETED
-        and bob.message == "Served from cache: an identical document was extracted before"
-    )
+    assert bob.status is JobStatus.COMPLETED and bob.message == "Served from the result cache"
     shown = json.dumps(bob.to_dict()) + json.dumps([e.message for e in app.events(bob.id, user="bob")])
-    assert ann.id not in shown and "ann-secret-plans" not in shown and "ann" not in bob.cached_from.split()
+    assert ann.id not in shown and "ann-secret-plans" not in shown and bob.cached_from == "cache"
+    assert "user" not in shown.replace('"user": "bob"', ""), "nothing says another user uploaded it"
     with pytest.raises(JobNotFound):
         app.get(ann.id, user=app.owner_scope("bob"))
     again = app.submit(pdf, "again.pdf", user="ann")
@@ -221,6 +219,17 @@ def test_a_cache_hit_across_users_names_nothing_and_gives_its_own_copy(app: Pape
     text = app.result(bob.id, user="bob")
     app.delete(ann.id)
     assert app.result(bob.id, user="bob") == text, "bob's job has its own copy of the result"
+
+
+def test_a_cache_kept_per_user_answers_no_one_from_another_user_s_job(app: Paperline, pdf: Path) -> None:
+    own_cache = with_settings(app, share_cache=False)
+    own_cache.submit(pdf, user="ann")
+    run_queued(own_cache)
+    bob = own_cache.submit(pdf, user="bob")
+    assert bob.status is JobStatus.QUEUED and bob.cached_from is None, "extracted again: a fast answer tells nothing"
+    run_queued(own_cache)
+    again = own_cache.submit(pdf, user="bob")
+    assert again.status is JobStatus.COMPLETED and again.cached_from == bob.id, "one's own cache still answers"
 
 
 def test_parallel_uploads_cannot_pass_the_per_user_limit(app: Paperline, pdf: Path) -> None:

@@ -26,20 +26,25 @@ TOTALS = ", ".join(
 
 
 def _batch(row: Any) -> Batch:
-    return Batch(**{name: row[name] for name in ("id", "user", "name", "created_at", "jobs")})
+    return Batch(**{name: row[name] for name in ("id", "user", "name", "created_at", "jobs", "canceled_at")})
 
 
 class SqlBatches(SqlBase):
     def create_batch(self, batch: Batch) -> Batch:
         with self.transaction() as conn:
             conn.execute(
-                f"INSERT INTO batches ({BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                (batch.id, batch.user, strip_controls(batch.name), batch.created_at, batch.jobs),
+                f"INSERT INTO batches ({BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch.id, batch.user, strip_controls(batch.name), batch.created_at, batch.jobs, batch.canceled_at),
             )
             self._bump(conn)
         found = self.get_batch(batch.id)
         assert found is not None
         return found
+
+    def cancel_batch(self, batch_id: str, at: float) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE batches SET canceled_at = ? WHERE id = ? AND canceled_at IS NULL", (at, batch_id))
+            self._bump(conn)
 
     def get_batch(self, batch_id: str) -> Batch | None:
         row = self.connection.execute(f"SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?", (batch_id,)).fetchone()
@@ -59,9 +64,9 @@ class SqlBatches(SqlBase):
     def _batch_totals(self, conn: Any, batch_id: str) -> BatchTotals | None:
         """The batch's sums read on ``conn`` (inside a transaction: as that transaction sees them)."""
         row = conn.execute(
-            f'SELECT b.id, b."user", b.name, b.created_at, b.jobs, {TOTALS} '
+            f'SELECT b.id, b."user", b.name, b.created_at, b.jobs, b.canceled_at, {TOTALS} '
             "FROM batches b LEFT JOIN jobs j ON j.batch_id = b.id WHERE b.id = ? "
-            'GROUP BY b.id, b."user", b.name, b.created_at, b.jobs',
+            'GROUP BY b.id, b."user", b.name, b.created_at, b.jobs, b.canceled_at',
             (batch_id,),
         ).fetchone()
         if row is None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.core import messages
+from pipeline.core.errors import BatchCanceled
 from pipeline.core.lifecycle import PROGRESS_DONE, PROGRESS_PREPARING, PROGRESS_QUEUED, EventKind
 from pipeline.core.models import Job, JobStatus, Stage
 from pipeline.core.text import strip_controls
@@ -49,6 +50,10 @@ class SqlJobs(SqlBase):
     def _insert_job(self, conn: Any, new: NewJob) -> None:
         now = time.time()
         final = new.status.is_final
+        if new.batch_id is not None and not final:
+            batch = conn.execute("SELECT canceled_at FROM batches WHERE id = ?", (new.batch_id,)).fetchone()
+            if batch is not None and batch["canceled_at"] is not None:
+                raise BatchCanceled(new.batch_id)
         conn.execute(
             "INSERT INTO jobs (id, filename, kind, profile, engine, status, stage, progress, message, pages, "
             'created_at, started_at, finished_at, updated_at, error, sha256, size_bytes, "user", cached_from, '
@@ -171,11 +176,12 @@ class SqlJobs(SqlBase):
             chunks = conn.execute("SELECT status, COUNT(*) AS n FROM chunks GROUP BY status").fetchall()
         return {row["status"]: int(row["n"]) for row in jobs}, {row["status"]: int(row["n"]) for row in chunks}
 
-    def find_completed(self, sha256: str, profile: str, engine: str) -> Job | None:
+    def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
+        mine, params = ('AND "user" = ?', (user,)) if user is not None else ("", ())
         row = self.connection.execute(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND profile = ? AND engine = ? AND status = ? "
-            "AND cached_from IS NULL ORDER BY finished_at DESC LIMIT 1",
-            (sha256, profile, engine, JobStatus.COMPLETED.value),
+            f"AND cached_from IS NULL {mine} ORDER BY finished_at DESC LIMIT 1",
+            (sha256, profile, engine, JobStatus.COMPLETED.value, *params),
         ).fetchone()
         return job_from_row(row) if row else None
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from pipeline.core import messages
 from pipeline.core.batches import BatchView
 from pipeline.core.models import (
     DeliveryAttempt,
@@ -58,6 +60,8 @@ class SqlWebhooks(SqlBase):
 
     #: appended to the claim's SELECT where the database can skip rows another transaction holds
     SKIP_LOCKED = ""
+    #: the interface's (``WebhookRecords.max_pending_deliveries``)
+    max_pending_deliveries: int
 
     def claim_transaction(self) -> AbstractContextManager[Any]:
         """Where deliveries are claimed and their attempts recorded: a write transaction, by default the usual
@@ -65,8 +69,21 @@ class SqlWebhooks(SqlBase):
         return self.transaction()
 
     # -- subscriptions -----------------------------------------------------------------------------------------
-    def add_subscription(self, subscription: WebhookSubscription, secret: str) -> None:
-        with self.transaction() as conn:
+    def add_subscription(
+        self,
+        subscription: WebhookSubscription,
+        secret: str,
+        *,
+        check: Callable[[list[WebhookSubscription]], None] | None = None,
+    ) -> None:
+        with self.transaction() as conn:  # a write transaction from its first statement: serialized
+            if check is not None:
+                rows = conn.execute(
+                    f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions "
+                    'WHERE "user" = ? ORDER BY created_at, id',
+                    (subscription.user,),
+                ).fetchall()
+                check([_subscription(row) for row in rows])
             conn.execute(
                 f"INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLUMNS}, secret) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -170,13 +187,23 @@ class SqlWebhooks(SqlBase):
             targets = [(row["id"], row["url"]) for row in rows if event in json.loads(row["events"])]
         if callback_url:
             targets.append((None, callback_url))
+        if not targets:
+            return []
         now, payload, ids = time.time(), json.dumps(data), []
+        pending = conn.execute(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE \"user\" = ? AND status = 'pending'", (user,)
+        ).fetchone()["n"]
         for target, url in targets:
             message = new_message_id()
+            if pending < self.max_pending_deliveries:
+                status, due, error = DeliveryStatus.PENDING.value, now, ""
+                pending += 1
+            else:  # the user's backlog is full: recorded, never sent
+                status, due, error = DeliveryStatus.FAILED.value, None, messages.webhook_not_sent(pending)
             conn.execute(
                 f"INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '', ?, ?, NULL, '')",
-                (message, target, job_id, user, url, event, payload, DeliveryStatus.PENDING.value, now, now, now),
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, NULL, '')",
+                (message, target, job_id, user, url, event, payload, status, due, error, now, now),
             )
             ids.append(message)
         return ids
@@ -220,7 +247,13 @@ class SqlWebhooks(SqlBase):
                 (json.dumps(job_from_row(row).to_dict()), job_id, "job.%"),
             )
 
-    def claim_deliveries(self, now: float, *, limit: int, lease_s: float, claim: str) -> list[WebhookDelivery]:
+    def _lock_claims(self, conn: Any) -> None:
+        """Serialize delivery claims within the claim transaction (the per-user cap counts live leases); SQLite's
+        ``BEGIN IMMEDIATE`` already does."""
+
+    def claim_deliveries(
+        self, now: float, *, limit: int, lease_s: float, claim: str, per_user: int = 0
+    ) -> list[WebhookDelivery]:
         due = (
             "status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)",
             (now, now),
@@ -234,11 +267,33 @@ class SqlWebhooks(SqlBase):
         ):
             return []
         with self.claim_transaction() as conn:
-            rows = conn.execute(
-                f"SELECT id FROM webhook_deliveries WHERE {due[0]} ORDER BY next_attempt_at, id "
-                f"LIMIT {int(limit)}{self.SKIP_LOCKED}",
-                due[1],
-            ).fetchall()
+            self._lock_claims(conn)
+            if per_user > 0:
+                # Each user's due deliveries numbered oldest first, beside how many that user has leased now: a
+                # user gets only the places left under the cap, so others' deliveries fill the rest.
+                rows = conn.execute(
+                    'SELECT d.id FROM (SELECT id, "user", next_attempt_at, ROW_NUMBER() OVER '
+                    '(PARTITION BY "user" ORDER BY next_attempt_at, id) AS place '
+                    f"FROM webhook_deliveries WHERE {due[0]}) d "
+                    'LEFT JOIN (SELECT "user", COUNT(*) AS busy FROM webhook_deliveries '
+                    'WHERE status = \'pending\' AND lease_until >= ? GROUP BY "user") b ON b."user" = d."user" '
+                    f"WHERE d.place + COALESCE(b.busy, 0) <= ? ORDER BY d.next_attempt_at, d.id LIMIT {int(limit)}",
+                    (*due[1], now, per_user),
+                ).fetchall()
+                ids = [row["id"] for row in rows]
+                if ids:  # the rows themselves, locked where the database can (and still due)
+                    marks = ", ".join("?" * len(ids))
+                    rows = conn.execute(
+                        f"SELECT id FROM webhook_deliveries WHERE id IN ({marks}) AND {due[0]} "
+                        f"ORDER BY next_attempt_at, id{self.SKIP_LOCKED}",
+                        (*ids, *due[1]),
+                    ).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT id FROM webhook_deliveries WHERE {due[0]} ORDER BY next_attempt_at, id "
+                    f"LIMIT {int(limit)}{self.SKIP_LOCKED}",
+                    due[1],
+                ).fetchall()
             ids = [row["id"] for row in rows]
             for delivery_id in ids:
                 conn.execute(
