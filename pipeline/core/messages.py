@@ -298,10 +298,10 @@ def no_structure_on(pages: Sequence[int]) -> str:
     )
 
 
-def no_tables_on_scans(pages: Sequence[int]) -> str:
+def read_from_scans(pages: Sequence[int]) -> str:
     return (
-        f"Pages {format_pages(pages)} are scans: their headings and paragraphs are read from OCR, but tables on them "
-        "are not read (their text is given as paragraphs)."
+        f"Pages {format_pages(pages)} are scans: their headings, paragraphs and ruled tables are read from OCR (a "
+        "table drawn without rules is given as paragraphs)."
     )
 
 

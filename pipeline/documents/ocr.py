@@ -1,6 +1,8 @@
 """OCR with the Tesseract command-line program, for scanned pages and images: their text, and where a profile asks
 for structure the layout Tesseract itself sees (its paragraphs and lines, with boxes and its estimate of each line's
-text size), made into the same elements a born-digital page gives.
+text size), made into the same elements a born-digital page gives. For structure the scan is first made level (its
+skew taken out) and the rules drawn on it are found and painted out before Tesseract reads it
+(``pipeline.documents.layout.scanned``): the tables they make get the words Tesseract read in their cells.
 
 Tesseract runs as a subprocess (no Python binding to install), reading a PNG from stdin. Where it is missing,
 callers get ``OcrUnavailable`` with the install command, and the job completes with that note.
@@ -24,6 +26,16 @@ from PIL import Image
 from pipeline.core.elements import Element, Kind
 from pipeline.core.errors import OcrUnavailable
 from pipeline.core.settings import Settings
+from pipeline.documents.layout.scanned import (
+    OcrWord,
+    deskewed,
+    despeckled,
+    erase_rules,
+    find_rules,
+    page_rules,
+    page_words,
+    skew_angle,
+)
 
 INSTALL_HINT = "Install it with 'apt-get install tesseract-ocr' (Debian/Ubuntu) or 'brew install tesseract' (macOS)."
 # Tesseract gains nothing beyond this size and slows down sharply on huge scans.
@@ -53,6 +65,7 @@ class OcrLine:
     #: Tesseract's estimate of the line's text size in pixels (hOCR ``x_size``): unlike the line's box, it does not
     #: shrink on a line without descenders, so a heading's size can be told from the body's
     size: float
+    words: tuple[OcrWord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,23 +76,44 @@ class OcrPage:
     paragraphs: list[list[OcrLine]]
     #: the size in pixels of the image Tesseract read (a huge scan is read smaller)
     image_size: tuple[int, int]
+    #: the rules found on the image, (left, top, right, bottom) in its pixels, and the skew taken out (degrees)
+    rules: tuple[tuple[int, int, int, int], ...] = ()
+    skew: float = 0.0
 
 
 def ocr_image(image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0) -> str:
-    """The text Tesseract reads in ``image``."""
-    image = _prepared(image)
+    """The text Tesseract reads in ``image`` (a speckled scan cleaned first)."""
+    image = despeckled(_prepared(image))
     return _clean(_run(image, ["stdout"], language, timeout_s).decode("utf-8", "replace"))
 
 
-def ocr_page(image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0) -> OcrPage:
-    """The text Tesseract reads in ``image`` and its layout, from one recognition (plain text and hOCR at once)."""
-    image = _prepared(image)
+def ocr_page(
+    image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0, dpi: float | None = None
+) -> OcrPage:
+    """The text Tesseract reads in ``image`` and its layout, from one recognition (plain text and hOCR at once), on
+    the image made level and with its rules painted out (their places kept for the tables). ``dpi``: the image's
+    resolution, if known (rules are told from letters by their length in points)."""
+    image = despeckled(_prepared(image).convert("L"))  # (Tesseract reads grey levels: a third of the pixels)
+    angle = skew_angle(image)
+    image = deskewed(image, angle)
+    dpi = dpi or _resolution(image)
+    rules = find_rules(image, dpi)
+    image = erase_rules(image, rules, margin=max(1, round(dpi / 100)))
     with tempfile.TemporaryDirectory(prefix="paperline-ocr-") as folder:
         base = Path(folder) / "page"
         _run(image, [str(base), "txt", "hocr"], language, timeout_s)
         text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
         hocr = base.with_suffix(".hocr").read_bytes()
-    return OcrPage(text, _hocr_paragraphs(hocr), image.size)
+    return OcrPage(text, _hocr_paragraphs(hocr), image.size, tuple(rules), angle if abs(angle) >= 0.1 else 0.0)
+
+
+def _resolution(image: Image.Image) -> float:
+    """An image's resolution: as its file says, or as if it were a page of A4's height (a photo or a scan saved
+    without it)."""
+    said = image.info.get("dpi")
+    if isinstance(said, tuple) and said and float(said[0]) >= 100:
+        return float(said[0])
+    return max(72.0, max(image.size) / 11.69)
 
 
 def _prepared(image: Image.Image) -> Image.Image:
@@ -126,6 +160,8 @@ def _run(image: Image.Image, outputs: list[str], language: str, timeout_s: float
 
 _BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
 _X_SIZE = re.compile(r"x_size ([\d.]+)")
+_BASELINE = re.compile(r"baseline ([-\d.]+) ([-\d.]+)")
+_CONFIDENCE = re.compile(r"x_wconf (\d+)")
 _LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
 
 
@@ -142,29 +178,60 @@ def _hocr_paragraphs(hocr: bytes) -> list[list[OcrLine]]:
             if line.get("class") not in _LINE_CLASSES:
                 continue
             title = line.get("title", "")
-            words = ["".join(word.itertext()).strip() for word in line.iter() if word.get("class") == "ocrx_word"]
-            text = " ".join(w for w in words if w)
             box, size = _BBOX.search(title), _X_SIZE.search(title)
-            if text and box:
-                left, top, right, bottom = (int(v) for v in box.groups())
-                lines.append(OcrLine(text, (left, top, right, bottom), float(size.group(1)) if size else bottom - top))
+            if not box:
+                continue
+            left, top, right, bottom = (int(v) for v in box.groups())
+            height = float(size.group(1)) if size else bottom - top
+            words = _hocr_words(line, (left, bottom), _BASELINE.search(title), height)
+            text = " ".join(w.text for w in words)
+            if text:
+                lines.append(OcrLine(text, (left, top, right, bottom), height, tuple(words)))
         if lines:
             paragraphs.append(lines)
     return paragraphs
 
 
+def _hocr_words(
+    line: ElementTree.Element, corner: tuple[int, int], baseline: re.Match[str] | None, size: float
+) -> list[OcrWord]:
+    """A line's words, each on the line's baseline (hOCR gives it as a slope and an offset from the line box's
+    bottom left corner)."""
+    slope, offset = (float(baseline.group(1)), float(baseline.group(2))) if baseline else (0.0, 0.0)
+    words = []
+    for node in line.iter():
+        if node.get("class") != "ocrx_word":
+            continue
+        text = "".join(node.itertext()).strip()
+        title = node.get("title", "")
+        box = _BBOX.search(title)
+        if not text or not box:
+            continue
+        left, top, right, bottom = (int(v) for v in box.groups())
+        confidence = _CONFIDENCE.search(title)
+        at = corner[1] + offset + slope * ((left + right) / 2 - corner[0])
+        words.append(
+            OcrWord(text, (left, top, right, bottom), at, size, float(confidence.group(1)) if confidence else 0)
+        )
+    return words
+
+
 def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float) -> dict[str, Any]:
     """A scanned page's layout in the shape a born-digital page's has (``pipeline.documents.pdf.page_layouts``):
-    Tesseract's paragraphs, lines joined (a word hyphenated at a line's end made whole), boxes in PDF points; a
-    short paragraph set clearly larger than the body text is a heading. Tables are not read from a scan."""
+    the tables the rules found on the image make, with the words Tesseract read in their cells; Tesseract's
+    paragraphs of the other words, lines joined (a word hyphenated at a line's end made whole), boxes in PDF points;
+    a short paragraph set clearly larger than the body text is a heading. Tables are placed before the first
+    paragraph below their top."""
     from pipeline.documents.layout.reading import join_lines
 
     scale_x = width_pt / max(page.image_size[0], 1)
     scale_y = height_pt / max(page.image_size[1], 1)
-    sizes = [line.size * scale_y for lines in page.paragraphs for line in lines]
+    tables, taken = _scanned_tables(page, number, scale_x, scale_y, height_pt)
+    paragraphs = [kept for lines in page.paragraphs if (kept := [ln for ln in _untaken(lines, taken) if ln.text])]
+    sizes = [line.size * scale_y for lines in paragraphs for line in lines]
     body = statistics.median(sizes) if sizes else 0.0
     elements = []
-    for lines in page.paragraphs:
+    for lines in paragraphs:
         texts = [
             # a hyphen at a line's end before a lower-case word is the scan's hyphenation: marked soft, join_lines
             # makes the word whole
@@ -188,9 +255,51 @@ def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float
                 size=round(size / 2) * 2.0,
             )
         )
+    for table in sorted(tables, key=lambda t: -t.bbox[3]):
+        table.size = round(body / 2) * 2.0
+        table.bbox = tuple(round(v, 1) for v in table.bbox)  # type: ignore[assignment]
+        at = next((i for i, e in enumerate(elements) if e.kind is not Kind.TABLE and e.bbox[3] < table.bbox[3]), None)
+        elements.insert(len(elements) if at is None else at, table)
     return {
         "width": round(width_pt, 1),
         "height": round(height_pt, 1),
         "elements": [element.to_record() for element in elements],
         "scanned": True,
-    }
+    } | ({"skew": page.skew} if page.skew else {})
+
+
+def _scanned_tables(
+    page: OcrPage, number: int, scale_x: float, scale_y: float, height_pt: float
+) -> tuple[list[Element], set[OcrWord]]:
+    """The tables the rules found on a scan make, by the born-digital finder of ruled tables, and the words they
+    took."""
+    if not page.rules:
+        return [], set()
+    from pipeline.documents.layout.tables import find_tables
+
+    words = [word for lines in page.paragraphs for line in lines for word in line.words]
+    found = find_tables(
+        page_rules(page.rules, scale_x, scale_y, height_pt), page_words(words, scale_x, scale_y, height_pt), number
+    )
+    taken = {words[i] for table in found for i in table.words}
+    return [table.element for table in found], taken
+
+
+def _untaken(lines: list[OcrLine], taken: set[OcrWord]) -> list[OcrLine]:
+    """A paragraph's lines without the words a table took (a line left with none is left out)."""
+    if not taken:
+        return lines
+    out = []
+    for line in lines:
+        words = [w for w in line.words if w not in taken]
+        if len(words) == len(line.words):
+            out.append(line)
+        elif words:
+            box = (
+                min(w.box[0] for w in words),
+                min(w.box[1] for w in words),
+                max(w.box[2] for w in words),
+                max(w.box[3] for w in words),
+            )
+            out.append(OcrLine(" ".join(w.text for w in words), box, line.size, tuple(words)))
+    return out

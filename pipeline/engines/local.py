@@ -27,13 +27,15 @@ class LocalExtractor(Extractor):
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def _ocr(self, image: Image.Image, notes: list[str], *, structure: bool = False) -> tuple[str, str, OcrPage | None]:
+    def _ocr(
+        self, image: Image.Image, notes: list[str], *, structure: bool = False, dpi: float | None = None
+    ) -> tuple[str, str, OcrPage | None]:
         """The text of ``image``, how it was read, and (``structure``) Tesseract's layout of it."""
         language, timeout_s = self.settings.ocr_language, self.settings.ocr_timeout_s
         scanned: OcrPage | None = None
         try:
             if structure:
-                scanned = ocr_page(image, language=language, timeout_s=timeout_s)
+                scanned = ocr_page(image, language=language, timeout_s=timeout_s, dpi=dpi)
                 text = scanned.text
             else:
                 text = ocr_image(image, language=language, timeout_s=timeout_s)
@@ -68,7 +70,7 @@ class LocalExtractor(Extractor):
                     rendered = render_page(work.source, number, settings.ocr_dpi, settings.max_image_pixels)
                     if rendered.lowered:
                         lowered[number] = rendered.dpi
-                    text, method, scanned = self._ocr(rendered.image, notes, structure=work.structure)
+                    text, method, scanned = self._ocr(rendered.image, notes, structure=work.structure, dpi=rendered.dpi)
                     size_pt = (rendered.image.width * 72 / rendered.dpi, rendered.image.height * 72 / rendered.dpi)
                     del rendered  # the page's bitmap goes before the next page is rendered
                     unreadable, layout = 0, self._scanned_layout(scanned, number, size_pt, layout)
