@@ -298,6 +298,13 @@ def no_structure_on(pages: Sequence[int]) -> str:
     )
 
 
+def read_under_text_layer(pages: Sequence[int]) -> str:
+    return (
+        f"Pages {format_pages(pages)} are images with more text than their small text layer (a stamp or a note "
+        "over a scan): their image was read by OCR instead of the text layer."
+    )
+
+
 def read_from_scans(pages: Sequence[int]) -> str:
     return (
         f"Pages {format_pages(pages)} are scans: their headings, paragraphs and ruled tables are read from OCR (a "

@@ -106,3 +106,42 @@ def test_a_speckled_scan_is_cleaned_and_a_clean_one_left_as_it_is() -> None:
     cleaned = scanned.despeckled(speckled)
     assert cleaned is not speckled
     assert int(scanned.dark_mask(cleaned).sum()) < int(scanned.dark_mask(speckled).sum()) - 2500
+
+
+STAMP = "RECEIVED 14 MAR 2024"
+
+
+@needs_tesseract
+def test_a_scan_under_a_stamps_small_text_layer_is_read_by_ocr_and_the_notes_say_so(tmp_path: Path) -> None:
+    """The page's text layer holds only the stamp; its image holds the page: OCR's text and table are kept, the
+    stamp with them (it is drawn on the page), and a note names the page."""
+    image = scan_docs.roughened(scan_docs.render(scan_docs.table_page(), 200), skew=0.5)
+    path = scan_docs.image_pdf(image, tmp_path / "stamped.pdf", 210, 297, stamp=STAMP)
+    elements, layout, notes = structure_of(path)
+    assert layout["scanned"] is True
+    assert [e.rows() for e in elements if e.kind is Kind.TABLE] == [scan_docs.GRID]
+    assert any(e.text == scan_docs.OUTRO for e in elements)
+    assert any("Pages 1 are images with more text than their small text layer" in note for note in notes), notes
+
+
+@needs_tesseract
+def test_a_born_digital_page_with_a_picture_keeps_its_text_layer(tmp_path: Path) -> None:
+    """A few words of text layer over a picture with no more text in it: the text layer stands, no note."""
+    image = Image.new("L", (1654, 2339), 255)
+    ImageDraw.Draw(image).ellipse((200, 300, 1400, 1500), fill=90)
+    path = scan_docs.image_pdf(image, tmp_path / "picture.pdf", 210, 297, stamp=STAMP)
+    elements, layout, notes = structure_of(path)
+    assert [e.text for e in elements] == [STAMP] and not layout.get("scanned")
+    assert not any("small text layer" in note for note in notes), notes
+
+
+@needs_tesseract
+def test_without_reading_under_a_small_text_layer_the_stamped_scan_is_only_its_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.engines import local
+
+    monkeypatch.setattr(local, "image_cover", lambda path, number: 0.0)
+    image = scan_docs.render(scan_docs.table_page(), 200)
+    elements, _, notes = structure_of(scan_docs.image_pdf(image, tmp_path / "stamped.pdf", 210, 297, stamp=STAMP))
+    assert [e.text for e in elements] == [STAMP] and not notes
