@@ -104,3 +104,35 @@ def image_pdf(image: Image.Image, path: Path, width_mm: float, height_mm: float,
         pdf.cell(60, 4, stamp)
     pdf.output(str(path))
     return path
+
+
+LETTER = [
+    "Dear Margaret, thank you for the parcel you sent",
+    "last week. The children loved the books and the",
+    "garden seeds arrived just in time for spring. We",
+    "planted beans, carrots and two rows of lettuce.",
+    "Please write soon and tell us about your trip.",
+]
+#: faces that imitate handwriting, from Debian's fonts-* packages, by package
+HANDWRITING_FONTS = {
+    "fonts-dkg-handwriting": "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
+    "fonts-breip": "/usr/share/fonts/truetype/breip/Breip.ttf",
+    "fonts-humor-sans": "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
+    "fonts-dancingscript": "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf",
+}
+
+
+def letter_page(font: str | None = None, size: float = 18) -> FPDF:
+    """A5 landscape: ``LETTER`` set in the face at ``font`` (a TrueType or OpenType file; Helvetica if None)."""
+    pdf = FPDF(orientation="L", format=(148, 210))  # A5 (fpdf2 warns on the name)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    if font:
+        pdf.add_font("hand", "", font)
+        pdf.set_font("hand", size=size)
+    else:
+        pdf.set_font("Helvetica", size=size * 0.75)
+    for n, line in enumerate(LETTER):
+        pdf.set_xy(15, 20 + n * size * 0.55)
+        pdf.cell(180, size * 0.5, line)
+    return pdf

@@ -298,6 +298,25 @@ def no_structure_on(pages: Sequence[int]) -> str:
     )
 
 
+def read_by_better_ocr(pages: Sequence[int], floor: float) -> str:
+    return (
+        f"Pages {format_pages(pages)} were read by RapidOCR (PP-OCRv6): Tesseract was unsure of them (mean word "
+        f"confidence below {floor:g}), as on handwriting or a hard scan."
+    )
+
+
+def ocr_unsure(pages: Sequence[int], floor: float, *, installed: bool) -> str:
+    how = (
+        "PAPERLINE_BETTER_OCR=auto reads such pages again with RapidOCR"
+        if installed
+        else "installing the 'ocr' extra (pip install 'paperline[ocr]') reads such pages again with RapidOCR"
+    )
+    return (
+        f"Tesseract was unsure of pages {format_pages(pages)} (mean word confidence below {floor:g}): check their "
+        f"text; {how}."
+    )
+
+
 def read_under_text_layer(pages: Sequence[int]) -> str:
     return (
         f"Pages {format_pages(pages)} are images with more text than their small text layer (a stamp or a note "

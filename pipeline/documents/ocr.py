@@ -26,6 +26,7 @@ from PIL import Image
 from pipeline.core.elements import Element, Kind
 from pipeline.core.errors import OcrUnavailable
 from pipeline.core.settings import Settings
+from pipeline.documents import rapid
 from pipeline.documents.layout.scanned import (
     OcrWord,
     deskewed,
@@ -79,20 +80,70 @@ class OcrPage:
     #: the rules found on the image, (left, top, right, bottom) in its pixels, and the skew taken out (degrees)
     rules: tuple[tuple[int, int, int, int], ...] = ()
     skew: float = 0.0
+    #: the engine whose text and lines these are, and Tesseract's mean word confidence (0-100)
+    engine: str = "tesseract"
+    confidence: float = 100.0
 
 
-def ocr_image(image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0) -> str:
-    """The text Tesseract reads in ``image`` (a speckled scan cleaned first)."""
+@dataclass(frozen=True)
+class OcrRead:
+    """The text read in an image, by which engine, and Tesseract's mean word confidence (0-100)."""
+
+    text: str
+    engine: str = "tesseract"
+    confidence: float = 100.0
+
+
+#: ``better`` values: read again with RapidOCR never, where Tesseract is unsure, or always
+BETTER_OCR = ("off", "auto", "always")
+
+
+def _wants_better(better: str, confidence: float, floor: float) -> bool:
+    return (better == "always" or (better == "auto" and confidence < floor)) and rapid.available()
+
+
+def ocr_image(
+    image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0, better: str = "off", floor: float = 88.0
+) -> OcrRead:
+    """The text Tesseract reads in ``image`` (a speckled scan cleaned first), or RapidOCR's where ``better`` asks for
+    it (``"auto"``: where Tesseract's mean word confidence is below ``floor``) and it is installed."""
     image = despeckled(_prepared(image))
-    return _clean(_run(image, ["stdout"], language, timeout_s).decode("utf-8", "replace"))
+    with tempfile.TemporaryDirectory(prefix="paperline-ocr-") as folder:
+        base = Path(folder) / "page"
+        _run(image, [str(base), "txt", "tsv"], language, timeout_s)
+        text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
+        confidence = _tsv_confidence(base.with_suffix(".tsv").read_text("utf-8", "replace"))
+    if not _wants_better(better, confidence, floor):
+        return OcrRead(text, confidence=confidence)
+    lines = rapid.read_lines(image)
+    return OcrRead(
+        "\n\n".join("\n".join(line[0] for line in par) for par in rapid.paragraphs(lines)), "rapidocr", confidence
+    )
+
+
+def _tsv_confidence(tsv: str) -> float:
+    """The mean confidence of the words in Tesseract's TSV output (0 when it read none)."""
+    confidences = []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) >= 12 and cells[11].strip() and float(cells[10]) >= 0:
+            confidences.append(float(cells[10]))
+    return statistics.fmean(confidences) if confidences else 0.0
 
 
 def ocr_page(
-    image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0, dpi: float | None = None
+    image: Image.Image,
+    *,
+    language: str = "eng",
+    timeout_s: float = 120.0,
+    dpi: float | None = None,
+    better: str = "off",
+    floor: float = 88.0,
 ) -> OcrPage:
     """The text Tesseract reads in ``image`` and its layout, from one recognition (plain text and hOCR at once), on
     the image made level and with its rules painted out (their places kept for the tables). ``dpi``: the image's
-    resolution, if known (rules are told from letters by their length in points)."""
+    resolution, if known (rules are told from letters by their length in points). RapidOCR's text and lines instead
+    where ``better`` asks for them (as for ``ocr_image``)."""
     image = despeckled(_prepared(image).convert("L"))  # (Tesseract reads grey levels: a third of the pixels)
     angle = skew_angle(image)
     image = deskewed(image, angle)
@@ -104,7 +155,18 @@ def ocr_page(
         _run(image, [str(base), "txt", "hocr"], language, timeout_s)
         text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
         hocr = base.with_suffix(".hocr").read_bytes()
-    return OcrPage(text, _hocr_paragraphs(hocr), image.size, tuple(rules), angle if abs(angle) >= 0.1 else 0.0)
+    paragraphs = _hocr_paragraphs(hocr)
+    confidences = [word.confidence for lines in paragraphs for line in lines for word in line.words]
+    confidence = statistics.fmean(confidences) if confidences else 0.0
+    skew = angle if abs(angle) >= 0.1 else 0.0
+    if not _wants_better(better, confidence, floor):
+        return OcrPage(text, paragraphs, image.size, tuple(rules), skew, confidence=confidence)
+    read = [
+        [OcrLine(line, box, 0.8 * (box[3] - box[1]), rapid.line_words(line, box, score)) for line, box, score in par]
+        for par in rapid.paragraphs(rapid.read_lines(image))
+    ]
+    text = "\n\n".join("\n".join(line.text for line in par) for par in read)
+    return OcrPage(text, read, image.size, tuple(rules), skew, "rapidocr", confidence)
 
 
 def _resolution(image: Image.Image) -> float:

@@ -15,8 +15,9 @@ from pipeline.core import messages
 from pipeline.core.errors import OcrUnavailable
 from pipeline.core.models import DocumentKind, PageText
 from pipeline.core.settings import Settings
+from pipeline.documents import rapid
 from pipeline.documents.images import iter_pages
-from pipeline.documents.ocr import OcrPage, ocr_image, ocr_page, scanned_layout
+from pipeline.documents.ocr import OcrPage, OcrRead, ocr_image, ocr_page, scanned_layout
 from pipeline.documents.pdf import image_cover, page_layouts, page_texts, render_page
 from pipeline.engines.base import ChunkOutput, ChunkWork, Extractor, PageDone
 
@@ -39,6 +40,29 @@ def _holds_more(read: str, layer: str) -> bool:
     return words >= MORE_TEXT * layer_words and words >= layer_words + MORE_WORDS
 
 
+class Tally:
+    """Pages read by RapidOCR, and pages Tesseract was unsure of (in reading order, for the job's notes)."""
+
+    def __init__(self) -> None:
+        self.page = 0
+        self.better: list[int] = []
+        self.unsure: list[int] = []
+
+    def count(self, read: OcrRead, floor: float) -> None:
+        if read.engine != "tesseract":
+            self.better.append(self.page)
+        elif read.confidence < floor:
+            self.unsure.append(self.page)
+
+    def notes(self, floor: float) -> list[str]:
+        out = []
+        if self.better:
+            out.append(messages.read_by_better_ocr(self.better, floor))
+        if self.unsure:
+            out.append(messages.ocr_unsure(self.unsure, floor, installed=rapid.available()))
+        return out
+
+
 class LocalExtractor(Extractor):
     """The default engine: the PDF text layer, and Tesseract OCR for scanned pages and images. No network."""
 
@@ -48,21 +72,38 @@ class LocalExtractor(Extractor):
         self.settings = settings
 
     def _ocr(
-        self, image: Image.Image, notes: list[str], *, structure: bool = False, dpi: float | None = None
+        self,
+        image: Image.Image,
+        notes: list[str],
+        *,
+        structure: bool = False,
+        dpi: float | None = None,
+        tally: Tally | None = None,
     ) -> tuple[str, str, OcrPage | None]:
-        """The text of ``image``, how it was read, and (``structure``) Tesseract's layout of it."""
-        language, timeout_s = self.settings.ocr_language, self.settings.ocr_timeout_s
+        """The text of ``image``, how it was read, and (``structure``) Tesseract's layout of it (or RapidOCR's, where
+        Tesseract was unsure and it is installed); ``tally`` counts the page under the engine that read it, and as
+        unsure."""
+        settings = self.settings
+        options = {
+            "language": settings.ocr_language,
+            "timeout_s": settings.ocr_timeout_s,
+            "better": settings.better_ocr,
+            "floor": settings.ocr_confidence,
+        }
         scanned: OcrPage | None = None
         try:
             if structure:
-                scanned = ocr_page(image, language=language, timeout_s=timeout_s, dpi=dpi)
-                text = scanned.text
+                scanned = ocr_page(image, dpi=dpi, **options)  # type: ignore[arg-type]
+                read = OcrRead(scanned.text, scanned.engine, scanned.confidence)
             else:
-                text = ocr_image(image, language=language, timeout_s=timeout_s)
+                read = ocr_image(image, **options)  # type: ignore[arg-type]
         except OcrUnavailable as exc:
             if str(exc) not in notes:
                 notes.append(str(exc))
             return "", "empty", None
+        text = read.text
+        if tally is not None and text.strip():
+            tally.count(read, settings.ocr_confidence)
         return text, ("ocr" if text.strip() else "empty"), scanned if text.strip() else None
 
     @staticmethod
@@ -80,6 +121,7 @@ class LocalExtractor(Extractor):
         pages: list[PageText] = []
         notes: list[str] = []
         settings = self.settings
+        tally = Tally()
         if work.kind is DocumentKind.PDF:
             lowered: dict[int, float] = {}  # pages rendered below PAPERLINE_OCR_DPI, at what resolution
             under_layer: list[int] = []  # pages whose image held more text than their text layer
@@ -92,7 +134,10 @@ class LocalExtractor(Extractor):
                 under = bool(text.strip()) and _small_layer(text) and image_cover(work.source, number) >= IMAGE_COVER
                 if not text.strip() or under:
                     rendered = render_page(work.source, number, settings.ocr_dpi, settings.max_image_pixels)
-                    read, how, scanned = self._ocr(rendered.image, notes, structure=work.structure, dpi=rendered.dpi)
+                    tally.page = number
+                    read, how, scanned = self._ocr(
+                        rendered.image, notes, structure=work.structure, dpi=rendered.dpi, tally=tally
+                    )
                     size_pt = (rendered.image.width * 72 / rendered.dpi, rendered.image.height * 72 / rendered.dpi)
                     if not under or _holds_more(read, text):
                         if rendered.lowered:
@@ -116,8 +161,9 @@ class LocalExtractor(Extractor):
             for number, image in iter_pages(
                 work.source, settings.max_image_pixels, work.first_page, work.last_page, max_pages=settings.max_pages
             ):
-                text, method, scanned = self._ocr(image, notes, structure=work.structure)
+                tally.page = number
+                text, method, scanned = self._ocr(image, notes, structure=work.structure, tally=tally)
                 size_pt = (float(image.width), float(image.height))  # an image has no points: a pixel is one
                 pages.append(PageText(number, text, method, 0, self._scanned_layout(scanned, number, size_pt, None)))
                 page_done(1)
-        return ChunkOutput(pages=pages, notes=notes)
+        return ChunkOutput(pages=pages, notes=notes + tally.notes(settings.ocr_confidence))
