@@ -136,3 +136,15 @@ def letter_page(font: str | None = None, size: float = 18) -> FPDF:
         pdf.set_xy(15, 20 + n * size * 0.55)
         pdf.cell(180, size * 0.5, line)
     return pdf
+
+
+def cer(text: str, truth: str) -> float:
+    """Character error rate, case and spacing aside: edits to turn ``text`` into ``truth`` per letter of it."""
+    a, b = " ".join(text.split()).lower(), " ".join(truth.split()).lower()
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1] / len(b)

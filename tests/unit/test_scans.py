@@ -147,18 +147,6 @@ def test_without_reading_under_a_small_text_layer_the_stamped_scan_is_only_its_s
     assert [e.text for e in elements] == [STAMP] and not notes
 
 
-def cer(text: str, truth: str) -> float:
-    """Character error rate, case and spacing aside: edits to turn ``text`` into ``truth`` per letter of it."""
-    a, b = " ".join(text.split()).lower(), " ".join(truth.split()).lower()
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1] / len(b)
-
-
 @needs_tesseract
 @pytest.mark.parametrize("structure", [False, True], ids=["text", "structure"])
 def test_a_handwritten_letter_tesseract_is_unsure_of_is_read_again_by_rapidocr(tmp_path: Path, structure: bool) -> None:
@@ -178,6 +166,6 @@ def test_a_handwritten_letter_tesseract_is_unsure_of_is_read_again_by_rapidocr(t
         work = ChunkWork("job", 0, DocumentKind.IMAGE, "markdown", path, 1, 1, 1, 1, structure=structure)
         output = LocalExtractor(Settings.from_env({"PAPERLINE_BETTER_OCR": better})).extract(work, lambda done: None)
         read[better] = (output.pages[0].text, output.notes)
-    assert cer(read["auto"][0], truth) < 0.03 < cer(read["off"][0], truth)
+    assert scan_docs.cer(read["auto"][0], truth) < 0.03 < scan_docs.cer(read["off"][0], truth)
     assert any("were read by RapidOCR" in note for note in read["auto"][1]), read["auto"][1]
     assert any("Tesseract was unsure of pages 1" in note for note in read["off"][1]), read["off"][1]
