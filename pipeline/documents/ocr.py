@@ -16,7 +16,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -29,6 +29,7 @@ from pipeline.core.settings import Settings
 from pipeline.documents import rapid
 from pipeline.documents.layout.scanned import (
     OcrWord,
+    bold_words,
     deskewed,
     despeckled,
     erase_rules,
@@ -156,6 +157,8 @@ def ocr_page(
         text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
         hocr = base.with_suffix(".hocr").read_bytes()
     paragraphs = _hocr_paragraphs(hocr)
+    if rules:  # a table's header row is told by its bold type
+        paragraphs = _with_bold(paragraphs, image)
     confidences = [word.confidence for lines in paragraphs for line in lines for word in line.words]
     confidence = statistics.fmean(confidences) if confidences else 0.0
     skew = angle if abs(angle) >= 0.1 else 0.0
@@ -167,6 +170,16 @@ def ocr_page(
     ]
     text = "\n\n".join("\n".join(line.text for line in par) for par in read)
     return OcrPage(text, read, image.size, tuple(rules), skew, "rapidocr", confidence)
+
+
+def _with_bold(paragraphs: list[list[OcrLine]], image: Image.Image) -> list[list[OcrLine]]:
+    bold = bold_words(image, [word for lines in paragraphs for line in lines for word in line.words])
+    if not bold:
+        return paragraphs
+    return [
+        [replace(line, words=tuple(replace(w, bold=True) if w in bold else w for w in line.words)) for line in lines]
+        for lines in paragraphs
+    ]
 
 
 def _resolution(image: Image.Image) -> float:

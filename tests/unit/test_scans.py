@@ -49,6 +49,7 @@ def test_a_scanned_ruled_table_gives_its_exact_cells_between_its_paragraphs(
     ]
     assert [e.kind for e in elements][2] is Kind.TABLE, "the table between the paragraphs"
     assert elements[2].rows() == scan_docs.GRID
+    assert elements[2].header_rows == 1, "the first row is set bold (its strokes are thicker)"
     assert layout["scanned"] is True and layout.get("skew", 0.0) == pytest.approx(skew, abs=0.15)
     # the grid was drawn 20 mm from the left and 52 mm from the top of an A4 page, 155 mm wide, 54 mm tall
     x0, y0, x1, y1 = elements[2].bbox

@@ -43,6 +43,8 @@ class OcrWord:
     baseline: float
     size: float
     confidence: float
+    #: set in heavier strokes than the page's text (``bold_words``)
+    bold: bool = False
 
 
 def dark_mask(image: Image.Image) -> np.ndarray:
@@ -184,6 +186,29 @@ def erase_rules(image: Image.Image, rules: Sequence[tuple[int, int, int, int]], 
     return Image.fromarray(pixels)
 
 
+#: a word whose strokes are this many times as thick as the page's median word's (each against its size) is bold:
+#: on generated scans bold table headers measure 1.3-1.5, regular words 0.85-1.1
+BOLD_STROKE = 1.25
+
+
+def bold_words(image: Image.Image, words: Sequence[OcrWord]) -> set[OcrWord]:
+    """The words set bold, by the thickness of their strokes (twice their ink over its edge pixels: the mean width
+    of a stroke), against their size and the page's median: a scan has no font to ask."""
+    if len(words) < 4:
+        return set()
+    mask = dark_mask(image)
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    edge = mask & ~inner
+    strokes = []
+    for word in words:
+        left, top, right, bottom = word.box
+        ink, rim = int(mask[top:bottom, left:right].sum()), int(edge[top:bottom, left:right].sum())
+        strokes.append(2 * ink / max(rim, 1) / max(word.size, 1.0))
+    middle = float(np.median(strokes))
+    return {word for word, stroke in zip(words, strokes, strict=True) if stroke >= BOLD_STROKE * middle}
+
+
 def page_words(words: Sequence[OcrWord], scale_x: float, scale_y: float, height_pt: float) -> list[Word]:
     """OCR words as a born-digital page's words (PDF points, the origin at the bottom left)."""
     out = []
@@ -198,7 +223,7 @@ def page_words(words: Sequence[OcrWord], scale_x: float, scale_y: float, height_
                 w.box[2] * scale_x,
                 baseline + 0.78 * size,
                 size,
-                False,
+                w.bold,
                 False,
                 baseline,
             )
