@@ -253,15 +253,32 @@ def _turned_drawing(
     if upright:
         frame = Frame(0, box)
         by_turn[0] = upright if frame.identity else [_moved(c, frame) for c in upright]
+    last_origin: tuple[int, float, float] | None = None
+    ligature = 0  # how many characters before the last share its origin: the letters of one ligature glyph
     for turn, char, origin_x, origin_y in turned:
         chars = by_turn.setdefault(turn, [])
         if char is None:  # a space PDFium saw between two words
             if chars and chars[-1].text != " ":
                 chars.append(chars[-1]._replace(text=" ", x0=chars[-1].x1))
+            last_origin = None
             continue
         frame = Frame(turn, box)
         x0, y0, x1, y1 = frame.rect(char.x0, char.y0, char.x1, char.y1)
         chars.append(char._replace(x0=x0, y0=y0, x1=x1, y1=y1, baseline=frame.point(origin_x, origin_y)[1]))
+        origin = (turn, round(origin_x, 2), round(origin_y, 2))
+        ligature = ligature + 1 if origin == last_origin else 0
+        last_origin = origin
+        if ligature:
+            # PDFium cuts a ligature's box into its letters along the page's x, which is no reading order on a
+            # turned line: the letters share the whole glyph's box instead (words_of keeps them in one word)
+            glyph = chars[-1 - ligature :]
+            whole = (
+                min(c.x0 for c in glyph),
+                min(c.y0 for c in glyph),
+                max(c.x1 for c in glyph),
+                max(c.y1 for c in glyph),
+            )
+            chars[-1 - ligature :] = [c._replace(x0=whole[0], y0=whole[1], x1=whole[2], y1=whole[3]) for c in glyph]
     counts = {turn: sum(1 for c in chars if c.text != " ") for turn, chars in by_turn.items()}
     if counts.get(shown, 0) >= SHOWN_SHARE * sum(counts.values()):
         main = shown
