@@ -24,19 +24,19 @@ GRID = [
 OUTRO = "Failed inspections are repeated within thirty days of the first visit."
 
 
-def _drawn_table(pdf: FPDF, rows: list[list[str]], top: float, widths: list[float]) -> float:
+def _drawn_table(pdf: FPDF, rows: list[list[str]], top: float, widths: list[float], ruled: bool = True) -> float:
     pdf.set_xy(20, top)
     for r, row in enumerate(rows):
         pdf.set_font("Helvetica", "B" if r == 0 else "", 11)
         for width, text in zip(widths, row, strict=True):
-            pdf.cell(width, 9, text, border=1)
+            pdf.cell(width, 9, text, border=1 if ruled else 0)
         pdf.ln(9)
         pdf.set_x(20)
     return pdf.get_y()
 
 
-def table_page() -> FPDF:
-    """A4: a heading, a sentence, the ruled ``GRID``, a sentence."""
+def table_page(*, ruled: bool = True) -> FPDF:
+    """A4: a heading, a sentence, ``GRID`` (every cell boxed, or no rule at all), a sentence."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -46,7 +46,7 @@ def table_page() -> FPDF:
     pdf.set_font("Helvetica", size=11)
     pdf.set_xy(20, 40)
     pdf.multi_cell(170, 5.5, INTRO)
-    bottom = _drawn_table(pdf, GRID, 52, [50, 35, 35, 35])
+    bottom = _drawn_table(pdf, GRID, 52, [50, 35, 35, 35], ruled)
     pdf.set_font("Helvetica", size=11)
     pdf.set_xy(20, bottom + 8)
     pdf.multi_cell(170, 5.5, OUTRO)

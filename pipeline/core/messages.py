@@ -326,8 +326,8 @@ def read_under_text_layer(pages: Sequence[int]) -> str:
 
 def read_from_scans(pages: Sequence[int]) -> str:
     return (
-        f"Pages {format_pages(pages)} are scans: their headings, paragraphs and ruled tables are read from OCR (a "
-        "table drawn without rules is given as paragraphs)."
+        f"Pages {format_pages(pages)} are scans: their headings, paragraphs and tables are read from OCR (tables by "
+        "the rules found on the image, or by how their words align)."
     )
 
 

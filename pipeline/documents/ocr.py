@@ -42,6 +42,8 @@ from pipeline.documents.layout.scanned import (
 INSTALL_HINT = "Install it with 'apt-get install tesseract-ocr' (Debian/Ubuntu) or 'brew install tesseract' (macOS)."
 # Tesseract gains nothing beyond this size and slows down sharply on huge scans.
 MAX_OCR_SIDE = 5000
+#: whether tables aligned by whitespace alone (no rules) are looked for among a scan's words too
+ALIGNED_ON_SCANS = True
 #: a paragraph of at most this many lines whose text is this many times the body's size is a heading: sizes read
 #: from a scan are estimates, so only a clear difference counts
 HEADING_LINES = 2
@@ -346,16 +348,17 @@ def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float
 def _scanned_tables(
     page: OcrPage, number: int, scale_x: float, scale_y: float, height_pt: float
 ) -> tuple[list[Element], set[OcrWord]]:
-    """The tables the rules found on a scan make, by the born-digital finder of ruled tables, and the words they
-    took."""
-    if not page.rules:
-        return [], set()
+    """The tables on a scan, by the born-digital finders: those the rules found on it make, then those aligned by
+    whitespace alone among the other words; and the words they took."""
+    from pipeline.documents.layout.aligned import find_aligned_tables
     from pipeline.documents.layout.tables import find_tables
 
     words = [word for lines in page.paragraphs for line in lines for word in line.words]
-    found = find_tables(
-        page_rules(page.rules, scale_x, scale_y, height_pt), page_words(words, scale_x, scale_y, height_pt), number
-    )
+    placed = page_words(words, scale_x, scale_y, height_pt)
+    found = find_tables(page_rules(page.rules, scale_x, scale_y, height_pt), placed, number) if page.rules else []
+    taken_ids: set[int] = set().union(*(table.words for table in found)) if found else set()
+    if ALIGNED_ON_SCANS:
+        found += find_aligned_tables(placed, taken_ids, number)
     taken = {words[i] for table in found for i in table.words}
     return [table.element for table in found], taken
 

@@ -59,10 +59,25 @@ def test_a_scanned_ruled_table_gives_its_exact_cells_between_its_paragraphs(
 
 
 @needs_tesseract
+def test_a_scanned_table_without_rules_is_found_by_its_aligned_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The born-digital finder of tables aligned by whitespace runs on the scan's words too; without it the same
+    scan gives no table."""
+    path = scan_docs.scanned(scan_docs.table_page(ruled=False), tmp_path / "scan.pdf", skew=0.6, blur=0.5)
+    elements, _, _ = structure_of(path)
+    assert [e.rows() for e in elements if e.kind is Kind.TABLE] == [scan_docs.GRID]
+    monkeypatch.setattr(ocr, "ALIGNED_ON_SCANS", False)
+    elements, _, _ = structure_of(path)
+    assert not any(e.kind is Kind.TABLE for e in elements)
+
+
+@needs_tesseract
 def test_without_the_rules_found_in_the_image_the_scanned_table_is_paragraphs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ocr, "find_rules", lambda image, dpi: [])
+    monkeypatch.setattr(ocr, "ALIGNED_ON_SCANS", False)  # (a grid's words are aligned too)
     elements, _, _ = structure_of(scan_docs.scanned(scan_docs.table_page(), tmp_path / "scan.pdf"))
     assert not any(e.kind is Kind.TABLE for e in elements)
 

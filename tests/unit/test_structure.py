@@ -124,7 +124,7 @@ def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("Pages 1 are scans" in note and "ruled tables are read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables are read from OCR" in note for note in job.notes), job.notes
     assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
 
 
@@ -301,7 +301,7 @@ def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app,
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("Pages 1 are scans" in note and "ruled tables are read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables are read from OCR" in note for note in job.notes), job.notes
     assert not any("could not be read" in note for note in job.notes), job.notes
     elements = json.loads(app.result(job.id, "json"))["elements"]
     assert [(e["type"], e.get("level")) for e in elements] == [("heading", 1), ("paragraph", None), ("paragraph", None)]
