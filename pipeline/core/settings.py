@@ -120,6 +120,11 @@ class Settings:
     ocr_dpi: int = setting(300, "resolution pages are rendered at for OCR")
     ocr_timeout_s: float = setting(120.0, "longest Tesseract may take over one page")
     tesseract: str = setting("tesseract", "the Tesseract program (a name on PATH or a path)")
+    better_ocr: str = setting(
+        "auto",
+        "RapidOCR (the 'ocr' extra) reads a scanned page again: 'auto' where Tesseract is unsure, 'always', 'off'",
+    )
+    ocr_confidence: float = setting(88.0, "Tesseract's mean word confidence (0-100) below which it is unsure")
     plugins: tuple[str, ...] = setting((), "comma-separated Python modules imported at start that register profiles")
     chunk_retries: int = setting(2, "automatic retries of a chunk that raised an error or ran over its time limit")
     retry_backoff_s: float = setting(1.0, "first wait before such a retry (doubling)")

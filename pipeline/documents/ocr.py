@@ -1,6 +1,8 @@
 """OCR with the Tesseract command-line program, for scanned pages and images: their text, and where a profile asks
 for structure the layout Tesseract itself sees (its paragraphs and lines, with boxes and its estimate of each line's
-text size), made into the same elements a born-digital page gives.
+text size), made into the same elements a born-digital page gives. For structure the scan is first made level (its
+skew taken out) and the rules drawn on it are found and painted out before Tesseract reads it
+(``pipeline.documents.layout.scanned``): the tables they make get the words Tesseract read in their cells.
 
 Tesseract runs as a subprocess (no Python binding to install), reading a PNG from stdin. Where it is missing,
 callers get ``OcrUnavailable`` with the install command, and the job completes with that note.
@@ -14,7 +16,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -24,10 +26,24 @@ from PIL import Image
 from pipeline.core.elements import Element, Kind
 from pipeline.core.errors import OcrUnavailable
 from pipeline.core.settings import Settings
+from pipeline.documents import rapid
+from pipeline.documents.layout.scanned import (
+    OcrWord,
+    bold_words,
+    deskewed,
+    despeckled,
+    erase_rules,
+    find_rules,
+    page_rules,
+    page_words,
+    skew_angle,
+)
 
 INSTALL_HINT = "Install it with 'apt-get install tesseract-ocr' (Debian/Ubuntu) or 'brew install tesseract' (macOS)."
 # Tesseract gains nothing beyond this size and slows down sharply on huge scans.
 MAX_OCR_SIDE = 5000
+#: whether tables aligned by whitespace alone (no rules) are looked for among a scan's words too
+ALIGNED_ON_SCANS = True
 #: a paragraph of at most this many lines whose text is this many times the body's size is a heading: sizes read
 #: from a scan are estimates, so only a clear difference counts
 HEADING_LINES = 2
@@ -53,6 +69,7 @@ class OcrLine:
     #: Tesseract's estimate of the line's text size in pixels (hOCR ``x_size``): unlike the line's box, it does not
     #: shrink on a line without descenders, so a heading's size can be told from the body's
     size: float
+    words: tuple[OcrWord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,23 +80,117 @@ class OcrPage:
     paragraphs: list[list[OcrLine]]
     #: the size in pixels of the image Tesseract read (a huge scan is read smaller)
     image_size: tuple[int, int]
+    #: the rules found on the image, (left, top, right, bottom) in its pixels, and the skew taken out (degrees)
+    rules: tuple[tuple[int, int, int, int], ...] = ()
+    skew: float = 0.0
+    #: the engine whose text and lines these are, and Tesseract's mean word confidence (0-100)
+    engine: str = "tesseract"
+    confidence: float = 100.0
 
 
-def ocr_image(image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0) -> str:
-    """The text Tesseract reads in ``image``."""
-    image = _prepared(image)
-    return _clean(_run(image, ["stdout"], language, timeout_s).decode("utf-8", "replace"))
+@dataclass(frozen=True)
+class OcrRead:
+    """The text read in an image, by which engine, and Tesseract's mean word confidence (0-100)."""
+
+    text: str
+    engine: str = "tesseract"
+    confidence: float = 100.0
 
 
-def ocr_page(image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0) -> OcrPage:
-    """The text Tesseract reads in ``image`` and its layout, from one recognition (plain text and hOCR at once)."""
-    image = _prepared(image)
+#: ``better`` values: read again with RapidOCR never, where Tesseract is unsure, or always
+BETTER_OCR = ("off", "auto", "always")
+
+
+def _wants_better(better: str, confidence: float, floor: float) -> bool:
+    return (better == "always" or (better == "auto" and confidence < floor)) and rapid.available()
+
+
+def ocr_image(
+    image: Image.Image, *, language: str = "eng", timeout_s: float = 120.0, better: str = "off", floor: float = 88.0
+) -> OcrRead:
+    """The text Tesseract reads in ``image`` (a speckled scan cleaned first), or RapidOCR's where ``better`` asks for
+    it (``"auto"``: where Tesseract's mean word confidence is below ``floor``) and it is installed."""
+    image = despeckled(_prepared(image))
+    with tempfile.TemporaryDirectory(prefix="paperline-ocr-") as folder:
+        base = Path(folder) / "page"
+        _run(image, [str(base), "txt", "tsv"], language, timeout_s)
+        text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
+        confidence = _tsv_confidence(base.with_suffix(".tsv").read_text("utf-8", "replace"))
+    if not _wants_better(better, confidence, floor):
+        return OcrRead(text, confidence=confidence)
+    lines = rapid.read_lines(image)
+    return OcrRead(
+        "\n\n".join("\n".join(line[0] for line in par) for par in rapid.paragraphs(lines)), "rapidocr", confidence
+    )
+
+
+def _tsv_confidence(tsv: str) -> float:
+    """The mean confidence of the words in Tesseract's TSV output (0 when it read none)."""
+    confidences = []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) >= 12 and cells[11].strip() and float(cells[10]) >= 0:
+            confidences.append(float(cells[10]))
+    return statistics.fmean(confidences) if confidences else 0.0
+
+
+def ocr_page(
+    image: Image.Image,
+    *,
+    language: str = "eng",
+    timeout_s: float = 120.0,
+    dpi: float | None = None,
+    better: str = "off",
+    floor: float = 88.0,
+) -> OcrPage:
+    """The text Tesseract reads in ``image`` and its layout, from one recognition (plain text and hOCR at once), on
+    the image made level and with its rules painted out (their places kept for the tables). ``dpi``: the image's
+    resolution, if known (rules are told from letters by their length in points). RapidOCR's text and lines instead
+    where ``better`` asks for them (as for ``ocr_image``)."""
+    image = despeckled(_prepared(image).convert("L"))  # (Tesseract reads grey levels: a third of the pixels)
+    angle = skew_angle(image)
+    image = deskewed(image, angle)
+    dpi = dpi or _resolution(image)
+    rules = find_rules(image, dpi)
+    image = erase_rules(image, rules, margin=max(1, round(dpi / 100)))
     with tempfile.TemporaryDirectory(prefix="paperline-ocr-") as folder:
         base = Path(folder) / "page"
         _run(image, [str(base), "txt", "hocr"], language, timeout_s)
         text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
         hocr = base.with_suffix(".hocr").read_bytes()
-    return OcrPage(text, _hocr_paragraphs(hocr), image.size)
+    paragraphs = _hocr_paragraphs(hocr)
+    if rules:  # a table's header row is told by its bold type
+        paragraphs = _with_bold(paragraphs, image)
+    confidences = [word.confidence for lines in paragraphs for line in lines for word in line.words]
+    confidence = statistics.fmean(confidences) if confidences else 0.0
+    skew = angle if abs(angle) >= 0.1 else 0.0
+    if not _wants_better(better, confidence, floor):
+        return OcrPage(text, paragraphs, image.size, tuple(rules), skew, confidence=confidence)
+    read = [
+        [OcrLine(line, box, 0.8 * (box[3] - box[1]), rapid.line_words(line, box, score)) for line, box, score in par]
+        for par in rapid.paragraphs(rapid.read_lines(image))
+    ]
+    text = "\n\n".join("\n".join(line.text for line in par) for par in read)
+    return OcrPage(text, read, image.size, tuple(rules), skew, "rapidocr", confidence)
+
+
+def _with_bold(paragraphs: list[list[OcrLine]], image: Image.Image) -> list[list[OcrLine]]:
+    bold = bold_words(image, [word for lines in paragraphs for line in lines for word in line.words])
+    if not bold:
+        return paragraphs
+    return [
+        [replace(line, words=tuple(replace(w, bold=True) if w in bold else w for w in line.words)) for line in lines]
+        for lines in paragraphs
+    ]
+
+
+def _resolution(image: Image.Image) -> float:
+    """An image's resolution: as its file says, or as if it were a page of A4's height (a photo or a scan saved
+    without it)."""
+    said = image.info.get("dpi")
+    if isinstance(said, tuple) and said and float(said[0]) >= 100:
+        return float(said[0])
+    return max(72.0, max(image.size) / 11.69)
 
 
 def _prepared(image: Image.Image) -> Image.Image:
@@ -126,6 +237,8 @@ def _run(image: Image.Image, outputs: list[str], language: str, timeout_s: float
 
 _BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
 _X_SIZE = re.compile(r"x_size ([\d.]+)")
+_BASELINE = re.compile(r"baseline ([-\d.]+) ([-\d.]+)")
+_CONFIDENCE = re.compile(r"x_wconf (\d+)")
 _LINE_CLASSES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
 
 
@@ -142,29 +255,60 @@ def _hocr_paragraphs(hocr: bytes) -> list[list[OcrLine]]:
             if line.get("class") not in _LINE_CLASSES:
                 continue
             title = line.get("title", "")
-            words = ["".join(word.itertext()).strip() for word in line.iter() if word.get("class") == "ocrx_word"]
-            text = " ".join(w for w in words if w)
             box, size = _BBOX.search(title), _X_SIZE.search(title)
-            if text and box:
-                left, top, right, bottom = (int(v) for v in box.groups())
-                lines.append(OcrLine(text, (left, top, right, bottom), float(size.group(1)) if size else bottom - top))
+            if not box:
+                continue
+            left, top, right, bottom = (int(v) for v in box.groups())
+            height = float(size.group(1)) if size else bottom - top
+            words = _hocr_words(line, (left, bottom), _BASELINE.search(title), height)
+            text = " ".join(w.text for w in words)
+            if text:
+                lines.append(OcrLine(text, (left, top, right, bottom), height, tuple(words)))
         if lines:
             paragraphs.append(lines)
     return paragraphs
 
 
+def _hocr_words(
+    line: ElementTree.Element, corner: tuple[int, int], baseline: re.Match[str] | None, size: float
+) -> list[OcrWord]:
+    """A line's words, each on the line's baseline (hOCR gives it as a slope and an offset from the line box's
+    bottom left corner)."""
+    slope, offset = (float(baseline.group(1)), float(baseline.group(2))) if baseline else (0.0, 0.0)
+    words = []
+    for node in line.iter():
+        if node.get("class") != "ocrx_word":
+            continue
+        text = "".join(node.itertext()).strip()
+        title = node.get("title", "")
+        box = _BBOX.search(title)
+        if not text or not box:
+            continue
+        left, top, right, bottom = (int(v) for v in box.groups())
+        confidence = _CONFIDENCE.search(title)
+        at = corner[1] + offset + slope * ((left + right) / 2 - corner[0])
+        words.append(
+            OcrWord(text, (left, top, right, bottom), at, size, float(confidence.group(1)) if confidence else 0)
+        )
+    return words
+
+
 def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float) -> dict[str, Any]:
     """A scanned page's layout in the shape a born-digital page's has (``pipeline.documents.pdf.page_layouts``):
-    Tesseract's paragraphs, lines joined (a word hyphenated at a line's end made whole), boxes in PDF points; a
-    short paragraph set clearly larger than the body text is a heading. Tables are not read from a scan."""
+    the tables the rules found on the image make, with the words Tesseract read in their cells; Tesseract's
+    paragraphs of the other words, lines joined (a word hyphenated at a line's end made whole), boxes in PDF points;
+    a short paragraph set clearly larger than the body text is a heading. Tables are placed before the first
+    paragraph below their top."""
     from pipeline.documents.layout.reading import join_lines
 
     scale_x = width_pt / max(page.image_size[0], 1)
     scale_y = height_pt / max(page.image_size[1], 1)
-    sizes = [line.size * scale_y for lines in page.paragraphs for line in lines]
+    tables, taken = _scanned_tables(page, number, scale_x, scale_y, height_pt)
+    paragraphs = [kept for lines in page.paragraphs if (kept := [ln for ln in _untaken(lines, taken) if ln.text])]
+    sizes = [line.size * scale_y for lines in paragraphs for line in lines]
     body = statistics.median(sizes) if sizes else 0.0
     elements = []
-    for lines in page.paragraphs:
+    for lines in paragraphs:
         texts = [
             # a hyphen at a line's end before a lower-case word is the scan's hyphenation: marked soft, join_lines
             # makes the word whole
@@ -188,9 +332,52 @@ def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float
                 size=round(size / 2) * 2.0,
             )
         )
+    for table in sorted(tables, key=lambda t: -t.bbox[3]):
+        table.size = round(body / 2) * 2.0
+        table.bbox = tuple(round(v, 1) for v in table.bbox)  # type: ignore[assignment]
+        at = next((i for i, e in enumerate(elements) if e.kind is not Kind.TABLE and e.bbox[3] < table.bbox[3]), None)
+        elements.insert(len(elements) if at is None else at, table)
     return {
         "width": round(width_pt, 1),
         "height": round(height_pt, 1),
         "elements": [element.to_record() for element in elements],
         "scanned": True,
-    }
+    } | ({"skew": page.skew} if page.skew else {})
+
+
+def _scanned_tables(
+    page: OcrPage, number: int, scale_x: float, scale_y: float, height_pt: float
+) -> tuple[list[Element], set[OcrWord]]:
+    """The tables on a scan, by the born-digital finders: those the rules found on it make, then those aligned by
+    whitespace alone among the other words; and the words they took."""
+    from pipeline.documents.layout.aligned import find_aligned_tables
+    from pipeline.documents.layout.tables import find_tables
+
+    words = [word for lines in page.paragraphs for line in lines for word in line.words]
+    placed = page_words(words, scale_x, scale_y, height_pt)
+    found = find_tables(page_rules(page.rules, scale_x, scale_y, height_pt), placed, number) if page.rules else []
+    taken_ids: set[int] = set().union(*(table.words for table in found)) if found else set()
+    if ALIGNED_ON_SCANS:
+        found += find_aligned_tables(placed, taken_ids, number)
+    taken = {words[i] for table in found for i in table.words}
+    return [table.element for table in found], taken
+
+
+def _untaken(lines: list[OcrLine], taken: set[OcrWord]) -> list[OcrLine]:
+    """A paragraph's lines without the words a table took (a line left with none is left out)."""
+    if not taken:
+        return lines
+    out = []
+    for line in lines:
+        words = [w for w in line.words if w not in taken]
+        if len(words) == len(line.words):
+            out.append(line)
+        elif words:
+            box = (
+                min(w.box[0] for w in words),
+                min(w.box[1] for w in words),
+                max(w.box[2] for w in words),
+                max(w.box[3] for w in words),
+            )
+            out.append(OcrLine(" ".join(w.text for w in words), box, line.size, tuple(words)))
+    return out

@@ -268,6 +268,23 @@ def _page(document: pdfium.PdfDocument, number: int) -> pdfium.PdfPage:
         raise UnreadableDocument(messages.page_cannot_open(number)) from exc
 
 
+def image_cover(path: Path, number: int) -> float:
+    """The share of page ``number``'s area its largest image covers (0 to 1): near 1 for a scan."""
+    with open_pdfium(path) as document, PDFIUM_LOCK:
+        page = _page(document, number)
+        try:
+            width, height = page.get_size()
+            largest = 0.0
+            for obj in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+                x0, y0, x1, y1 = obj.get_bounds()
+                largest = max(
+                    largest, max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
+                )
+        finally:
+            page.close()
+    return min(1.0, largest / max(width * height, 1.0))
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A rendered page, and the resolution it got: below the one asked for when the page is too large."""

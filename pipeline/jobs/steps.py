@@ -421,6 +421,6 @@ def page_notes(
     if unstructured:  # the profile asked for structure: say where it could not be read
         notes.append(messages.no_structure_on(unstructured))
     scanned = [p.page for p in pages if structured and p.layout is not None and p.layout.get("scanned")]
-    if scanned:  # read from Tesseract's layout: headings and paragraphs, no tables
-        notes.append(messages.no_tables_on_scans(scanned))
+    if scanned:  # read from Tesseract's layout and the rules found on the image
+        notes.append(messages.read_from_scans(scanned))
     return notes

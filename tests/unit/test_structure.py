@@ -114,8 +114,8 @@ def test_the_layout_package_names_its_rooms() -> None:
 
 
 def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A page with no text layer is read by OCR, whose layout gives paragraphs but no tables: the job completes,
-    and says so."""
+    """A page with no text layer is read by OCR, whose layout gives paragraphs (and the tables the rules drawn on it
+    make): the job completes, and says so."""
     from pipeline.core.models import JobStatus
     from tests.docgen import make_text_image
     from tests.sync_runner import run_queued
@@ -124,7 +124,7 @@ def test_a_scanned_page_in_a_markdown_job_is_named_in_a_note(app, tmp_path: Path
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables are read from OCR" in note for note in job.notes), job.notes
     assert "Quarterly invoice total" in app.result(job.id, "markdown"), "its text, as a paragraph"
 
 
@@ -290,8 +290,8 @@ def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as
 
 def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A scan has no fonts: Tesseract's own layout gives its paragraphs (lines joined, a word hyphenated at a line's
-    end made whole) and the line set clearly larger as a heading, with boxes in PDF points; tables are not read on
-    it, and the job's notes say so."""
+    end made whole) and the line set clearly larger as a heading, with boxes in PDF points, and the job's notes say
+    how it was read."""
     from pipeline.core.models import JobStatus
     from tests.sync_runner import run_queued
 
@@ -301,7 +301,7 @@ def test_a_scanned_page_gets_tesseracts_paragraphs_and_a_heading_set_larger(app,
     run_queued(app)
     job = app.get(job.id)
     assert job.status is JobStatus.COMPLETED, job.error
-    assert any("Pages 1 are scans" in note and "tables on them are not read" in note for note in job.notes), job.notes
+    assert any("Pages 1 are scans" in note and "tables are read from OCR" in note for note in job.notes), job.notes
     assert not any("could not be read" in note for note in job.notes), job.notes
     elements = json.loads(app.result(job.id, "json"))["elements"]
     assert [(e["type"], e.get("level")) for e in elements] == [("heading", 1), ("paragraph", None), ("paragraph", None)]

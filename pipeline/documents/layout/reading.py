@@ -17,7 +17,8 @@ import pypdfium2 as pdfium
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
-from pipeline.documents.layout.page import read_page
+from pipeline.documents.layout.orientation import place_turned
+from pipeline.documents.layout.page import PageDrawing, read_page
 from pipeline.documents.layout.tables import find_tables
 from pipeline.documents.textclean import clean_text
 
@@ -54,8 +55,17 @@ class Box:
 
 
 def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], float, float]:
-    """The page's elements in reading order, with the page's width and height (points)."""
+    """The page's elements in reading order, with the page's width and height (points): those of its text set at
+    a turn against the rest (a sideways table) read in their own frame and placed where they sit."""
     drawing = read_page(page)
+    elements = drawing_elements(drawing, number)
+    for part in drawing.turned:
+        elements = place_turned(elements, drawing_elements(part, number), part.frame, drawing.frame)
+    return elements, drawing.width, drawing.height
+
+
+def drawing_elements(drawing: PageDrawing, number: int) -> list[Element]:
+    """The elements of one frame of a page's drawing, in reading order."""
     words = words_of(drawing.chars)
     tables = find_tables(drawing.rules, words, number)
     taken = set().union(*(t.words for t in tables)) if tables else set()
@@ -67,7 +77,7 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]
     boxes += [Box(*t.element.bbox, baseline=t.element.bbox[3], size=body, table=t.element) for t in tables]
     columns = _order(boxes, body)
-    return _elements(columns, body, number, drawing.height), drawing.width, drawing.height
+    return _elements(columns, body, number, drawing.height)
 
 
 # -- reading order -----------------------------------------------------------------------------------------------
