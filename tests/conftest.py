@@ -22,7 +22,8 @@ from tests.helpers import ROOT, free_port, start_worker_process, stop_process, w
 hypothesis_settings.register_profile("paperline", deadline=None)
 hypothesis_settings.load_profile("paperline")
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
 # The embedding model's int8 copy is made once (a few seconds) and shared by every test and process of the run,
 # and by later runs: its cache checks name and hash, so sharing cannot hand anyone a stale or damaged copy.
 MODELS_DIR = Path(tempfile.gettempdir()) / f"paperline-test-models-{os.getuid()}"
@@ -34,12 +35,40 @@ for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
     os.environ.pop(_name, None)
 
 
+# Markers by folder, so that `-m 'not integration'` or `-m 'not ui'` never starts a server or a browser; a test
+# elsewhere that starts worker processes or a dashboard (by these fixtures) is an integration test too.
+FOLDER_MARKERS = {"integration": "integration", "hostile": "integration", "chaos": "integration", "ui": "ui"}
+PROCESS_FIXTURES = {"start_worker", "serve_dashboard"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(ROOT / "tests").parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker("integration")
+
+
+def shared_folder(name: str) -> Path:
+    """A folder of the shared material beside the project (``../shared/NAME``, found from this checkout's root,
+    wherever it is). Only tests about those very documents use it; without it they fail with the reason rather than
+    skip or pass with less (CI lays shared/ beside its clone)."""
+    folder = SHARED / name
+    assert folder.is_dir(), f"{folder} is missing: these tests read the shared documents beside the project"
+    return folder
+
+
 @pytest.fixture
 def corpus() -> Path:
-    """The real sample documents beside the project (../shared/corpus). Only tests about those very documents use
-    it; without it they fail with the reason rather than pass with less."""
-    assert CORPUS.is_dir(), f"{CORPUS} is missing: these tests read the shared sample documents beside the project"
-    return CORPUS
+    """The real sample documents beside the project (../shared/corpus)."""
+    return shared_folder("corpus")
+
+
+@pytest.fixture
+def structure_corpus() -> Path:
+    """The structure benchmarks' documents beside the project (../shared/structure)."""
+    return shared_folder("structure")
 
 
 @pytest.fixture
