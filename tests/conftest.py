@@ -198,6 +198,33 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
         log.close()  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def serve_api(app: Paperline, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """The HTTP API in this process (``tests/api_server.py``: the handlers ``paperline serve`` serves, on a thread),
+    on the test's home with extra environment; returns the API's base URL (``.../api/v1``). ``sign_in=True``: a
+    server where users sign in, so every call needs a personal token. One server at a time, as the API keeps its
+    state per process: a second call stops the first. Stopped after the test."""
+    from tests.api_server import ApiServer, close_server_state, fresh_server_state
+
+    running: list[tuple[ApiServer, object]] = []
+
+    def stop() -> None:
+        while running:
+            server, state = running.pop()
+            server.stop()
+            close_server_state(state)  # type: ignore[arg-type]
+
+    def serve(*, sign_in: bool = False, **env: str) -> str:
+        stop()
+        state = fresh_server_state(monkeypatch, worker_env(app.settings, **env))
+        server = ApiServer(sign_in=sign_in)
+        running.append((server, state))
+        return server.start()
+
+    yield serve
+    stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[object]:
     """One PostgreSQL server for the test session (started on first use, stopped at the end)."""
