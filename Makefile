@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
+# pytest-xdist processes for `make test` (tests that share a fixed-port server run in one of them, in turn)
+TEST_PROCESSES ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
 APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light
 # benchmarks/structure.py runs opendataloader-pdf, a Java CLI.
@@ -39,7 +41,7 @@ run: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 lint: $(BIN)/python
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
