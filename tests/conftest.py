@@ -39,9 +39,6 @@ for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
 # elsewhere that starts worker processes or a dashboard (by these fixtures) is an integration test too.
 FOLDER_MARKERS = {"integration": "integration", "hostile": "integration", "chaos": "integration", "ui": "ui"}
 PROCESS_FIXTURES = {"start_worker", "serve_dashboard"}
-# SeaweedFS's `weed mini` listens on fixed ports (tests/s3_server.py), so under pytest-xdist (`make test` runs two
-# processes) every test that starts one runs in the same process, one after another (`--dist loadgroup`).
-S3_FIXTURES = {"s3_server", "s3_storage"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -52,8 +49,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(FOLDER_MARKERS[folder])
         if PROCESS_FIXTURES & fixtures:
             item.add_marker("integration")
-        if S3_FIXTURES & fixtures or folder == "chaos":
-            item.add_marker(pytest.mark.xdist_group("s3"))
     # The longest tests first: a parallel run then ends with short ones on both processes, not one long one alone.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
