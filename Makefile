@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5006
 WORKERS ?= 2
+# pytest-xdist processes for `make test`
+TEST_PROCESSES ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
 APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light fonts-breip fonts-dkg-handwriting
 # benchmarks/structure.py runs opendataloader-pdf, a Java CLI; its generated corpus is printed in these fonts too.
@@ -40,7 +42,7 @@ run: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 lint: $(BIN)/python
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

@@ -22,7 +22,8 @@ from tests.helpers import ROOT, free_port, start_worker_process, stop_process, w
 hypothesis_settings.register_profile("paperline", deadline=None)
 hypothesis_settings.load_profile("paperline")
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
 # The embedding model's int8 copy is made once (a few seconds) and shared by every test and process of the run,
 # and by later runs: its cache checks name and hash, so sharing cannot hand anyone a stale or damaged copy.
 MODELS_DIR = Path(tempfile.gettempdir()) / f"paperline-test-models-{os.getuid()}"
@@ -34,12 +35,43 @@ for _name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
     os.environ.pop(_name, None)
 
 
+# Markers by folder, so that `-m 'not integration'` or `-m 'not ui'` never starts a server or a browser; a test
+# elsewhere that starts worker processes or a dashboard (by these fixtures) is an integration test too.
+FOLDER_MARKERS = {"integration": "integration", "hostile": "integration", "chaos": "integration", "ui": "ui"}
+PROCESS_FIXTURES = {"start_worker", "serve_dashboard"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(ROOT / "tests").parts[0]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if PROCESS_FIXTURES & fixtures:
+            item.add_marker("integration")
+    # The longest tests first: a parallel run then ends with short ones on both processes, not one long one alone.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def shared_folder(name: str) -> Path:
+    """A folder of the shared material beside the project (``../shared/NAME``, found from this checkout's root,
+    wherever it is). Only tests about those very documents use it; without it they fail with the reason rather than
+    skip or pass with less (CI lays shared/ beside its clone)."""
+    folder = SHARED / name
+    assert folder.is_dir(), f"{folder} is missing: these tests read the shared documents beside the project"
+    return folder
+
+
 @pytest.fixture
 def corpus() -> Path:
-    """The real sample documents beside the project (../shared/corpus). Only tests about those very documents use
-    it; without it they fail with the reason rather than pass with less."""
-    assert CORPUS.is_dir(), f"{CORPUS} is missing: these tests read the shared sample documents beside the project"
-    return CORPUS
+    """The real sample documents beside the project (../shared/corpus)."""
+    return shared_folder("corpus")
+
+
+@pytest.fixture
+def structure_corpus() -> Path:
+    """The structure benchmarks' documents beside the project (../shared/structure)."""
+    return shared_folder("structure")
 
 
 @pytest.fixture
@@ -167,6 +199,33 @@ def serve_dashboard(app: Paperline, tmp_path: Path) -> Iterator[Callable[..., st
     for process, log in started:
         stop_process(process)
         log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def serve_api(app: Paperline, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """The HTTP API in this process (``tests/api_server.py``: the handlers ``paperline serve`` serves, on a thread),
+    on the test's home with extra environment; returns the API's base URL (``.../api/v1``). ``sign_in=True``: a
+    server where users sign in, so every call needs a personal token. One server at a time, as the API keeps its
+    state per process: a second call stops the first. Stopped after the test."""
+    from tests.api_server import ApiServer, close_server_state, fresh_server_state
+
+    running: list[tuple[ApiServer, object]] = []
+
+    def stop() -> None:
+        while running:
+            server, state = running.pop()
+            server.stop()
+            close_server_state(state)  # type: ignore[arg-type]
+
+    def serve(*, sign_in: bool = False, **env: str) -> str:
+        stop()
+        state = fresh_server_state(monkeypatch, worker_env(app.settings, **env))
+        server = ApiServer(sign_in=sign_in)
+        running.append((server, state))
+        return server.start()
+
+    yield serve
+    stop()
 
 
 @pytest.fixture(scope="session")

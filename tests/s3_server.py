@@ -21,7 +21,35 @@ if TYPE_CHECKING:
 
 BUCKET = "paperline"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "paperline-test", "AWS_SECRET_ACCESS_KEY": "paperline-test-secret"}
-S3_PORT = 8333
+S3_PORT = 8333  # weed mini's own, kept on a test host's private address
+# Every port weed mini listens on, each named by its option; on 127.0.0.1 each is a free one, so servers of two test
+# processes (or two checkouts) never meet. The components that have no port option (WebDAV, the Iceberg and Lance
+# catalogs) are off: the tests use S3 only.
+PORT_OPTIONS = (
+    "s3.port",
+    "s3.port.grpc",
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "admin.port",
+    "admin.port.grpc",
+)
+OFF = ("-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0")
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports of 127.0.0.1 free now (held together while chosen, so none is given twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class S3Server:
@@ -32,10 +60,12 @@ class S3Server:
         self.root = Path(tempfile.mkdtemp(prefix="paperline-s3-"))
         self.log = self.root / "weed.log"
         self.process: subprocess.Popen[bytes] | None = None
+        # chosen once: a server resumed after a halt is at the same address
+        self.ports = dict(zip(PORT_OPTIONS, free_ports(len(PORT_OPTIONS)), strict=True)) if host is None else {}
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.address}:{S3_PORT}"
+        return f"http://{self.address}:{self.ports.get('s3.port', S3_PORT)}"
 
     def env(self) -> dict[str, str]:
         """What a Paperline process needs to reach it, the way AWS tools are configured."""
@@ -52,12 +82,13 @@ class S3Server:
             self.process = None
 
     def resume(self) -> S3Server:
-        """Start the server on its existing data, waiting until the S3 endpoint answers. weed mini's ports are
-        fixed, so another server already on them would answer in its place: that is an error, not a start."""
+        """Start the server on its existing data, waiting until the S3 endpoint answers. Another server already
+        on its S3 port (one that took it since it was chosen) would answer in its place: that is an error, not a
+        start."""
         if self.host is None:
             with socket.socket() as probe:
                 probe.settimeout(1)
-                if probe.connect_ex((self.address, S3_PORT)) == 0:
+                if probe.connect_ex((self.address, self.ports["s3.port"])) == 0:
                     raise AssertionError(f"another server already listens on {self.endpoint}")
         weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
         data = self.root / "data"
@@ -68,8 +99,11 @@ class S3Server:
                 f"-dir={data}",
                 f"-ip={self.address}",
                 f"-ip.bind={self.address}",
-                f"-s3.port={S3_PORT}",
+                *(f"-{option}={port}" for option, port in self.ports.items()),
+                *(OFF if self.host is None else ()),
             ]
+            if self.host is not None:
+                argv.append(f"-s3.port={S3_PORT}")
             self.process = subprocess.Popen(
                 self.host.command(*argv) if self.host is not None else argv,
                 env={**os.environ, **CREDENTIALS, "S3_BUCKET": BUCKET},

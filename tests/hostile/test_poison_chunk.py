@@ -34,7 +34,8 @@ def test_a_chunk_that_kills_its_worker_every_time_fails_after_three_attempts(
     slow = slow_tesseract(tmp_path, 1.0)  # the chunk runs for seconds on any machine: the test sees it running
     consumer = start_worker(
         workers=2,
-        **{**SLOW_JOB_SETTINGS, "PAPERLINE_STALE_AFTER_S": "1.5"},
+        # a killed worker's chunk is taken back after this; a live one's heartbeat, late on a busy machine, must not be
+        **{**SLOW_JOB_SETTINGS, "PAPERLINE_STALE_AFTER_S": "5"},
         PAPERLINE_TESSERACT=str(slow),
         PAPERLINE_CHUNK_ATTEMPTS="3",
     )

@@ -1,4 +1,5 @@
-"""The HTTP API against the real ``paperline serve`` (the jobs are run by the in-process task runner)."""
+"""The HTTP API, served in process (``tests/api_server.py``), and with sign-in on the real ``paperline serve`` (the
+jobs are run by the in-process task runner or a real worker)."""
 
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ def conforms(doc: dict, template: str, method: str, answer: tuple[int, dict[str,
     return data
 
 
-def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    api = serve_dashboard().removesuffix("/app") + "/api/v1"
+def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, serve_api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    api = serve_api()
     pdf = make_text_pdf(tmp_path / "report.pdf", 3)
     done = app.submit(pdf, "rapport d'été 2026.pdf")
     waiting = app.submit(make_text_pdf(tmp_path / "waiting.pdf", 2))
@@ -184,11 +185,11 @@ def post(
 
 
 def test_documents_are_uploaded_over_http_and_bad_ones_are_told_why(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, tmp_path: Path
+    app: Paperline, serve_api, tmp_path: Path
 ) -> None:
     from tests.bad_inputs import UPLOAD_LIMIT_MB, bad_inputs
 
-    api = serve_dashboard(PAPERLINE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)).removesuffix("/app") + "/api/v1"
+    api = serve_api(PAPERLINE_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
     one, two = make_text_pdf(tmp_path / "one.pdf", 2).read_bytes(), make_text_pdf(tmp_path / "two.pdf", 3).read_bytes()
     status, headers, body = post(f"{api}/jobs", *multipart([("one.pdf", one), ("two.pdf", two)], {"profile": "text"}))
     assert status == 201, body
@@ -290,12 +291,12 @@ def read_stream(
 
 
 def test_a_running_jobs_event_stream_is_seen_to_the_end_and_resumed(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, start_worker, tmp_path: Path
+    app: Paperline, serve_api, start_worker, tmp_path: Path
 ) -> None:
     from tests.docgen import SLOW_JOB_SETTINGS, make_slow_pdf, slow_blank_pages
     from tests.helpers import slow_tesseract
 
-    api = serve_dashboard(PAPERLINE_API_HEARTBEAT_S="0.3").removesuffix("/app") + "/api/v1"
+    api = serve_api(PAPERLINE_API_HEARTBEAT_S="0.3")
     idle = app.submit(make_text_pdf(tmp_path / "idle.pdf", 1))  # no worker yet: nothing happens to it
     quiet = read_stream(api, idle.id, until="comment")
     assert [m["data"]["kind"] for m in quiet if m.get("event") == "job-event"] == ["created"], "its history first"
@@ -328,8 +329,8 @@ def test_a_running_jobs_event_stream_is_seen_to_the_end_and_resumed(  # type: ig
     assert problem(call(f"{api}/jobs/nope/events/stream"))["status"] == 404
 
 
-def test_per_user_limits_apply_to_api_uploads(app: Paperline, serve_dashboard, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    api = serve_dashboard(PAPERLINE_USER_MAX_ACTIVE_JOBS="1").removesuffix("/app") + "/api/v1"
+def test_per_user_limits_apply_to_api_uploads(app: Paperline, serve_api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    api = serve_api(PAPERLINE_USER_MAX_ACTIVE_JOBS="1")
     pdf = make_text_pdf(tmp_path / "a.pdf", 1).read_bytes()
     assert post(f"{api}/jobs?filename=first.pdf", pdf)[0] == 201
     status, _, body = post(f"{api}/jobs?filename=second.pdf", pdf)

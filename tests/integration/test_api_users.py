@@ -1,4 +1,4 @@
-"""Users on the real ``paperline serve`` with sign-in: reserved names get nothing, a token's open event stream
+"""Users on the API of a server with sign-in: reserved names get nothing, a token's open event stream
 ends when the token is revoked or expires, and parallel uploads cannot pass a per-user limit."""
 
 from __future__ import annotations
@@ -20,24 +20,15 @@ from tests.docgen import make_text_pdf
 from tests.helpers import wait_until
 from tests.integration.test_api import call, post, problem
 
-PASSWORDS = {"ann": "pw-ann", "bob": "pw-bob", "local": "pw-local", "None": "pw-none"}
-
-
-def signed_in_api(serve_dashboard, tmp_path: Path, **env: str) -> str:  # type: ignore[no-untyped-def]
-    credentials = tmp_path / "users.json"
-    credentials.write_text(json.dumps(PASSWORDS))
-    url = serve_dashboard("--basic-auth", str(credentials), "--cookie-secret", "s", **env)
-    return url.removesuffix("/app") + "/api/v1"
-
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
 def test_reserved_names_hold_no_working_token_and_the_local_user_needs_no_sign_in_only(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, tmp_path: Path
+    app: Paperline, serve_api, tmp_path: Path
 ) -> None:
-    api = signed_in_api(serve_dashboard, tmp_path)
+    api = serve_api(sign_in=True)
     app.submit(make_text_pdf(tmp_path / "ann-private.pdf", 1), user="ann")
     # a token recorded for a reserved name (made before this release, or written into the store by hand)
     for name in ("local", "None", ""):
@@ -92,9 +83,9 @@ def expire_now(app: Paperline, token_id: str) -> None:
 
 
 def test_an_open_stream_ends_when_its_token_is_revoked_or_expires(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, tmp_path: Path
+    app: Paperline, serve_api, tmp_path: Path
 ) -> None:
-    api = signed_in_api(serve_dashboard, tmp_path, PAPERLINE_API_HEARTBEAT_S="0.3")
+    api = serve_api(sign_in=True, PAPERLINE_API_HEARTBEAT_S="0.3")
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 1), user="ann")  # no worker: it stays queued
     revoked_token, revoked = app.create_api_token("ann", "revoked")
     # Its hour is long enough for any cold server to open its stream; once open, its end is brought to now, as the
@@ -129,9 +120,9 @@ def test_an_open_stream_ends_when_its_token_is_revoked_or_expires(  # type: igno
 
 
 def test_parallel_api_uploads_cannot_pass_the_per_user_limit(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, tmp_path: Path
+    app: Paperline, serve_api, tmp_path: Path
 ) -> None:
-    api = signed_in_api(serve_dashboard, tmp_path, PAPERLINE_USER_MAX_ACTIVE_JOBS="2")
+    api = serve_api(sign_in=True, PAPERLINE_USER_MAX_ACTIVE_JOBS="2")
     pdf = make_text_pdf(tmp_path / "a.pdf", 2).read_bytes()
     _, ann = app.create_api_token("ann")
     _, bob = app.create_api_token("bob")

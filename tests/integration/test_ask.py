@@ -1,4 +1,4 @@
-"""Asking through the ``paperline`` command and the HTTP API (a real ``paperline serve``), against the fake Messages
+"""Asking through the ``paperline`` command and the HTTP API (served in process), against the fake Messages
 API: the answer reaches the reader while the model is still writing it (the fake holds its stream after the first
 words until the test has seen them), with its citations, and the daily budget refuses with its message."""
 
@@ -129,16 +129,15 @@ def sse_messages(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_the_api_streams_the_answer_as_events_and_the_budget_refuses_with_a_problem(  # type: ignore[no-untyped-def]
-    app: Paperline, fake, serve_dashboard, tmp_path: Path
+    app: Paperline, fake, serve_api, tmp_path: Path
 ) -> None:
     jobs = index(app, tmp_path)
-    url = serve_dashboard(
+    api = serve_api(
         ANTHROPIC_API_KEY="test",
         ANTHROPIC_BASE_URL=fake.base_url,
         PAPERLINE_ASK_BUDGET_USD="0.0001",
         PAPERLINE_ASK_CONCURRENCY_PER_USER="1",
     )
-    api = url.removesuffix("/app") + "/api/v1"
     question = DOCUMENTS[1].questions[0].question
     with post_ask(api, {"question": question}) as response:
         assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")

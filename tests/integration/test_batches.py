@@ -1,5 +1,5 @@
-"""Batches against the real ``paperline serve`` and real workers: a batch's stream to its end, retry of its failed
-chunks, its results as one zip, cancel all; and a job's priority in the queue."""
+"""Batches against the HTTP API (served in process: ``tests/api_server.py``) and real workers: a batch's stream to
+its end, retry of its failed chunks, its results as one zip, cancel all; and a job's priority in the queue."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def progress_of(messages: list[dict]) -> list[float]:
 
 
 def test_a_batch_streams_to_its_end_retries_only_failed_chunks_and_downloads_as_one_zip(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, start_worker, tmp_path: Path
+    app: Paperline, serve_api, start_worker, tmp_path: Path
 ) -> None:
     from tests.fake_anthropic import FakeAnthropic
 
@@ -60,7 +60,7 @@ def test_a_batch_streams_to_its_end_retries_only_failed_chunks_and_downloads_as_
         # Of the ten documents only the long one has pages 21-40 (its second chunk): that chunk meets an outage.
         fake.fail(500, times=None, when=lambda r: "Extract only pages 21-40" in r.prompt, message="outage")
         env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.base_url, "PAPERLINE_LLM_MAX_RETRIES": "0"}
-        api = serve_dashboard(**env).removesuffix("/app") + "/api/v1"
+        api = serve_api(**env)
         doc = json.loads(call(f"{api}/openapi.json")[2])
         files = [(f"doc {i}.pdf", make_text_pdf(tmp_path / f"{i}.pdf", 1 + i % 3).read_bytes()) for i in range(9)]
         files.append(("long.pdf", make_text_pdf(tmp_path / "long.pdf", 45).read_bytes()))
@@ -106,8 +106,8 @@ def test_a_batch_streams_to_its_end_retries_only_failed_chunks_and_downloads_as_
         assert problem(call(f"{api}/batches/nope"))["status"] == 404
 
 
-def test_cancel_all_stops_every_job_of_a_batch(app: Paperline, serve_dashboard, start_worker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    api = serve_dashboard().removesuffix("/app") + "/api/v1"
+def test_cancel_all_stops_every_job_of_a_batch(app: Paperline, serve_api, start_worker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    api = serve_api()
     start_worker(workers=2, PAPERLINE_TESSERACT=str(slow_tesseract(tmp_path, 0.3)), **SLOW_JOB_SETTINGS)
     files = [(f"slow {i}.pdf", make_slow_pdf(tmp_path / f"s{i}.pdf", 10).read_bytes()) for i in range(4)]
     status, _, body = post(f"{api}/jobs", *multipart(files))

@@ -1,4 +1,4 @@
-"""``pipeline.client`` against the real ``paperline serve`` and a real worker: upload, follow to the end (also
+"""``pipeline.client`` against the HTTP API (served in process) and a real worker: upload, follow to the end (also
 across a stream that breaks off), read results, act on jobs, and the API's errors as typed exceptions."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def base_url(serve_dashboard, start_worker) -> str:  # type: ignore[no-untyped-def]
+def base_url(serve_api, start_worker) -> str:  # type: ignore[no-untyped-def]
     start_worker(workers=2)
-    return str(serve_dashboard()).removesuffix("/app")
+    return str(serve_api()).removesuffix("/api/v1")
 
 
 class BreakingStream(httpx.HTTPTransport):

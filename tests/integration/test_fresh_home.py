@@ -14,7 +14,7 @@ from pipeline.core.settings import Settings
 from pipeline.service.paperline import Paperline
 from tests.docgen import make_text_pdf
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PROCESSES = 10
 HOMES = 60  # the race is narrow: many new homes, each opened by every process at the same moment

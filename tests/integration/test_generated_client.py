@@ -61,10 +61,10 @@ def generate(api: str, folder: Path) -> str:
 
 
 def test_a_client_generated_from_the_live_document_uploads_follows_and_reads_results(  # type: ignore[no-untyped-def]
-    serve_dashboard, start_worker, generated, tmp_path: Path
+    serve_api, start_worker, generated, tmp_path: Path
 ) -> None:
     start_worker(workers=1)
-    api = serve_dashboard().removesuffix("/app") + "/api/v1"
+    api = serve_api()
     generate(api, tmp_path)
     sys.path.insert(0, str(tmp_path / "generated"))
     client_package = generated()

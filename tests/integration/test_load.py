@@ -33,7 +33,7 @@ from tests.helpers import stop_process, wait_until
 if TYPE_CHECKING:
     from bokeh.client import ClientSession
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LOCKED = "database is locked"
 SESSIONS = 10

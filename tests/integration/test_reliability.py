@@ -87,7 +87,9 @@ def test_a_chunk_over_its_time_limit_is_failed_and_retried_by_the_worker(
     slow = str(slow_tesseract(tmp_path, 0.3))  # two OCR pages a chunk: over 0.6 s however fast the machine
     start_worker(
         workers=2,
-        **SLOW_JOB_SETTINGS,
+        # the sweeper takes back a chunk over its limit only after this grace: the chunk's own check, between its
+        # pages, acts first however long one page takes on a busy machine
+        **{**SLOW_JOB_SETTINGS, "PAPERLINE_STALE_AFTER_S": "30"},
         PAPERLINE_TESSERACT=slow,
         PAPERLINE_CHUNK_TIME_LIMIT_S="0.4",
         PAPERLINE_CHUNK_RETRIES="1",

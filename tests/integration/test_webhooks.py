@@ -1,4 +1,4 @@
-"""Signed webhooks end to end: the real ``paperline serve`` takes subscriptions and callback URLs, a real worker
+"""Signed webhooks end to end: the HTTP API (served in process) takes subscriptions and callback URLs, a real worker
 delivers from the store's outbox to a real receiver on 127.0.0.1, which verifies each message with
 ``standardwebhooks``' own ``Webhook(secret).verify``.
 
@@ -41,7 +41,7 @@ def subscribe(app: Paperline, receiver: Receiver, path: str, events: str = "") -
 
 
 def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # type: ignore[no-untyped-def]
-    app: Paperline, serve_dashboard, start_worker, tmp_path: Path
+    app: Paperline, serve_api, start_worker, tmp_path: Path
 ) -> None:
     receiver = Receiver().start()
     try:
@@ -60,7 +60,7 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
         everything = subscribe(app, receiver, "/all")
         flaky = subscribe(app, receiver, "/flaky", "job.completed")
         redirect = subscribe(app, receiver, "/redirect", "job.completed")
-        api = serve_dashboard().removesuffix("/app") + "/api/v1"
+        api = serve_api()
         start_worker(workers=1, **FAST_RETRIES)
         doc = json.loads(call(f"{api}/openapi.json")[2])
 

@@ -266,10 +266,8 @@ def test_an_outline_entry_names_a_numbered_heading_and_takes_its_level() -> None
     assert [(e.text, e.level) for e in without] == [("1 Foo", 1), ("Chapter 2. Bar", 1), ("Baz", 1)], "as numbered"
 
 
-def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as_text() -> None:
-    source = Path("/work/shared/corpus/pdflatex-outline.pdf")
-    if not source.exists():
-        pytest.skip("the shared corpus is not on this machine")
+def test_a_latex_outline_keeps_its_sections_as_headings_and_the_contents_page_as_text(corpus: Path) -> None:
+    source = corpus / "pdflatex-outline.pdf"
     elements = document_elements(pages_of(source))
     headings = [(e.page, e.level, e.text) for e in elements if e.kind is Kind.HEADING]
     assert headings[0] == (1, 1, "Contents")
