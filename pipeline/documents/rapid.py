@@ -7,7 +7,9 @@ Tesseract words have a mean confidence below ``PAPERLINE_OCR_CONFIDENCE`` is rea
 (``PAPERLINE_BETTER_OCR=auto``), or every scanned page is (``always``). On generated letters in print and four
 handwriting faces (``benchmarks/scans.py``) the mean character error rate was 0.055 with Tesseract alone, 0.088
 with RapidOCR alone (it misreads a face Tesseract reads well) and 0.021 with RapidOCR only where Tesseract was
-unsure, at about 7 times Tesseract's CPU on the pages it reads (2.95 s against 0.43 s).
+unsure, at about 7 times Tesseract's CPU on the pages it reads (2.95 s against 0.43 s). It is heavy on memory too:
+a worker reading a 300 dpi statement page with it peaked at 0.88 GB (0.15 GB before the call), where Tesseract's
+whole page stays near 0.2 GB; ``PAPERLINE_BETTER_OCR=off`` keeps a small worker from it.
 
 Its lines come back as boxes and texts; they are made into the paragraphs and words the rest of Paperline reads
 from Tesseract's hOCR (a line's words placed along it by their share of its letters).
