@@ -1,22 +1,20 @@
 """A page's elements in reading order: tables first found and set apart (ruled ones, then those aligned by
-whitespace alone), then columns found by their gutters (a band of white across the text; what crosses it, such as
-a title over two columns, splits the page into bands read one after the other), then each column's lines read top
-to bottom and grouped into paragraphs, headings, list items, captions, footnotes and code by their fonts, spacing
-and markers."""
+whitespace alone), then the page cut into columns and the runs of lines across them (``order``: a recursive XY-cut),
+then each column's lines read top to bottom and grouped into paragraphs, headings, list items, captions, footnotes
+and code by their fonts, spacing and markers."""
 
 from __future__ import annotations
 
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
-from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
+from pipeline.documents.layout.lines import Segment, body_size, rows_of, segments_of, words_of
+from pipeline.documents.layout.order import Box, columns
 from pipeline.documents.layout.page import read_page
 from pipeline.documents.layout.tables import find_tables
 from pipeline.documents.textclean import clean_text
@@ -35,24 +33,6 @@ EDGE = 0.12
 CODE_BLANK_LINES = 2
 
 
-@dataclass(frozen=True)
-class Box:
-    """A word, or a table already found, placed on the page."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    baseline: float
-    size: float
-    word: Word | None = None
-    table: Element | None = None
-
-    @cached_property
-    def area(self) -> float:
-        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
-
-
 def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], float, float]:
     """The page's elements in reading order, with the page's width and height (points)."""
     drawing = read_page(page)
@@ -66,106 +46,8 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     body = body_size([s for row in rows_of(free) for s in segments_of(row)]) if free else 10.0
     boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]
     boxes += [Box(*t.element.bbox, baseline=t.element.bbox[3], size=body, table=t.element) for t in tables]
-    columns = _order(boxes, body)
-    return _elements(columns, body, number, drawing.height), drawing.width, drawing.height
-
-
-# -- reading order -----------------------------------------------------------------------------------------------
-def _order(boxes: list[Box], body: float) -> list[list[Box]]:
-    """The boxes as columns in reading order: each inner list is one column (or band), read top to bottom."""
-    if len(boxes) <= 1:
-        return [boxes] if boxes else []
-    gutter = _gutter(boxes, body)
-    if gutter is None:
-        return [boxes]
-    middle = sum(gutter) / 2
-    crossing = [b for b in boxes if b.x0 < middle < b.x1]
-    if not crossing:
-        left = [b for b in boxes if (b.x0 + b.x1) / 2 < middle]
-        return _order(left, body) + _order([b for b in boxes if (b.x0 + b.x1) / 2 >= middle], body)
-    # The lines that cross the gutter (a title over both columns) are read whole, between the bands they cut.
-    spanning = sorted({b.baseline for b in crossing}, reverse=True)
-
-    def on_spanning_line(box: Box) -> float | None:
-        return next((y for y in spanning if abs(box.baseline - y) < 0.33 * max(box.size, 1.0)), None)
-
-    out: list[list[Box]] = []
-    band: list[Box] = []
-    group: dict[float, list[Box]] = {}  # each spanning line's run of spanning lines, read as one column
-    for box in sorted(boxes, key=lambda b: -b.baseline):
-        y = on_spanning_line(box)
-        if y is None:
-            band.append(box)
-            continue
-        if band:
-            out += _order(band, body) if len(band) < len(boxes) else [band]
-            band = []
-        if y not in group:
-            group[y] = out[-1] if out and any(out[-1] is g for g in group.values()) else []
-        if not out or out[-1] is not group[y]:
-            out.append(group[y])
-        group[y].append(box)
-    if band:
-        out += _order(band, body) if len(band) < len(boxes) else [band]
-    return [column for column in out if column]
-
-
-def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
-    """The widest band of white down the boxes, crossed by few of their lines, with text on both sides."""
-    rows = len({round(b.baseline) for b in boxes})
-    if rows < 4:  # too few lines to tell columns from gaps between words
-        return None
-    x_min, x_max = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
-    width = int(x_max - x_min) + 1
-    if width < 8 * body:
-        return None
-    # how many boxes cover each point across: +1 where a box starts, -1 where it ends, summed left to right
-    steps = [0] * (width + 1)
-    for b in boxes:
-        first, past = max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))
-        if first < past:
-            steps[first] += 1
-            steps[past] -= 1
-    cover = list(itertools.accumulate(steps))
-    limit = int(0.3 * rows)
-    runs: list[tuple[float, float]] = []
-    x = 0
-    while x <= width:
-        if cover[x] <= limit:
-            run = x
-            while run <= width and cover[run] <= limit:
-                run += 1
-            start, end = x_min + x, x_min + run - 1
-            if end - start >= 0.7 * body and start > x_min + 2 * body and end < x_max - 2 * body:
-                runs.append((start, end))
-            x = run
-        x += 1
-    total = sum(b.area for b in boxes) or 1.0
-    for start, end in sorted(runs, key=lambda r: r[0] - r[1]):  # the widest first
-        middle = (start + end) / 2
-        left = sum(b.area for b in boxes if b.x1 <= middle)
-        right = sum(b.area for b in boxes if b.x0 >= middle)
-        if min(left, right) >= 0.2 * total and _side_by_side(boxes, middle, body):
-            return start, end
-    return None
-
-
-def _side_by_side(boxes: list[Box], middle: float, body: float) -> bool:
-    """Whether there is text on both sides of ``middle`` at the same heights, on lines that do not cross it: two
-    columns do, while the white that indented code or a list leaves beside full-width lines does not (every line
-    reaching past it crosses it)."""
-    crossing = sorted({round(b.baseline, 1) for b in boxes if b.x0 < middle < b.x1})
-
-    def rows(side: list[Box]) -> list[float]:
-        kept = {round(b.baseline, 1) for b in side if not any(abs(b.baseline - y) < 0.33 * b.size for y in crossing)}
-        return sorted(kept)
-
-    left = rows([b for b in boxes if b.x1 <= middle])
-    right = rows([b for b in boxes if b.x0 >= middle])
-    if len(left) < 3 or len(right) < 3:
-        return False
-    overlap = min(left[-1], right[-1]) - max(left[0], right[0])
-    return overlap >= 2 * body
+    found = columns(boxes, body)
+    return _elements(found, body, number, drawing.height), drawing.width, drawing.height
 
 
 # -- elements ----------------------------------------------------------------------------------------------------
