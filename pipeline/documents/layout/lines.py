@@ -37,6 +37,8 @@ class Segment:
     words: tuple[Word, ...]
     #: a line of a table of contents: a title and the page it is on, set apart (a gap or dot leaders)
     contents_entry: bool = False
+    #: one of several pieces of its row set apart by wide gaps (a table's row, a statement's dates): never a heading
+    beside: bool = False
     text: str = field(init=False)
     x0: float = field(init=False)
     x1: float = field(init=False)

@@ -17,7 +17,6 @@ import pypdfium2.raw as raw
 #: a drawn line this thin (points) or thinner is a rule; one this long or longer counts
 RULE_THICKNESS = 2.5
 RULE_MIN_LENGTH = 8.0
-BOLD_WEIGHT = 600
 _FIXED_PITCH = 1  # the PDF font descriptor's flag for monospaced fonts
 #: codes of characters not drawn: none, PDFium's marks for unknown glyphs, and the line breaks it adds
 _NOT_DRAWN = frozenset({0, 0xFFFE, 0xFFFF, 0x0D, 0x0A})
@@ -138,6 +137,13 @@ def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
 #: Type 1 "Medi(um)" faces (NimbusRomNo9L-Medi, TeX's Times), and TeX's own bold extended fonts (CMBX10, SFBX1000,
 #: LMRoman10-Bold's older cousins ecbx/tcbx) and CMB10
 _BOLD_NAME = re.compile(r"bold|black|heavy|demi|-medi|^(cm|sf|ec|tc)bx|^cmb\d")
+#: a face its name calls by a style other than bold, whatever weight PDFium gives it (PDFium takes a weight from the
+#: font's stem width where the PDF gives none, and Chromium's PDFs give none: Caladea-Regular comes out at 704,
+#: FreeSerif at 625, DejaVuSans-Bold at 455; in the fonts of the corpus and the structure sets the weight never
+#: told a bold face its name did not)
+_REGULAR_NAME = re.compile(r"regular|roman|book|light|thin|medium|italic|oblique|condensed|narrow|-it$")
+#: a face whose name says nothing of its style is bold from this weight (700 is bold proper; 600 semibold)
+NAMELESS_BOLD_WEIGHT = 700
 
 
 class _Font(NamedTuple):
@@ -165,9 +171,15 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     name = ctypes.create_string_buffer(128)
     length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
-    bold = weight >= BOLD_WEIGHT or bool(_BOLD_NAME.search(font.rsplit("+", 1)[-1]))
+    bold = is_bold(font, weight)
     mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
     return _Font(size, bold, mono, scale, upright)
+
+
+def is_bold(font: str, weight: int) -> bool:
+    """Whether a face is bold, by its name (lower case, a subset prefix allowed) where it says, else its weight."""
+    face = font.rsplit("+", 1)[-1]
+    return bool(_BOLD_NAME.search(face)) or (weight >= NAMELESS_BOLD_WEIGHT and not _REGULAR_NAME.search(face))
 
 
 def _rules(page: pdfium.PdfPage) -> list[Rule]:

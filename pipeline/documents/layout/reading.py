@@ -8,12 +8,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
-from pipeline.documents.layout.lines import Segment, body_size, rows_of, segments_of, words_of
+from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
 from pipeline.documents.layout.order import Box, columns
 from pipeline.documents.layout.page import read_page
 from pipeline.documents.layout.tables import find_tables
@@ -29,6 +30,10 @@ PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
 EDGE = 0.12
+#: words further apart than this many font sizes on a column's row may stand in separate cells of it
+WIDE_GAP = 3.0
+#: a word that is a number, an amount or a page reference
+NUMBER_LIKE = re.compile(r"^[(\[]?[-+–$€£¥%]?[\d.,]*\d[\d.,]*[%)\]]?$|^[ivxlc]{1,5}$", re.IGNORECASE)
 #: blank lines a code example may hold and stay one block
 CODE_BLANK_LINES = 2
 
@@ -56,14 +61,61 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     for column in columns:
         words = [b.word for b in column if b.word is not None]
         tables = sorted((b.table for b in column if b.table is not None), key=lambda t: -t.bbox[3])
-        lines = [s for row in rows_of(words) for s in _contents_entry(segments_of(row, 3.0))]
+        lines = [s for row in rows_of(words) for s in _contents_entry(_row_segments(row))]
+        found: list[Element] = []
         for table in tables:  # the lines above each table, then the table
             above = [s for s in lines if s.y0 >= table.bbox[3] - 1]
             lines = [s for s in lines if s not in above]
-            elements += _paragraphs(above, body, page, height)
-            elements.append(table)
-        elements += _paragraphs(lines, body, page, height)
+            found += _paragraphs(above, body, page, height)
+            found.append(table)
+        found += _paragraphs(lines, body, page, height)
+        if found and elements and _same_heading(elements[-1], found[0]):
+            previous, first = elements[-1], found.pop(0)
+            box = (
+                *(min(a, b) for a, b in zip(previous.bbox[:2], first.bbox[:2], strict=True)),
+                *(max(a, b) for a, b in zip(previous.bbox[2:], first.bbox[2:], strict=True)),
+            )
+            elements[-1] = replace(previous, text=f"{previous.text} {first.text}", bbox=box)
+        elements += found
     return elements
+
+
+def _same_heading(previous: Element, element: Element) -> bool:
+    """A heading whose lines the column cut read apart (a title's long first line over the columns, its short
+    last one over the middle column): set alike, one right under the other."""
+    if previous.kind is not Kind.HEADING or element.kind is not Kind.HEADING:
+        return False
+    gap = previous.bbox[1] - element.bbox[3]
+    return (
+        abs(previous.size - element.size) < 0.5
+        and previous.bold == element.bold
+        and -0.2 * element.size <= gap < 0.6 * element.size
+        and element.bbox[0] < previous.bbox[2]
+        and element.bbox[2] > previous.bbox[0]
+    )
+
+
+def _row_segments(row: list[Word]) -> list[Segment]:
+    """A column's row cut where words stand wide apart (more than ``WIDE_GAP`` font sizes): a table's cells, a title
+    and its page. A justified line of few words spreads them as wide, so a gap cuts only if it is much wider than the
+    row's other gaps, or, the row's one gap, if a number stands on one side of it."""
+    segments = segments_of(row, WIDE_GAP)
+    if len(segments) == 1:
+        return segments
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(row)]
+    cut = [n for n, gap in enumerate(gaps) if gap > WIDE_GAP * max(row[n].size, row[n + 1].size, 1.0)]
+    kept = []
+    for n in cut:
+        others = sorted(gap for m, gap in enumerate(gaps) if m not in cut)
+        if others:
+            keep = gaps[n] > 2 * others[len(others) // 2]
+        else:
+            keep = bool(NUMBER_LIKE.match(row[n].text) or NUMBER_LIKE.match(row[n + 1].text))
+        if keep:
+            kept.append(n)
+    pieces = [row[a + 1 : b + 1] for a, b in itertools.pairwise([-1, *kept, len(row) - 1])]
+    beside = len(pieces) > 1
+    return [Segment(tuple(piece), beside=beside) for piece in pieces]
 
 
 def _contents_entry(segments: list[Segment]) -> list[Segment]:
@@ -88,7 +140,7 @@ def _contents_entry(segments: list[Segment]) -> list[Segment]:
 
 
 def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
-    if previous.contents_entry or line.contents_entry:
+    if previous.contents_entry or line.contents_entry or previous.beside or line.beside:
         return True
     gap = previous.y0 - line.y1
     height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
@@ -122,8 +174,37 @@ def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> 
                 Element(Kind.HEADING, lead.text, page, (lead.x0, lead.y0, lead.x1, lead.y1), size=lead.size, bold=True)
             )
             block = [Segment(block[0].words[len(lead.words) :]), *block[1:]]
+        elif _heading_line(block, body):
+            first = block[0]
+            box = (first.x0, first.y0, first.x1, first.y1)
+            elements.append(Element(Kind.HEADING, first.text, page, box, size=first.size, bold=first.bold))
+            block = block[1:]
         elements.append(_element(block, body, page, height, left))
     return elements
+
+
+#: small words a title leaves in lower case
+_MINOR_WORDS = frozenset("a an and as at by for from in of on or the to with".split())
+
+
+def _heading_line(block: list[Segment], body: float) -> bool:
+    """A heading set in the text's own font and size (an italic "2.1 Sampling"), told by its line alone: the
+    block's first line, short, a section number or every word capitalised, no sentence mark at its end, and the
+    lines under it prose that fills the block's width (an address's short lines do not)."""
+    if len(block) < 2 or block[0].mono or block[0].beside or block[0].contents_entry:
+        return False
+    first, second = block[0], block[1]
+    right = max(s.x1 for s in block[1:])
+    width = right - min(s.x0 for s in block)
+    if first.x1 > right - 0.3 * width or second.x1 < right - 0.15 * width or second.x0 < first.x0 - body:
+        return False
+    text = first.text.strip()
+    words = text.split()
+    if not 1 <= len(words) <= 10 or text.endswith((".", ",", ";", ":", "!", "?")) or abs(first.size - body) > 1.5:
+        return False
+    if re.match(r"^\d+(\.\d+)+\.?\s+[^\W\d_]", text):
+        return True
+    return all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words) and words[0][:1].isupper()
 
 
 def _run_in_heading(block: list[Segment]) -> Segment | None:
@@ -134,7 +215,7 @@ def _run_in_heading(block: list[Segment]) -> Segment | None:
     count = next((n for n, word in enumerate(words) if not word.bold), len(words))
     if not 2 <= count <= 12 or count == len(words) or any(w.bold for w in words[count:]):
         return None
-    if any(s.bold or any(w.bold for w in s.words) for s in block[1:]) or block[0].mono:
+    if any(s.bold or any(w.bold for w in s.words) for s in block[1:]) or block[0].mono or block[0].beside:
         return None
     text = " ".join(w.text for w in words[:count])
     if not (words[count].text[:1].isupper() or words[count].text[:1].isdigit()):
@@ -176,10 +257,10 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     elif all(s.mono for s in block):
         kind = Kind.CODE
         text = _code_text(block)
-    elif BULLET.match(text) and not (size >= 1.1 * body and _looks_like_heading(text, size, bold, body, len(block))):
-        kind = Kind.LIST_ITEM  # (a numbered line set larger than the text, "1. Summary", is a heading)
+    elif BULLET.match(text) and not _numbered_heading(text, size, bold, body, len(block)):
+        kind = Kind.LIST_ITEM
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
-    elif _looks_like_heading(text, size, bold, body, len(block)):
+    elif _looks_like_heading(text, size, bold, body, len(block)) and not any(s.beside for s in block):
         kind = Kind.HEADING
     elif size < 0.88 * body and bbox[3] < height * 0.3 and re.match(r"^(\d{1,3}|[*†‡§¶])\s*\S", text):
         kind = Kind.FOOTNOTE
@@ -227,10 +308,23 @@ def _letter_pitch(block: list[Segment]) -> float:
     return min(candidates, key=lambda pitch: (round(misfit(pitch), 3), -pitch))
 
 
+def _numbered_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
+    """A numbered line that is a heading, not a list item: set larger than the text ("1. Summary"), or one bold
+    line with a number and a title ("2. Data Collection"; a bold list item is rarely one short line)."""
+    if not _looks_like_heading(text, size, bold, body, lines):
+        return False
+    return size >= 1.1 * body or (bold and lines == 1 and bool(re.match(r"\(?\d", text)))
+
+
 def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
+    """Short, not a sentence, and set larger than the text or in bold at its size: never a line with no word in it
+    ("2022", "$ 1,204"), nor a unit line in brackets ("(In millions)"), nor bold set smaller than the text (a
+    table's head, a figure's label)."""
     words = len(text.split())
     if words == 0 or words > 20 or lines > 3 or (text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text)):
         return False
+    if not re.search(r"[^\W\d_]{2}", text) or (text.startswith("(") and text.endswith(")")):
+        return False
     if size >= 1.15 * body:
         return True
-    return bold and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
+    return bold and size >= 0.9 * body and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
