@@ -71,10 +71,8 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
         found += _paragraphs(lines, body, page, height)
         if found and elements and _same_heading(elements[-1], found[0]):
             previous, first = elements[-1], found.pop(0)
-            box = (
-                *(min(a, b) for a, b in zip(previous.bbox[:2], first.bbox[:2], strict=True)),
-                *(max(a, b) for a, b in zip(previous.bbox[2:], first.bbox[2:], strict=True)),
-            )
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = previous.bbox, first.bbox
+            box = (min(ax0, bx0), min(ay0, by0), max(ax1, bx1), max(ay1, by1))
             elements[-1] = replace(previous, text=f"{previous.text} {first.text}", bbox=box)
         elements += found
     return elements
