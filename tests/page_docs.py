@@ -340,6 +340,7 @@ class _Alternating(FPDF):
         self.set_xy(20, 10)
         text = self.title_text if self.page_no() % 2 else self.author_text
         self.cell(170, 5, text, align="R" if self.page_no() % 2 else "L")
+        self.set_xy(self.l_margin, self.t_margin)
 
     def footer(self) -> None:
         self.set_font("Helvetica", size=8)
