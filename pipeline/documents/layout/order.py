@@ -43,7 +43,7 @@ XY_CUT = True
 
 @dataclass(frozen=True)
 class Box:
-    """A word, or a table already found, placed on the page."""
+    """A word, or a table or figure already found (``table``: its element), placed on the page whole."""
 
     x0: float
     y0: float

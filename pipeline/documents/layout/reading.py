@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
+from pipeline.documents.layout.figures import CAPTION, find_figures, shapes
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
 from pipeline.documents.layout.order import Box, columns
 from pipeline.documents.layout.page import read_page
@@ -21,7 +22,6 @@ from pipeline.documents.layout.tables import find_tables
 from pipeline.documents.textclean import clean_text
 
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
-CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
 #: a page a table of contents refers to, and the dots that lead to it
 PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
 SECTION_NUMBER = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[A-Z]\.?)$")
@@ -44,13 +44,19 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     words = words_of(drawing.chars)
     tables = find_tables(drawing.rules, words, number)
     taken = set().union(*(t.words for t in tables)) if tables else set()
+    # figures before the tables aligned by whitespace alone: a chart's tick labels line up as a table's cells do
+    paths, images = shapes(page)
+    claimed = [t.element.bbox for t in tables]
+    figures = find_figures(paths, images, words, taken, claimed, (drawing.width, drawing.height), number)
+    taken = taken.union(*(f.words for f in figures))
     aligned = find_aligned_tables(words, taken, number)  # borderless tables, among the words no rule bounds
     tables += aligned
     taken = taken.union(*(t.words for t in aligned))
     free = [w for i, w in enumerate(words) if i not in taken]
     body = body_size([s for row in rows_of(free) for s in segments_of(row)]) if free else 10.0
     boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]
-    boxes += [Box(*t.element.bbox, baseline=t.element.bbox[3], size=body, table=t.element) for t in tables]
+    placed = [t.element for t in tables] + [f.element for f in figures]
+    boxes += [Box(*e.bbox, baseline=e.bbox[3], size=body, table=e) for e in placed]
     found = columns(boxes, body)
     return _elements(found, body, number, drawing.height), drawing.width, drawing.height
 
