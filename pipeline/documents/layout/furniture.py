@@ -152,39 +152,39 @@ def _by_form(elements: list[Element], heights: dict[int, float]) -> list[Element
 
 
 def _edge_lines(elements: list[Element], heights: dict[int, float]) -> list[int]:
-    """The lines standing at a page's top or bottom edge, outermost on the page and set apart from everything else
-    on it by a line's white (what stands beside them on their line aside): a line or two, of the body's size or
-    smaller, not yet furniture."""
+    """The lines standing at a page's top or bottom edge: from the edge inwards, the run of lines of a line or two,
+    of the body's size or smaller, in the page's top or bottom ``EDGE`` (a banner, the date under it), as far as
+    the deepest place where a line's white parts them from the rest of the page."""
     body = _body_size(elements)
     pages: dict[int, list[int]] = {}
     for index, element in enumerate(elements):
-        pages.setdefault(element.page, []).append(index)
-    out = []
+        if element.kind is not Kind.FURNITURE and any(element.bbox):
+            pages.setdefault(element.page, []).append(index)
+    out: list[int] = []
     for page, indexes in pages.items():
         height = heights.get(page)
         if not height:
             continue
-        for i in indexes:
-            element = elements[i]
-            if element.kind not in (Kind.PARAGRAPH, Kind.HEADING) or not any(element.bbox):
-                continue
-            if len(element.text.split()) > 25 or not _at_edge(element, height, body):
-                continue
-            y0, y1 = element.bbox[1], element.bbox[3]
-            white = max(1.0, element.size)
-            others = [
-                elements[j].bbox
-                for j in indexes
-                if j != i
-                and elements[j].kind is not Kind.FURNITURE
-                and not (elements[j].bbox[1] < y1 and elements[j].bbox[3] > y0)
-            ]
-            if y0 >= height * (1 - EDGE):
-                apart = all(box[3] <= y0 - white for box in others)
-            else:
-                apart = all(box[1] >= y1 + white for box in others)
-            if apart:
-                out.append(i)
+        for top in (True, False):
+            # inwards from the edge: the top's lines by their tops going down, the bottom's by their bottoms up
+            ordered = sorted(indexes, key=lambda i: -elements[i].bbox[3] if top else elements[i].bbox[1])
+            run: list[int] = []
+            for n, i in enumerate(ordered):
+                element = elements[i]
+                line = element.kind in (Kind.PARAGRAPH, Kind.HEADING) and len(element.text.split()) <= 25
+                inside = element.bbox[1] >= height * (1 - EDGE) if top else element.bbox[3] <= height * EDGE
+                if not (line and inside and _at_edge(element, height, body)):
+                    break
+                rest = [elements[j].bbox for j in ordered[n + 1 :]]
+                taken = [elements[j].bbox for j in ordered[: n + 1]]
+                white = max(1.0, max(elements[j].size for j in ordered[: n + 1]))
+                if top:
+                    apart = all(box[3] <= min(t[1] for t in taken) - white for box in rest)
+                else:
+                    apart = all(box[1] >= max(t[3] for t in taken) + white for box in rest)
+                if apart:
+                    run = ordered[: n + 1]
+            out += run
     return out
 
 
