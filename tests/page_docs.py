@@ -117,14 +117,15 @@ def diagram_svg(rng: random.Random, width: int) -> tuple[str, list[str]]:
     names = rng.sample(["Sensor", "Gateway", "Broker", "Store", "Model", "Dashboard", "Alerts", "Archive"], 5)
     parts = [f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" font-size="9">']
     spots = []
-    for i, name in enumerate(names):
-        x = 10 + (i % 3) * (width - 90) / 2 + rng.randint(0, 12)
-        y = 14 + (i // 3) * (height - 60) + rng.randint(0, 20)
+    box = min(70, (width - 30) // 3)
+    for i, name in enumerate(names):  # on a loose grid of three by two, never touching
+        x = 6 + (i % 3) * (width - box - 12) / 2 + rng.randint(0, 4)
+        y = 10 + (i // 3) * (height - 50) + rng.randint(0, 12)
         spots.append((x, y))
-        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="70" height="26" fill="none" stroke="black"/>')
-        parts.append(f'<text x="{x + 35:.0f}" y="{y + 16:.0f}" text-anchor="middle">{name}</text>')
+        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{box}" height="26" fill="none" stroke="black"/>')
+        parts.append(f'<text x="{x + box / 2:.0f}" y="{y + 16:.0f}" text-anchor="middle">{name}</text>')
     for (ax, ay), (bx, by) in itertools.pairwise(spots):
-        parts.append(f'<line x1="{ax + 70:.0f}" y1="{ay + 13:.0f}" x2="{bx:.0f}" y2="{by + 13:.0f}" stroke="#555"/>')
+        parts.append(f'<line x1="{ax + box:.0f}" y1="{ay + 13:.0f}" x2="{bx:.0f}" y2="{by + 13:.0f}" stroke="#555"/>')
     parts.append("</svg>")
     return "".join(parts), names
 

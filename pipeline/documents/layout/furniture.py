@@ -47,7 +47,7 @@ def mark_furniture(elements: list[Element], heights: dict[int, float]) -> list[E
     """``elements`` with running headers, footers, page numbers and edge lines of furniture's forms as
     ``Kind.FURNITURE`` (``heights``: each laid out page's height in points)."""
     marked = _page_numbers(_running_furniture(elements, heights), heights)
-    return _by_form(marked, heights) if BY_FORM else marked
+    return _echoes(_by_form(marked, heights) if BY_FORM else marked, heights)
 
 
 def _edge_key(element: Element, heights: dict[int, float]) -> str | None:
@@ -149,6 +149,19 @@ def _by_form(elements: list[Element], heights: dict[int, float]) -> list[Element
     many."""
     marked = {i for i in _edge_lines(elements, heights) if FORMS.search(elements[i].text)}
     return [replace(e, kind=Kind.FURNITURE) if i in marked else e for i, e in enumerate(elements)]
+
+
+def _echoes(elements: list[Element], heights: dict[int, float]) -> list[Element]:
+    """A line at a page's edge (``_edge_lines``) that says what furniture says, numbers aside (a right page's
+    running head \"Annual Report\" where the footers read \"Annual Report 3\"): a short document's running head may
+    stand on one page only."""
+    said = {_words(e.text) for e in elements if e.kind is Kind.FURNITURE} - {""}
+    marked = {i for i in _edge_lines(elements, heights) if _words(elements[i].text) in said}
+    return [replace(e, kind=Kind.FURNITURE) if i in marked else e for i, e in enumerate(elements)]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"\d+", " ", text.casefold()).split())
 
 
 def _edge_lines(elements: list[Element], heights: dict[int, float]) -> list[int]:

@@ -34,6 +34,9 @@ EDGE = 0.12
 WIDE_GAP = 3.0
 #: a word that is a number, an amount or a page reference
 NUMBER_LIKE = re.compile(r"^[(\[]?[-+–$€£¥%]?[\d.,]*\d[\d.,]*[%)\]]?$|^[ivxlc]{1,5}$", re.IGNORECASE)
+#: on/off for the cues that keep a table's head and labels from being headings (a piece of a row set apart by wide
+#: gaps, a line with no word, a unit line in brackets, bold set smaller than the text)
+HEADING_CUES = True
 #: blank lines a code example may hold and stay one block
 CODE_BLANK_LINES = 2
 
@@ -264,7 +267,9 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     elif BULLET.match(text) and not _numbered_heading(text, size, bold, body, len(block)):
         kind = Kind.LIST_ITEM
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
-    elif _looks_like_heading(text, size, bold, body, len(block)) and not any(s.beside for s in block):
+    elif _looks_like_heading(text, size, bold, body, len(block)) and not (
+        HEADING_CUES and any(s.beside for s in block)
+    ):
         kind = Kind.HEADING
     elif size < 0.88 * body and bbox[3] < height * 0.3 and re.match(r"^(\d{1,3}|[*†‡§¶])\s*\S", text):
         kind = Kind.FOOTNOTE
@@ -327,8 +332,9 @@ def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: 
     words = len(text.split())
     if words == 0 or words > 20 or lines > 3 or (text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text)):
         return False
-    if not re.search(r"[^\W\d_]{2}", text) or (text.startswith("(") and text.endswith(")")):
+    if HEADING_CUES and (not re.search(r"[^\W\d_]{2}", text) or (text.startswith("(") and text.endswith(")"))):
         return False
     if size >= 1.15 * body:
         return True
-    return bold and size >= 0.9 * body and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
+    smallest = 0.9 * body if HEADING_CUES else 0.0
+    return bold and size >= smallest and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
