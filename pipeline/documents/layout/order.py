@@ -31,6 +31,8 @@ SPACE = 0.6
 CROSSING_SHARE = 0.4
 #: each side of a gutter holds at least this share of the text's area (a column of bullets or numbers does not)
 SIDE_SHARE = 0.1
+#: most words on either side of a gutter stand on lines at least this many font sizes wide there (a column's do)
+NARROWEST = 8.0
 #: a white band across a region at least this many font sizes high may cut it in two when no gutter does
 ACROSS = 1.2
 #: a gutter's gap on a line is wider than this many times the line's usual gap between words (a river's is not)
@@ -218,6 +220,9 @@ def _crossing_runs(rows: list[_Row], start: float, end: float, body: float) -> i
         return None
     left = right = 0.0
     side_by_side = False
+    wide = [0, 0]  # words on either side on lines at least NARROWEST wide there, and all words on either side
+    words_on = [0, 0]
+    mono = words = 0
     for flag, group in itertools.groupby(zip(crossing, rows, strict=True), key=lambda pair: pair[0]):
         if flag:
             continue
@@ -226,15 +231,33 @@ def _crossing_runs(rows: list[_Row], start: float, end: float, body: float) -> i
         rights = [b for row in band for b in row if (b.x0 + b.x1) / 2 >= middle]
         left += sum(b.area for b in lefts)
         right += sum(b.area for b in rights)
-        if lefts and rights and not side_by_side:
-            overlap = min(max(b.y1 for b in lefts), max(b.y1 for b in rights)) - max(
-                min(b.y0 for b in lefts), min(b.y0 for b in rights)
-            )
-            side_by_side = overlap >= 2 * body
+        if lefts and rights:
+            if not side_by_side:
+                overlap = min(max(b.y1 for b in lefts), max(b.y1 for b in rights)) - max(
+                    min(b.y0 for b in lefts), min(b.y0 for b in rights)
+                )
+                side_by_side = overlap >= 2 * body
+            for row in band:
+                for side, boxes in enumerate(_split(row, middle)):
+                    words_on[side] += len(boxes)
+                    if boxes and boxes[-1].x1 - boxes[0].x0 >= NARROWEST * body:
+                        wide[side] += len(boxes)
+            mono += sum(1 for b in lefts + rights if b.word is not None and b.word.mono)
+            words += len(lefts) + len(rights)
     total = left + right
     if not side_by_side or total <= 0 or min(left, right) < SIDE_SHARE * total or _river(rows, middle):
         return None
+    # a column's lines are lines of text: a list of names, options or keys beside what they name is no column,
+    # nor is code (whose white runs down between its tokens)
+    if any(many < 0.5 * count for many, count in zip(wide, words_on, strict=True)):
+        return None
+    if mono > 0.5 * words:
+        return None
     return runs
+
+
+def _split(row: _Row, middle: float) -> tuple[list[Box], list[Box]]:
+    return [b for b in row if (b.x0 + b.x1) / 2 < middle], [b for b in row if (b.x0 + b.x1) / 2 >= middle]
 
 
 def _river(rows: list[_Row], middle: float) -> bool:

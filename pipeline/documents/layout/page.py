@@ -172,7 +172,7 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
     bold = is_bold(font, weight)
-    mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
+    mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt", "nimbusmon"))
     return _Font(size, bold, mono, scale, upright)
 
 

@@ -105,10 +105,10 @@ def _same_heading(previous: Element, element: Element) -> bool:
 def _row_segments(row: list[Word]) -> list[Segment]:
     """A column's row cut where words stand wide apart (more than ``WIDE_GAP`` font sizes): a table's cells, a title
     and its page. A justified line of few words spreads them as wide, so a gap cuts only if it is much wider than the
-    row's other gaps, or, the row's one gap, if a number stands on one side of it."""
+    row's other gaps, or, the row's one gap, if a number stands on one side of it. A line of code is never cut."""
     segments = segments_of(row, WIDE_GAP)
-    if len(segments) == 1:
-        return segments
+    if len(segments) == 1 or all(w.mono for w in row):
+        return [Segment(tuple(row))] if len(segments) > 1 else segments  # (code keeps its columns: _code_text)
     gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(row)]
     cut = [n for n, gap in enumerate(gaps) if gap > WIDE_GAP * max(row[n].size, row[n + 1].size, 1.0)]
     kept = []
@@ -196,8 +196,8 @@ _MINOR_WORDS = frozenset("a an and as at by for from in of on or the to with".sp
 
 def _heading_line(block: list[Segment], body: float) -> bool:
     """A heading set in the text's own font and size (an italic "2.1 Sampling"), told by its line alone: the
-    block's first line, short, a section number or every word capitalised, no sentence mark at its end, and the
-    lines under it prose that fills the block's width (an address's short lines do not)."""
+    block's first line, short, a section number or up to five words all capitalised, no sentence mark at its end,
+    and under it a sentence that fills the block's width (an address's short lines do not)."""
     if len(block) < 2 or block[0].mono or block[0].beside or block[0].contents_entry:
         return False
     first, second = block[0], block[1]
@@ -209,9 +209,12 @@ def _heading_line(block: list[Segment], body: float) -> bool:
     words = text.split()
     if not 1 <= len(words) <= 10 or text.endswith((".", ",", ";", ":", "!", "?")) or abs(first.size - body) > 1.5:
         return False
+    if not second.text[:1].isupper():
+        return False  # (what goes on under a heading starts a sentence; a reference's address does not)
     if re.match(r"^\d+(\.\d+)+\.?\s+[^\W\d_]", text):
         return True
-    return all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words) and words[0][:1].isupper()
+    capitalised = all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words) and words[0][:1].isupper()
+    return capitalised and len(words) <= 5
 
 
 def _run_in_heading(block: list[Segment]) -> Segment | None:
@@ -332,7 +335,7 @@ def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: 
     words = len(text.split())
     if words == 0 or words > 20 or lines > 3 or (text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text)):
         return False
-    if HEADING_CUES and (not re.search(r"[^\W\d_]{2}", text) or (text.startswith("(") and text.endswith(")"))):
+    if HEADING_CUES and (not re.search(r"[^\W\d_]", text) or (text.startswith("(") and text.endswith(")"))):
         return False
     if size >= 1.15 * body:
         return True
