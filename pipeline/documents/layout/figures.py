@@ -24,6 +24,7 @@ import pypdfium2.raw as raw
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.lines import Segment, Word, rows_of, segments_of
+from pipeline.documents.layout.tables import FoundTable
 
 #: a caption's opening: what names a table or a figure
 CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
@@ -79,28 +80,33 @@ def find_figures(
     paths: Sequence[_Rect],
     images: Sequence[_Rect],
     words: Sequence[Word],
-    taken: set[int],
-    claimed: Sequence[_Rect],
+    tables: Sequence[FoundTable],
     size: tuple[float, float],
     page: int,
-) -> list[FoundFigure]:
-    """The figures among the page's shapes and the words no table took (``claimed``: the tables' boxes, whose
-    rules and fills are theirs)."""
+) -> tuple[list[FoundFigure], list[FoundTable]]:
+    """The figures among the page's shapes and the words no table took, and the tables that are parts of them: a
+    ruled finder sees a grid in a diagram's boxes and the lines joining them, so a table mostly empty inside a
+    drawing much larger than it is the drawing's (``_parts``). The rules and fills of any other table are its own."""
     if not FIGURES or not (paths or images):
-        return []
+        return [], []
     width, height = size
-    free = [(i, w) for i, w in enumerate(words) if i not in taken]
-    body = _body(w for _, w in free)
     page_area = max(1.0, width * height)
+    body = _body(words)
 
     def usable(rect: _Rect) -> bool:
         x0, y0, x1, y1 = rect
-        if (x1 - x0) * (y1 - y0) >= BACKGROUND * page_area or (x1 - x0 < 0.5 and y1 - y0 < 0.5):
-            return False
-        return not any(_inside(rect, table, 2.0) for table in claimed)
+        return (x1 - x0) * (y1 - y0) < BACKGROUND * page_area and (x1 - x0 >= 0.5 or y1 - y0 >= 0.5)
 
+    shapes = [r for r in paths if usable(r)]
     pictures = [r for r in images if usable(r)]
-    clusters = _clusters([r for r in paths if usable(r)] + pictures, JOIN * body)
+    parts = _parts(_clusters(shapes + pictures, JOIN * body), tables, body)
+    kept = [t for t in tables if not any(t is part for part in parts)]
+    claimed = [t.element.bbox for t in kept]
+    taken = set().union(*(t.words for t in kept))
+    clusters = _clusters(
+        [r for r in shapes + pictures if not any(_inside(r, table, 2.0) for table in claimed)], JOIN * body
+    )
+    free = [(i, w) for i, w in enumerate(words) if i not in taken]
     index_of = {id(w): i for i, w in free}
     lines = [s for row in rows_of([w for _, w in free]) for s in segments_of(row, 1.5)]
     found: list[FoundFigure] = []
@@ -125,7 +131,26 @@ def find_figures(
         box = _union([rect, *(_box(s) for s in labels)])
         text = "\n".join(" ".join(s.text for s in row) for row in _rows_of_lines(labels))
         found.append(FoundFigure(Element(Kind.FIGURE, text, page, box, size=body), ids))
-    return found
+    # a table given to a drawing that then made no figure stays a table
+    figured = [f.element.bbox for f in found]
+    given = [t for t in parts if any(_inside(t.element.bbox, box, 2.0) for box in figured)]
+    return found, given
+
+
+def _parts(clusters: list[tuple[_Rect, list[_Rect]]], tables: Sequence[FoundTable], body: float) -> list[FoundTable]:
+    """The tables that are parts of a drawing: inside a cluster of shapes at least twice their area, and mostly
+    empty (a diagram's boxes make cells between them that hold nothing)."""
+    out = []
+    for rect, _members in clusters:
+        inside = [t for t in tables if _inside(t.element.bbox, rect, 2.0)]
+        area = sum((t.element.bbox[2] - t.element.bbox[0]) * (t.element.bbox[3] - t.element.bbox[1]) for t in inside)
+        if not inside or (rect[2] - rect[0]) * (rect[3] - rect[1]) < 2 * area:
+            continue
+        for table in inside:
+            places = [text for row in table.element.rows() for text in row]
+            if places and sum(1 for text in places if not text.strip()) >= 0.5 * len(places):
+                out.append(table)
+    return out
 
 
 def _drawn(members: list[_Rect], rect: _Rect) -> int:

@@ -46,12 +46,11 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     drawing = read_page(page)
     words = words_of(drawing.chars)
     tables = find_tables(drawing.rules, words, number)
-    taken = set().union(*(t.words for t in tables)) if tables else set()
     # figures before the tables aligned by whitespace alone: a chart's tick labels line up as a table's cells do
     paths, images = shapes(page)
-    claimed = [t.element.bbox for t in tables]
-    figures = find_figures(paths, images, words, taken, claimed, (drawing.width, drawing.height), number)
-    taken = taken.union(*(f.words for f in figures))
+    figures, parts = find_figures(paths, images, words, tables, (drawing.width, drawing.height), number)
+    tables = [t for t in tables if not any(t is part for part in parts)]
+    taken = set().union(*(t.words for t in tables), *(f.words for f in figures))
     aligned = find_aligned_tables(words, taken, number)  # borderless tables, among the words no rule bounds
     tables += aligned
     taken = taken.union(*(t.words for t in aligned))
