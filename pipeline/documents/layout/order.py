@@ -17,6 +17,7 @@ down a justified column, a river, is crossed by many lines here and there)."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,6 +40,10 @@ ACROSS = 1.2
 RIVER = 1.3
 #: lines over columns on one side of their gutter, this many font sizes of white above the columns, head them
 HEAD = 1.0
+#: notes at a region's foot are set smaller than this share of the text's size
+FOOT = 0.9
+#: what opens a footnote
+NOTE_MARK = re.compile(r"^(\d{1,3}|[*†‡§¶¹²³⁴⁵⁶⁷⁸⁹])")
 #: on/off for the cut into columns (off: every page is read as one column, line by line across)
 XY_CUT = True
 
@@ -97,6 +102,11 @@ def columns(boxes: list[Box], body: float) -> list[list[Box]]:
     if len(boxes) <= 1 or not XY_CUT:
         return [boxes] if boxes else []
     rows = _rows(boxes)
+    foot = _foot(rows, body)
+    if foot:
+        above = columns([b for row in rows[:-foot] for b in row], body)
+        if len(above) > 1:  # notes under columns are read after all of them
+            return above + columns([b for row in rows[-foot:] for b in row], body)
     found = _gutter(rows, body)
     if found is None:
         cut = _across(rows, body)
@@ -118,16 +128,23 @@ def columns(boxes: list[Box], body: float) -> list[list[Box]]:
 
 def _sides(band: list[_Row], middle: float, body: float) -> list[list[Box]]:
     """A band of lines between lines that cross the gutter: its left side read before its right. Lines at its top
-    on one side only, with white across the whole band under them (a title's short last line, the authors, over
-    the columns), are read first."""
+    on one side only (a title's short last line, the authors, over the columns) are read first: with white across
+    the whole band under them, or standing above the other side's text, set in from their own side's edge."""
     head = 0
     low = band[0].top
     for n, row in enumerate(band[:-1]):
         sides = {(b.x0 + b.x1) / 2 < middle for b in row}
         if len(sides) > 1:
             break
+        side = sides.pop()
         low = min(low, row.bottom)
         if low - band[n + 1].top >= HEAD * body:
+            head = n + 1
+            continue
+        below = [b for r in band[n + 1 :] for b in r]
+        other = [b.y1 for b in below if ((b.x0 + b.x1) / 2 < middle) != side]
+        own = [b.x0 for b in below if ((b.x0 + b.x1) / 2 < middle) == side]
+        if other and own and low >= max(other) - 1 and min(b.x0 for b in row) > min(own) + 0.5 * body:
             head = n + 1
     out = columns([b for row in band[:head] for b in row], body) if head else []
     rest = [b for row in band[head:] for b in row]
@@ -273,6 +290,23 @@ def _river(rows: list[_Row], middle: float) -> bool:
         lines += 1
         wide += not others or gap > RIVER * others[len(others) // 2]
     return lines > 0 and wide < 0.5 * lines
+
+
+def _foot(rows: list[_Row], body: float) -> int:
+    """How many rows at the region's foot are notes: set smaller than the text, under white across the whole
+    region, the first opening with a note's mark (a number, an asterisk, a dagger), and no more than a third of its
+    rows (footnotes under a page's columns; a caption under a figure at a column's foot is none)."""
+    lowest = list(itertools.accumulate((row.bottom for row in rows), min))  # the lowest bottom down to each row
+    for n in range(1, len(rows) // 3 + 1):
+        row = rows[-n]
+        if any(b.size >= FOOT * body for b in row):
+            return 0
+        above = rows[-n - 1]
+        white = lowest[-n - 1] - max(r.top for r in rows[-n:])  # (a figure over the notes reaches down beside them)
+        if white >= 0.5 * body and all(b.size >= FOOT * body for b in above):
+            first = row[0].word
+            return n if first is not None and NOTE_MARK.match(first.text) else 0
+    return 0
 
 
 def _across(rows: list[_Row], body: float) -> list[list[Box]]:

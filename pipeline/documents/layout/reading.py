@@ -26,8 +26,10 @@ BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.
 PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
 SECTION_NUMBER = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[A-Z]\.?)$")
 LEADERS = re.compile(r"(?:\.\s?){4,}\s*([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)  # (match: only them)
-PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
+#: a subsection's number and title ("2.1 Sampling", "1.1.1 Customer Comment"): a heading whatever its font
+SUBSECTION = re.compile(r"^\d{1,2}(\.\d{1,2})+\.?\s+[A-Z][^.!?]*$")
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
 EDGE = 0.12
 #: words further apart than this many font sizes on a column's row may stand in separate cells of it
@@ -145,7 +147,7 @@ def _contents_entry(segments: list[Segment]) -> list[Segment]:
     return [*segments[:first], Segment(words, contents_entry=True)]
 
 
-def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
+def _starts_block(previous: Segment, line: Segment, body: float, left: float, right: float) -> bool:
     if previous.contents_entry or line.contents_entry or previous.beside or line.beside:
         return True
     gap = previous.y0 - line.y1
@@ -154,10 +156,14 @@ def _starts_block(previous: Segment, line: Segment, body: float, left: float) ->
         return False  # a code example keeps its blank lines
     if gap > 0.6 * height or gap < -0.5 * height:
         return True
-    if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold or previous.mono != line.mono:
+    if abs(previous.size - line.size) > 0.6 or previous.mono != line.mono:
         return True
-    if BULLET.match(line.text):
-        return True
+    if previous.bold != line.bold:
+        # a bold run-in that fills its line goes on in the text's weight on the next ("Income between Device.
+        # Company silver ...", justified): only a bold line that stops short is a line of its own
+        return not (previous.bold and not line.bold and previous.x1 >= right - body and abs(line.x0 - left) < body)
+    if BULLET.match(line.text) or line.x0 > previous.x1:
+        return True  # (a line that starts right of where the last one ended, a date set under a banner, is apart)
     ended = previous.text.rstrip().endswith((".", "!", "?", ":", ";"))
     return ended and line.x0 > left + 0.8 * body  # a first-line indent after a finished sentence
 
@@ -165,15 +171,20 @@ def _starts_block(previous: Segment, line: Segment, body: float, left: float) ->
 def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> list[Element]:
     if not lines:
         return []
-    left = min(s.x0 for s in lines)
+    left, right = min(s.x0 for s in lines), max(s.x1 for s in lines)
     blocks: list[list[Segment]] = [[lines[0]]]
     for line in lines[1:]:
-        if _starts_block(blocks[-1][-1], line, body, left):
+        if _starts_block(blocks[-1][-1], line, body, left, right):
             blocks.append([line])
         else:
             blocks[-1].append(line)
     elements: list[Element] = []
-    for block in blocks:
+    for n, block in enumerate(blocks):
+        if _standalone_heading(blocks, n, body):
+            first = block[0]
+            box = (first.x0, first.y0, first.x1, first.y1)
+            elements.append(Element(Kind.HEADING, first.text, page, box, size=first.size, bold=first.bold))
+            continue
         lead = _run_in_heading(block)
         if lead is not None:
             elements.append(
@@ -187,6 +198,30 @@ def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> 
             block = block[1:]
         elements.append(_element(block, body, page, height, left))
     return elements
+
+
+def _standalone_heading(blocks: list[list[Segment]], n: int, body: float) -> bool:
+    """A heading set in the text's own font and size (an italic "Leader Parish"), told by its place: a line of its
+    own between paragraphs, short, up to five words all capitalised, no sentence mark, nearer the paragraph of
+    prose under it than the text over it (a heading's white is above it: more white over it than under it)."""
+    block = blocks[n]
+    if len(block) != 1 or n + 1 >= len(blocks) or block[0].mono or block[0].beside or block[0].contents_entry:
+        return False
+    line, after = block[0], blocks[n + 1]
+    text = line.text.strip()
+    words = text.split()
+    if not 1 <= len(words) <= 5 or text.endswith((".", ",", ";", ":", "!", "?")) or abs(line.size - body) > 0.6:
+        return False
+    if not (words[0][:1].isupper() and all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words)):
+        return False
+    if len(after) < 2 or not after[0].text[:1].isupper() or after[0].mono or after[0].beside:
+        return False
+    width = max(s.x1 for s in after) - min(s.x0 for s in after)
+    if line.x1 - line.x0 > 0.6 * width or after[0].x1 - after[0].x0 < 0.8 * width:
+        return False
+    under = line.y0 - after[0].y1
+    over = blocks[n - 1][-1].y0 - line.y1 if n else under
+    return under + 1 < over
 
 
 #: small words a title leaves in lower case
@@ -338,5 +373,7 @@ def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: 
         return False
     if size >= 1.15 * body:
         return True
+    if lines == 1 and words <= 12 and SUBSECTION.match(text) and size >= 0.9 * body:
+        return True  # "1.1.1 Customer Comment at Stage" in the text's own font: its number says it is a heading
     smallest = 0.9 * body if HEADING_CUES else 0.0
     return bold and size >= smallest and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
