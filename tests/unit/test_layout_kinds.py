@@ -191,3 +191,13 @@ def test_without_figures_a_charts_labels_leak_into_the_text(
     elements = read(drawn)
     assert not any(e.kind is Kind.FIGURE for e in elements)
     assert text_read(elements) != text_drawn(drawn) or any(e.kind is Kind.TABLE for e in elements)
+
+
+def test_a_label_read_apart_and_placed_inside_a_figure_joins_it() -> None:
+    """Text read in a frame of its own and placed back among a page's elements (an axis title set up the side)
+    goes into the figure it stands in; text beside the figure stays."""
+    chart = Element(Kind.FIGURE, "0 10 20", 1, (100, 400, 300, 500))
+    title = Element(Kind.PARAGRAPH, "Share of cases (%)", 1, (102, 420, 112, 490))
+    prose = Element(Kind.PARAGRAPH, "The chart shows the share of cases by year.", 1, (320, 420, 500, 440))
+    assert figures.absorb([chart, title, prose]) == [chart, prose]
+    assert chart.text == "0 10 20\nShare of cases (%)"

@@ -137,6 +137,32 @@ def find_figures(
     return found, given
 
 
+def absorb(elements: list[Element]) -> list[Element]:
+    """A page's elements with the labels a figure's words left out (text read apart and placed back afterwards,
+    such as an axis's title set up the side) taken into the figure they stand in: a short element wholly inside a
+    figure's box that holds labels."""
+    figures = [e for e in elements if e.kind is Kind.FIGURE and e.text]
+    if not figures:
+        return elements
+    out: list[Element] = []
+    for element in elements:
+        home = next(
+            (
+                f
+                for f in figures
+                if element.kind in (Kind.PARAGRAPH, Kind.HEADING, Kind.LIST_ITEM)
+                and len(element.text.split()) <= LABEL_WORDS
+                and _inside(element.bbox, f.bbox, 2.0)
+            ),
+            None,
+        )
+        if home is None:
+            out.append(element)
+        else:
+            home.text = f"{home.text}\n{element.text}"
+    return out
+
+
 def _parts(clusters: list[tuple[_Rect, list[_Rect]]], tables: Sequence[FoundTable], body: float) -> list[FoundTable]:
     """The tables that are parts of a drawing: inside a cluster of shapes at least twice their area, and mostly
     empty (a diagram's boxes make cells between them that hold nothing)."""

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
-from pipeline.documents.layout.figures import CAPTION, find_figures, shapes
+from pipeline.documents.layout.figures import CAPTION, absorb, find_figures, shapes
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
 from pipeline.documents.layout.order import Box, columns
 from pipeline.documents.layout.page import read_page
@@ -62,7 +62,7 @@ def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], flo
     placed = [t.element for t in tables] + [f.element for f in figures]
     boxes += [Box(*e.bbox, baseline=e.bbox[3], size=body, table=e) for e in placed]
     found = columns(boxes, body)
-    return _elements(found, body, number, drawing.height), drawing.width, drawing.height
+    return absorb(_elements(found, body, number, drawing.height)), drawing.width, drawing.height
 
 
 # -- elements ----------------------------------------------------------------------------------------------------
