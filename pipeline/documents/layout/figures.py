@@ -13,7 +13,6 @@ caption stays a caption beside it."""
 
 from __future__ import annotations
 
-import ctypes
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ import pypdfium2.raw as raw
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.lines import Segment, Word, rows_of, segments_of
+from pipeline.documents.layout.page import page_objects
 from pipeline.documents.layout.tables import FoundTable
 
 #: a caption's opening: what names a table or a figure
@@ -56,23 +56,10 @@ class FoundFigure:
 
 
 def shapes(page: pdfium.PdfPage) -> tuple[list[_Rect], list[_Rect]]:
-    """The boxes of the page's paths and of its images (in forms too), read straight from PDFium: a page of text
-    has thousands of text objects, and only the type of each is asked."""
-    paths: list[_Rect] = []
-    images: list[_Rect] = []
-    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
-    kinds = {raw.FPDF_PAGEOBJ_PATH: paths, raw.FPDF_PAGEOBJ_IMAGE: images}
-    get_type, get_bounds = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds
-    pending = [(raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject, page.raw, 0)]
-    while pending:
-        count, get, parent, depth = pending.pop()
-        for index in range(count(parent)):
-            obj = get(parent, index)
-            kind = get_type(obj)
-            if kind in kinds and get_bounds(obj, left, bottom, right, top):
-                kinds[kind].append((left.value, bottom.value, right.value, top.value))
-            elif kind == raw.FPDF_PAGEOBJ_FORM and depth < 2:
-                pending.append((raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject, obj, depth + 1))
+    """The boxes of the page's paths and of its images (in forms too)."""
+    found = page_objects(page, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE)
+    paths = [box for kind, _handle, box in found if kind == raw.FPDF_PAGEOBJ_PATH]
+    images = [box for kind, _handle, box in found if kind == raw.FPDF_PAGEOBJ_IMAGE]
     return paths, images
 
 
