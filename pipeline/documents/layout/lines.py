@@ -4,9 +4,10 @@ a row within one column or table cell: a gap wider than a few spaces ends a segm
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Protocol, TypeVar
 
 from pipeline.documents.layout.page import Char
 
@@ -135,13 +136,26 @@ def _word(chars: list[Char]) -> Word:
     )
 
 
-def rows_of(words: Sequence[Word]) -> list[list[Word]]:
-    """Words on one baseline (within a third of their size), top of the page first, each row left to right."""
+class _Placed(Protocol):
+    @property
+    def baseline(self) -> float: ...
+    @property
+    def size(self) -> float: ...
+    @property
+    def x0(self) -> float: ...
+
+
+_P = TypeVar("_P", bound=_Placed)
+
+
+def rows_of(words: Sequence[_P], alone: Callable[[_P], bool] | None = None) -> list[list[_P]]:
+    """Words (or anything set on a baseline) on one baseline (within a third of their size), top of the page first,
+    each row left to right; what ``alone`` says stands alone (a table placed whole) is a row of its own."""
     ordered = sorted(words, key=lambda w: -w.baseline)
-    rows: list[list[Word]] = []
-    anchor: Word | None = None  # the row's largest word: its baseline is the row's
+    rows: list[list[_P]] = []
+    anchor: _P | None = None  # the row's largest word: its baseline is the row's
     for word in ordered:
-        if rows and anchor is not None:
+        if rows and anchor is not None and not (alone and (alone(word) or alone(anchor))):
             # a smaller word (a superscript, a footnote mark) may sit higher or lower than the row's baseline
             small, large = sorted((word.size, anchor.size))
             reach = 0.33 if small >= 0.85 * large else 0.6

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from pipeline.core.elements import Element
-from pipeline.documents.layout.lines import Word
+from pipeline.documents.layout.lines import Word, rows_of
 
 #: a gutter is at least this many font sizes wide (a narrow one: 4 mm between columns of 11 pt text), wider than
 #: the space between two words of a line (words closer than ``SPACE`` font sizes are one piece of a line)
@@ -154,24 +154,8 @@ def _sides(band: list[_Row], middle: float, body: float) -> list[list[Box]]:
 
 
 def _rows(boxes: list[Box]) -> list[_Row]:
-    """Boxes on one baseline (within a third of their size), top of the page first, each row left to right."""
-    ordered = sorted(boxes, key=lambda b: -b.baseline)
-    rows: list[_Row] = []
-    anchor: Box | None = None
-    for box in ordered:
-        if rows and anchor is not None and box.table is None and anchor.table is None:
-            small, large = sorted((box.size, anchor.size))
-            reach = 0.33 if small >= 0.85 * large else 0.6
-            if abs(anchor.baseline - box.baseline) < reach * max(large, 1.0):
-                rows[-1].append(box)
-                if box.size > anchor.size:
-                    anchor = box
-                continue
-        rows.append(_Row([box]))
-        anchor = box
-    for row in rows:
-        row.sort(key=lambda b: b.x0)
-    return rows
+    """Boxes on one baseline, top of the page first, each row left to right; a table or figure a row of its own."""
+    return [_Row(row) for row in rows_of(boxes, alone=lambda box: box.table is not None)]
 
 
 def _gutter(rows: list[_Row], body: float) -> tuple[float, float] | None:
