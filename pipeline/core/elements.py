@@ -22,6 +22,9 @@ class Kind(str, Enum):
     CODE = "code"
     #: running headers, footers and page numbers: kept in the JSON, never in the text
     FURNITURE = "furniture"
+    #: a chart, diagram or picture: its box, and its labels (tick labels, axis titles) as its text; kept in the
+    #: JSON, never in the text (its caption is a caption)
+    FIGURE = "figure"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def to_markdown(elements: Sequence[Element]) -> str:
     parts: list[str] = []
     page = 0
     for element in elements:
-        if element.kind is Kind.FURNITURE:
+        if element.kind in (Kind.FURNITURE, Kind.FIGURE):
             continue
         first_page = element.pages[0] if element.pages else element.page
         if first_page > page:
@@ -135,7 +135,7 @@ def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
     blocks: dict[int, list[str]] = {page.page: [] for page in pages}
     for element in document_elements(pages):
         page = element.pages[0] if element.pages else element.page
-        if element.kind is Kind.FURNITURE:
+        if element.kind in (Kind.FURNITURE, Kind.FIGURE):
             continue
         if element.kind in (Kind.TITLE, Kind.HEADING):
             blocks.setdefault(page, []).append("#" * max(1, element.level) + " " + element.text)

@@ -393,9 +393,29 @@ def test_each_character_carries_its_own_text_objects_font_and_size(tmp_path: Pat
 def test_a_bold_face_is_known_by_its_name_where_its_weight_is_not_given(font: str, bold: bool) -> None:
     """PDFium reports weight 250 for TeX's Type 1 fonts, bold or not: the name tells (a "5.1 Methods" heading set
     in SFBX1000 at the text's size is a heading only if its boldness is seen)."""
-    from pipeline.documents.layout.page import _BOLD_NAME
+    from pipeline.documents.layout.page import is_bold
 
-    assert bool(_BOLD_NAME.search(font.lower().rsplit("+", 1)[-1])) is bold
+    assert is_bold(font.lower(), 250) is bold
+
+
+@pytest.mark.parametrize(
+    ("font", "weight", "bold"),
+    [
+        ("BAAAAA+Caladea-Regular", 704, False),  # Chromium's PDF: PDFium takes a weight from the stem width
+        ("AAAAAA+Caladea-Bold", 952, True),
+        ("Times-Roman", 700, False),
+        ("LiberationSerif-Italic", 650, False),
+        ("CAAAAA+Caladea-BoldItalic", 1204, True),
+        ("BAAAAA+FreeSerif", 625, False),
+        ("GillSansMyriad-Condensed", 716, False),
+        ("F1", 700, True),  # a name that says nothing: the weight tells
+        ("F1", 400, False),
+    ],
+)
+def test_a_face_its_name_calls_regular_is_not_bold_whatever_its_weight(font: str, weight: int, bold: bool) -> None:
+    from pipeline.documents.layout.page import is_bold
+
+    assert is_bold(font.lower(), weight) is bold
 
 
 def test_a_table_of_contents_gives_one_paragraph_per_entry_and_no_heading(tmp_path: Path) -> None:

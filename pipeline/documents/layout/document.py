@@ -18,6 +18,8 @@ from pipeline.documents.layout.furniture import mark_furniture
 from pipeline.documents.layout.headings import rank_headings
 from pipeline.documents.paragraphs import paragraphs
 
+#: what a paragraph cut by a column or page border reads past to the part it goes on in
+_ASIDE = (Kind.FURNITURE, Kind.FIGURE)
 _SENTENCE_END = re.compile(r"[.!?:;\"”'’)\]。！？]$")
 
 
@@ -50,8 +52,9 @@ def join_cut(elements: list[Element]) -> list[Element]:
     so are a table at the end of a page and one with as many columns at the top of the next."""
     out: list[Element] = []
     for element in elements:
-        # the last element that is not furniture, by position: an equal paragraph earlier on must not be the one joined
-        index = next((i for i in range(len(out) - 1, -1, -1) if out[i].kind is not Kind.FURNITURE), None)
+        # the last element that is not furniture nor a figure (a paragraph goes on under a figure set in its column),
+        # by position: an equal paragraph earlier on must not be the one joined
+        index = next((i for i in range(len(out) - 1, -1, -1) if out[i].kind not in _ASIDE), None)
         previous = out[index] if index is not None else None
         if index is not None and previous is not None and _continues(previous, element):
             if element.kind is Kind.TABLE:

@@ -3,9 +3,11 @@ a row within one column or table cell: a gap wider than a few spaces ends a segm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Protocol, TypeVar
 
 from pipeline.documents.layout.page import Char
 
@@ -37,6 +39,8 @@ class Segment:
     words: tuple[Word, ...]
     #: a line of a table of contents: a title and the page it is on, set apart (a gap or dot leaders)
     contents_entry: bool = False
+    #: one of several pieces of its row set apart by wide gaps (a table's row, a statement's dates): never a heading
+    beside: bool = False
     text: str = field(init=False)
     x0: float = field(init=False)
     x1: float = field(init=False)
@@ -79,7 +83,7 @@ def words_of(chars: Sequence[Char]) -> list[Word]:
         text, x0, _, x1, _, baseline, size, _, _ = char
         if text == " ":
             if current:
-                words.append(_word(current))
+                words += [_word(piece) for piece in _pieces(current)]
                 current = []
             continue
         if current:
@@ -90,13 +94,28 @@ def words_of(chars: Sequence[Char]) -> list[Word]:
                 or x0 - last_x1 > 0.25 * reach
                 or x1 < last_x0 - 0.25 * reach
             ):
-                words.append(_word(current))
+                words += [_word(piece) for piece in _pieces(current)]
                 current = []
         current.append(char)
         last_x0, last_x1, last_baseline, last_size = x0, x1, baseline, size
     if current:
-        words.append(_word(current))
+        words += [_word(piece) for piece in _pieces(current)]
     return words
+
+
+def _pieces(chars: list[Char]) -> list[list[Char]]:
+    """A run of characters with no space between them cut where one gap stands out (a word space set tighter than
+    a quarter of the font, with its letters set closer still: "TOTALAGENCY" in Chromium's capitals is two words):
+    a gap of a tenth of the size or more and four times the run's usual gap or more."""
+    if len(chars) < 6:
+        return [chars]
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(chars)]
+    usual = sorted(gaps)[len(gaps) // 2]
+    size = max(chars[0].size, 1.0)
+    cuts = [n + 1 for n, gap in enumerate(gaps) if gap >= 0.1 * size and gap >= 4 * max(usual, 0.02 * size)]
+    if not cuts:
+        return [chars]
+    return [chars[a:b] for a, b in zip([0, *cuts], [*cuts, len(chars)], strict=True)]
 
 
 def _word(chars: list[Char]) -> Word:
@@ -117,13 +136,26 @@ def _word(chars: list[Char]) -> Word:
     )
 
 
-def rows_of(words: Sequence[Word]) -> list[list[Word]]:
-    """Words on one baseline (within a third of their size), top of the page first, each row left to right."""
+class _Placed(Protocol):
+    @property
+    def baseline(self) -> float: ...
+    @property
+    def size(self) -> float: ...
+    @property
+    def x0(self) -> float: ...
+
+
+_P = TypeVar("_P", bound=_Placed)
+
+
+def rows_of(words: Sequence[_P], alone: Callable[[_P], bool] | None = None) -> list[list[_P]]:
+    """Words (or anything set on a baseline) on one baseline (within a third of their size), top of the page first,
+    each row left to right; what ``alone`` says stands alone (a table placed whole) is a row of its own."""
     ordered = sorted(words, key=lambda w: -w.baseline)
-    rows: list[list[Word]] = []
-    anchor: Word | None = None  # the row's largest word: its baseline is the row's
+    rows: list[list[_P]] = []
+    anchor: _P | None = None  # the row's largest word: its baseline is the row's
     for word in ordered:
-        if rows and anchor is not None:
+        if rows and anchor is not None and not (alone and (alone(word) or alone(anchor))):
             # a smaller word (a superscript, a footnote mark) may sit higher or lower than the row's baseline
             small, large = sorted((word.size, anchor.size))
             reach = 0.33 if small >= 0.85 * large else 0.6

@@ -18,7 +18,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -26,7 +26,6 @@ import pypdfium2.raw as raw
 #: a drawn line this thin (points) or thinner is a rule; one this long or longer counts
 RULE_THICKNESS = 2.5
 RULE_MIN_LENGTH = 8.0
-BOLD_WEIGHT = 600
 _FIXED_PITCH = 1  # the PDF font descriptor's flag for monospaced fonts
 #: codes of characters not drawn: none, PDFium's marks for unknown glyphs, and the line breaks it adds
 _NOT_DRAWN = frozenset({0, 0xFFFE, 0xFFFF, 0x0D, 0x0A})
@@ -400,6 +399,13 @@ def _blocks(chars: list[Char], rules: list[Rule]) -> list[tuple[list[Char], list
 #: Type 1 "Medi(um)" faces (NimbusRomNo9L-Medi, TeX's Times), and TeX's own bold extended fonts (CMBX10, SFBX1000,
 #: LMRoman10-Bold's older cousins ecbx/tcbx) and CMB10
 _BOLD_NAME = re.compile(r"bold|black|heavy|demi|-medi|^(cm|sf|ec|tc)bx|^cmb\d")
+#: a face its name calls by a style other than bold, whatever weight PDFium gives it (PDFium takes a weight from the
+#: font's stem width where the PDF gives none, and Chromium's PDFs give none: Caladea-Regular comes out at 704,
+#: FreeSerif at 625, DejaVuSans-Bold at 455; in the fonts of the corpus and the structure sets the weight never
+#: told a bold face its name did not)
+_REGULAR_NAME = re.compile(r"regular|roman|book|light|thin|medium|italic|oblique|condensed|narrow|-it$")
+#: a face whose name says nothing of its style is bold from this weight (700 is bold proper; 600 semibold)
+NAMELESS_BOLD_WEIGHT = 700
 
 
 class _Font(NamedTuple):
@@ -431,30 +437,57 @@ def _font(handle: raw.FPDF_TEXTPAGE, index: int) -> _Font:
     name = ctypes.create_string_buffer(128)
     length = raw.FPDFText_GetFontInfo(handle, index, name, len(name), flags)
     font = name.value[: max(0, length - 1)].decode("latin-1", "replace").lower() if length else ""
-    bold = weight >= BOLD_WEIGHT or bool(_BOLD_NAME.search(font.rsplit("+", 1)[-1]))
-    mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt"))
+    bold = is_bold(font, weight)
+    mono = bool(flags.value & _FIXED_PITCH) or any(m in font for m in ("mono", "courier", "consol", "tt", "nimbusmon"))
     return _Font(size, bold, mono, scale, upright, turn)
+
+
+def is_bold(font: str, weight: int) -> bool:
+    """Whether a face is bold, by its name (lower case, a subset prefix allowed) where it says, else its weight."""
+    face = font.rsplit("+", 1)[-1]
+    return bool(_BOLD_NAME.search(face)) or (weight >= NAMELESS_BOLD_WEIGHT and not _REGULAR_NAME.search(face))
 
 
 def _rules(page: pdfium.PdfPage) -> list[Rule]:
     rules: list[Rule] = []
-    for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_PATH,), max_depth=3):
-        x0, y0, x1, y1 = obj.get_bounds()
+    for _kind, handle, (x0, y0, x1, y1) in page_objects(page, raw.FPDF_PAGEOBJ_PATH):
         w, h = x1 - x0, y1 - y0
         if (h <= RULE_THICKNESS and w >= RULE_MIN_LENGTH) or (w <= RULE_THICKNESS and h >= RULE_MIN_LENGTH):
             rules.append(Rule(x0, y0, x1, y1))
             continue
-        rules.extend(_path_rules(obj))
+        rules.extend(_path_rules(handle))
     return rules
 
 
-def _path_rules(obj: pdfium.PdfObject) -> list[Rule]:
+def page_objects(page: pdfium.PdfPage, *kinds: int) -> list[tuple[int, Any, tuple[float, float, float, float]]]:
+    """The page's objects of these kinds (``raw.FPDF_PAGEOBJ_*``), in forms too (two deep), each with its kind and
+    box, read straight from PDFium: pypdfium2's ``get_objects`` makes a Python object of every object on the way,
+    and a page printed by Chromium has thousands of text objects (its rules took 18 ms a page that way, 3 now)."""
+    found: list[tuple[int, Any, tuple[float, float, float, float]]] = []
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    get_type, get_bounds, form = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds, raw.FPDF_PAGEOBJ_FORM
+    pending = [(raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject, page.raw, 0)]
+    while pending:
+        count, get, parent, depth = pending.pop()
+        for index in range(count(parent)):
+            obj = get(parent, index)
+            kind = get_type(obj)
+            if kind in kinds and get_bounds(obj, left, bottom, right, top):
+                found.append((kind, obj, (left.value, bottom.value, right.value, top.value)))
+            elif kind == form and depth < 2:
+                pending.append((raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject, obj, depth + 1))
+    return found
+
+
+def _path_rules(handle: Any) -> list[Rule]:
     """The axis-aligned straight segments of a larger path (a box drawn around a cell, a grid drawn as one path)."""
-    handle = obj.raw
     count = raw.FPDFPath_CountSegments(handle)
     if count <= 1 or count > 2000:
         return []
-    a, b, c, d, e, f = obj.get_matrix().get()
+    matrix = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(handle, matrix):
+        return []
+    a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
     x, y = ctypes.c_float(), ctypes.c_float()
     points: list[tuple[float, float, int]] = []
     for index in range(count):

@@ -1,181 +1,84 @@
 """A page's elements in reading order: tables first found and set apart (ruled ones, then those aligned by
-whitespace alone), then columns found by their gutters (a band of white across the text; what crosses it, such as
-a title over two columns, splits the page into bands read one after the other), then each column's lines read top
-to bottom and grouped into paragraphs, headings, list items, captions, footnotes and code by their fonts, spacing
-and markers."""
+whitespace alone), then the page cut into columns and the runs of lines across them (``order``: a recursive XY-cut),
+then each column's lines read top to bottom and grouped into paragraphs, headings, list items, captions, footnotes
+and code by their fonts, spacing and markers."""
 
 from __future__ import annotations
 
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import replace
 
 import pypdfium2 as pdfium
 
 from pipeline.core.elements import Element, Kind
 from pipeline.documents.layout.aligned import find_aligned_tables
+from pipeline.documents.layout.figures import CAPTION, Rect, absorb, find_figures, shapes
 from pipeline.documents.layout.lines import Segment, Word, body_size, rows_of, segments_of, words_of
+from pipeline.documents.layout.order import Box, columns
 from pipeline.documents.layout.orientation import place_turned
 from pipeline.documents.layout.page import PageDrawing, read_page
 from pipeline.documents.layout.tables import find_tables
 from pipeline.documents.textclean import clean_text
 
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
-CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)
 #: a page a table of contents refers to, and the dots that lead to it
 PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
 SECTION_NUMBER = re.compile(r"^(\d{1,3}(\.\d{1,3})*\.?|[A-Z]\.?)$")
 LEADERS = re.compile(r"(?:\.\s?){4,}\s*([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)  # (match: only them)
-PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–]\s*\d+\s*[-–]$", re.IGNORECASE)
+PAGE_NUMBER = re.compile(r"^(page\s+)?[\divxlc]+(\s*(/|of)\s*\d+)?$|^[-–—]\s*\d+\s*[-–—]$", re.IGNORECASE)
 NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|(chapter|section|part|appendix)\s+\w+)\s+\S", re.IGNORECASE)
+#: a subsection's number and title ("2.1 Sampling", "1.1.1 Customer Comment"): a heading whatever its font
+SUBSECTION = re.compile(r"^\d{1,2}(\.\d{1,2})+\.?\s+[A-Z][^.!?]*$")
 #: the top and bottom of a page where running headers, footers and page numbers sit (a share of its height)
 EDGE = 0.12
+#: words further apart than this many font sizes on a column's row may stand in separate cells of it
+WIDE_GAP = 3.0
+#: a word that is a number, an amount or a page reference
+NUMBER_LIKE = re.compile(r"^[(\[]?[-+–$€£¥%]?[\d.,]*\d[\d.,]*[%)\]]?$|^[ivxlc]{1,5}$", re.IGNORECASE)
+#: on/off for the cues that keep a table's head and labels from being headings (a piece of a row set apart by wide
+#: gaps, a line with no word, a unit line in brackets, bold set smaller than the text)
+HEADING_CUES = True
 #: blank lines a code example may hold and stay one block
 CODE_BLANK_LINES = 2
-
-
-@dataclass(frozen=True)
-class Box:
-    """A word, or a table already found, placed on the page."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    baseline: float
-    size: float
-    word: Word | None = None
-    table: Element | None = None
-
-    @cached_property
-    def area(self) -> float:
-        return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
 
 
 def page_elements(page: pdfium.PdfPage, number: int) -> tuple[list[Element], float, float]:
     """The page's elements in reading order, with the page's width and height (points): those of its text set at
     a turn against the rest (a sideways table) read in their own frame and placed where they sit."""
     drawing = read_page(page)
-    elements = drawing_elements(drawing, number)
+    paths, images = shapes(page)
+    if not drawing.frame.identity:  # the page's drawings in the frame its text reads upright in
+        paths, images = [drawing.frame.rect(*r) for r in paths], [drawing.frame.rect(*r) for r in images]
+    elements = drawing_elements(drawing, number, (paths, images))
     for part in drawing.turned:
         elements = place_turned(elements, drawing_elements(part, number), part.frame, drawing.frame)
-    return elements, drawing.width, drawing.height
+    # after the turned text is placed back: a chart's axis title set sideways joins its figure
+    return absorb(elements), drawing.width, drawing.height
 
 
-def drawing_elements(drawing: PageDrawing, number: int) -> list[Element]:
-    """The elements of one frame of a page's drawing, in reading order."""
+def drawing_elements(
+    drawing: PageDrawing, number: int, drawn: tuple[Sequence[Rect], Sequence[Rect]] = ((), ())
+) -> list[Element]:
+    """The elements of one frame of a page's drawing, in reading order; ``drawn``: the boxes of the frame's paths
+    and images, where its figures are looked for (a turned part of the page has none of its own)."""
     words = words_of(drawing.chars)
     tables = find_tables(drawing.rules, words, number)
-    taken = set().union(*(t.words for t in tables)) if tables else set()
+    # figures before the tables aligned by whitespace alone: a chart's tick labels line up as a table's cells do
+    paths, images = drawn
+    figures, parts = find_figures(paths, images, words, tables, (drawing.width, drawing.height), number)
+    tables = [t for t in tables if not any(t is part for part in parts)]
+    taken = set().union(*(t.words for t in tables), *(f.words for f in figures))
     aligned = find_aligned_tables(words, taken, number)  # borderless tables, among the words no rule bounds
     tables += aligned
     taken = taken.union(*(t.words for t in aligned))
     free = [w for i, w in enumerate(words) if i not in taken]
     body = body_size([s for row in rows_of(free) for s in segments_of(row)]) if free else 10.0
     boxes = [Box(w.x0, w.y0, w.x1, w.y1, w.baseline, w.size, word=w) for w in free]
-    boxes += [Box(*t.element.bbox, baseline=t.element.bbox[3], size=body, table=t.element) for t in tables]
-    columns = _order(boxes, body)
-    return _elements(columns, body, number, drawing.height)
-
-
-# -- reading order -----------------------------------------------------------------------------------------------
-def _order(boxes: list[Box], body: float) -> list[list[Box]]:
-    """The boxes as columns in reading order: each inner list is one column (or band), read top to bottom."""
-    if len(boxes) <= 1:
-        return [boxes] if boxes else []
-    gutter = _gutter(boxes, body)
-    if gutter is None:
-        return [boxes]
-    middle = sum(gutter) / 2
-    crossing = [b for b in boxes if b.x0 < middle < b.x1]
-    if not crossing:
-        left = [b for b in boxes if (b.x0 + b.x1) / 2 < middle]
-        return _order(left, body) + _order([b for b in boxes if (b.x0 + b.x1) / 2 >= middle], body)
-    # The lines that cross the gutter (a title over both columns) are read whole, between the bands they cut.
-    spanning = sorted({b.baseline for b in crossing}, reverse=True)
-
-    def on_spanning_line(box: Box) -> float | None:
-        return next((y for y in spanning if abs(box.baseline - y) < 0.33 * max(box.size, 1.0)), None)
-
-    out: list[list[Box]] = []
-    band: list[Box] = []
-    group: dict[float, list[Box]] = {}  # each spanning line's run of spanning lines, read as one column
-    for box in sorted(boxes, key=lambda b: -b.baseline):
-        y = on_spanning_line(box)
-        if y is None:
-            band.append(box)
-            continue
-        if band:
-            out += _order(band, body) if len(band) < len(boxes) else [band]
-            band = []
-        if y not in group:
-            group[y] = out[-1] if out and any(out[-1] is g for g in group.values()) else []
-        if not out or out[-1] is not group[y]:
-            out.append(group[y])
-        group[y].append(box)
-    if band:
-        out += _order(band, body) if len(band) < len(boxes) else [band]
-    return [column for column in out if column]
-
-
-def _gutter(boxes: list[Box], body: float) -> tuple[float, float] | None:
-    """The widest band of white down the boxes, crossed by few of their lines, with text on both sides."""
-    rows = len({round(b.baseline) for b in boxes})
-    if rows < 4:  # too few lines to tell columns from gaps between words
-        return None
-    x_min, x_max = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
-    width = int(x_max - x_min) + 1
-    if width < 8 * body:
-        return None
-    # how many boxes cover each point across: +1 where a box starts, -1 where it ends, summed left to right
-    steps = [0] * (width + 1)
-    for b in boxes:
-        first, past = max(0, int(b.x0 - x_min) + 1), min(width, int(b.x1 - x_min))
-        if first < past:
-            steps[first] += 1
-            steps[past] -= 1
-    cover = list(itertools.accumulate(steps))
-    limit = int(0.3 * rows)
-    runs: list[tuple[float, float]] = []
-    x = 0
-    while x <= width:
-        if cover[x] <= limit:
-            run = x
-            while run <= width and cover[run] <= limit:
-                run += 1
-            start, end = x_min + x, x_min + run - 1
-            if end - start >= 0.7 * body and start > x_min + 2 * body and end < x_max - 2 * body:
-                runs.append((start, end))
-            x = run
-        x += 1
-    total = sum(b.area for b in boxes) or 1.0
-    for start, end in sorted(runs, key=lambda r: r[0] - r[1]):  # the widest first
-        middle = (start + end) / 2
-        left = sum(b.area for b in boxes if b.x1 <= middle)
-        right = sum(b.area for b in boxes if b.x0 >= middle)
-        if min(left, right) >= 0.2 * total and _side_by_side(boxes, middle, body):
-            return start, end
-    return None
-
-
-def _side_by_side(boxes: list[Box], middle: float, body: float) -> bool:
-    """Whether there is text on both sides of ``middle`` at the same heights, on lines that do not cross it: two
-    columns do, while the white that indented code or a list leaves beside full-width lines does not (every line
-    reaching past it crosses it)."""
-    crossing = sorted({round(b.baseline, 1) for b in boxes if b.x0 < middle < b.x1})
-
-    def rows(side: list[Box]) -> list[float]:
-        kept = {round(b.baseline, 1) for b in side if not any(abs(b.baseline - y) < 0.33 * b.size for y in crossing)}
-        return sorted(kept)
-
-    left = rows([b for b in boxes if b.x1 <= middle])
-    right = rows([b for b in boxes if b.x0 >= middle])
-    if len(left) < 3 or len(right) < 3:
-        return False
-    overlap = min(left[-1], right[-1]) - max(left[0], right[0])
-    return overlap >= 2 * body
+    placed = [t.element for t in tables] + [f.element for f in figures]
+    boxes += [Box(*e.bbox, baseline=e.bbox[3], size=body, table=e) for e in placed]
+    return _elements(columns(boxes, body), body, number, drawing.height)
 
 
 # -- elements ----------------------------------------------------------------------------------------------------
@@ -184,14 +87,59 @@ def _elements(columns: list[list[Box]], body: float, page: int, height: float) -
     for column in columns:
         words = [b.word for b in column if b.word is not None]
         tables = sorted((b.table for b in column if b.table is not None), key=lambda t: -t.bbox[3])
-        lines = [s for row in rows_of(words) for s in _contents_entry(segments_of(row, 3.0))]
+        lines = [s for row in rows_of(words) for s in _contents_entry(_row_segments(row))]
+        found: list[Element] = []
         for table in tables:  # the lines above each table, then the table
             above = [s for s in lines if s.y0 >= table.bbox[3] - 1]
             lines = [s for s in lines if s not in above]
-            elements += _paragraphs(above, body, page, height)
-            elements.append(table)
-        elements += _paragraphs(lines, body, page, height)
+            found += _paragraphs(above, body, page, height)
+            found.append(table)
+        found += _paragraphs(lines, body, page, height)
+        if found and elements and _same_heading(elements[-1], found[0]):
+            previous, first = elements[-1], found.pop(0)
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = previous.bbox, first.bbox
+            box = (min(ax0, bx0), min(ay0, by0), max(ax1, bx1), max(ay1, by1))
+            elements[-1] = replace(previous, text=f"{previous.text} {first.text}", bbox=box)
+        elements += found
     return elements
+
+
+def _same_heading(previous: Element, element: Element) -> bool:
+    """A heading whose lines the column cut read apart (a title's long first line over the columns, its short
+    last one over the middle column): set alike, one right under the other."""
+    if previous.kind is not Kind.HEADING or element.kind is not Kind.HEADING:
+        return False
+    gap = previous.bbox[1] - element.bbox[3]
+    return (
+        abs(previous.size - element.size) < 0.5
+        and previous.bold == element.bold
+        and -0.2 * element.size <= gap < 0.6 * element.size
+        and element.bbox[0] < previous.bbox[2]
+        and element.bbox[2] > previous.bbox[0]
+    )
+
+
+def _row_segments(row: list[Word]) -> list[Segment]:
+    """A column's row cut where words stand wide apart (more than ``WIDE_GAP`` font sizes): a table's cells, a title
+    and its page. A justified line of few words spreads them as wide, so a gap cuts only if it is much wider than the
+    row's other gaps, or, the row's one gap, if a number stands on one side of it. A line of code is never cut."""
+    segments = segments_of(row, WIDE_GAP)
+    if len(segments) == 1 or all(w.mono for w in row):
+        return [Segment(tuple(row))] if len(segments) > 1 else segments  # (code keeps its columns: _code_text)
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(row)]
+    cut = [n for n, gap in enumerate(gaps) if gap > WIDE_GAP * max(row[n].size, row[n + 1].size, 1.0)]
+    kept = []
+    for n in cut:
+        others = sorted(gap for m, gap in enumerate(gaps) if m not in cut)
+        if others:
+            keep = gaps[n] > 2 * others[len(others) // 2]
+        else:
+            keep = bool(NUMBER_LIKE.match(row[n].text) or NUMBER_LIKE.match(row[n + 1].text))
+        if keep:
+            kept.append(n)
+    pieces = [row[a + 1 : b + 1] for a, b in itertools.pairwise([-1, *kept, len(row) - 1])]
+    beside = len(pieces) > 1
+    return [Segment(tuple(piece), beside=beside) for piece in pieces]
 
 
 def _contents_entry(segments: list[Segment]) -> list[Segment]:
@@ -215,8 +163,8 @@ def _contents_entry(segments: list[Segment]) -> list[Segment]:
     return [*segments[:first], Segment(words, contents_entry=True)]
 
 
-def _starts_block(previous: Segment, line: Segment, body: float, left: float) -> bool:
-    if previous.contents_entry or line.contents_entry:
+def _starts_block(previous: Segment, line: Segment, body: float, left: float, right: float) -> bool:
+    if previous.contents_entry or line.contents_entry or previous.beside or line.beside:
         return True
     gap = previous.y0 - line.y1
     height = max(previous.y1 - previous.y0, line.y1 - line.y0, 1.0)
@@ -224,10 +172,14 @@ def _starts_block(previous: Segment, line: Segment, body: float, left: float) ->
         return False  # a code example keeps its blank lines
     if gap > 0.6 * height or gap < -0.5 * height:
         return True
-    if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold or previous.mono != line.mono:
+    if abs(previous.size - line.size) > 0.6 or previous.mono != line.mono:
         return True
-    if BULLET.match(line.text):
-        return True
+    if previous.bold != line.bold:
+        # a bold run-in that fills its line goes on in the text's weight on the next ("Income between Device.
+        # Company silver ...", justified): only a bold line that stops short is a line of its own
+        return not (previous.bold and not line.bold and previous.x1 >= right - body and abs(line.x0 - left) < body)
+    if BULLET.match(line.text) or line.x0 > previous.x1:
+        return True  # (a line that starts right of where the last one ended, a date set under a banner, is apart)
     ended = previous.text.rstrip().endswith((".", "!", "?", ":", ";"))
     return ended and line.x0 > left + 0.8 * body  # a first-line indent after a finished sentence
 
@@ -235,23 +187,84 @@ def _starts_block(previous: Segment, line: Segment, body: float, left: float) ->
 def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> list[Element]:
     if not lines:
         return []
-    left = min(s.x0 for s in lines)
+    left, right = min(s.x0 for s in lines), max(s.x1 for s in lines)
     blocks: list[list[Segment]] = [[lines[0]]]
     for line in lines[1:]:
-        if _starts_block(blocks[-1][-1], line, body, left):
+        if _starts_block(blocks[-1][-1], line, body, left, right):
             blocks.append([line])
         else:
             blocks[-1].append(line)
     elements: list[Element] = []
-    for block in blocks:
+    for n, block in enumerate(blocks):
+        if _standalone_heading(blocks, n, body):
+            first = block[0]
+            box = (first.x0, first.y0, first.x1, first.y1)
+            elements.append(Element(Kind.HEADING, first.text, page, box, size=first.size, bold=first.bold))
+            continue
         lead = _run_in_heading(block)
         if lead is not None:
             elements.append(
                 Element(Kind.HEADING, lead.text, page, (lead.x0, lead.y0, lead.x1, lead.y1), size=lead.size, bold=True)
             )
             block = [Segment(block[0].words[len(lead.words) :]), *block[1:]]
+        elif _heading_line(block, body):
+            first = block[0]
+            box = (first.x0, first.y0, first.x1, first.y1)
+            elements.append(Element(Kind.HEADING, first.text, page, box, size=first.size, bold=first.bold))
+            block = block[1:]
         elements.append(_element(block, body, page, height, left))
     return elements
+
+
+def _standalone_heading(blocks: list[list[Segment]], n: int, body: float) -> bool:
+    """A heading set in the text's own font and size (an italic "Leader Parish"), told by its place: a line of its
+    own between paragraphs, short, up to five words all capitalised, no sentence mark, nearer the paragraph of
+    prose under it than the text over it (a heading's white is above it: more white over it than under it)."""
+    block = blocks[n]
+    if len(block) != 1 or n + 1 >= len(blocks) or block[0].mono or block[0].beside or block[0].contents_entry:
+        return False
+    line, after = block[0], blocks[n + 1]
+    text = line.text.strip()
+    words = text.split()
+    if not 1 <= len(words) <= 5 or text.endswith((".", ",", ";", ":", "!", "?")) or abs(line.size - body) > 0.6:
+        return False
+    if not (words[0][:1].isupper() and all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words)):
+        return False
+    if len(after) < 2 or not after[0].text[:1].isupper() or after[0].mono or after[0].beside:
+        return False
+    width = max(s.x1 for s in after) - min(s.x0 for s in after)
+    if line.x1 - line.x0 > 0.6 * width or after[0].x1 - after[0].x0 < 0.8 * width:
+        return False
+    under = line.y0 - after[0].y1
+    over = blocks[n - 1][-1].y0 - line.y1 if n else under
+    return under + 1 < over
+
+
+#: small words a title leaves in lower case
+_MINOR_WORDS = frozenset("a an and as at by for from in of on or the to with".split())
+
+
+def _heading_line(block: list[Segment], body: float) -> bool:
+    """A heading set in the text's own font and size (an italic "2.1 Sampling"), told by its line alone: the
+    block's first line, short, a section number or up to five words all capitalised, no sentence mark at its end,
+    and under it a sentence that fills the block's width (an address's short lines do not)."""
+    if len(block) < 2 or block[0].mono or block[0].beside or block[0].contents_entry:
+        return False
+    first, second = block[0], block[1]
+    right = max(s.x1 for s in block[1:])
+    width = right - min(s.x0 for s in block)
+    if first.x1 > right - 0.3 * width or second.x1 < right - 0.15 * width or second.x0 < first.x0 - body:
+        return False
+    text = first.text.strip()
+    words = text.split()
+    if not 1 <= len(words) <= 10 or text.endswith((".", ",", ";", ":", "!", "?")) or abs(first.size - body) > 1.5:
+        return False
+    if not second.text[:1].isupper():
+        return False  # (what goes on under a heading starts a sentence; a reference's address does not)
+    if re.match(r"^\d+(\.\d+)+\.?\s+[^\W\d_]", text):
+        return True
+    capitalised = all(w[:1].isupper() or w.lower() in _MINOR_WORDS for w in words) and words[0][:1].isupper()
+    return capitalised and len(words) <= 5
 
 
 def _run_in_heading(block: list[Segment]) -> Segment | None:
@@ -262,7 +275,7 @@ def _run_in_heading(block: list[Segment]) -> Segment | None:
     count = next((n for n, word in enumerate(words) if not word.bold), len(words))
     if not 2 <= count <= 12 or count == len(words) or any(w.bold for w in words[count:]):
         return None
-    if any(s.bold or any(w.bold for w in s.words) for s in block[1:]) or block[0].mono:
+    if any(s.bold or any(w.bold for w in s.words) for s in block[1:]) or block[0].mono or block[0].beside:
         return None
     text = " ".join(w.text for w in words[:count])
     if not (words[count].text[:1].isupper() or words[count].text[:1].isdigit()):
@@ -304,10 +317,12 @@ def _element(block: list[Segment], body: float, page: int, height: float, left: 
     elif all(s.mono for s in block):
         kind = Kind.CODE
         text = _code_text(block)
-    elif BULLET.match(text) and not (size >= 1.1 * body and _looks_like_heading(text, size, bold, body, len(block))):
-        kind = Kind.LIST_ITEM  # (a numbered line set larger than the text, "1. Summary", is a heading)
+    elif BULLET.match(text) and not _numbered_heading(text, size, bold, body, len(block)):
+        kind = Kind.LIST_ITEM
         depth = max(0, min(5, round((bbox[0] - left) / max(1.5 * body, 1.0))))
-    elif _looks_like_heading(text, size, bold, body, len(block)):
+    elif _looks_like_heading(text, size, bold, body, len(block)) and not (
+        HEADING_CUES and any(s.beside for s in block)
+    ):
         kind = Kind.HEADING
     elif size < 0.88 * body and bbox[3] < height * 0.3 and re.match(r"^(\d{1,3}|[*†‡§¶])\s*\S", text):
         kind = Kind.FOOTNOTE
@@ -355,10 +370,26 @@ def _letter_pitch(block: list[Segment]) -> float:
     return min(candidates, key=lambda pitch: (round(misfit(pitch), 3), -pitch))
 
 
+def _numbered_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
+    """A numbered line that is a heading, not a list item: set larger than the text ("1. Summary"), or one bold
+    line with a number and a title ("2. Data Collection"; a bold list item is rarely one short line)."""
+    if not _looks_like_heading(text, size, bold, body, lines):
+        return False
+    return size >= 1.1 * body or (bold and lines == 1 and bool(re.match(r"\(?\d", text)))
+
+
 def _looks_like_heading(text: str, size: float, bold: bool, body: float, lines: int) -> bool:
+    """Short, not a sentence, and set larger than the text or in bold at its size: never a line with no word in it
+    ("2022", "$ 1,204"), nor a unit line in brackets ("(In millions)"), nor bold set smaller than the text (a
+    table's head, a figure's label)."""
     words = len(text.split())
     if words == 0 or words > 20 or lines > 3 or (text.endswith((".", ",", ";")) and not NUMBERED_HEADING.match(text)):
         return False
+    if HEADING_CUES and (not re.search(r"[^\W\d_]", text) or (text.startswith("(") and text.endswith(")"))):
+        return False
     if size >= 1.15 * body:
         return True
-    return bold and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
+    if lines == 1 and words <= 12 and SUBSECTION.match(text) and size >= 0.9 * body:
+        return True  # "1.1.1 Customer Comment at Stage" in the text's own font: its number says it is a heading
+    smallest = 0.9 * body if HEADING_CUES else 0.0
+    return bold and size >= smallest and (words <= 12 or bool(NUMBERED_HEADING.match(text)))
