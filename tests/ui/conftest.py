@@ -20,8 +20,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per test module, never per session: while Playwright's sync API is open it holds an asyncio
+    loop running on the main thread, and a later module on the same xdist process (``asyncio.run``, another
+    ``sync_playwright``) would fail with "cannot be called from a running event loop"."""
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: 'make test' installs Debian's chromium"

@@ -106,12 +106,15 @@ def test_a_statements_dated_head_and_unit_line_are_never_headings(browser: Any, 
     assert headings_of(elements) == headings_drawn(drawn)
 
 
-def test_without_the_heading_cues_a_statements_dates_become_headings(
-    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("line", ["2023 2022 2021", "$ 1,204", "(In millions)"])
+def test_without_the_heading_cues_a_statements_bold_dates_and_unit_line_read_as_headings(
+    line: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    drawn = page_docs.journal(browser, tmp_path / "statement.pdf", 23, statement=True, figure="none", **BARE)
+    """On the printed statement the table now takes these lines in (above), so the cue is shown on the lines
+    themselves: one bold line at the text's size, outside any table."""
+    assert not reading._looks_like_heading(line, 10.0, True, 10.0, 1)
     monkeypatch.setattr(reading, "HEADING_CUES", False)
-    assert headings_of(read(drawn)) != headings_drawn(drawn)
+    assert reading._looks_like_heading(line, 10.0, True, 10.0, 1)
 
 
 ONE_PAGE = {"sections": 2, "columns": 2, "figure": "none", "statement": False, "footnotes": False}
