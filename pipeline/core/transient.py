@@ -3,27 +3,27 @@ to wait them out.
 
 A transient error (connection refused or reset, a timeout, a server restarting, a 5xx or a throttling answer, a
 serialization failure, SQLite's ``database is locked`` beyond its busy timeout, a full disk) says "try again
-shortly"; a
-permanent one (a missing object, access denied, a bad request) never gets better by waiting. ``retrying`` calls an
-operation again with exponential backoff and jitter until it succeeds, fails permanently, or the budget runs out
-(``PAPERLINE_TRANSIENT_RETRY_S``); whoever runs a job's step can listen to the waits (``reporting_waits``) and
-write them on the job, so an analyst sees "waiting for the object store" rather than a silent pause.
-
-``Patient`` wraps a job store or the queue so that every call a worker makes waits out an outage the same way.
+shortly"; a permanent one (a missing object, access denied, a bad request) never gets better by waiting. Each
+backend says which of its own errors are transient (``register``: the SQLite and PostgreSQL stores, the S3 storage),
+so this module imports no driver. ``retrying`` calls an operation again (tenacity: exponential backoff with jitter)
+until it succeeds, fails permanently, or the budget runs out (``PAPERLINE_TRANSIENT_RETRY_S``); whoever runs a job's
+step can listen to the waits (``reporting_waits``) and write them on the job, so an analyst sees "waiting for the
+object store" rather than a silent pause. A worker's store retries each call, one transaction, this way
+(``pipeline.store.retries``); the server's fails fast and answers 503.
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import logging
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TypeVar
+
+import tenacity
 
 log = logging.getLogger("paperline.transient")
 T = TypeVar("T")
@@ -36,28 +36,6 @@ JOB_STORE = "job store"
 QUEUE = "job queue"
 LOCAL_DISK = "worker's disk"
 
-# S3 error codes that mean "slow down" or "the server had a problem": the request itself was fine.
-TRANSIENT_S3_CODES = frozenset(
-    {
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "RequestThrottled",
-        "RequestLimitExceeded",
-        "TooManyRequests",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "ServiceUnavailable",
-        "InternalError",
-        "InternalServerError",
-        "503",
-        "500",
-        "502",
-        "504",
-    }
-)
-# SQLite's words for a lock held longer than the busy timeout, or a full disk.
-SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
 # A full disk (or quota) on this host: space comes back as the cache is trimmed, other jobs end or an operator acts.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A wait is logged (and written on a job) at its first retry, then again at most this often (seconds).
@@ -76,31 +54,26 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+#: Which errors of a backend are transient, by the service they come from: each backend registers its own.
+_classifiers: list[tuple[str, Callable[[BaseException], bool]]] = []
+
+
+def register(service: str, is_transient_error: Callable[[BaseException], bool]) -> None:
+    """Teach this module a backend's transient errors (a driver's connection errors, a throttling answer): called
+    once by the backend's module, which is imported before it can raise any."""
+    if (service, is_transient_error) not in _classifiers:
+        _classifiers.append((service, is_transient_error))
+
+
+def _classified(exc: BaseException) -> str | None:
+    """The service whose backend calls ``exc`` transient, if one does."""
+    return next((service for service, test in _classifiers if test(exc)), None)
+
+
 def _transient_one(exc: BaseException) -> bool:
-    try:
-        import botocore.exceptions as boto
-    except ImportError:  # pragma: no cover - botocore is a dependency
-        boto = None
-    if boto is not None:
-        if isinstance(exc, (boto.ConnectionError, boto.HTTPClientError)):
-            return True  # EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError
-        if isinstance(exc, boto.ClientError):
-            error = exc.response.get("Error", {})
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-            return str(error.get("Code", "")) in TRANSIENT_S3_CODES or status >= 500 or status == 429
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - only with PostgreSQL
-        pass
-    else:
-        if isinstance(exc, psycopg.OperationalError):
-            # connection refused/reset, admin shutdown, statement or pool timeout, serialization failure, deadlock
-            return True
-    if isinstance(exc, sqlite3.OperationalError):
-        return any(words in str(exc).lower() for words in SQLITE_BUSY)
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return True
-    return isinstance(exc, (ConnectionError, TimeoutError))
+    return _classified(exc) is not None or isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -109,14 +82,12 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def service_of(exc: BaseException) -> str:
-    """Which service a transient error came from: this host's disk (full), the object store (botocore's errors),
-    else the job store."""
+    """Which service a transient error came from: this host's disk (full), else the backend that calls it
+    transient, else the job store."""
     causes = list(_causes(exc))
     if any(isinstance(cause, OSError) and cause.errno in DISK_FULL for cause in causes):
         return LOCAL_DISK
-    if any(type(cause).__module__.startswith(("botocore", "boto3", "s3transfer")) for cause in causes):
-        return OBJECT_STORE
-    return JOB_STORE
+    return next((service for cause in causes if (service := _classified(cause))), JOB_STORE)
 
 
 def backoff(attempt: int, *, base: float = 0.25, cap: float = 2.0) -> float:
@@ -149,6 +120,20 @@ def _report(service: str, exc: BaseException, waited: float) -> None:
         _listener.reset(token)
 
 
+_retrying_here: ContextVar[bool] = ContextVar("paperline_retrying_here", default=False)
+
+
+@contextmanager
+def without_retries() -> Iterator[None]:
+    """Within this block, calls fail at their first transient error (a worker's goodbye does not wait for a
+    database that is down; a call made inside another's retry does not multiply its budget)."""
+    token = _retrying_here.set(True)
+    try:
+        yield
+    finally:
+        _retrying_here.reset(token)
+
+
 def retrying(
     operation: Callable[[], T],
     *,
@@ -158,47 +143,37 @@ def retrying(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """``operation()``, called again after each transient error until it succeeds or ``budget_s`` seconds have
-    passed (then the last error is raised). A permanent error is raised at once."""
+    passed (then the last error is raised). A permanent error is raised at once, and so is any error inside
+    ``without_retries`` or inside another ``retrying`` (the outer one waits)."""
+    if budget_s <= 0 or _retrying_here.get():
+        return operation()
     started = time.monotonic()
-    attempt = 0
-    reported_at: float | None = None
-    while True:
-        try:
-            return operation()
-        except Exception as exc:
-            waited = time.monotonic() - started
-            if not is_transient(exc) or waited >= budget_s:
-                raise
-            attempt += 1
-            pause = min(backoff(attempt), max(0.0, budget_s - waited))
-            if service_of(exc) == LOCAL_DISK:  # an object-store download that could not be written here
-                service = LOCAL_DISK
-            if reported_at is None or waited - reported_at >= REPORT_EVERY_S:
-                log.warning("the %s failed (%s%s); retrying for up to %.0f s", service, what and f"{what}: ", exc,
-                            budget_s - waited)  # fmt: skip
-                reported_at = waited
-            _report(service, exc, waited)
-            sleep(pause)
+    reported_at: list[float] = []
 
+    def waiting(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        assert exc is not None
+        waited = time.monotonic() - started
+        heard = LOCAL_DISK if service_of(exc) == LOCAL_DISK else service  # a download that could not be written
+        if not reported_at or waited - reported_at[-1] >= REPORT_EVERY_S:
+            log.warning("the %s failed (%s%s); retrying for up to %.0f s", heard, what and f"{what}: ", exc,
+                        budget_s - waited)  # fmt: skip
+            reported_at.append(waited)
+        _report(heard, exc, waited)
 
-class Patient:
-    """A job store (or the queue's ``BoundTasks``) whose every call waits out a transient outage of its service for
-    up to ``budget_s`` seconds: a worker's step pauses while PostgreSQL restarts instead of failing. Each store call
-    is one transaction that either committed or rolled back, and enqueueing is one insert, so calling again is what
-    a client would do anyway. Only the worker uses it; the server fails fast and answers 503."""
+    def pause(state: tenacity.RetryCallState) -> float:
+        return min(backoff(state.attempt_number), max(0.0, budget_s - (time.monotonic() - started)))
 
-    PASSED_THROUGH = frozenset({"close", "wait_for_change", "transaction", "processor"})
-
-    def __init__(self, target: Any, budget_s: float, service: str = JOB_STORE) -> None:
-        self.inner, self.budget_s, self.service = target, budget_s, service
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self.inner, name)
-        if name.startswith("_") or not callable(value) or name in self.PASSED_THROUGH:
-            return value
-
-        @functools.wraps(value)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return retrying(lambda: value(*args, **kwargs), budget_s=self.budget_s, service=self.service, what=name)
-
-        return call
+    retry = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_transient),
+        stop=tenacity.stop_after_delay(budget_s),
+        wait=pause,
+        before_sleep=waiting,
+        sleep=sleep,
+        reraise=True,
+    )
+    token = _retrying_here.set(True)
+    try:
+        return retry(operation)
+    finally:
+        _retrying_here.reset(token)

@@ -32,6 +32,47 @@ READ_TIMEOUT_S = 30.0
 CLIENT_ATTEMPTS = 3
 
 
+# S3 error codes that mean "slow down" or "the server had a problem": the request itself was fine.
+TRANSIENT_S3_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestThrottled",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalServerError",
+        "503",
+        "500",
+        "502",
+        "504",
+    }
+)
+
+
+def _s3_trouble(exc: BaseException) -> bool:
+    """botocore's connection errors and time-outs, and the answers that say "slow down" or "server trouble"
+    (botocore is imported only once one of its errors is seen: it is an extra)."""
+    if not type(exc).__module__.startswith(("botocore", "boto3", "s3transfer")):
+        return False
+    import botocore.exceptions as boto
+
+    if isinstance(exc, (boto.ConnectionError, boto.HTTPClientError)):
+        return True  # EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError
+    if isinstance(exc, boto.ClientError):
+        error = exc.response.get("Error", {})
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return str(error.get("Code", "")) in TRANSIENT_S3_CODES or status >= 500 or status == 429
+    return False
+
+
+transient.register(transient.OBJECT_STORE, _s3_trouble)
+
+
 class StorageUnavailable(PaperlineError, code="storage_unavailable"):
     """The configured file storage cannot be used (unreachable, no such bucket, refused credentials)."""
 

@@ -594,6 +594,10 @@ class JobStore(
 ):
     """Jobs, their chunks, their events and the workers: every write is one transaction and bumps the revision."""
 
+    #: Seconds each call waits out a transient outage of the database (``pipeline.store.retries``): 0, failing
+    #: fast, for the server (which answers 503); ``PAPERLINE_TRANSIENT_RETRY_S`` for a worker.
+    retry_s: float = 0.0
+
     @abc.abstractmethod
     def initialize_schema(self) -> None:
         """Create tables and indexes if missing (and add columns newer releases need); safe from every process."""

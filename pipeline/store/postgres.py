@@ -23,7 +23,9 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from pipeline.core import transient
 from pipeline.store.interface import JobStore
+from pipeline.store.retries import retried_per_call
 from pipeline.store.sql import SqlStore
 
 
@@ -119,6 +121,16 @@ class _PooledReads:
         raise AssertionError("unreachable")
 
 
+def _connection_trouble(exc: BaseException) -> bool:
+    """Connection refused or reset, an administrator's shutdown, a statement or pool timeout, a serialization
+    failure or a deadlock (``PoolTimeout`` is one too): psycopg's ``OperationalError`` family."""
+    return isinstance(exc, psycopg.OperationalError)
+
+
+transient.register(transient.JOB_STORE, _connection_trouble)
+
+
+@retried_per_call
 class PostgresJobStore(SqlStore, JobStore):
     """``JobStore`` on a PostgreSQL database, shared by every process and host that names it."""
 
@@ -178,7 +190,7 @@ class PostgresJobStore(SqlStore, JobStore):
         """A pooled connection that answered (``first``, if given, run on it), within ``timeout_s``. A connection
         the server dropped (a restart) fails its first statement: it is discarded and another one tried, so the
         first call after a restart is not an error. Past the timeout the last error is raised (the API answers 503;
-        workers wait longer through ``pipeline.core.transient.Patient``)."""
+        workers wait longer: ``pipeline.store.retries``)."""
         deadline = time.monotonic() + self.timeout_s
         while True:
             stack = ExitStack()

@@ -17,10 +17,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import transient
 from pipeline.store.interface import JobStore
+from pipeline.store.retries import retried_per_call
 from pipeline.store.sql import SqlStore
 
+# SQLite's words for a lock held longer than the busy timeout, or a full disk: waiting may clear them.
+SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
 
+
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(words in str(exc).lower() for words in SQLITE_BUSY)
+
+
+transient.register(transient.JOB_STORE, _busy)
+
+
+@retried_per_call
 class SqliteJobStore(SqlStore, JobStore):
     """``JobStore`` on one SQLite file, shared safely by threads and forked worker processes."""
 

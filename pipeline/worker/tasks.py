@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from huey import Huey
-from huey.api import TaskWrapper
+from huey.api import Task, TaskWrapper
 
 from huey_config import huey
 from pipeline.core import transient
@@ -50,6 +50,8 @@ class BoundTasks:
 
     queue: Huey
     make_processor: Callable[[BoundTasks], Processor]
+    #: seconds each enqueueing waits out an outage of the queue's database (a worker's budget; 0 fails fast)
+    retry_s: float = 0.0
     process_document: TaskWrapper = field(init=False)
     process_chunk: TaskWrapper = field(init=False)
     merge_document: TaskWrapper = field(init=False)
@@ -72,21 +74,26 @@ class BoundTasks:
         return {"priority": priority} if priority and self.queue.storage.priority else {}
 
     def enqueue_document(self, job_id: str, *, priority: int = 0) -> None:
-        self.queue.enqueue(self.process_document.s(job_id, **self._options(priority)))
+        self._enqueue(self.process_document.s(job_id, **self._options(priority)))
 
     def enqueue_chunk(self, job_id: str, index: int, delay: float = 0.0, *, priority: int = 0) -> None:
         # A delayed task carries its time to run (a retry's backoff); the consumer holds it until then.
         options: dict[str, float] = {**self._options(priority), **({"delay": delay} if delay > 0 else {})}
-        self.queue.enqueue(self.process_chunk.s(job_id, index, **options))
+        self._enqueue(self.process_chunk.s(job_id, index, **options))
 
     def enqueue_merge(self, job_id: str, *, priority: int = 0) -> None:
-        self.queue.enqueue(self.merge_document.s(job_id, **self._options(priority)))
+        self._enqueue(self.merge_document.s(job_id, **self._options(priority)))
 
     def enqueue_embedding(self, job_id: str, first: int) -> None:
-        self.queue.enqueue(self.embed_passages.s(job_id, first))
+        self._enqueue(self.embed_passages.s(job_id, first))
 
     def queued(self) -> tuple[set[tuple[str, int]], set[str]]:
-        return queued_tasks(self.queue)
+        return transient.retrying(lambda: queued_tasks(self.queue), budget_s=self.retry_s, service=transient.QUEUE)
+
+    def _enqueue(self, task: Task) -> None:
+        """One insert into the queue's table, so inserting again after a transient error is safe."""
+        what = f"enqueue {task.name}"
+        transient.retrying(lambda: self.queue.enqueue(task), budget_s=self.retry_s, service=transient.QUEUE, what=what)
 
 
 _bindings: dict[int, BoundTasks] = {}
@@ -94,7 +101,7 @@ _bindings_lock = threading.Lock()
 
 
 def bind_tasks(queue: Huey, make_processor: Callable[[BoundTasks], Processor]) -> BoundTasks:
-    """Register the three steps on ``queue`` (once: a queue keeps its first binding, and that binding's processor
+    """Register the four steps on ``queue`` (once: a queue keeps its first binding, and that binding's processor
     runs whatever this process executes from it). Any consumer of the queue runs them by name."""
     with _bindings_lock:
         bound = _bindings.get(id(queue))
@@ -128,9 +135,8 @@ def _processor_from_env(bound: BoundTasks) -> Processor:
     settings = Settings.from_env()
     budget = settings.transient_retry_s
     store = transient.retrying(lambda: open_store(settings), budget_s=budget, service=transient.JOB_STORE)
-    patient_tasks = transient.Patient(bound, budget, transient.QUEUE)
-    # Patient forwards every JobStore method through __getattr__: a proxy, not a subclass of the JobStore ABC
-    return Processor(settings, transient.Patient(store, budget), patient_tasks)  # type: ignore[arg-type]
+    store.retry_s = bound.retry_s = budget
+    return Processor(settings, store, bound)
 
 
 TASKS = bind_tasks(huey, _processor_from_env)
@@ -149,5 +155,5 @@ def start_worker_life() -> None:
 @huey.on_shutdown()
 def end_worker_life() -> None:
     """Say goodbye in the store at once when this worker process stops."""
-    store = TASKS.processor().store
-    WorkerLife.stop(getattr(store, "inner", store))  # a goodbye does not wait for a database that is down
+    with transient.without_retries():  # a goodbye does not wait for a database that is down
+        WorkerLife.stop(TASKS.processor().store)

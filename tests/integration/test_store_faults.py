@@ -49,13 +49,13 @@ def test_a_workers_calls_and_enqueueing_wait_out_a_restart(server: PostgresServe
     store.initialize_schema()
     queue = make_huey(Settings(home=tmp_path, database_url=url))
     bound = bind_tasks(queue, lambda bound: None)  # type: ignore[arg-type, return-value]
-    patient_store, patient_tasks = transient.Patient(store, 60), transient.Patient(bound, 60, transient.QUEUE)
+    store.retry_s = bound.retry_s = 60  # what a worker's processor sets (pipeline.worker.tasks)
     server.halt()
     restart = threading.Timer(3.0, server.resume)
     restart.start()
     try:
-        patient_store.beat_worker("h:2", "h", 2)
-        patient_tasks.enqueue_merge("job-1")  # what a worker does right after marking a job's last chunk done
+        store.beat_worker("h:2", "h", 2)
+        bound.enqueue_merge("job-1")  # what a worker does right after marking a job's last chunk done
     finally:
         restart.join()
     assert [w.id for w in store.list_workers()] == ["h:2"]

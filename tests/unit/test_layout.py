@@ -92,6 +92,14 @@ def test_pipeline_never_imports_the_dashboard_libraries() -> None:
             assert not roots & {"panel", "param", "bokeh", "dashboard"}, name
 
 
+def test_the_vocabulary_imports_no_database_or_storage_driver() -> None:
+    """``core/`` names faults and services; each backend classifies its own driver's errors (``transient.register``)."""
+    drivers = {"psycopg", "psycopg_pool", "botocore", "boto3", "s3transfer", "sqlalchemy", "alembic"}
+    for name, path in modules().items():
+        if name.startswith("pipeline.core"):
+            assert not {imported.split(".")[0] for imported in imports(name, path)} & drivers, name
+
+
 def test_every_room_of_pipeline_is_on_the_floor_plan() -> None:
     rooms = {room(name) for name in modules() if name.startswith("pipeline.")}
     assert rooms - set(LAYER_OF) - set(TOP) == set(), "a new folder in pipeline/: give it its layer in LAYERS"

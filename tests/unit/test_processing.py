@@ -362,12 +362,12 @@ def test_after_the_store_was_unreachable_running_work_gets_time_to_beat_again(ap
     import threading
     from dataclasses import replace
 
-    from pipeline.core import transient
     from pipeline.jobs.steps import Processor
     from pipeline.store.sqlite import SqliteJobStore
 
     settings = replace(app.settings, stale_after_s=0.5)
-    store = transient.Patient(SqliteJobStore(settings.store_path, timeout_s=0.05), 30)
+    store = SqliteJobStore(settings.store_path, timeout_s=0.05)
+    store.retry_s = 30  # a worker's store (pipeline.worker.tasks)
     tasks = RecordingTasks()
     job = app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
     Processor(settings, app.store, tasks).prepare(job.id)
@@ -385,4 +385,4 @@ def test_after_the_store_was_unreachable_running_work_gets_time_to_beat_again(ap
     assert sweeper.sweep() == 0, "the chunk's heartbeat is old, but it had no chance to beat"
     time.sleep(0.6)
     assert sweeper.sweep() == 1 and tasks.chunks[-1] == (job.id, 0), "still silent a stale timeout later: lost"
-    store.inner.close()
+    store.close()

@@ -15,6 +15,7 @@ from psycopg_pool import PoolTimeout
 
 from pipeline.core import transient
 from pipeline.files.storage import StorageUnavailable
+from pipeline.store.postgres import PostgresJobStore  # noqa: F401  (registers psycopg's transient errors)
 from pipeline.store.sqlite import SqliteJobStore
 
 
@@ -134,7 +135,8 @@ def test_a_patient_store_waits_out_a_locked_sqlite_database(tmp_path: Path) -> N
     release = threading.Timer(0.8, lambda: holder.execute("COMMIT"))
     release.start()
     try:
-        transient.Patient(store, budget_s=30).beat_worker("h:1", "h", 1)
+        store.retry_s = 30  # a worker's store (pipeline.worker.tasks); the server's stays at 0 and fails fast
+        store.beat_worker("h:1", "h", 1)
     finally:
         release.join()
         holder.close()
