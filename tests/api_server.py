@@ -26,7 +26,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
-from pipeline.api import api_routes, batches, handlers, stream
+from pipeline.api import api_routes, sse
 from pipeline.core.settings import Settings
 from pipeline.live import ChangeFollower
 from pipeline.server import context
@@ -115,11 +115,7 @@ def fresh_server_state(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str]) 
     app = Paperline(settings)
     server = context.ServerContext(app=app, follower=ChangeFollower(app))
     monkeypatch.setattr(context, "_context", server)
-    monkeypatch.setattr(handlers, "_limiter", None)
-    monkeypatch.setattr(handlers, "_health", handlers.HealthCheck())
-    monkeypatch.setattr(stream, "_hub", None)
-    monkeypatch.setattr(stream, "HEARTBEAT_S", settings.api_heartbeat_s)
-    monkeypatch.setattr(batches, "_hub", None)
+    monkeypatch.setattr(sse, "HEARTBEAT_S", settings.api_heartbeat_s)
     return server
 
 

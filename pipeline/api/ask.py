@@ -26,7 +26,7 @@ from tornado.iostream import StreamClosedError
 
 from pipeline.api.handlers import ApiHandler
 from pipeline.api.problems import Problem, problem_for
-from pipeline.api.stream import sse
+from pipeline.api.sse import sse
 from pipeline.core.errors import InvalidRequest
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
 from pipeline.service.ask import AskEvent, check_question

@@ -28,19 +28,16 @@ from pipeline.api.ratelimit import RateLimiter
 from pipeline.core import messages, transient
 from pipeline.core.errors import TokenRefused
 from pipeline.core.models import ApiToken, Event, JobStatus
-from pipeline.core.settings import Settings
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
 from pipeline.profiles.retrieval.ranking import SearchMode
-from pipeline.server.context import server_context
+from pipeline.server.context import ServerContext, server_context
 from pipeline.server.edge import is_loopback, policy_for
 from pipeline.service.paperline import Paperline
 from pipeline.service.users import LOCAL_USER
 
 log = logging.getLogger("paperline.api")
 T = TypeVar("T")
-_limiter_lock = threading.Lock()
-_limiter: RateLimiter | None = None
 
 
 def shared_app() -> Paperline:
@@ -49,12 +46,21 @@ def shared_app() -> Paperline:
 
 
 def shared_limiter() -> RateLimiter:
-    """This server process's request buckets (``PAPERLINE_API_RATE_PER_MINUTE``)."""
-    global _limiter
-    with _limiter_lock:
-        if _limiter is None:
-            _limiter = RateLimiter(Settings.from_env().api_rate_per_minute)
-        return _limiter
+    """This server process's request buckets (``PAPERLINE_API_RATE_PER_MINUTE``), on its server context."""
+    return server_context().part(_new_limiter)
+
+
+def _new_limiter(context: ServerContext) -> RateLimiter:
+    return RateLimiter(context.app.settings.api_rate_per_minute)
+
+
+def shared_health() -> HealthCheck:
+    """What this server process's ``/health`` has seen (when the job store last failed), on its server context."""
+    return server_context().part(_new_health)
+
+
+def _new_health(context: ServerContext) -> HealthCheck:
+    return HealthCheck()
 
 
 def sign_in_required(application: object) -> bool:
@@ -212,7 +218,7 @@ class ApiHandler(RequestHandler):
         elif problem.status == 503 and value is not problem:  # a fault of a service, not of the request
             log.warning("API %s %s: answered 503, %s", self.request.method, self.request.path, value)
             if transient.service_of(value) == transient.JOB_STORE:
-                _health.store_failed_at = time.monotonic()
+                shared_health().store_failed_at = time.monotonic()
 
 
 class OpenApiHandler(ApiHandler):
@@ -280,15 +286,12 @@ class HealthCheck:
         return 200, body
 
 
-_health = HealthCheck()
-
-
 class HealthHandler(ApiHandler):
     """``GET /health``: can this server reach the job store and the object store, and are workers alive (for load
     balancers). 503 with ``Retry-After`` while the job store is unreachable; "degraded" while the object store is."""
 
     async def get(self) -> None:
-        status, body = await self.run(_health.report, self.app)
+        status, body = await self.run(shared_health().report, self.app)
         if status == 503:
             self.set_header("Retry-After", str(RETRY_AFTER_S))
         self.send_json(body, status=status)

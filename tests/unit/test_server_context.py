@@ -21,7 +21,8 @@ SCRIPT = r"""
 import asyncio, gc, json, threading
 from dashboard.app import App
 from pipeline.api.handlers import shared_app
-from pipeline.api.stream import shared_hub
+from pipeline.api.stream import JobHub
+from pipeline.server.context import server_context
 from pipeline.live import ChangeFollower
 from pipeline.profiles.retrieval.index import PassageIndex
 from pipeline.service.paperline import Paperline
@@ -29,7 +30,8 @@ from pipeline.service.paperline import Paperline
 pages = [App(), App()]  # two sessions
 api = shared_app()
 loop, queue = asyncio.new_event_loop(), asyncio.Queue()
-hub = shared_hub()
+hub = server_context().part(JobHub)
+assert server_context().part(JobHub) is hub, "one hub per process"
 hub.subscribe("no-such-job", loop, queue)  # an open event stream
 api.search("anything")  # the API's search
 pages[0].feed.app.search("anything")  # the page's search
