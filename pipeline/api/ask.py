@@ -27,7 +27,6 @@ from tornado.iostream import StreamClosedError
 from pipeline.api.handlers import ApiHandler
 from pipeline.api.problems import Problem, problem_for
 from pipeline.api.sse import sse
-from pipeline.core.errors import InvalidRequest
 from pipeline.profiles.retrieval.embedding import unavailable_reason as retrieval_unavailable
 from pipeline.service.ask import AskEvent, check_question
 
@@ -108,8 +107,4 @@ class AskHandler(ApiHandler):
         no_model = body.get("no_model", False)
         if not isinstance(no_model, bool):
             raise Problem(400, "no_model must be true or false.")
-        try:
-            question = check_question(body["question"])  # cleaned as a search query is
-        except InvalidRequest as exc:
-            raise Problem(400, str(exc)) from None
-        return question, jobs, no_model
+        return check_question(body["question"]), jobs, no_model  # cleaned as a search query is (else 400)

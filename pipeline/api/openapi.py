@@ -377,7 +377,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 },
                 "responses": {
                     "201": submitted,
-                    **_problems(400, 413, 415, 422, 429),
+                    **_problems(400, 409, 413, 415, 422, 429),  # 409: its batch was canceled meanwhile
                 },
             },
         },

@@ -29,6 +29,7 @@ from pipeline.core.errors import (
     UnsupportedType,
     WebhookNotFound,
     WebhookRefused,
+    WrongState,
     error_of_code,
 )
 from pipeline.files.storage import StorageUnavailable
@@ -52,7 +53,8 @@ STATUS_BY_CODE: dict[str, HTTPStatus] = {
     TooManyPages.code: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     UnsupportedType.code: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     DocumentRejected.code: HTTPStatus.UNPROCESSABLE_ENTITY,
-    InvalidRequest.code: HTTPStatus.CONFLICT,
+    InvalidRequest.code: HTTPStatus.BAD_REQUEST,
+    WrongState.code: HTTPStatus.CONFLICT,
     FilesGone.code: HTTPStatus.GONE,
     NoWorkerRunning.code: HTTPStatus.SERVICE_UNAVAILABLE,
 }

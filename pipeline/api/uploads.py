@@ -28,7 +28,6 @@ from pipeline.api.handlers import JobsHandler
 from pipeline.api.openapi import FLAGS
 from pipeline.api.problems import Problem, refusal_status
 from pipeline.core import messages
-from pipeline.core.errors import InvalidRequest
 from pipeline.core.models import Job
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries around the files themselves
@@ -234,17 +233,13 @@ class UploadHandler(JobsHandler):
             raise Problem(400, "callback_url must be an http(s) URL; leave it out for none.")
         jobs: list[Job] = []
         batch = None
-        try:
-            if len(self.body.files) > 1 or as_batch:  # several documents at once: one batch to follow
-                sources = [(upload.path, upload.filename) for upload in self.body.files]
-                batch, jobs = await self.run(self.app.submit_batch, sources, user=self.user, **options)
-            else:
-                for upload in self.body.files:
-                    jobs.append(
-                        await self.run(self.app.submit, upload.path, upload.filename, user=self.user, **options)
-                    )
-        except InvalidRequest as error:  # an unknown profile or engine: the request, not a document, is wrong
-            raise Problem(400, str(error)) from None
+        # an unknown profile or engine answers 400 (the request, not a document, is wrong), as every InvalidRequest
+        if len(self.body.files) > 1 or as_batch:  # several documents at once: one batch to follow
+            sources = [(upload.path, upload.filename) for upload in self.body.files]
+            batch, jobs = await self.run(self.app.submit_batch, sources, user=self.user, **options)
+        else:
+            for upload in self.body.files:
+                jobs.append(await self.run(self.app.submit, upload.path, upload.filename, user=self.user, **options))
         accepted = [job for job in jobs if not job.meta.get("refusal")]
         if not accepted:  # every document was refused: say why, as the page does (each refusal is recorded)
             first = jobs[0]

@@ -93,7 +93,13 @@ class BatchNotFound(JobNotFound, code="batch_not_found"):
 
 
 class InvalidRequest(PaperlineError, code="invalid_request"):
-    """A request that does not fit (unknown profile, result format not written for this job, ...)."""
+    """A request that is wrong whatever the state of what it names (an unknown profile or engine, a priority out
+    of range, a question too long): HTTP's 400."""
+
+
+class WrongState(InvalidRequest, code="wrong_state"):
+    """A well-formed request that does not fit what it names as it is now (cancel an ended job, retry one that did
+    not fail, a result before the job completed): HTTP's 409. Sending it again later may succeed."""
 
 
 class FilesGone(InvalidRequest, code="files_gone"):
@@ -118,7 +124,7 @@ class WebhookNotFound(PaperlineError, code="webhook_not_found"):
     """No such webhook subscription (or not the caller's)."""
 
 
-class BatchCanceled(InvalidRequest, code="batch_canceled"):
+class BatchCanceled(WrongState, code="batch_canceled"):
     """A job was to join a batch that was canceled meanwhile ("cancel all" during a drop): it is not made."""
 
 

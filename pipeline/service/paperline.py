@@ -25,6 +25,7 @@ from pipeline.core.errors import (
     JobNotFound,
     LimitReached,
     NoWorkerRunning,
+    WrongState,
 )
 from pipeline.core.models import (
     ApiToken,
@@ -301,7 +302,7 @@ class Paperline:
         """Stop a job: queued chunks never run, running ones stop at their next page; canceled is final."""
         job = self.get(job_id, user=user)
         if job.is_final:
-            raise InvalidRequest(f"Job {job_id} has already ended ({job.status.value}); there is nothing to cancel.")
+            raise WrongState(f"Job {job_id} has already ended ({job.status.value}); there is nothing to cancel.")
         self.store.cancel(job_id, messages.canceled_by(user or job.user))
         return self.get(job_id)
 
@@ -310,7 +311,7 @@ class Paperline:
         them, as retention's purge does, so analytics and the audit trail keep every job."""
         job = self.get(job_id, user=user)
         if not job.is_final:
-            raise InvalidRequest(messages.delete_unfinished(job_id, job.status.value))
+            raise WrongState(messages.delete_unfinished(job_id, job.status.value))
         if not job.purged_at:
             self.files(job_id).delete()
             self.store.mark_purged(job_id, messages.files_deleted(user or job.user))
@@ -321,9 +322,9 @@ class Paperline:
         chunks are all done but whose merge (embedding) failed runs that step again."""
         job = self.get(job_id, user=user)
         if job.status is not JobStatus.FAILED:
-            raise InvalidRequest(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
+            raise WrongState(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
         if not job.can_retry:
-            raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
+            raise WrongState(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
         if not job.chunks_failed:  # every chunk is done: its merge (or embedding) failed, and runs again
             if self.store.retry_step(job_id):
@@ -390,7 +391,7 @@ class Paperline:
             self.store.cancel_batch(batch_id, time.time())  # first: a job made from here on is refused
         open_jobs = [job for job in self.batch_jobs(batch_id) if not job.is_final]
         if not open_jobs and not still_to_come:
-            raise InvalidRequest(messages.nothing_to_cancel_in(batch_id))
+            raise WrongState(messages.nothing_to_cancel_in(batch_id))
         for job in open_jobs:
             self.store.cancel(job.id, messages.canceled_by(user or view.totals.batch.user))
         return self.batch(batch_id, eta=False)
@@ -401,7 +402,7 @@ class Paperline:
         self.batch(batch_id, user=user, eta=False)
         again = [job for job in self.batch_jobs(batch_id) if job.can_retry]
         if not again:
-            raise InvalidRequest(messages.nothing_to_retry_in(batch_id))
+            raise WrongState(messages.nothing_to_retry_in(batch_id))
         for job in again:
             self.retry(job.id)
         return self.batch(batch_id)
@@ -559,10 +560,10 @@ class Paperline:
             if job.purged_at:
                 why = next((note for note in reversed(job.notes) if note.startswith("Files ")), "")
                 raise FilesGone(messages.files_gone(job_id, why))
-            raise InvalidRequest(f"Job {job_id} has no result yet (status: {job.status.value}).")
+            raise WrongState(f"Job {job_id} has no result yet (status: {job.status.value}).")
         fmt = fmt or formats[0]
         if fmt not in formats:
-            raise InvalidRequest(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
+            raise WrongState(f"Job {job_id} has no {fmt} result; available: {', '.join(formats)}")
         return fmt
 
     def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:

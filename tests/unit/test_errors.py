@@ -13,6 +13,9 @@ from pipeline.api.problems import STATUS_BY_CODE, problem_for, refusal_status, s
 from pipeline.core.errors import (
     CODES_OF_STORED_CLASS_NAMES,
     ERRORS,
+    BatchCanceled,
+    InvalidRequest,
+    WrongState,
     DocumentRejected,
     LimitReached,
     PaperlineError,
@@ -102,6 +105,13 @@ def test_the_nearest_listed_code_gives_the_status() -> None:
     assert status_for(LimitReached) == 429, "a LimitReached is a DocumentRejected, but has its own status"
     assert status_for(ReaderFailed) == 422, "ReaderFailed has no status of its own: its base's"
     assert status_for(ValueError) is None and status_for(PaperlineError) is None
+
+
+def test_a_bad_request_and_a_wrong_state_are_two_answers() -> None:
+    """400: the request is wrong whatever the state (an unknown profile); 409: it does not fit the state of what it
+    names right now (cancel an ended job, join a batch canceled meanwhile)."""
+    assert status_for(InvalidRequest) == 400
+    assert status_for(WrongState) == 409 and status_for(BatchCanceled) == 409
 
 
 def test_a_problem_carries_its_error_code() -> None:
