@@ -28,6 +28,11 @@ class ChunkWork:
     context_first: int
     context_last: int
     instruction: str = ""
+    #: what a model engine is asked to extract (the profile's ``model_task``, or the analyst's instruction);
+    #: "" for a faithful transcription
+    task: str = ""
+    #: whether a model's answer for each page is a JSON array of row objects (the profile's ``model_rows``)
+    rows: bool = False
     #: read each page's layout too (headings, lists, tables, reading order), for profiles that write structure
     structure: bool = False
 

@@ -31,23 +31,18 @@ from pipeline.engines.llm_slots import llm_slots
 
 MAX_REQUEST_PAGES = 100
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
-JSON_PRESETS = ("tables", "timetable")
-TASKS = {
-    "markdown": "Transcribe each page as faithful Markdown: keep headings, paragraphs, lists and tables (as Markdown "
-    "tables) in reading order. Add no commentary.",
-    "tables": "Find every table on each page. Inside each page block put only a JSON array with one object per table "
-    'row, keyed by the table\'s column headers, plus a "table" key naming the table. Use [] for a page with no table.',
-    "timetable": "Read the timetable on each page. Inside each page block put only a JSON array with one object per "
-    'entry, with the keys "day", "start", "end", "subject", "place" and any other column found (snake_case). Use '
-    "[] for a page with no timetable.",
-}
+#: what Claude is asked when the profile asks nothing of its own (``ChunkWork.task``)
+TRANSCRIBE = (
+    "Transcribe each page as faithful Markdown: keep headings, paragraphs, lists and tables (as Markdown tables) in "
+    "reading order. Add no commentary."
+)
 PAGE_BLOCK = re.compile(r'<page number="(\d+)">\s*(.*?)\s*</page>', re.DOTALL)
 # Between the answers of one chunk in its raw-answer file (the first answer, then the one asked for again).
 RAW_SEPARATOR = "\n\n----- asked again -----\n\n"
 FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
-def build_prompt(work: ChunkWork, preset: str, instruction: str = "") -> str:
+def build_prompt(work: ChunkWork) -> str:
     """The instruction for one chunk: which pages are attached, which to extract, what to extract, in what form."""
     if work.kind is DocumentKind.PDF:
         holds = (
@@ -57,7 +52,7 @@ def build_prompt(work: ChunkWork, preset: str, instruction: str = "") -> str:
         holds = (
             f"The attached images are pages {work.context_first}-{work.context_last} of the whole document, in order."
         )
-    task = instruction.strip() if preset == "custom" else TASKS[preset]
+    task = work.task or TRANSCRIBE
     return (
         f"{holds}\nExtract only pages {work.first_page}-{work.last_page}; any other page is there for context, so do "
         f"not repeat its content.\n\n{task}\n\nAnswer with one block per extracted page, in order, exactly like:\n"
@@ -253,11 +248,10 @@ class ClaudeExtractor(Extractor):
         return blocks
 
     def extract(self, work: ChunkWork, page_done: PageDone) -> ChunkOutput:
-        preset = work.profile if work.profile in (*TASKS, "custom") else "markdown"
-        as_json = preset in JSON_PRESETS
+        as_json = work.rows
         notes: list[str] = []
         blocks = self._blocks(work, notes)
-        prompt = build_prompt(work, preset, work.instruction)
+        prompt = build_prompt(work)
         messages: list[MessageParam] = [{"role": "user", "content": [*blocks, {"type": "text", "text": prompt}]}]
         client = client_for(self.settings)
         usage = _Usage()

@@ -266,6 +266,9 @@ class Processor:
 
     @staticmethod
     def _chunk_work(job: Job, chunk: Chunk, files: JobFiles, source: Path | None) -> ChunkWork:
+        profile = find_profile(job.profile)
+        instruction = str(job.meta.get("instruction", ""))
+        task = profile.model_task if profile is not None else ""
         return ChunkWork(
             job_id=job.id,
             index=chunk.index,
@@ -276,8 +279,10 @@ class Processor:
             last_page=chunk.last_page,
             context_first=chunk.context_first,
             context_last=chunk.context_last,
-            instruction=str(job.meta.get("instruction", "")),
-            structure=(profile := find_profile(job.profile)) is not None and profile.structure,
+            instruction=instruction,
+            task=instruction.strip() if profile is not None and profile.needs_instruction else task,
+            rows=profile is not None and profile.model_rows,
+            structure=profile is not None and profile.structure,
         )
 
     def _step(self, job_id: str, stage: Stage) -> StepHeartbeat:

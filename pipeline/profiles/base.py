@@ -34,8 +34,13 @@ class Profile:
     render: Renderer
     #: whether a job may be answered with a copy of an earlier job's results for the same bytes
     cacheable: bool = True
-    #: whether the analyst writes what to extract (kept on the job as ``meta["instruction"]``)
+    #: whether the analyst writes what to extract (kept on the job as ``meta["instruction"]``); a model engine is
+    #: then asked exactly that
     needs_instruction: bool = False
+    #: what a model engine (Claude) is asked to extract for it; "" for the engine's faithful transcription
+    model_task: str = ""
+    #: whether a model's answer for each page is a JSON array of row objects (checked, and asked again if not)
+    model_rows: bool = False
     #: whether its jobs go on after merging to embedding and indexing (the stages the page shows)
     indexed: bool = False
     #: why it cannot be used on this installation ("" when it can)

@@ -1,6 +1,6 @@
 """Claude's instruction presets as profiles: ``tables`` and ``timetable`` (rows of JSON objects per page, as JSON
-and CSV) and ``custom`` (the analyst's own instruction, answered as text). The instructions themselves are the
-Claude engine's (``pipeline.engines.claude.TASKS``)."""
+and CSV) and ``custom`` (the analyst's own instruction, answered as text). Each says what the model is asked
+(``Profile.model_task``) and how its answer reads (``model_rows``): the engine asks the profile, never its name."""
 
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ TABLES = Profile(
     engines=("claude",),
     formats=("json", "csv"),
     render=_render_rows("tables"),
+    model_task="Find every table on each page. Inside each page block put only a JSON array with one object per "
+    'table row, keyed by the table\'s column headers, plus a "table" key naming the table. Use [] for a page with no '
+    "table.",
+    model_rows=True,
 )
 TIMETABLE = Profile(
     name="timetable",
@@ -67,6 +71,10 @@ TIMETABLE = Profile(
     engines=("claude",),
     formats=("json", "csv"),
     render=_render_rows("timetable"),
+    model_task="Read the timetable on each page. Inside each page block put only a JSON array with one object per "
+    'entry, with the keys "day", "start", "end", "subject", "place" and any other column found (snake_case). Use '
+    "[] for a page with no timetable.",
+    model_rows=True,
 )
 CUSTOM = Profile(
     name="custom",

@@ -165,6 +165,30 @@ def test_tables_preset_gives_rows_as_json_and_csv(claude_app: Paperline, server:
     assert claude_app.result(job.id, "csv").splitlines()[0] == "page,table,item,amount"
 
 
+def test_a_registered_profile_says_what_claude_is_asked_and_how_its_answer_reads(
+    claude_app: Paperline, server: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine asks the profile (``model_task``, ``model_rows``), never compares preset names: a plug-in's
+    profile of rows gets its own instruction sent and its answers checked as rows."""
+    from dataclasses import replace
+
+    from pipeline.profiles import registry
+    from pipeline.profiles.presets import TABLES
+
+    monkeypatch.setattr(registry, "_profiles", dict(registry._profiles))
+    registry.register(replace(TABLES, name="invoices", model_task="List every invoice line as a JSON array."))
+    server.responder = table_answer(valid=True)
+    job = claude_app.submit(make_text_pdf(tmp_path / "i.pdf", 2), engine="claude", profile="invoices")
+    run_queued(claude_app)
+    assert claude_app.get(job.id).status is JobStatus.COMPLETED
+    assert "List every invoice line as a JSON array." in server.requests[0].prompt
+    assert "Transcribe" not in server.requests[0].prompt
+    server.responder = table_answer(valid=False)
+    failed = claude_app.submit(make_text_pdf(tmp_path / "j.pdf", 2), engine="claude", profile="invoices")
+    run_queued(claude_app)
+    assert "not valid JSON" in claude_app.get(failed.id).error, "a profile of rows has its answers checked as rows"
+
+
 def test_invalid_json_is_retried_once_then_failed_with_the_raw_answer_kept(
     claude_app: Paperline, server: FakeAnthropic, tmp_path: Path
 ) -> None:

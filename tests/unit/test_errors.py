@@ -14,13 +14,13 @@ from pipeline.core.errors import (
     CODES_OF_STORED_CLASS_NAMES,
     ERRORS,
     BatchCanceled,
-    InvalidRequest,
-    WrongState,
     DocumentRejected,
+    InvalidRequest,
     LimitReached,
     PaperlineError,
     ReaderFailed,
     TooManyPages,
+    WrongState,
     error_of_code,
 )
 from pipeline.service.paperline import Paperline
