@@ -20,8 +20,8 @@ import pytest
 from pipeline.service.paperline import Paperline
 from tests.conftest import worker_env
 from tests.doc_examples import Home, documentation_pages, find_examples, run_page
-from tests.docgen import make_text_image, make_text_pdf
-from tests.helpers import ROOT
+from tests.docgen import make_slow_pdf, make_text_image, make_text_pdf
+from tests.helpers import ROOT, slow_tesseract
 from tests.webhook_receiver import Receiver
 
 PAGES = [page for page in documentation_pages() if any(example.runs for example in find_examples(page))]
@@ -56,7 +56,7 @@ def readers_files(folder: Path) -> None:
     make_text_pdf(folder / "report.pdf", 3)
     make_text_pdf(folder / "q3.pdf", 2)
     make_text_pdf(folder / "urgent.pdf", 1)
-    make_text_pdf(folder / "long.pdf", 400)  # long enough to cancel while it runs
+    make_slow_pdf(folder / "long.pdf", 200)  # 100 pages to read by OCR, each a moment: time to cancel it
     write_contract(folder / "contract.pdf")
     (folder / "scan.png").write_bytes(make_text_image("Quarterly revenue rose by four percent"))
 
@@ -83,11 +83,13 @@ def receiver() -> Iterator[Receiver]:
     hooks.stop()
 
 
+@pytest.mark.timeout(600)  # a page is a reader's whole walk: a dozen commands, each a new process
 @pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(ROOT)) for page in PAGES])
 def test_every_example_on_the_page_runs(
     page: Path, app: Paperline, start_worker, serve_api, receiver: Receiver, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    start_worker(workers=1, **ENV)
+    # Tesseract a moment slower per page, so that a long document is still running when a page cancels it.
+    start_worker(workers=1, PAPERLINE_TESSERACT=str(slow_tesseract(tmp_path, 0.5)), **ENV)
     api = serve_api(**ENV)
     port = api.split(":")[2].split("/")[0]
     ann, token = app.create_api_token("ann", "docs examples")
