@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="dashboard server processes, on --port and the ports after it, each with its own feed "
-        "(behind a reverse proxy with sticky sessions; see README)",
+        "(behind a reverse proxy with sticky sessions; see docs/operators/scale-out.md)",
     )
     serve.add_argument("panel_args", nargs=argparse.REMAINDER, help="extra 'panel serve' options after --")
     serve.set_defaults(func=cmd_serve)

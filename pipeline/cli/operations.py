@@ -108,7 +108,7 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     if len(ports) > 1:
         print(
             "Several dashboard processes: put a reverse proxy with sticky sessions in front of them and set "
-            "PAPERLINE_PUBLIC_URL to its address (README: 'Many analysts').",
+            "PAPERLINE_PUBLIC_URL to its address (docs/operators/scale-out.md, 'Many analysts').",
             file=sys.stderr,
         )
     try:

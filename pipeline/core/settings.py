@@ -2,8 +2,8 @@
 
 Every knob is declared once, as a field of ``Settings``: its name, type, default and meaning (``setting(...)``).
 Its environment variable is ``PAPERLINE_`` + the upper-cased name unless the field names another, and
-``Settings.from_env()`` is the single place that reads them. ``SETTINGS`` lists them for the documentation test
-(every one is in README.md's configuration table, and the table names nothing else).
+``Settings.from_env()`` is the single place that reads them. ``SETTINGS`` lists them for ``scripts/settings_doc.py``,
+which writes docs/operators/configuration.md from it (``tests/unit/test_settings.py`` fails while that page is stale).
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ What a backend must make atomic in its database, and every method that relies on
 - **webhook outbox**: the deliveries an ended job owes its owner's subscriptions (and its own ``callback_url``) are
   written in the transaction that ends it, and a due delivery is claimed by one caller at a time (a lease).
 
-``tests/unit/test_store_contract.py`` holds the contract every backend must pass, one test class per backend.
+``tests/store_contract.py`` holds the contract every backend must pass (``StoreContract``), run by one test class per
+backend: ``tests/unit/test_store_sqlite.py`` and ``tests/integration/test_store_postgres.py``.
 """
 
 from __future__ import annotations

@@ -101,8 +101,9 @@ _bindings_lock = threading.Lock()
 
 
 def bind_tasks(queue: Huey, make_processor: Callable[[BoundTasks], Processor]) -> BoundTasks:
-    """Register the four steps on ``queue`` (once: a queue keeps its first binding, and that binding's processor
-    runs whatever this process executes from it). Any consumer of the queue runs them by name."""
+    """Register the four steps (``TASK_NAMES``: prepare, run a chunk, merge, embed passages) on ``queue`` (once: a
+    queue keeps its first binding, and that binding's processor runs whatever this process executes from it). Any
+    consumer of the queue runs them by name."""
     with _bindings_lock:
         bound = _bindings.get(id(queue))
         if bound is None or bound.queue is not queue:

@@ -1,4 +1,5 @@
-"""`paperline serve --procs 2` behind the nginx configuration the README documents (deploy/nginx-paperline.conf).
+"""`paperline serve --procs 2` behind the nginx configuration the docs ship (deploy/nginx-paperline.conf, described
+in docs/operators/scale-out.md).
 
 Each dashboard process has its own feed, and a page's websocket must reach the process that rendered the page:
 the configuration's sticky cookie is what makes that so, and this test runs the file as shipped (ports changed).

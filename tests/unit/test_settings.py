@@ -1,87 +1,65 @@
-"""Settings: one declaration each, read from the environment in one place, and documented in README.md.
+"""Settings: one declaration each, read from the environment in one place, and documented from that declaration.
 
-The documentation half follows datasette's ``tests/test_docs.py``: every setting has a row in the README's
-configuration table showing its variable and default, and every ``PAPERLINE_`` variable the README names is a
-setting, unless it is on ``NOT_SETTINGS`` with why.
+The documentation half follows datasette's ``tests/test_docs.py``, one step further: the configuration page
+(docs/operators/configuration.md) is generated from the settings table by ``scripts/settings_doc.py``, so every
+setting is on it with its default and meaning; a test fails while the page is stale, and every ``PAPERLINE_``
+variable README.md and docs/ name is a setting, unless it is on ``NOT_SETTINGS`` with why.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from pipeline.core.settings import SETTINGS, Setting, Settings
+from pipeline.core.settings import SETTINGS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BY_VARIABLE = {knob.variable: knob for knob in SETTINGS}
 
-# Variables the README names that Paperline itself does not read.
+# Variables the documentation names that Paperline itself does not read.
 NOT_SETTINGS = {
     "PAPERLINE_CHROMIUM": "the browser the UI tests drive, read by tests/ui/conftest.py",
     "ANTHROPIC_BASE_URL": "read by the Anthropic SDK itself, next to ANTHROPIC_API_KEY",
 }
 
 
-def configuration_rows() -> list[tuple[list[str], list[str]]]:
-    """Each row of the README's configuration table: its variables and their defaults (one default may stand
-    for all the row's variables)."""
-    section = README.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
-    rows = []
-    for line in section.splitlines():
-        if not line.startswith("| `"):
-            continue
-        variables_cell, defaults_cell = line.strip("|").split("|")[:2]
-        variables = re.findall(r"`([A-Z][A-Z0-9_]*)`", variables_cell)
-        defaults = [cell.strip().replace("`", "") for cell in defaults_cell.split(" / ")]
-        assert len(defaults) in (1, len(variables)), f"one default per variable, or one for all: {line}"
-        rows.append((variables, defaults * len(variables) if len(defaults) == 1 else defaults))
-    return rows
+def settings_doc() -> ModuleType:
+    """``scripts/settings_doc.py``, the script that writes the configuration page."""
+    spec = importlib.util.spec_from_file_location("settings_doc", ROOT / "scripts" / "settings_doc.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def documented_defaults() -> dict[str, str]:
-    return {
-        variable: default
-        for variables, defaults in configuration_rows()
-        for variable, default in zip(variables, defaults, strict=True)
-    }
+def test_the_configuration_page_is_the_one_the_settings_table_generates() -> None:
+    script = settings_doc()
+    page = script.PAGE.read_text(encoding="utf-8")
+    assert page == script.render(), "docs/operators/configuration.md is stale: run python scripts/settings_doc.py"
+    rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \| ([^|]*) \|", page, re.MULTILINE)
+    assert [variable for variable, _default in rows] == [knob.variable for knob in SETTINGS]
 
 
-def shows_default(shown: str, knob: Setting) -> bool:
-    """Whether the README's default cell says ``knob``'s default: the number, the text, the path, or for an empty
-    default an explanation in brackets ("(unset: SQLite)", "(none)")."""
-    if knob.default in ("", ()) or knob.default is False:  # not `in`: 0 == False
-        return shown.startswith("(")
-    if knob.default is True:  # a flag on by default: shown as the value that turns it on
-        return shown == "1"
-    if knob.type in (int, float):
-        number = re.match(r"[\d,.]+", shown)
-        return number is not None and float(number.group().replace(",", "")) == knob.default
-    if knob.type is Path:
-        return Path(shown) == knob.default
-    return shown == knob.default
+def test_a_changed_setting_makes_the_configuration_page_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = settings_doc()
+    before = script.render()
+    changed = dataclasses.replace(SETTINGS[0], default=Path("elsewhere"), help="somewhere else")
+    monkeypatch.setattr(script, "SETTINGS", (changed, *SETTINGS[1:]))
+    after = script.render()
+    assert after != before and "| `PAPERLINE_HOME` | ./elsewhere | a path | somewhere else |" in after
 
 
-def test_every_setting_is_in_the_readme_configuration_table_with_its_default() -> None:
-    documented = documented_defaults()
-    missing = [knob.variable for knob in SETTINGS if knob.variable not in documented]
-    assert not missing, f"add these to README.md's configuration table: {missing}"
-    wrong = {
-        knob.variable: (documented[knob.variable], knob.default)
-        for knob in SETTINGS
-        if not shows_default(documented[knob.variable], knob)
-    }
-    assert not wrong, f"README.md shows other defaults (shown, actual): {wrong}"
-
-
-def test_every_variable_the_readme_names_is_a_setting() -> None:
-    named = set(re.findall(r"\b(?:PAPERLINE|ANTHROPIC)_[A-Z0-9_]*[A-Z0-9]\b", README))
+@pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(ROOT)) for page in PAGES])
+def test_every_variable_the_docs_name_is_a_setting(page: Path) -> None:
+    named = set(re.findall(r"\b(?:PAPERLINE|ANTHROPIC)_[A-Z0-9_]*[A-Z0-9]\b", page.read_text(encoding="utf-8")))
     unknown = sorted(named - BY_VARIABLE.keys() - NOT_SETTINGS.keys())
-    assert not unknown, f"README.md names variables no setting reads: {unknown}"
-    assert set(documented_defaults()) <= BY_VARIABLE.keys() | NOT_SETTINGS.keys()
+    assert not unknown, f"{page.relative_to(ROOT)} names variables no setting reads: {unknown}"
 
 
 def test_no_module_but_the_settings_reads_a_paperline_variable() -> None:
