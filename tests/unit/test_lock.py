@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+
+from tests.locks import locked_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 # Which extras each lock file holds (the Makefile's `lock` target compiles them so).
@@ -21,21 +22,6 @@ LOCKS = {
     "requirements/run.txt": ("retrieval",),
     "requirements/test.txt": ("test", "postgres", "s3", "retrieval", "ocr"),
 }
-
-
-def locked_versions(path: Path) -> dict[str, list[Version]]:
-    """Each package's pinned versions that apply to this interpreter (a universal lock may pin one per Python)."""
-    pins: dict[str, list[Version]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line or line[0] in " #-":
-            continue  # hashes, comments and options
-        requirement = Requirement(line.rstrip(" \\"))
-        if requirement.marker is not None and not requirement.marker.evaluate():
-            continue
-        (specifier,) = requirement.specifier
-        assert specifier.operator == "==", f"{path.name}: {line} is not pinned"
-        pins.setdefault(canonicalize_name(requirement.name), []).append(Version(specifier.version))
-    return pins
 
 
 def declared(extras: tuple[str, ...]) -> list[Requirement]:
