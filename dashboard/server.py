@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import html
 import logging
@@ -94,6 +95,14 @@ def content_security_policy(page: str) -> str:
     return "; ".join([*FIXED_DIRECTIVES, "script-src " + " ".join(dict.fromkeys(sources))])
 
 
+# Patches of other libraries' internals, each checked against the versions pyproject.toml pins (Panel 1.9.4, Bokeh
+# 3.9.2, Tornado 6.6.1) and fenced by tests/unit/test_patches.py, which fails the day a patched name goes or its
+# signature changes. We found no upstream issue asking for these hooks; each comment says what the version lacks.
+
+
+# Panel 1.9.4 swaps Bokeh's page handler for its DocHandler in bokeh.server.urls.per_app_patterns (Bokeh builds
+# each app's routes from that list); we swap in this subclass the same way. Panel's DocHandler.get sends the page
+# with self.write, which this overrides.
 class GuardedDocHandler(DocHandler):
     """Panel's page handler, sending the page with a Content-Security-Policy and the usual hardening headers."""
 
@@ -127,6 +136,9 @@ class MisdirectedHandler(RequestHandler):
         self.finish(messages.misdirected(name) + "\n")
 
 
+# Bokeh 3.9 checks only its websocket's Origin (hardened in 3.8.2, bokeh#14768), never a request's Host, and builds
+# its Tornado application itself with no hook before routing: Tornado 6.6's Application.find_handler (which
+# BokehTornado does not override) is where every request, websocket upgrades too, is routed.
 _find_handler = BokehTornado.find_handler
 
 
@@ -139,6 +151,7 @@ def _local_address(request: Any) -> str | None:
     return address[0] if isinstance(address, tuple) else None
 
 
+@functools.wraps(_find_handler, assigned=(), updated=())  # keeps the original as __wrapped__ for the fence test
 def _find_handler_for_own_names(self: BokehTornado, request: Any, **kwargs: Any) -> Any:
     """Bokeh's routing, after the Host check (Tornado asks this for every request, websocket upgrades too)."""
     if not policy_for(self).allows_host(request.host, _local_address(request)):
@@ -151,10 +164,13 @@ def _public_urls_are_https() -> bool:
     return bool(urls) and all(url.lower().startswith("https://") for url in urls)
 
 
+# Tornado 6.6 has no application-wide cookie attributes (samesite and secure are arguments of each set_cookie call)
+# and Panel 1.9.4's sign-in handlers (panel/auth.py) pass neither; set_signed_cookie goes through set_cookie.
 _set_cookie = RequestHandler.set_cookie
 PUBLIC_HTTPS = _public_urls_are_https()
 
 
+@functools.wraps(_set_cookie, assigned=(), updated=())  # keeps the original as __wrapped__ for the fence test
 def _set_cookie_guarded(self: RequestHandler, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
     """Every cookie of this server ``SameSite=Lax`` (not sent with another site's POST or frame), and ``Secure``
     (never sent over plain HTTP) where the server is reached over HTTPS."""

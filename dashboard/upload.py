@@ -41,6 +41,11 @@ MAX_FILES_IN_FLIGHT = 4
 DROP_SETTLE_S = 1.0
 
 
+# A patch of Panel's internals, checked against Panel 1.9.4 (pinned to 1.9.x in pyproject.toml) and fenced by
+# tests/unit/test_patches.py: FileDropper._process_event, which every upload and delete event of the page reaches,
+# and FileDropper._file_buffer, the chunks received so far of each file in flight, by name. Panel 1.9 has no hook to
+# refuse a chunk: max_file_size and max_files are FilePond options the browser keeps (panel/widgets/input.py), and
+# the server buffers whatever arrives. We found no upstream issue asking for server-side limits.
 class CappedFileDropper(pn.widgets.FileDropper):
     """Panel's FileDropper, with its limits kept by the server too: the browser's ``max_file_size`` and
     ``max_files`` are only advice to a page someone may have changed, while Panel buffers every chunk it is sent.

@@ -6,6 +6,10 @@
 // nothing is queued (every file starts at once; the server keys chunks by file name), and each finished file
 // is cleared from the list (Paperline's acknowledgement list shows it instead). Previews are switched off: a
 // PDF need not be rendered in the browser to be uploaded.
+// Checked against Panel 1.9.4 (its FileDropper's `process` handler in panel/models/file_dropper.ts, compiled into
+// panel/dist/panel.min.js) and the FilePond 4.32.12 it bundles; Panel is pinned to 1.9.x in pyproject.toml and
+// tests/unit/test_patches.py fails the day `FilePond.create` or that handler's arguments change, or FilePond leaves
+// major version 4. We found no upstream issue for either fault.
 (function paperlineFilePondFix() {
   if (!window.FilePond || !window.FilePond.create) {
     setTimeout(paperlineFilePondFix, 5);

@@ -7,7 +7,8 @@
         print(paperline.result(job, "markdown"))
 
 It talks only HTTP: it imports nothing else of Paperline, so a notebook or an ETL job on another machine needs
-the package, not a job store. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
+the package, not a job store; it is also packaged alone as ``paperline-client`` (clients/python), with httpx and
+httpx-sse as its only dependencies. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
 results are typed (``pipeline.client.models``).
 """
 
