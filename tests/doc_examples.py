@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,7 +195,3 @@ def run_page(path: Path, home: Home) -> list[Example]:
     for example in ran:
         run_example(example, home)
     return ran
-
-
-def runnable(examples: Iterable[Example]) -> list[Example]:
-    return [example for example in examples if example.runs]
