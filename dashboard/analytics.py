@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline.insight import timings as analytics
 from pipeline.service.export import FORMATS, TABLES, frame_bytes, history_frames
@@ -28,11 +29,13 @@ TAB = "Analytics"
 class AnalyticsView(pn.viewable.Viewer):
     """Charts over the visible history, refreshed when the feed has a new analytics snapshot."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     dates = param.DateRange(default=None, doc="Only jobs submitted on these days (UTC); empty for all.")
-    gantt_job = param.Selector(objects=[LATEST], default=LATEST, doc="Job whose chunks the timeline shows.")
-    export_table = param.Selector(objects=list(TABLES), default="jobs")
-    export_format = param.Selector(objects=list(FORMATS), default="csv")
+    gantt_job: param.Selector[str] = param.Selector(
+        objects=[LATEST], default=LATEST, doc="Job whose chunks the timeline shows."
+    )
+    export_table: param.Selector[str] = param.Selector(objects=list(TABLES), default="jobs")
+    export_format: param.Selector[str] = param.Selector(objects=list(FORMATS), default="csv")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -64,7 +67,7 @@ class AnalyticsView(pn.viewable.Viewer):
     def _gantt_options(self, jobs: pd.DataFrame, chunks: pd.DataFrame) -> dict[str, str]:
         ran = jobs[jobs["id"].isin(set(chunks.loc[chunks["started_at"].notna(), "job_id"]))]
         ran = ran.sort_values("created_at", ascending=False).head(200)
-        return {LATEST: LATEST, **{f"{row.filename} · {row.id}": row.id for row in ran.itertuples()}}
+        return {LATEST: LATEST, **{f"{row.filename} · {row.id}": str(row.id) for row in ran.itertuples()}}
 
     @param.depends("dates", "gantt_job", watch=True)
     def refresh(self) -> None:

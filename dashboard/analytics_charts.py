@@ -6,7 +6,7 @@ one figure per chart over a ColumnDataSource, and ``update`` swaps in new column
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool
@@ -16,6 +16,9 @@ from bokeh.plotting import figure
 from pipeline.insight import timings as analytics
 
 from .formatting import STATUS_COLORS
+
+if TYPE_CHECKING:
+    from bokeh.models.sources import DataDict
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 #: a colour per stage timed (queued, preparing, extracting, merging), in that order
@@ -43,7 +46,7 @@ def _engine_colors(engines: pd.Series) -> list[str]:
     return [Category10_10[order.index(e) % 10] for e in engines]
 
 
-def chart_data(jobs: pd.DataFrame, chunks: pd.DataFrame, gantt_job: str = "") -> dict[str, dict[str, list]]:
+def chart_data(jobs: pd.DataFrame, chunks: pd.DataFrame, gantt_job: str = "") -> dict[str, DataDict]:
     """Columns for every chart from the jobs and chunks frames (already filtered to a user and a date range)."""
     stages = analytics.stage_summary(analytics.stage_durations(jobs, chunks))
     waits = analytics.queue_wait(jobs)
@@ -106,7 +109,7 @@ def chart_data(jobs: pd.DataFrame, chunks: pd.DataFrame, gantt_job: str = "") ->
 class AnalyticsCharts:
     """One Bokeh figure per analytics chart, each over a named source that ``update`` refills in place."""
 
-    def __init__(self, data: dict[str, dict[str, list]] | None = None) -> None:
+    def __init__(self, data: dict[str, DataDict] | None = None) -> None:
         self.sources = {name: ColumnDataSource({c: [] for c in columns}) for name, columns in CHART_COLUMNS.items()}
         self.figures = {
             "stage_breakdown": self._stage_breakdown(),
@@ -119,12 +122,14 @@ class AnalyticsCharts:
         if data is not None:
             self.update(data)
 
-    def update(self, data: dict[str, dict[str, list]]) -> None:
+    def update(self, data: dict[str, DataDict]) -> None:
         for name, columns in data.items():
             if columns != dict(self.sources[name].data):
                 self.sources[name].data = columns
         workers = sorted(set(data["chunk_gantt"]["worker"]))
-        self.figures["chunk_gantt"].y_range.factors = workers or ["(no chunks)"]
+        rows = self.figures["chunk_gantt"].y_range
+        assert isinstance(rows, FactorRange)  # made so by _chunk_gantt: one factor per worker
+        rows.factors = workers or ["(no chunks)"]
 
     @staticmethod
     def _figure(name: str, title: str, **options: Any) -> figure:

@@ -6,6 +6,7 @@ from typing import Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline.core.errors import UserRefused
 from pipeline.service.users import LOCAL_USER
@@ -40,7 +41,7 @@ def filepond_fix_url() -> str:
 class App(pn.viewable.Viewer):
     """Composes the views over one session's state; works served (``panel serve app.py``) or in a notebook."""
 
-    feed = param.ClassSelector(class_=JobFeed)
+    feed = param.ClassSelector(class_=JobFeed, allow_None=NoNone)  # the shared feed when none is given
     #: served by Panel at ``filepond_fix_url()``; only files listed here are served from this package
     __javascript__ = ["assets/filepond_fix.js"]
 
@@ -124,7 +125,8 @@ class App(pn.viewable.Viewer):
             raw_css=[CSS],
         )
 
-    def __panel__(self) -> pn.template.BaseTemplate:
+    # Panel serves a template returned from __panel__ (a served page's whole layout); Viewer's type says Viewable.
+    def __panel__(self) -> pn.template.BaseTemplate:  # type: ignore[override]
         if self.refusal:
             return self._refused_page()
         template = pn.template.FastListTemplate(

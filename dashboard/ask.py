@@ -3,6 +3,7 @@ the Result at its page with the cited passage marked."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import panel as pn
 import param
 from panel.io.state import set_curdoc
+from param.parameters import NoNone
 
 from pipeline.core.errors import PaperlineError
 from pipeline.profiles.retrieval.embedding import unavailable_reason
@@ -50,7 +52,7 @@ def chip_label(citation: Citation) -> str:
 class AskView(pn.viewable.Viewer):
     """A question box; the answer streams in below it, then one chip per source."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     question = param.String(default="", doc="What the analyst asks of their documents.")
     no_model = param.Boolean(default=False, label="Extractive answer only (no model)")
     ask = param.Event(label="Ask")
@@ -103,9 +105,9 @@ class AskView(pn.viewable.Viewer):
         model that fails is shown as the error it is."""
         try:
             for event in self.state.app.ask_stream(question, user=self.state.user, no_model=no_model):
-                schedule(lambda event=event: self.take(event))
+                schedule(functools.partial(self.take, event))
         except PaperlineError as exc:
-            schedule(lambda exc=exc: self._failed(exc))
+            schedule(functools.partial(self._failed, exc))
         finally:
             schedule(self._done)
 
@@ -121,7 +123,7 @@ class AskView(pn.viewable.Viewer):
 
     def _chip(self, citation: Citation) -> pn.widgets.Button:
         chip = pn.widgets.Button(label=chip_label(citation), color="light", css_classes=["pl-chip"])
-        chip.on_click(lambda _event, citation=citation: self.open_citation(citation))
+        chip.on_click(lambda _event: self.open_citation(citation))
         return chip
 
     def open_citation(self, citation: Citation) -> None:

@@ -4,10 +4,12 @@ of them, with cancel all, retry failed and download all. Read from the shared fe
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline import Job
 from pipeline.core import messages
@@ -20,9 +22,9 @@ from .state import SessionState
 
 
 class BatchCard(pn.viewable.Viewer):
-    """One batch: ``show`` swaps in its jobs' newer snapshots without rebuilding the card."""
+    """One batch: ``show_jobs`` swaps in its jobs' newer snapshots without rebuilding the card."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     batch_id = param.String()
     jobs = param.List(default=[], item_type=Job, doc="The batch's jobs as the feed has them, oldest first.")
     documents = param.Integer(default=0, doc="How many documents it was submitted with (some may not be jobs yet).")
@@ -57,9 +59,9 @@ class BatchCard(pn.viewable.Viewer):
             css_classes=["pl-batch-card"],
         )
         self._opens: dict[str, pn.widgets.Button] = {}
-        self.show(self.jobs)
+        self.show_jobs(self.jobs)
 
-    def show(self, jobs: list[Job]) -> None:
+    def show_jobs(self, jobs: list[Job]) -> None:
         self.jobs = jobs
         documents = max(self.documents, len(jobs))
         counts, progress = rollup(jobs, documents)
@@ -75,12 +77,15 @@ class BatchCard(pn.viewable.Viewer):
             button = self._opens.get(job.id)
             if button is None:
                 button = pn.widgets.Button(sizing_mode="stretch_width")
-                button.on_click(lambda _event, job_id=job.id: self.state.open_result(job_id))
+                button.on_click(self._opener(job.id))
                 self._opens[job.id] = button
             button.name = f"{job.filename} — {job.status.value} ({job.progress:.0f}%)"
             rows.append(button)
         if [id(r) for r in self._documents.objects] != [id(r) for r in rows]:
             self._documents.objects = rows
+
+    def _opener(self, job_id: str) -> Callable[[object], None]:
+        return lambda _event: self.state.open_result(job_id)
 
     def _act(self, action: Any) -> None:
         try:

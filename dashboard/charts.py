@@ -7,17 +7,21 @@ figures are never rebuilt while an analyst is looking at them.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 from bokeh.plotting import figure
+from param.parameters import NoNone
 
 from pipeline import Job, JobStatus
 
 from .formatting import STATUS_COLORS
 from .state import SessionState
+
+if TYPE_CHECKING:
+    from bokeh.models.sources import DataDict
 
 STATUSES = [s.value for s in JobStatus]
 TIMELINE_KEYS = ["id", "filename", "created", "status", "color", "pages", "size"]
@@ -51,7 +55,7 @@ def timing_row(job: Job) -> dict[str, list]:
     }
 
 
-def _concat(rows: list[dict[str, list]], keys: list[str]) -> dict[str, list]:
+def _concat(rows: list[dict[str, list]], keys: list[str]) -> DataDict:
     return {key: [value for row in rows for value in row[key]] for key in keys}
 
 
@@ -60,7 +64,7 @@ def is_timed(job: Job) -> bool:
     return job.status is JobStatus.COMPLETED and job.duration_s is not None and job.cached_from is None
 
 
-def chart_columns(jobs: list[Job]) -> tuple[dict[str, list], dict[str, list]]:
+def chart_columns(jobs: list[Job]) -> tuple[DataDict, DataDict]:
     """Both charts' columns for these jobs, oldest first (so streamed rows keep positions stable)."""
     ordered = sorted(jobs, key=lambda j: j.created_at)
     timeline = _concat([timeline_row(j) for j in ordered], TIMELINE_KEYS)
@@ -70,7 +74,7 @@ def chart_columns(jobs: list[Job]) -> tuple[dict[str, list], dict[str, list]]:
 class ChartsView(pn.viewable.Viewer):
     """Two Bokeh figures fed by streaming and patching their data sources."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -90,7 +94,7 @@ class ChartsView(pn.viewable.Viewer):
         fig = figure(
             title="Jobs over time by status",
             x_axis_type="datetime",
-            y_range=STATUSES,
+            y_range=FactorRange(factors=STATUSES),  # what Bokeh makes of a list of factors
             height=300,
             sizing_mode="stretch_width",
             tools="pan,wheel_zoom,box_zoom,reset,save",

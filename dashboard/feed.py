@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import panel as pn
@@ -31,6 +31,9 @@ from pipeline.live import ChangeFollower, Changes
 from pipeline.server.context import server_context
 
 from .snapshots import AnalyticsSnapshot, EtaSnapshot
+
+if TYPE_CHECKING:
+    from bokeh.document import Document
 
 log = logging.getLogger("paperline.dashboard.feed")
 FEED_CACHE_KEY = "paperline-feed"
@@ -113,7 +116,7 @@ class JobFeed(param.Parameterized):
         self._owns_follower = follower is None
         self.jobs: dict[str, Job] = {}
         self.chunks: dict[str, dict[int, Chunk]] = {}
-        self._subscribers: dict[int, tuple[Subscriber, object]] = {}
+        self._subscribers: dict[int, tuple[Subscriber, Document | None]] = {}
         self._pending: dict[int, Update] = {}  # per session: the update scheduled but not yet taken
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -209,7 +212,7 @@ class JobFeed(param.Parameterized):
         # stopped moving (no store change at all) must still be shown as stalled.
         return changed or bool(queued or running)
 
-    def _deliver(self, token: int, callback: Subscriber, doc: object, update: Update) -> None:
+    def _deliver(self, token: int, callback: Subscriber, doc: Document | None, update: Update) -> None:
         """Hand ``update`` to a session on its own event loop. While a session has not yet taken its last update
         (a busy server), newer ones are merged into it: a session that falls behind catches up in one step
         instead of replaying every poll."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from .formatting import heading, html_pane
 from .safe_html import format_html, render
@@ -15,7 +16,7 @@ from .state import SessionState
 class QueueHealth(pn.viewable.Viewer):
     """Reads the feed's health snapshot; the feed, not the session, asks the store for worker heartbeats."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

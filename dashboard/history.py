@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline import Job, JobStatus
 
@@ -62,7 +63,7 @@ def history_frame(jobs: list[Job]) -> pd.DataFrame:
     return pd.DataFrame([job_row(j) for j in sorted(jobs, key=lambda j: j.created_at)], columns=COLUMNS)
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: Any, b: Any) -> bool:
     """Equal cell values, counting a missing value (None, NaN) equal to another missing one."""
     return bool(a == b) or bool(pd.isna(a) and pd.isna(b))
 
@@ -82,8 +83,10 @@ def filter_jobs(df: pd.DataFrame, status: str = STATUS_ANY, search: str = "") ->
 class HistoryTable(pn.viewable.Viewer):
     """A table of all visible jobs; new jobs are appended and changed ones patched in place."""
 
-    state = param.ClassSelector(class_=SessionState)
-    status = param.Selector(objects=[STATUS_ANY, *[s.value for s in JobStatus]], default=STATUS_ANY)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
+    status: param.Selector[str] = param.Selector(
+        objects=[STATUS_ANY, *[s.value for s in JobStatus]], default=STATUS_ANY
+    )
     search = param.String(default="", doc="Part of a file name.")
 
     def __init__(self, **params: Any) -> None:

@@ -13,23 +13,26 @@ from typing import Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from .state import SessionState
 
-ViewFactory = Callable[[], pn.viewable.Viewable]
+#: a tab's view: a Panel component or a Viewer (which Panel renders through its ``__panel__``)
+View = pn.viewable.Viewable | pn.viewable.Viewer
+ViewFactory = Callable[[], View]
 
 
 class LazyTabs(pn.viewable.Viewer):
     """``pn.Tabs(dynamic=True)`` over placeholders that are filled by their factory on first show."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
     def __init__(self, tabs: list[tuple[str, ViewFactory]], **params: Any) -> None:
         super().__init__(**params)
         self._factories: dict[str, ViewFactory] = {}
         self._holders: dict[str, pn.Column] = {}
         #: views built so far, by tab title
-        self.views: dict[str, pn.viewable.Viewable] = {}
+        self.views: dict[str, View] = {}
         self.tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
         for title, factory in tabs:
             self.add(title, factory)
@@ -45,7 +48,7 @@ class LazyTabs(pn.viewable.Viewer):
         """Show the tab called ``title`` (building it if needed)."""
         self.tabs.active = list(self._holders).index(title)
 
-    def view(self, title: str) -> pn.viewable.Viewable:
+    def view(self, title: str) -> View:
         """The tab's view, built now if it has not been shown yet."""
         if title not in self.views:
             self.views[title] = view = self._factories[title]()

@@ -9,6 +9,7 @@ from typing import Any
 import panel as pn
 import param
 from markupsafe import Markup
+from param.parameters import NoNone
 
 from pipeline import Chunk, Job, JobStatus
 from pipeline.core import messages
@@ -77,14 +78,16 @@ CONFIRMATIONS = {
 
 
 class JobCard(pn.viewable.Viewer):
-    """One job's live view; ``show`` swaps in a newer snapshot without rebuilding the card.
+    """One job's live view; ``show_job`` swaps in a newer snapshot without rebuilding the card.
 
     A card is one HTML pane and a row of buttons (the confirm and keep buttons serve both cancel and delete), so a
     page with eight live jobs stays a few dozen models."""
 
-    state = param.ClassSelector(class_=SessionState)
-    job = param.ClassSelector(class_=Job)
-    asking = param.Selector(objects=["", *CONFIRMATIONS], default="", doc="The confirmation on show, if any.")
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
+    job = param.ClassSelector(class_=Job, allow_None=NoNone)
+    asking: param.Selector[str] = param.Selector(
+        objects=["", *CONFIRMATIONS], default="", doc="The confirmation on show, if any."
+    )
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -92,7 +95,7 @@ class JobCard(pn.viewable.Viewer):
         self._open = pn.widgets.Button(label="Open result", color="primary", visible=False, width=120)
         self._open.on_click(lambda _: self.state.open_result(self.job.id))
         self._retry = pn.widgets.Button(label="Retry failed chunks", color="warning", visible=False, width=170)
-        self._retry.on_click(lambda _: self._act(self.state.app.retry))
+        self._retry.on_click(self._on_retry)
         self._cancel = pn.widgets.Button(label="Cancel", visible=False, width=90)
         self._cancel.on_click(lambda _: setattr(self, "asking", "cancel"))
         self._delete = pn.widgets.Button(label="Delete files", visible=False, width=110)
@@ -111,9 +114,9 @@ class JobCard(pn.viewable.Viewer):
             sizing_mode="stretch_width",
             css_classes=["pl-job-card"],
         )
-        self.show(self.job)
+        self.show_job(self.job)
 
-    def show(self, job: Job) -> None:
+    def show_job(self, job: Job) -> None:
         self.job = job
         # The same card for every session: rendered once per store revision and health tick (elapsed time and the
         # ETA move with the clock) per job.
@@ -154,12 +157,15 @@ class JobCard(pn.viewable.Viewer):
     def _act(self, action: Callable[..., Job]) -> bool:
         """Run a job action (cancel, retry, delete) as this user; a refusal becomes an error toast."""
         try:
-            self.show(action(self.job.id, user=self.state.owner_filter))
+            self.show_job(action(self.job.id, user=self.state.owner_filter))
         except PaperlineError as exc:
             if pn.state.notifications is not None:
                 pn.state.notifications.error(format_html("{}: {}", self.job.filename, exc), duration=8000)
             return False
         return True
+
+    def _on_retry(self, _event: object) -> None:
+        self._act(self.state.app.retry)
 
     def _on_confirm(self, _event: object) -> None:
         asked, self.asking = self.asking, ""
@@ -192,8 +198,8 @@ def time_ago(seconds: float) -> str:
 class FinishedLine(pn.viewable.Viewer):
     """A finished job folded to one line, with Open result where there is one."""
 
-    state = param.ClassSelector(class_=SessionState)
-    job = param.ClassSelector(class_=Job)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
+    job = param.ClassSelector(class_=Job, allow_None=NoNone)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -201,9 +207,9 @@ class FinishedLine(pn.viewable.Viewer):
         self._open = pn.widgets.Button(label="Open result", color="light", width=110, visible=False)
         self._open.on_click(lambda _: self.state.open_result(self.job.id))
         self._row = pn.Row(self._line, self._open, sizing_mode="stretch_width", css_classes=["pl-finished-row"])
-        self.show(self.job, time.time())
+        self.show_job(self.job, time.time())
 
-    def show(self, job: Job, now: float) -> None:
+    def show_job(self, job: Job, now: float) -> None:
         self.job = job
         self._line.object = finished_line_html(job, now)
         self._open.visible = has_result(job)
@@ -217,7 +223,7 @@ class LiveJobs(pn.viewable.Viewer):
     ``MAX_FINISHED_CARDS`` of them), then folds to a line under "Recently finished" (for ``KEEP_FINISHED_S``), so a
     batch that ended does not push the tabs below the fold."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -235,7 +241,9 @@ class LiveJobs(pn.viewable.Viewer):
 
     def _split(self, now: float) -> tuple[list[Job], list[Job]]:
         """(jobs shown as cards, jobs folded to a line), newest first; a batch's jobs are its card's instead."""
-        cards, lines, expanded = [], [], 0
+        cards: list[Job] = []
+        lines: list[Job] = []
+        expanded = 0
         for job in self.state.jobs():
             if job.batch_id:
                 continue
@@ -272,7 +280,7 @@ class LiveJobs(pn.viewable.Viewer):
                     state=self.state, batch_id=batch_id, jobs=jobs, documents=documents
                 )
             elif batch_card.jobs != jobs:
-                batch_card.show(jobs)
+                batch_card.show_jobs(jobs)
         self._batch_cards = {batch_id: self._batch_cards[batch_id] for batch_id in batches}
         _replace(self._batch_column, [self._batch_cards[b].__panel__() for b in batches])
         cards, lines = self._split(now)
@@ -281,13 +289,13 @@ class LiveJobs(pn.viewable.Viewer):
             if card is None:
                 self._cards[job.id] = JobCard(state=self.state, job=job)
             elif card.job != job or not job.is_final:
-                card.show(job)
+                card.show_job(job)
         for job in lines:
             line = self._lines.get(job.id)
             if line is None:
                 self._lines[job.id] = FinishedLine(state=self.state, job=job)
             else:
-                line.show(job, now)
+                line.show_job(job, now)
         self._cards = {j.id: self._cards[j.id] for j in cards}
         self._lines = {j.id: self._lines[j.id] for j in lines}
         _replace(self._column, [self._cards[j.id].__panel__() for j in cards] or ([] if batches else [self._empty]))
@@ -328,7 +336,7 @@ class LiveJobs(pn.viewable.Viewer):
         )
 
 
-def _replace(column: pn.Column, objects: list[pn.viewable.Viewable]) -> None:
+def _replace(column: pn.layout.ListPanel, objects: list[pn.viewable.Viewable]) -> None:
     """Set a column's children only when they changed, so an unchanged list sends nothing to the browser."""
     if [id(o) for o in column.objects] != [id(o) for o in objects]:
         column.objects = objects

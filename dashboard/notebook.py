@@ -16,7 +16,7 @@ def job_card(app: Paperline, job_id: str) -> tuple[JobCard, JobFeed]:
     state = SessionState(feed=feed)
     card = JobCard(state=state, job=feed.jobs[job_id])
     state.param.watch(
-        lambda e: card.show(feed.jobs[job_id]) if any(j.id == job_id for j in e.new.jobs) else None, "update"
+        lambda e: card.show_job(feed.jobs[job_id]) if any(j.id == job_id for j in e.new.jobs) else None, "update"
     )
     state.connect()
     return card, feed
@@ -30,5 +30,9 @@ def watch(app: Paperline, job_id: str, *, timeout_s: float = 300.0, interval_s: 
 
     card, feed = job_card(app, job_id)
     display(card)
-    [job] = app.wait([job_id], timeout_s=timeout_s, poll_s=interval_s, on_update=lambda _jobs: feed.refresh())
+
+    def refresh(_jobs: list[Job]) -> None:
+        feed.refresh()
+
+    [job] = app.wait([job_id], timeout_s=timeout_s, poll_s=interval_s, on_update=refresh)
     return job

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline import Job, JobStatus, Stage
 
@@ -30,7 +31,7 @@ class Notifier(param.Parameterized):
     them, past ``MAX_TOASTS_AT_ONCE``), so a batch never stacks a wall of boxes over the cards.
     """
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     sent = param.List(default=[], doc="Messages shown, newest last (for tests and the notebook).")
 
     def __init__(self, **params: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline import Job
 from pipeline.core.errors import PaperlineError
@@ -32,7 +33,7 @@ BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
 class ResultViewer(pn.viewable.Viewer):
     """Shows ``state.selected_job``: its result in the profile's main format, and downloads of every format."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

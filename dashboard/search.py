@@ -6,6 +6,7 @@ from typing import Any
 
 import panel as pn
 import param
+from param.parameters import NoNone
 
 from pipeline.core.errors import PaperlineError
 from pipeline.profiles.retrieval.embedding import unavailable_reason
@@ -31,9 +32,9 @@ def hit_html(hit: SearchHit, query: str) -> str:
 class SearchView(pn.viewable.Viewer):
     """A query box and the passages that answer it, best first, among the jobs this user may see."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     query = param.String(default="", doc="What the analyst is looking for.")
-    mode = param.Selector(
+    mode: param.Selector[str] = param.Selector(
         default=SearchMode.HYBRID.value,
         objects=[m.value for m in SearchMode],
         doc="hybrid: meaning and words; semantic: meaning; keyword: words and quoted phrases.",
@@ -82,7 +83,7 @@ class SearchView(pn.viewable.Viewer):
     def _row(self, hit: SearchHit, query: str) -> pn.viewable.Viewable:
         label = f"Open at page {hit.page}" if hit.page is not None else "Open result"
         button = pn.widgets.Button(label=label, width=150, color="primary")
-        button.on_click(lambda _e, hit=hit: self.show_hit(hit))
+        button.on_click(lambda _e: self.show_hit(hit))
         return pn.Row(html_pane(hit_html(hit, query), sizing_mode="stretch_width"), button, sizing_mode="stretch_width")
 
     def show_hit(self, hit: SearchHit) -> None:

@@ -24,7 +24,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import panel as pn
@@ -183,9 +183,9 @@ def _set_cookie_guarded(self: RequestHandler, name: str, value: str | bytes, *ar
 def install() -> None:
     """Serve every app's page through ``GuardedDocHandler`` (Bokeh builds its routes from this list), check the
     Host of every request, and guard every cookie."""
-    for position, (pattern, handler, *rest) in enumerate(per_app_patterns):
-        if handler is DocHandler:
-            per_app_patterns[position] = (pattern, GuardedDocHandler, *rest)
+    for position, route in enumerate(per_app_patterns):
+        if route[1] is DocHandler:
+            per_app_patterns[position] = (route[0], GuardedDocHandler, *route[2:])
     # Patching the servers' own methods is the point: Bokeh and Tornado have no hook for either.
     BokehTornado.find_handler = _find_handler_for_own_names  # type: ignore[method-assign, assignment]
     RequestHandler.set_cookie = _set_cookie_guarded  # type: ignore[method-assign]
@@ -273,7 +273,7 @@ class MetricsHandler(OperatorHandler):
             """What this process counted (``pipeline.core.metrics``, ``dashboard.feed``) and prometheus_client's
             own process and Python metrics."""
 
-            def collect(self) -> Iterator[Metric]:
+            def collect(self) -> Iterable[Metric]:
                 return REGISTRY.collect()
 
         registry = shared_app().store_metrics()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import param
+from param.parameters import NoNone
 
 from pipeline import Job, Paperline
 from pipeline.engines import ENGINES
@@ -17,10 +18,16 @@ from .feed import JobFeed, Update
 class SessionState(param.Parameterized):
     """State shared by one browser session's views; the feed's updates arrive here as ``update`` events."""
 
-    feed = param.ClassSelector(class_=JobFeed, doc="The process's shared feed.")
+    # allow_None=NoNone: typed as never None (it is always given), the same parameter at run time as without it.
+    # The views' ``state`` (and a card's ``job``) are declared so too.
+    feed = param.ClassSelector(class_=JobFeed, allow_None=NoNone, doc="The process's shared feed.")
     user = param.String(default=LOCAL_USER, doc="The signed-in user, or 'local' where no one signs in.")
-    engine = param.Selector(objects=list(ENGINES), default="local", doc="Extraction engine for new uploads.")
-    profile = param.Selector(objects=[DEFAULT_PROFILE], default=DEFAULT_PROFILE, doc="Profile for uploads.")
+    engine: param.Selector[str] = param.Selector(
+        objects=list(ENGINES), default="local", doc="Extraction engine for new uploads."
+    )
+    profile: param.Selector[str] = param.Selector(
+        objects=[DEFAULT_PROFILE], default=DEFAULT_PROFILE, doc="Profile for uploads."
+    )
     instruction = param.String(default="", doc="What to extract, for Claude's custom profile.")
     priority = param.Integer(default=0, bounds=(0, 10), doc="Queue priority of new uploads: higher goes first.")
     selected_job = param.String(default="", doc="Job shown in the result viewer.")

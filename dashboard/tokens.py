@@ -46,7 +46,7 @@ class ApiTokensView(pn.viewable.Viewer):
     def _on_create(self, _event: object) -> None:
         try:
             token, secret = self.state.app.create_api_token(
-                self.state.user, self._name.value, expires_in_s=parse_expiry(self._expiry.value)
+                self.state.user, self._name.value or "", expires_in_s=parse_expiry(self._expiry.value)
             )
         except PaperlineError as exc:
             if pn.state.notifications is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import panel as pn
 import param
 from panel.io.state import set_curdoc
+from param.parameters import NoNone
 
 from pipeline import Job, JobStatus
 from pipeline.core import messages
@@ -118,7 +119,7 @@ class CappedFileDropper(pn.widgets.FileDropper):
 class UploadPanel(pn.viewable.Viewer):
     """Hands each dropped file to the engine as soon as it has arrived, then lets go of its bytes."""
 
-    state = param.ClassSelector(class_=SessionState)
+    state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     acknowledgements = param.List(default=[], doc="Latest acknowledged jobs, newest first.")
     rejections = param.List(default=[], doc="Requests refused before a job existed, newest first.")
 

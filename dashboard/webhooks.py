@@ -57,7 +57,9 @@ class WebhooksView(pn.viewable.Viewer):
 
     def _on_add(self, _event: object) -> None:
         try:
-            subscription, secret = self.state.app.add_webhook(self.state.user, self._url.value, self._events.value)
+            subscription, secret = self.state.app.add_webhook(
+                self.state.user, self._url.value or "", self._events.value
+            )
         except PaperlineError as exc:
             self._notify_error(exc)
             return
