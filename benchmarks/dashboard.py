@@ -12,11 +12,17 @@ with no worker: the benchmark writes a 400-page job's progress straight into the
   if sessions share reads), with the server process's CPU use over the same waits and how long each extra session
   took to show the job.
 
-Run: .venv/bin/python benchmarks/dashboard.py  (prints one JSON object to stdout, logs to stderr)
+``--page-cost`` measures instead what opening a page costs the server with 30 finished jobs in history (made by a
+real worker): server CPU seconds per page opened in headless Chromium, ``/app`` and ``/app?job=ID`` (the Result
+tab with its page view), from the GET until the page shows what it opened for plus a second for what the browser
+asks after, the server's idle CPU subtracted; and how many Bokeh models the page holds.
+
+Run: .venv/bin/python benchmarks/dashboard.py [--page-cost]  (prints one JSON object to stdout, logs to stderr)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -225,9 +231,121 @@ def run(home: str) -> dict[str, Any]:
     }
 
 
+HISTORY_JOBS = 30
+OPEN_SAMPLES = 5
+# The page is open once its history shows rows (``/app``) or its result shows (``/app?job=ID``).
+HISTORY_READY = ".pl-history .tabulator-row"
+RESULT_READY = ".pl-result h3"
+MODELS_JS = "() => (window.Bokeh && Bokeh.documents.length) ? Bokeh.documents[0].all_models.size : null"
+
+
+def fill_history(home: str) -> list[str]:
+    """HISTORY_JOBS finished jobs made by a real worker (text and markdown profiles, 1 to 4 pages, one table in
+    each markdown one: tests/structure_docs.py's headings and lists); returns their ids, newest first."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline import Paperline
+    from tests.docgen import make_text_pdf
+    from tests.helpers import start_worker_process, stop_process
+    from tests.structure_docs import headings_and_lists
+
+    inputs = Path(home) / "inputs"
+    inputs.mkdir()
+    worker, worker_log = start_worker_process({**os.environ, "PAPERLINE_HOME": home}, Path(home) / "worker.log")
+    app = Paperline()
+    try:
+        t0 = time.monotonic()
+        jobs = []
+        for i in range(HISTORY_JOBS):
+            if i % 2:
+                path = make_text_pdf(inputs / f"history-{i:02}.pdf", 1 + i % 4)
+                jobs.append(app.submit(path.read_bytes(), path.name, profile="text"))
+            else:
+                path = headings_and_lists(inputs / f"report-{i:02}.pdf")
+                jobs.append(app.submit(path.read_bytes(), path.name, profile="markdown"))
+        app.wait([job.id for job in jobs], timeout_s=600)
+        log(f"{HISTORY_JOBS} history jobs done in {time.monotonic() - t0:.0f} s")
+        return [job.id for job in reversed(jobs)]
+    finally:
+        stop_process(worker)
+        worker_log.close()
+        app.close()
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU of every process in a process group: the server and anything it forks."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def page_costs(browser: Browser, url: str, ready: str, pgid: int, idle: float) -> dict[str, Any]:
+    """Median server CPU of OPEN_SAMPLES page opens of ``url`` (each its own session), and the page's models."""
+    costs, models, ready_ms = [], [], []
+    for _ in range(OPEN_SAMPLES):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        cpu0, t0 = group_cpu_seconds(pgid), time.monotonic()
+        page.goto(url, timeout=120_000)
+        page.locator(ready).first.wait_for(timeout=120_000)
+        ready_ms.append(round((time.monotonic() - t0) * 1000))
+        time.sleep(1.0)  # what the browser asks after it shows the page
+        costs.append(group_cpu_seconds(pgid) - cpu0 - idle * (time.monotonic() - t0))
+        models.append(page.evaluate(MODELS_JS))
+        context.close()
+        time.sleep(1.0)
+    return {
+        "server_cpu_s_per_page": round(statistics.median(costs), 3),
+        "server_cpu_s_all": [round(c, 3) for c in costs],
+        "bokeh_models": models[-1],
+        "ready_ms_median": round(statistics.median(ready_ms)),
+    }
+
+
+def run_page_cost(home: str) -> dict[str, Any]:
+    os.environ["PAPERLINE_HOME"] = home
+    jobs = fill_history(home)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/app"
+    server = start_server(home, port)
+    try:
+        wait_for_http(url, server, SERVER_START_TIMEOUT_S)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS.split())
+            try:
+                for warm in (url, f"{url}?job={jobs[0]}"):  # the first pages import Panel's lazy parts: not counted
+                    context = browser.new_context()
+                    context.new_page().goto(warm, timeout=120_000)
+                    time.sleep(3.0)
+                    context.close()
+                time.sleep(3.0)
+                cpu0, t0 = group_cpu_seconds(server.pid), time.monotonic()
+                time.sleep(5.0)
+                idle = (group_cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+                log(f"idle server: {idle:.3f} cores")
+                out = {"app": page_costs(browser, url, HISTORY_READY, server.pid, idle)}
+                log(json.dumps(out))
+                out["app_with_job"] = page_costs(browser, f"{url}?job={jobs[0]}", RESULT_READY, server.pid, idle)
+                log(json.dumps(out))
+            finally:
+                browser.close()
+    finally:
+        stop_server(server)
+    setup = {"history_jobs": HISTORY_JOBS, "samples": OPEN_SAMPLES, "idle_server_cores": round(idle, 3)}
+    return {**out, "setup": setup}
+
+
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="paperline-bench-") as home:
-        print(json.dumps(run(home), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--page-cost", action="store_true", help="server CPU per opened page, 30 jobs in history")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="paperline-bench-", ignore_cleanup_errors=True) as home:
+        print(json.dumps(run_page_cost(home) if args.page_cost else run(home), indent=2))
     return 0
 
 

@@ -28,6 +28,7 @@ from pipeline.core.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from pipeline.documents.page_images import DEFAULT_WIDTH, IMAGE_FORMATS, MAX_WIDTH, MIN_WIDTH
 from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import profiles
@@ -297,6 +298,51 @@ def submit_options() -> dict[str, Any]:
     }
 
 
+def page_image_path(job_id: dict[str, Any]) -> dict[str, Any]:
+    """``GET /jobs/{id}/pages/{n}/image`` (``pipeline.api.pages``)."""
+    image = {"type": "string", "format": "binary"}
+    size = {"schema": {"type": "number"}}
+    return {
+        "parameters": [
+            job_id,
+            {"name": "page", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+        ],
+        "get": {
+            "operationId": "job_page_image",
+            "summary": "One page of the job's document as an image, to draw the JSON result's boxes on",
+            "parameters": [
+                {
+                    "name": "width",
+                    "in": "query",
+                    "description": "Pixels (a very tall page comes narrower: at most 3 widths high)",
+                    "schema": {"type": "integer", "minimum": MIN_WIDTH, "maximum": MAX_WIDTH, "default": DEFAULT_WIDTH},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(IMAGE_FORMATS), "default": "png"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The page drawn from the stored original",
+                    "headers": {
+                        "X-Page-Width": {
+                            "description": "The page's width in the boxes' units (PDF points; an image's pixels)",
+                            **size,
+                        },
+                        "X-Page-Height": {"description": "Its height, the boxes' y rising from the bottom", **size},
+                        "X-Page-Count": {"description": "The document's pages", "schema": {"type": "integer"}},
+                    },
+                    "content": {media: {"schema": image} for media in IMAGE_FORMATS.values()},
+                },
+                "410": {"description": "Gone: the job's files were deleted (or none was kept)", "content": PROBLEM},
+                **_problems(400, 404, 422),
+            },
+        },
+    }
+
+
 def openapi_document(prefix: str) -> dict[str, Any]:
     job_id = {
         "name": "job_id",
@@ -453,7 +499,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     },
                     "409": {"description": "No such result yet (or not for this job's profile)", "content": PROBLEM},
                     "410": {"description": "Gone: the job's files were deleted", "content": PROBLEM},
-                    **_problems(400, 404),
+                    **_problems(400, 404, 422),
                 },
             },
         },
@@ -472,6 +518,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 },
             },
         },
+        "/jobs/{job_id}/pages/{page}/image": page_image_path(job_id),
     }
     paths["/search"] = {
         "get": {
@@ -759,7 +806,7 @@ def webhook_paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _list_of("deliveries", REF + "WebhookDeliveryLog", "Newest first"),
-                    **_problems(400, 404),
+                    **_problems(400, 404, 422),
                 },
             },
         },

@@ -15,6 +15,7 @@ from pipeline.api.handlers import (
     SearchHandler,
     SourceHandler,
 )
+from pipeline.api.pages import PageImageHandler
 from pipeline.api.stream import EventStreamHandler
 from pipeline.api.uploads import UploadHandler
 from pipeline.api.webhooks import (
@@ -45,6 +46,7 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
         (prefix + JOB + r"/result", ResultHandler, {}),
         (prefix + JOB + r"/source", SourceHandler, {}),
+        (prefix + JOB + r"/pages/([0-9]{1,6})/image", PageImageHandler, {}),
         (prefix + r"/webhooks", WebhooksHandler, {}),
         (prefix + r"/webhooks/callback-secret", CallbackSecretHandler, {}),
         (prefix + WEBHOOK, WebhookHandler, {}),

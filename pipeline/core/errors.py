@@ -92,6 +92,10 @@ class BatchNotFound(JobNotFound, code="batch_not_found"):
     pass
 
 
+class PageNotFound(JobNotFound, code="page_not_found"):
+    """A page number the job's document does not have."""
+
+
 class InvalidRequest(PaperlineError, code="invalid_request"):
     """A request that is wrong whatever the state of what it names (an unknown profile or engine, a priority out
     of range, a question too long): HTTP's 400."""

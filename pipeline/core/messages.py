@@ -381,6 +381,15 @@ def reader_failed(pdf: bool, why: str) -> str:
     return f"This file made the {reader} fail ({why}); it may be damaged or crafted. {advice}"
 
 
+def page_not_drawn(number: int, why: str) -> str:
+    """The subprocess that draws a page for the page view crashed or hit its limits (``why``, as above)."""
+    return f"Page {number} could not be drawn ({why}); its extracted text is unaffected."
+
+
+def no_such_page(number: int, pages: int) -> str:
+    return f"The document has {pages} page{'s' if pages != 1 else ''}: there is no page {number}."
+
+
 def reader_took_too_long(limit_s: float) -> str:
     return f"it took longer than {limit_s:g} s"
 

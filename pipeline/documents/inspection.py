@@ -70,9 +70,9 @@ def inspect_document(pdf: bool, path: Path, limits: Limits) -> Inspection:
         )
     except subprocess.TimeoutExpired as exc:  # run() has killed the child
         raise ReaderFailed(messages.reader_failed(pdf, messages.reader_took_too_long(limits.timeout_s))) from exc
-    answer = _answer(done.stdout)
+    answer = child_answer(done.stdout)
     if done.returncode != 0 or answer is None:
-        raise ReaderFailed(messages.reader_failed(pdf, _why_it_ended(done.returncode, limits)))
+        raise ReaderFailed(messages.reader_failed(pdf, why_it_ended(done.returncode, limits)))
     if "refused" in answer:
         kind = error_of_code(str(answer["refused"]))
         refused = kind if kind is not None and issubclass(kind, DocumentRejected) else UnreadableDocument
@@ -85,7 +85,7 @@ def inspect_document(pdf: bool, path: Path, limits: Limits) -> Inspection:
     return Inspection(pages=int(answer["pages"]), meta={str(k): str(v) for k, v in answer.get("meta", {}).items()})
 
 
-def _answer(stdout: bytes) -> dict | None:
+def child_answer(stdout: bytes) -> dict | None:
     """The child's JSON line (its last line: a library may print before it), or None."""
     lines = stdout.decode("utf-8", "replace").strip().splitlines()
     try:
@@ -95,7 +95,7 @@ def _answer(stdout: bytes) -> dict | None:
     return answer if isinstance(answer, dict) else None
 
 
-def _why_it_ended(returncode: int, limits: Limits) -> str:
+def why_it_ended(returncode: int, limits: Limits) -> str:
     """The plain reason a child ended without an answer: its CPU limit (SIGXCPU), a crash (another signal), or an
     exit with no answer (a native abort can end that way too)."""
     if returncode < 0:

@@ -43,6 +43,7 @@ from pipeline.core.models import (
 from pipeline.core.settings import Settings
 from pipeline.core.text import clean_query, has_lone_surrogate
 from pipeline.documents.intake import Received, Source, receive, sanitize_filename
+from pipeline.documents.page_images import DEFAULT_WIDTH, PageImage
 from pipeline.engines import ENGINES, engine_unavailable_reason
 from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
 from pipeline.files.retention import enforce_limits
@@ -51,6 +52,7 @@ from pipeline.profiles.registry import default_profile, engine_profiles, find_pr
 from pipeline.profiles.structured import table_csv
 from pipeline.service import tokens
 from pipeline.service import webhooks as hooks
+from pipeline.service.page_images import PageImageCache, page_image
 from pipeline.service.search import PassageSearch
 from pipeline.service.users import (
     LOCAL_USER,
@@ -103,6 +105,7 @@ class Paperline:
         self.passage_search = PassageSearch(self.store)
         self._queue = queue
         self._tasks: BoundTasks | None = None
+        self._page_images: PageImageCache | None = None
 
     @property
     def tasks(self) -> BoundTasks:
@@ -593,6 +596,16 @@ class Paperline:
     def compressed_image_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         self.get(job_id, user=user)
         return self.files(job_id).read(COMPRESSED_IMAGE)
+
+    def page_image(
+        self, job_id: str, page: int, *, width: int = DEFAULT_WIDTH, fmt: str = "png", user: str | None = None
+    ) -> PageImage:
+        """Page ``page`` (1-based) of the job's document as an image ``width`` pixels wide (600-2000), PNG or WebP,
+        drawn from the stored source in a subprocess and kept for the next viewer (``service.page_images``)."""
+        job = self.get(job_id, user=user)
+        if self._page_images is None:
+            self._page_images = PageImageCache()
+        return page_image(self._page_images, self.settings, job, self.files(job_id), page, width, fmt)
 
     def source_bytes(self, job_id: str, *, user: str | None = None) -> bytes | None:
         """The uploaded file as stored (None once it is gone)."""
