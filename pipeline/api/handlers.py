@@ -13,10 +13,10 @@ import json
 import logging
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -354,28 +354,38 @@ class ActionHandler(ApiHandler):
         self.send_json((await self.run(act, job_id, user=self.scope)).to_dict())
 
 
+def content_disposition(filename: str, fallback: str = "download") -> str:
+    """An attachment header naming ``filename`` twice (RFC 6266): ``filename=`` in plain ASCII for clients that read
+    only that one (``curl -OJ``), and the exact name, percent-encoded UTF-8, in ``filename*=`` for the rest."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join("_" if ch in '"\\' or not ch.isprintable() else ch for ch in ascii_name).strip()
+    stem, dot, suffixes = ascii_name.partition(".")
+    if not stem.strip("_ "):  # a name in another script keeps its suffixes after a plain stem
+        ascii_name = fallback + dot + suffixes
+    ascii_name = ascii_name.rstrip(". ")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 class DownloadHandler(ApiHandler):
     """A file as an attachment, with its media type and a file name derived from the document's."""
 
-    def send_file(self, data: bytes, filename: str, media_type: str) -> None:
+    def send_file(self, data: bytes, filename: str, media_type: str, *, fallback: str = "download") -> None:
         self.set_header("Content-Type", media_type)
-        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename, safe='')}")
+        self.set_header("Content-Disposition", content_disposition(filename, fallback))
         self.finish(data)
 
 
 class ResultHandler(DownloadHandler):
-    """``GET /jobs/{id}/result?format=text|markdown|json|csv`` (default: the profile's main format)."""
+    """``GET /jobs/{id}/result?format=...`` (default: the profile's main format), saved as ``NAME.<format's
+    suffix>``: ``report.md``, ``report.tables.json``, ``report.xlsx``."""
 
     async def get(self, job_id: str) -> None:
         fmt = self.get_query_argument("format", None)
         if fmt is not None and fmt not in FORMAT_FILES:
             raise Problem(400, f"Unknown format {fmt!r}; one of: {', '.join(FORMAT_FILES)}")
-        job = await self.run(self.app.get, job_id, user=self.scope)
-        chosen = await self.run(self.app.result_format, job_id, fmt, user=self.scope)
-        data = await self.run(self.app.result_bytes, job_id, chosen, user=self.scope)
-        name, media_type = FORMAT_FILES[chosen]
-        charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-        self.send_file(data, f"{Path(job.filename).stem}{Path(name).suffix}", media_type + charset)
+        download = await self.run(self.app.result_download, job_id, fmt, user=self.scope)
+        charset = "; charset=utf-8" if download.media_type.startswith("text/") else ""
+        self.send_file(download.data, download.name, download.media_type + charset, fallback=job_id)
 
 
 class SourceHandler(DownloadHandler):
@@ -386,7 +396,7 @@ class SourceHandler(DownloadHandler):
         data = await self.run(self.app.source_bytes, job_id, user=self.scope)
         if data is None:
             raise Problem(410, f"The original of job {job_id} is no longer kept.")
-        self.send_file(data, job.filename, "application/octet-stream")
+        self.send_file(data, job.filename, "application/octet-stream", fallback=job_id)
 
 
 class SearchHandler(ApiHandler):

@@ -30,7 +30,7 @@ from pipeline.core.models import (
 )
 from pipeline.documents.page_images import DEFAULT_WIDTH, IMAGE_FORMATS, MAX_WIDTH, MIN_WIDTH
 from pipeline.engines import ENGINES
-from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.files.jobfiles import FORMAT_FILES, is_text_format
 from pipeline.profiles.registry import profiles
 from pipeline.profiles.retrieval.index import SearchHit
 from pipeline.profiles.retrieval.ranking import SearchMode
@@ -489,13 +489,29 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                         "name": "format",
                         "in": "query",
                         "schema": {"type": "string", "enum": formats},
-                        "description": "One the job's profile wrote (its main one when left out)",
+                        "description": "One the job's profile wrote (its main one when left out), or one made "
+                        "from them: xlsx (every table in one Excel workbook, a first sheet naming each table's page "
+                        "and caption) wherever it wrote tables",
                     }
                 ],
                 "responses": {
                     "200": {
-                        "description": "The result file",
-                        "content": {media: {"schema": {"type": "string"}} for _, media in FORMAT_FILES.values()},
+                        "description": "The result file, named after the document and the format (report.md, "
+                        "report.tables.json, report.xlsx)",
+                        "headers": {
+                            "Content-Disposition": {
+                                "description": "attachment with an ASCII filename= and the exact UTF-8 filename*=",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                        "content": {
+                            media: {
+                                "schema": {"type": "string"}
+                                if is_text_format(fmt)
+                                else {**BINARY, "contentMediaType": media}
+                            }
+                            for fmt, (_, media) in FORMAT_FILES.items()
+                        },
                     },
                     "409": {"description": "No such result yet (or not for this job's profile)", "content": PROBLEM},
                     "410": {"description": "Gone: the job's files were deleted", "content": PROBLEM},

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.core import messages
-from pipeline.core.errors import NoWorkerRunning, PaperlineError
+from pipeline.core.errors import InvalidRequest, NoWorkerRunning, PaperlineError
 from pipeline.core.models import Job, JobStatus
 from pipeline.core.settings import Settings
 from pipeline.engines import ENGINES
@@ -210,12 +210,19 @@ def cmd_jobs(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_result(app: Paperline, args: argparse.Namespace) -> int:
-    data = app.result_bytes(args.job, args.format, user=args.owner_filter)
-    if args.output:
-        Path(args.output).write_bytes(data)
-        print(f"Wrote {args.output}", file=sys.stderr)
+    """Print the result, or save it: to ``-o FILE``, or with ``-O`` under the name a download gets (``report.xlsx``).
+    A binary format (xlsx) is never printed on a terminal."""
+    download = app.result_download(args.job, args.format, user=args.owner_filter)
+    output = download.name if args.remote_name else args.output
+    if output:
+        Path(output).write_bytes(download.data)
+        print(f"Wrote {output}", file=sys.stderr)
+    elif not download.media_type.startswith("text/") and not download.media_type.endswith("json"):
+        if sys.stdout.isatty():
+            raise InvalidRequest(messages.binary_result_on_terminal(download.name))
+        sys.stdout.buffer.write(download.data)
     else:
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.write(download.data.decode("utf-8"))
     return 0
 
 
@@ -312,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     result.add_argument("job")
     result.add_argument("--format", choices=list(FORMAT_FILES))
     result.add_argument("-o", "--output", help="write to this file instead of standard output")
+    result.add_argument(
+        "-O", "--remote-name", action="store_true", help="save as a download is named (report.md, report.xlsx)"
+    )
     result.set_defaults(func=cmd_result)
 
     add_retrieval_commands(sub)

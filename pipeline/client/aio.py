@@ -7,15 +7,18 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
 from pipeline.client import calls
 from pipeline.client.calls import Document, JobRef, job_id
-from pipeline.client.errors import StreamLost, raise_for_problem
+from pipeline.client.errors import Conflict, StreamLost, raise_for_problem
 from pipeline.client.models import RemoteJob, SearchHit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class AsyncClient:
@@ -92,6 +95,25 @@ class AsyncClient:
 
     async def result(self, job: JobRef, format: str | None = None) -> str:
         return (await self.result_bytes(job, format)).decode("utf-8")
+
+    async def tables(self, job: JobRef, *, raw: bool = False) -> list[pd.DataFrame]:
+        """The document's tables as pandas DataFrames, in its order: every header row kept (several make a column
+        MultiIndex), columns of numbers read as numbers ("1,234" is 1234, "(12)" is -12, "12.5%" is 0.125, a dash is
+        missing); ``raw=True`` keeps every cell's text as printed. Each frame's ``attrs`` name the table (``index``,
+        ``pages``, ``caption``, ``header_rows``). An empty list for a completed job without tables; ``Conflict``
+        while the job has no result yet."""
+        try:
+            stored: dict[str, bytes | None] = {"tables": await self.result_bytes(job, "tables")}
+        except Conflict:
+            if (await self.get(job)).status == "completed":
+                return []
+            raise
+        if calls.tables_need_tree(stored["tables"] or b"{}"):
+            try:
+                stored["json"] = await self.result_bytes(job, "json")
+            except Conflict:
+                pass
+        return calls.frames_of(stored, raw=raw)
 
     async def download(self, job: JobRef, path: str | Path, format: str | None = None) -> Path:
         target = Path(path)

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import httpx
 from httpx_sse import ServerSentEvent
 
 from pipeline.client.errors import StreamLost, Unauthorized, raise_for_problem
 from pipeline.client.models import RemoteJob, SearchHit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 API_PREFIX = "/api/v1"
 #: a path, raw bytes (named "document"), or a (file name, bytes or open binary file) pair
@@ -177,3 +180,19 @@ class Follower:
 def text_of(response: httpx.Response) -> str:
     raise_for_problem(response)
     return response.content.decode("utf-8")
+
+
+def tables_need_tree(tables: bytes) -> bool:
+    """Whether some table's caption must be read from the JSON tree (tables written before they carried one)."""
+    import json
+
+    return any(not table.get("caption") for table in json.loads(tables).get("tables", []))
+
+
+def frames_of(stored: dict[str, bytes | None], *, raw: bool) -> list[pd.DataFrame]:
+    """The tables of a job's results (``stored``: bytes by format) as DataFrames (``pipeline.tables.frames``)."""
+    from pipeline.tables.frames import table_frames
+    from pipeline.tables.results import tables_of
+
+    found, captions, _ = tables_of(stored.get)
+    return table_frames(found, raw=raw, captions=captions)

@@ -6,15 +6,18 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import httpx
 from httpx_sse import SSEError, connect_sse
 
 from pipeline.client import calls
 from pipeline.client.calls import Document, JobRef, job_id
-from pipeline.client.errors import StreamLost, raise_for_problem
+from pipeline.client.errors import Conflict, StreamLost, raise_for_problem
 from pipeline.client.models import RemoteJob, SearchHit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Client:
@@ -98,6 +101,25 @@ class Client:
         """A completed job's result in ``format`` (text, markdown, json, csv, tables, ...; default: its profile's
         main one) as text."""
         return self.result_bytes(job, format).decode("utf-8")
+
+    def tables(self, job: JobRef, *, raw: bool = False) -> list[pd.DataFrame]:
+        """The document's tables as pandas DataFrames, in its order: every header row kept (several make a column
+        MultiIndex), columns of numbers read as numbers ("1,234" is 1234, "(12)" is -12, "12.5%" is 0.125, a dash is
+        missing); ``raw=True`` keeps every cell's text as printed. Each frame's ``attrs`` name the table (``index``,
+        ``pages``, ``caption``, ``header_rows``). An empty list for a completed job without tables; ``Conflict``
+        while the job has no result yet."""
+        try:
+            stored: dict[str, bytes | None] = {"tables": self.result_bytes(job, "tables")}
+        except Conflict:
+            if self.get(job).status == "completed":
+                return []
+            raise
+        if calls.tables_need_tree(stored["tables"] or b"{}"):
+            try:
+                stored["json"] = self.result_bytes(job, "json")
+            except Conflict:
+                pass
+        return calls.frames_of(stored, raw=raw)
 
     def download(self, job: JobRef, path: str | Path, format: str | None = None) -> Path:
         target = Path(path)

@@ -674,6 +674,10 @@ def no_result_because(status: str, error: str) -> str:
     return f"no result ({status}{': ' + error if error else ''})"
 
 
+def binary_result_on_terminal(name: str) -> str:
+    return f"This result is a binary file, not for a terminal: save it with -o {name} (or -O), or redirect the output."
+
+
 # -- asking the documents ---------------------------------------------------------------------------------------
 ASK_EXTRACTIVE_LABEL = (
     "Extractive answer (no model): the sentences of your documents that best match the question, quoted as they are."

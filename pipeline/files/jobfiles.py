@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import IO
 
@@ -27,13 +29,66 @@ FORMAT_FILES = {
     "csv": ("result.csv", "text/csv"),
     "tables": ("tables.json", "application/json"),
     "passages": ("passages.jsonl", "application/x-ndjson"),
+    "xlsx": ("result.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 COMPRESSED_IMAGE = "compressed.webp"
+#: a made format's maker: reads the job's stored results by format (None where one is missing) -> the file's bytes
+Maker = Callable[[Callable[[str], bytes | None]], bytes]
 
 
-def register_format(name: str, filename: str, media_type: str) -> None:
-    """A result format a profile writes: the file it is kept in and the media type it is downloaded as."""
+@dataclass(frozen=True)
+class MadeFormat:
+    """A result format made when asked for, from a stored one, and never stored: a job that ended before the format
+    existed has it too, and the worker never pays for it."""
+
+    #: the stored format it is made from: offered wherever the job has that one
+    source: str
+    #: ``module:function`` of its ``Maker``, imported when first asked (what makes it may be heavy to import)
+    maker: str
+
+    def make(self, read: Callable[[str], bytes | None]) -> bytes:
+        module, _, function = self.maker.partition(":")
+        made: Maker = getattr(import_module(module), function)
+        return made(read)
+
+
+MADE_FORMATS: dict[str, MadeFormat] = {"xlsx": MadeFormat("tables", "pipeline.tables.results:workbook_of")}
+
+
+def register_format(name: str, filename: str, media_type: str, *, made_from: MadeFormat | None = None) -> None:
+    """A result format a profile writes: the file it is kept in and the media type it is downloaded as; with
+    ``made_from``, one made from a stored format when asked for instead (its file name then only names downloads)."""
     FORMAT_FILES[name] = (filename, media_type)
+    if made_from is not None:
+        MADE_FORMATS[name] = made_from
+
+
+def download_suffix(fmt: str) -> str:
+    """What a download of ``fmt`` adds to the document's name: the suffix of a ``result.*`` file (".md", ".json"),
+    the whole name of any other (".tables.json", ".passages.jsonl"), so no two formats save under one name."""
+    filename = FORMAT_FILES[fmt][0]
+    stem, _, suffix = filename.partition(".")
+    return f".{suffix}" if stem == "result" else f".{filename}"
+
+
+def download_name(document: str, fmt: str, fallback: str = "result") -> str:
+    """The file name a download of ``fmt`` of ``document`` gets: ``report.pdf`` -> ``report.tables.json``."""
+    return f"{Path(document).stem or fallback}{download_suffix(fmt)}"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A result as a file to save: the name it is saved under, its media type and its bytes."""
+
+    name: str
+    media_type: str
+    data: bytes
+
+
+def is_text_format(fmt: str) -> bool:
+    """Whether ``fmt`` is text (UTF-8) rather than a binary file such as a workbook."""
+    media_type = FORMAT_FILES[fmt][1]
+    return media_type.startswith("text/") or media_type.endswith(("json", "ndjson"))
 
 
 def chunk_name(index: int) -> str:
@@ -108,8 +163,9 @@ class JobFiles:
         return copy
 
     def available_formats(self) -> list[str]:
+        """The formats stored for the job (a made format never is: see ``MADE_FORMATS``)."""
         names = self.names()
-        return [fmt for fmt in FORMAT_FILES if result_name(fmt) in names]
+        return [fmt for fmt in FORMAT_FILES if fmt not in MADE_FORMATS and result_name(fmt) in names]
 
     def size(self) -> int:
         return sum(self.names().values())

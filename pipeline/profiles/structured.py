@@ -89,17 +89,24 @@ def tree(elements: Sequence[Element]) -> list[dict[str, Any]]:
 
 
 def tables(elements: Sequence[Element]) -> list[dict[str, Any]]:
+    """Each table as data: its pages, box, header rows, rows, cells and the caption that names it ("" for none)."""
+    from pipeline.tables.captions import table_captions
+
     found = [e for e in elements if e.kind is Kind.TABLE]
+    captions = table_captions(
+        [{"type": e.kind.value, "text": e.text, "page": e.page, "pages": e.pages} for e in elements]
+    )
     return [
         {
             "index": index,
+            "caption": caption,
             "pages": table.pages or [table.page],
             "bbox": [round(v, 1) for v in table.bbox],
             "header_rows": table.header_rows,
             "rows": table.rows(),
             "cells": table.to_dict()["cells"],
         }
-        for index, table in enumerate(found, start=1)
+        for (index, table), caption in zip(enumerate(found, start=1), captions, strict=True)
     ]
 
 

@@ -13,7 +13,7 @@ from typing import IO, Any
 from pipeline.core import messages
 from pipeline.core.models import Job, JobStatus
 from pipeline.documents.intake import sanitize_filename
-from pipeline.files.jobfiles import FORMAT_FILES
+from pipeline.files.jobfiles import download_suffix
 
 MANIFEST = "manifest.json"
 
@@ -34,7 +34,7 @@ def archive_name(job: Job, fmt: str, taken: set[str]) -> str:
     """The file name of a job's result in the zip: the document's name with the format's suffix, numbered when
     another document of the batch has the same name (cleaned again: a job recorded before names lost their format
     characters may still hold a bidi override)."""
-    stem, suffix = Path(sanitize_filename(job.filename)).stem or job.id, Path(FORMAT_FILES[fmt][0]).suffix
+    stem, suffix = Path(sanitize_filename(job.filename)).stem or job.id, download_suffix(fmt)
     name, n = f"{stem}{suffix}", 1
     while name in taken:
         n += 1

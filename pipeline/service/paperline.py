@@ -45,7 +45,17 @@ from pipeline.core.text import clean_query, has_lone_surrogate
 from pipeline.documents.intake import Received, Source, receive, sanitize_filename
 from pipeline.documents.page_images import DEFAULT_WIDTH, PageImage
 from pipeline.engines import ENGINES, engine_unavailable_reason
-from pipeline.files.jobfiles import COMPRESSED_IMAGE, FORMAT_FILES, JobFiles, copy_results, job_files, result_name
+from pipeline.files.jobfiles import (
+    COMPRESSED_IMAGE,
+    FORMAT_FILES,
+    MADE_FORMATS,
+    Download,
+    JobFiles,
+    copy_results,
+    download_name,
+    job_files,
+    result_name,
+)
 from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import open_storage
 from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
@@ -549,11 +559,13 @@ class Paperline:
         return job_files(self.settings, self.storage, job_id)
 
     def result_formats(self, job_id: str, *, user: str | None = None) -> list[str]:
-        """Formats written for this job, the profile's main format first."""
+        """Formats of this job's result: those written, the profile's main format first, then those made from them
+        when asked for (``xlsx`` wherever there are ``tables``)."""
         job = self.get(job_id, user=user)
         written = set(self.files(job_id).available_formats())
         known = find_profile(job.profile)  # a job of a plug-in no longer installed still shows its files
-        return [fmt for fmt in (known.formats if known else tuple(FORMAT_FILES)) if fmt in written]
+        formats = [fmt for fmt in (known.formats if known else tuple(FORMAT_FILES)) if fmt in written]
+        return formats + [fmt for fmt, made in MADE_FORMATS.items() if made.source in formats]
 
     def result_format(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
         """The format to read (the profile's main one when ``fmt`` is None), or why there is none."""
@@ -570,11 +582,25 @@ class Paperline:
         return fmt
 
     def result_bytes(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> bytes:
-        data = self.files(job_id).read(result_name(self.result_format(job_id, fmt, user=user)))
+        """The result in ``fmt`` (the profile's main format when None): a stored file, or one made from them."""
+        fmt = self.result_format(job_id, fmt, user=user)
+        files = self.files(job_id)
+        made = MADE_FORMATS.get(fmt)
+        data = (
+            files.read(result_name(fmt)) if made is None else made.make(lambda stored: files.read(result_name(stored)))
+        )
         if data is None:
             raise FilesGone(f"The result of job {job_id} is no longer in storage.")
         self.store.touch(job_id)
         return data
+
+    def result_download(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> Download:
+        """The result in ``fmt`` as a file to save, named after the document and the format (``report.md``,
+        ``report.tables.json``, ``report.xlsx``): what every download (API, CLI, page) sends."""
+        job = self.get(job_id, user=user)
+        fmt = self.result_format(job_id, fmt, user=user)
+        data = self.result_bytes(job_id, fmt, user=user)
+        return Download(download_name(job.filename, fmt, fallback=job.id), FORMAT_FILES[fmt][1], data)
 
     def result(self, job_id: str, fmt: str | None = None, *, user: str | None = None) -> str:
         return self.result_bytes(job_id, fmt, user=user).decode("utf-8")
@@ -585,6 +611,26 @@ class Paperline:
         if "tables" not in self.result_formats(job_id, user=user):
             return []
         return list(json.loads(self.result(job_id, "tables", user=user)).get("tables", []))
+
+    def tables(self, job_id: str, *, raw: bool = False, user: str | None = None) -> list[pd.DataFrame]:
+        """The document's tables as pandas DataFrames, in its order: every header row kept (several make a column
+        MultiIndex), columns of numbers read as numbers ("1,234" is 1234, "(12)" is -12, "12.5%" is 0.125; a dash
+        is missing); ``raw=True`` keeps every cell's text as printed. Each frame's ``attrs`` name the table:
+        ``index``, ``pages``, ``caption``, ``header_rows`` (``pipeline.tables.frames``). An empty list where the job
+        ended with no tables; ``InvalidRequest`` while it has no result yet."""
+        from pipeline.tables.frames import table_frames
+        from pipeline.tables.results import tables_of
+
+        formats = self.result_formats(job_id, user=user)
+        if not formats:
+            self.result_format(job_id, user=user)  # raises: no result yet, or its files are gone
+        if "tables" not in formats:
+            return []
+        files = self.files(job_id)
+        found, captions, _ = tables_of(
+            lambda fmt: files.read(result_name(fmt)) if fmt in formats and fmt not in MADE_FORMATS else None
+        )
+        return table_frames(found, raw=raw, captions=captions)
 
     def table_csv(self, job_id: str, index: int, *, user: str | None = None) -> bytes:
         """One table of the job's document (``index`` as in ``result_tables``, from 1) as CSV."""

@@ -93,7 +93,9 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
     status, headers, body = call(f"{api}/jobs/{done.id}/result?format=text")
     assert status == 200 and body.decode() == known_text(3)
     assert headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert headers["Content-Disposition"] == "attachment; filename*=UTF-8''rapport%20d%27%C3%A9t%C3%A9%202026.txt"
+    assert headers["Content-Disposition"] == (
+        "attachment; filename=\"rapport d'ete 2026.txt\"; filename*=UTF-8''rapport%20d%27%C3%A9t%C3%A9%202026.txt"
+    ), "an ASCII name for clients that read only filename= (curl -OJ), the exact one beside it"
     assert json.loads(call(f"{api}/jobs/{done.id}/result?format=json")[2])["pages"][0]["page"] == 1
     assert "Unknown format 'exe'" in problem(call(f"{api}/jobs/{done.id}/result?format=exe"))["detail"]
     status, _, body = call(f"{api}/jobs/{done.id}/source")
