@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.core.elements import Cell, Element, Kind
+from pipeline.core.elements import Element, Kind
 from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
 from pipeline.documents.layout.document import document_elements, has_layout
@@ -40,7 +40,7 @@ def _markdown(element: Element) -> str:
         body = escape_markdown_text(element.text[marker.end() :] if marker else re.sub(r"^\S+\s*", "", element.text))
         return "  " * element.depth + (f"{marker.group(1)}. " if marker and marker.group(1).isdigit() else "- ") + body
     if element.kind is Kind.TABLE:
-        return table_html(element) if element.spans else table_markdown(element)
+        return table_html(element) if element.spans or element.header_rows > 1 else table_markdown(element)
     if element.kind is Kind.CODE:
         fence = "~~~~" if "```" in element.text else "```"
         return f"{fence}\n{element.text}\n{fence}"
@@ -63,23 +63,42 @@ def table_markdown(element: Element) -> str:
 
 
 def table_html(element: Element) -> str:
-    """A table whose cells span rows or columns, as HTML (GFM tables cannot span); the text escaped."""
+    """A table GFM cannot hold (cells that span rows or columns, more than one header row) as HTML: its header rows
+    in ``<thead>``, every position of the grid placed (an empty cell as an empty ``<td>``, so each cell stands over
+    the right column), the text escaped."""
     import html
 
-    rows: dict[int, list[Cell]] = {}
-    for cell in element.cells:
-        rows.setdefault(cell.row, []).append(cell)
+    origins = {(cell.row, cell.col): cell for cell in element.cells}
+    covered = {
+        (cell.row + dr, cell.col + dc)
+        for cell in element.cells
+        for dr in range(cell.row_span)
+        for dc in range(cell.col_span)
+        if dr or dc
+    }
     out = ["<table>"]
     for r in range(element.n_rows):
+        if r == 0 and element.header_rows:
+            out.append("<thead>")
+        if r == element.header_rows:
+            out.append("<tbody>")
+        head = r < element.header_rows
         cells = []
-        for cell in sorted(rows.get(r, []), key=lambda c: c.col):
-            tag = "th" if cell.header else "td"
-            span = (f' rowspan="{cell.row_span}"' if cell.row_span > 1 else "") + (
-                f' colspan="{cell.col_span}"' if cell.col_span > 1 else ""
-            )
-            cells.append(f"<{tag}{span}>{html.escape(cell.text)}</{tag}>")
+        for c in range(element.n_cols):
+            cell = origins.get((r, c))
+            if cell is None and (r, c) in covered:
+                continue
+            tag = "th" if (cell.header if cell is not None else head) else "td"
+            span = ""
+            if cell is not None:
+                span = (f' rowspan="{cell.row_span}"' if cell.row_span > 1 else "") + (
+                    f' colspan="{cell.col_span}"' if cell.col_span > 1 else ""
+                )
+            cells.append(f"<{tag}{span}>{html.escape(cell.text) if cell is not None else ''}</{tag}>")
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</table>")
+        if r == element.header_rows - 1:
+            out.append("</thead>")
+    out.append("</tbody></table>" if element.header_rows < element.n_rows else "</table>")
     return "\n".join(out)
 
 
@@ -154,16 +173,31 @@ def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
 
 
 def _table_lines(table: Element) -> str:
+    """Each body row as one line naming its columns by their header path through every header row ("Total PK-12 /
+    Women: 54,862"), a spanning header counted over every column it spans."""
     rows = table.rows()
-    header = [" ".join(cells) for cells in zip(*rows[: table.header_rows], strict=True)] if table.header_rows else []
+    names = column_names(table)
     lines = []
     for row in rows[table.header_rows :]:
-        if header:
-            lines.append(
-                "; ".join(
-                    f"{name}: {value}" if name else value for name, value in zip(header, row, strict=True) if value
-                )
-            )
-        else:
-            lines.append("; ".join(value for value in row if value))
+        lines.append(
+            "; ".join(f"{name}: {value}" if name else value for name, value in zip(names, row, strict=True) if value)
+        )
     return "\n".join(line for line in lines if line)
+
+
+def column_names(table: Element) -> list[str]:
+    """Each column's header path: the texts of the header rows over it, top first, a spanning cell over every
+    column it covers, a text repeated down the path once, joined by " / "; empty where no header names it."""
+    heads = [["" for _ in range(table.n_cols)] for _ in range(table.header_rows)]
+    for cell in table.cells:
+        for r in range(cell.row, min(cell.row + cell.row_span, table.header_rows)):
+            for c in range(cell.col, cell.col + cell.col_span):
+                heads[r][c] = cell.text
+    names = []
+    for c in range(table.n_cols):
+        path: list[str] = []
+        for head in heads:
+            if head[c] and (not path or path[-1] != head[c]):
+                path.append(head[c])
+        names.append(" / ".join(path))
+    return names

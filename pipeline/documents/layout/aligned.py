@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from pipeline.core.elements import Cell, Element
+from pipeline.documents.layout.cells import FoundTable, table_element
 from pipeline.documents.layout.lines import Segment, Word, rows_of, segments_of
-from pipeline.documents.layout.tables import COLUMN_GAP, FoundTable, table_element
+from pipeline.documents.layout.tables import COLUMN_GAP
 from pipeline.documents.textclean import clean_text
 
 NUMBER = re.compile(r"^[-+−–(]?[$€£¥]?\s?\d[\d\s.,' ]*(%|‰|[kKmMbB]n?)?\)?\*?$|^[-–—.]$|^n/?a$", re.IGNORECASE)

@@ -22,9 +22,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from pipeline.core.elements import Element, Kind
+from pipeline.documents.layout.cells import FoundTable
 from pipeline.documents.layout.lines import Segment, Word, rows_of, segments_of
 from pipeline.documents.layout.page import page_objects
-from pipeline.documents.layout.tables import FoundTable
 
 #: a caption's opening: what names a table or a figure
 CAPTION = re.compile(r"^(table|figure|fig\.|chart|listing|exhibit)\s*[\dIVX]+[.:]?", re.IGNORECASE)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.core.elements import Cell, Element, Kind
+from pipeline.core.elements import Cell
+from pipeline.documents.layout.cells import FoundTable, is_label, table_element
 from pipeline.documents.layout.lines import Word, rows_of, segments_of
 from pipeline.documents.layout.page import Rule
 from pipeline.documents.textclean import clean_text
@@ -18,13 +19,8 @@ TOLERANCE = 2.0
 COLUMN_GAP = 0.9
 #: a grid's horizontal rules reaching this far past its outermost vertical: the grid's side is open, not ended there
 OPEN_SIDE = 3 * TOLERANCE
-
-
-@dataclass
-class FoundTable:
-    element: Element
-    #: the words inside the table, which the reading order then leaves out
-    words: set[int]
+#: on/off for a grid cell spanning the columns whose border is drawn only under it (a group header)
+GROUP_SPANS = True
 
 
 def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list[FoundTable]:
@@ -135,9 +131,9 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
             abs((v.x0 + v.x1) / 2 - x) <= TOLERANCE * 1.5 and v.y0 - TOLERANCE <= middle <= v.y1 + TOLERANCE for v in vs
         )
 
-    def h_border(y: float, left: float, right: float) -> bool:
+    def h_border(y: float, left: float, right: float, *, drawn: bool = False) -> bool:
         if y in between_lines:
-            return True
+            return not drawn
         middle = (left + right) / 2
         return any(
             abs((h.y0 + h.y1) / 2 - y) <= TOLERANCE * 1.5 and h.x0 - TOLERANCE <= middle <= h.x1 + TOLERANCE for h in hs
@@ -161,14 +157,42 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
     def crossed_x(x: float, r: int) -> bool:
         return any(w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r] for w in words_in_grid)
 
+    def apart(r: int, c: int) -> bool:
+        """Columns c and c+1 hold text of their own in row r."""
+        return bool(words_in(r, c)) and bool(words_in(r, c + 1)) and not crossed_x(xs[c + 1], r)
+
+    def labels(r: int) -> bool:
+        """Row r holds words and no figures (years aside): a header's row, not a body's."""
+        texts = [w.text for w in words_in_grid if ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]]
+        return bool(texts) and all(is_label(text) for text in texts)
+
+    def boxed(r: int, c: int) -> bool:
+        """Columns c and c+1 are ruled above and below row r (a row of the grid, not a text line of one)."""
+        return all(h_border(y, xs[i], xs[i + 1], drawn=True) for y in (ys[r], ys[r + 1]) for i in (c, c + 1))
+
+    def divided_below(c: int, r: int) -> bool:
+        """The border between columns c and c+1, missing in a ruled row of labels where one side is empty, is
+        drawn further down, the ruled rows between missing it too: a group header over its sub-columns."""
+        for below in range(r, rows - 1):
+            if apart(below, c) or not boxed(below, c) or (below == r and not labels(r)):
+                return False
+            if v_border(xs[c + 1], ys[below + 1], ys[below + 2]):
+                return True
+        return False
+
     # Two grid rows with no rule at all between them are one row whose cells run over two lines.
     unruled = [not any(h_border(ys[r + 1], xs[c], xs[c + 1]) for c in range(cols)) for r in range(rows - 1)]
-    # A border missing inside the grid joins two cells only where the text says they are one: a word runs across
-    # it (a header over two columns), or, between rows, one of the two is empty (a name spanning two header rows).
-    # Rows ruled with no borders between their columns keep their columns.
+    # A border missing inside the grid joins two cells only where the text or the rules say they are one: a word
+    # runs across it, or the border is drawn in the row under it and one side is empty (a group header over its
+    # sub-columns, however short its name); between rows, one of the two is empty (a name spanning two header
+    # rows). Rows ruled with no borders between their columns keep their columns.
     for r in range(rows):
         for c in range(cols):
-            if c + 1 < cols and not v_border(xs[c + 1], ys[r], ys[r + 1]) and crossed_x(xs[c + 1], r):
+            if (
+                c + 1 < cols
+                and not v_border(xs[c + 1], ys[r], ys[r + 1])
+                and (crossed_x(xs[c + 1], r) or (GROUP_SPANS and divided_below(c, r)))
+            ):
                 owner[root((r, c + 1))] = root((r, c))
             if (
                 r + 1 < rows
@@ -190,9 +214,9 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         mine = [words[i] for i in inside if _inside(words[i], *box)]
         row_words.setdefault(r0, []).extend(mine)
         cells.append(Cell(r0, c0, _text(mine), r1 - r0 + 1, c1 - c0 + 1))
-    # the header is judged by the first row's own words (a body cell may repeat a header's word in plain type)
-    first = min((r for r, mine in row_words.items() if mine), default=0)
-    table = table_element(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, words=row_words.get(first, []))
+    # the header is judged by each row's own words (a body cell may repeat a header's word in plain type)
+    bold = [bool(row_words.get(r)) and all(w.bold for w in row_words[r]) for r in range(rows)]
+    table = table_element(cells, (xs[0], ys[-1], xs[-1], ys[0]), page, bold_rows=bold)
     if table is None:
         return None
     return FoundTable(table, set(inside))
@@ -340,43 +364,3 @@ def _merge_cells(cells: list[Cell]) -> list[Cell]:
         else:
             by_slot[key] = cell
     return list(by_slot.values())
-
-
-def table_element(
-    cells: list[Cell],
-    bbox: tuple[float, float, float, float],
-    page: int,
-    *,
-    header_rows: int = -1,
-    words: list[Word] | None = None,
-) -> Element | None:
-    """The table, with empty rows and columns dropped; None when what is left is not a table (one row or column)."""
-    filled_rows = sorted({c.row for c in cells if c.text})
-    filled_cols = sorted({c.col for c in cells if c.text})
-    if len(filled_rows) < 2 or len(filled_cols) < 2:
-        return None
-    row_at = {r: i for i, r in enumerate(filled_rows)}
-    col_at = {c: i for i, c in enumerate(filled_cols)}
-    kept: list[Cell] = []
-    for cell in cells:
-        if (cell.row not in row_at or cell.col not in col_at) and not cell.text:
-            continue
-        rows = [row_at[r] for r in range(cell.row, cell.row + cell.row_span) if r in row_at]
-        cols = [col_at[c] for c in range(cell.col, cell.col + cell.col_span) if c in col_at]
-        if not rows or not cols:
-            continue
-        kept.append(Cell(rows[0], cols[0], cell.text, rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1))
-    if header_rows < 0:  # a grid: the first row is the header when its text is bold, or it spans columns
-        first = [c for c in kept if c.row == 0]
-        header_rows = 1 if first and (any(c.col_span > 1 for c in first) or _bold_first_row(words, kept)) else 0
-    kept = [Cell(c.row, c.col, c.text, c.row_span, c.col_span, c.row < header_rows) for c in kept]
-    kept.sort(key=lambda c: (c.row, c.col))
-    return Element(Kind.TABLE, "", page, bbox, cells=kept, header_rows=header_rows, pages=[page])
-
-
-def _bold_first_row(words: list[Word] | None, cells: list[Cell]) -> bool:
-    if not words:
-        return False
-    first = {c.text for c in cells if c.row == 0 and c.text}
-    text_words = [w for w in words if any(w.text in t for t in first)]
-    return bool(text_words) and all(w.bold for w in text_words)

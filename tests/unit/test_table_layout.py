@@ -1,0 +1,182 @@
+"""Tables on generated documents (tests/corpus: printed by Chromium from HTML, drawn by fpdf2, each with its known
+cells): the table the layout reader finds must be the one drawn, cell for cell, header rows and spans included; the
+Markdown, HTML, passages and CSV written from it must keep every header row over the right columns. Each capability
+is shown to be what makes it so: switched off, the same check fails."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.elements import Cell, Element, Kind
+from pipeline.documents.layout import cells, tables
+from pipeline.documents.layout.document import document_elements
+from pipeline.profiles.structured import _table_lines, column_names, to_markdown
+from tests.corpus import drawn, html, printing
+from tests.corpus.truth import DocTruth, TableTruth
+from tests.unit.test_structure import pages_of
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[printing.Printer]:
+    with printing.Printer() as printer:
+        yield printer
+
+
+def printed(
+    printer: printing.Printer,
+    kind: str,
+    path: Path,
+    nth: int = 0,
+    where: Callable[[DocTruth], bool] = lambda doc: True,
+    **notes: object,
+) -> DocTruth:
+    """The ``nth`` document of an HTML kind whose notes (its drawn style) are ``notes`` and that ``where`` takes,
+    printed to ``path``."""
+    found = 0
+    for seed in range(500):
+        built = html.BUILDERS[kind](random.Random(f"tables:{kind}:{seed}"), 0)
+        if all(built.truth.notes.get(name) == value for name, value in notes.items()) and where(built.truth):
+            if found == nth:
+                printer.print(built.html, path)
+                return built.truth
+            found += 1
+    raise LookupError(f"no {kind} document with {notes}")
+
+
+def found_tables(path: Path) -> list[Element]:
+    return [e for e in document_elements(pages_of(path)) if e.kind is Kind.TABLE]
+
+
+def spans(element: Element) -> set[tuple[int, int, int, int]]:
+    return {(c.row, c.col, c.row_span, c.col_span) for c in element.cells if c.row_span > 1 or c.col_span > 1}
+
+
+def assert_same(element: Element, truth: TableTruth) -> None:
+    assert element.rows() == truth.rows
+    assert element.header_rows == truth.header_rows
+    assert spans(element) == {tuple(s) for s in truth.spans}
+
+
+# --- header rows and spanning headers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nth", [0, 1, 2])
+def test_a_grid_with_group_headers_keeps_every_header_row_and_its_spans(
+    printer: printing.Printer, tmp_path: Path, nth: int
+) -> None:
+    doc = printed(printer, "headers", tmp_path / "headers.pdf", nth, style="grid")
+    [table] = found_tables(tmp_path / "headers.pdf")
+    assert_same(table, doc.tables[0])
+
+
+def three_rows(doc: DocTruth) -> bool:
+    return doc.tables[0].header_rows == 3
+
+
+def test_a_header_over_groups_spans_them_all_and_without_group_spans_only_the_columns_its_name_crosses(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title over two groups' sub-columns is far shorter than what it spans: only the rules under it tell."""
+    doc = printed(printer, "headers", tmp_path / "headers.pdf", 0, three_rows, style="grid")
+    [table] = found_tables(tmp_path / "headers.pdf")
+    assert_same(table, doc.tables[0])
+    monkeypatch.setattr(tables, "GROUP_SPANS", False)
+    [table] = found_tables(tmp_path / "headers.pdf")
+    assert spans(table) != {tuple(s) for s in doc.tables[0].spans}
+
+
+def test_the_header_is_read_from_the_tables_shape_where_no_bold_tells_and_not_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Set in the body's weight, a stub header spanning two rows and a group header over named sub-columns still
+    make a header of two rows; a row of labels over columns of figures makes one."""
+    plain = [Cell(c.row, c.col, c.text, c.row_span, c.col_span) for c in SPANNING.cells]
+    labels = [Cell(0, 0, "Region"), Cell(0, 1, "Revenue"), Cell(1, 0, "North"), Cell(1, 1, "1,204")]
+    labels += [Cell(2, 0, "South"), Cell(2, 1, "987")]
+    assert cells.head_rows(plain, [False] * 4) == 2
+    assert cells.head_rows(labels, [False] * 3) == 1
+    monkeypatch.setattr(cells, "HEAD_FROM_SHAPE", False)
+    assert cells.head_rows(plain, [False] * 4) == 1, "its first row spans columns: that much is said"
+    assert cells.head_rows(labels, [False] * 3) == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fpdf2_grids_keep_a_group_header_over_its_sub_columns(tmp_path: Path, seed: int) -> None:
+    """fpdf2's fully ruled layout, a stub header over two rows beside group headers over their sub-columns."""
+    for attempt in range(200):
+        rng = random.Random(f"tables:fpdf:{seed}:{attempt}")
+        doc = drawn.table_doc(rng, tmp_path / "table.pdf")
+        if doc.notes["layout"] == "ALL" and doc.tables[0].header_rows == 2:
+            break
+    [table] = found_tables(tmp_path / "table.pdf")
+    assert_same(table, doc.tables[0])
+
+
+# --- writing the header out ---------------------------------------------------------------------------------------
+
+#: "Race/ethnicity" spanning both header rows, "Total PK-12" over "Women" and "Men", an empty body cell
+SPANNING = Element(
+    Kind.TABLE,
+    "",
+    1,
+    (0.0, 0.0, 100.0, 100.0),
+    cells=[
+        Cell(0, 0, "Race/ethnicity", 2, 1, True),
+        Cell(0, 1, "Total PK-12", 1, 2, True),
+        Cell(0, 3, "PK-8", 1, 1, True),
+        Cell(1, 1, "Women", 1, 1, True),
+        Cell(1, 2, "Men", 1, 1, True),
+        Cell(2, 0, "Asian/Pacific Islander"),
+        Cell(2, 1, "54,862"),
+        Cell(2, 2, ""),
+        Cell(2, 3, "38,569"),
+        Cell(3, 0, "Black"),
+        Cell(3, 1, "12,001"),
+        Cell(3, 3, "9,870"),
+    ],
+    header_rows=2,
+    pages=[1],
+)
+
+
+def test_a_spanning_header_is_written_as_html_with_every_cell_placed() -> None:
+    markdown = to_markdown([SPANNING])
+    assert markdown == (
+        "<!-- page 1 -->\n\n<table>\n<thead>\n"
+        '<tr><th rowspan="2">Race/ethnicity</th><th colspan="2">Total PK-12</th><th>PK-8</th></tr>\n'
+        "<tr><th>Women</th><th>Men</th><th></th></tr>\n"
+        "</thead>\n<tbody>\n"
+        "<tr><td>Asian/Pacific Islander</td><td>54,862</td><td></td><td>38,569</td></tr>\n"
+        "<tr><td>Black</td><td>12,001</td><td></td><td>9,870</td></tr>\n"
+        "</tbody></table>\n"
+    )
+
+
+def test_two_header_rows_with_no_span_are_written_as_html_and_one_as_gfm() -> None:
+    two = Element(
+        Kind.TABLE,
+        "",
+        1,
+        (0.0, 0.0, 1.0, 1.0),
+        cells=[
+            *(Cell(0, 0, "", header=True), Cell(0, 1, "Women", header=True)),
+            *(Cell(1, 0, "", header=True), Cell(1, 1, "2020", header=True)),
+            *(Cell(2, 0, "A"), Cell(2, 1, "1")),
+        ],
+        header_rows=2,
+    )
+    assert "<th>Women</th>" in to_markdown([two]) and "<th>2020</th>" in to_markdown([two])
+    one = Element(Kind.TABLE, "", 1, two.bbox, cells=[c for c in two.cells if c.row != 1], header_rows=1)
+    assert "| Women |" in to_markdown([one])
+
+
+def test_a_row_passage_names_its_columns_through_every_header_row() -> None:
+    assert column_names(SPANNING) == ["Race/ethnicity", "Total PK-12 / Women", "Total PK-12 / Men", "PK-8"]
+    assert _table_lines(SPANNING).split("\n") == [
+        "Race/ethnicity: Asian/Pacific Islander; Total PK-12 / Women: 54,862; PK-8: 38,569",
+        "Race/ethnicity: Black; Total PK-12 / Women: 12,001; PK-8: 9,870",
+    ]
