@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from tornado.web import RequestHandler
 
+from pipeline.api.limits import MAX_QUERY_CHARS, PAGE_LIMIT, SEARCH_TOP, WholeNumber
 from pipeline.api.problems import MEDIA_TYPE, RETRY_AFTER_S, Problem, problem_for
 from pipeline.api.ratelimit import RateLimiter
 from pipeline.core import messages, transient
@@ -174,14 +175,14 @@ class ApiHandler(RequestHandler):
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
 
-    def whole_number(self, name: str, default: int, low: int, high: int) -> int:
-        """A query argument that must be a whole number from ``low`` to ``high`` (a 400 problem otherwise)."""
+    def whole_number(self, name: str, bound: WholeNumber) -> int:
+        """A query argument that must be a whole number within ``bound`` (a 400 problem otherwise)."""
         try:
-            value = int(self.get_query_argument(name, str(default)))
+            value = int(self.get_query_argument(name, str(bound.default)))
         except ValueError:
             raise Problem(400, f"{name} must be a whole number") from None
-        if not low <= value <= high:
-            raise Problem(400, f"{name} must be between {low} and {high}")
+        if not bound.low <= value <= bound.high:
+            raise Problem(400, f"{name} must be between {bound.low} and {bound.high}")
         return value
 
     def send_json(self, data: Any, status: int = 200) -> None:
@@ -305,7 +306,7 @@ class JobsHandler(ApiHandler):
         status = self.get_query_argument("status", None)
         if status is not None and status not in {s.value for s in JobStatus}:
             raise Problem(400, f"Unknown status {status!r}")
-        limit = self.whole_number("limit", 50, 1, 500)
+        limit = self.whole_number("limit", PAGE_LIMIT)
         owner = self.get_query_argument("user", None)
         if owner is not None and self.scope is not None and owner != self.user:
             raise Problem(403, "Only an admin can list another user's jobs.")
@@ -404,14 +405,12 @@ class SearchHandler(ApiHandler):
     searches everyone's); ``top`` (1-50, default 5) and ``job`` (repeatable) narrow it, ``mode`` (hybrid, semantic,
     keyword) says how they are found."""
 
-    MAX_QUERY_CHARS = 1000
-
     async def get(self) -> None:
         sent = self.get_query_argument("q", "", strip=False)  # as long as sent: control characters become spaces
         query = sent.strip()
-        if not query or len(sent) > self.MAX_QUERY_CHARS:
-            raise Problem(400, f"q must be a query of 1 to {self.MAX_QUERY_CHARS} characters, not only spaces")
-        top = self.whole_number("top", 5, 1, 50)
+        if not query or len(sent) > MAX_QUERY_CHARS:
+            raise Problem(400, f"q must be a query of 1 to {MAX_QUERY_CHARS} characters, not only spaces")
+        top = self.whole_number("top", SEARCH_TOP)
         try:
             mode = SearchMode(self.get_query_argument("mode", SearchMode.HYBRID.value))
         except ValueError:

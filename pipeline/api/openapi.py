@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
+from pipeline.api.limits import MAX_QUERY_CHARS, PAGE_LIMIT, PAGE_WIDTH, SEARCH_TOP
 from pipeline.core.models import (
     SUBSCRIBABLE_EVENTS,
     Chunk,
@@ -28,7 +29,7 @@ from pipeline.core.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from pipeline.documents.page_images import DEFAULT_WIDTH, IMAGE_FORMATS, MAX_WIDTH, MIN_WIDTH
+from pipeline.documents.page_images import IMAGE_FORMATS
 from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES, is_text_format
 from pipeline.profiles.registry import profiles
@@ -315,7 +316,7 @@ def page_image_path(job_id: dict[str, Any]) -> dict[str, Any]:
                     "name": "width",
                     "in": "query",
                     "description": "Pixels (a very tall page comes narrower: at most 3 widths high)",
-                    "schema": {"type": "integer", "minimum": MIN_WIDTH, "maximum": MAX_WIDTH, "default": DEFAULT_WIDTH},
+                    "schema": PAGE_WIDTH.schema(),
                 },
                 {
                     "name": "format",
@@ -393,7 +394,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     {
                         "name": "limit",
                         "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                        "schema": PAGE_LIMIT.schema(),
                     },
                 ],
                 "responses": {"200": JOB_PAGE, **_problems(400, 403, 404)},
@@ -545,10 +546,10 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                     "name": "q",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": NOT_BLANK},
+                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": NOT_BLANK},
                     "description": "Not only spaces",
                 },
-                {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                {"name": "top", "in": "query", "schema": SEARCH_TOP.schema()},
                 {"name": "job", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
                 {
                     "name": "mode",
@@ -817,7 +818,7 @@ def webhook_paths() -> dict[str, Any]:
                     {
                         "name": "limit",
                         "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                        "schema": PAGE_LIMIT.schema(),
                     }
                 ],
                 "responses": {

@@ -8,8 +8,9 @@ with the origin at the bottom left; an image's pixels), so a client can draw the
 from __future__ import annotations
 
 from pipeline.api.handlers import ApiHandler
+from pipeline.api.limits import PAGE_WIDTH
 from pipeline.api.problems import Problem
-from pipeline.documents.page_images import DEFAULT_WIDTH, IMAGE_FORMATS, MAX_WIDTH, MIN_WIDTH
+from pipeline.documents.page_images import IMAGE_FORMATS
 
 #: how long the caller's browser may keep a page image (its own copy only: the image is the caller's to see)
 MAX_AGE_S = 300
@@ -19,7 +20,7 @@ class PageImageHandler(ApiHandler):
     """``?width=`` pixels (600-2000, default 1000), ``?format=png|webp`` (default png)."""
 
     async def get(self, job_id: str, number: str) -> None:
-        width = self.whole_number("width", DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH)
+        width = self.whole_number("width", PAGE_WIDTH)
         fmt = self.get_query_argument("format", "png")
         if fmt not in IMAGE_FORMATS:
             raise Problem(400, f"format must be one of {', '.join(IMAGE_FORMATS)}")

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from pipeline.api.handlers import ApiHandler
+from pipeline.api.limits import PAGE_LIMIT
 from pipeline.api.problems import Problem
 
 MAX_BODY_BYTES = 16 * 1024
@@ -65,7 +66,7 @@ class WebhookDeliveriesHandler(ApiHandler):
     """``GET /webhooks/{id}/deliveries?limit=N``: the delivery log, newest first, each with its attempts."""
 
     async def get(self, subscription_id: str) -> None:
-        limit = self.whole_number("limit", 50, 1, 500)
+        limit = self.whole_number("limit", PAGE_LIMIT)
         log = await self.run(self.app.webhook_log, subscription_id, user=self.scope, limit=limit)
         self.send_json({"deliveries": log})
 
