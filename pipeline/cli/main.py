@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pipeline.core import messages
@@ -320,7 +320,19 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     return 0 if not args.wait or job.status is JobStatus.COMPLETED else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+class ProfileNames:
+    """``--profile``'s choices, read from the registry (and its plug-ins) only when a profile is named or listed:
+    every other command starts without loading it."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in profiles()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(profiles())
+
+
+def build_parser(*, asked_for_help: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``asked_for_help`` writes help texts that need the profile registry (``--help``)."""
     from pipeline.cli.ask import add_commands as add_ask_commands
     from pipeline.cli.batches import add_commands as add_batch_commands
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
@@ -337,10 +349,15 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("files", nargs="+", metavar="FILE")
     submit.add_argument(
         "--profile",
-        choices=list(profiles()),
+        choices=ProfileNames(),
         default=None,
-        help="; ".join(f"{engine}: {', '.join(engine_profiles(engine))}" for engine in ENGINES)
-        + " (each engine's first is its default)",
+        metavar="PROFILE",
+        help=(
+            "; ".join(f"{engine}: {', '.join(engine_profiles(engine))}" for engine in ENGINES)
+            + " (each engine's first is its default)"
+            if asked_for_help
+            else "how to render the document (see --help)"
+        ),
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
@@ -453,8 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that run until stopped: their store statements are counted for /metrics (the others are not scraped)
+LONG_RUNNING = ("worker", "serve")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(asked_for_help=bool({"-h", "--help"} & set(argv))).parse_args(argv)
     if args.home:
         os.environ["PAPERLINE_HOME"] = str(Path(args.home).absolute())
     try:
@@ -465,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # before the store opens: it counts its statements with prometheus_client, whose first import
             # chooses between one process's counters and multiprocess mode
             prepare_metrics(settings)
-        app = Paperline(settings)
+        app = Paperline(settings, count_statements=args.command in LONG_RUNNING)
         try:
             args.owner_filter = app.owner_scope(args.user)
             status = args.func(app, args)
