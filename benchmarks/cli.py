@@ -72,6 +72,7 @@ def timings(env: dict[str, str], job_id: str, runs: int) -> dict[str, dict[str, 
     }
     out = {}
     for name, args in commands.items():
+        run_command(env, *args)  # once first, so its bytecode is cached and its files are in the page cache
         measured = [run_command(env, *args) for _ in range(runs)]
         walls, cpus = [m[0] for m in measured], [m[1] for m in measured]
         out[name] = {
@@ -105,7 +106,9 @@ def main() -> None:
     from tests.sync_runner import run_queued
 
     with tempfile.TemporaryDirectory(prefix="paperline-cli-") as home:
-        env = {**os.environ, "PAPERLINE_HOME": home, "PAPERLINE_OCR_DPI": "150"}
+        # As a user runs it: bytecode cached (an environment that turns the cache off would time the compiler)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(PAPERLINE_HOME=home, PAPERLINE_OCR_DPI="150")
         app = Paperline(Settings(home=Path(home)))
         try:
             done = app.submit(make_text_pdf(Path(home) / "done.pdf", 3))

@@ -454,6 +454,60 @@ class StoreContract:
         store.create(new_job("refused", status=JobStatus.FAILED, error="not a PDF"))
         assert not store.retry_step("refused") and not store.get("refused").can_retry  # type: ignore[union-attr]
 
+    def test_a_canceled_job_runs_again_where_it_stopped(self, store: JobStore) -> None:
+        self.running_job(store, pages=45, chunk_pages=15)
+        assert store.claim_chunk("job1", 0, "w")
+        store.finish_chunk("job1", 0, ChunkStatus.DONE)
+        old_attempt = store.claim_chunk("job1", 1, "w")
+        assert old_attempt
+        assert store.run_canceled_again("job1") == ("", []), "only a canceled job"
+        assert store.cancel("job1")
+        assert store.run_canceled_again("job1") == ("chunks", [1, 2])
+        assert store.run_canceled_again("job1") == ("", []), "reopened once"
+        job = store.get("job1")
+        assert job and job.status is JobStatus.RUNNING and job.stage is Stage.EXTRACTING and job.finished_at is None
+        assert job.chunks_done == 1
+        assert [c.status for c in store.list_chunks("job1")] == [
+            ChunkStatus.DONE,
+            ChunkStatus.QUEUED,
+            ChunkStatus.QUEUED,
+        ]
+        store.finish_chunk("job1", 1, ChunkStatus.DONE, attempt=old_attempt.attempts)
+        assert store.list_chunks("job1")[1].status is ChunkStatus.QUEUED, "the attempt from before stays fenced out"
+        again = store.list_events("job1")[-1]
+        assert again.kind == "retry" and again.message == "Running again after it was canceled: 2 chunks to do"
+
+        store.create(new_job("waiting"))
+        assert store.cancel("waiting")
+        assert store.run_canceled_again("waiting") == ("document", []), "canceled before it was split: from the start"
+        waiting = store.get("waiting")
+        assert waiting and waiting.status is JobStatus.QUEUED and waiting.stage is Stage.QUEUED
+        assert store.start("waiting"), "a worker prepares it as a new upload"
+
+        self.running_job(store, "merged", pages=15, chunk_pages=15)
+        assert store.claim_chunk("merged", 0, "w") and store.finish_chunk("merged", 0, ChunkStatus.DONE)
+        assert store.get("merged").stage is Stage.MERGING  # type: ignore[union-attr]
+        assert store.cancel("merged")
+        assert store.run_canceled_again("merged") == ("merge", []), "every chunk done: it merges again"
+        merged = store.get("merged")
+        assert merged and merged.status is JobStatus.RUNNING and merged.stage is Stage.MERGING
+
+        store.create(new_job("purged"))
+        assert store.cancel("purged")
+        store.mark_purged("purged", "Files deleted by ann")
+        assert store.run_canceled_again("purged") == ("", []), "its files are gone"
+
+    def test_the_oldest_queued_job_is_the_one_waiting_longest(self, store: JobStore) -> None:
+        assert store.oldest_queued() is None
+        store.create(new_job("first"))
+        time.sleep(0.01)
+        store.create(new_job("second"))
+        oldest = store.oldest_queued()
+        assert oldest and oldest.id == "first"
+        assert store.start("first")
+        oldest = store.oldest_queued()
+        assert oldest and oldest.id == "second"
+
     def test_a_preparation_lost_every_time_fails_its_job(self, store: JobStore) -> None:
         store.create(new_job())
         for lost in (1, 2):

@@ -587,7 +587,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     paths["/ask"] = ask_path()
     for action, summary in (
         ("cancel", "Stop a queued or running job"),
-        ("retry", "Rerun a failed job's failed chunks"),
+        ("retry", "Rerun a failed job's failed chunks, or a canceled job from where it stopped"),
     ):
         paths[f"/jobs/{{job_id}}/{action}"] = {
             "parameters": [job_id],

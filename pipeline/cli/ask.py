@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import EngineUnavailable
-from pipeline.profiles.retrieval.embedding import unavailable_reason
-from pipeline.service.ask import Answer, distinct, page_label
+
+if TYPE_CHECKING:
+    from pipeline.service.ask import Answer
 
 QUOTED_CHARS = 200
 
@@ -25,6 +26,8 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_ask(app: Any, args: argparse.Namespace) -> int:
+    from pipeline.profiles.retrieval.embedding import unavailable_reason
+
     reason = unavailable_reason()
     if reason:
         raise EngineUnavailable(reason)
@@ -44,6 +47,8 @@ def cmd_ask(app: Any, args: argparse.Namespace) -> int:
 
 
 def print_sources(answer: Answer) -> None:
+    from pipeline.service.ask import distinct, page_label
+
     shown = distinct(answer.citations)
     if shown:
         print("\nSources:")

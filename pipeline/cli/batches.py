@@ -8,12 +8,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core import messages
 from pipeline.core.batches import BatchView
 from pipeline.core.models import Job
-from pipeline.service.paperline import Paperline
+
+if TYPE_CHECKING:
+    from pipeline.service.paperline import Paperline
 
 
 def _print_json(data: object) -> None:

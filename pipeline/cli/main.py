@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pipeline.core import messages
@@ -138,7 +139,52 @@ def _wait_with_lines(app: Paperline, jobs: list[Job], *, timeout_s: float | None
     return app.wait([j.id for j in jobs], timeout_s=timeout_s, on_update=update)
 
 
+def cmd_queue(app: Paperline, args: argparse.Namespace) -> int:
+    """``paperline status`` without a job: the queue's health (what waits, what runs, who works, the longest wait)."""
+    health = app.queue_health()
+    now = time.time()
+    if args.json:
+        _print_json(health.to_dict(now))
+        return 0
+    oldest = health.oldest_queued
+    hosts = sorted({f"{w.host}" for w in health.workers})
+    rows = [
+        (
+            "queued",
+            messages.queue_line(
+                health.queued,
+                "job",
+                messages.queue_line(health.chunks_queued, "chunk") + " waiting" if health.chunks_queued else "",
+            ),
+        ),
+        ("running", messages.queue_line(health.running, "job")),
+        ("workers", messages.queue_line(len(health.workers), "process", ", ".join(hosts), many="processes") + " alive"),
+        (
+            "oldest waiting",
+            "-" if oldest is None else f"{oldest.filename} ({oldest.id}), {_duration(now - oldest.created_at)}",
+        ),
+    ]
+    for label, value in rows:
+        print(f"{label:>14}: {value}")
+    if (health.queued or health.chunks_queued) and not health.workers:
+        print(messages.NO_WORKER_RUNNING, file=sys.stderr)
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
 def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
+    if args.job is None:
+        return cmd_queue(app, args)
     job = app.get(args.job, user=args.owner_filter)
     chunks = app.chunks(job.id)
     if args.json:
@@ -258,7 +304,13 @@ def cmd_export(app: Paperline, args: argparse.Namespace) -> int:
 def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     job = app.retry(args.job, user=args.owner_filter)
     again = job.chunks_total - job.chunks_done
-    print(f"Retrying {again} chunk(s) of {job.filename}" if again else f"Merging {job.filename} again", file=sys.stderr)
+    if job.status is JobStatus.QUEUED:
+        print(f"Running {job.filename} again from the start", file=sys.stderr)
+    else:
+        print(
+            f"Retrying {again} chunk(s) of {job.filename}" if again else f"Merging {job.filename} again",
+            file=sys.stderr,
+        )
     if args.wait:
         [job] = _wait_or_explain(app, [job], timeout_s=args.timeout)
     if args.json:
@@ -268,7 +320,19 @@ def cmd_retry(app: Paperline, args: argparse.Namespace) -> int:
     return 0 if not args.wait or job.status is JobStatus.COMPLETED else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+class ProfileNames:
+    """``--profile``'s choices, read from the registry (and its plug-ins) only when a profile is named or listed:
+    every other command starts without loading it."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in profiles()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(profiles())
+
+
+def build_parser(*, asked_for_help: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``asked_for_help`` writes help texts that need the profile registry (``--help``)."""
     from pipeline.cli.ask import add_commands as add_ask_commands
     from pipeline.cli.batches import add_commands as add_batch_commands
     from pipeline.cli.operations import cmd_migrate, cmd_serve, cmd_token, cmd_worker
@@ -285,10 +349,15 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("files", nargs="+", metavar="FILE")
     submit.add_argument(
         "--profile",
-        choices=list(profiles()),
+        choices=ProfileNames(),
         default=None,
-        help="; ".join(f"{engine}: {', '.join(engine_profiles(engine))}" for engine in ENGINES)
-        + " (each engine's first is its default)",
+        metavar="PROFILE",
+        help=(
+            "; ".join(f"{engine}: {', '.join(engine_profiles(engine))}" for engine in ENGINES)
+            + " (each engine's first is its default)"
+            if asked_for_help
+            else "how to render the document (see --help)"
+        ),
     )
     submit.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or claude")
     submit.add_argument("--instruction", default="", help="what to extract, with --engine claude --profile custom")
@@ -304,8 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--json", action="store_true")
     submit.set_defaults(func=cmd_submit)
 
-    status = sub.add_parser("status", help="one job's status, chunks and notes")
-    status.add_argument("job")
+    status = sub.add_parser("status", help="one job's status, chunks and notes; without a job, the queue's health")
+    status.add_argument("job", nargs="?", help="the job (left out: jobs queued and running, workers, longest wait)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
@@ -345,7 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "parquet"], default="csv")
     export.set_defaults(func=cmd_export)
 
-    retry = sub.add_parser("retry", help="run a failed job's failed chunks again and merge afresh")
+    retry = sub.add_parser(
+        "retry", help="run a failed job's failed chunks again and merge afresh, or a canceled job from where it stopped"
+    )
     retry.add_argument("job")
     retry.add_argument("--wait", action="store_true")
     retry.add_argument("--timeout", type=float, default=None)
@@ -399,8 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that run until stopped: their store statements are counted for /metrics (the others are not scraped)
+LONG_RUNNING = ("worker", "serve")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(asked_for_help=bool({"-h", "--help"} & set(argv))).parse_args(argv)
     if args.home:
         os.environ["PAPERLINE_HOME"] = str(Path(args.home).absolute())
     try:
@@ -411,9 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # before the store opens: it counts its statements with prometheus_client, whose first import
             # chooses between one process's counters and multiprocess mode
             prepare_metrics(settings)
-        app = Paperline(settings)
-        args.owner_filter = app.owner_scope(args.user)
-        status = args.func(app, args)
+        app = Paperline(settings, count_statements=args.command in LONG_RUNNING)
+        try:
+            args.owner_filter = app.owner_scope(args.user)
+            status = args.func(app, args)
+        finally:
+            app.close()
         sys.stdout.flush()  # here, where a closed pipe is caught, rather than at the interpreter's exit
         return status
     except PaperlineError as exc:
@@ -434,5 +513,20 @@ def closed_pipe() -> int:
     return 128 + 13  # 141, as a shell reports a command ended by SIGPIPE
 
 
+def run() -> None:
+    """The ``paperline`` program (and ``python -m pipeline``): ``main``, then out at once. Whatever a command must
+    finish is finished when ``main`` returns (store closed, a worker's goodbye recorded, children stopped); what is
+    skipped is the interpreter's own teardown, which collects every object of the process: seconds for a worker or
+    ``serve`` on a loaded machine, after its work is done."""
+    status = main()
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import socket
+import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
+from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest, PaperlineError
 from pipeline.service.paperline import Paperline
 
@@ -53,21 +58,66 @@ def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
     return 0
 
 
-#: how long `paperline serve` waits for the dashboard and the worker to stop before killing them
-SERVE_STOP_TIMEOUT_S = 10.0
+#: how long `paperline serve` waits, beyond the worker's shutdown grace, for its children before it ends them
+SERVE_STOP_MARGIN_S = 1.0
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@dataclass
+class Child:
+    """A process `paperline serve` started: what to call it when waiting for it, and the port a dashboard serves."""
+
+    what: str
+    process: subprocess.Popen
+    port: int | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stopped_serving(self, address: str) -> bool:
+        """A dashboard whose port no longer takes connections has closed its server: what it still does is only its
+        interpreter's teardown (seconds of collecting objects on a loaded machine), with nothing left to lose."""
+        if self.port is None:
+            return False
+        host = "127.0.0.1" if address in ("0.0.0.0", "", "*") else "::1" if address == "::" else address
+        try:
+            with socket.create_connection((host, self.port), timeout=0.2):
+                return False
+        except OSError:
+            return True
+
+
+def stop_children(children: list[Child], *, address: str, grace_s: float) -> None:
+    """Ask every child to stop (SIGINT: a worker hands its running chunk back within ``grace_s``), say what is
+    awaited, and end what is still running ``SERVE_STOP_MARGIN_S`` after the grace."""
+    for child in children:
+        if child.alive:
+            child.process.send_signal(signal.SIGINT)
+    limit = grace_s + SERVE_STOP_MARGIN_S
+    waiting = [child.what for child in children if child.alive]
+    if waiting:
+        print(messages.stopping(waiting, limit), file=sys.stderr, flush=True)
+    deadline = time.monotonic() + limit
+    while any(child.alive for child in children) and time.monotonic() < deadline:
+        for child in children:
+            if child.alive and child.stopped_serving(address):
+                child.process.kill()
+        time.sleep(0.05)
+    for child in children:
+        if child.alive:
+            print(messages.ended_after(child.what, limit), file=sys.stderr, flush=True)
+            child.process.kill()
+        child.process.wait()
+
+
 def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
     import importlib.util
-    import signal
-    import subprocess
 
-    from pipeline.core import messages
     from pipeline.server.edge import is_loopback, panel_command, panel_environment, served_address, signs_in
 
     app.storage.check()
@@ -86,10 +136,10 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     # One environment for every dashboard process: with authentication they share the key that signs sessions.
     panel_env = panel_environment(env, panel_args)
     ports = [args.port + n for n in range(args.procs)]
-    processes = []
+    children: list[Child] = []
     if args.workers > 0:
         worker_cmd = [sys.executable, "-m", "pipeline", "worker", "-w", str(args.workers)]
-        processes.append(subprocess.Popen(worker_cmd, env=env))
+        children.append(Child(messages.serve_worker(args.workers), subprocess.Popen(worker_cmd, env=env)))
     for port in ports:  # each process has its own feed: one store reader per process, whatever the sessions
         command = panel_command(
             spec.origin,
@@ -99,7 +149,8 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
             panel_args=panel_args,
             env=env,
         )
-        processes.append(subprocess.Popen(command, env=panel_env))
+        children.append(Child(messages.serve_dashboard(port), subprocess.Popen(command, env=panel_env), port))
+    processes = [child.process for child in children]
     # SIGTERM (a service manager, `docker stop`, `kill`) stops the children as Ctrl-C does, instead of ending this
     # process alone and leaving the dashboard and the worker running.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -117,20 +168,10 @@ def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        # Each child stops in about its shutdown grace (a worker hands its chunk back at the next page); a second
-        # signal meanwhile must not leave them running, so none is taken until they are gone or killed.
+        # A second signal meanwhile must not leave the children running, so none is taken until they are gone.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + SERVE_STOP_TIMEOUT_S
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_children(children, address=address, grace_s=app.settings.shutdown_grace_s)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Ctrl-C (SIGINT: -2 or 130) is a normal stop; any other failure of a child is the command's exit status.
@@ -142,7 +183,6 @@ def cmd_token(app: Paperline, args: argparse.Namespace) -> int:
 
     A token is always a signed-in user's: ``create`` needs ``--user NAME`` (never the local user, who needs no
     token), and ``revoke --user NAME --all`` revokes every token of a user who leaves."""
-    from pipeline.core import messages
     from pipeline.service.tokens import parse_expiry
     from pipeline.service.users import LOCAL_USER
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import EngineUnavailable
-from pipeline.profiles.retrieval.embedding import unavailable_reason
-from pipeline.profiles.retrieval.ranking import SearchMode
+
+#: ``pipeline.profiles.retrieval.ranking.SearchMode``'s values, named here so building the command line does not
+#: import the ranking (and the index and embedding with it); a test holds the two together
+SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
 SHOWN_CHARS = 320
 
@@ -25,8 +27,8 @@ def add_commands(sub: Any) -> None:
     search.add_argument("--top", type=int, default=5, help="how many passages (default 5)")
     search.add_argument(
         "--mode",
-        choices=[mode.value for mode in SearchMode],
-        default=SearchMode.HYBRID.value,
+        choices=SEARCH_MODES,
+        default=SEARCH_MODES[0],
         help="hybrid: meaning and words fused (default); semantic: meaning; keyword: words (needs no model)",
     )
     search.add_argument("--json", action="store_true")
@@ -40,6 +42,9 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_search(app: Any, args: argparse.Namespace) -> int:
+    from pipeline.profiles.retrieval.embedding import unavailable_reason
+    from pipeline.profiles.retrieval.ranking import SearchMode
+
     reason = unavailable_reason() if args.mode != SearchMode.KEYWORD else None
     if reason:
         raise EngineUnavailable(reason)

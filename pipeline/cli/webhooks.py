@@ -7,11 +7,13 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import InvalidRequest
 from pipeline.core.models import SUBSCRIBABLE_EVENTS
-from pipeline.service.paperline import Paperline
+
+if TYPE_CHECKING:
+    from pipeline.service.paperline import Paperline
 
 ACTIONS = ("add", "list", "remove", "test", "log", "secret")
 

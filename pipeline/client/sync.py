@@ -77,7 +77,7 @@ class Client:
         return calls.job_of(self.http.post(f"/jobs/{job_id(job)}/cancel"))
 
     def retry(self, job: JobRef) -> RemoteJob:
-        """Run a failed job's failed chunks (or its last step) again."""
+        """Run a failed job's failed chunks (or its last step) again, or a canceled job from where it stopped."""
         return calls.job_of(self.http.post(f"/jobs/{job_id(job)}/retry"))
 
     def delete(self, job: JobRef) -> RemoteJob:

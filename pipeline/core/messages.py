@@ -92,6 +92,22 @@ def retrying(chunks: Sequence[int]) -> str:
     return f"Retrying {len(chunks)} failed chunks"
 
 
+#: a canceled job run again from the start (it was canceled before it was split into chunks)
+RUN_AGAIN = "Queued again after it was canceled"
+
+
+def running_again(chunks: Sequence[int]) -> str:
+    return f"Running again after it was canceled: {plural(len(chunks), 'chunk')} to do"
+
+
+def cannot_run_again(job_id: str, why: str) -> str:
+    return f"Job {job_id} cannot run again: {why}."
+
+
+def only_failed_or_canceled_retry(job_id: str, status: str) -> str:
+    return f"Job {job_id} is {status}; only a failed or canceled job can be retried."
+
+
 def retrying_event(chunks: Sequence[int]) -> str:
     return f"Retrying chunks {', '.join(str(index + 1) for index in chunks)}"
 
@@ -672,6 +688,27 @@ def nothing_to_cancel_in(batch_id: str) -> str:
 
 def no_result_because(status: str, error: str) -> str:
     return f"no result ({status}{': ' + error if error else ''})"
+
+
+def queue_line(count: int, what: str, detail: str = "", *, many: str | None = None) -> str:
+    """A line of the queue's health: "3 jobs (12 chunks waiting)"."""
+    return plural(count, what, many) + (f" ({detail})" if detail else "")
+
+
+def serve_worker(processes: int) -> str:
+    return f"the worker ({plural(processes, 'process', 'processes')}; a running chunk is handed back to the queue)"
+
+
+def serve_dashboard(port: int) -> str:
+    return f"the dashboard on port {port}"
+
+
+def stopping(waiting: Sequence[str], limit_s: float) -> str:
+    return f"Stopping Paperline: waiting for {' and '.join(waiting)}, at most {limit_s:.0f} s"
+
+
+def ended_after(what: str, limit_s: float) -> str:
+    return f"Ended {what}: it had not stopped after {limit_s:.0f} s"
 
 
 def binary_result_on_terminal(name: str) -> str:

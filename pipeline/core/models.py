@@ -98,6 +98,14 @@ class Job:
         return self.status.is_final
 
     @property
+    def can_run_again(self) -> bool:
+        """What "Retry" may act on: a failed job that ``can_retry``, or a canceled one whose upload was kept (one of
+        a batch canceled before its upload was stored has none)."""
+        if self.status is JobStatus.CANCELED:
+            return self.size_bytes > 0 and not self.purged_at
+        return self.can_retry
+
+    @property
     def can_retry(self) -> bool:
         """Failed with chunks to run again, or with every chunk done and a step after them (merge, embedding,
         indexing) to run again."""

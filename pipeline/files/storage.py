@@ -12,10 +12,8 @@ store that is down or throttling for longer is waited out by ``pipeline.core.tra
 from __future__ import annotations
 
 import abc
-import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -81,6 +79,8 @@ class _Hashing:
     """A file-like reader that hashes and counts what passes through it (for streamed uploads)."""
 
     def __init__(self, source: IO[bytes]) -> None:
+        import hashlib  # (imported by what writes files, not by every command that opens a storage)
+
         self.source, self.digest, self.size = source, hashlib.sha256(), 0
 
     def read(self, size: int = -1) -> bytes:
@@ -135,6 +135,8 @@ class LocalStorage(FileStorage):
     def put_bytes(self, key: str, data: bytes) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.core.models import PageText
-from pipeline.documents.layout.document import document_elements, has_layout
-from pipeline.documents.layout.markdown import markdown_elements
 from pipeline.profiles.base import Profile, as_json, pages_payload
 from pipeline.profiles.structured import tables, tables_csv, to_markdown, tree
 from pipeline.profiles.text import BULLET, escape_markdown_text, paragraphs, render_text
@@ -37,6 +35,10 @@ def render_markdown(pages: Sequence[PageText], title: str = "") -> str:
 
 
 def _render(pages: Sequence[PageText], title: str, document: dict[str, Any]) -> dict[str, str]:
+    # The layout reader is imported when a document is written, not when the registry is read (every command)
+    from pipeline.documents.layout.document import document_elements, has_layout
+    from pipeline.documents.layout.markdown import markdown_elements
+
     by_model = bool(pages) and all(page.method == "claude" for page in pages)
     if not has_layout(pages) and not by_model:  # scans only: paragraphs as before
         return {

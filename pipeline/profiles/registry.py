@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from typing import Any
 
 from pipeline.core.errors import InvalidRequest
@@ -54,6 +53,8 @@ def load_plugins(settings: Settings | None = None) -> None:
         _plugins_loaded = True
         for module in (settings or Settings.from_env()).plugins:
             importlib.import_module(module)
+        from importlib.metadata import entry_points  # ~0.1 s to import and scan: only when plug-ins are asked for
+
         for point in entry_points(group=ENTRY_POINT_GROUP):
             point.load()
 
@@ -74,8 +75,13 @@ def get_profile(name: str) -> Profile:
 
 
 def find_profile(name: str) -> Profile | None:
-    """The profile called ``name``, or None: for reading jobs made by a profile no longer installed."""
-    return profiles().get(name)
+    """The profile called ``name``, or None: for reading jobs made by a profile no longer installed. A name already
+    registered is answered without looking for plug-ins (a short command reading a job of a built-in profile skips
+    the scan); a worker loads every plug-in when it starts, and listing profiles loads them, so a plug-in that
+    replaces a built-in profile is the one used wherever jobs are made and rendered."""
+    with _lock:
+        found = _profiles.get(name)
+    return found if found is not None else profiles().get(name)
 
 
 def engine_profiles(engine: str) -> tuple[str, ...]:

@@ -13,7 +13,6 @@ from typing import Any
 from pipeline.core.elements import Element, Kind
 from pipeline.core.models import PageText
 from pipeline.core.spreadsheet import defuse
-from pipeline.documents.layout.document import document_elements, has_layout
 from pipeline.profiles.text import escape_markdown_text
 
 
@@ -156,6 +155,8 @@ def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
     passage starts at one and carries the real heading path), paragraphs and list items as blocks, and each table
     row as one line that names its columns ("Region: North; Revenue: 1,234.50"), so no passage cuts a row and every
     row carries its header; furniture left out. A page without a layout keeps its text as it was read."""
+    from pipeline.documents.layout.document import document_elements, has_layout  # only when writing
+
     if not has_layout(pages):
         return [(page.page, page.text.strip("\n")) for page in pages]
     blocks: dict[int, list[str]] = {page.page: [] for page in pages}

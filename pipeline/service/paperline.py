@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,7 +42,6 @@ from pipeline.core.models import (
 )
 from pipeline.core.settings import Settings
 from pipeline.core.text import clean_query, has_lone_surrogate
-from pipeline.documents.intake import Received, Source, receive, sanitize_filename
 from pipeline.documents.page_images import DEFAULT_WIDTH, PageImage
 from pipeline.engines import ENGINES, engine_unavailable_reason
 from pipeline.files.jobfiles import (
@@ -56,14 +55,8 @@ from pipeline.files.jobfiles import (
     job_files,
     result_name,
 )
-from pipeline.files.retention import enforce_limits
 from pipeline.files.storage import open_storage
 from pipeline.profiles.registry import default_profile, engine_profiles, find_profile, get_profile
-from pipeline.profiles.structured import table_csv
-from pipeline.service import tokens
-from pipeline.service import webhooks as hooks
-from pipeline.service.page_images import PageImageCache, page_image
-from pipeline.service.search import PassageSearch
 from pipeline.service.users import (
     LOCAL_USER,
     REFUSED_FOR_LIMIT,
@@ -80,17 +73,45 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; only notebooks and analytics
     from huey import Huey
     from prometheus_client import CollectorRegistry
 
+    from pipeline.documents.intake import Received, Source
     from pipeline.insight.eta import EtaError, EtaModel
     from pipeline.profiles.retrieval.index import PassageIndex, SearchHit
     from pipeline.profiles.retrieval.ranking import SearchMode
     from pipeline.service.ask import Answer, AskEvent, SentPassage
+    from pipeline.service.page_images import PageImageCache
+    from pipeline.service.search import PassageSearch
     from pipeline.worker.tasks import BoundTasks
 
 __all__ = ["LOCAL_USER", "Paperline"]
 
 
+@dataclass(frozen=True)
+class QueueHealth:
+    """The queue at one moment: what waits, what runs, who works on it."""
+
+    queued: int
+    running: int
+    #: chunks waiting for a worker (of running jobs as well as queued ones)
+    chunks_queued: int
+    workers: list[WorkerBeat]
+    #: the queued job that has waited longest (None when nothing waits)
+    oldest_queued: Job | None
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        oldest = self.oldest_queued
+        return {
+            "queued": self.queued,
+            "running": self.running,
+            "chunks_queued": self.chunks_queued,
+            "workers": len(self.workers),
+            "oldest_queued": None
+            if oldest is None
+            else {"id": oldest.id, "filename": oldest.filename, "waiting_s": round(now - oldest.created_at, 1)},
+        }
+
+
 def new_job_id() -> str:
-    return uuid.uuid4().hex[:12]
+    return os.urandom(6).hex()  # 48 random bits, as the first 12 hex digits of a uuid4 (without importing uuid)
 
 
 #: the queue priorities a submission may ask for: a higher one is taken first (0, the default, is the lowest)
@@ -106,13 +127,21 @@ class Paperline:
     """Submit documents and read their jobs; one instance per process is enough."""
 
     def __init__(
-        self, settings: Settings | None = None, *, store: JobStore | None = None, queue: Huey | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        store: JobStore | None = None,
+        queue: Huey | None = None,
+        count_statements: bool = True,
     ) -> None:
+        """``count_statements``: the store's statements in this process's Prometheus counter (a short command,
+        which no one scrapes, leaves it off)."""
         self.settings = settings or Settings.from_env()
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        self.store = store or open_store(self.settings)
+        self.store = store or open_store(self.settings, count_statements=count_statements)
         self.storage = open_storage(self.settings)
-        self.passage_search = PassageSearch(self.store)
+        self._passage_search: PassageSearch | None = None
+        self._passage_search_lock = threading.Lock()
         self._queue = queue
         self._tasks: BoundTasks | None = None
         self._page_images: PageImageCache | None = None
@@ -170,6 +199,10 @@ class Paperline:
         of range, a ``callback_url`` that is no public http(s) receiver) raises ``InvalidRequest``. A higher
         ``priority`` is taken from the queue first. The job's end is posted to ``callback_url``, signed with the
         user's callback secret (``webhook_callback_secret``)."""
+        from pipeline.documents.intake import receive, sanitize_filename
+        from pipeline.files.retention import enforce_limits
+        from pipeline.service import webhooks as hooks
+
         profile = default_profile(engine) if profile is None else profile  # "" names no profile: refused
         self.check_request(engine, profile, instruction)
         check_priority(priority)
@@ -189,6 +222,8 @@ class Paperline:
         try:
             check_limits(self.settings, self.store, user)  # before the bytes are stored: most refusals end here
         except LimitReached as exc:
+            from pipeline.documents.intake import Received
+
             return self._refused(job, Received(name, refused=exc), meta={**REFUSED_FOR_LIMIT, **hook})
         received = receive(source, name, self.files(job["id"]), self.settings)
         if received.refused is not None:
@@ -332,10 +367,13 @@ class Paperline:
 
     def retry(self, job_id: str, *, user: str | None = None) -> Job:
         """Run a failed job's failed chunks again, then merge afresh; chunks that were done are kept. A job whose
-        chunks are all done but whose merge (embedding) failed runs that step again."""
+        chunks are all done but whose merge (embedding) failed runs that step again. A canceled job runs again
+        from where it stopped (``run_canceled_again``)."""
         job = self.get(job_id, user=user)
+        if job.status is JobStatus.CANCELED:
+            return self.run_canceled_again(job)
         if job.status is not JobStatus.FAILED:
-            raise WrongState(f"Job {job_id} is {job.status.value}; only a failed job can be retried.")
+            raise WrongState(messages.only_failed_or_canceled_retry(job_id, job.status.value))
         if not job.can_retry:
             raise WrongState(f"Job {job_id} has no failed chunks to retry ({job.error or 'refused at intake'}).")
         self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
@@ -346,6 +384,36 @@ class Paperline:
         for index in self.store.retry_failed(job_id):
             self.tasks.enqueue_chunk(job_id, index, priority=job.priority)
         return self.get(job_id)
+
+    def run_canceled_again(self, job: Job) -> Job:
+        """Run a canceled job again where it stopped: its chunks done are kept, the others queued again (or, when
+        it was canceled before it was split, the document is prepared afresh); its upload must still be kept."""
+        if not job.can_run_again or self.files(job.id).find_source() is None:
+            why = "its files were deleted" if job.purged_at else "its upload was not kept"
+            raise InvalidRequest(messages.cannot_run_again(job.id, why))
+        self.check_request(job.engine, job.profile, str(job.meta.get("instruction", "")))
+        step, chunks = self.store.run_canceled_again(job.id)
+        if step == "document":
+            self.tasks.enqueue_document(job.id, priority=job.priority)
+        elif step == "merge":
+            self.tasks.enqueue_merge(job.id, priority=job.priority)
+        for index in chunks:
+            self.tasks.enqueue_chunk(job.id, index, priority=job.priority)
+        if not step:  # run again, or its files deleted, by someone else at this very moment
+            raise InvalidRequest(messages.only_failed_or_canceled_retry(job.id, self.get(job.id).status.value))
+        return self.get(job.id)
+
+    def queue_health(self) -> QueueHealth:
+        """The queue at a glance (``paperline status`` without a job): jobs queued and running, chunks waiting,
+        live workers, and the job waiting longest."""
+        jobs, chunks = self.status_counts()
+        return QueueHealth(
+            queued=jobs.get(JobStatus.QUEUED.value, 0),
+            running=jobs.get(JobStatus.RUNNING.value, 0),
+            chunks_queued=chunks.get(JobStatus.QUEUED.value, 0),
+            workers=self.workers(),
+            oldest_queued=self.store.oldest_queued(),
+        )
 
     # -- batches (pipeline.service.batches) ----------------------------------------------------------------------
     def submit_batch(
@@ -439,20 +507,28 @@ class Paperline:
     # -- personal API tokens (pipeline.service.tokens) ----------------------------------------------------------------
     def create_api_token(self, user: str, name: str = "", *, expires_in_s: float | None = None) -> tuple[ApiToken, str]:
         """A token for a signed-in user (``UserRefused`` for a reserved or no longer allowed name)."""
+        from pipeline.service import tokens
+
         return tokens.create_token(self.store, user, name, expires_in_s=expires_in_s, settings=self.settings)
 
     def api_token(self, secret: str) -> ApiToken:
         """The live token a program presents (``TokenRefused`` saying why when it does not work)."""
+        from pipeline.service import tokens
+
         return tokens.authenticate(self.store, secret, self.settings)
 
     def api_tokens(self, user: str | None = None) -> list[ApiToken]:
         return self.store.list_tokens(user)
 
     def revoke_api_token(self, token_id: str, *, user: str | None = None) -> None:
+        from pipeline.service import tokens
+
         tokens.revoke(self.store, token_id, user=user)
 
     def revoke_user_api_tokens(self, user: str) -> int:
         """Revoke every live token of ``user`` (who leaves); how many."""
+        from pipeline.service import tokens
+
         return tokens.revoke_user(self.store, user)
 
     # -- webhooks (pipeline.service.webhooks; sent by the workers) ------------------------------------------------
@@ -461,6 +537,8 @@ class Paperline:
     ) -> tuple[WebhookSubscription, str]:
         """Subscribe ``user``'s receiver at ``url`` to ``events`` (every job event when None); returns it and its
         signing secret, shown this once (``WebhookRefused`` for a URL or events that cannot be accepted)."""
+        from pipeline.service import webhooks as hooks
+
         return hooks.subscribe(self.store, self.settings, user, url, events)
 
     def webhooks(self, user: str | None = None) -> list[WebhookSubscription]:
@@ -468,21 +546,31 @@ class Paperline:
         return self.store.list_subscriptions(user)
 
     def webhook(self, subscription_id: str, *, user: str | None = None) -> WebhookSubscription:
+        from pipeline.service import webhooks as hooks
+
         return hooks.find(self.store, subscription_id, user)
 
     def remove_webhook(self, subscription_id: str, *, user: str | None = None) -> None:
+        from pipeline.service import webhooks as hooks
+
         hooks.remove(self.store, subscription_id, user)
 
     def test_webhook(self, subscription_id: str, *, user: str | None = None) -> WebhookDelivery:
         """Queue a signed ``webhook.test`` delivery to the subscription; a worker sends it."""
+        from pipeline.service import webhooks as hooks
+
         return hooks.send_test(self.store, subscription_id, user)
 
     def webhook_log(self, subscription_id: str, *, user: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The subscription's deliveries, newest first, with every attempt."""
+        from pipeline.service import webhooks as hooks
+
         return hooks.delivery_log(self.store, subscription_id, user, limit)
 
     def webhook_callback_secret(self, user: str) -> str:
         """The secret signing ``user``'s ``callback_url`` deliveries (made on first use)."""
+        from pipeline.service import webhooks as hooks
+
         return hooks.callback_secret(self.store, user)
 
     def sign_in(self, name: str | None) -> str:
@@ -552,6 +640,8 @@ class Paperline:
         """Worker processes alive now: they beat recently and have not said goodbye; on this host, their process
         must also still exist (a worker killed with -9 cannot say goodbye, but its pid is gone)."""
         age = max_age_s if max_age_s is not None else max(10.0, 3 * self.settings.heartbeat_interval_s)
+        import socket
+
         here = socket.gethostname()
         return [w for w in self.store.list_workers(max_age_s=age) if w.host != here or _process_exists(w.pid)]
 
@@ -634,6 +724,8 @@ class Paperline:
 
     def table_csv(self, job_id: str, index: int, *, user: str | None = None) -> bytes:
         """One table of the job's document (``index`` as in ``result_tables``, from 1) as CSV."""
+        from pipeline.profiles.structured import table_csv
+
         found = next((t for t in self.result_tables(job_id, user=user) if t.get("index") == index), None)
         if found is None:
             raise InvalidRequest(f"Job {job_id} has no table {index}.")
@@ -649,6 +741,8 @@ class Paperline:
         """Page ``page`` (1-based) of the job's document as an image ``width`` pixels wide (600-2000), PNG or WebP,
         drawn from the stored source in a subprocess and kept for the next viewer (``service.page_images``)."""
         job = self.get(job_id, user=user)
+        from pipeline.service.page_images import PageImageCache, page_image
+
         if self._page_images is None:
             self._page_images = PageImageCache()
         return page_image(self._page_images, self.settings, job, self.files(job_id), page, width, fmt)
@@ -722,6 +816,16 @@ class Paperline:
         return events_frame(self.events(job_id))
 
     # -- passages of retrieval jobs (pipeline.service.search) ----------------------------------------------------
+    @property
+    def passage_search(self) -> PassageSearch:
+        """Search over the retrieval jobs' passages: made on first use (its index loads passages from the store)."""
+        with self._passage_search_lock:
+            if self._passage_search is None:
+                from pipeline.service.search import PassageSearch
+
+                self._passage_search = PassageSearch(self.store)
+            return self._passage_search
+
     @property
     def passage_index(self) -> PassageIndex:
         return self.passage_search.index

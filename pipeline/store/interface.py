@@ -130,6 +130,10 @@ class JobRecords(abc.ABC):
         """How many jobs, and how many chunks, are in each status now (statuses with none are left out)."""
 
     @abc.abstractmethod
+    def oldest_queued(self) -> Job | None:
+        """The queued job that has waited longest (the queue's health: ``paperline status``), or None."""
+
+    @abc.abstractmethod
     def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
         """The most recently finished completed job for the same bytes and settings that was itself extracted
         (not answered from cache), only ``user``'s when given, for answering a new upload from cache."""
@@ -246,6 +250,13 @@ class ChunkRecords(abc.ABC):
     def retry_failed(self, job_id: str) -> list[int]:
         """Reopen a failed job's failed chunks (as queued) and the job (as extracting); returns their indexes, or
         nothing when the job is not failed or has no failed chunk."""
+
+    @abc.abstractmethod
+    def run_canceled_again(self, job_id: str) -> tuple[str, list[int]]:
+        """Reopen a canceled job whose files are kept, where it stopped: one canceled before it was split goes
+        back to the queue as new (``"document"``); one with chunks not done has them queued again, each with its
+        whole attempt budget (``"chunks"`` and their indexes); one with every chunk done goes back to merging
+        (``"merge"``). ``("", [])`` when the job is not canceled or its files are gone. The caller enqueues."""
 
     @abc.abstractmethod
     def retry_step(self, job_id: str) -> bool:

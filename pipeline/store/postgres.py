@@ -14,13 +14,13 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.core import transient
@@ -137,10 +137,17 @@ class PostgresJobStore(SqlStore, JobStore):
     INSERTION_ORDER = "seq"
 
     def __init__(
-        self, url: str, *, max_size: int = 4, timeout_s: float = 5.0, statement_timeout_s: float = 30.0
+        self,
+        url: str,
+        *,
+        max_size: int = 4,
+        timeout_s: float = 5.0,
+        statement_timeout_s: float = 30.0,
+        count_statements: bool = True,
     ) -> None:
         """``timeout_s`` bounds connecting and waiting for a pooled connection (the server is down: an error, not
-        a hang); ``statement_timeout_s`` bounds each statement on the server (0: none)."""
+        a hang); ``statement_timeout_s`` bounds each statement on the server (0: none); ``count_statements``: in
+        the Prometheus counter (off for a short command: no one scrapes it, and prometheus_client is heavy)."""
         self.url, self.max_size, self.timeout_s = url, max_size, timeout_s
         self.statement_timeout_s = statement_timeout_s
         self._pool: ConnectionPool | None = None
@@ -151,11 +158,14 @@ class PostgresJobStore(SqlStore, JobStore):
         self._beats_pid = 0
         self._beats_lock = threading.Lock()
         self._lock = threading.Lock()
-        # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens a store
-        from pipeline.core.metrics import STORE_STATEMENTS
-
         #: counts the SQL statements this process runs: what readers such as the dashboard cost
-        self.count_statement = STORE_STATEMENTS.inc
+        self.count_statement: Callable[[], None] = lambda: None
+        if count_statements:
+            # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens
+            # a store
+            from pipeline.core.metrics import STORE_STATEMENTS
+
+            self.count_statement = STORE_STATEMENTS.inc
 
     @property
     def pool(self) -> ConnectionPool:
@@ -302,20 +312,35 @@ class PostgresJobStore(SqlStore, JobStore):
         return source, "TRUE", "ts_rank_cd(p.text_search, q.query)", list(phrases)
 
     def initialize_schema(self) -> None:
-        """Bring the database to the newest schema (``pipeline.store.migrations``) on a connection of its own, in
-        one transaction holding the schema advisory lock: hosts and processes starting together on a new or older
-        database upgrade it one after the other (``CREATE TABLE`` fails, a duplicate type, when two make one table
-        at the same moment). Then this process's pool is opened."""
+        """Bring the database to the newest schema (``pipeline.store.migrations``): one query on this process's pool
+        when it is already there; else on a connection of its own, in one transaction holding the schema advisory
+        lock, so hosts and processes starting together on a new or older database upgrade it one after the other
+        (``CREATE TABLE`` fails, a duplicate type, when two make one table at the same moment)."""
+        from pipeline.store import migrations
+
+        if migrations.is_current(self._schema_versions()):  # the usual case, one query: alembic is not imported
+            return
         import sqlalchemy as sa
 
-        from pipeline.store import migrations
+        from pipeline.store.migrations.upgrade import upgrade
 
         conninfo = named_conninfo(self.url, "schema", connect_timeout_s=self.timeout_s)
         engine = sa.create_engine(
             "postgresql+psycopg://", creator=lambda: psycopg.connect(conninfo), poolclass=sa.NullPool
         )
-        migrations.upgrade(engine, lock=f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        upgrade(engine, lock=f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
         self.pool.wait(timeout=self.timeout_s)  # and this process's own connections are ready, as before
+
+    def _schema_versions(self) -> list[str]:
+        """The database's schema version, read on this process's pool (which it opens): none for a new database."""
+        from pipeline.store import migrations
+
+        with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            try:
+                return [str(row[0]) for row in cursor.execute(migrations.VERSION_QUERY).fetchall()]
+            except psycopg.errors.UndefinedTable:
+                conn.rollback()
+                return []
 
     def close(self) -> None:
         self._close_listener()

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,16 +39,21 @@ class SqliteJobStore(SqlStore, JobStore):
 
     INSERTION_ORDER = "rowid"
 
-    def __init__(self, path: Path | str, *, timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path | str, *, timeout_s: float = 30.0, count_statements: bool = True) -> None:
+        """``count_statements``: in the Prometheus counter, what readers such as the dashboard cost (off for a
+        short command: no one scrapes it, and prometheus_client is heavy to import)."""
         self.path = Path(path)
         self.timeout_s = timeout_s
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens a store
-        from pipeline.core.metrics import STORE_STATEMENTS
+        self._count_statement: Callable[[str], None] | None = None
+        if count_statements:
+            # imported here, not at the top: a worker chooses prometheus_client's multiprocess mode before it opens
+            # a store
+            from pipeline.core.metrics import STORE_STATEMENTS
 
-        self._count_statement = lambda _sql: STORE_STATEMENTS.inc()  # what readers such as the dashboard cost
+            self._count_statement = lambda _sql: STORE_STATEMENTS.inc()
 
     # -- plumbing -----------------------------------------------------------------------------------------
     @property
@@ -102,21 +107,30 @@ class SqliteJobStore(SqlStore, JobStore):
         return source, "passages_fts MATCH ?", "-bm25(passages_fts)", [query]  # bm25(): lower is better
 
     def initialize_schema(self) -> None:
-        """Bring the file to the newest schema (``pipeline.store.migrations``) on a connection of its own, in one
-        write transaction taken up front (``BEGIN IMMEDIATE`` waits for the busy timeout): processes starting
-        together on a new or older home upgrade it one after the other, never upgrading a read lock mid-step."""
-        import sqlalchemy as sa
-
+        """Bring the file to the newest schema (``pipeline.store.migrations``): one query when it is already there;
+        else on a connection of its own, in one write transaction taken up front (``BEGIN IMMEDIATE`` waits for the
+        busy timeout): processes starting together on a new or older home upgrade it one after the other, never
+        upgrading a read lock mid-step (alembic checks the version again inside it)."""
         from pipeline.store import migrations
 
-        self.connection  # noqa: B018 -- switches a new file to WAL first, retrying as only that switch needs
+        conn = self.connection  # switches a new file to WAL first, retrying as only that switch needs
+        try:
+            versions = [row[0] for row in conn.execute(migrations.VERSION_QUERY)]
+        except sqlite3.OperationalError:  # no version table: a new file, or one made before migrations
+            versions = []
+        if migrations.is_current(versions):  # the usual case, one query: alembic is not even imported
+            return
+        import sqlalchemy as sa
+
+        from pipeline.store.migrations.upgrade import upgrade
+
         engine = sa.create_engine(
             f"sqlite:///{self.path}",
             poolclass=sa.NullPool,
             connect_args={"timeout": self.timeout_s, "isolation_level": None},
         )
         sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        migrations.upgrade(engine)
+        upgrade(engine)
 
     def close(self) -> None:
         with self._lock:

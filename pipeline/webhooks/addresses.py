@@ -24,8 +24,6 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import httpx
-
 from pipeline.core import messages
 from pipeline.core.errors import WebhookRefused
 
@@ -84,6 +82,8 @@ def check_url(url: str, ports: Iterable[int] = ()) -> tuple[str, int]:
         raise WebhookRefused(messages.webhook_bad_url(url[:80] + "...", f"longer than {MAX_URL_LENGTH} characters"))
     if found := _invisible(url):  # shown by its repr, which escapes what cannot be seen
         raise WebhookRefused(messages.webhook_bad_url(url, messages.webhook_url_character(found)))
+    import httpx  # here: an address is checked rarely, and importing httpx costs every command a third of a second
+
     try:
         parts = urlsplit(url)
         port = parts.port

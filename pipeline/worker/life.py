@@ -150,6 +150,9 @@ def run_consumer(
 ) -> None:
     """Run Huey's consumer until it is stopped; then record every one of its processes as stopped. With
     ``metrics`` (address, port), serve ``/metrics`` for the host meanwhile."""
+    from pipeline.profiles.registry import load_plugins
+
+    load_plugins(settings)  # before the workers fork: every one renders with the same profiles, plug-ins included
     if metrics is not None:
         serve_metrics(store, *metrics)
     if settings.anthropic_api_key_set:

@@ -105,8 +105,11 @@ def test_read_download_cancel_retry_and_delete_jobs_over_http(app: Paperline, se
     assert missing["status"] == 404 and missing["detail"] == "No job 'nope'"
     ended = problem(call(f"{api}/jobs/{waiting.id}/cancel", "POST"))
     assert ended["status"] == 409 and "already ended (canceled)" in ended["detail"]
-    not_failed = problem(call(f"{api}/jobs/{waiting.id}/retry", "POST"))
-    assert not_failed["status"] == 409 and "only a failed job can be retried" in not_failed["detail"]
+    not_failed = problem(call(f"{api}/jobs/{done.id}/retry", "POST"))
+    assert not_failed["status"] == 409 and "only a failed or canceled job can be retried" in not_failed["detail"]
+    again = conforms(doc, "/jobs/{job_id}/retry", "post", call(f"{api}/jobs/{waiting.id}/retry", "POST"))
+    assert again["status"] == "queued", "a canceled job runs again"
+    assert json.loads(call(f"{api}/jobs/{waiting.id}/cancel", "POST")[2])["status"] == "canceled"
     unfinished = problem(call(f"{api}/jobs/{queued.id}", "DELETE"))
     assert unfinished["status"] == 409 and "cancel it first" in unfinished["detail"]
     forged = call(f"{api}/jobs/{queued.id}/cancel", "POST", {"Origin": "http://evil.example"})

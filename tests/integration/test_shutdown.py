@@ -77,3 +77,6 @@ def test_paperline_serve_stops_its_dashboard_and_busy_worker(
     wait_until(lambda: not _group_alive(server.pid), timeout=GONE_WITHIN_S, what="the server and its worker to stop")
     assert server.wait(timeout=10) == 0
     assert_handed_back(app, job.id)
+    said = log.read_text()
+    assert "Stopping Paperline: waiting for the worker (1 process; a running chunk is handed back" in said, said[-2000:]
+    assert "and the dashboard on port" in said and "Ended " not in said, "both stopped by themselves, none killed"

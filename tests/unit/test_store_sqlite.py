@@ -42,3 +42,34 @@ class TestSqliteJobStore(StoreContract):
         job = store.get("job1")
         assert job is not None and job.step_recoveries == 0
         store.close()
+
+
+def test_the_newest_step_is_read_from_the_step_files_as_alembic_reads_it() -> None:
+    from pipeline.store import migrations
+    from pipeline.store.migrations.upgrade import alembic_head
+
+    assert migrations.head() == alembic_head() != ""
+    assert all(migrations.STEP_FILE.match(p.name) for p in migrations.VERSIONS.glob("*.py")), (
+        "every step file is named NNNN_what.py, NNNN its revision"
+    )
+
+
+def test_a_current_store_opens_with_one_query_and_without_alembic(tmp_path: Path) -> None:
+    """Every command opens the store: when its schema is current, neither alembic nor SQLAlchemy is imported and the
+    version is read with one statement; an older one is still upgraded (above)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "jobs.db"
+    SqliteJobStore(path).initialize_schema()  # made and upgraded here
+    probe = (
+        "import sys\n"
+        "from pipeline.store.sqlite import SqliteJobStore\n"
+        "statements = []\n"
+        f"store = SqliteJobStore({str(path)!r})\n"
+        "store._count_statement = statements.append\n"
+        "store.initialize_schema()\n"
+        "print(sorted({'alembic', 'sqlalchemy'} & set(sys.modules)), [s for s in statements if 'alembic' in s])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[] ['SELECT version_num FROM alembic_version']"

@@ -2,45 +2,31 @@
 with its ``revision`` and the ``down_revision`` it follows; ``0001_baseline`` makes every table. Each store applies
 the steps it has not yet had at start (``initialize_schema``), under its lock, so processes starting together on a
 new or older database upgrade it once. The version applied is kept in the table ``alembic_version``.
+
+Opening a store happens in every command, so it costs one query when nothing is due: the newest step's revision is
+read from the step files' names (``NNNN_name.py`` holds revision ``NNNN``; a test holds the names to it) and the
+database's from ``alembic_version``. Alembic and SQLAlchemy (most of a second to import) are imported only when an
+upgrade is due (``pipeline.store.migrations.upgrade``).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-
 HERE = Path(__file__).parent
-
-
-def _config(connection: sa.Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    config.attributes["connection"] = connection
-    return config
-
-
-def upgrade(engine: sa.Engine, *, lock: str = "") -> None:
-    """Apply every step ``engine``'s database lacks, in one transaction that first runs ``lock`` (the backend's
-    schema lock, if its transaction begin is not one already), then close the engine's connections. A database
-    without a version (made before migrations) is at base: the baseline completes it. Errors are the driver's own
-    (``sqlite3``'s, ``psycopg``'s), as every other store call raises them."""
-    try:
-        with engine.begin() as connection:
-            if lock:
-                connection.exec_driver_sql(lock)
-            command.upgrade(_config(connection), "head")
-    except sa.exc.DBAPIError as exc:
-        if exc.orig is None:
-            raise
-        raise exc.orig from exc
-    finally:
-        engine.dispose()
+VERSIONS = HERE / "versions"
+#: the step files' names: the revision, an underscore, what the step does
+STEP_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+#: the database's version, in one query (a database made before migrations has no such table: an upgrade is due)
+VERSION_QUERY = "SELECT version_num FROM alembic_version"
 
 
 def head() -> str:
     """The newest step's revision: the version every database has after ``upgrade``."""
-    return ScriptDirectory.from_config(_config()).get_current_head() or ""
+    return max((m.group(1) for p in VERSIONS.iterdir() if (m := STEP_FILE.match(p.name))), default="")
+
+
+def is_current(versions: list[str]) -> bool:
+    """Whether a database whose ``alembic_version`` holds ``versions`` needs no step (exactly the head)."""
+    return versions == [head()]

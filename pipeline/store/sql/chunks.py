@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 
 from pipeline.core import messages
-from pipeline.core.lifecycle import FINISHING_STAGES, PROGRESS_AFTER_SPLITTING, EventKind
+from pipeline.core.lifecycle import FINISHING_STAGES, PROGRESS_AFTER_SPLITTING, PROGRESS_QUEUED, EventKind
 from pipeline.core.models import Chunk, ChunkSpan, ChunkStatus, JobStatus, Stage
 from pipeline.core.text import strip_controls
 from pipeline.store.sql.base import SqlBase, sql_list
@@ -176,6 +176,61 @@ class SqlChunks(SqlBase):
             self._recount(conn, job_id)
             self._event(conn, job_id, EventKind.RETRY, messages.retrying_event(failed))
         return failed
+
+    def run_canceled_again(self, job_id: str) -> tuple[str, list[int]]:
+        with self.transaction() as conn:
+            job = conn.execute("SELECT status, purged_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if job is None or job["status"] != JobStatus.CANCELED.value or job["purged_at"] is not None:
+                return "", []
+            chunks = conn.execute("SELECT idx, status FROM chunks WHERE job_id = ? ORDER BY idx", (job_id,)).fetchall()
+            again = [row["idx"] for row in chunks if row["status"] != "done"]
+            where = "AND status = 'canceled'"  # conditional: a second "run again" at the same moment changes nothing
+            reopen: dict[str, object] = {"finished_at": None, "error": ""}
+            if not chunks:  # canceled before it was split: prepared afresh, as a new upload is
+                step = "document"
+                reopened = self._update_job(
+                    conn,
+                    job_id,
+                    where,
+                    status=JobStatus.QUEUED,
+                    stage=Stage.QUEUED,
+                    progress=PROGRESS_QUEUED,
+                    message=messages.RUN_AGAIN,
+                    **reopen,
+                )
+            elif again:
+                step = "chunks"
+                reopened = self._update_job(
+                    conn,
+                    job_id,
+                    where,
+                    status=JobStatus.RUNNING,
+                    stage=Stage.EXTRACTING,
+                    message=messages.running_again(again),
+                    **reopen,
+                )
+                if reopened:  # a chunk run again gets its whole attempt budget; an older attempt stays fenced out
+                    conn.execute(
+                        "UPDATE chunks SET status = 'queued', finished_at = NULL, error = '', attempt_base = attempts, "
+                        "rev = ? WHERE job_id = ? AND status <> 'done'",
+                        (self._bump(conn), job_id),
+                    )
+                    self._recount(conn, job_id)
+            else:
+                step = "merge"
+                reopened = self._update_job(
+                    conn,
+                    job_id,
+                    where,
+                    status=JobStatus.RUNNING,
+                    stage=Stage.MERGING,
+                    message=messages.MERGING,
+                    **reopen,
+                )
+            if not reopened:
+                return "", []
+            self._event(conn, job_id, EventKind.RETRY, messages.running_again(again) if again else messages.RUN_AGAIN)
+        return step, again
 
     def retry_step(self, job_id: str) -> bool:
         with self.transaction() as conn:

@@ -176,6 +176,12 @@ class SqlJobs(SqlBase):
             chunks = conn.execute("SELECT status, COUNT(*) AS n FROM chunks GROUP BY status").fetchall()
         return {row["status"]: int(row["n"]) for row in jobs}, {row["status"]: int(row["n"]) for row in chunks}
 
+    def oldest_queued(self) -> Job | None:
+        row = self.connection.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY created_at LIMIT 1"
+        ).fetchone()
+        return job_from_row(row) if row else None
+
     def find_completed(self, sha256: str, profile: str, engine: str, *, user: str | None = None) -> Job | None:
         mine, params = ('AND "user" = ?', (user,)) if user is not None else ("", ())
         row = self.connection.execute(
