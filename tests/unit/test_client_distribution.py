@@ -15,8 +15,11 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "pipeline" / "client"
 DISTRIBUTION = ROOT / "clients" / "python"
-# What the distribution declares (the progress extra's tqdm only where a bar is asked for).
-THIRD_PARTY = {"httpx", "httpx_sse", "tqdm"}
+# What the distribution declares (the progress extra's tqdm only where a bar is asked for, the tables extra's pandas
+# only for DataFrames), and the rooms of Paperline it ships beside the client.
+THIRD_PARTY = {"httpx", "httpx_sse", "tqdm", "pandas"}
+SHIPPED = ("pipeline.client", "pipeline.tables")
+TABLES = ROOT / "pipeline" / "tables"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -33,12 +36,12 @@ def imported_modules(path: Path) -> set[str]:
 def test_the_client_imports_nothing_else_of_paperline_nor_other_libraries() -> None:
     strays = {
         f"{path.name}: {name}"
-        for path in sorted(CLIENT.glob("*.py"))
+        for path in sorted([*CLIENT.glob("*.py"), *TABLES.glob("*.py")])
         for name in imported_modules(path)
         if not (
-            name == "pipeline.client"
-            or name.startswith("pipeline.client.")
-            or name.split(".")[0] in THIRD_PARTY | set(sys.stdlib_module_names)
+            name in SHIPPED
+            or name.startswith(tuple(f"{room}." for room in SHIPPED))
+            or name.split(".")[0] in THIRD_PARTY | {"openpyxl"} | set(sys.stdlib_module_names)
         )
     }
     assert not strays, f"pipeline.client must stay installable alone (clients/python): {sorted(strays)}"
@@ -46,10 +49,12 @@ def test_the_client_imports_nothing_else_of_paperline_nor_other_libraries() -> N
 
 def test_the_distribution_ships_this_code_at_paperlines_version_and_ranges() -> None:
     assert (DISTRIBUTION / "pipeline" / "client").resolve() == CLIENT, "a link to the one copy, not a copy"
+    assert (DISTRIBUTION / "pipeline" / "tables").resolve() == TABLES
     client = tomllib.loads((DISTRIBUTION / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     paperline = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert client["version"] == paperline["version"]
     ranges = {Requirement(r).name: str(Requirement(r).specifier) for r in paperline["dependencies"]}
-    for requirement in map(Requirement, client["dependencies"] + client["optional-dependencies"]["progress"]):
+    extras = client["optional-dependencies"]
+    for requirement in map(Requirement, client["dependencies"] + extras["progress"] + extras["tables"]):
         assert str(requirement.specifier) == ranges[requirement.name], f"{requirement} differs from paperline's"
     assert {Requirement(r).name for r in client["dependencies"]} == {"httpx", "httpx-sse"}

@@ -48,7 +48,8 @@ HEALTH: dict[str, Any] = {
 
 def openapi_document(prefix: str) -> dict[str, Any]:
     job = "#/components/schemas/Job"
-    paths: dict[str, Any] = {"/health": copy.deepcopy(HEALTH), **job_paths(), "/search": search_path(), "/ask": ask_path()}
+    paths: dict[str, Any] = {"/health": copy.deepcopy(HEALTH), **job_paths()}
+    paths |= {"/search": search_path(), "/ask": ask_path()}
     paths |= webhook_paths()
     paths |= batch_paths()
     return {
