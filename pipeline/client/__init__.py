@@ -6,10 +6,11 @@
         paperline.wait(job, progress=True)
         print(paperline.result(job, "markdown"))
 
-It talks only HTTP: it imports nothing else of Paperline, so a notebook or an ETL job on another machine needs
-the package, not a job store; it is also packaged alone as ``paperline-client`` (clients/python), with httpx and
-httpx-sse as its only dependencies. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
-results are typed (``pipeline.client.models``).
+It talks only HTTP: it imports nothing else of Paperline but ``pipeline.tables`` (the reader of the tables result,
+for ``tables``), so a notebook or an ETL job on another machine needs the package, not a job store; it is also
+packaged alone as ``paperline-client`` (clients/python), needing httpx and httpx-sse (tqdm and pandas as extras).
+Errors are the API's problem details as exceptions (``pipeline.client.errors``); results are typed
+(``pipeline.client.models``).
 """
 
 from __future__ import annotations

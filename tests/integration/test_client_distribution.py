@@ -1,6 +1,7 @@
 """paperline-client (clients/python) built and installed into a fresh virtual environment, with nothing but its
-declared dependencies (from the package index, at the test lock's versions), then used from there against the HTTP
-API: proof that ``pipeline.client`` works without the rest of Paperline, not only that its imports look so."""
+declared dependencies and its tables extra (from the package index, at the test lock's versions), then used from
+there against the HTTP API, a completed job's tables read as DataFrames too: proof that ``pipeline.client`` works
+without the rest of Paperline, not only that its imports look so."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from pipeline.service.paperline import Paperline
 from tests.docgen import make_text_pdf
 from tests.helpers import ROOT
 from tests.locks import locked_versions
+from tests.sync_runner import run_queued
+from tests.unit.test_tables import _table_pdf
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # builds and installs a distribution with pandas
 
 INSTALL_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 120
@@ -44,8 +47,10 @@ SCRIPT = textwrap.dedent(
             missing = "found"
         except NotFound:
             missing = "NotFound"
+        [table] = paperline.tables(sys.argv[3])
     print(json.dumps({"client": pipeline.client.__file__, "engine": engine, "id": job.id,
-                      "status": seen.status, "filename": seen.filename, "missing": missing}))
+                      "status": seen.status, "filename": seen.filename, "missing": missing,
+                      "columns": list(table.columns), "revenue": [int(v) for v in table["Revenue"]]}))
     """
 )
 
@@ -69,7 +74,7 @@ def test_the_client_distribution_installs_alone_and_talks_to_a_server(
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=RUN_TIMEOUT_S, env=env)
     python = venv / "bin" / "python"
     installed = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--constraint", str(constraints), str(source)],
+        [str(python), "-m", "pip", "install", "--quiet", "--constraint", str(constraints), f"{source}[tables]"],
         capture_output=True,
         text=True,
         timeout=INSTALL_TIMEOUT_S,
@@ -81,13 +86,15 @@ def test_the_client_distribution_installs_alone_and_talks_to_a_server(
         [str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True, timeout=RUN_TIMEOUT_S
     )
     names = {package["name"].lower() for package in json.loads(listed.stdout)}
-    assert {"paperline-client", "httpx", "httpx-sse"} <= names and "paperline" not in names
-    assert not names & {"panel", "bokeh", "pandas", "pyarrow", "huey", "sqlalchemy"}, names
+    assert {"paperline-client", "httpx", "httpx-sse", "pandas"} <= names and "paperline" not in names
+    assert not names & {"panel", "bokeh", "pyarrow", "huey", "sqlalchemy", "pypdf"}, names
 
+    tabled = app.submit(_table_pdf(tmp_path / "tables.pdf"), profile="markdown")
+    run_queued(app)  # the table job done in this process: no worker needed
     pdf = make_text_pdf(tmp_path / "report.pdf", 2)
     base_url = str(serve_api()).removesuffix("/api/v1")
     ran = subprocess.run(
-        [str(python), "-I", "-c", SCRIPT, base_url, str(pdf)],  # -I: no checkout, no user site on sys.path
+        [str(python), "-I", "-c", SCRIPT, base_url, str(pdf), tabled.id],  # -I: no checkout, no user site on sys.path
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,
@@ -100,3 +107,4 @@ def test_the_client_distribution_installs_alone_and_talks_to_a_server(
     assert report["engine"] == "absent", "only pipeline.client is installed, not the engine"
     assert (report["status"], report["filename"], report["missing"]) == ("queued", "report.pdf", "NotFound")
     assert app.get(report["id"]).filename == "report.pdf", "the job the installed client submitted is in the store"
+    assert (report["columns"], report["revenue"]) == (["Region", "Revenue", "Change"], [1234, 51544])
