@@ -38,7 +38,7 @@ $(INSTALLED_RUN): pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
 	touch $@
 
 $(INSTALLED_TEST): pyproject.toml $(INSTALLED_MODEL) | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval,ocr]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3,retrieval,ocr,notebook]'
 	touch $@
 
 install: system-run $(INSTALLED_RUN)
