@@ -96,7 +96,7 @@ def check_alive(worker: Any) -> None:
         raise RuntimeError(f"the worker exited; see {worker.log_path}")
 
 
-def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
+def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]], timeout_s: float = WAVE_TIMEOUT_S) -> None:
     """Submit each wave at once and wait for it, so that the held-back jobs are the most recently created."""
     for number, paths in enumerate(waves, start=1):
         ids = []
@@ -105,7 +105,7 @@ def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
             if job.status.value != "queued":  # a cache hit or a refusal would not measure anything
                 raise RuntimeError(f"{path.name}: expected a queued job, got {job.status.value}: {job.message}")
             ids.append(job.id)
-        jobs = app.wait(ids, timeout_s=WAVE_TIMEOUT_S, poll_s=0.1, on_update=lambda _: check_alive(worker))
+        jobs = app.wait(ids, timeout_s=timeout_s, poll_s=0.1, on_update=lambda _: check_alive(worker))
         for job in jobs:
             if job.status.value != "completed":
                 raise RuntimeError(f"job {job.id} is {job.status.value} ({job.stage.value}): {job.message}")
@@ -225,6 +225,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="keep the history (jobs and events, pickled) in this file")
     parser.add_argument("--replay", type=Path, help="measure a history kept with --save instead of running jobs")
     parser.add_argument("--waves", type=int, default=len(WAVES), help="run only the first N waves (a busy machine)")
+    parser.add_argument("--wave-timeout", type=float, default=WAVE_TIMEOUT_S, help="longest wait for one wave, s")
     args = parser.parse_args()
     if args.replay:
         with args.replay.open("rb") as kept:
@@ -247,7 +248,7 @@ def main() -> None:
     worker = LocalWorker(settings, workers=WORKERS)
     try:
         worker.start()
-        run_waves(app, worker, waves)
+        run_waves(app, worker, waves, args.wave_timeout)
         jobs, events = app.jobs(), app.events()
         if args.save:
             with args.save.open("wb") as out:
