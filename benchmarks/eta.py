@@ -20,8 +20,10 @@ Run: .venv/bin/python benchmarks/eta.py  (prints one JSON object to stdout, logs
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import pickle
 import shutil
 import statistics
 import sys
@@ -94,7 +96,7 @@ def check_alive(worker: Any) -> None:
         raise RuntimeError(f"the worker exited; see {worker.log_path}")
 
 
-def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
+def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]], timeout_s: float = WAVE_TIMEOUT_S) -> None:
     """Submit each wave at once and wait for it, so that the held-back jobs are the most recently created."""
     for number, paths in enumerate(waves, start=1):
         ids = []
@@ -103,7 +105,7 @@ def run_waves(app: Any, worker: Any, waves: Sequence[Sequence[Path]]) -> None:
             if job.status.value != "queued":  # a cache hit or a refusal would not measure anything
                 raise RuntimeError(f"{path.name}: expected a queued job, got {job.status.value}: {job.message}")
             ids.append(job.id)
-        jobs = app.wait(ids, timeout_s=WAVE_TIMEOUT_S, poll_s=0.1, on_update=lambda _: check_alive(worker))
+        jobs = app.wait(ids, timeout_s=timeout_s, poll_s=0.1, on_update=lambda _: check_alive(worker))
         for job in jobs:
             if job.status.value != "completed":
                 raise RuntimeError(f"job {job.id} is {job.status.value} ({job.stage.value}): {job.message}")
@@ -140,14 +142,59 @@ def baseline_errors(jobs: Sequence[Any], events: Sequence[Any], held_back: float
     return errors
 
 
+#: the cold start: the model fitted on jobs up to this size, tried on jobs from that size (none seen in its history)
+COLD_TRAIN_MAX_PAGES = 20
+COLD_TEST_MIN_PAGES = 30
+
+
+def previous_model(model: Any) -> Any:
+    """The ETA before its pace was measured from the job's first chunk: the history blended with the job's rate
+    since its start, weighted by its share of pages done (for the before/after on the same history)."""
+    from pipeline.insight.eta import EtaModel, blend
+
+    class PreviousEta(EtaModel):
+        def estimate(self, job: Any, *, elapsed: float, share: float, load: int = 1, extracting_for: Any = None) -> Any:
+            return blend(elapsed, share, self.expected_seconds(job, load))
+
+    return PreviousEta(model.groups)
+
+
+def of_remaining(jobs: Sequence[Any], events: Sequence[Any]) -> dict[str, Any]:
+    """Median absolute error as a share of the time that really remained, per checkpoint, now and before: on the
+    held-back most recent jobs, and on a cold start (fitted on small jobs, tried on large ones)."""
+    from pipeline.insight.eta import EtaModel, replay
+
+    history = fresh_history(jobs)
+    cut = int(len(history) * (1 - HELD_BACK))
+    small = [j for j in history if j.pages <= COLD_TRAIN_MAX_PAGES]
+    large = [j for j in history if j.pages >= COLD_TEST_MIN_PAGES]
+    found: dict[str, Any] = {}
+    for name, train, test in (("held_back", history[:cut], history[cut:]), ("cold_start", small, large)):
+        model = EtaModel.fit(train)
+        for which, used in (("now", model), ("before", previous_model(model))):
+            error = replay(used, test, history, events, trained_on=len(train))
+            found[f"{name}_{which}"] = (
+                None
+                if error is None
+                else {
+                    "trained_on": len(train),
+                    "tested_on": len(test),
+                    "pct_of_remaining": {k: round(v, 3) for k, v in error.pct_of_remaining_by_checkpoint.items()},
+                    "estimating": error.estimating,
+                }
+            )
+    return found
+
+
 def median(values: Sequence[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
 
 
-def measure(app: Any) -> dict[str, Any]:
-    """The model's error from ``Paperline.eta_error`` and the baseline's on the same checkpoints."""
-    jobs, events = app.jobs(), app.events()
-    error = app.eta_error(held_back=HELD_BACK)
+def measure(jobs: Sequence[Any], events: Sequence[Any]) -> dict[str, Any]:
+    """The model's error (``Paperline.eta_error``'s) and the baseline's on the same checkpoints."""
+    from pipeline.insight.eta import evaluate
+
+    error = evaluate(jobs, events, held_back=HELD_BACK)
     if error is None:
         raise RuntimeError("eta_error returned None: too little history or no checkpoint reached")
     baseline = baseline_errors(jobs, events, HELD_BACK)
@@ -168,10 +215,23 @@ def measure(app: Any) -> dict[str, Any]:
         "checkpoints_reached": {k: len(v) for k, v in baseline.items()},
         "median_job_duration_s": median([j.duration_s for j in history]),
         "test_job_pages": [j.pages for j in history[error.trained_on :]],
+        # the goal: at 25% done, at most 0.30 of the time that remained, held back and on a cold start
+        "error_of_remaining": of_remaining(jobs, events),
     }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--save", type=Path, help="keep the history (jobs and events, pickled) in this file")
+    parser.add_argument("--replay", type=Path, help="measure a history kept with --save instead of running jobs")
+    parser.add_argument("--waves", type=int, default=len(WAVES), help="run only the first N waves (a busy machine)")
+    parser.add_argument("--wave-timeout", type=float, default=WAVE_TIMEOUT_S, help="longest wait for one wave, s")
+    args = parser.parse_args()
+    if args.replay:
+        with args.replay.open("rb") as kept:
+            jobs, events = pickle.load(kept)
+        print(json.dumps({"replayed": str(args.replay), **measure(jobs, events)}, indent=2))
+        return
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     home = tempfile.mkdtemp(prefix="paperline-eta-")
     os.environ.update(PAPERLINE_HOME=home, **SETTINGS)
@@ -182,14 +242,18 @@ def main() -> None:
     settings = Settings.from_env()
     work = Path(home) / "bench-inputs"
     work.mkdir()
-    waves = make_documents(work)
+    waves = make_documents(work)[: args.waves]
     log(f"{sum(map(len, waves))} jobs in {len(waves)} waves; worker -w {WORKERS} on {home}")
     app = Paperline(settings)
     worker = LocalWorker(settings, workers=WORKERS)
     try:
         worker.start()
-        run_waves(app, worker, waves)
-        report = measure(app)
+        run_waves(app, worker, waves, args.wave_timeout)
+        jobs, events = app.jobs(), app.events()
+        if args.save:
+            with args.save.open("wb") as out:
+                pickle.dump((jobs, events), out)
+        report = measure(jobs, events)
     except BaseException:
         log(f"kept {home} to look into (worker log: {worker.log_path})")
         raise

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest, NoWorkerRunning, PaperlineError
-from pipeline.core.models import Job, JobStatus
+from pipeline.core.models import Job, JobStatus, Stage
 from pipeline.core.settings import Settings
 from pipeline.engines import ENGINES
 from pipeline.files.jobfiles import FORMAT_FILES
@@ -93,7 +93,7 @@ def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None)
         return _wait_with_lines(app, jobs, timeout_s=timeout_s)
     from tqdm import tqdm
 
-    from pipeline.insight.eta import format_eta
+    from pipeline.insight.eta import eta_text
 
     bars = {
         job.id: tqdm(
@@ -108,14 +108,19 @@ def _wait_with_bars(app: Paperline, jobs: list[Job], *, timeout_s: float | None)
     }
 
     model = app.eta_model()
+    extracting_since: dict[str, float] = {}  # each job's first chunk start, read once it is extracting
 
     def update(snapshots: list[Job]) -> None:
         running = sum(1 for job in snapshots if job.status is JobStatus.RUNNING)
+        unknown = [j for j in snapshots if j.stage is Stage.EXTRACTING and j.id not in extracting_since]
+        extracting_since.update(app.extraction_starts(unknown))
         for job in snapshots:
             bar = bars[job.id]
             bar.n = round(job.progress, 1)
             status = job.status.value if job.is_final else job.stage.value
-            eta = "" if job.is_final else format_eta(model.remaining_seconds(job, load=max(1, running)))
+            since = extracting_since.get(job.id)
+            remaining = model.remaining_seconds(job, load=max(1, running), extracting_since=since)
+            eta = "" if job.is_final else eta_text(remaining, running=job.status is JobStatus.RUNNING)
             bar.set_postfix_str(f"{status}{f', {eta}' if eta else ''}: {job.message}"[:90], refresh=False)
             bar.refresh()
 

@@ -117,6 +117,21 @@ def search_params(
     return params
 
 
+def progress_bar(description: str) -> Any:
+    """A bar of pages from ``tqdm.auto``: in Jupyter one widget updated in place (ipywidgets, the ``notebook``
+    extra), in a terminal a line of text. Jupyter without ipywidgets gets the text bar, without tqdm's warning
+    about the missing widgets ("IProgress not found") on every first use."""
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)  # tqdm.auto warns as it is first imported
+        from tqdm.auto import tqdm
+
+    return tqdm(total=None, unit="page", desc=description, leave=True)
+
+
 class Follower:
     """Reads one job's event stream: remembers the last event id (to reconnect with ``Last-Event-ID``), moves a
     progress bar when asked, and gives the final job at ``event: end``."""
@@ -126,11 +141,7 @@ class Follower:
         self.last_event_id = ""
         self.failures = 0
         self.latest: RemoteJob | None = None
-        self._bar: Any = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=None, unit="page", desc=description or job, leave=True)
+        self._bar: Any = progress_bar(description or job) if progress else None
 
     def request_headers(self) -> dict[str, str]:
         return {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
@@ -166,7 +177,7 @@ class Follower:
         self.latest = job
         if self._bar is not None:
             if job.pages and self._bar.total != job.pages:
-                self._bar.total = job.pages
+                self._bar.reset(total=job.pages)  # (a widget's length changes only through reset)
             self._bar.n = job.pages_done
             self._bar.set_postfix_str(job.stage or job.status, refresh=False)
             self._bar.refresh()

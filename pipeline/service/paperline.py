@@ -451,7 +451,13 @@ class Paperline:
             return BatchView(totals, 0.0 if totals.is_final else None)
         from pipeline.insight.eta import batch_remaining_seconds
 
-        seconds = batch_remaining_seconds(self.eta_model(), self.batch_jobs(batch_id), workers=len(self.workers()))
+        jobs = self.batch_jobs(batch_id)
+        seconds = batch_remaining_seconds(
+            self.eta_model(),
+            jobs,
+            workers=len(self.workers()),
+            extracting_since=self.extraction_starts([job for job in jobs if job.stage is Stage.EXTRACTING]),
+        )
         return BatchView(totals, seconds)
 
     def batch_jobs(self, batch_id: str, *, user: str | None = None) -> list[Job]:
@@ -792,6 +798,14 @@ class Paperline:
         from pipeline.insight.eta import EtaModel
 
         return EtaModel.fit(self.jobs())
+
+    def extraction_starts(self, jobs: Iterable[Job]) -> dict[str, float]:
+        """When each job's first chunk began (jobs not yet extracting are left out): what the ETA measures a job's
+        own pace from (``EtaModel.remaining_seconds(extracting_since=...)``)."""
+        from pipeline.insight.eta import first_chunk_start
+
+        starts = {job.id: first_chunk_start(self.store.list_chunks(job.id)) for job in jobs}
+        return {job_id: at for job_id, at in starts.items() if at is not None}
 
     def eta_error(self, *, held_back: float = 0.3) -> EtaError | None:
         """How far the ETA was from the truth on the most recent ``held_back`` share of finished jobs."""
