@@ -6,8 +6,8 @@
         paperline.wait(job, progress=True)
         print(paperline.result(job, "markdown"))
 
-It talks only HTTP: it imports nothing else of Paperline, so a notebook or an ETL job on another machine needs
-the package, not a job store. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
+It talks only HTTP: it imports nothing else of Paperline but ``pipeline.tables`` (reading a result's tables into
+DataFrames, pure functions), so a notebook or an ETL job on another machine needs the package, not a job store. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
 results are typed (``pipeline.client.models``).
 """
 

@@ -19,6 +19,7 @@ PACKAGES = ("pipeline", "dashboard")
 # of one layer do not import each other. ``pipeline`` itself (its lazy exports) and ``pipeline.__main__`` sit on
 # top, the dashboard above everything.
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("tables",),  # a document's tables as data (numbers, frames, workbooks): pure, so the HTTP client uses it too
     ("core", "client"),  # vocabulary: snapshots, lifecycle, messages, errors, settings; the HTTP client stands alone
     ("store",),  # the job database
     ("files",),  # blobs: storage, a job's files, retention
