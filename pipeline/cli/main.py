@@ -144,51 +144,10 @@ def _wait_with_lines(app: Paperline, jobs: list[Job], *, timeout_s: float | None
     return app.wait([j.id for j in jobs], timeout_s=timeout_s, on_update=update)
 
 
-def cmd_queue(app: Paperline, args: argparse.Namespace) -> int:
-    """``paperline status`` without a job: the queue's health (what waits, what runs, who works, the longest wait)."""
-    health = app.queue_health()
-    now = time.time()
-    if args.json:
-        _print_json(health.to_dict(now))
-        return 0
-    oldest = health.oldest_queued
-    hosts = sorted({f"{w.host}" for w in health.workers})
-    rows = [
-        (
-            "queued",
-            messages.queue_line(
-                health.queued,
-                "job",
-                messages.queue_line(health.chunks_queued, "chunk") + " waiting" if health.chunks_queued else "",
-            ),
-        ),
-        ("running", messages.queue_line(health.running, "job")),
-        ("workers", messages.queue_line(len(health.workers), "process", ", ".join(hosts), many="processes") + " alive"),
-        (
-            "oldest waiting",
-            "-" if oldest is None else f"{oldest.filename} ({oldest.id}), {_duration(now - oldest.created_at)}",
-        ),
-    ]
-    for label, value in rows:
-        print(f"{label:>14}: {value}")
-    if (health.queued or health.chunks_queued) and not health.workers:
-        print(messages.NO_WORKER_RUNNING, file=sys.stderr)
-    return 0
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
 def cmd_status(app: Paperline, args: argparse.Namespace) -> int:
     if args.job is None:
+        from pipeline.cli.operations import cmd_queue
+
         return cmd_queue(app, args)
     job = app.get(args.job, user=args.owner_filter)
     chunks = app.chunks(job.id)
