@@ -14,12 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .safe_html import render
+from .safe_html import NUMBER, render
 
 #: text shown in the document view at once; a longer document shows a window of pages around the one on screen
 MAX_SHOWN_CHARS = 200_000
-#: a table cell that reads as a number (thousands separators, decimals, a sign or parentheses, a currency or %)
-NUMBER = re.compile(r"^[(\[]?[-+\u2212\u2013]?\s?[$€£¥]?\s?\d[\d.,'\u00a0\u202f ]*(?:%|[kKmMbB]n?)?[)\]]?$")
 WORD = re.compile(r"\w+", re.UNICODE)
 #: a passage's element is marked when this many of its words in a row are in the passage (or all, if fewer)
 MARK_RUN = 4
