@@ -19,7 +19,7 @@ from pipeline.profiles.retrieval.embedding import unavailable_reason
 from pipeline.service.ask import Answer, AskEvent, Citation, distinct, page_label
 
 from .formatting import html_pane
-from .results import split_mark
+from .page_layout import split_mark
 from .safe_html import format_html, render
 from .state import SessionState
 

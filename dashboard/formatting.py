@@ -124,6 +124,12 @@ CSS = """
 .pl-answer-text { white-space:pre-wrap; font-size:14px; color:#102a43; margin:6px 0; }
 .pl-sources { font-size:12px; padding-left:22px; }
 .pl-sources li { margin:4px 0; }
+.pl-markdown table { border-collapse:collapse; font-size:13px; display:block; overflow:auto; max-height:60vh; }
+.pl-markdown th, .pl-markdown td { border:1px solid #d9e2ec; padding:3px 8px; vertical-align:top; }
+.pl-markdown thead th { position:sticky; top:0; background:#f0f4f8; }
+.pl-markdown td.pl-num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+.pl-page-marker { margin:14px 0 6px; padding-top:4px; border-top:1px solid #d9e2ec; font-size:11px; font-weight:600;
+  color:#829ab1; text-transform:uppercase; letter-spacing:.04em; }
 """
 
 

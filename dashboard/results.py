@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from functools import partial
 from typing import Any
 
@@ -19,7 +18,9 @@ from pipeline.core.errors import PaperlineError
 from pipeline.files.jobfiles import FORMAT_FILES
 from pipeline.profiles.registry import find_profile
 
+from .document_view import DocumentView
 from .formatting import has_result, html_pane, size
+from .page_layout import read_layout
 from .safe_html import format_html, markdown_html, render
 from .state import SessionState
 
@@ -28,6 +29,8 @@ MAX_SHOWN_CHARS = 200_000
 #: a table in the list is named by the first cells of its header (or first row), cut to this many characters
 TABLE_HEAD_CHARS = 80
 BROWSER_IMAGES = {"png": pn.pane.PNG, "jpg": pn.pane.JPG, "webp": pn.pane.WebP}
+#: main formats whose result is a document, shown beside its pages (``DocumentView``)
+DOCUMENT_FORMATS = ("markdown", "text")
 
 
 class ResultViewer(pn.viewable.Viewer):
@@ -44,6 +47,7 @@ class ResultViewer(pn.viewable.Viewer):
         self.state.param.watch(self._on_selected, "selected_job")
         self.state.param.watch(lambda *_e: self._render(self.state.selected_job), ["selected_page", "selected_mark"])
         self.state.param.watch(self._on_update, "update")
+        self._document: DocumentView | None = None
         self._render(self.state.selected_job)
 
     def _options(self) -> dict[str, str]:
@@ -63,12 +67,18 @@ class ResultViewer(pn.viewable.Viewer):
             self.state.open_result(event.new)
 
     def _on_selected(self, event: param.parameterized.Event) -> None:
+        self._document = None  # another job: built afresh
         self._render(event.new)
 
     def _render(self, job_id: str) -> None:
         if not job_id:
             self._body.objects = [html_pane('<div class="pl-meta">Select a finished job to see its result.</div>')]
             self._downloads.objects = []
+            self._document = None
+            return
+        if self._document is not None and self._document.job.id == job_id:
+            # the same job at another page (a search hit, a citation): turn to it, nothing else changes
+            self._document.show_page(self.state.selected_page or 1, mark=self.state.selected_mark, reveal=True)
             return
         try:
             job = self.state.app.get(job_id, user=self.state.owner_filter)
@@ -76,18 +86,22 @@ class ResultViewer(pn.viewable.Viewer):
         except PaperlineError as exc:
             self._body.objects = [html_pane(format_html('<div class="pl-error">{}</div>', exc))]
             self._downloads.objects = []
+            self._document = None
             return
         if job.id not in self._picker.options.values():
             self._picker.options = {**self._picker.options, f"{job.filename} · {job.status.value} · {job.id}": job.id}
         self._picker.value = job.id
-        parts: list[pn.viewable.Viewable] = [html_pane(result_header(job), sizing_mode="stretch_width")]
-        if self.state.selected_page and "json" in formats:
-            parts.append(self._page(job, self.state.selected_page))
+        parts: list[pn.viewable.Viewable | pn.viewable.Viewer] = [
+            html_pane(result_header(job), sizing_mode="stretch_width")
+        ]
         if job.kind == "image":
             parts.append(self._images(job))
         if "tables" in formats:
             parts.append(self._tables(job))
-        if formats:
+        self._document = self._document_view(job, formats)
+        if self._document is not None:
+            parts.append(self._document)
+        elif formats:
             parts.append(self._content(job, formats[0]))
         elif not job.is_final:
             parts.append(html_pane('<div class="pl-meta">The result appears here when the job finishes.</div>'))
@@ -103,6 +117,20 @@ class ResultViewer(pn.viewable.Viewer):
             )
             for fmt in formats
         ]
+
+    def _document_view(self, job: Job, formats: list[str]) -> DocumentView | None:
+        """The document beside its pages, for results that are a document (markdown or text, with the JSON that
+        says where each page's text came from); None for the others (rows, sentences), shown as before."""
+        if "json" not in formats or formats[0] not in DOCUMENT_FORMATS:
+            return None
+        layout = read_layout(self.state.app.result(job.id, "json", user=self.state.owner_filter))
+        if not layout.pages:
+            return None
+        page, mark = self.state.selected_page, self.state.selected_mark
+        view = DocumentView(layout, state=self.state, job=job, page=max(1, page or 1))
+        if page:
+            view.show_page(page, mark=mark, reveal=True)
+        return view
 
     def _download(self, job_id: str, fmt: str) -> io.BytesIO:
         return io.BytesIO(self.state.app.result_bytes(job_id, fmt, user=self.state.owner_filter))
@@ -173,17 +201,6 @@ class ResultViewer(pn.viewable.Viewer):
             )
         return pn.Column(*(p for p in (note, view) if p is not None), sizing_mode="stretch_width")
 
-    def _page(self, job: Job, page: int) -> pn.viewable.Viewable:
-        """One page's text first (a search hit opened here), above the whole result."""
-        pages = json.loads(self.state.app.result(job.id, "json", user=self.state.owner_filter)).get("pages", [])
-        found = next((p for p in pages if p.get("page") == page), None)
-        body = found.get("text", "") if found else "(this page has no text in the result)"
-        before, marked, after = split_mark(body, self.state.selected_mark)
-        return html_pane(
-            render("result_page.html", page=page, before=before, marked=marked, after=after),
-            sizing_mode="stretch_width",
-        )
-
     def _images(self, job: Job) -> pn.viewable.Viewable:
         compressed = self.state.app.compressed_image_bytes(job.id, user=self.state.owner_filter)
         original = self.state.app.source_bytes(job.id, user=self.state.owner_filter)
@@ -213,20 +230,6 @@ class ResultViewer(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._picker, self._downloads, self._body, sizing_mode="stretch_width")
-
-
-def split_mark(text: str, mark: str) -> tuple[str, str, str]:
-    """``text`` around the first place ``mark`` is in it, spaces and line breaks counted alike (a passage may run
-    across the page's lines differently); of a passage that runs across a page border, the longest run of its
-    words this page has (its start or its end); (text, "", "") when it is not there. The template escapes each
-    part."""
-    words = mark.split()
-    for count in range(len(words), min(3, len(words)) - 1, -1):
-        for run in {tuple(words[:count]), tuple(words[len(words) - count :])}:
-            found = re.search(r"\s+".join(re.escape(word) for word in run), text) if run else None
-            if found is not None:
-                return text[: found.start()], found.group(0), text[found.end() :]
-    return text, "", ""
 
 
 def result_header(job: Job) -> str:

@@ -39,6 +39,10 @@ PAGE_MARKER = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 # A table whose cells span rows or columns is written as an HTML table (GFM tables cannot span): a block of only
 # table rows is shown as a table, through the same sanitizer; any other raw HTML stays visible text.
 TABLE_BLOCK = re.compile(r"^<table>\n(?:<tr>.*</tr>\n)+</table>$", re.MULTILINE)
+#: a table cell that reads as a number (thousands separators, decimals, a sign or parentheses, a currency or %):
+#: shown right-aligned so its digits line up
+NUMBER = re.compile(r"^[(\[]?[-+\u2212\u2013]?\s?[$€£¥]?\s?\d[\d.,'\u00a0\u202f ]*(?:%|[kKmMbB]n?)?[)\]]?$")
+_TEXT_CELL = re.compile(r"<td>([^<]*)</td>")
 
 
 @cache
@@ -73,8 +77,18 @@ def markdown_html(text: str) -> str:
     parts = PAGE_MARKER.split(text)
     pages = [None, *(int(page) for page in parts[1::2])]
     # The one place sanitized HTML is marked safe: it has just been through nh3.
-    bodies = [Markup(clean_html(_rendered(body))) for body in parts[0::2]]
+    bodies = [Markup(_numbers_right(clean_html(_rendered(body)))) for body in parts[0::2]]
     return render("markdown.html", sections=list(zip(pages, bodies, strict=True)))
+
+
+def _numbers_right(sanitized: str) -> str:
+    """Table cells of sanitized HTML that hold only a number, classed to be right-aligned (the cell's text is
+    untouched: only a class is added to a tag nh3 let through)."""
+
+    def classed(cell: re.Match[str]) -> str:
+        return f'<td class="pl-num">{cell.group(1)}</td>' if NUMBER.match(cell.group(1).strip()) else cell.group(0)
+
+    return _TEXT_CELL.sub(classed, sanitized)
 
 
 @cache

@@ -87,8 +87,8 @@ class SearchView(pn.viewable.Viewer):
         return pn.Row(html_pane(hit_html(hit, query), sizing_mode="stretch_width"), button, sizing_mode="stretch_width")
 
     def show_hit(self, hit: SearchHit) -> None:
-        """Show the hit's job in the Result tab, at the hit's page."""
-        self.state.open_result(hit.job_id, hit.page or 0)
+        """Show the hit's job in the Result tab, at the hit's page, with the passage's elements marked."""
+        self.state.open_result(hit.job_id, hit.page or 0, hit.text)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

@@ -23,6 +23,7 @@ import hashlib
 import html
 import logging
 import re
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -56,7 +57,7 @@ FIXED_DIRECTIVES = (
     "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
     "img-src 'self' data: blob:",
     "font-src 'self' data: https://fonts.gstatic.com",
-    "connect-src 'self'",
+    "connect-src 'self' blob:",  # the module shim fetches the modules it was handed as blob: URLs
     "worker-src 'self' blob:",
     "object-src 'none'",
     "base-uri 'self'",
@@ -65,9 +66,13 @@ FIXED_DIRECTIVES = (
 )
 # What BokehJS and Panel need, found by loading the page under the policy in Chromium: BokehJS compiles some code
 # with ``new Function`` ('unsafe-eval'; it does not allow inline handlers or javascript: URLs), and Panel's module
-# shim loads rewritten modules from blob: URLs that only running script can create. The shim's feature probe (an
-# inline script in a srcdoc frame) is refused and logged; nothing Paperline uses depends on it.
+# shim loads rewritten modules from blob: URLs that only running script can create.
 SCRIPT_NEEDS = ("'unsafe-eval'", "blob:")
+# Panel's module shim (es-module-shims, which every custom component's module goes through) probes the browser with
+# an inline script in a srcdoc frame and waits for its answer before it loads any module: refused, it would wait
+# forever (and log the refusal). It gives that script the nonce of the first ``script[nonce]`` of the page, so its
+# own tag carries this response's nonce, which the policy allows.
+MODULE_SHIM = re.compile(r"<script(?=[^>]*\bsrc=\"[^\"]*es-module-shims)", re.IGNORECASE)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -79,10 +84,11 @@ def _hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode() + "'"
 
 
-def content_security_policy(page: str) -> str:
+def content_security_policy(page: str, nonce: str = "") -> str:
     """The policy for one rendered page: scripts from this server, plus the page's own inline scripts and inline
-    handlers by hash (``'unsafe-hashes'`` covers handlers only with a matching hash; no ``'unsafe-inline'``)."""
-    sources = ["'self'", *SCRIPT_NEEDS]
+    handlers by hash (``'unsafe-hashes'`` covers handlers only with a matching hash; no ``'unsafe-inline'``), and
+    the script this response's ``nonce`` was given to (the module shim's probe)."""
+    sources = ["'self'", *SCRIPT_NEEDS, *([f"'nonce-{nonce}'"] if nonce else [])]
     for match in INLINE_SCRIPT.finditer(page):
         attrs = match.group("attrs")
         kind = SCRIPT_TYPE.search(attrs)
@@ -115,7 +121,10 @@ class GuardedDocHandler(DocHandler):
         if isinstance(chunk, (str, bytes)):
             page = chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk
             if "<html" in page[:4096].lower():
-                self.set_header("Content-Security-Policy", content_security_policy(page))
+                nonce = secrets.token_urlsafe(18)
+                page, shims = MODULE_SHIM.subn(f'<script nonce="{nonce}"', page, count=1)
+                self.set_header("Content-Security-Policy", content_security_policy(page, nonce if shims else ""))
+                chunk = page
         super().write(chunk)
 
 

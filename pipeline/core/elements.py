@@ -55,6 +55,8 @@ class Element:
     header_rows: int = 0
     #: tables: the pages it spans (a table continued on the next page is one table)
     pages: list[int] = field(default_factory=list)
+    #: read from a scan: OCR's mean word confidence (0-100), so a reader can check the unsure parts; None otherwise
+    confidence: float | None = None
 
     @property
     def n_rows(self) -> int:
@@ -88,6 +90,8 @@ class Element:
             data["depth"] = self.depth
         if self.kind is Kind.FURNITURE:
             data["furniture"] = True
+        if self.confidence is not None:
+            data["confidence"] = round(self.confidence, 1)
         if self.kind is Kind.TABLE:
             data.update(
                 pages=self.pages or [self.page],

@@ -322,6 +322,7 @@ def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float
         bottom = height_pt - max(line.box[3] for line in lines) * scale_y
         size = statistics.median(line.size for line in lines) * scale_y
         heading = len(lines) <= HEADING_LINES and body > 0 and size >= HEADING_RATIO * body
+        confidences = [word.confidence for line in lines for word in line.words]
         # estimates from a scan: sizes rounded to 2 pt, so headings set alike rank alike
         elements.append(
             Element(
@@ -330,6 +331,7 @@ def scanned_layout(page: OcrPage, number: int, width_pt: float, height_pt: float
                 number,
                 (round(left, 1), round(bottom, 1), round(right, 1), round(top, 1)),
                 size=round(size / 2) * 2.0,
+                confidence=round(statistics.fmean(confidences), 1) if confidences else None,
             )
         )
     for table in sorted(tables, key=lambda t: -t.bbox[3]):

@@ -150,17 +150,18 @@ def table_csv(rows: Sequence[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def passage_pages(pages: Sequence[PageText]) -> list[tuple[int, str]]:
+def passage_pages(pages: Sequence[PageText], elements: Sequence[Element] | None = None) -> list[tuple[int, str]]:
     """Each page's text as retrieval cuts it into passages: with its layout, headings as Markdown headings (so a
     passage starts at one and carries the real heading path), paragraphs and list items as blocks, and each table
     row as one line that names its columns ("Region: North; Revenue: 1,234.50"), so no passage cuts a row and every
-    row carries its header; furniture left out. A page without a layout keeps its text as it was read."""
+    row carries its header; furniture left out. A page without a layout keeps its text as it was read. The
+    pages' ``elements`` are read from their layout unless the caller has them already."""
     from pipeline.documents.layout.document import document_elements, has_layout  # only when writing
 
     if not has_layout(pages):
         return [(page.page, page.text.strip("\n")) for page in pages]
     blocks: dict[int, list[str]] = {page.page: [] for page in pages}
-    for element in document_elements(pages):
+    for element in document_elements(pages) if elements is None else elements:
         page = element.pages[0] if element.pages else element.page
         if element.kind in (Kind.FURNITURE, Kind.FIGURE):
             continue

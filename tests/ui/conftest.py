@@ -47,3 +47,13 @@ def page(browser, tmp_path: Path) -> Iterator[object]:  # type: ignore[no-untype
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """Where a test keeps what it saw (screenshots, request logs) after it ends: ``PAPERLINE_TEST_ARTIFACTS`` or
+    ``tmp/artifacts`` in this checkout, one folder per test."""
+    root = Path(os.environ.get("PAPERLINE_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "tmp" / "artifacts")
+    folder = root / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

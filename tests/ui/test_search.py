@@ -15,8 +15,8 @@ from tests.ui.test_hostile_content import LIVE_PAYLOADS
 pytestmark = pytest.mark.ui
 
 
-def test_search_finds_the_answer_and_opens_it_at_its_page(  # type: ignore[no-untyped-def]
-    app: Paperline, start_worker, dashboard: str, page, tmp_path: Path
+def test_search_finds_the_answer_and_opens_it_at_its_page_marked(  # type: ignore[no-untyped-def]
+    app: Paperline, start_worker, dashboard: str, page, tmp_path: Path, artifacts: Path
 ) -> None:
     start_worker(workers=2)
     documents = make_documents(3, seed=21)
@@ -42,11 +42,18 @@ def test_search_finds_the_answer_and_opens_it_at_its_page(  # type: ignore[no-un
 
     hit = app.search(question.question, top_k=1)[0]
     page.get_by_role("button", name=f"Open at page {hit.page}").first.click()
-    view = page.locator(".pl-page-view")
-    view.wait_for(timeout=30_000)
-    assert f"Page {hit.page}" in view.inner_text()
-    assert question.answer.split()[0] in view.inner_text()
+    # The Result tab, scrolled to the hit's page: the passage's elements marked in the text and on the page image.
+    page.locator(".pl-page-image[src^='data:']").wait_for(timeout=60_000)
     assert page.locator(".bk-tab.bk-active").inner_text().strip() == "Result"
+    assert page.locator(".pl-page-status").inner_text().startswith(f"Page {hit.page} of ")
+    marked = page.locator(".pl-doc .pl-marked")
+    marked.first.wait_for(timeout=30_000)
+    assert any(question.answer.split()[0] in text for text in marked.all_inner_texts())
+    assert page.locator(".pl-box.pl-marked").count() == marked.count(), "each marked element marked on the page too"
+    assert marked.first.is_visible() and marked.first.evaluate(
+        "(n) => { const r = n.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight }"
+    ), "scrolled to the passage"
+    page.screenshot(path=str(artifacts / "search-hit-opened-marked.png"), full_page=False)
 
     # A document's markup found by search is shown as text, never run.
     open_tab(page, "Search")

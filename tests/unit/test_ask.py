@@ -236,19 +236,27 @@ def test_the_ask_tab_streams_in_and_a_chip_opens_the_result_at_the_cited_passage
     second = answer.citations[1]
     assert (state.selected_job, state.selected_mark) == (second.job_id, second.cited_text)
     assert state.selected_page in second.pages
-    page = result._body.objects[1].object
-    assert f"<h4>Page {state.selected_page}</h4>" in page and '<mark class="pl-cited">' in page
-    marked = " ".join(page.split('<mark class="pl-cited">', 1)[1].split("</mark>", 1)[0].split())
-    assert len(marked) > 20 and marked in " ".join(second.cited_text.split()), "the cited text this page holds"
-    first = answer.citations[0]  # one sentence: on one page, marked whole
+    # The Result opens at the cited page, the paragraphs holding the cited text marked (on the page too).
+    document = result._document
+    assert document is not None and document.page == document.canvas.page == state.selected_page
+    marked = [document.layout.block(el) for el in document.canvas.marked]
+    assert marked and all(block is not None and block.page == state.selected_page for block in marked)
+    assert all(shares_a_run(block.text, second.cited_text) for block in marked if block is not None)
+    first = answer.citations[0]  # one sentence: on one page, within one paragraph
     view._chips.objects[0].clicks += 1
-    marked = result._body.objects[1].object.split('<mark class="pl-cited">', 1)[1].split("</mark>", 1)[0]
-    assert " ".join(marked.split()) == " ".join(first.cited_text.split())
+    marked = [document.layout.block(el) for el in result._document.canvas.marked]
+    flat = " ".join(first.cited_text.split())
+    assert any(block is not None and flat in " ".join(block.text.split()) for block in marked)
+
+
+def shares_a_run(text: str, cited: str, run: int = 4) -> bool:
+    words, cited_words = text.split(), " ".join(cited.split())
+    return any(" ".join(words[i : i + run]) in cited_words for i in range(max(1, len(words) - run + 1)))
 
 
 def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chips_and_marks() -> None:
     from dashboard.ask import answer_html, chip_label
-    from dashboard.results import split_mark
+    from dashboard.page_layout import split_mark
     from dashboard.safe_html import render
     from pipeline.service.ask import Answer, Citation
     from tests.docgen import HOSTILE

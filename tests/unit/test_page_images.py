@@ -14,7 +14,7 @@ from pipeline import Paperline
 from pipeline.core.errors import FilesGone, JobNotFound, PageNotFound
 from tests.docgen import make_text_image
 from tests.integration.test_api import call, problem
-from tests.structure_docs import headings_and_lists
+from tests.structure_docs import headings_and_lists, scanned_report
 from tests.sync_runner import run_queued
 
 A4 = (595.28, 841.89)
@@ -104,3 +104,16 @@ def test_another_users_page_is_not_found_by_the_python_api_and_over_http(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_scans_elements_say_how_sure_ocr_was_and_born_digital_ones_do_not(
+    app: Paperline, report: str, tmp_path: Path
+) -> None:
+    scan = app.submit(scanned_report(tmp_path / "scan.pdf"), profile="markdown")
+    run_queued(app)
+    result = json.loads(app.result(scan.id, "json"))
+    assert result["pages"][0]["method"] == "ocr"
+    read = [e for e in result["elements"] if e["type"] in ("heading", "paragraph")]
+    assert read and all(0 <= e["confidence"] <= 100 for e in read)
+    assert max(e["confidence"] for e in read) > 80, "a clean 200 dpi scan reads with confidence"
+    assert all("confidence" not in e for e in json.loads(app.result(report, "json"))["elements"])
