@@ -241,8 +241,9 @@ def _looks_like_a_table(grid: list[list[str]], block: Block, *, caption: bool) -
     words = [w for row in block.rows for s in row.segments for w in s.words]
     if sum(w.mono for w in words) * 2 >= len(words):
         return False
-    leaders = sum(bool(LEADER.search(c)) for row in grid for c in row) * 4 >= len(grid)
-    if leaders and (not LEADER_TABLES or all(PAGE.match(row[-1]) for row in grid if row[-1])):
+    drawn = _grid(block)  # (its lines as drawn: the rows as read have their leaders dropped)
+    leaders = sum(bool(LEADER.search(c)) for row in drawn for c in row) * 4 >= len(drawn)
+    if leaders and (not LEADER_TABLES or all(PAGE.match(row[-1]) for row in drawn if row[-1])):
         return False  # a table of contents: titles led by dots to their pages (a price list leads to prices)
     filled = sum(1 for row in grid for c in row if c)
     if filled < 0.6 * len(grid) * columns or _contents(grid):

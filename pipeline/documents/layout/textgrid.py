@@ -256,8 +256,8 @@ def _ruled(above: Line, below: Line, rules: Sequence[float]) -> bool:
 def _rows(lines: Sequence[Line], tight: float | None, rules: Sequence[float], *, head: bool) -> list[list[Line]]:
     """Lines grouped into the table's rows: a line goes on the row above it (a cell's next line) where it stands at
     a cell's tight line pitch and brings no figure of its own (header lines: no year either is needed), with no
-    rule between; where no pitch tells, a close line with fewer pieces, each under text of the line above, and no
-    figure."""
+    rule between; where no pitch tells, a close line with fewer pieces, each under text of the line above, no
+    figure, and (in the body) nothing under the row's first piece."""
     rows: list[list[Line]] = []
     for line in lines:
         if rows and CELL_LINES and not _ruled(rows[-1][-1], line, rules) and _goes_on(rows[-1], line, tight, head):
@@ -274,6 +274,8 @@ def _goes_on(row: list[Line], line: Line, tight: float | None, head: bool) -> bo
         return gap <= tight and (head or not line.figures())
     if gap > 1.6 * max(line.size, above.size) or len(line.pieces) >= len(above.pieces) or line.figures():
         return False
+    if not head and line.pieces[0].x0 <= row[0].pieces[0].x1:
+        return False  # under the row's first piece: a section's name, a row of its own, not a cell's next line
     return all(any(p.x0 < q.x1 and p.x1 > q.x0 for q in above.pieces) for p in line.pieces)
 
 
