@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.elements import Cell, Element, Kind
-from pipeline.documents.layout import cells, tables
+from pipeline.documents.layout import aligned, booktabs, cells, tables, textgrid
 from pipeline.documents.layout.document import document_elements
 from pipeline.profiles.structured import _table_lines, column_names, to_markdown
 from tests.corpus import drawn, html, printing
@@ -180,3 +180,110 @@ def test_a_row_passage_names_its_columns_through_every_header_row() -> None:
         "Race/ethnicity: Asian/Pacific Islander; Total PK-12 / Women: 54,862; PK-8: 38,569",
         "Race/ethnicity: Black; Total PK-12 / Women: 12,001; PK-8: 9,870",
     ]
+
+
+# --- tables with no vertical rules: statements, price lists, cells of several lines, group headers ------------------
+
+
+def one_table(path: Path) -> Element:
+    [table] = found_tables(path)
+    return table
+
+
+@pytest.mark.parametrize(("nth", "leaders"), [(0, True), (1, True), (0, False), (1, False)])
+def test_a_statement_is_one_table_with_its_dated_head_unit_line_and_signs_joined(
+    printer: printing.Printer, tmp_path: Path, nth: int, leaders: bool
+) -> None:
+    """A 10-K statement of operations: "$" in a column of its own beside each amount, leader dots after the labels
+    (or none), "Year Ended" over the dates, the unit line beside them, amounts underlined and totals overlined."""
+    doc = printed(printer, "financial", tmp_path / "statement.pdf", nth, leaders=leaders)
+    assert_same(one_table(tmp_path / "statement.pdf"), doc.tables[0])
+
+
+def test_without_joined_signs_a_statements_dollar_signs_stand_apart(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed(printer, "financial", tmp_path / "statement.pdf", 0, leaders=True)
+    monkeypatch.setattr(textgrid, "JOIN_SIGNS", False)
+    rows = one_table(tmp_path / "statement.pdf").rows()
+    assert any(cell == "$" for row in rows for cell in row)
+
+
+def test_without_the_head_above_a_statement_loses_its_year_ended_line(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = printed(printer, "financial", tmp_path / "statement.pdf", 0, leaders=False)
+    monkeypatch.setattr(aligned, "HEADS_ABOVE", False)
+    table = one_table(tmp_path / "statement.pdf")
+    assert table.header_rows < doc.tables[0].header_rows
+    assert not any(doc.tables[0].rows[0][1] in row for row in table.rows())
+
+
+def test_without_growing_past_its_rules_a_statement_loses_its_labels(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules underline only the amounts: the labels left of them are the table's by their rows alone."""
+    doc = printed(printer, "financial", tmp_path / "statement.pdf", 0, leaders=False)
+    monkeypatch.setattr(booktabs, "GROW", False)
+    cells = {cell for table in found_tables(tmp_path / "statement.pdf") for row in table.rows() for cell in row}
+    assert doc.tables[0].rows[-1][0] not in cells, "'Net income (loss)' under the last rule"
+
+
+@pytest.mark.parametrize("nth", [0, 1, 2])
+def test_a_price_list_led_by_dots_is_a_table_without_its_leaders(
+    printer: printing.Printer, tmp_path: Path, nth: int
+) -> None:
+    doc = printed(printer, "leaders", tmp_path / "prices.pdf", nth)
+    assert_same(one_table(tmp_path / "prices.pdf"), doc.tables[0])
+
+
+def test_without_leader_tables_a_price_list_is_taken_for_contents(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed(printer, "leaders", tmp_path / "prices.pdf", 0)
+    monkeypatch.setattr(aligned, "LEADER_TABLES", False)
+    assert found_tables(tmp_path / "prices.pdf") == []
+
+
+def test_without_dropping_leaders_a_price_lists_items_keep_their_dots(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed(printer, "leaders", tmp_path / "prices.pdf", 0)
+    monkeypatch.setattr(textgrid, "DROP_LEADERS", False)
+    tables = found_tables(tmp_path / "prices.pdf")
+    assert not tables or any(". . ." in cell for row in tables[0].rows() for cell in row)
+
+
+@pytest.mark.parametrize(
+    ("style", "lists"),
+    [("booktabs", False), ("ruleless", False), ("shaded", False), ("booktabs", True), ("ruleless", True)],
+)
+def test_cells_of_several_lines_and_lists_in_cells_stay_whole(
+    printer: printing.Printer, tmp_path: Path, style: str, lists: bool
+) -> None:
+    doc = printed(printer, "multiline", tmp_path / "cells.pdf", 0, style=style, lists=lists)
+    assert_same(one_table(tmp_path / "cells.pdf"), doc.tables[0])
+
+
+def test_without_cell_lines_each_line_of_a_cell_is_a_row(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = printed(printer, "multiline", tmp_path / "cells.pdf", 0, style="booktabs", lists=False)
+    monkeypatch.setattr(textgrid, "CELL_LINES", False)
+    assert one_table(tmp_path / "cells.pdf").n_rows > len(doc.tables[0].rows)
+
+
+@pytest.mark.parametrize(("style", "nth"), [("booktabs", 0), ("booktabs", 1), ("ruleless", 0), ("ruleless", 2)])
+def test_group_headers_without_vertical_rules_span_their_sub_columns(
+    printer: printing.Printer, tmp_path: Path, style: str, nth: int
+) -> None:
+    doc = printed(printer, "headers", tmp_path / "headers.pdf", nth, style=style)
+    assert_same(one_table(tmp_path / "headers.pdf"), doc.tables[0])
+
+
+def test_without_group_headers_a_rule_less_group_header_spans_only_what_it_touches(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = printed(printer, "headers", tmp_path / "headers.pdf", 0, style="ruleless")
+    monkeypatch.setattr(textgrid, "GROUP_HEADERS", False)
+    assert spans(one_table(tmp_path / "headers.pdf")) != {tuple(s) for s in doc.tables[0].spans}

@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
-from pipeline.core.elements import Cell, Element
-from pipeline.documents.layout.cells import FoundTable, table_element
-from pipeline.documents.layout.lines import Segment, Word, rows_of, segments_of
-from pipeline.documents.layout.tables import COLUMN_GAP
-from pipeline.documents.textclean import clean_text
+from pipeline.core.elements import Element
+from pipeline.documents.layout.cells import YEAR, FoundTable, table_element
+from pipeline.documents.layout.lines import Segment, Word, rows_of
+from pipeline.documents.layout.textgrid import column_segments, lines_of, read_grid
 
 NUMBER = re.compile(r"^[-+−–(]?[$€£¥]?\s?\d[\d\s.,' ]*(%|‰|[kKmMbB]n?)?\)?\*?$|^[-–—.]$|^n/?a$", re.IGNORECASE)
 MARKER = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])$")
@@ -25,43 +24,78 @@ LEADER = re.compile(r"(\.\s?){4,}|…{2,}")
 ROW_PITCH = 2.6
 #: a column of cells with at most this many words (median) reads as table cells, not running text
 SHORT_CELL = 4
+#: a page a table of contents refers to
+PAGE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
+#: on/off for rows led by dots to a price or an amount read as a table (off: dot leaders always mean contents)
+LEADER_TABLES = True
+#: on/off for a short piece joining two bands of a run (a figure set right under its column's name set left)
+JOIN_BANDS = True
+#: on/off for a run of aligned rows judged a table by its rows as read (a cell's lines joined), not its lines
+CELL_ROWS_JUDGED = True
+#: on/off for header lines above a run of aligned rows (group headers, a statement's dated head) read with it
+HEADS_ABOVE = True
 
 
 @dataclass
-class _Row:
+class TextRow:
+    """A row of the page's words, cut into segments where wide gaps leave room for a column between."""
+
+    words: list[Word]
     segments: list[Segment]
     baseline: float
     height: float
 
 
 @dataclass
-class _Block:
-    rows: list[_Row] = field(default_factory=list)
+class Block:
+    rows: list[TextRow] = field(default_factory=list)
     bands: list[list[float]] = field(default_factory=list)
 
     def overlaps(self, segment: Segment) -> list[int]:
         return [i for i, (x0, x1) in enumerate(self.bands) if segment.x0 < x1 and segment.x1 > x0]
 
-    def fits(self, row: _Row) -> bool:
-        """The row crosses no gap between the block's columns, and no two of its pieces fall in one column."""
+    def fits(self, row: TextRow) -> bool:
+        """The row crosses no gap between the block's columns, and no two of its pieces fall in one column; but a
+        short piece of a row of several may join two neighbouring bands no other piece of its row touches (a figure
+        set right under a name set left: one column the head and the body drew as two)."""
         seen: set[int] = set()
         for segment in row.segments:
             hit = self.overlaps(segment)
-            if len(hit) > 1 or (hit and hit[0] in seen):
+            if len(hit) > 1 and not self._joins(segment, hit, row):
+                return False
+            if any(h in seen for h in hit):
                 return False
             seen.update(hit)
         return True
 
-    def add(self, row: _Row) -> None:
+    def _joins(self, segment: Segment, hit: list[int], row: TextRow) -> bool:
+        return (
+            JOIN_BANDS
+            and len(hit) == 2
+            and len(segment.words) <= 3
+            and len(row.segments) >= 2
+            and not any(set(self.overlaps(other)) & set(hit) for other in row.segments if other is not segment)
+        )
+
+    def add(self, row: TextRow) -> None:
         self.rows.append(row)
         for segment in row.segments:
             hit = self.overlaps(segment)
             if hit:
                 band = self.bands[hit[0]]
-                band[0], band[1] = min(band[0], segment.x0), max(band[1], segment.x1)
+                band[0], band[1] = min(band[0], segment.x0), max(band[1], segment.x1, *(self.bands[h][1] for h in hit))
+                for h in reversed(hit[1:]):
+                    del self.bands[h]
             else:
                 self.bands.append([segment.x0, segment.x1])
         self.bands.sort()
+
+
+def text_rows(words: Sequence[Word]) -> list[TextRow]:
+    """The words as rows, top first, each cut into segments at column gaps."""
+    return [
+        TextRow(row, column_segments(row), row[0].baseline, max(w.y1 - w.y0 for w in row)) for row in rows_of(words)
+    ]
 
 
 def find_aligned_tables(words: Sequence[Word], taken: set[int], page: int) -> list[FoundTable]:
@@ -70,21 +104,77 @@ def find_aligned_tables(words: Sequence[Word], taken: set[int], page: int) -> li
     free = [w for i, w in enumerate(words) if i not in taken]
     if len(free) < 6:
         return []
-    rows = [_Row(segments_of(row, COLUMN_GAP), row[0].baseline, max(w.y1 - w.y0 for w in row)) for row in rows_of(free)]
+    rows = text_rows(free)
     found: list[FoundTable] = []
-    for start, block in _blocks(rows):
+    for start, block in blocks(rows):
         caption = _caption_beside(rows, start, len(block.rows))
-        element = _table_of(block, page, caption=caption)
+        # judged by its rows as read (a cell's lines joined: a description over five lines is one cell, not four
+        # empty ones beside it)
+        alone = table_of(block.rows, page) if CELL_ROWS_JUDGED else None
+        grid = alone.rows() if alone is not None else _grid(block)
+        if not _looks_like_a_table(grid, block, caption=caption):
+            continue
+        head = heads_above(rows, start, block)
+        element = table_of([*head, *block.rows], page) if head or alone is None else alone
         if element is not None:
-            members = {index[id(w)] for row in block.rows for s in row.segments for w in s.words}
+            members = {index[id(w)] for row in [*head, *block.rows] for w in row.words}
             found.append(FoundTable(element, members))
     return found
 
 
-def _blocks(rows: list[_Row]) -> list[tuple[int, _Block]]:
+def table_of(
+    rows: Sequence[TextRow], page: int, *, rules: Sequence[float] = (), head_end: float | None = None
+) -> Element | None:
+    """The table these rows hold, read into cells (``textgrid``), as an element."""
+    grid = read_grid(lines_of([row.words for row in rows]), rules=rules, head_end=head_end)
+    if grid is None:
+        return None
+    cells, header_rows = grid
+    words = [w for row in rows for w in row.words]
+    bbox = (min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words))
+    return table_element(cells, bbox, page, header_rows=header_rows)
+
+
+#: header lines above a run of aligned rows: at most this many, each piece of at most this many words
+HEAD_LINES_ABOVE = 4
+HEAD_PIECE_WORDS = 6
+
+
+def heads_above(rows: list[TextRow], start: int, block: Block) -> list[TextRow]:
+    """The header lines right above a run of rows that do not keep to its columns (group headers over several
+    sub-columns, a "Year Ended" over the dates): close above it, within its width, short pieces of words (years
+    allowed, no other figure), not a caption, and not one piece over the first column as well (a title)."""
+    if not HEADS_ABOVE:
+        return []
+    left, right = block.bands[0][0], block.bands[-1][1]
+    out: list[TextRow] = []
+    below = block.rows[0]
+    for i in range(start - 1, max(-1, start - 1 - HEAD_LINES_ABOVE), -1):
+        row = rows[i]
+        size = max(w.size for w in row.words)
+        segments = row.segments
+        if row.baseline - below.baseline > ROW_PITCH * max(row.height, 1.0) or TABLE_CAPTION.match(segments[0].text):
+            break
+        if any(s.x0 < left - size or s.x1 > right + size for s in segments):
+            break
+        if any(NUMBER.match(s.text) and not YEAR.match(s.text) for s in segments):
+            break
+        if any(len(s.text.split()) > HEAD_PIECE_WORDS for s in segments):
+            break
+        if (
+            len(segments) == 1
+            and segments[0].x0 < (block.bands[0][1] + block.bands[min(1, len(block.bands) - 1)][0]) / 2
+        ):
+            break  # one line reaching over towards the row labels' column: the table's title, not a column's head
+        out.append(row)
+        below = row
+    return out[::-1]
+
+
+def blocks(rows: list[TextRow]) -> list[tuple[int, Block]]:
     """Runs of consecutive, closely spaced rows that keep to common columns, with where each run starts."""
-    out: list[tuple[int, _Block]] = []
-    block, start = _Block(), 0
+    out: list[tuple[int, Block]] = []
+    block, start = Block(), 0
     for i, row in enumerate(rows):
         close = bool(block.rows) and block.rows[-1].baseline - row.baseline <= ROW_PITCH * max(row.height, 1.0)
         candidate = not TABLE_CAPTION.match(row.segments[0].text)
@@ -94,7 +184,7 @@ def _blocks(rows: list[_Row]) -> list[tuple[int, _Block]]:
             continue
         if block.rows:
             out.append((start, block))
-        block, start = _Block(), i
+        block, start = Block(), i
         if candidate and len(row.segments) > 1:
             block.add(row)
     if block.rows:
@@ -102,46 +192,45 @@ def _blocks(rows: list[_Row]) -> list[tuple[int, _Block]]:
     return [(s, _trimmed(b)) for s, b in out if sum(len(r.segments) > 1 for r in b.rows) >= 2]
 
 
-def _trimmed(block: _Block) -> _Block:
-    """The block without the one-piece rows at its end (what follows a table is not its last cell's line)."""
+def _trimmed(block: Block) -> Block:
+    """The block without the one-piece rows at its end (what follows a table is not its last cell's line), but
+    for a line of a column other than the first set no further down than the block's lines usually are (the last
+    cell's next line)."""
+    pitches = sorted(a.baseline - b.baseline for a, b in itertools.pairwise(block.rows))
+    usual = pitches[len(pitches) // 2] if pitches else 0.0
     while block.rows and len(block.rows[-1].segments) == 1:
+        last = block.rows[-1]
+        first_band = block.overlaps(last.segments[0]) == [0]
+        if len(block.rows) > 1 and not first_band and block.rows[-2].baseline - last.baseline <= 1.05 * usual:
+            break
         block.rows.pop()
     return block
 
 
-def _caption_beside(rows: list[_Row], start: int, count: int) -> bool:
+def _caption_beside(rows: list[TextRow], start: int, count: int) -> bool:
     """A "Table N" caption within two rows above or below the block."""
     near = rows[max(0, start - 2) : start] + rows[start + count : start + count + 2]
     return any(TABLE_CAPTION.match(r.segments[0].text) for r in near)
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    """Its words, dot leaders not counted."""
+    return len(LEADER.sub(" ", text).split())
 
 
-def _table_of(block: _Block, page: int, *, caption: bool) -> Element | None:
-    bands = block.bands
+def _grid(block: Block) -> list[list[str]]:
+    """The block's rows as text in its bands, for judging whether it is a table."""
     grid: list[list[str]] = []
     for row in block.rows:
-        texts = [""] * len(bands)
+        texts = [""] * len(block.bands)
         for segment in row.segments:
             col = block.overlaps(segment)[0]
             texts[col] = f"{texts[col]} {segment.text}".strip()
         grid.append(texts)
-    if not _looks_like_a_table(grid, block, caption=caption):
-        return None
-    grid, header_rows = _join_lines(grid, block)
-    cells = [
-        Cell(r, c, clean_text(text).text, header=r < header_rows)
-        for r, row in enumerate(grid)
-        for c, text in enumerate(row)
-    ]
-    words = [w for row in block.rows for s in row.segments for w in s.words]
-    bbox = (min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words))
-    return table_element(cells, bbox, page, header_rows=header_rows)
+    return grid
 
 
-def _looks_like_a_table(grid: list[list[str]], block: _Block, *, caption: bool) -> bool:
+def _looks_like_a_table(grid: list[list[str]], block: Block, *, caption: bool) -> bool:
     """Prose in columns has long cells; a list has a column of markers; a table of contents ends in rising page
     numbers or dot leaders; code is monospaced; a chart's labels leave most of the grid empty and its axis counts
     in even steps. A table is mostly filled, has short cells and, unless a caption names it, a column of data."""
@@ -152,8 +241,10 @@ def _looks_like_a_table(grid: list[list[str]], block: _Block, *, caption: bool) 
     words = [w for row in block.rows for s in row.segments for w in s.words]
     if sum(w.mono for w in words) * 2 >= len(words):
         return False
-    if sum(bool(LEADER.search(c)) for row in grid for c in row) * 4 >= len(grid):
-        return False
+    drawn = _grid(block)  # (its lines as drawn: the rows as read have their leaders dropped)
+    leaders = sum(bool(LEADER.search(c)) for row in drawn for c in row) * 4 >= len(drawn)
+    if leaders and (not LEADER_TABLES or all(PAGE.match(row[-1]) for row in drawn if row[-1])):
+        return False  # a table of contents: titles led by dots to their pages (a price list leads to prices)
     filled = sum(1 for row in grid for c in row if c)
     if filled < 0.6 * len(grid) * columns or _contents(grid):
         return False
@@ -199,40 +290,3 @@ def _contents(grid: list[list[str]]) -> bool:
     values = [int(t) for t in last]
     titles = [row[-2] for row in grid if row[-2]]
     return all(b >= a for a, b in itertools.pairwise(values)) and not any(NUMBER.match(t) for t in titles)
-
-
-def _join_lines(grid: list[list[str]], block: _Block) -> tuple[list[list[str]], int]:
-    """Header rows (those above the first row with numbers, or bold ones at the top) set as one header row when
-    they are the lines of one header; a body row that has text in fewer columns, none of it numbers, and sits
-    closer than rows usually do, continues the row above it (a cell's text over two lines)."""
-    pitches = [a.baseline - b.baseline for a, b in itertools.pairwise(block.rows)]
-    usual = median(pitches) if pitches else 0.0
-    bold = 0
-    while bold < len(grid) - 1 and all(s.bold for s in block.rows[bold].segments):
-        bold += 1
-    first_numeric = next((r for r, row in enumerate(grid) if any(NUMBER.match(c) for c in row[1:] if c)), 0)
-    if 0 < bold < len(grid) - 1:
-        header = bold  # bold lines over a body that is not
-    elif not grid[0][0] and all(row[0] for row in grid[1:]):
-        header = 1  # a first row with nothing over the stub column: the columns' names (years, say)
-    else:
-        header = first_numeric
-    header = min(header, 3)
-    out: list[list[str]] = []
-    starts: list[int] = []  # the grid row each output row begins at
-    for r, row in enumerate(grid):
-        if r == 0 or r == header:
-            out.append(list(row))
-            starts.append(r)
-            continue
-        gap = block.rows[r - 1].baseline - block.rows[r].baseline
-        tight = gap < 0.85 * usual or (gap <= 1.5 * block.rows[r].height and r < header)
-        previous = out[-1]
-        numbers = any(NUMBER.match(c) for c in row if c)
-        fewer = sum(1 for c in row if c) < sum(1 for c in previous if c) or r < header
-        if tight and fewer and (r < header or not numbers):
-            out[-1] = [f"{p} {c}".strip() for p, c in zip(previous, row, strict=True)]
-            continue
-        out.append(list(row))
-        starts.append(r)
-    return out, sum(start < header for start in starts)

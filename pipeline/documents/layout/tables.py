@@ -1,7 +1,7 @@
 """Tables drawn with rules: a grid of horizontal and vertical rules (every cell boxed; a missing border inside the
 grid is a spanning cell; a grid with no verticals at its sides ends where its horizontal rules end; body rows with no
-rules between them are told apart by the text lines all their columns share), and tables bounded by horizontal rules
-only (booktabs: top, middle and bottom rules; the columns are where every row leaves a gap)."""
+rules between them are told apart by the text lines all their columns share), and the groups of horizontal rules
+that rule a table with no verticals (read by ``booktabs``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.core.elements import Cell
+from pipeline.documents.layout.booktabs import ruled_rows
 from pipeline.documents.layout.cells import FoundTable, is_label, table_element
-from pipeline.documents.layout.lines import Word, rows_of, segments_of
+from pipeline.documents.layout.lines import Word, rows_of
 from pipeline.documents.layout.page import Rule
 from pipeline.documents.textclean import clean_text
 
 TOLERANCE = 2.0
-#: booktabs columns: a gap between words this many font sizes wide separates two columns
-COLUMN_GAP = 0.9
 #: a grid's horizontal rules reaching this far past its outermost vertical: the grid's side is open, not ended there
 OPEN_SIDE = 3 * TOLERANCE
 #: on/off for a grid cell spanning the columns whose border is drawn only under it (a group header)
@@ -29,7 +28,7 @@ def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list
     found: list[FoundTable] = []
     taken: set[int] = set()
     for hs, vs in _groups(horizontal, vertical):
-        table = _lattice(hs, vs, words, page) if len(vs) >= 2 else _ruled_rows(hs, words, page)
+        table = _lattice(hs, vs, words, page) if len(vs) >= 2 else ruled_rows(hs, words, page)
         if table is not None and not (table.words & taken):
             found.append(table)
             taken |= table.words
@@ -301,66 +300,3 @@ def _line_splits(xs: list[float], words: list[Word]) -> list[float]:
             above = {}
         above.update({line.column: line for line in band})
     return splits
-
-
-def _ruled_rows(hs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
-    """A table between horizontal rules: rows are text rows, columns the gaps every body row leaves."""
-    top, bottom = max((h.y0 + h.y1) / 2 for h in hs), min((h.y0 + h.y1) / 2 for h in hs)
-    left, right = min(h.x0 for h in hs) - TOLERANCE, max(h.x1 for h in hs) + TOLERANCE
-    inside = [i for i, w in enumerate(words) if _inside(w, left, bottom, right, top)]
-    if not inside:
-        return None
-    rows = rows_of([words[i] for i in inside])
-    if len(rows) < 2:
-        return None
-    segmented = [segments_of(row, COLUMN_GAP) for row in rows]
-    counts = sorted(len(s) for s in segmented)
-    typical = counts[len(counts) // 2]
-    if typical < 2:
-        return None
-    # Column bands from the rows with the typical number of cells or more, merged where they overlap.
-    bands: list[list[float]] = []
-    for segments in segmented:
-        if len(segments) < typical:
-            continue
-        for s in segments:
-            bands.append([s.x0, s.x1])
-    bands.sort()
-    columns: list[list[float]] = []
-    for band in bands:
-        if columns and band[0] <= columns[-1][1] + 1.0:
-            columns[-1][1] = max(columns[-1][1], band[1])
-        else:
-            columns.append(list(band))
-    if len(columns) < 2:
-        return None
-    middles = sorted((h.y0 + h.y1) / 2 for h in hs)[1:-1]  # booktabs' midrules: what is above the top one is header
-    header_bottom = max(middles) if middles else None
-    cells: list[Cell] = []
-    header_rows = 0
-    for r, segments in enumerate(segmented):
-        row_middle = sum((w.y0 + w.y1) / 2 for w in rows[r]) / len(rows[r])
-        if header_bottom is not None and row_middle > header_bottom:
-            header_rows = r + 1
-        for s in segments:
-            spanned = [c for c, (x0, x1) in enumerate(columns) if min(x1, s.x1) - max(x0, s.x0) > 0]
-            if not spanned:
-                spanned = [min(range(len(columns)), key=lambda c: abs(columns[c][0] - s.x0))]
-            cells.append(Cell(r, spanned[0], clean_text(s.text).text, 1, spanned[-1] - spanned[0] + 1))
-    table = table_element(_merge_cells(cells), (left, bottom, right, top), page, header_rows=header_rows)
-    if table is None:
-        return None
-    return FoundTable(table, set(inside))
-
-
-def _merge_cells(cells: list[Cell]) -> list[Cell]:
-    """Two segments that fell in one cell (a wide gap inside a cell's text) become one cell."""
-    by_slot: dict[tuple[int, int], Cell] = {}
-    for cell in cells:
-        key = (cell.row, cell.col)
-        if key in by_slot:
-            kept = by_slot[key]
-            by_slot[key] = Cell(kept.row, kept.col, f"{kept.text} {cell.text}", 1, max(kept.col_span, cell.col_span))
-        else:
-            by_slot[key] = cell
-    return list(by_slot.values())

@@ -1,0 +1,105 @@
+"""A table ruled with horizontal rules only (booktabs' top, middle and bottom rules; a rule between every row; an
+amount's underline and a total's overline in a statement): the rules say where it is, the text where it ends.
+
+Rules rarely bound the whole table: a statement underlines only its amounts, not the labels left of them; a table
+ruled between its rows has no rule over its head nor under its last row. So the rows that keep to the same columns
+as the rows between the rules (``aligned.blocks``), above, below and beside them, are the table's too, with the
+header lines over them; the rule under the head (the last rule above the first row of figures, or the first rule
+with text over it) ends the header, and no cell's lines run across a rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipeline.documents.layout.aligned import Block, TextRow, blocks, heads_above, table_of, text_rows
+from pipeline.documents.layout.cells import YEAR, FoundTable
+from pipeline.documents.layout.lines import Word
+from pipeline.documents.layout.page import Rule
+from pipeline.documents.layout.textgrid import FIGURE, column_segments, lines_of
+
+TOLERANCE = 2.0
+#: on/off for the rows beyond the rules (above, below, beside) that keep to the ruled rows' columns
+GROW = True
+#: how far (line heights) above and below the rules the table's rows are looked for
+REACH = 4.0
+
+
+def ruled_rows(hs: Sequence[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
+    """The table the horizontal rules ``hs`` rule, among ``words`` (a page's, or a frame's)."""
+    top, bottom = max((h.y0 + h.y1) / 2 for h in hs), min((h.y0 + h.y1) / 2 for h in hs)
+    left, right = min(h.x0 for h in hs) - TOLERANCE, max(h.x1 for h in hs) + TOLERANCE
+    inside = {i for i, w in enumerate(words) if _within(w, left, bottom, right, top)}
+    if not inside:
+        return None
+    ys = sorted({round((h.y0 + h.y1) / 2, 1) for h in hs}, reverse=True)
+    rows = text_rows([words[i] for i in sorted(inside)])
+    counts = sorted(len(lines.pieces) for lines in lines_of([row.words for row in rows]))
+    if len(counts) < 2 or counts[len(counts) // 2] < 2:
+        return None  # the rules hold no columns: a chart's grid lines, rules between paragraphs
+    if GROW:
+        rows = _grown(rows, words, inside, (left, bottom, right, top))
+    element = table_of(rows, page, rules=ys, head_end=_head_end(rows, ys))
+    if element is None:
+        return None
+    index = {id(w): i for i, w in enumerate(words)}
+    return FoundTable(element, {index[id(w)] for row in rows for w in row.words})
+
+
+def _within(word: Word, x0: float, y0: float, x1: float, y1: float) -> bool:
+    cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
+    return x0 <= cx <= x1 and y0 <= cy <= y1
+
+
+def _grown(
+    rows: list[TextRow], words: Sequence[Word], inside: set[int], box: tuple[float, float, float, float]
+) -> list[TextRow]:
+    """The ruled rows with the page's rows around them that keep to their columns (the run of aligned rows that
+    holds most of the ruled words), beside them the pieces of their own rows in those columns, and the header
+    lines over it all; the ruled rows alone where no run holds most of them."""
+    left, bottom, right, top = box
+    height = max(r.height for r in rows)
+    near = [w for w in words if bottom - REACH * height <= w.baseline <= top + REACH * height]
+    around = text_rows(near)
+    ruled = {id(words[i]) for i in inside}
+    best: tuple[int, int, Block] | None = None
+    for start, block in blocks(around):
+        held = sum(1 for row in block.rows for w in row.words if id(w) in ruled)
+        if best is None or held > best[0]:
+            best = (held, start, block)
+    if best is None or best[0] < 0.6 * len(ruled):
+        return rows
+    _, start, block = best
+    x0, x1 = min(left, block.bands[0][0]), max(right, block.bands[-1][1])
+    members = {id(row) for row in block.rows}
+    kept: list[TextRow] = []
+    first = None
+    for n, row in enumerate(around):
+        if id(row) in members or any(id(w) in ruled for w in row.words):
+            own = [w for w in row.words if x0 - TOLERANCE <= (w.x0 + w.x1) / 2 <= x1 + TOLERANCE]
+            if own:
+                kept.append(TextRow(own, column_segments(own), row.baseline, row.height))
+                first = n if first is None else first
+    if not kept or first is None:
+        return rows
+    bands = [list(band) for band in block.bands]
+    bands[0][0], bands[-1][1] = min(x0, bands[0][0]), max(x1, bands[-1][1])
+    spread = Block(rows=[kept[0]], bands=bands)
+    return [*heads_above(around, first, spread), *kept]
+
+
+def _head_end(rows: Sequence[TextRow], ys: Sequence[float]) -> float | None:
+    """The height of the rule under the head: the last rule above the first line with a figure (other than a
+    year) beside its first piece, or, in a table of words, the first rule with lines above it; None when no rule
+    lies between the table's lines."""
+    lines = lines_of([row.words for row in rows])
+    if len(lines) < 2:
+        return None
+    between = [y for y in ys if lines[-1].baseline < y < lines[0].baseline]
+    figure = next(
+        (line for line in lines if any(FIGURE.match(p.text) and not YEAR.match(p.text) for p in line.pieces[1:])),
+        None,
+    )
+    if figure is not None:
+        above = [y for y in between if y > figure.baseline]
+        return min(above) if above else None
+    return max(between) if between else None
