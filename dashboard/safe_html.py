@@ -38,7 +38,9 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 PAGE_MARKER = re.compile(r"^<!-- page (\d+) -->$", re.MULTILINE)
 # A table whose cells span rows or columns is written as an HTML table (GFM tables cannot span): a block of only
 # table rows is shown as a table, through the same sanitizer; any other raw HTML stays visible text.
-TABLE_BLOCK = re.compile(r"^<table>\n(?:<tr>.*</tr>\n)+</table>$", re.MULTILINE)
+TABLE_BLOCK = re.compile(
+    r"^<table>\n(?:(?:</?thead>|</?tbody>|<tr>.*</tr>)\n)+(?:</tbody>)?</table>$", re.MULTILINE
+)  # rows, in a head and a body when the table has header rows (``table_html``)
 #: a table cell that reads as a number (thousands separators, decimals, a sign or parentheses, a currency or %):
 #: shown right-aligned so its digits line up
 NUMBER = re.compile(r"^[(\[]?[-+\u2212\u2013]?\s?[$€£¥]?\s?\d[\d.,'\u00a0\u202f ]*(?:%|[kKmMbB]n?)?[)\]]?$")
