@@ -192,7 +192,13 @@ def test_a_batch_that_ends_together_gets_one_toast(app: Paperline, feed: JobFeed
     assert notifier.sent == ["5 documents are ready (see History)."]
 
 
-def test_jobs_ending_seconds_apart_share_one_toast(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+def test_jobs_ending_seconds_apart_share_one_toast(
+    app: Paperline, feed: JobFeed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import notifications
+
+    # "seconds apart" is the toast's life; a loaded machine may take longer than that to run these jobs here
+    monkeypatch.setattr(notifications, "TOAST_S", 3600.0)
     notifier = Notifier(state=session(feed))
     for n in range(2):
         app.submit(make_text_pdf(tmp_path / f"part{n}.pdf", 1))
