@@ -36,6 +36,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # so that tests.docgen imports
 
+# (pages, every n-th page without a text layer) per job; a wave is submitted at once and waited for. Sizes are
+# mixed along the way so that the held-back (most recent) jobs span the same range as the training ones. The unit
+# tests build a history of the same shape from them (tests/eta_history.py).
+from tests.eta_history import WAVES  # noqa: E402
+
 WORKERS = 2
 HELD_BACK = 0.3
 WAVE_TIMEOUT_S = 180.0
@@ -46,29 +51,6 @@ SETTINGS = {
     "PAPERLINE_SINGLE_CHUNK_MAX_PAGES": "10",
     "PAPERLINE_MEDIUM_CHUNK_PAGES": "10",
 }
-# (pages, every n-th page without a text layer) per job; a wave is submitted at once and waited for. Sizes are
-# mixed along the way so that the held-back (most recent) jobs span the same range as the training ones.
-WAVES: tuple[tuple[tuple[int, int], ...], ...] = (
-    ((4, 2),),
-    ((20, 3),),
-    ((12, 2), (40, 3), (8, 2)),
-    ((60, 3),),
-    ((16, 2), (30, 2)),
-    ((6, 3),),
-    ((24, 3), (10, 2), (50, 2)),
-    ((36, 2),),
-    ((14, 3), (45, 3)),
-    ((5, 2), (28, 2), (18, 3)),
-    ((55, 3),),
-    ((9, 2),),
-    ((32, 2), (22, 3)),
-    ((48, 2),),
-    ((7, 3), (26, 2), (42, 3)),
-    ((15, 2),),
-    ((34, 3), (11, 2)),
-    ((58, 2),),
-    ((19, 3), (38, 2)),
-)
 
 
 def log(message: str) -> None:

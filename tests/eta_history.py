@@ -15,7 +15,7 @@ from pipeline.core.lifecycle import EventKind, extraction_progress
 from pipeline.core.models import Event, Job
 from tests.factories import DAY1, job
 
-#: (pages, every n-th page is OCR'd) per job; a wave is submitted at once and waited for (benchmarks/eta.py's own)
+#: (pages, every n-th page is OCR'd) per job; a wave is submitted at once and waited for (benchmarks/eta.py runs these)
 WAVES: tuple[tuple[tuple[int, int], ...], ...] = (
     ((4, 2),),
     ((20, 3),),
