@@ -73,7 +73,7 @@ def test_both_notebooks_in_sequence_on_one_home(
     book = run_notebook("inspect_jobs.ipynb", notebook_home, tmp_path)
     text = outputs(book)
     assert "over HTTP: completed 12 pages;" in text, "the client cell followed its job over the API"
-    assert "ended: completed" in text and "formats: ['markdown', 'text', 'json', 'tables', 'csv']" in text
+    assert "ended: completed" in text and "formats: ['markdown', 'text', 'json', 'tables', 'csv', 'xlsx']" in text
     assert any(
         "application/vnd.holoviews_load.v0+json" in o.get("data", {})
         or "application/vnd.holoviews_exec.v0+json" in o.get("data", {})
