@@ -11,14 +11,29 @@ import panel as pn
 import param
 from param.parameters import NoNone
 
-from pipeline import Job
+from pipeline import Job, JobStatus
 from pipeline.core import messages
 from pipeline.core.errors import PaperlineError
 from pipeline.service.batches import rollup
 
-from .formatting import html_pane
+from .formatting import html_pane, time_ago
 from .safe_html import format_html, text
 from .state import SessionState
+
+#: a failed document's reason, cut to this many characters on its row (the whole reason is on its result)
+REASON_CHARS = 90
+
+
+def document_label(job: Job) -> str:
+    """A batch's document on its row: "report.pdf — running (45%)", "— completed", "— failed: why" (a button's
+    label, which Bokeh shows as text)."""
+    if job.status is JobStatus.FAILED:
+        why = " ".join((job.error or "no reason recorded").split())
+        why = why if len(why) <= REASON_CHARS else why[: REASON_CHARS - 1] + "…"
+        return f"{job.filename} — failed: {why}"
+    if job.is_final:
+        return f"{job.filename} — {job.status.value}"
+    return f"{job.filename} — {job.status.value} ({job.progress:.0f}%)"
 
 
 class BatchCard(pn.viewable.Viewer):
@@ -48,7 +63,7 @@ class BatchCard(pn.viewable.Viewer):
             pn.Row(self._cancel, self._retry, self._download),
             pn.Card(
                 self._documents,
-                title="Documents",
+                title="▸ Documents: click to list each one",
                 collapsed=True,
                 sizing_mode="stretch_width",
                 css_classes=["pl-batch-documents"],
@@ -59,7 +74,34 @@ class BatchCard(pn.viewable.Viewer):
             css_classes=["pl-batch-card"],
         )
         self._opens: dict[str, pn.widgets.Button] = {}
+        #: the batch ended a while ago: one line (with its download) among the recently finished, as a job folds
+        self._folded_line = html_pane("", sizing_mode="stretch_width", margin=(8, 5, 0, 5))
+        self._folded = pn.Row(self._folded_line, sizing_mode="stretch_width", css_classes=["pl-finished-batch"])
         self.show_jobs(self.jobs)
+
+    @property
+    def finished_at(self) -> float | None:
+        """When its last document ended (None while one is to come or still open)."""
+        if len(self.jobs) < self.documents or any(not job.is_final for job in self.jobs):
+            return None
+        return max((job.finished_at or job.updated_at for job in self.jobs), default=None)
+
+    def view(self, folded: bool, now: float) -> pn.viewable.Viewable:
+        """The card, or (``folded``) its one line: "10 documents · 10 of 10 ready · ended 3 min ago"."""
+        if not folded:
+            return self._card
+        documents = max(self.documents, len(self.jobs))
+        counts, _ = rollup(self.jobs, documents)
+        self._folded_line.object = format_html(
+            '<span class="pl-finished"><b>{}</b> · {} · ended {}</span>',
+            messages.batch_name(documents),
+            messages.batch_rollup(documents, counts["completed"], counts["failed"], counts["canceled"]),
+            time_ago(now - (self.finished_at or now)),
+        )
+        wanted = [self._folded_line, *([self._download] if counts["completed"] else [])]
+        if [id(o) for o in self._folded.objects] != [id(o) for o in wanted]:
+            self._folded.objects = wanted
+        return self._folded
 
     def show_jobs(self, jobs: list[Job]) -> None:
         self.jobs = jobs
@@ -79,7 +121,7 @@ class BatchCard(pn.viewable.Viewer):
                 button = pn.widgets.Button(sizing_mode="stretch_width")
                 button.on_click(self._opener(job.id))
                 self._opens[job.id] = button
-            button.name = f"{job.filename} — {job.status.value} ({job.progress:.0f}%)"
+            button.name = document_label(job)
             rows.append(button)
         if [id(r) for r in self._documents.objects] != [id(r) for r in rows]:
             self._documents.objects = rows
@@ -97,6 +139,10 @@ class BatchCard(pn.viewable.Viewer):
     @param.depends("cancel_all", watch=True)
     def _on_cancel_all(self) -> None:
         self._act(self.state.app.cancel_batch)
+        try:  # final on the card at once, not when the feed next reads the store
+            self.show_jobs(self.state.app.batch_jobs(self.batch_id, user=self.state.owner_filter))
+        except PaperlineError:
+            pass
 
     @param.depends("retry_failed", watch=True)
     def _on_retry_failed(self) -> None:

@@ -54,6 +54,16 @@ def elapsed(job: Job, now: float | None = None) -> float | None:
     return max(0.0, end - job.started_at)
 
 
+def time_ago(seconds: float) -> str:
+    """ "just now", "4 min ago", "2 h ago": coarse, so a folded line's text (and every page showing it) changes at
+    most once a minute."""
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
+
+
 def stepper_html(job: Job) -> str:
     """The stages as a row of steps: done ones ticked, the current one highlighted (red if it failed there)."""
     stages = stages_of(indexed=is_indexed(job.profile))

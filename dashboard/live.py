@@ -18,7 +18,16 @@ from pipeline.insight.eta import format_eta
 from pipeline.insight.stall import stall_reason
 
 from .batches import BatchCard
-from .formatting import chunk_map_html, duration, elapsed, has_result, heading, html_pane, stepper_html
+from .formatting import (
+    chunk_map_html,
+    duration,
+    elapsed,
+    has_result,
+    heading,
+    html_pane,
+    stepper_html,
+    time_ago,
+)
 from .safe_html import format_html, render, text
 from .state import SessionState
 
@@ -117,11 +126,16 @@ class JobCard(pn.viewable.Viewer):
         self.show_job(self.job)
 
     def show_job(self, job: Job) -> None:
+        if job.id == self.job.id and job.updated_at < self.job.updated_at:
+            return  # an older snapshot than the one shown (the feed has not read a cancel made here yet)
         self.job = job
         # The same card for every session: rendered once per store revision and health tick (elapsed time and the
-        # ETA move with the clock) per job.
+        # ETA move with the clock) per job snapshot; a snapshot newer than the feed's (a cancel made here) is its
+        # own entry, so the card is final at once.
         feed = self.state.feed
-        self._body.object = feed.shared(f"card:{job.id}", lambda: self._render_body(job), stamp=feed.health.checked_at)
+        self._body.object = feed.shared(
+            f"card:{job.id}", lambda: self._render_body(job), stamp=(feed.health.checked_at, job.updated_at)
+        )
         self._card.title = format_html("{} — {}", job.filename, job.status.value)  # Panel renders it as HTML
         self._show_buttons()
 
@@ -183,16 +197,6 @@ def finished_line_html(job: Job, now: float) -> str:
     ago = time_ago(now - (job.finished_at or now))
     took = duration(job.duration_s) if job.duration_s is not None else ""
     return render("finished_line.html", job=job, ago=ago, took=took)
-
-
-def time_ago(seconds: float) -> str:
-    """ "just now", "4 min ago", "2 h ago": coarse, so a folded line's text (and every page showing it) changes at
-    most once a minute."""
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    return f"{int(seconds // 3600)} h ago"
 
 
 class FinishedLine(pn.viewable.Viewer):
@@ -282,7 +286,10 @@ class LiveJobs(pn.viewable.Viewer):
             elif batch_card.jobs != jobs:
                 batch_card.show_jobs(jobs)
         self._batch_cards = {batch_id: self._batch_cards[batch_id] for batch_id in batches}
-        _replace(self._batch_column, [self._batch_cards[b].__panel__() for b in batches])
+        # A batch that ended a while ago folds to a line among the recently finished, as a job's card does.
+        folded = {b for b, card in self._batch_cards.items() if (card.finished_at or now) <= now - FOLD_AFTER_S}
+        _replace(self._batch_column, [self._batch_cards[b].view(False, now) for b in batches if b not in folded])
+        folded_lines = [self._batch_cards[b].view(True, now) for b in batches if b in folded]
         cards, lines = self._split(now)
         for job in cards:
             card = self._cards.get(job.id)
@@ -299,8 +306,8 @@ class LiveJobs(pn.viewable.Viewer):
         self._cards = {j.id: self._cards[j.id] for j in cards}
         self._lines = {j.id: self._lines[j.id] for j in lines}
         _replace(self._column, [self._cards[j.id].__panel__() for j in cards] or ([] if batches else [self._empty]))
-        _replace(self._finished, [self._lines[j.id].__panel__() for j in lines])
-        self._finished_title.visible = bool(lines)
+        _replace(self._finished, [*folded_lines, *(self._lines[j.id].__panel__() for j in lines)])
+        self._finished_title.visible = bool(lines or folded_lines)
         self._schedule_fold(now)
 
     def _schedule_fold(self, now: float) -> None:
@@ -309,6 +316,11 @@ class LiveJobs(pn.viewable.Viewer):
             job.finished_at + FOLD_AFTER_S
             for job in (card.job for card in self._cards.values())
             if job.is_final and job.finished_at
+        ]
+        due += [
+            ended + FOLD_AFTER_S
+            for card in self._batch_cards.values()
+            if (ended := card.finished_at) is not None and ended + FOLD_AFTER_S > now
         ]
         if not due or self._fold_timer is not None:
             return

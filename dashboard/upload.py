@@ -32,6 +32,10 @@ HIDE_PREVIEWS = """
 """
 
 
+#: what a dropped file that is not a job yet is doing
+ARRIVED = "received"
+INSPECTING = "inspecting"
+
 # Files that start within this many seconds of the previous one's last chunk belong to the same drop.
 DROP_GAP_S = 5.0
 # Files received at once (FilePond sends two at a time): what one session can hold is this many upload limits.
@@ -122,6 +126,7 @@ class UploadPanel(pn.viewable.Viewer):
     state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
     acknowledgements = param.List(default=[], doc="Latest acknowledged jobs, newest first.")
     rejections = param.List(default=[], doc="Requests refused before a job existed, newest first.")
+    arriving = param.Dict(default={}, doc="Files received but not yet jobs, by name: 'received' or 'inspecting'.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -192,6 +197,7 @@ class UploadPanel(pn.viewable.Viewer):
         message = messages.upload_refused_mid_transfer(reason)
         if pn.state.notifications is not None:
             pn.state.notifications.error(text(message), duration=8000)
+        self.arriving = {other: state for other, state in self.arriving.items() if other != name}
         self.rejections = [message, *self.rejections][:MAX_ACKS]
 
     def _on_files(self, event: param.parameterized.Event) -> None:
@@ -199,12 +205,16 @@ class UploadPanel(pn.viewable.Viewer):
         make one batch). Outside a server (tests, a notebook cell) the widget's value is the whole drop and is
         submitted here."""
         files = dict(event.new)
+        if not files:
+            return
         # Let go of the widget's copy at once: a file arriving meanwhile must not bring these back in the widget's
         # next value (they would be submitted twice).
         for name in files:
             self._dropper.value.pop(name, None)
             self._dropper.mime_type.pop(name, None)
         self._drop.update(files)
+        # Shown from the moment it is here (the drop area clears it): no silent wait for the rest of the drop
+        self.arriving = {**self.arriving, **dict.fromkeys(files, ARRIVED)}
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             files, self._drop = self._drop, {}
@@ -223,17 +233,22 @@ class UploadPanel(pn.viewable.Viewer):
         files, self._drop = self._drop, {}
         if not files:
             return
+        self.arriving = {**self.arriving, **dict.fromkeys(files, INSPECTING)}
 
-        def submit_then_show() -> None:
-            outcomes = self._submit(files)
+        def show(outcomes: list[tuple[str, Job | PaperlineError]]) -> None:
             with set_curdoc(doc):
                 pn.state.execute(lambda: self._show_submitted(outcomes), schedule=True)
 
-        threading.Thread(target=submit_then_show, name="paperline-upload", daemon=True).start()
+        def submit() -> None:  # each file shown as its job is made, not the drop at its end
+            self._submit(files, on_each=lambda name, outcome: show([(name, outcome)]))
 
-    def _submit(self, files: dict[str, Any]) -> list[tuple[str, Job | PaperlineError]]:
-        """Each file's job, or why the request could not run (engine unavailable, no instruction). Several files
-        dropped at once make one batch."""
+        threading.Thread(target=submit, name="paperline-upload", daemon=True).start()
+
+    def _submit(
+        self, files: dict[str, Any], on_each: Callable[[str, Job | PaperlineError], None] | None = None
+    ) -> list[tuple[str, Job | PaperlineError]]:
+        """Each file's job, or why the request could not run (engine unavailable, no instruction), each handed to
+        ``on_each`` as soon as it is known. Several files dropped at once make one batch."""
         options = dict(
             profile=self.state.profile,
             engine=self.state.engine,
@@ -241,25 +256,33 @@ class UploadPanel(pn.viewable.Viewer):
             instruction=self.state.instruction,
             priority=self.state.priority,
         )
+        names = list(files)
+        outcomes: list[tuple[str, Job | PaperlineError]] = []
+
+        def made(outcome: Job | PaperlineError) -> None:
+            outcomes.append((names[len(outcomes)], outcome))
+            if on_each is not None:
+                on_each(*outcomes[-1])
+
         if len(files) > 1:
             sources = [(data.encode("utf-8") if isinstance(data, str) else data, name) for name, data in files.items()]
             try:
-                _batch, jobs = self.state.app.submit_batch(sources, **options)
+                self.state.app.submit_batch(sources, on_job=made, **options)
             except PaperlineError as exc:
-                return [(name, exc) for name in files]
-            return list(zip(files, jobs, strict=True))
-        outcomes: list[tuple[str, Job | PaperlineError]] = []
+                for _name in names[len(outcomes) :]:
+                    made(exc)
+            return outcomes
         for name, data in files.items():
             raw = data.encode("utf-8") if isinstance(data, str) else data  # text/* arrives decoded
             try:
-                job = self.state.app.submit(raw, name, **options)
+                made(self.state.app.submit(raw, name, **options))
             except PaperlineError as exc:
-                outcomes.append((name, exc))
-            else:
-                outcomes.append((name, job))
+                made(exc)
         return outcomes
 
     def _show_submitted(self, outcomes: list[tuple[str, Job | PaperlineError]]) -> None:
+        done = {name for name, _ in outcomes}
+        self.arriving = {name: state for name, state in self.arriving.items() if name not in done}
         for name, outcome in outcomes:
             if isinstance(outcome, PaperlineError):
                 if pn.state.notifications is not None:
@@ -272,9 +295,11 @@ class UploadPanel(pn.viewable.Viewer):
             if outcome.status is JobStatus.FAILED and pn.state.notifications is not None:
                 pn.state.notifications.error(format_html("{}: {}", outcome.filename, outcome.error), duration=8000)
 
-    @param.depends("acknowledgements", "rejections", watch=True)
+    @param.depends("acknowledgements", "rejections", "arriving", watch=True)
     def _show_acknowledgements(self) -> None:
-        self._acks.object = render_acknowledgements(self.acknowledgements, refused=self.rejections)
+        self._acks.object = render_acknowledgements(
+            self.acknowledgements, refused=self.rejections, arriving=self.arriving
+        )
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
@@ -291,6 +316,9 @@ class UploadPanel(pn.viewable.Viewer):
         )
 
 
-def render_acknowledgements(jobs: list[Job], refused: list[str] | tuple[str, ...] = ()) -> str:
-    """The files refused (with why), then each submitted job and its status; empty when there is neither."""
-    return render("acknowledgements.html", jobs=jobs, refused=refused)
+def render_acknowledgements(
+    jobs: list[Job], refused: list[str] | tuple[str, ...] = (), arriving: dict[str, str] | None = None
+) -> str:
+    """The files on their way (received, being inspected), the files refused (with why), then each submitted job
+    and its status; empty when there is none of these."""
+    return render("acknowledgements.html", jobs=jobs, refused=refused, arriving=arriving or {})

@@ -422,10 +422,12 @@ class Paperline:
         *,
         name: str = "",
         user: str = LOCAL_USER,
+        on_job: Callable[[Job], None] | None = None,
         **options: Any,
     ) -> tuple[Batch, list[Job]]:
         """Submit documents together as one batch: each (source, filename) becomes a job of it, as ``submit``
-        makes one (``options``: profile, engine, instruction, priority). A request that cannot run is refused
+        makes one (``options``: profile, engine, instruction, priority), ``on_job`` told of each as it is made
+        (intake reads each document in turn: a caller shows them arrive). A request that cannot run is refused
         before anything is recorded."""
         if not sources:
             raise InvalidRequest("A batch needs at least one document.")
@@ -438,7 +440,11 @@ class Paperline:
         batch = self.store.create_batch(
             Batch(new_job_id(), user, name or messages.batch_name(len(sources)), time.time(), len(sources))
         )
-        jobs = [self.submit(source, filename, user=user, batch_id=batch.id, **options) for source, filename in sources]
+        jobs = []
+        for source, filename in sources:
+            jobs.append(self.submit(source, filename, user=user, batch_id=batch.id, **options))
+            if on_job is not None:
+                on_job(jobs[-1])
         return batch, jobs
 
     def batch(self, batch_id: str, *, user: str | None = None, eta: bool = True) -> BatchView:

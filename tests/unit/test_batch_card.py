@@ -8,6 +8,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from dashboard.feed import JobFeed
 from dashboard.live import LiveJobs
 from dashboard.state import SessionState
@@ -93,3 +95,33 @@ def test_cancel_all_is_offered_while_a_drop_s_documents_are_still_to_come_and_re
     feed.refresh()
     live.refresh()
     assert "1 of 2 ready, 1 canceled" in card._line.object and not card._cancel.visible
+
+
+def test_a_finished_batch_folds_to_a_line_and_a_failed_document_says_why(
+    app: Paperline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard import live as live_module
+
+    feed = JobFeed(app)
+    state = SessionState(feed=feed)
+    upload = UploadPanel(state=state)
+    files = {f"f{i}.pdf": make_text_pdf(tmp_path / f"f{i}.pdf", 20 + i).read_bytes() for i in range(2)}
+    files["broken.pdf"] = b"%PDF-1.4 not really"
+    shown: list[tuple[str, str]] = []
+    outcomes = upload._submit(files, on_each=lambda name, outcome: shown.append((name, type(outcome).__name__)))
+    assert [name for name, _ in shown] == list(files), "each file was told of as its job was made, in order"
+    run_queued(app)
+    feed.refresh()
+    live = LiveJobs(state=state)
+    [card] = live._batch_cards.values()
+    labels = {button.name for button in card._documents.objects}
+    broken = next(job for name, job in outcomes if name == "broken.pdf")
+    assert f"broken.pdf — failed: {broken.error[:40]}" in " ".join(labels), labels  # type: ignore[union-attr]
+    assert "f0.pdf — completed" in labels and not any("(0%)" in label for label in labels)
+    assert card.view(False, 0) in live._batch_column.objects, "a batch that just ended keeps its card"
+    monkeypatch.setattr(live_module, "FOLD_AFTER_S", 0)
+    live.refresh()
+    assert live._batch_column.objects == [] and live._finished_title.visible
+    folded = live._finished.objects[0]
+    assert "3 documents</b> · 2 of 3 ready, 1 failed · ended just now" in folded.objects[0].object
+    assert card._download in folded.objects, "the folded line keeps its download"

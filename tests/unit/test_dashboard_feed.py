@@ -270,9 +270,15 @@ def test_result_viewer_renders_and_offers_each_format(app: Paperline, feed: JobF
     run_queued(app)
     feed.refresh()
     state.selected_job = job.id
-    markdown = viewer._body.objects[-1].objects[-1]
-    assert "pl-markdown" in markdown.css_classes  # rendered and sanitized Markdown, not a live Markdown pane
-    assert '<div class="pl-page-marker">page 2</div>' in markdown.object
+    # The document beside its pages: every page's elements (escaped by their template), page 1's image and boxes.
+    document = viewer._document
+    assert document is not None and document.canvas.page == 1 and document.pages == 2
+    assert '<div class="pl-page-marker" data-page="2"><span>Page 2</span></div>' in document.canvas.content
+    assert "Page 2 line 12" in document.canvas.content
+    assert document.canvas.image.startswith("data:image/webp;base64,") and document.canvas.boxes
+    document.page = 2
+    assert document.canvas.page == 2 and document.canvas.status.startswith("Page 2 of 2")
+    assert all(document.layout.block(box["el"]).page == 2 for box in document.canvas.boxes)
     labels = [d.label for d in viewer._downloads.objects]
     assert labels == ["Download markdown", "Download text", "Download json"]
     data = viewer._download(job.id, "text")
@@ -343,6 +349,12 @@ def test_cancel_on_a_card_asks_first_then_stops_the_job(app: Paperline, feed: Jo
     card._cancel.clicks += 1
     card._confirm.clicks += 1
     assert app.get(job.id).status is JobStatus.CANCELED
+    # Final on the card at once, before the feed reads the store again: no "running" left on it.
+    assert not card._cancel.visible and not card._confirm.visible
+    assert "canceled" in card._card.title and "waiting for a worker" not in card._body.object
+    assert 'value="0"' in card._body.object or "pl-progress-secondary" in card._body.object
+    live.refresh()  # a tick with the feed's older snapshot does not bring "queued" back
+    assert "canceled" in card._card.title
     feed.refresh()
     assert not card._cancel.visible and not card._confirm.visible
     run_queued(app)  # the queued task finds the job canceled and does nothing

@@ -187,6 +187,7 @@ def test_the_upload_panel_says_what_the_server_refused(tmp_path: Path) -> None:
         pdf = make_text_pdf(tmp_path / "small.pdf", 1).read_bytes()
         upload(panel._dropper, "small.pdf", pdf, chunk=panel._dropper.chunk_size)
         assert [job.filename for job in panel.acknowledgements] == ["small.pdf"]
+        assert panel.arriving == {}, "a file that became a job is no longer on its way"
     finally:
         app.close()
 
