@@ -43,6 +43,11 @@ class Printer:
         self._page = self._browser.new_page()
         self._page.emulate_media(media="print")
 
+    @property
+    def browser(self) -> Any:
+        """The Chromium it prints with (for builders that open pages of their own: tests/page_docs.py)."""
+        return self._browser
+
     def print(self, html: str, path: Path) -> tuple[int, bool]:
         """Print ``html`` to ``path``: its page count, and whether anything on a fixed-size ``.sheet`` page ran
         over the sheet's edge (where it would be cut off)."""

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.elements import Cell, Element, Kind
-from pipeline.documents.layout import aligned, booktabs, cells, tables, textgrid
+from pipeline.documents.layout import aligned, booktabs, cells, figures, page, tables, textgrid
 from pipeline.documents.layout.document import document_elements
+from pipeline.documents.layout.lines import Word
 from pipeline.profiles.structured import _table_lines, column_names, to_markdown
+from tests import page_docs
 from tests.corpus import drawn, html, printing
 from tests.corpus.truth import DocTruth, TableTruth
 from tests.unit.test_structure import pages_of
@@ -287,3 +289,94 @@ def test_without_group_headers_a_rule_less_group_header_spans_only_what_it_touch
     doc = printed(printer, "headers", tmp_path / "headers.pdf", 0, style="ruleless")
     monkeypatch.setattr(textgrid, "GROUP_HEADERS", False)
     assert spans(one_table(tmp_path / "headers.pdf")) != {tuple(s) for s in doc.tables[0].spans}
+
+
+# --- stacked tables, shaded rows, a table beside running text -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("style", "nth"), [("booktabs", 0), ("booktabs", 2), ("grid", 5), ("ruleless", 0), ("shaded", 3)]
+)
+def test_stacked_tables_are_read_apart_each_whole(
+    printer: printing.Printer, tmp_path: Path, style: str, nth: int
+) -> None:
+    """Two or three tables on one page, each with its caption (over it or under it)."""
+    doc = printed(printer, "stacked", tmp_path / "stacked.pdf", nth, style=style)
+    found = found_tables(tmp_path / "stacked.pdf")
+    assert len(found) == len(doc.tables)
+    for table, truth in zip(found, doc.tables, strict=True):
+        assert_same(table, truth)
+
+
+def test_without_splitting_stacked_rules_two_booktabs_tables_read_as_one(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One table's bottom rule right over the next one's top rule (its caption under it): nothing between."""
+    doc = printed(printer, "stacked", tmp_path / "stacked.pdf", 2, style="booktabs")
+    monkeypatch.setattr(booktabs, "SPLIT_STACKED", False)
+    assert len(found_tables(tmp_path / "stacked.pdf")) < len(doc.tables)
+
+
+def test_without_splitting_at_a_header_a_table_takes_the_next_ones_header_row(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = printed(printer, "stacked", tmp_path / "stacked.pdf", 3, style="shaded")
+    monkeypatch.setattr(aligned, "SPLIT_AT_HEADS", False)
+    assert [t.rows() for t in found_tables(tmp_path / "stacked.pdf")] != [t.rows for t in doc.tables]
+
+
+@pytest.mark.parametrize("nth", [0, 1])
+def test_a_shaded_head_and_zebra_rows_make_one_table_with_its_header(
+    printer: printing.Printer, tmp_path: Path, nth: int
+) -> None:
+    doc = printed(printer, "headers", tmp_path / "shaded.pdf", nth, style="shaded")
+    assert_same(one_table(tmp_path / "shaded.pdf"), doc.tables[0])
+
+
+def test_without_shading_told_from_rules_the_shaded_boxes_cut_the_table(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edges of the shaded boxes are nobody's rules: read as a grid, the head and the rows fall apart."""
+    doc = printed(printer, "headers", tmp_path / "shaded.pdf", 0, style="shaded")
+    monkeypatch.setattr(page, "SHADING_IS_NO_RULE", False)
+    assert [t.rows() for t in found_tables(tmp_path / "shaded.pdf")] != [doc.tables[0].rows]
+
+
+def tall_head(doc: DocTruth) -> bool:
+    """A header cell of three lines ("Asian/ Pacific/ Islander"): the shaded head is as tall as a small chart."""
+    return any(cell.count("/") >= 2 for row in doc.tables[0].rows[: doc.tables[0].header_rows] for cell in row)
+
+
+def test_without_shaded_cells_told_from_figures_a_shaded_head_is_taken_for_a_figure(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = printed(printer, "headers", tmp_path / "shaded.pdf", 1, tall_head, style="shaded")
+    assert_same(one_table(tmp_path / "shaded.pdf"), doc.tables[0])
+    monkeypatch.setattr(figures, "SHADED_CELLS", False)
+    tables_found = found_tables(tmp_path / "shaded.pdf")
+    assert not tables_found or tables_found[0].header_rows < doc.tables[0].header_rows
+
+
+def test_a_statement_beside_running_text_takes_none_of_it(
+    printer: printing.Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A two-column journal page with a statement in one column: the other column's lines share the statement's
+    baselines, and stay text; the statement keeps its dated head."""
+    drawn = page_docs.journal(printer.browser, tmp_path / "statement.pdf", 23, statement=True, figure="none")
+    [table] = found_tables(drawn.path)
+    assert table.rows()[0][1] == "Year Ended December 31,"
+    assert all(len(cell.split()) <= 4 for row in table.rows() for cell in row)
+    monkeypatch.setattr(aligned, "PROSE_BESIDE", False)
+    assert any(len(cell.split()) > 6 for t in found_tables(drawn.path) for row in t.rows() for cell in row)
+
+
+def test_two_figures_set_closer_than_a_column_gap_but_wider_than_a_word_space_are_two_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def word(text: str, x0: float) -> Word:
+        return Word(text, x0, 0.0, x0 + 5.0 * len(text), 10.0, 10.0, False, False, 2.0)
+
+    row = [word("Ratio", 0.0), word("261.87", 40.0), word("36,430", 77.0)]  # 7 points apart: 0.7 of the size
+    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87", "36,430"]
+    monkeypatch.setattr(textgrid, "FIGURES_APART", False)
+    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87 36,430"]

@@ -18,7 +18,7 @@ from pipeline.documents.layout.textgrid import column_segments, lines_of, read_g
 
 NUMBER = re.compile(r"^[-+−–(]?[$€£¥]?\s?\d[\d\s.,' ]*(%|‰|[kKmMbB]n?)?\)?\*?$|^[-–—.]$|^n/?a$", re.IGNORECASE)
 MARKER = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])$")
-TABLE_CAPTION = re.compile(r"^(table|tab\.)\s*[\dIVX]+", re.IGNORECASE)
+TABLE_CAPTION = re.compile(r"^(table|tab\.|exhibit)\s*[\dIVX]+", re.IGNORECASE)
 LEADER = re.compile(r"(\.\s?){4,}|…{2,}")
 #: rows further apart than this many line heights (baseline to baseline) are not one table
 ROW_PITCH = 2.6
@@ -28,6 +28,12 @@ SHORT_CELL = 4
 PAGE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
 #: on/off for rows led by dots to a price or an amount read as a table (off: dot leaders always mean contents)
 LEADER_TABLES = True
+#: on/off for a run of aligned rows cut where another table's header row opens (repeated, or bold labels)
+SPLIT_AT_HEADS = True
+#: on/off for a column of running text beside a run of aligned rows (the page's other column) left out of it
+PROSE_BESIDE = True
+#: a piece of more words than this (median) is running text
+PROSE_WORDS = 6
 #: on/off for a short piece joining two bands of a run (a figure set right under its column's name set left)
 JOIN_BANDS = True
 #: on/off for a run of aligned rows judged a table by its rows as read (a cell's lines joined), not its lines
@@ -106,7 +112,11 @@ def find_aligned_tables(words: Sequence[Word], taken: set[int], page: int) -> li
         return []
     rows = text_rows(free)
     found: list[FoundTable] = []
-    for start, block in blocks(rows):
+    used: set[int] = set()  # the rows of the tables found so far (a header line above is never another's row)
+    for start, found_block in blocks(rows):
+        block = _prose_trimmed(rows, start, found_block)
+        if sum(len(r.segments) > 1 for r in block.rows) < 2:
+            continue
         caption = _caption_beside(rows, start, len(block.rows))
         # judged by its rows as read (a cell's lines joined: a description over five lines is one cell, not four
         # empty ones beside it)
@@ -114,11 +124,12 @@ def find_aligned_tables(words: Sequence[Word], taken: set[int], page: int) -> li
         grid = alone.rows() if alone is not None else _grid(block)
         if not _looks_like_a_table(grid, block, caption=caption):
             continue
-        head = heads_above(rows, start, block)
+        head = heads_above(rows, start, block, used)
         element = table_of([*head, *block.rows], page) if head or alone is None else alone
         if element is not None:
             members = {index[id(w)] for row in [*head, *block.rows] for w in row.words}
             found.append(FoundTable(element, members))
+            used.update(id(row) for row in rows[start - len(head) : start + len(found_block.rows)])
     return found
 
 
@@ -140,7 +151,7 @@ HEAD_LINES_ABOVE = 4
 HEAD_PIECE_WORDS = 6
 
 
-def heads_above(rows: list[TextRow], start: int, block: Block) -> list[TextRow]:
+def heads_above(rows: list[TextRow], start: int, block: Block, used: set[int] | None = None) -> list[TextRow]:
     """The header lines right above a run of rows that do not keep to its columns (group headers over several
     sub-columns, a "Year Ended" over the dates): close above it, within its width, short pieces of words (years
     allowed, no other figure), not a caption, and not one piece over the first column as well (a title)."""
@@ -150,9 +161,15 @@ def heads_above(rows: list[TextRow], start: int, block: Block) -> list[TextRow]:
     out: list[TextRow] = []
     below = block.rows[0]
     for i in range(start - 1, max(-1, start - 1 - HEAD_LINES_ABOVE), -1):
-        row = rows[i]
-        size = max(w.size for w in row.words)
-        segments = row.segments
+        page_row = rows[i]
+        if used and id(page_row) in used:
+            break
+        size = max(w.size for w in page_row.words)
+        # (what stands wholly beside the table on the same line is another column's)
+        segments = [s for s in page_row.segments if s.x1 > left - size and s.x0 < right + size]
+        if not segments:
+            break
+        row = TextRow([w for s in segments for w in s.words], segments, page_row.baseline, page_row.height)
         if row.baseline - below.baseline > ROW_PITCH * max(row.height, 1.0) or TABLE_CAPTION.match(segments[0].text):
             break
         if any(s.x0 < left - size or s.x1 > right + size for s in segments):
@@ -178,8 +195,9 @@ def blocks(rows: list[TextRow]) -> list[tuple[int, Block]]:
     for i, row in enumerate(rows):
         close = bool(block.rows) and block.rows[-1].baseline - row.baseline <= ROW_PITCH * max(row.height, 1.0)
         candidate = not TABLE_CAPTION.match(row.segments[0].text)
+        opens = _next_head(block, row)
         # A row of one piece (a cell's second line) may sit inside a run, never start one.
-        if close and candidate and block.fits(row) and (len(row.segments) > 1 or len(block.bands) > 1):
+        if close and candidate and not opens and block.fits(row) and (len(row.segments) > 1 or len(block.bands) > 1):
             block.add(row)
             continue
         if block.rows:
@@ -190,6 +208,49 @@ def blocks(rows: list[TextRow]) -> list[tuple[int, Block]]:
     if block.rows:
         out.append((start, block))
     return [(s, _trimmed(b)) for s, b in out if sum(len(r.segments) > 1 for r in b.rows) >= 2]
+
+
+def _prose_trimmed(rows: list[TextRow], start: int, block: Block) -> Block:
+    """The run without a column of running text at its side that goes on above or below it (the page's other
+    column, whose lines share the table's baselines): long pieces, and more of them right over or under the run."""
+    if not PROSE_BESIDE or len(block.bands) < 3:
+        return block
+    above = rows[start - 1] if start > 0 else None
+    below = rows[start + len(block.rows)] if start + len(block.rows) < len(rows) else None
+
+    def prose(band: list[float]) -> bool:
+        pieces = [s for row in block.rows for s in row.segments if s.x0 < band[1] and s.x1 > band[0]]
+        counts = sorted(_words(s.text) for s in pieces)
+        if not counts or counts[len(counts) // 2] <= PROSE_WORDS:
+            return False
+        return any(
+            s.x0 < band[1] and s.x1 > band[0] and _words(s.text) > PROSE_WORDS
+            for row in (above, below)
+            if row is not None
+            for s in row.segments
+        )
+
+    drop = [band for band in (block.bands[0], block.bands[-1]) if prose(band)]
+    if not drop:
+        return block
+    trimmed = Block()
+    for row in block.rows:
+        kept = [s for s in row.segments if not any(s.x0 < b[1] and s.x1 > b[0] for b in drop)]
+        if kept:
+            words = [w for s in kept for w in s.words]
+            trimmed.add(TextRow(words, kept, row.baseline, row.height))
+    return _trimmed(trimmed)
+
+
+def _next_head(block: Block, row: TextRow) -> bool:
+    """The row opens another table stacked under the run: its header again (a repeated header row), or a bold row
+    of labels under rows that are not bold (a total row in bold has its figures)."""
+    if not SPLIT_AT_HEADS or len(block.rows) < 2 or len(row.segments) < 2:
+        return False
+    if [s.text for s in row.segments] == [s.text for s in block.rows[0].segments]:
+        return True
+    bold = all(s.bold for s in row.segments) and not any(s.bold for s in block.rows[-1].segments)
+    return bold and not any(NUMBER.match(s.text) and not YEAR.match(s.text) for s in row.segments)
 
 
 def _trimmed(block: Block) -> Block:

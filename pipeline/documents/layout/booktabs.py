@@ -9,9 +9,10 @@ with text over it) ends the header, and no cell's lines run across a rule."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
-from pipeline.documents.layout.aligned import Block, TextRow, blocks, heads_above, table_of, text_rows
+from pipeline.documents.layout.aligned import TABLE_CAPTION, Block, TextRow, blocks, heads_above, table_of, text_rows
 from pipeline.documents.layout.cells import YEAR, FoundTable
 from pipeline.documents.layout.lines import Word
 from pipeline.documents.layout.page import Rule
@@ -22,6 +23,36 @@ TOLERANCE = 2.0
 GROW = True
 #: how far (line heights) above and below the rules the table's rows are looked for
 REACH = 4.0
+#: a column beside the rules is the table's when its pieces are this many words or fewer (median): labels, not prose
+BESIDE_WORDS = 7
+#: on/off for rules of one extent cut into several tables where a caption or a line of running text lies between
+SPLIT_STACKED = True
+
+
+def stacked(hs: Sequence[Rule], words: Sequence[Word]) -> list[list[Rule]]:
+    """Horizontal rules of about one extent, cut where what lies between two of them is not a table's: nothing (one
+    table's bottom rule over the next one's top rule), a caption ("Table 2: ..."), or a line reaching past the rules'
+    ends (running text); each part of two rules or more."""
+    ordered = sorted(hs, key=lambda h: -(h.y0 + h.y1) / 2)
+    if not SPLIT_STACKED or len(ordered) < 4:
+        return [ordered]
+    left, right = min(h.x0 for h in hs), max(h.x1 for h in hs)
+    parts: list[list[Rule]] = [[ordered[0]]]
+    for above, below in itertools.pairwise(ordered):
+        top, bottom = (above.y0 + above.y1) / 2, (below.y0 + below.y1) / 2
+        between = [w for w in words if bottom < (w.y0 + w.y1) / 2 < top and w.x1 > left and w.x0 < right]
+        rows = text_rows(between)
+        size = max((w.size for w in between), default=0.0)
+        if not rows or any(
+            TABLE_CAPTION.match(row.segments[0].text)
+            or row.segments[0].x0 < left - 2 * size
+            or row.words[-1].x1 > right + 2 * size
+            for row in rows
+        ):
+            parts.append([below])
+        else:
+            parts[-1].append(below)
+    return [part for part in parts if len(part) >= 2]
 
 
 def ruled_rows(hs: Sequence[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
@@ -69,7 +100,7 @@ def _grown(
     if best is None or best[0] < 0.6 * len(ruled):
         return rows
     _, start, block = best
-    x0, x1 = min(left, block.bands[0][0]), max(right, block.bands[-1][1])
+    x0, x1 = _reach(block, left, right)
     members = {id(row) for row in block.rows}
     kept: list[TextRow] = []
     first = None
@@ -85,6 +116,31 @@ def _grown(
     bands[0][0], bands[-1][1] = min(x0, bands[0][0]), max(x1, bands[-1][1])
     spread = Block(rows=[kept[0]], bands=bands)
     return [*heads_above(around, first, spread), *kept]
+
+
+def _reach(block: Block, left: float, right: float) -> tuple[float, float]:
+    """How far left and right of its rules the table runs: over the run's columns beside the rules that hold
+    labels (a statement's row names), up to the first that holds running text (the page's other column)."""
+    texts: list[list[int]] = [[] for _ in block.bands]
+    for row in block.rows:
+        for segment in row.segments:
+            hit = block.overlaps(segment)
+            if hit:
+                texts[hit[0]].append(len(segment.words))
+    inside = [i for i, (a, b) in enumerate(block.bands) if a < right and b > left]
+    if not inside:
+        return left, right
+
+    def labels(i: int) -> bool:
+        counts = sorted(texts[i])
+        return bool(counts) and counts[len(counts) // 2] <= BESIDE_WORDS and counts[-1] <= 2 * BESIDE_WORDS
+
+    first, last = inside[0], inside[-1]
+    while first > 0 and labels(first - 1):
+        first -= 1
+    while last + 1 < len(block.bands) and labels(last + 1):
+        last += 1
+    return min(left, block.bands[first][0]), max(right, block.bands[last][1])
 
 
 def _head_end(rows: Sequence[TextRow], ys: Sequence[float]) -> float | None:

@@ -13,6 +13,7 @@ caption stays a caption beside it."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -44,6 +45,8 @@ BACKGROUND = 0.5
 MOST_SHAPES = 3000
 #: on/off for figures (off: their labels are read as text)
 FIGURES = True
+#: on/off for shapes that tile their cluster (a table's shaded cells) never making a figure
+SHADED_CELLS = True
 
 Rect = tuple[float, float, float, float]
 
@@ -108,7 +111,7 @@ def find_figures(
             if not inside:
                 found.append(FoundFigure(Element(Kind.FIGURE, "", page, rect, size=body), set()))
             continue
-        if _drawn(members, rect) < 3 or not _labels_only(inside, rect, body):
+        if _drawn(members, rect) < 3 or not _labels_only(inside, rect, body) or _tiled(members, rect):
             continue
         labels = inside + _around(lines, rect, body, inside, index_of, used)
         if not labels:
@@ -184,6 +187,44 @@ def _drawn(members: list[Rect], rect: Rect) -> int:
     x0, y0, x1, y1 = rect
     width, height = max(1.0, x1 - x0), max(1.0, y1 - y0)
     return sum(1 for a0, b0, a1, b1 in members if (a1 - a0) < 0.9 * width and (b1 - b0) < 0.9 * height)
+
+
+def _tiled(members: list[Rect], rect: Rect) -> bool:
+    """The shapes inside the cluster (its frame or background aside) cover it: the shaded cells of a table's head
+    or rows, set edge to edge, not a chart's bars or a diagram's boxes, which leave room between them."""
+    if not SHADED_CELLS:
+        return False
+    x0, y0, x1, y1 = rect
+    width, height = max(1.0, x1 - x0), max(1.0, y1 - y0)
+    inner = list(
+        {
+            (round(a0 * 2) / 2, round(b0 * 2) / 2, round(a1 * 2) / 2, round(b1 * 2) / 2)
+            for a0, b0, a1, b1 in members
+            if (a1 - a0) < 0.9 * width or (b1 - b0) < 0.9 * height
+        }
+    )
+    if not inner or len(inner) > 300:
+        return False
+    union = _covered(inner)
+    # edge to edge: they cover the cluster, and little of it twice (a line drawn across a diagram has a box as
+    # large as the drawing, over the boxes it joins)
+    return union >= 0.75 * width * height and sum((r[2] - r[0]) * (r[3] - r[1]) for r in inner) <= 1.15 * union
+
+
+def _covered(rects: list[Rect]) -> float:
+    """The area the rectangles cover together (each point once), slab by slab across x."""
+    edges = sorted({x for r in rects for x in (r[0], r[2])})
+    area = 0.0
+    for left, right in itertools.pairwise(edges):
+        spans = sorted((r[1], r[3]) for r in rects if r[0] <= left and r[2] >= right)
+        covered = 0.0
+        top = float("-inf")
+        for y0, y1 in spans:
+            if y1 > top:
+                covered += y1 - max(y0, top)
+                top = y1
+        area += covered * (right - left)
+    return area
 
 
 def _labels_only(lines: list[Segment], rect: Rect, body: float) -> bool:

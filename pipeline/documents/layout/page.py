@@ -26,6 +26,9 @@ import pypdfium2.raw as raw
 #: a drawn line this thin (points) or thinner is a rule; one this long or longer counts
 RULE_THICKNESS = 2.5
 RULE_MIN_LENGTH = 8.0
+#: on/off for the edges of filled areas (a shaded row's box, a table's tinted head) not read as rules: only filled
+#: bars thin enough to be lines are
+SHADING_IS_NO_RULE = True
 _FIXED_PITCH = 1  # the PDF font descriptor's flag for monospaced fonts
 #: codes of characters not drawn: none, PDFium's marks for unknown glyphs, and the line breaks it adds
 _NOT_DRAWN = frozenset({0, 0xFFFE, 0xFFFF, 0x0D, 0x0A})
@@ -479,11 +482,55 @@ def page_objects(page: pdfium.PdfPage, *kinds: int) -> list[tuple[int, Any, tupl
     return found
 
 
+def _filled_only(handle: Any) -> bool:
+    """The path is filled and not stroked: its outline is the edge of an area (a shaded row), not a drawn line."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not raw.FPDFPath_GetDrawMode(handle, fill, stroke):
+        return False
+    return bool(fill.value) and not stroke.value
+
+
 def _path_rules(handle: Any) -> list[Rule]:
-    """The axis-aligned straight segments of a larger path (a box drawn around a cell, a grid drawn as one path)."""
+    """The axis-aligned straight segments of a larger path (a box drawn around a cell, a grid drawn as one path);
+    of a path that is only filled (``SHADING_IS_NO_RULE``), only its thin parts (rules drawn as filled bars), not the
+    edges of its areas (a shaded row's box, whose edges no one drew)."""
     count = raw.FPDFPath_CountSegments(handle)
     if count <= 1 or count > 2000:
         return []
+    points = _path_points(handle, count)
+    if SHADING_IS_NO_RULE and _filled_only(handle):
+        return _bars(points)
+    rules = []
+    for (ax, ay, _), (bx, by, kind) in itertools.pairwise(points):
+        if kind != raw.FPDF_SEGMENT_LINETO:
+            continue
+        if (abs(ay - by) <= RULE_THICKNESS and abs(ax - bx) >= RULE_MIN_LENGTH) or (
+            abs(ax - bx) <= RULE_THICKNESS and abs(ay - by) >= RULE_MIN_LENGTH
+        ):
+            rules.append(Rule(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+    return rules
+
+
+def _bars(points: list[tuple[float, float, int]]) -> list[Rule]:
+    """The thin subpaths of a filled path (rules drawn as filled bars), each as one rule."""
+    shapes: list[list[tuple[float, float, int]]] = []
+    for point in points:
+        if point[2] == raw.FPDF_SEGMENT_MOVETO or not shapes:
+            shapes.append([])
+        shapes[-1].append(point)
+    rules = []
+    for shape in shapes:
+        x0, x1 = min(p[0] for p in shape), max(p[0] for p in shape)
+        y0, y1 = min(p[1] for p in shape), max(p[1] for p in shape)
+        w, h = x1 - x0, y1 - y0
+        if (h <= RULE_THICKNESS and w >= RULE_MIN_LENGTH) or (w <= RULE_THICKNESS and h >= RULE_MIN_LENGTH):
+            rules.append(Rule(x0, y0, x1, y1))
+    return rules
+
+
+def _path_points(handle: Any, count: int) -> list[tuple[float, float, int]]:
+    """The path's points on the page, each with its segment's kind (a closed subpath ends back at its start);
+    none for a path with curves (a drawing, not a table)."""
     matrix = raw.FS_MATRIX()
     if not raw.FPDFPageObj_GetMatrix(handle, matrix):
         return []
@@ -502,12 +549,4 @@ def _path_rules(handle: Any) -> list[Rule]:
         if raw.FPDFPathSegment_GetClose(segment) and points:
             start = next((p for p in reversed(points[:-1]) if p[2] == raw.FPDF_SEGMENT_MOVETO), points[0])
             points.append((start[0], start[1], raw.FPDF_SEGMENT_LINETO))
-    rules = []
-    for (ax, ay, _), (bx, by, kind) in itertools.pairwise(points):
-        if kind != raw.FPDF_SEGMENT_LINETO:
-            continue
-        if (abs(ay - by) <= RULE_THICKNESS and abs(ax - bx) >= RULE_MIN_LENGTH) or (
-            abs(ax - bx) <= RULE_THICKNESS and abs(ay - by) >= RULE_MIN_LENGTH
-        ):
-            rules.append(Rule(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
-    return rules
+    return points

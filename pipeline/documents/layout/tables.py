@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.core.elements import Cell
-from pipeline.documents.layout.booktabs import ruled_rows
+from pipeline.documents.layout.booktabs import ruled_rows, stacked
 from pipeline.documents.layout.cells import FoundTable, is_label, table_element
 from pipeline.documents.layout.lines import Word, rows_of
 from pipeline.documents.layout.page import Rule
@@ -28,10 +28,15 @@ def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list
     found: list[FoundTable] = []
     taken: set[int] = set()
     for hs, vs in _groups(horizontal, vertical):
-        table = _lattice(hs, vs, words, page) if len(vs) >= 2 else ruled_rows(hs, words, page)
-        if table is not None and not (table.words & taken):
-            found.append(table)
-            taken |= table.words
+        made = (
+            [_lattice(hs, vs, words, page)]
+            if len(vs) >= 2
+            else [ruled_rows(p, words, page) for p in stacked(hs, words)]
+        )
+        for table in made:
+            if table is not None and not (table.words & taken):
+                found.append(table)
+                taken |= table.words
     return sorted(found, key=lambda t: -t.element.bbox[3])
 
 
@@ -44,11 +49,16 @@ def _merge(rules: list[Rule], *, horizontal: bool) -> list[Rule]:
             last = merged[-1]
             same_y = abs((last.y0 + last.y1) / 2 - (rule.y0 + rule.y1) / 2) <= TOLERANCE
             same_x = abs((last.x0 + last.x1) / 2 - (rule.x0 + rule.x1) / 2) <= TOLERANCE
-            if horizontal and same_y and rule.x0 <= last.x1 + TOLERANCE:
-                merged[-1] = Rule(last.x0, min(last.y0, rule.y0), max(last.x1, rule.x1), max(last.y1, rule.y1))
+            # (collinear and touching: two lines a point apart sort by their rounded middles, not always in order)
+            if horizontal and same_y and rule.x0 <= last.x1 + TOLERANCE and rule.x1 >= last.x0 - TOLERANCE:
+                merged[-1] = Rule(
+                    min(last.x0, rule.x0), min(last.y0, rule.y0), max(last.x1, rule.x1), max(last.y1, rule.y1)
+                )
                 continue
-            if not horizontal and same_x and rule.y0 <= last.y1 + TOLERANCE:
-                merged[-1] = Rule(min(last.x0, rule.x0), last.y0, max(last.x1, rule.x1), max(last.y1, rule.y1))
+            if not horizontal and same_x and rule.y0 <= last.y1 + TOLERANCE and rule.y1 >= last.y0 - TOLERANCE:
+                merged[-1] = Rule(
+                    min(last.x0, rule.x0), min(last.y0, rule.y0), max(last.x1, rule.x1), max(last.y1, rule.y1)
+                )
                 continue
         merged.append(rule)
     return merged

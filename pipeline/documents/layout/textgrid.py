@@ -35,6 +35,8 @@ JOIN_SIGNS = True
 DROP_LEADERS = True
 #: on/off for a header cell spanning the sub-columns it stands over (centred or aligned), not only those it touches
 GROUP_HEADERS = True
+#: on/off for two figures set further apart than words are read as two columns however narrow the gap
+FIGURES_APART = True
 #: at most this many lines at the top are the header
 MOST_HEAD_LINES = 8
 
@@ -99,19 +101,31 @@ def _piece(words: Sequence[Word]) -> Piece:
 
 
 def column_segments(row: Sequence[Word], gap: float = COLUMN_GAP) -> list[Segment]:
-    """A row cut at column gaps (``gap`` font sizes), and after a run of dot leaders: the leaders end a label's
-    cell however close they run to the next column (a price list's "Item . . . . . hour")."""
+    """A row cut at column gaps (``gap`` font sizes), after a run of dot leaders (they end a label's cell however
+    close they run to the next column: a price list's "Item . . . . . hour"), and between two figures set further
+    apart than words are (narrow columns of right-set amounts)."""
     out: list[Segment] = []
     for segment in segments_of(row, gap):
         words = list(segment.words)
         start = 0
-        for n in range(len(words)):
-            ends_leaders = n + 1 < len(words) and not LEADER_WORD.match(words[n + 1].text)
-            if ends_leaders and LEADER_WORD.match(words[n].text) and _leaders_end(words, n):
+        for n in range(len(words) - 1):
+            ends_leaders = not LEADER_WORD.match(words[n + 1].text) and LEADER_WORD.match(words[n].text)
+            if (ends_leaders and _leaders_end(words, n)) or _figures_apart(words[n], words[n + 1]):
                 out.append(Segment(tuple(words[start : n + 1])))
                 start = n + 1
         out.append(Segment(tuple(words[start:])))
     return out
+
+
+def _figures_apart(left: Word, right: Word) -> bool:
+    """Two figures further apart than words are (half a font size): two columns set close, not one cell."""
+    gap = right.x0 - left.x1
+    return (
+        FIGURES_APART
+        and gap > 0.5 * max(left.size, right.size)
+        and bool(FIGURE.match(left.text))
+        and bool(FIGURE.match(right.text))
+    )
 
 
 def _leaders_end(words: Sequence[Word], n: int) -> bool:
