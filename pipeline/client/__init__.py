@@ -7,8 +7,9 @@
         print(paperline.result(job, "markdown"))
 
 It talks only HTTP: it imports nothing else of Paperline but ``pipeline.tables`` (reading a result's tables into
-DataFrames, pure functions), so a notebook or an ETL job on another machine needs the package, not a job store. Errors are the API's problem details as exceptions (``pipeline.client.errors``);
-results are typed (``pipeline.client.models``).
+DataFrames, pure functions), so a notebook or an ETL job on another machine needs the package, not a job store.
+Errors are the API's problem details as exceptions (``pipeline.client.errors``); results are typed
+(``pipeline.client.models``).
 """
 
 from __future__ import annotations
