@@ -15,7 +15,14 @@ For comparison, the same held-back checkpoints are replayed with a baseline that
 start, the mean duration of the training jobs; after that, the job's own rate so far
 (``blend(elapsed, share, None)``).
 
-Run: .venv/bin/python benchmarks/eta.py  (prints one JSON object to stdout, logs to stderr; about 2-3 minutes)
+``error_of_remaining`` is the goal's measure: the median absolute error as a share of the time that really
+remained, per checkpoint (at 25% done: at most 0.30), now and before (the ETA before a job's pace was measured from
+its first chunk, replayed on the same history), on the held-back jobs and on a cold start: the model fitted on the
+jobs of up to 20 pages and tried on those of 30 and more, sizes its history has not seen.
+
+Run: .venv/bin/python benchmarks/eta.py  (prints one JSON object to stdout, logs to stderr; about 2-3 minutes on a
+quiet machine). ``--save FILE`` keeps the history, ``--replay FILE`` measures a kept one again without running
+jobs, ``--waves N`` runs the first N waves only and ``--wave-timeout`` waits longer (a busy machine).
 """
 
 from __future__ import annotations

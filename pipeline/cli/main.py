@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
@@ -483,7 +482,9 @@ def run() -> None:
     skipped is the interpreter's own teardown, which collects every object of the process: seconds for a worker or
     ``serve`` on a loaded machine, after its work is done."""
     status = main()
-    logging.shutdown()
+    logging = sys.modules.get("logging")  # flushed if the command logged (not imported for those that did not)
+    if logging is not None:
+        logging.shutdown()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipeline.core import messages
 from pipeline.core.errors import InvalidRequest, PaperlineError
 from pipeline.service.paperline import Paperline
+
+if TYPE_CHECKING:  # (the serving commands import these when they run: every other command starts without them)
+    import subprocess
 
 
 def cmd_queue(app: Paperline, args: argparse.Namespace) -> int:
@@ -89,6 +89,8 @@ def cmd_migrate(app: Paperline, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(app: Paperline, args: argparse.Namespace) -> int:
+    import logging
+
     from pipeline.worker.life import run_consumer
 
     app.storage.check()  # a bucket that cannot be used is a plain message now, not a stack trace at the first job
@@ -127,6 +129,8 @@ class Child:
         interpreter's teardown (seconds of collecting objects on a loaded machine), with nothing left to lose."""
         if self.port is None:
             return False
+        import socket
+
         host = "127.0.0.1" if address in ("0.0.0.0", "", "*") else "::1" if address == "::" else address
         try:
             with socket.create_connection((host, self.port), timeout=0.2):
@@ -138,6 +142,8 @@ class Child:
 def stop_children(children: list[Child], *, address: str, grace_s: float) -> None:
     """Ask every child to stop (SIGINT: a worker hands its running chunk back within ``grace_s``), say what is
     awaited, and end what is still running ``SERVE_STOP_MARGIN_S`` after the grace."""
+    import signal
+
     for child in children:
         if child.alive:
             child.process.send_signal(signal.SIGINT)
@@ -161,6 +167,8 @@ def stop_children(children: list[Child], *, address: str, grace_s: float) -> Non
 def cmd_serve(app: Paperline, args: argparse.Namespace) -> int:
     """Run the dashboard (``panel serve app.py``) and a worker together until Ctrl-C or either one exits."""
     import importlib.util
+    import signal
+    import subprocess
 
     from pipeline.server.edge import is_loopback, panel_command, panel_environment, served_address, signs_in
 
