@@ -15,6 +15,7 @@ from bokeh.plotting import figure
 
 from pipeline.insight import timings as analytics
 
+from .charts import empty_note, readable_time_axis, show_when_empty
 from .formatting import STATUS_COLORS
 
 if TYPE_CHECKING:
@@ -106,6 +107,17 @@ def chart_data(jobs: pd.DataFrame, chunks: pd.DataFrame, gantt_job: str = "") ->
     }
 
 
+#: why each chart can be empty, said inside it while it is
+EMPTY_REASONS = {
+    "stage_breakdown": "No job processed in this range yet: stages show once a job has run on a worker.",
+    "throughput": "No job processed in this range yet.",
+    "queue_wait": "No job in this range yet.",
+    "failure_rate": "No job ended in this range yet.",
+    "cost_per_day": "No Claude job in this range: only the claude engine costs money; local jobs cost nothing.",
+    "chunk_gantt": "No chunks to show: choose a job that ran on workers (answered from cache, it ran none).",
+}
+
+
 class AnalyticsCharts:
     """One Bokeh figure per analytics chart, each over a named source that ``update`` refills in place."""
 
@@ -119,6 +131,9 @@ class AnalyticsCharts:
             "cost_per_day": self._cost_per_day(),
             "chunk_gantt": self._chunk_gantt(),
         }
+        self.empty = {name: empty_note(self.figures[name], reason) for name, reason in EMPTY_REASONS.items()}
+        for name in self.figures:
+            show_when_empty(self.empty[name], self.sources[name])
         if data is not None:
             self.update(data)
 
@@ -126,6 +141,7 @@ class AnalyticsCharts:
         for name, columns in data.items():
             if columns != dict(self.sources[name].data):
                 self.sources[name].data = columns
+            show_when_empty(self.empty[name], self.sources[name])
         workers = sorted(set(data["chunk_gantt"]["worker"]))
         rows = self.figures["chunk_gantt"].y_range
         assert isinstance(rows, FactorRange)  # made so by _chunk_gantt: one factor per worker
@@ -172,6 +188,7 @@ class AnalyticsCharts:
         )
         fig.xaxis.axis_label = "submitted (UTC)"
         fig.yaxis.axis_label = "seconds waiting for a worker"
+        readable_time_axis(fig, 3_600_000)
         return fig
 
     def _failure_rate(self) -> figure:
@@ -184,6 +201,7 @@ class AnalyticsCharts:
             )
         )
         fig.yaxis.axis_label = "share of jobs failed"
+        readable_time_axis(fig, 7 * DAY_MS)
         return fig
 
     def _cost_per_day(self) -> figure:
@@ -200,6 +218,7 @@ class AnalyticsCharts:
             )
         )
         fig.yaxis.axis_label = "USD"
+        readable_time_axis(fig, 7 * DAY_MS)
         return fig
 
     def _chunk_gantt(self) -> figure:
@@ -219,4 +238,5 @@ class AnalyticsCharts:
             )
         )
         fig.xaxis.axis_label = "time (UTC)"
+        readable_time_axis(fig, 60_000)
         return fig

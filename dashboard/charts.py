@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, FactorRange, HoverTool
+from bokeh.models import ColumnDataSource, DataRange1d, DatetimeTickFormatter, FactorRange, HoverTool
+from bokeh.models.annotations import Label
 from bokeh.plotting import figure
 from param.parameters import NoNone
 
@@ -26,6 +27,53 @@ if TYPE_CHECKING:
 STATUSES = [s.value for s in JobStatus]
 TIMELINE_KEYS = ["id", "filename", "created", "status", "color", "pages", "size"]
 TIMING_KEYS = ["id", "filename", "pages", "duration", "profile", "engine"]
+
+
+#: tick labels a person reads at every zoom: clock time for a day's jobs, dates for weeks, never "200ms" alone
+#: (a formatter is a model of its figure's document: each figure gets its own)
+TIME_TICKS: dict[str, Any] = dict(
+    milliseconds="%H:%M:%S.%3N",
+    seconds="%H:%M:%S",
+    minsec="%H:%M:%S",
+    minutes="%H:%M",
+    hourmin="%H:%M",
+    hours="%H:%M",
+    days="%d %b",
+    months="%b %Y",
+    years="%Y",
+)
+
+
+def readable_time_axis(fig: figure, default_span_ms: float) -> None:
+    """Clock or calendar ticks, and a span of ``default_span_ms`` around a lone point (Bokeh's default span is 2 ms,
+    which labels the axis "0ms 200ms ... 0ms")."""
+    fig.xaxis.formatter = DatetimeTickFormatter(**TIME_TICKS)
+    if isinstance(fig.x_range, DataRange1d):
+        fig.x_range.default_span = default_span_ms
+
+
+def empty_note(fig: figure, reason: str) -> Label:
+    """A line inside the figure saying why it is empty; shown while its data is empty (``show_when_empty``)."""
+    note = Label(
+        x=12,
+        y=12,
+        x_units="screen",
+        y_units="screen",
+        text=reason,
+        text_font_size="12px",
+        text_color="#52606d",
+        text_font_style="italic",
+        visible=False,
+    )
+    fig.add_layout(note)
+    return note
+
+
+def show_when_empty(note: Label, source: ColumnDataSource) -> None:
+    columns: dict[str, Any] = dict(source.data)
+    empty = not next(iter(columns.values()), [])
+    if note.visible != empty:
+        note.visible = empty
 
 
 def _marker_size(pages: int) -> float:
@@ -88,7 +136,18 @@ class ChartsView(pn.viewable.Viewer):
         self.timing_source = ColumnDataSource({key: list(values) for key, values in timing.items()})
         self.timeline = self._timeline_figure()
         self.timing = self._timing_figure()
+        self._empty = {
+            "timeline": empty_note(self.timeline, "No jobs yet: drop documents to start."),
+            "timing": empty_note(
+                self.timing, "No job processed yet (a job answered from cache took no processing time)."
+            ),
+        }
+        self._show_empty()
         self.state.param.watch(self._on_update, "update")
+
+    def _show_empty(self) -> None:
+        show_when_empty(self._empty["timeline"], self.timeline_source)
+        show_when_empty(self._empty["timing"], self.timing_source)
 
     def _timeline_figure(self) -> figure:
         fig = figure(
@@ -113,6 +172,7 @@ class ChartsView(pn.viewable.Viewer):
             )
         )
         fig.xaxis.axis_label = "submitted (UTC)"
+        readable_time_axis(fig, 3_600_000)
         return fig
 
     def _timing_figure(self) -> figure:
@@ -163,6 +223,7 @@ class ChartsView(pn.viewable.Viewer):
         if finished:
             self._timed.update(j.id for j in finished)
             self.timing_source.stream(_concat([timing_row(j) for j in finished], TIMING_KEYS))
+        self._show_empty()
 
     def _on_update(self, event: param.parameterized.Event) -> None:
         if event.new.jobs:

@@ -130,6 +130,10 @@ CSS = """
 .pl-hit { margin:6px 0; font-size:13px; }
 .pl-passage { white-space:pre-wrap; color:#243b53; margin-top:2px; }
 .pl-passage mark { background:#fff1a8; padding:0 1px; }
+.pl-passage-md { white-space:normal; }
+.pl-passage-md h1, .pl-passage-md h2, .pl-passage-md h3, .pl-passage-md h4, .pl-passage-md h5, .pl-passage-md h6 {
+  font-size:13px; margin:4px 0 2px; }
+.pl-passage-md p, .pl-passage-md ul, .pl-passage-md ol { margin:2px 0; }
 .pl-finished-failed b { color:#c0392b; }
 .pl-answer-text { white-space:pre-wrap; font-size:14px; color:#102a43; margin:6px 0; }
 .pl-sources { font-size:12px; padding-left:22px; }

@@ -103,6 +103,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["marked"] = marked
+    environment.filters["passage"] = passage_filter
     return environment
 
 
@@ -127,12 +128,26 @@ def text(value: object) -> str:
 
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
+#: words too common to be worth marking in a passage (a query's "the" or "eine" would light up every line)
+STOP_WORDS = frozenset(
+    """
+    the and for are but not you all any can had her was one our out has him his how its may new now old see two way
+    who did get let put say she too use with from that this have were what when where which will would there their
+    they them then than into onto over under about after before been being does each also just more most much must
+    only other some such very your yours these those while whom whose why
+    der die das den dem des ein eine einer eines einem einen und oder aber mit von vom zum zur bei aus auf für über
+    unter nach vor wie wer was wann ist sind war waren wird werden hat haben dass nicht auch noch nur sich sie
+    les des une est sont dans pour par sur avec que qui quoi mais ont aux ces cet cette son ses leur leurs pas
+    los las una uno unos unas del por con para que como sus
+    """.split()
+)
+_TAG_OR_ENTITY = re.compile(r"(<[^>]*>|&[#\w]+;)")
 
 
 def marked(value: str, query: str) -> Markup:
     """``value`` as HTML text with the query's words (three letters or more, any case) in ``<mark>``: every piece
     is escaped on its own, so marking can never open a tag. A template filter: ``{{ passage | marked(query) }}``."""
-    words = {w.casefold() for w in _WORD.findall(query)}
+    words = query_words(query)
     out, last = [], 0
     for match in _WORD.finditer(value):
         if match.group(0).casefold() in words:
@@ -141,3 +156,29 @@ def marked(value: str, query: str) -> Markup:
             last = match.end()
     out.append(escape(value[last:]))
     return Markup("").join(out)
+
+
+def query_words(query: str) -> set[str]:
+    """The words of a query worth marking: three letters or more, not a stop word, any case."""
+    return {w.casefold() for w in _WORD.findall(query)} - STOP_WORDS
+
+
+def passage_html(text: str, query: str = "") -> str:
+    """A passage (a search hit, a cited text) as sanitized Markdown, the query's words marked: a heading reads as a
+    heading, not as ``###``. Marking touches only the text between the sanitized tags, each word escaped already."""
+    words = query_words(query)
+
+    def mark(word: re.Match[str]) -> str:
+        return f"<mark>{word.group(0)}</mark>" if word.group(0).casefold() in words else word.group(0)
+
+    parts = _TAG_OR_ENTITY.split(clean_html(_rendered(text)))
+    for index in range(0, len(parts), 2):  # the text between tags and entities; quotes spelt as the templates do
+        parts[index] = parts[index].replace('"', "&#34;").replace("'", "&#39;")
+        if words:
+            parts[index] = _WORD.sub(mark, parts[index])
+    return "".join(parts)
+
+
+def passage_filter(value: str, query: str = "") -> Markup:
+    """``passage_html`` as a template filter: ``{{ hit.text | passage(query) }}``."""
+    return Markup(passage_html(value, query))  # sanitized by nh3, then only <mark> added around escaped words

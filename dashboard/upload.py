@@ -185,6 +185,22 @@ class UploadPanel(pn.viewable.Viewer):
         self._drop: dict[str, Any] = {}  # files of the drop being received, submitted together once it has settled
         self._drop_timer: object | None = None
         self.state.param.watch(self._on_update, "update")
+        self._remember_choices()
+
+    def _remember_choices(self) -> None:
+        """The engine and profile chosen survive a reload: they are kept in the page's address
+        (``?engine=...&profile=...``), read back when the page opens. Served pages only."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None or pn.state.location is None:
+            return
+        asked = {name: values[0].decode("utf-8", "replace") for name, values in pn.state.session_args.items() if values}
+        usable = {engine for engine, reason in self.state.app.engines().items() if not reason}
+        if asked.get("engine") in usable and asked["engine"] in self.state.param.engine.objects:
+            self.state.engine = asked["engine"]  # first: it decides which profiles are offered
+        if asked.get("profile") in self.state.param.profile.objects:
+            self.state.profile = asked["profile"]
+        location = pn.state.location
+        self.state.param.watch(lambda event: location.update_query(**{event.name: event.new}), ["engine", "profile"])
 
     def _on_update(self, event: param.parameterized.Event) -> None:
         """Keep each acknowledged file's status current (queued, running, completed) as the feed moves."""

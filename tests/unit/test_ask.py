@@ -256,8 +256,7 @@ def shares_a_run(text: str, cited: str, run: int = 4) -> bool:
 
 def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chips_and_marks() -> None:
     from dashboard.ask import answer_html, chip_label
-    from dashboard.page_layout import split_mark
-    from dashboard.safe_html import render
+    from dashboard.page_layout import document_html, read_layout, split_mark
     from pipeline.service.ask import Answer, Citation
     from tests.docgen import HOSTILE
 
@@ -278,9 +277,10 @@ def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chip
     assert "&lt;img src=x onerror=alert(&#39;file&#39;)&gt;.pdf" in answer_html(answer.text, answer)
     assert chip_label(citation) == "[1] <img src=x onerror=alert('file')>.pdf, p. 2", "a button label is shown as text"
     page_text = f"Before.\n{cited}\nAfter."
-    before, marked, after = split_mark(page_text, cited)
+    before, marked, _after = split_mark(page_text, cited)
     assert marked == cited and before == "Before.\n"
-    page = render("result_page.html", page=2, before=before, marked=marked, after=after)
+    layout = read_layout(json.dumps({"pages": [{"page": 2, "text": page_text}]}))
+    page = document_html(layout.pages, floor=88, total_pages=1, mark_page=2, mark=cited)
     assert "<script" not in page and "<img" not in page and '<mark class="pl-cited">&lt;script&gt;' in page
 
 

@@ -153,15 +153,22 @@ def test_history_rows_are_built_once_per_server_and_patched_only_where_they_chan
 def test_charts_stream_and_patch_their_sources(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
     state = session(feed)
     charts = ChartsView(state=state)
+    assert charts._empty["timeline"].visible and "No jobs yet" in charts._empty["timeline"].text, "empty says why"
     app.submit(make_text_pdf(tmp_path / "a.pdf", 3))
     feed.refresh()
     timeline = charts.timeline_source
     assert timeline.data["status"] == ["queued"]
     assert charts.timing_source.data["pages"] == []
+    assert not charts._empty["timeline"].visible and charts._empty["timing"].visible
     run_queued(app)
     feed.refresh()
     assert timeline.data["status"] == ["completed"]
     assert charts.timing_source.data["pages"] == [3]
+    assert not charts._empty["timing"].visible
+    # One job is a lone point: an hour around it, read as clock time (not "0ms 200ms ... 0ms").
+    axis = charts.timeline.xaxis[0].formatter
+    assert charts.timeline.x_range.default_span == 3_600_000 and axis.milliseconds == "%H:%M:%S.%3N"
+    assert axis.minutes == "%H:%M" and axis.days == "%d %b"
     assert charts.__panel__().objects[0].object is charts.timeline  # the same figure, updated in place
 
 

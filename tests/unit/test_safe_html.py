@@ -198,3 +198,15 @@ def test_a_table_with_spanning_cells_is_shown_as_a_table_and_its_text_stays_text
     assert "&lt;b&gt;bold?&lt;/b&gt;" in shown, "raw HTML other than a written table stays visible text"
     forged = markdown_html('<table>\n<tr><td onclick="steal()">1</td></tr>\n</table>')
     assert "onclick" not in forged and '<td class="pl-num">1</td>' in forged
+
+
+def test_a_passage_reads_as_markdown_with_the_querys_words_marked_but_not_its_stop_words() -> None:
+    from dashboard.safe_html import passage_html
+
+    html = passage_html(
+        "### Warranty & terms\n\nThe warranty of eine Firma expires in **2027**.", "warranty eine expires"
+    )
+    assert "###" not in html and "<h3><mark>Warranty</mark> &amp; terms</h3>" in html
+    assert "<mark>expires</mark>" in html and "<mark>eine</mark>" not in html and "<strong>2027</strong>" in html
+    for payload in HOSTILE:
+        assert live_markup(passage_html(f"## {payload}\n\n{payload}", "img script onerror alert")) == [], payload
