@@ -208,3 +208,19 @@ def test_a_passage_reads_as_markdown_with_the_querys_words_marked_but_not_its_st
     assert "<mark>expires</mark>" in html and "<mark>eine</mark>" not in html and "<strong>2027</strong>" in html
     for payload in HOSTILE:
         assert live_markup(passage_html(f"## {payload}\n\n{payload}", "img script onerror alert")) == [], payload
+
+
+def test_the_module_shims_probe_is_allowed_by_this_responses_nonce_only() -> None:
+    from dashboard.server import MODULE_SHIM
+
+    page = (
+        '<html><head><script type="text/javascript" src="static/extensions/panel/bundled/reactiveesm/'
+        'es-module-shims@^1.10.0/dist/es-module-shims.min.js"></script><script src="static/js/bokeh.min.js">'
+        "</script></head></html>"
+    )
+    tagged, found = MODULE_SHIM.subn('<script nonce="abc"', page, count=1)
+    assert found == 1 and tagged.count('nonce="abc"') == 1 and '<script nonce="abc" type="text/javascript" src' in tagged
+    policy = dict(part.split(" ", 1) for part in content_security_policy(tagged, "abc").split("; "))
+    assert "'nonce-abc'" in policy["script-src"].split() and "'unsafe-inline'" not in policy["script-src"]
+    assert "'nonce-" not in content_security_policy(page), "no nonce where no script was given one"
+    assert "googleapis" not in content_security_policy(page) and "gstatic" not in content_security_policy(page)
