@@ -277,7 +277,7 @@ def test_hostile_text_from_documents_and_the_model_stays_text_in_the_answer_chip
     assert "&lt;img src=x onerror=alert(&#39;file&#39;)&gt;.pdf" in answer_html(answer.text, answer)
     assert chip_label(citation) == "[1] <img src=x onerror=alert('file')>.pdf, p. 2", "a button label is shown as text"
     page_text = f"Before.\n{cited}\nAfter."
-    before, marked, after = split_mark(page_text, cited)
+    before, marked, _after = split_mark(page_text, cited)
     assert marked == cited and before == "Before.\n"
     layout = read_layout(json.dumps({"pages": [{"page": 2, "text": page_text}]}))
     page = document_html(layout.pages, floor=88, total_pages=1, mark_page=2, mark=cited)

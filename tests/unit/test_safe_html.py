@@ -203,7 +203,8 @@ def test_a_table_with_spanning_cells_is_shown_as_a_table_and_its_text_stays_text
 def test_a_passage_reads_as_markdown_with_the_querys_words_marked_but_not_its_stop_words() -> None:
     from dashboard.safe_html import passage_html
 
-    html = passage_html("### Warranty & terms\n\nThe warranty of eine Firma expires in **2027**.", "warranty eine expires")
+    passage = "### Warranty & terms\n\nThe warranty of eine Firma expires in **2027**."
+    html = passage_html(passage, "warranty eine expires")
     assert "###" not in html and "<h3><mark>Warranty</mark> &amp; terms</h3>" in html
     assert "<mark>expires</mark>" in html and "<mark>eine</mark>" not in html and "<strong>2027</strong>" in html
     for payload in HOSTILE:
@@ -219,7 +220,8 @@ def test_the_module_shims_probe_is_allowed_by_this_responses_nonce_only() -> Non
         "</script></head></html>"
     )
     tagged, found = MODULE_SHIM.subn('<script nonce="abc"', page, count=1)
-    assert found == 1 and tagged.count('nonce="abc"') == 1 and '<script nonce="abc" type="text/javascript" src' in tagged
+    assert found == 1 and tagged.count('nonce="abc"') == 1
+    assert '<script nonce="abc" type="text/javascript" src' in tagged
     policy = dict(part.split(" ", 1) for part in content_security_policy(tagged, "abc").split("; "))
     assert "'nonce-abc'" in policy["script-src"].split() and "'unsafe-inline'" not in policy["script-src"]
     assert "'nonce-" not in content_security_policy(page), "no nonce where no script was given one"
