@@ -6,6 +6,7 @@ from typing import Any
 
 import panel as pn
 import param
+from panel.io.resources import LOCAL_DIST
 from param.parameters import NoNone
 
 from pipeline.core.errors import UserRefused
@@ -30,6 +31,39 @@ from .upload import UploadPanel
 from .webhooks import WebhooksView
 
 RESULT_TAB = "Result"
+#: the page's typeface: the system's own, so an air-gapped page asks no font server (Fast's is Open Sans from Google)
+SYSTEM_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+class Fast(pn.theme.Fast):
+    """Panel's Fast design without its web font, so the page requests nothing from fonts.googleapis.com. (Named
+    as Panel's: a design's bundled files are found by its class name.)"""
+
+    _resources = {  # type: ignore[assignment]  # the same mapping, less its font entry
+        kind: files for kind, files in pn.theme.Fast._resources.items() if kind != "font"
+    }
+
+
+def local_stylesheets() -> None:
+    """Have every model of this session link Panel's stylesheets from this server, from the first one built.
+
+    Panel links a component's stylesheets from cdn.holoviz.org until the page's document says where Panel's files
+    are served (``_template_variables["dist_url"]``, set as the page is rendered, after this app has built its
+    models), and rewrites them to this server's only for models it finds at that moment: Paperline's page reached
+    the browser with every stylesheet on the CDN (holoviz/panel#7073). Set here, at the session's start, as Panel
+    itself sets it when it renders the page; ``tests/ui/test_air_gap.py`` fails if this stops working."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    variables = doc._template_variables  # Bokeh's; Panel reads it (panel.reactive, panel.io.server)
+    variables.setdefault("dist_url", f"{pn.state.rel_path}/{LOCAL_DIST}" if pn.state.rel_path else LOCAL_DIST)
+
+
+def page_template(**options: Any) -> pn.template.FastListTemplate:
+    """Paperline's page: Fast's list template with the system font, the accent and the house stylesheet."""
+    return pn.template.FastListTemplate(
+        title="Paperline", design=Fast, font=SYSTEM_FONT, font_url="", accent="#2f80ed", raw_css=[CSS], **options
+    )
 
 
 def filepond_fix_url() -> str:
@@ -111,8 +145,7 @@ class App(pn.viewable.Viewer):
 
     def _refused_page(self) -> pn.template.BaseTemplate:
         """A sign-in the page does not accept: the reason and a way out, and no jobs, feed or upload."""
-        return pn.template.FastListTemplate(
-            title="Paperline",
+        return page_template(
             main=[
                 pn.pane.HTML(
                     format_html(
@@ -121,21 +154,15 @@ class App(pn.viewable.Viewer):
                     sizing_mode="stretch_width",
                 )
             ],
-            accent="#2f80ed",
-            raw_css=[CSS],
         )
 
     # Panel serves a template returned from __panel__ (a served page's whole layout); Viewer's type says Viewable.
     def __panel__(self) -> pn.template.BaseTemplate:  # type: ignore[override]
         if self.refusal:
             return self._refused_page()
-        template = pn.template.FastListTemplate(
-            title="Paperline",
+        return page_template(
             header=[self._signed_in()],
             sidebar=[self.upload, self.health],
             main=[self.live, self.tabs],
-            accent="#2f80ed",
             sidebar_width=360,
-            raw_css=[CSS],
         )
-        return template

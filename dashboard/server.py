@@ -50,13 +50,13 @@ SCRIPT_TYPE = re.compile(r"""\btype\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 # Inline scripts of these types run (an empty type is JavaScript); JSON data blocks and import maps do not.
 EXECUTABLE_TYPES = {"", "text/javascript", "application/javascript", "module"}
-# Everything but scripts: Bokeh and Panel style elements inline and render images and fonts from data: URLs; the
-# template asks Google Fonts for its typeface.
+# Everything but scripts: Bokeh and Panel style elements inline and render images and fonts from data: URLs. Nothing
+# from another host: the page uses the system's fonts (``dashboard.app.Fast``) and Panel's files from this server.
 FIXED_DIRECTIVES = (
     "default-src 'self'",
-    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
-    "font-src 'self' data: https://fonts.gstatic.com",
+    "font-src 'self' data:",
     "connect-src 'self' blob:",  # the module shim fetches the modules it was handed as blob: URLs
     "worker-src 'self' blob:",
     "object-src 'none'",

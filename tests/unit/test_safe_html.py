@@ -203,10 +203,26 @@ def test_a_table_with_spanning_cells_is_shown_as_a_table_and_its_text_stays_text
 def test_a_passage_reads_as_markdown_with_the_querys_words_marked_but_not_its_stop_words() -> None:
     from dashboard.safe_html import passage_html
 
-    html = passage_html(
-        "### Warranty & terms\n\nThe warranty of eine Firma expires in **2027**.", "warranty eine expires"
-    )
+    passage = "### Warranty & terms\n\nThe warranty of eine Firma expires in **2027**."
+    html = passage_html(passage, "warranty eine expires")
     assert "###" not in html and "<h3><mark>Warranty</mark> &amp; terms</h3>" in html
     assert "<mark>expires</mark>" in html and "<mark>eine</mark>" not in html and "<strong>2027</strong>" in html
     for payload in HOSTILE:
         assert live_markup(passage_html(f"## {payload}\n\n{payload}", "img script onerror alert")) == [], payload
+
+
+def test_the_module_shims_probe_is_allowed_by_this_responses_nonce_only() -> None:
+    from dashboard.server import MODULE_SHIM
+
+    page = (
+        '<html><head><script type="text/javascript" src="static/extensions/panel/bundled/reactiveesm/'
+        'es-module-shims@^1.10.0/dist/es-module-shims.min.js"></script><script src="static/js/bokeh.min.js">'
+        "</script></head></html>"
+    )
+    tagged, found = MODULE_SHIM.subn('<script nonce="abc"', page, count=1)
+    assert found == 1 and tagged.count('nonce="abc"') == 1
+    assert '<script nonce="abc" type="text/javascript" src' in tagged
+    policy = dict(part.split(" ", 1) for part in content_security_policy(tagged, "abc").split("; "))
+    assert "'nonce-abc'" in policy["script-src"].split() and "'unsafe-inline'" not in policy["script-src"]
+    assert "'nonce-" not in content_security_policy(page), "no nonce where no script was given one"
+    assert "googleapis" not in content_security_policy(page) and "gstatic" not in content_security_policy(page)
