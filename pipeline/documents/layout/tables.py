@@ -20,6 +20,10 @@ TOLERANCE = 2.0
 OPEN_SIDE = 3 * TOLERANCE
 #: on/off for a grid cell spanning the columns whose border is drawn only under it (a group header)
 GROUP_SPANS = True
+#: on/off for a phrase running across a missing border (two words a word space apart) joining the cells it spans
+PHRASE_SPANS = True
+#: the widest gap (font sizes) between two words of one phrase
+WORD_SPACE = 0.4
 
 
 def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list[FoundTable]:
@@ -164,7 +168,17 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
 
     def crossed_x(x: float, r: int) -> bool:
-        return any(w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r] for w in words_in_grid)
+        """A word, or a phrase (two words a word space apart on one line), runs across x in row r."""
+        row = [w for w in words_in_grid if ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]]
+        if any(w.x0 < x - 1 and w.x1 > x + 1 for w in row):
+            return True
+        before = [w for w in row if w.x1 <= x]
+        after = [w for w in row if w.x0 >= x]
+        return PHRASE_SPANS and any(
+            0 <= b.x0 - a.x1 <= WORD_SPACE * max(a.size, b.size) and abs(a.baseline - b.baseline) < 0.3 * a.size
+            for a in before
+            for b in after
+        )
 
     def apart(r: int, c: int) -> bool:
         """Columns c and c+1 hold text of their own in row r."""

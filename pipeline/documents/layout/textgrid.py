@@ -240,11 +240,9 @@ def _overlapped(piece: Piece, bands: Sequence[list[float]]) -> list[int]:
 
 
 def _nearest(piece: Piece, bands: Sequence[list[float]]) -> int:
-    def distance(i: int) -> float:
-        x0, x1 = bands[i]
-        return max(x0 - piece.x1, piece.x0 - x1, 0.0)
-
-    return min(range(len(bands)), key=distance)
+    """The column of a piece that stands in the gap between two: the one to its right (a name set left over
+    figures set right starts right of the column before, whose figures end its column), or the last."""
+    return next((i for i, (x0, _) in enumerate(bands) if x0 >= piece.x1), len(bands) - 1)
 
 
 def _tight_pitch(lines: Sequence[Line], rules: Sequence[float]) -> float | None:
@@ -284,13 +282,37 @@ def _rows(lines: Sequence[Line], tight: float | None, rules: Sequence[float], *,
 def _goes_on(row: list[Line], line: Line, tight: float | None, head: bool) -> bool:
     above = row[-1]
     gap = above.baseline - line.baseline
+    if head and gap < 0.8 * max(line.size, above.size) and not _under(line, row):
+        return True  # set midway between two header lines (a cell centred over two rows): the row above's
     if tight is not None:
         return gap <= tight and (head or not line.figures())
-    if gap > 1.6 * max(line.size, above.size) or len(line.pieces) >= len(above.pieces) or line.figures():
+    if gap > 1.6 * max(line.size, above.size) or line.figures():
+        return False
+    if head:  # a header cell's next lines: each piece under one piece of the row, no piece of it over two
+        return _stacked_one_to_one(line, row)
+    if len(line.pieces) >= len(above.pieces):
         return False
     if not head and line.pieces[0].x0 <= row[0].pieces[0].x1:
         return False  # under the row's first piece: a section's name, a row of its own, not a cell's next line
     return all(any(p.x0 < q.x1 and p.x1 > q.x0 for q in above.pieces) for p in line.pieces)
+
+
+def _stacked_one_to_one(line: Line, row: list[Line]) -> bool:
+    """Every piece of the line stands under exactly one piece of the row's lines, and none of those over two of
+    them: the next lines of the row's cells, not the names of the sub-columns a group header stands over."""
+    above = [q for other in row for q in other.pieces]
+    owners = []
+    for piece in line.pieces:
+        over = [i for i, q in enumerate(above) if piece.x0 < q.x1 and q.x0 < piece.x1]
+        if len(over) != 1:
+            return False
+        owners.append(over[0])
+    return len(set(owners)) == len(owners)
+
+
+def _under(line: Line, row: list[Line]) -> bool:
+    """Some piece of the line stands under a piece of the row's lines."""
+    return any(p.x0 < q.x1 and q.x0 < p.x1 for p in line.pieces for other in row for q in other.pieces)
 
 
 def _row_cells(
@@ -387,7 +409,10 @@ def _owner(word: Word, bands: list[list[float]]) -> int:
     inside = next((i for i, (x0, x1) in enumerate(bands) if x0 <= middle <= x1), None)
     if inside is not None:
         return inside
-    return max(range(len(bands)), key=lambda i: (min(word.x1, bands[i][1]) - max(word.x0, bands[i][0]), -i))
+    best = max(range(len(bands)), key=lambda i: (min(word.x1, bands[i][1]) - max(word.x0, bands[i][0]), -i))
+    if min(word.x1, bands[best][1]) - max(word.x0, bands[best][0]) > 0:
+        return best
+    return next((i for i, (x0, _) in enumerate(bands) if x0 >= word.x1), len(bands) - 1)
 
 
 def _split_stub(piece: Piece, bands: list[list[float]]) -> list[Piece]:
@@ -422,7 +447,15 @@ def _group_span(piece: Piece, pieces: list[Piece], n: int, bands: list[list[floa
     while True:
         x0, x1 = bands[first][0], bands[last][1]
         slack = max(piece.size, 0.1 * (x1 - x0))
-        if abs((x0 + x1) / 2 - middle) <= slack or abs(x0 - piece.x0) <= slack or abs(x1 - piece.x1) <= slack:
+        # the columns' cells reach halfway into the gaps beside them (figures set right leave room on their left)
+        cell0 = (bands[first - 1][1] + x0) / 2 if first else x0
+        cell1 = (x1 + bands[last + 1][0]) / 2 if last + 1 < len(bands) else x1
+        if (
+            abs((x0 + x1) / 2 - middle) <= slack
+            or abs((cell0 + cell1) / 2 - middle) <= slack
+            or abs(x0 - piece.x0) <= slack
+            or abs(x1 - piece.x1) <= slack
+        ):
             return list(range(first, last + 1))
         if first >= hit[0] and last <= hit[-1]:
             return hit
