@@ -394,16 +394,18 @@ def test_a_statement_beside_running_text_takes_none_of_it(
     assert any(len(cell.split()) > 6 for t in found_tables(drawn.path) for row in t.rows() for cell in row)
 
 
-def test_two_figures_set_closer_than_a_column_gap_but_wider_than_a_word_space_are_two_columns(
+def test_a_figure_set_closer_than_a_column_gap_but_further_than_a_word_space_starts_a_column(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def word(text: str, x0: float) -> Word:
         return Word(text, x0, 0.0, x0 + 5.0 * len(text), 10.0, 10.0, False, False, 2.0)
 
-    row = [word("Ratio", 0.0), word("261.87", 40.0), word("36,430", 77.0)]  # 7 points apart: 0.7 of the size
-    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87", "36,430"]
+    # 7 points apart (0.7 of the size): a name and its first amount, two amounts; a word space (3 points) is not
+    row = [word("Option", 0.0), word("Weight", 33.0), word("861", 70.0), word("36,430", 92.0), word("$", 130.0)]
+    row += [word("12", 138.0)]
+    assert [s.text for s in textgrid.column_segments(row)] == ["Option Weight", "861", "36,430", "$ 12"]
     monkeypatch.setattr(textgrid, "FIGURES_APART", False)
-    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87 36,430"]
+    assert [s.text for s in textgrid.column_segments(row)] == ["Option Weight 861 36,430 $ 12"]
 
 
 @pytest.mark.parametrize("style", ["ruleless", "booktabs", "grid"])
@@ -412,3 +414,14 @@ def test_a_table_set_sideways_reads_upright_with_names_set_left_over_figures_set
 ) -> None:
     doc = printed(printer, "sideways", tmp_path / "sideways.pdf", 0, style=style)
     assert_same(one_table(tmp_path / "sideways.pdf"), doc.tables[0])
+
+
+def test_a_grid_ruled_only_inside_keeps_its_head_above_the_first_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No frame: nothing rules over the group header, but the column rules reach up through it."""
+    doc = drawn.table_doc(random.Random("31:fpdf-table:11"), tmp_path / "table.pdf")  # (the corpus's fpdf-table-011)
+    assert doc.notes["layout"] == "INTERNAL"
+    assert_same(one_table(tmp_path / "table.pdf"), doc.tables[0])
+    monkeypatch.setattr(tables, "OPEN_ENDS", False)
+    assert one_table(tmp_path / "table.pdf").rows()[0] != doc.tables[0].rows[0]

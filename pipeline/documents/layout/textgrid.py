@@ -118,14 +118,15 @@ def column_segments(row: Sequence[Word], gap: float = COLUMN_GAP) -> list[Segmen
 
 
 def _figures_apart(left: Word, right: Word) -> bool:
-    """Two figures further apart than words are (half a font size): two columns set close, not one cell."""
+    """A figure (or an amount's currency sign after a figure) further from the word before it than words are (half
+    a font size): two columns set close (two amounts, a row's name and its first amount), not one cell. (A
+    currency sign stays with its amount.)"""
     gap = right.x0 - left.x1
-    return (
-        FIGURES_APART
-        and gap > 0.5 * max(left.size, right.size)
-        and bool(FIGURE.match(left.text))
-        and bool(FIGURE.match(right.text))
-    )
+    if not FIGURES_APART or gap <= 0.5 * max(left.size, right.size):
+        return False
+    if CURRENCY.match(right.text):  # an amount's sign after another amount
+        return bool(FIGURE.match(left.text))
+    return bool(FIGURE.match(right.text)) and not CURRENCY.match(left.text)
 
 
 def _leaders_end(words: Sequence[Word], n: int) -> bool:
@@ -251,8 +252,10 @@ def _tight_pitch(lines: Sequence[Line], rules: Sequence[float]) -> float | None:
     and a half, or a tenth of a line), the wider group of two gaps or more. None where no such jump is: every line
     is as far from the next, and no line can be told a cell's next line by its place."""
     gaps = sorted(
-        g for a, b in itertools.pairwise(lines) if not _ruled(a, b, rules) and (g := a.baseline - b.baseline) > 0
-    )
+        g
+        for a, b in itertools.pairwise(lines)
+        if not _ruled(a, b, rules) and _under(b, [a]) and (g := a.baseline - b.baseline) > 0
+    )  # (a line that stands under nothing of the line above, a cell centred beside others, tells no pitch)
     if len(gaps) < 3:
         return None
     jump, at = max((b - a, n) for n, (a, b) in enumerate(itertools.pairwise(gaps)))
@@ -371,14 +374,12 @@ def _stacks(lines: list[Line]) -> dict[int, tuple[float, float]]:
             i = parent[i]
         return i
 
-    start = 0
-    for above, below in itertools.pairwise(lines):
-        first = start + len(above.pieces)
-        for i, a in enumerate(above.pieces):
-            for j, b in enumerate(below.pieces):
-                if a.x0 < b.x1 and b.x0 < a.x1:
-                    parent[root(first + j)] = root(start + i)
-        start = first
+    line_of = [n for n, line in enumerate(lines) for _ in line.pieces]
+    for i, a in enumerate(pieces):  # (over lines between that hold nothing there: a cell centred beside it)
+        for j in range(i + 1, len(pieces)):
+            b = pieces[j]
+            if line_of[i] != line_of[j] and a.x0 < b.x1 and b.x0 < a.x1:
+                parent[root(j)] = root(i)
     extent: dict[int, tuple[float, float]] = {}
     for i, piece in enumerate(pieces):
         x0, x1 = extent.get(root(i), (piece.x0, piece.x1))
