@@ -106,16 +106,40 @@ def test_the_header_is_read_from_the_tables_shape_where_no_bold_tells_and_not_wi
     assert cells.head_rows(labels, [False] * 3) == 0
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_fpdf2_grids_keep_a_group_header_over_its_sub_columns(tmp_path: Path, seed: int) -> None:
-    """fpdf2's fully ruled layout, a stub header over two rows beside group headers over their sub-columns."""
-    for attempt in range(200):
-        rng = random.Random(f"tables:fpdf:{seed}:{attempt}")
-        doc = drawn.table_doc(rng, tmp_path / "table.pdf")
-        if doc.notes["layout"] == "ALL" and doc.tables[0].header_rows == 2:
-            break
+def fpdf_table(path: Path, layout: str, nth: int = 0) -> DocTruth:
+    """The ``nth`` fpdf2 table drawn in ``layout`` with a stub header over two rows beside group headers."""
+    found = 0
+    for attempt in range(400):
+        rng = random.Random(f"tables:fpdf:{attempt}")
+        doc = drawn.table_doc(rng, path)
+        if doc.notes["layout"] == layout and doc.tables[0].header_rows == 2:
+            if found == nth:
+                return doc
+            found += 1
+    raise LookupError(layout)
+
+
+@pytest.mark.parametrize(
+    ("layout", "nth"),
+    [("ALL", 0), ("ALL", 1), ("NO_HORIZONTAL_LINES", 0), ("HORIZONTAL_LINES", 0), ("HORIZONTAL_LINES", 2)],
+)
+def test_fpdf2_tables_keep_a_group_header_over_its_sub_columns(tmp_path: Path, layout: str, nth: int) -> None:
+    """fpdf2's border layouts (every rule; verticals only; rules between rows only): a stub header over two rows
+    beside group headers over their sub-columns, header cells of two lines beside ones centred on them."""
+    doc = fpdf_table(tmp_path / "table.pdf", layout, nth)
     [table] = found_tables(tmp_path / "table.pdf")
     assert_same(table, doc.tables[0])
+
+
+def test_without_phrase_spans_a_group_header_in_a_grid_without_rows_falls_in_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verticals only: a group header's two words stand either side of the border missing under it."""
+    doc = drawn.table_doc(random.Random("31:fpdf-table:4"), tmp_path / "table.pdf")  # (the corpus's fpdf-table-004)
+    assert doc.notes["layout"] == "NO_HORIZONTAL_LINES"
+    assert_same(one_table(tmp_path / "table.pdf"), doc.tables[0])
+    monkeypatch.setattr(tables, "PHRASE_SPANS", False)
+    assert spans(one_table(tmp_path / "table.pdf")) != {tuple(s) for s in doc.tables[0].spans}
 
 
 # --- writing the header out ---------------------------------------------------------------------------------------
@@ -370,13 +394,34 @@ def test_a_statement_beside_running_text_takes_none_of_it(
     assert any(len(cell.split()) > 6 for t in found_tables(drawn.path) for row in t.rows() for cell in row)
 
 
-def test_two_figures_set_closer_than_a_column_gap_but_wider_than_a_word_space_are_two_columns(
+def test_a_figure_set_closer_than_a_column_gap_but_further_than_a_word_space_starts_a_column(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def word(text: str, x0: float) -> Word:
         return Word(text, x0, 0.0, x0 + 5.0 * len(text), 10.0, 10.0, False, False, 2.0)
 
-    row = [word("Ratio", 0.0), word("261.87", 40.0), word("36,430", 77.0)]  # 7 points apart: 0.7 of the size
-    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87", "36,430"]
+    # 7 points apart (0.7 of the size): a name and its first amount, two amounts; a word space (3 points) is not
+    row = [word("Option", 0.0), word("Weight", 33.0), word("861", 70.0), word("36,430", 92.0), word("$", 130.0)]
+    row += [word("12", 138.0)]
+    assert [s.text for s in textgrid.column_segments(row)] == ["Option Weight", "861", "36,430", "$ 12"]
     monkeypatch.setattr(textgrid, "FIGURES_APART", False)
-    assert [s.text for s in textgrid.column_segments(row)] == ["Ratio", "261.87 36,430"]
+    assert [s.text for s in textgrid.column_segments(row)] == ["Option Weight 861 36,430 $ 12"]
+
+
+@pytest.mark.parametrize("style", ["ruleless", "booktabs", "grid"])
+def test_a_table_set_sideways_reads_upright_with_names_set_left_over_figures_set_right(
+    printer: printing.Printer, tmp_path: Path, style: str
+) -> None:
+    doc = printed(printer, "sideways", tmp_path / "sideways.pdf", 0, style=style)
+    assert_same(one_table(tmp_path / "sideways.pdf"), doc.tables[0])
+
+
+def test_a_grid_ruled_only_inside_keeps_its_head_above_the_first_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No frame: nothing rules over the group header, but the column rules reach up through it."""
+    doc = drawn.table_doc(random.Random("31:fpdf-table:11"), tmp_path / "table.pdf")  # (the corpus's fpdf-table-011)
+    assert doc.notes["layout"] == "INTERNAL"
+    assert_same(one_table(tmp_path / "table.pdf"), doc.tables[0])
+    monkeypatch.setattr(tables, "OPEN_ENDS", False)
+    assert one_table(tmp_path / "table.pdf").rows()[0] != doc.tables[0].rows[0]

@@ -154,38 +154,49 @@ HEAD_PIECE_WORDS = 6
 def heads_above(rows: list[TextRow], start: int, block: Block, used: set[int] | None = None) -> list[TextRow]:
     """The header lines right above a run of rows that do not keep to its columns (group headers over several
     sub-columns, a "Year Ended" over the dates): close above it, within its width, short pieces of words (years
-    allowed, no other figure), not a caption, and not one piece over the first column as well (a title)."""
+    allowed, no other figure), not a caption, and not one piece over the first column as well (a title) unless a
+    header line stands over it in turn (the row labels' header set midway down a header of two rows)."""
     if not HEADS_ABOVE:
         return []
     left, right = block.bands[0][0], block.bands[-1][1]
+    middle = (block.bands[0][1] + block.bands[min(1, len(block.bands) - 1)][0]) / 2
     out: list[TextRow] = []
     below = block.rows[0]
-    for i in range(start - 1, max(-1, start - 1 - HEAD_LINES_ABOVE), -1):
+    pending: TextRow | None = None  # a lone line over the first column, kept if a header line stands over it
+    for i in range(start - 1, max(-1, start - 2 - HEAD_LINES_ABOVE), -1):
         page_row = rows[i]
         if used and id(page_row) in used:
             break
-        size = max(w.size for w in page_row.words)
-        # (what stands wholly beside the table on the same line is another column's)
-        segments = [s for s in page_row.segments if s.x1 > left - size and s.x0 < right + size]
-        if not segments:
+        row = _head_line(page_row, left, right)
+        if row is None or row.baseline - below.baseline > ROW_PITCH * max(row.height, 1.0):
             break
-        row = TextRow([w for s in segments for w in s.words], segments, page_row.baseline, page_row.height)
-        if row.baseline - below.baseline > ROW_PITCH * max(row.height, 1.0) or TABLE_CAPTION.match(segments[0].text):
-            break
-        if any(s.x0 < left - size or s.x1 > right + size for s in segments):
-            break
-        if any(NUMBER.match(s.text) and not YEAR.match(s.text) for s in segments):
-            break
-        if any(len(s.text.split()) > HEAD_PIECE_WORDS for s in segments):
-            break
-        if (
-            len(segments) == 1
-            and segments[0].x0 < (block.bands[0][1] + block.bands[min(1, len(block.bands) - 1)][0]) / 2
-        ):
-            break  # one line reaching over towards the row labels' column: the table's title, not a column's head
-        out.append(row)
+        if len(row.segments) == 1 and row.segments[0].x0 < middle:
+            if pending is not None:
+                break
+            pending = row
+        else:
+            if pending is not None:
+                out.append(pending)
+                pending = None
+            out.append(row)
         below = row
     return out[::-1]
+
+
+def _head_line(page_row: TextRow, left: float, right: float) -> TextRow | None:
+    """The row's pieces over the table's width (what stands wholly beside it is another column's) when they can be
+    a header's: within the width, short, no figure but years, not a caption; else None."""
+    size = max(w.size for w in page_row.words)
+    segments = [s for s in page_row.segments if s.x1 > left - size and s.x0 < right + size]
+    if not segments or TABLE_CAPTION.match(segments[0].text):
+        return None
+    if any(s.x0 < left - size or s.x1 > right + size for s in segments):
+        return None
+    if any(NUMBER.match(s.text) and not YEAR.match(s.text) for s in segments):
+        return None
+    if any(len(s.text.split()) > HEAD_PIECE_WORDS for s in segments):
+        return None
+    return TextRow([w for s in segments for w in s.words], segments, page_row.baseline, page_row.height)
 
 
 def blocks(rows: list[TextRow]) -> list[tuple[int, Block]]:

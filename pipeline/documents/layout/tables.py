@@ -5,6 +5,7 @@ that rule a table with no verticals (read by ``booktabs``)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,14 @@ from pipeline.documents.textclean import clean_text
 TOLERANCE = 2.0
 #: a grid's horizontal rules reaching this far past its outermost vertical: the grid's side is open, not ended there
 OPEN_SIDE = 3 * TOLERANCE
+#: on/off for a grid's open top and bottom (column rules reaching past its first and last horizontal rules)
+OPEN_ENDS = True
 #: on/off for a grid cell spanning the columns whose border is drawn only under it (a group header)
 GROUP_SPANS = True
+#: on/off for a phrase running across a missing border (two words a word space apart) joining the cells it spans
+PHRASE_SPANS = True
+#: the widest gap (font sizes) between two words of one phrase
+WORD_SPACE = 0.4
 
 
 def find_tables(rules: Sequence[Rule], words: Sequence[Word], page: int) -> list[FoundTable]:
@@ -129,7 +136,7 @@ def _text(words: list[Word]) -> str:
 
 def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
     xs = _open_sides(_clusters([(v.x0 + v.x1) / 2 for v in vs]), hs)
-    ys = sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True)  # top first
+    ys = _open_ends(sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True), vs)  # top first
     if len(xs) < 2 or len(ys) < 2:
         return None
     ys, between_lines = _text_rows(xs, ys, [w for w in words if _inside(w, xs[0], ys[-1], xs[-1], ys[0])])
@@ -164,7 +171,17 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
 
     def crossed_x(x: float, r: int) -> bool:
-        return any(w.x0 < x - 1 and w.x1 > x + 1 and ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r] for w in words_in_grid)
+        """A word, or a phrase (two words a word space apart on one line), runs across x in row r."""
+        row = [w for w in words_in_grid if ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]]
+        if any(w.x0 < x - 1 and w.x1 > x + 1 for w in row):
+            return True
+        before = [w for w in row if (w.x0 + w.x1) / 2 < x and w.x1 <= x + 1]
+        after = [w for w in row if (w.x0 + w.x1) / 2 > x and w.x0 >= x - 1]
+        return PHRASE_SPANS and any(
+            0 <= b.x0 - a.x1 <= WORD_SPACE * max(a.size, b.size) and abs(a.baseline - b.baseline) < 0.3 * a.size
+            for a in before
+            for b in after
+        )
 
     def apart(r: int, c: int) -> bool:
         """Columns c and c+1 hold text of their own in row r."""
@@ -240,6 +257,19 @@ def _open_sides(xs: list[float], hs: list[Rule]) -> list[float]:
     left = sorted(h.x0 for h in hs)[1]
     right = sorted((h.x1 for h in hs), reverse=True)[1]
     return ([left] if left < xs[0] - OPEN_SIDE else []) + xs + ([right] if right > xs[-1] + OPEN_SIDE else [])
+
+
+def _open_ends(ys: list[float], vs: list[Rule]) -> list[float]:
+    """Row edges with the grid's open top and bottom added: a table ruled only inside (no frame) has no rule over
+    its first row nor under its last, but its column rules reach up and down through them."""
+    if not OPEN_ENDS or len(vs) < 2 or len(ys) < 2:
+        return ys
+    pitch = sorted(a - b for a, b in itertools.pairwise(ys))[(len(ys) - 1) // 2]
+    top, bottom = max(v.y1 for v in vs), min(v.y0 for v in vs)
+    # (a row or two: a rule reaching further is another drawing's, not the grid's)
+    above = [top] if ys[0] + OPEN_SIDE < top <= ys[0] + 2.5 * pitch else []
+    below = [bottom] if ys[-1] - 2.5 * pitch <= bottom < ys[-1] - OPEN_SIDE else []
+    return above + ys + below
 
 
 def _text_rows(xs: list[float], ys: list[float], words: list[Word]) -> tuple[list[float], set[float]]:

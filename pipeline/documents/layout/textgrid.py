@@ -118,14 +118,15 @@ def column_segments(row: Sequence[Word], gap: float = COLUMN_GAP) -> list[Segmen
 
 
 def _figures_apart(left: Word, right: Word) -> bool:
-    """Two figures further apart than words are (half a font size): two columns set close, not one cell."""
+    """A figure (or an amount's currency sign after a figure) further from the word before it than words are (half
+    a font size): two columns set close (two amounts, a row's name and its first amount), not one cell. (A
+    currency sign stays with its amount.)"""
     gap = right.x0 - left.x1
-    return (
-        FIGURES_APART
-        and gap > 0.5 * max(left.size, right.size)
-        and bool(FIGURE.match(left.text))
-        and bool(FIGURE.match(right.text))
-    )
+    if not FIGURES_APART or gap <= 0.5 * max(left.size, right.size):
+        return False
+    if CURRENCY.match(right.text):  # an amount's sign after another amount
+        return bool(FIGURE.match(left.text))
+    return bool(FIGURE.match(right.text)) and not CURRENCY.match(left.text)
 
 
 def _leaders_end(words: Sequence[Word], n: int) -> bool:
@@ -240,11 +241,9 @@ def _overlapped(piece: Piece, bands: Sequence[list[float]]) -> list[int]:
 
 
 def _nearest(piece: Piece, bands: Sequence[list[float]]) -> int:
-    def distance(i: int) -> float:
-        x0, x1 = bands[i]
-        return max(x0 - piece.x1, piece.x0 - x1, 0.0)
-
-    return min(range(len(bands)), key=distance)
+    """The column of a piece that stands in the gap between two: the one to its right (a name set left over
+    figures set right starts right of the column before, whose figures end its column), or the last."""
+    return next((i for i, (x0, _) in enumerate(bands) if x0 >= piece.x1), len(bands) - 1)
 
 
 def _tight_pitch(lines: Sequence[Line], rules: Sequence[float]) -> float | None:
@@ -253,8 +252,10 @@ def _tight_pitch(lines: Sequence[Line], rules: Sequence[float]) -> float | None:
     and a half, or a tenth of a line), the wider group of two gaps or more. None where no such jump is: every line
     is as far from the next, and no line can be told a cell's next line by its place."""
     gaps = sorted(
-        g for a, b in itertools.pairwise(lines) if not _ruled(a, b, rules) and (g := a.baseline - b.baseline) > 0
-    )
+        g
+        for a, b in itertools.pairwise(lines)
+        if not _ruled(a, b, rules) and _under(b, [a]) and (g := a.baseline - b.baseline) > 0
+    )  # (a line that stands under nothing of the line above, a cell centred beside others, tells no pitch)
     if len(gaps) < 3:
         return None
     jump, at = max((b - a, n) for n, (a, b) in enumerate(itertools.pairwise(gaps)))
@@ -284,13 +285,37 @@ def _rows(lines: Sequence[Line], tight: float | None, rules: Sequence[float], *,
 def _goes_on(row: list[Line], line: Line, tight: float | None, head: bool) -> bool:
     above = row[-1]
     gap = above.baseline - line.baseline
+    if head and gap < 0.8 * max(line.size, above.size) and not _under(line, row):
+        return True  # set midway between two header lines (a cell centred over two rows): the row above's
     if tight is not None:
         return gap <= tight and (head or not line.figures())
-    if gap > 1.6 * max(line.size, above.size) or len(line.pieces) >= len(above.pieces) or line.figures():
+    if gap > 1.6 * max(line.size, above.size) or line.figures():
+        return False
+    if head:  # a header cell's next lines: each piece under one piece of the row, no piece of it over two
+        return _stacked_one_to_one(line, row)
+    if len(line.pieces) >= len(above.pieces):
         return False
     if not head and line.pieces[0].x0 <= row[0].pieces[0].x1:
         return False  # under the row's first piece: a section's name, a row of its own, not a cell's next line
     return all(any(p.x0 < q.x1 and p.x1 > q.x0 for q in above.pieces) for p in line.pieces)
+
+
+def _stacked_one_to_one(line: Line, row: list[Line]) -> bool:
+    """Every piece of the line stands under exactly one piece of the row's lines, and none of those over two of
+    them: the next lines of the row's cells, not the names of the sub-columns a group header stands over."""
+    above = [q for other in row for q in other.pieces]
+    owners = []
+    for piece in line.pieces:
+        over = [i for i, q in enumerate(above) if piece.x0 < q.x1 and q.x0 < piece.x1]
+        if len(over) != 1:
+            return False
+        owners.append(over[0])
+    return len(set(owners)) == len(owners)
+
+
+def _under(line: Line, row: list[Line]) -> bool:
+    """Some piece of the line stands under a piece of the row's lines."""
+    return any(p.x0 < q.x1 and q.x0 < p.x1 for p in line.pieces for other in row for q in other.pieces)
 
 
 def _row_cells(
@@ -349,14 +374,12 @@ def _stacks(lines: list[Line]) -> dict[int, tuple[float, float]]:
             i = parent[i]
         return i
 
-    start = 0
-    for above, below in itertools.pairwise(lines):
-        first = start + len(above.pieces)
-        for i, a in enumerate(above.pieces):
-            for j, b in enumerate(below.pieces):
-                if a.x0 < b.x1 and b.x0 < a.x1:
-                    parent[root(first + j)] = root(start + i)
-        start = first
+    line_of = [n for n, line in enumerate(lines) for _ in line.pieces]
+    for i, a in enumerate(pieces):  # (over lines between that hold nothing there: a cell centred beside it)
+        for j in range(i + 1, len(pieces)):
+            b = pieces[j]
+            if line_of[i] != line_of[j] and a.x0 < b.x1 and b.x0 < a.x1:
+                parent[root(j)] = root(i)
     extent: dict[int, tuple[float, float]] = {}
     for i, piece in enumerate(pieces):
         x0, x1 = extent.get(root(i), (piece.x0, piece.x1))
@@ -387,7 +410,10 @@ def _owner(word: Word, bands: list[list[float]]) -> int:
     inside = next((i for i, (x0, x1) in enumerate(bands) if x0 <= middle <= x1), None)
     if inside is not None:
         return inside
-    return max(range(len(bands)), key=lambda i: (min(word.x1, bands[i][1]) - max(word.x0, bands[i][0]), -i))
+    best = max(range(len(bands)), key=lambda i: (min(word.x1, bands[i][1]) - max(word.x0, bands[i][0]), -i))
+    if min(word.x1, bands[best][1]) - max(word.x0, bands[best][0]) > 0:
+        return best
+    return next((i for i, (x0, _) in enumerate(bands) if x0 >= word.x1), len(bands) - 1)
 
 
 def _split_stub(piece: Piece, bands: list[list[float]]) -> list[Piece]:
@@ -422,7 +448,15 @@ def _group_span(piece: Piece, pieces: list[Piece], n: int, bands: list[list[floa
     while True:
         x0, x1 = bands[first][0], bands[last][1]
         slack = max(piece.size, 0.1 * (x1 - x0))
-        if abs((x0 + x1) / 2 - middle) <= slack or abs(x0 - piece.x0) <= slack or abs(x1 - piece.x1) <= slack:
+        # the columns' cells reach halfway into the gaps beside them (figures set right leave room on their left)
+        cell0 = (bands[first - 1][1] + x0) / 2 if first else x0
+        cell1 = (x1 + bands[last + 1][0]) / 2 if last + 1 < len(bands) else x1
+        if (
+            abs((x0 + x1) / 2 - middle) <= slack
+            or abs((cell0 + cell1) / 2 - middle) <= slack
+            or abs(x0 - piece.x0) <= slack
+            or abs(x1 - piece.x1) <= slack
+        ):
             return list(range(first, last + 1))
         if first >= hit[0] and last <= hit[-1]:
             return hit
