@@ -94,7 +94,7 @@ class LiveView(pn.viewable.Viewer):
             self.callback = None
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.view)
+        return pn.Column(self.view, sizing_mode="stretch_width")
 
 
 def live_job(app: Paperline, job_id: str, *, interval_s: float = INTERVAL_S) -> LiveView:
