@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -425,3 +426,25 @@ def test_a_grid_ruled_only_inside_keeps_its_head_above_the_first_rule(
     assert_same(one_table(tmp_path / "table.pdf"), doc.tables[0])
     monkeypatch.setattr(tables, "OPEN_ENDS", False)
     assert one_table(tmp_path / "table.pdf").rows()[0] != doc.tables[0].rows[0]
+
+
+def test_a_retrieval_passage_names_a_cells_column_by_its_whole_header_path(
+    printer: printing.Printer, tmp_path: Path, app: Any
+) -> None:
+    """A table with a group header over its sub-columns, through the retrieval profile: each row passage names
+    every value's column by the group and the sub-column ("Policy / 2018: 87,248")."""
+    from pipeline.core.models import JobStatus
+    from tests.sync_runner import run_queued
+
+    doc = printed(printer, "headers", tmp_path / "headers.pdf", 0, style="grid")
+    truth = doc.tables[0]
+    job = app.submit(tmp_path / "headers.pdf", profile="retrieval")
+    run_queued(app)
+    assert app.get(job.id).status is JobStatus.COMPLETED
+    text = "\n".join(p["text"] for p in app.passages(job.id))
+    filled = truth.filled()
+    row = truth.rows[truth.header_rows]
+    for col in range(1, len(row)):
+        if row[col]:
+            path = " / ".join(dict.fromkeys(h[col] for h in filled[: truth.header_rows] if h[col]))
+            assert f"{path}: {row[col]}" in text, (path, row[col])
