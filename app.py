@@ -2,10 +2,10 @@
 
 import panel as pn
 
-from dashboard.app import App, filepond_fix_url, local_stylesheets
+from dashboard.app import App, filepond_fix_url, serving_session
 
 pn.extension("tabulator", "filedropper", notifications=True, js_files={"paperline_filepond_fix": filepond_fix_url()})
 
 if pn.state.served:
-    local_stylesheets()
-    App().servable(title="Paperline")
+    with serving_session():
+        App().servable(title="Paperline")

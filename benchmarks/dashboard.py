@@ -75,9 +75,12 @@ def free_port() -> int:
 
 
 def start_server(home: str, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port)]
-    cmd += ["--address", "127.0.0.1", "--check-unused-sessions", "2000", "--unused-session-lifetime", "5000"]
-    cmd += ["--plugins", "dashboard.server"]  # its /metrics counts the store statements
+    """``panel serve app.py`` as ``paperline serve`` runs it (its server plugin, whose /metrics counts the store
+    statements, and its session options)."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.server.edge import panel_command
+
+    cmd = panel_command(ROOT / "app.py", address="127.0.0.1", port=port, public_url="", panel_args=[])
     env = {**os.environ, "PAPERLINE_HOME": home}
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
 
