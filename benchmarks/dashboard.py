@@ -237,7 +237,7 @@ def run(home: str) -> dict[str, Any]:
 HISTORY_JOBS = 30
 OPEN_SAMPLES = 5
 # The page is open once its history shows rows (``/app``) or its result shows (``/app?job=ID``).
-HISTORY_READY = ".pl-history .tabulator-row"
+HISTORY_READY = ".pl-history-row"
 RESULT_READY = ".pl-result h3"
 MODELS_JS = "() => (window.Bokeh && Bokeh.documents.length) ? Bokeh.documents[0].all_models.size : null"
 
@@ -317,7 +317,7 @@ def run_page_cost(home: str) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/app"
     server = start_server(home, port)
     try:
-        wait_for_http(url, server, SERVER_START_TIMEOUT_S)
+        wait_for_http(url, server, 4 * SERVER_START_TIMEOUT_S)  # the first page waits for the model's int8 copy
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS.split())
             try:
