@@ -75,9 +75,12 @@ def free_port() -> int:
 
 
 def start_server(home: str, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "app.py"), "--port", str(port)]
-    cmd += ["--address", "127.0.0.1", "--check-unused-sessions", "2000", "--unused-session-lifetime", "5000"]
-    cmd += ["--plugins", "dashboard.server"]  # its /metrics counts the store statements
+    """``panel serve app.py`` as ``paperline serve`` runs it (its server plugin, whose /metrics counts the store
+    statements, and its session options)."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.server.edge import panel_command
+
+    cmd = panel_command(ROOT / "app.py", address="127.0.0.1", port=port, public_url="", panel_args=[])
     env = {**os.environ, "PAPERLINE_HOME": home}
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr, stderr=sys.stderr, start_new_session=True)
 
@@ -234,7 +237,7 @@ def run(home: str) -> dict[str, Any]:
 HISTORY_JOBS = 30
 OPEN_SAMPLES = 5
 # The page is open once its history shows rows (``/app``) or its result shows (``/app?job=ID``).
-HISTORY_READY = ".pl-history .tabulator-row"
+HISTORY_READY = ".pl-history-row"
 RESULT_READY = ".pl-result h3"
 MODELS_JS = "() => (window.Bokeh && Bokeh.documents.length) ? Bokeh.documents[0].all_models.size : null"
 
@@ -314,7 +317,7 @@ def run_page_cost(home: str) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/app"
     server = start_server(home, port)
     try:
-        wait_for_http(url, server, SERVER_START_TIMEOUT_S)
+        wait_for_http(url, server, 4 * SERVER_START_TIMEOUT_S)  # the first page waits for the model's int8 copy
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS.split())
             try:

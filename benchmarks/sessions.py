@@ -55,7 +55,7 @@ OBSERVERS = 5
 WINDOW_S = 15.0
 SETTLE_S = 3.0
 OPEN_SAMPLES = 5
-READY = ".pl-history .tabulator-row"
+READY = ".pl-history-row"
 PAGES_RE = rf"(\d+) of {LONG_JOB_PAGES} pages"
 # Installed in every page: records when each page count of the long job first shows, with the page's clock
 # (Date.now(), the same clock as the benchmark's on one machine). Panel renders inside shadow roots, so every

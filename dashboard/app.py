@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import panel as pn
@@ -44,19 +47,38 @@ class Fast(pn.theme.Fast):
     }
 
 
-def local_stylesheets() -> None:
-    """Have every model of this session link Panel's stylesheets from this server, from the first one built.
+@contextmanager
+def serving_session() -> Iterator[None]:
+    """What building a served page needs around it: Panel's stylesheets linked from this server, the process's
+    startup objects out of the garbage collector's way, and the page's models indexed once.
 
-    Panel links a component's stylesheets from cdn.holoviz.org until the page's document says where Panel's files
-    are served (``_template_variables["dist_url"]``, set as the page is rendered, after this app has built its
-    models), and rewrites them to this server's only for models it finds at that moment: Paperline's page reached
-    the browser with every stylesheet on the CDN (holoviz/panel#7073). Set here, at the session's start, as Panel
-    itself sets it when it renders the page; ``tests/ui/test_air_gap.py`` fails if this stops working."""
+    * Panel links a component's stylesheets from cdn.holoviz.org until the page's document says where Panel's files
+      are served (``_template_variables["dist_url"]``, set as the page is rendered, after this app has built its
+      models), and rewrites them to this server's only for models it finds then: Paperline's page reached the
+      browser with every stylesheet on the CDN (holoviz/panel#7073). Set here, as Panel itself sets it;
+      ``tests/ui/test_air_gap.py`` fails if this stops working.
+    * Panel runs a full ``gc.collect()`` after sessions close: over every object the server imported at start
+      (Panel, Bokeh, pandas, the embedding model's runtime: 0.13 s of CPU each time). Those are frozen once, before
+      the first page is built, so a collection looks only at what sessions made.
+    * Each root the template adds makes Bokeh walk the whole document again (ten roots, ten walks): one freeze of
+      the document's models while the page is built leaves one walk at its end.
+    """
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:
+        yield
         return
     variables = doc._template_variables  # Bokeh's; Panel reads it (panel.reactive, panel.io.server)
     variables.setdefault("dist_url", f"{pn.state.rel_path}/{LOCAL_DIST}" if pn.state.rel_path else LOCAL_DIST)
+    global _startup_frozen
+    if not _startup_frozen:
+        _startup_frozen = True
+        gc.collect()
+        gc.freeze()
+    with doc.models.freeze():
+        yield
+
+
+_startup_frozen = False
 
 
 def page_template(**options: Any) -> pn.template.FastListTemplate:
@@ -97,7 +119,10 @@ class App(pn.viewable.Viewer):
         self.health = QueueHealth(state=self.state)
         self.live = LiveJobs(state=self.state)
         self.notifier = Notifier(state=self.state)
-        # Each tab's view is built the first time it is shown: a page opens with the History tab only.
+        served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+        job = pn.state.session_args.get("job", [b""])[0].decode() if served else ""
+        # Each tab's view is built the first time it is shown: a page opens with the History tab only, or with the
+        # Result tab only where its address names a job.
         self.tabs = LazyTabs(
             [
                 ("History", lambda: HistoryTable(state=self.state)),
@@ -108,15 +133,15 @@ class App(pn.viewable.Viewer):
                 ("Ask", lambda: AskView(state=self.state)),
             ],
             state=self.state,
+            first=RESULT_TAB if job else "",
         )
         if self.signed_in:  # tokens matter where the server asks people to sign in
             self.tabs.add("API tokens", lambda: ApiTokensView(self.state))
         self.tabs.add("Webhooks", lambda: WebhooksView(self.state))
         self.state.param.watch(self._show_result_tab, ["selected_job", "selected_page"])
         self.state.connect()
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        if served:
             pn.state.on_session_destroyed(lambda _ctx: self.close())
-            job = pn.state.session_args.get("job", [b""])[0].decode()
             if job:
                 self.state.selected_job = job
 

@@ -27,7 +27,8 @@ class LazyTabs(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=SessionState, allow_None=NoNone)
 
-    def __init__(self, tabs: list[tuple[str, ViewFactory]], **params: Any) -> None:
+    def __init__(self, tabs: list[tuple[str, ViewFactory]], *, first: str = "", **params: Any) -> None:
+        """``first``: the title of the tab to open with (the first tab when empty); no other tab is built."""
         super().__init__(**params)
         self._factories: dict[str, ViewFactory] = {}
         self._holders: dict[str, pn.Column] = {}
@@ -36,6 +37,8 @@ class LazyTabs(pn.viewable.Viewer):
         self.tabs = pn.Tabs(dynamic=True, sizing_mode="stretch_width")
         for title, factory in tabs:
             self.add(title, factory)
+        if first:
+            self.tabs.active = list(self._holders).index(first)
         self.tabs.param.watch(self._on_active, "active")
         self._show(self.tabs.active)
 

@@ -4,7 +4,7 @@
 // default), and every later file waits forever as "Uploading". Deferring `load`/`error` by one tick lets
 // FilePond record the start first. FilePond also fails to start files it queued while its slots were busy, so
 // nothing is queued (every file starts at once; the server keys chunks by file name), and each finished file
-// is cleared from the list (Paperline's acknowledgement list shows it instead). Previews are switched off: a
+// is cleared from the list once Paperline's upload list shows it. Previews are switched off: a
 // PDF need not be rendered in the browser to be uploaded.
 // Checked against Panel 1.9.4 (its FileDropper's `process` handler in panel/models/file_dropper.ts, compiled into
 // panel/dist/panel.min.js) and the FilePond 4.32.12 it bundles; Panel is pinned to 1.9.x in pyproject.toml and
@@ -35,12 +35,31 @@
     }
     let pond = null;
     const onprocessfile = options.onprocessfile;
+    // A finished file leaves the drop area once the upload list shows it (no moment with the file nowhere on
+    // screen), or after LIST_WAIT_MS whatever the server says. Panel renders panes in shadow roots: look in each.
+    const LIST_WAIT_MS = 15000;
+    const listed = (name) => {
+      const look = (root) => {
+        for (const item of root.querySelectorAll(".pl-ack")) {
+          if ((item.textContent || "").includes(name)) return true;
+        }
+        for (const node of root.querySelectorAll("*")) {
+          if (node.shadowRoot && look(node.shadowRoot)) return true;
+        }
+        return false;
+      };
+      return look(document);
+    };
     options.onprocessfile = (error, file) => {
       if (onprocessfile) onprocessfile(error, file);
-      setTimeout(() => {
+      if (error) return;
+      const finished = Date.now();
+      const leave = () => {
         if (!pond) return;
-        if (!error) pond.removeFile(file.id, { revert: false });
-      }, 300);
+        if (listed(file.filename) || Date.now() - finished > LIST_WAIT_MS) pond.removeFile(file.id, { revert: false });
+        else setTimeout(leave, 250);
+      };
+      setTimeout(leave, 300);
     };
     pond = create.call(this, element, options);
     return pond;

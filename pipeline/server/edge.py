@@ -197,6 +197,10 @@ def policy_for(application: object) -> HostPolicy:
     return policy
 
 
+#: how long a session built for a page's GET waits for the page's websocket (Bokeh's own default)
+UNUSED_SESSION_LIFETIME_MS = 15_000
+
+
 def panel_command(
     app_path: Path | str,
     *,
@@ -223,8 +227,10 @@ def panel_command(
         SERVER_PLUGIN,
         "--check-unused-sessions",
         "2000",
+        # A session is built for the page's GET and taken up when the page opens its websocket, after loading its
+        # scripts: seconds on a busy machine. Discarded sooner, the server builds the whole page a second time.
         "--unused-session-lifetime",
-        "5000",
+        str(UNUSED_SESSION_LIFETIME_MS),
         # Any message on the websocket beyond one upload chunk is refused by Tornado before it is buffered.
         "--websocket-max-message-size",
         str(WEBSOCKET_MAX_MESSAGE_BYTES),

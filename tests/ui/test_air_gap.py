@@ -30,7 +30,8 @@ def test_the_page_and_a_deep_link_ask_only_the_server_and_break_no_policy(  # ty
     page.on("pageerror", lambda error: console.append({"type": "pageerror", "text": str(error)}))
 
     page.goto(dashboard)
-    page.locator(".pl-history .tabulator-row").first.wait_for(timeout=60_000)
+    page.locator(".pl-history-row").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts / "app.png"), full_page=True)
     for tab in ("Charts", "Analytics", "Search", "Ask", "Webhooks", "History"):
         page.locator(".bk-tab").filter(has_text=tab).first.click()
     page.wait_for_timeout(2_000)

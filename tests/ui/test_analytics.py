@@ -78,7 +78,7 @@ def test_a_tab_hidden_while_jobs_end_is_current_when_shown_again(  # type: ignor
     first = app.submit(make_text_pdf(tmp_path / "first.pdf", 3))
     app.wait([first.id], timeout_s=60)
     page.goto(dashboard)
-    page.locator(".pl-history .tabulator-row").first.wait_for()
+    page.locator(".pl-history-row").first.wait_for()
     assert chart_rows(page, "jobs_over_time") == -1, "Charts is built only when first shown"
     open_tab(page, "Charts")
     wait_until(lambda: chart_rows(page, "jobs_over_time") == 1, timeout=20, what="the first job in the chart")
@@ -87,7 +87,7 @@ def test_a_tab_hidden_while_jobs_end_is_current_when_shown_again(  # type: ignor
     open_tab(page, "History")  # both built tabs are hidden now
     later = [app.submit(make_text_pdf(tmp_path / f"later-{n}.pdf", 2 + n)) for n in range(2)]
     app.wait([job.id for job in later], timeout_s=60)
-    page.locator(".pl-history .tabulator-row").nth(2).wait_for(timeout=20_000)
+    page.locator(".pl-history-row").nth(2).wait_for(timeout=20_000)
     open_tab(page, "Charts")
     wait_until(lambda: chart_rows(page, "jobs_over_time") == 3, timeout=20, what="the hidden chart caught up")
     open_tab(page, "Analytics")

@@ -76,7 +76,7 @@ def test_fifty_files_dropped_at_once_are_all_acknowledged_and_done(  # type: ign
     jobs = app.wait([j.id for j in app.jobs()], timeout_s=180)
     assert sorted(j.filename for j in jobs) == sorted(f.name for f in files), "each file once, none lost"
     assert {j.status for j in jobs} == {JobStatus.COMPLETED}
-    rows = page.locator(".pl-history .tabulator-row")
+    rows = page.locator(".pl-history-row")
     wait_until(lambda: rows.count() == 15, timeout=30, what="a full first page of History")
     assert page.locator(".notyf__toast--error").count() == 0, "no upload was refused"
     print(f"50 files acknowledged in {acknowledged_s:.1f} s")

@@ -33,7 +33,7 @@ def sign_in(browser, url: str, user: str):  # type: ignore[no-untyped-def]
 def history_files(page) -> list[str]:  # type: ignore[no-untyped-def]
     """File names in the History table, once it has rows (every user here has at least one job)."""
     open_tab(page, "History")
-    cells = page.locator(".pl-history .tabulator-cell[tabulator-field=filename]")
+    cells = page.locator(".pl-history td[data-field=filename]")
     cells.first.wait_for()
     return sorted(cells.all_inner_texts())
 
@@ -87,7 +87,7 @@ def test_two_users_cannot_see_or_touch_each_others_jobs(  # type: ignore[no-unty
     root_context, root = sign_in(browser, url, "root")
     root.get_by_text("admin: all users' jobs").wait_for()
     assert history_files(root) == ["ann-contract.pdf", "bob-invoice.pdf"]
-    assert "ann" in root.locator(".pl-history .tabulator-cell[tabulator-field=user]").all_inner_texts()
+    assert "ann" in root.locator(".pl-history td[data-field=user]").all_inner_texts()
     root.goto(f"{url}?job={ann_job.id}")
     root.get_by_text("Page 3 line 12").first.wait_for()
 

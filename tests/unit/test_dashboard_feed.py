@@ -113,15 +113,40 @@ def test_history_appends_new_jobs_and_patches_changed_ones(app: Paperline, feed:
     history = HistoryTable(state=state)
     job = app.submit(make_text_pdf(tmp_path / "report.pdf", 2))
     feed.refresh()
-    table = history.table
-    assert list(table.value["filename"]) == ["report.pdf"]
-    assert table.value.iloc[0]["status"] == "queued"
+    assert list(history.rows["filename"]) == ["report.pdf"]
+    assert history.rows.iloc[0]["status"] == "queued"
+    grid = history.grid
+    fields = [field for field, _title, _align in grid.columns]
+    assert "id" not in fields and grid.rows[0][0] == job.id, "each row carries its job, not as a column"
+    assert grid.rows[0][1 + fields.index("status")] == "queued" and grid.total == 1
     run_queued(app)
     feed.refresh()
-    assert len(table.value) == 1 and table.value.iloc[0]["status"] == "completed"
-    assert table.value.iloc[0]["id"] == job.id
-    assert len(filter_jobs(table.value, "failed", "")) == 0
-    assert len(filter_jobs(table.value, "any", "REPORT")) == 1
+    assert len(history.rows) == 1 and history.rows.iloc[0]["status"] == "completed"
+    assert history.rows.iloc[0]["id"] == job.id and grid.rows[0][1 + fields.index("status")] == "completed"
+    assert len(filter_jobs(history.rows, "failed", "")) == 0
+    assert len(filter_jobs(history.rows, "any", "REPORT")) == 1
+    grid.status = "failed"
+    assert grid.rows == [] and grid.total == 0
+    grid.param.update(status="any", search="REPORT")
+    assert grid.total == 1
+    grid.param.update(clicked=job.id, clicks=grid.clicks + 1)
+    assert state.selected_job == job.id, "a row's click opens its result"
+
+
+def test_history_pages_and_sorts_on_the_server(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
+    for k in range(1, 19):
+        app.submit(make_text_pdf(tmp_path / f"doc{k:02d}.pdf", 1 + k % 5))
+    feed.refresh()
+    history = HistoryTable(state=session(feed))
+    grid = history.grid
+    fields = [field for field, _title, _align in grid.columns]
+    name = 1 + fields.index("filename")
+    assert (grid.total, grid.pages, len(grid.rows)) == (18, 2, 15)
+    assert grid.rows[0][name] == "doc18.pdf", "newest first"
+    grid.page = 2
+    assert [row[name] for row in grid.rows] == ["doc03.pdf", "doc02.pdf", "doc01.pdf"]
+    grid.param.update(sort="filename", descending=False, page=1)
+    assert grid.rows[0][name] == "doc01.pdf"
 
 
 def test_history_rows_are_built_once_per_server_and_patched_only_where_they_change(
@@ -138,16 +163,16 @@ def test_history_rows_are_built_once_per_server_and_patched_only_where_they_chan
     everyone = HistoryTable(state=session(feed))
     ann = HistoryTable(state=session(feed, user="ann"))
     assert built == [3], "one frame for every session of the revision"
-    assert list(ann.table.value["filename"]) == ["a.pdf", "c.pdf"] and len(everyone.table.value) == 3
-    patched = []
-    monkeypatch.setattr(ann.table, "patch", lambda patches, **kw: patched.append(patches))
+    assert list(ann.rows["filename"]) == ["a.pdf", "c.pdf"] and len(everyone.rows) == 3
+    sent = []
+    ann.grid.param.watch(lambda event: sent.append(event.new), "rows")
     job = app.jobs(user="ann")[0]
     ann.apply([job])
-    assert patched == [], "nothing the table shows changed"
+    assert sent == [], "nothing the table shows changed: nothing is sent"
     run_queued(app)
     feed.refresh()
-    assert patched and set(patched[0]) >= {"status", "chunks", "files"} and "pages" not in patched[0]
-    assert list(everyone.table.value["status"]) == ["completed"] * 3, "a copy per session: each one patched"
+    assert len(sent) == 1, "the page is sent once when its rows changed"
+    assert list(everyone.rows["status"]) == ["completed"] * 3, "a copy per session: each one patched"
 
 
 def test_charts_stream_and_patch_their_sources(app: Paperline, feed: JobFeed, tmp_path: Path) -> None:
@@ -389,11 +414,11 @@ def test_history_says_when_a_jobs_files_were_purged(tmp_path: Path) -> None:
     first = app.submit(make_text_pdf(tmp_path / "a.pdf", 1))
     run_queued(app)
     feed.refresh()
-    assert history.table.value.set_index("id").loc[first.id, "files"] == "kept"
+    assert history.rows.set_index("id").loc[first.id, "files"] == "kept"
     app.submit(make_text_pdf(tmp_path / "b.pdf", 2))
     run_queued(app)  # over PAPERLINE_MAX_JOBS=1: the first job's files go
     feed.refresh()
-    rows = history.table.value.set_index("id")
+    rows = history.rows.set_index("id")
     assert rows.loc[first.id, "files"] == "purged" and rows.loc[first.id, "status"] == "completed"
     app.close()
 

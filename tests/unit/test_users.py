@@ -75,10 +75,9 @@ def test_the_admin_list_shows_every_user_with_a_user_column(app: Paperline, pdf:
     root = SessionState(feed=feed, user="root")
     ann = SessionState(feed=feed, user="ann")
     root_history, ann_history = HistoryTable(state=root), HistoryTable(state=ann)
-    assert (
-        sorted(root_history.table.value["user"]) == ["ann", "bob"] and "user" not in root_history.table.hidden_columns
-    )
-    assert list(ann_history.table.value["user"]) == ["ann"] and "user" in ann_history.table.hidden_columns
+    shown = {view: [field for field, _title, _align in view.grid.columns] for view in (root_history, ann_history)}
+    assert sorted(root_history.rows["user"]) == ["ann", "bob"] and "user" in shown[root_history]
+    assert list(ann_history.rows["user"]) == ["ann"] and "user" not in shown[ann_history]
 
 
 def test_a_deep_link_to_another_users_job_shows_no_job(app: Paperline, pdf: Path) -> None:
