@@ -16,7 +16,7 @@ from pipeline.documents.layout.aligned import TABLE_CAPTION, Block, TextRow, blo
 from pipeline.documents.layout.cells import YEAR, FoundTable
 from pipeline.documents.layout.lines import Word
 from pipeline.documents.layout.page import Rule
-from pipeline.documents.layout.textgrid import FIGURE, column_segments, lines_of
+from pipeline.documents.layout.textgrid import FIGURE, column_segments, lines_of_segments
 
 TOLERANCE = 2.0
 #: on/off for the rows beyond the rules (above, below, beside) that keep to the ruled rows' columns
@@ -64,7 +64,7 @@ def ruled_rows(hs: Sequence[Rule], words: Sequence[Word], page: int) -> FoundTab
         return None
     ys = sorted({round((h.y0 + h.y1) / 2, 1) for h in hs}, reverse=True)
     rows = text_rows([words[i] for i in sorted(inside)])
-    counts = sorted(len(lines.pieces) for lines in lines_of([row.words for row in rows]))
+    counts = sorted(len(lines.pieces) for lines in lines_of_segments([(row.words, row.segments) for row in rows]))
     if len(counts) < 2 or counts[len(counts) // 2] < 2:
         return None  # the rules hold no columns: a chart's grid lines, rules between paragraphs
     if GROW:
@@ -147,7 +147,7 @@ def _head_end(rows: Sequence[TextRow], ys: Sequence[float]) -> float | None:
     """The height of the rule under the head: the last rule above the first line with a figure (other than a
     year) beside its first piece, or, in a table of words, the first rule with lines above it; None when no rule
     lies between the table's lines."""
-    lines = lines_of([row.words for row in rows])
+    lines = lines_of_segments([(row.words, row.segments) for row in rows])
     if len(lines) < 2:
         return None
     between = [y for y in ys if lines[-1].baseline < y < lines[0].baseline]
