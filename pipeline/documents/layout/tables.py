@@ -171,13 +171,15 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
 
     def crossed_x(x: float, r: int) -> bool:
-        """A word, or a phrase (two words a word space apart on one line), runs across x in row r."""
+        """A word, or in a row of labels a phrase (two words a word space apart on one line), runs across x."""
         row = [w for w in words_in_grid if ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]]
         if any(w.x0 < x - 1 and w.x1 > x + 1 for w in row):
             return True
+        if not PHRASE_SPANS or not all(is_label(w.text) for w in row):
+            return False  # (a phrase of a header's words; figures a space apart are cells of their own)
         before = [w for w in row if (w.x0 + w.x1) / 2 < x and w.x1 <= x + 1]
         after = [w for w in row if (w.x0 + w.x1) / 2 > x and w.x0 >= x - 1]
-        return PHRASE_SPANS and any(
+        return any(
             0 <= b.x0 - a.x1 <= WORD_SPACE * max(a.size, b.size) and abs(a.baseline - b.baseline) < 0.3 * a.size
             for a in before
             for b in after
