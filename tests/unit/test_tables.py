@@ -460,3 +460,15 @@ def test_dense_statistics_led_by_dots_keep_every_figure_in_its_cell(
     assert table.rows() == structure_docs.DENSE and table.header_rows == 1
     monkeypatch.setattr(textgrid, "FIGURES_APART", False)
     assert [t.rows() for t in found_tables(path)] != [structure_docs.DENSE], "the figures run together"
+
+
+def test_a_grid_ruled_only_inside_with_a_shaded_head_keeps_its_head_a_row_of_its_own(
+    structure_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Korean report's table (../shared, docling's sample): no rule closes the shaded head at its top or bottom,
+    the column rules reach up through it; the head and the first row are two rows."""
+    path = structure_corpus / "docling" / "normal_4pages.pdf"
+    [table] = found_tables(path)
+    assert table.rows()[:2] == [["구분", "개정전", "개정후"], ["분류", "1군 감염병", "1급 감염병"]]
+    monkeypatch.setattr(tables, "OPEN_ENDS", False)
+    assert found_tables(path)[0].rows()[0] != ["구분", "개정전", "개정후"]

@@ -23,6 +23,8 @@ TOLERANCE = 2.0
 GROW = True
 #: how far (line heights) above and below the rules the table's rows are looked for
 REACH = 4.0
+#: a cell of more words than this (median over the table) is a paragraph: the rules box running text, not a table
+PROSE_CELL = 15
 #: a column beside the rules is the table's when its pieces are this many words or fewer (median): labels, not prose
 BESIDE_WORDS = 7
 #: on/off for rules of one extent cut into several tables where a caption or a line of running text lies between
@@ -70,10 +72,17 @@ def ruled_rows(hs: Sequence[Rule], words: Sequence[Word], page: int) -> FoundTab
     if GROW:
         rows = _grown(rows, words, inside, (left, bottom, right, top))
     element = table_of(rows, page, rules=ys, head_end=_head_end(rows, ys))
-    if element is None:
+    if element is None or _running_text(element.rows()):
         return None
     index = {id(w): i for i, w in enumerate(words)}
     return FoundTable(element, {index[id(w)] for row in rows for w in row.words})
+
+
+def _running_text(rows: list[list[str]]) -> bool:
+    """Cells that are paragraphs (most of them longer than ``PROSE_CELL`` words): text set in columns between
+    rules (a back cover, a boxed note in two columns), not a table."""
+    lengths = sorted(len(cell.split()) for row in rows for cell in row if cell)
+    return bool(lengths) and lengths[len(lengths) // 2] > PROSE_CELL
 
 
 def _within(word: Word, x0: float, y0: float, x1: float, y1: float) -> bool:
