@@ -249,6 +249,39 @@ def borderless_table(path: Path) -> Path:
     return _save(pdf, path)
 
 
+#: a dense statistical table: a state's name led by dots to six narrow columns of figures set close together
+DENSE = [
+    ["State", "2000", "2005", "2010", "2015", "2020", "2021"],
+    ["Alabama", "25.1", "29.8", "31.9", "37.7", "29.7", "36.9"],
+    ["Alaska", "1.6", "18.9", "37.8", "26.1", "36.1", "5.0"],
+    ["Arizona", "19.0", "10.2", "22.0", "23.2", "1.0", "9.1"],
+    ["Arkansas", "8.8", "0.3", "20.1", "17.0", "32.0", "6.0"],
+    ["California", "24.9", "5.5", "0.6", "34.9", "8.8", "9.0"],
+    ["Colorado", "39.3", "35.0", "11.9", "38.5", "21.8", "27.3"],
+    ["Connecticut", "12.2", "40.0", "3.3", "14.4", "2.5", "18.1"],
+]
+
+
+def dense_statistics(path: Path) -> Path:
+    """``DENSE`` in 7-point type with no rules: names led by dot leaders, figures right-aligned 7 mm apart (the
+    gap between two figures is under a column gap, over a word space)."""
+    pdf = _report()
+    pdf.add_page()
+    _paragraph(pdf, "Rates per thousand residents by state and year are given below.")
+    y = pdf.get_y() + 4
+    for r, row in enumerate(DENSE):
+        pdf.set_font("Helvetica", "B" if r == 0 else "", 7)
+        pdf.set_xy(20, y)
+        pdf.cell(40, 3.6, row[0] if r == 0 else f"{row[0]} " + ". " * ((110 - 4 * len(row[0])) // 5))
+        for n, text in enumerate(row[1:]):
+            pdf.set_xy(60 + n * 7, y)
+            pdf.cell(6.5, 3.6, text, align="R")
+        y += 3.6
+    pdf.set_xy(20, y + 6)
+    _paragraph(pdf, "Source: a survey of every state's records.")
+    return _save(pdf, path)
+
+
 CONTENTS = [("1", "Introduction", "3"), ("2", "Methods", "7"), ("2.1", "Sampling", "9"), ("3", "Results", "15")]
 NUMBERED = ["Collect the invoices", "Match each invoice to its contract", "Send the report to the board"]
 

@@ -17,7 +17,7 @@ from pipeline.documents.layout import aligned, booktabs, cells, figures, page, t
 from pipeline.documents.layout.document import document_elements
 from pipeline.documents.layout.lines import Word
 from pipeline.profiles.structured import _table_lines, column_names, to_markdown
-from tests import page_docs
+from tests import page_docs, structure_docs
 from tests.corpus import drawn, html, printing
 from tests.corpus.truth import DocTruth, TableTruth
 from tests.unit.test_structure import pages_of
@@ -448,3 +448,27 @@ def test_a_retrieval_passage_names_a_cells_column_by_its_whole_header_path(
         if row[col]:
             path = " / ".join(dict.fromkeys(h[col] for h in filled[: truth.header_rows] if h[col]))
             assert f"{path}: {row[col]}" in text, (path, row[col])
+
+
+def test_dense_statistics_led_by_dots_keep_every_figure_in_its_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """7-point figures set 7 mm apart, names led by dots: one row per state, one cell per figure (not
+    "8.8 0.3 20.1 17.0" in one cell), the leaders dropped."""
+    path = structure_docs.dense_statistics(tmp_path / "dense.pdf")
+    table = one_table(path)
+    assert table.rows() == structure_docs.DENSE and table.header_rows == 1
+    monkeypatch.setattr(textgrid, "FIGURES_APART", False)
+    assert [t.rows() for t in found_tables(path)] != [structure_docs.DENSE], "the figures run together"
+
+
+def test_a_grid_ruled_only_inside_with_a_shaded_head_keeps_its_head_a_row_of_its_own(
+    structure_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Korean report's table (../shared, docling's sample): no rule closes the shaded head at its top or bottom,
+    the column rules reach up through it; the head and the first row are two rows."""
+    path = structure_corpus / "docling" / "normal_4pages.pdf"
+    [table] = found_tables(path)
+    assert table.rows()[:2] == [["구분", "개정전", "개정후"], ["분류", "1군 감염병", "1급 감염병"]]
+    monkeypatch.setattr(tables, "OPEN_ENDS", False)
+    assert found_tables(path)[0].rows()[0] != ["구분", "개정전", "개정후"]

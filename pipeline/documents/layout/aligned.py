@@ -14,7 +14,7 @@ from statistics import median
 from pipeline.core.elements import Element
 from pipeline.documents.layout.cells import YEAR, FoundTable, table_element
 from pipeline.documents.layout.lines import Segment, Word, rows_of
-from pipeline.documents.layout.textgrid import column_segments, lines_of, read_grid
+from pipeline.documents.layout.textgrid import column_segments, lines_of_segments, read_grid
 
 NUMBER = re.compile(r"^[-+−–(]?[$€£¥]?\s?\d[\d\s.,' ]*(%|‰|[kKmMbB]n?)?\)?\*?$|^[-–—.]$|^n/?a$", re.IGNORECASE)
 MARKER = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])$")
@@ -137,7 +137,7 @@ def table_of(
     rows: Sequence[TextRow], page: int, *, rules: Sequence[float] = (), head_end: float | None = None
 ) -> Element | None:
     """The table these rows hold, read into cells (``textgrid``), as an element."""
-    grid = read_grid(lines_of([row.words for row in rows]), rules=rules, head_end=head_end)
+    grid = read_grid(lines_of_segments([(row.words, row.segments) for row in rows]), rules=rules, head_end=head_end)
     if grid is None:
         return None
     cells, header_rows = grid

@@ -16,13 +16,15 @@ from pipeline.documents.layout.aligned import TABLE_CAPTION, Block, TextRow, blo
 from pipeline.documents.layout.cells import YEAR, FoundTable
 from pipeline.documents.layout.lines import Word
 from pipeline.documents.layout.page import Rule
-from pipeline.documents.layout.textgrid import FIGURE, column_segments, lines_of
+from pipeline.documents.layout.textgrid import FIGURE, column_segments, lines_of_segments
 
 TOLERANCE = 2.0
 #: on/off for the rows beyond the rules (above, below, beside) that keep to the ruled rows' columns
 GROW = True
 #: how far (line heights) above and below the rules the table's rows are looked for
 REACH = 4.0
+#: a cell of more words than this (median over the table) is a paragraph: the rules box running text, not a table
+PROSE_CELL = 15
 #: a column beside the rules is the table's when its pieces are this many words or fewer (median): labels, not prose
 BESIDE_WORDS = 7
 #: on/off for rules of one extent cut into several tables where a caption or a line of running text lies between
@@ -64,16 +66,23 @@ def ruled_rows(hs: Sequence[Rule], words: Sequence[Word], page: int) -> FoundTab
         return None
     ys = sorted({round((h.y0 + h.y1) / 2, 1) for h in hs}, reverse=True)
     rows = text_rows([words[i] for i in sorted(inside)])
-    counts = sorted(len(lines.pieces) for lines in lines_of([row.words for row in rows]))
+    counts = sorted(len(lines.pieces) for lines in lines_of_segments([(row.words, row.segments) for row in rows]))
     if len(counts) < 2 or counts[len(counts) // 2] < 2:
         return None  # the rules hold no columns: a chart's grid lines, rules between paragraphs
     if GROW:
         rows = _grown(rows, words, inside, (left, bottom, right, top))
     element = table_of(rows, page, rules=ys, head_end=_head_end(rows, ys))
-    if element is None:
+    if element is None or _running_text(element.rows()):
         return None
     index = {id(w): i for i, w in enumerate(words)}
     return FoundTable(element, {index[id(w)] for row in rows for w in row.words})
+
+
+def _running_text(rows: list[list[str]]) -> bool:
+    """Cells that are paragraphs (most of them longer than ``PROSE_CELL`` words): text set in columns between
+    rules (a back cover, a boxed note in two columns), not a table."""
+    lengths = sorted(len(cell.split()) for row in rows for cell in row if cell)
+    return bool(lengths) and lengths[len(lengths) // 2] > PROSE_CELL
 
 
 def _within(word: Word, x0: float, y0: float, x1: float, y1: float) -> bool:
@@ -147,7 +156,7 @@ def _head_end(rows: Sequence[TextRow], ys: Sequence[float]) -> float | None:
     """The height of the rule under the head: the last rule above the first line with a figure (other than a
     year) beside its first piece, or, in a table of words, the first rule with lines above it; None when no rule
     lies between the table's lines."""
-    lines = lines_of([row.words for row in rows])
+    lines = lines_of_segments([(row.words, row.segments) for row in rows])
     if len(lines) < 2:
         return None
     between = [y for y in ys if lines[-1].baseline < y < lines[0].baseline]

@@ -136,10 +136,12 @@ def _text(words: list[Word]) -> str:
 
 def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -> FoundTable | None:
     xs = _open_sides(_clusters([(v.x0 + v.x1) / 2 for v in vs]), hs)
-    ys = _open_ends(sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True), vs)  # top first
+    ruled = sorted(_clusters([(h.y0 + h.y1) / 2 for h in hs]), reverse=True)  # top first
+    ys = _open_ends(ruled, vs)
     if len(xs) < 2 or len(ys) < 2:
         return None
-    ys, between_lines = _text_rows(xs, ys, [w for w in words if _inside(w, xs[0], ys[-1], xs[-1], ys[0])])
+    inside_grid = [w for w in words if _inside(w, xs[0], ys[-1], xs[-1], ys[0])]
+    ys, between_lines = _text_rows(xs, ys, inside_grid, open_top=ys[0] != ruled[0])
 
     def v_border(x: float, top: float, bottom: float) -> bool:
         middle = (top + bottom) / 2
@@ -171,13 +173,15 @@ def _lattice(hs: list[Rule], vs: list[Rule], words: Sequence[Word], page: int) -
         return [words[i] for i in inside if _inside(words[i], xs[c], ys[r + 1], xs[c + 1], ys[r])]
 
     def crossed_x(x: float, r: int) -> bool:
-        """A word, or a phrase (two words a word space apart on one line), runs across x in row r."""
+        """A word, or in a row of labels a phrase (two words a word space apart on one line), runs across x."""
         row = [w for w in words_in_grid if ys[r + 1] <= (w.y0 + w.y1) / 2 <= ys[r]]
         if any(w.x0 < x - 1 and w.x1 > x + 1 for w in row):
             return True
+        if not PHRASE_SPANS or not all(is_label(w.text) for w in row):
+            return False  # (a phrase of a header's words; figures a space apart are cells of their own)
         before = [w for w in row if (w.x0 + w.x1) / 2 < x and w.x1 <= x + 1]
         after = [w for w in row if (w.x0 + w.x1) / 2 > x and w.x0 >= x - 1]
-        return PHRASE_SPANS and any(
+        return any(
             0 <= b.x0 - a.x1 <= WORD_SPACE * max(a.size, b.size) and abs(a.baseline - b.baseline) < 0.3 * a.size
             for a in before
             for b in after
@@ -272,7 +276,9 @@ def _open_ends(ys: list[float], vs: list[Rule]) -> list[float]:
     return above + ys + below
 
 
-def _text_rows(xs: list[float], ys: list[float], words: list[Word]) -> tuple[list[float], set[float]]:
+def _text_rows(
+    xs: list[float], ys: list[float], words: list[Word], *, open_top: bool = False
+) -> tuple[list[float], set[float]]:
     """Row edges with the borders between text rows that no rule marks (a ruled header and total, the body rows
     only spaced apart), and the set of those added edges."""
     edges = [ys[0]]
@@ -280,8 +286,9 @@ def _text_rows(xs: list[float], ys: list[float], words: list[Word]) -> tuple[lis
     for r in range(len(ys) - 1):
         top, bottom = ys[r], ys[r + 1]
         inside = [w for w in words if bottom <= (w.y0 + w.y1) / 2 <= top]
-        # the first of several ruled rows is the header, whose every cell may wrap: its lines are not rows
-        splits = _line_splits(xs, inside) if r > 0 or len(ys) == 2 else []
+        # the first of several ruled rows is the header, whose every cell may wrap: its lines are not rows (but
+        # the rows over a grid's first rule, which no rule closes at the top, may be several)
+        splits = _line_splits(xs, inside) if r > 0 or len(ys) == 2 or open_top else []
         edges += splits
         added.update(splits)
         edges.append(bottom)

@@ -79,8 +79,13 @@ class Line:
 
 def pieces_of(row: Sequence[Word], gap: float = COLUMN_GAP) -> list[Piece]:
     """A row of words as its pieces (cut at column gaps and after dot leaders), leaders dropped."""
+    return pieces_of_segments(column_segments(row, gap))
+
+
+def pieces_of_segments(segments: Sequence[Segment]) -> list[Piece]:
+    """A row's segments (``column_segments``) as its pieces, leaders dropped."""
     pieces = []
-    for segment in column_segments(row, gap):
+    for segment in segments:
         words = list(segment.words)
         if _leaders_end(words, len(words) - 1):  # (leaders end a segment where they are: column_segments)
             while words and LEADER_WORD.match(words[-1].text):
@@ -113,7 +118,7 @@ def column_segments(row: Sequence[Word], gap: float = COLUMN_GAP) -> list[Segmen
             if (ends_leaders and _leaders_end(words, n)) or _figures_apart(words[n], words[n + 1]):
                 out.append(Segment(tuple(words[start : n + 1])))
                 start = n + 1
-        out.append(Segment(tuple(words[start:])))
+        out.append(Segment(tuple(words[start:])) if start else segment)
     return out
 
 
@@ -505,4 +510,14 @@ def lines_of(rows: Sequence[Sequence[Word]], gap: float = COLUMN_GAP) -> list[Li
         pieces = pieces_of(row, gap)
         if pieces:
             out.append(Line(pieces, median(w.baseline for w in row)))
+    return out
+
+
+def lines_of_segments(rows: Sequence[tuple[Sequence[Word], Sequence[Segment]]]) -> list[Line]:
+    """Rows already cut into ``column_segments`` (each its words and segments, top first) as lines of pieces."""
+    out = []
+    for words, segments in rows:
+        pieces = pieces_of_segments(segments)
+        if pieces:
+            out.append(Line(pieces, median(w.baseline for w in words)))
     return out
