@@ -472,3 +472,26 @@ def test_a_grid_ruled_only_inside_with_a_shaded_head_keeps_its_head_a_row_of_its
     assert table.rows()[:2] == [["구분", "개정전", "개정후"], ["분류", "1군 감염병", "1급 감염병"]]
     monkeypatch.setattr(tables, "OPEN_ENDS", False)
     assert found_tables(path)[0].rows()[0] != ["구분", "개정전", "개정후"]
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        "31:financial:11:0",  # "SEGMENT RESULTS" centred over the statement: its title, not a header
+        "31:financial:14:0",  # the statement's two title lines, the first reaching over the labels' column
+        "31:stacked:6:0",  # a second table's only header cell, over its one column of figures
+        "31:leaders:13:0",  # a column gap leaving two dots of a label's leaders
+    ],
+)
+def test_corpus_documents_that_once_went_wrong_are_read_as_drawn(
+    printer: printing.Printer, tmp_path: Path, seed: str
+) -> None:
+    """Documents of the development corpus (benchmarks/structure.py builds them from these seeds) that a rule
+    once got wrong, each kept as a case."""
+    kind = seed.split(":")[1]
+    built = html.BUILDERS[kind](random.Random(seed), 0)
+    printer.print(built.html, tmp_path / "doc.pdf")
+    found = found_tables(tmp_path / "doc.pdf")
+    assert len(found) == len(built.truth.tables)
+    for table, truth in zip(found, built.truth.tables, strict=True):
+        assert_same(table, truth)

@@ -170,10 +170,15 @@ def heads_above(rows: list[TextRow], start: int, block: Block, used: set[int] | 
         row = _head_line(page_row, left, right)
         if row is None or row.baseline - below.baseline > ROW_PITCH * max(row.height, 1.0):
             break
-        if len(row.segments) == 1 and row.segments[0].x0 < middle:
-            if pending is not None:
-                break
-            pending = row
+        lone = row.segments[0] if len(row.segments) == 1 else None
+        if lone is not None and block.overlaps(lone)[:1] == [0]:
+            if pending is not None or lone.x1 > middle:
+                break  # (reaching past the row labels' column: the table's title)
+            pending = row  # the row labels' header: kept if a header line stands over it
+        elif lone is not None and (
+            (lone.x0 < middle and len(block.overlaps(lone)) > 1) or _centred_on_all(lone, block)
+        ):
+            break  # one line over the row labels' column as well as the others (reaching, or centred): a title
         else:
             if pending is not None:
                 out.append(pending)
@@ -181,6 +186,17 @@ def heads_above(rows: list[TextRow], start: int, block: Block, used: set[int] | 
             out.append(row)
         below = row
     return out[::-1]
+
+
+def _centred_on_all(line: Segment, block: Block) -> bool:
+    """A line centred on the whole run (its row labels' column too), not on the columns right of it."""
+    if len(block.bands) < 2:
+        return False
+    middle = (line.x0 + line.x1) / 2
+    whole = (block.bands[0][0] + block.bands[-1][1]) / 2
+    data = (block.bands[1][0] + block.bands[-1][1]) / 2
+    slack = max(line.size, 0.03 * (block.bands[-1][1] - block.bands[0][0]))
+    return abs(middle - whole) <= slack < abs(middle - data)
 
 
 def _head_line(page_row: TextRow, left: float, right: float) -> TextRow | None:

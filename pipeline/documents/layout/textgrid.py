@@ -87,7 +87,8 @@ def pieces_of_segments(segments: Sequence[Segment]) -> list[Piece]:
     pieces = []
     for segment in segments:
         words = list(segment.words)
-        if _leaders_end(words, len(words) - 1):  # (leaders end a segment where they are: column_segments)
+        # (leaders end a segment where they are: column_segments; a column gap may leave two dots of them)
+        if _leaders_end(words, len(words) - 1, least=2):
             while words and LEADER_WORD.match(words[-1].text):
                 words.pop()
         if not words:
@@ -134,14 +135,14 @@ def _figures_apart(left: Word, right: Word) -> bool:
     return bool(FIGURE.match(right.text)) and not CURRENCY.match(left.text)
 
 
-def _leaders_end(words: Sequence[Word], n: int) -> bool:
-    """Word ``n`` ends a run of dot leaders: three or more words of dots, or one of three dots or more."""
+def _leaders_end(words: Sequence[Word], n: int, least: int = 3) -> bool:
+    """Word ``n`` ends a run of dot leaders: ``least`` or more words of dots, or one of three dots or more."""
     count = 0
     while n - count >= 0 and LEADER_WORD.match(words[n - count].text):
         if len(words[n - count].text) >= 3:
             return DROP_LEADERS
         count += 1
-    return DROP_LEADERS and count >= 3
+    return DROP_LEADERS and count >= least
 
 
 def read_grid(
