@@ -14,6 +14,8 @@ from pipeline.documents.page_images import IMAGE_FORMATS
 
 #: how long the caller's browser may keep a page image (its own copy only: the image is the caller's to see)
 MAX_AGE_S = 300
+#: a page number's digits at most (no document has a million pages)
+PAGE_DIGITS = 6
 
 
 class PageImageHandler(ApiHandler):
@@ -24,6 +26,8 @@ class PageImageHandler(ApiHandler):
         fmt = self.get_query_argument("format", "png")
         if fmt not in IMAGE_FORMATS:
             raise Problem(400, f"format must be one of {', '.join(IMAGE_FORMATS)}")
+        if not (number.isascii() and number.isdigit() and 0 < len(number) <= PAGE_DIGITS):
+            raise Problem(404, f"No page {number[:20]!r}: a page is a number, counted from 1.")
         image = await self.run(self.app.page_image, job_id, int(number), width=width, fmt=fmt, user=self.scope)
         self.set_header("Content-Type", image.media_type)
         self.set_header("Cache-Control", f"private, max-age={MAX_AGE_S}")

@@ -46,7 +46,7 @@ def api_routes(prefix: str = PREFIX) -> list[tuple]:
         (prefix + JOB + r"/(cancel|retry)", ActionHandler, {}),
         (prefix + JOB + r"/result", ResultHandler, {}),
         (prefix + JOB + r"/source", SourceHandler, {}),
-        (prefix + JOB + r"/pages/([0-9]{1,6})/image", PageImageHandler, {}),
+        (prefix + JOB + r"/pages/([^/]+)/image", PageImageHandler, {}),  # (a page that is no number: 404)
         (prefix + r"/webhooks", WebhooksHandler, {}),
         (prefix + r"/webhooks/callback-secret", CallbackSecretHandler, {}),
         (prefix + WEBHOOK, WebhookHandler, {}),

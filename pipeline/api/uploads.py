@@ -233,7 +233,8 @@ class UploadHandler(JobsHandler):
             raise Problem(400, "callback_url must be an http(s) URL; leave it out for none.")
         jobs: list[Job] = []
         batch = None
-        # an unknown profile or engine answers 400 (the request, not a document, is wrong), as every InvalidRequest
+        # an unknown profile or engine answers 400 (the request, not a document, is wrong), as every InvalidRequest;
+        # a callback_url no receiver may have 422, as POST /webhooks answers it (STATUS_BY_CODE)
         if len(self.body.files) > 1 or as_batch:  # several documents at once: one batch to follow
             sources = [(upload.path, upload.filename) for upload in self.body.files]
             batch, jobs = await self.run(self.app.submit_batch, sources, user=self.user, **options)

@@ -101,8 +101,21 @@ class OcrRead:
 BETTER_OCR = ("off", "auto", "always")
 
 
-def _wants_better(better: str, confidence: float, floor: float) -> bool:
-    return (better == "always" or (better == "auto" and confidence < floor)) and rapid.available()
+#: a page with fewer dark pixels than this share of its own (a dot or two) is blank: nothing for a second reader
+BLANK_INK = 1 / 20_000
+
+
+def _wants_better(better: str, confidence: float, floor: float, image: Image.Image) -> bool:
+    """Whether RapidOCR reads the page again: asked for, installed, and not a blank page (where Tesseract's
+    confidence is nil because there is nothing to read, and a second reader costs seconds for nothing)."""
+    asked = better == "always" or (better == "auto" and confidence < floor)
+    return asked and rapid.available() and not is_blank(image)
+
+
+def is_blank(image: Image.Image) -> bool:
+    """No ink on the page: almost no pixel darker than mid-grey (counted in C, from the grey histogram)."""
+    dark = sum(image.convert("L").histogram()[:128])
+    return dark < BLANK_INK * image.width * image.height
 
 
 def ocr_image(
@@ -116,7 +129,7 @@ def ocr_image(
         _run(image, [str(base), "txt", "tsv"], language, timeout_s)
         text = _clean(base.with_suffix(".txt").read_text("utf-8", "replace"))
         confidence = _tsv_confidence(base.with_suffix(".tsv").read_text("utf-8", "replace"))
-    if not _wants_better(better, confidence, floor):
+    if not _wants_better(better, confidence, floor, image):
         return OcrRead(text, confidence=confidence)
     lines = rapid.read_lines(image)
     return OcrRead(
@@ -164,7 +177,7 @@ def ocr_page(
     confidences = [word.confidence for lines in paragraphs for line in lines for word in line.words]
     confidence = statistics.fmean(confidences) if confidences else 0.0
     skew = angle if abs(angle) >= 0.1 else 0.0
-    if not _wants_better(better, confidence, floor):
+    if not _wants_better(better, confidence, floor, image):
         return OcrPage(text, paragraphs, image.size, tuple(rules), skew, confidence=confidence)
     read = [
         [OcrLine(line, box, 0.8 * (box[3] - box[1]), rapid.line_words(line, box, score)) for line, box, score in par]

@@ -30,6 +30,8 @@ from pipeline.worker.life import WorkerLife, limit_process
 
 log = logging.getLogger("paperline.tasks")
 TASK_NAMES = ("process_document", "process_chunk", "merge_document", "embed_passages")
+#: Huey priorities per step of a job's priority: its chunks at the first, its merge at the second (``_options``)
+STEPS_PER_PRIORITY = 2
 
 
 def queued_tasks(queue: Huey) -> tuple[set[tuple[str, int]], set[str]]:
@@ -67,11 +69,16 @@ class BoundTasks:
                 self._processors[pid] = self.make_processor(self)
             return self._processors[pid]
 
-    def _options(self, priority: int) -> dict[str, int]:
+    def _options(self, priority: int, *, last_step: bool = False) -> dict[str, int]:
         """Huey's ``priority`` where the queue's storage honours it: SQLite and PostgreSQL order their task tables
         by it; plain Redis storage refuses any (``PriorityRedisHuey`` would keep a sorted set instead of the list
-        a running deployment holds), so there the queue stays first in, first out."""
-        return {"priority": priority} if priority and self.queue.storage.priority else {}
+        a running deployment holds), so there the queue stays first in, first out.
+
+        A job's last step (its merge) ranks just above its chunks and below the next user priority, so a job whose
+        chunks are done ends before chunks of equally urgent jobs queued behind them run: a batch's documents
+        become ready one by one, not all at its end."""
+        rank = priority * STEPS_PER_PRIORITY + (1 if last_step else 0)
+        return {"priority": rank} if rank and self.queue.storage.priority else {}
 
     def enqueue_document(self, job_id: str, *, priority: int = 0) -> None:
         self._enqueue(self.process_document.s(job_id, **self._options(priority)))
@@ -82,7 +89,7 @@ class BoundTasks:
         self._enqueue(self.process_chunk.s(job_id, index, **options))
 
     def enqueue_merge(self, job_id: str, *, priority: int = 0) -> None:
-        self._enqueue(self.merge_document.s(job_id, **self._options(priority)))
+        self._enqueue(self.merge_document.s(job_id, **self._options(priority, last_step=True)))
 
     def enqueue_embedding(self, job_id: str, first: int) -> None:
         self._enqueue(self.embed_passages.s(job_id, first))

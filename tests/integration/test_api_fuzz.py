@@ -9,7 +9,7 @@ on a few operations, each for a behaviour the document declares in that operatio
 - ``positive_data_acceptance`` on ``POST /jobs`` also takes its declared refusals (400, 413, 415, 422): schema-valid
   bytes can still be no document, and whether an engine runs here or offers a profile is no property of one field,
   so no schema can say it; on ``POST /webhooks`` also 422 (a schema-valid URL must resolve to a public address); on
-  a job's result and source also 410 (a deleted job's files are gone).
+  a job's result, source and page images also 410 (a deleted job's files are gone).
 - ``use_after_free`` is off for reading a job, its chunks, events and stream: ``DELETE /jobs/{job_id}`` deletes a
   job's files and keeps its history, so those stay 200 by design (its result and source do answer 410 Gone).
 
@@ -55,6 +55,7 @@ NARROWED = {
     "POST /webhooks": [accepting("422")],
     "GET /jobs/{job_id}/result": [accepting("410")],
     "GET /jobs/{job_id}/source": [accepting("410")],
+    "GET /jobs/{job_id}/pages/{page}/image": [accepting("410")],
     "GET /jobs/{job_id}": [HISTORY_KEPT],
     "GET /jobs/{job_id}/chunks": [HISTORY_KEPT],
     "GET /jobs/{job_id}/events": [HISTORY_KEPT],

@@ -23,8 +23,11 @@ pytestmark = pytest.mark.integration
 
 PACKAGE = "paperline_client"  # openapi-python-client's name for the document's title, "Paperline"
 #: post_hooks: none (the generated code is imported, not committed, so it need not be formatted);
-#: content_type_overrides: the generator reads bytes only from application/octet-stream, and the batch zip is one
-GENERATOR_CONFIG = "post_hooks: []\ncontent_type_overrides:\n  application/zip: application/octet-stream\n"
+#: content_type_overrides: the generator reads bytes only from application/octet-stream, and the batch zip and the
+#: page images are bytes too
+GENERATOR_CONFIG = "post_hooks: []\ncontent_type_overrides:\n" + "".join(
+    f"  {media}: application/octet-stream\n" for media in ("application/zip", "image/png", "image/webp")
+)
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_events_reach_receivers_signed_once_each_with_retries_and_refusals(  # t
         status, _, body = post(
             f"{api}/jobs", *multipart([("a.pdf", b"%PDF")], {"callback_url": "http://127.0.0.1:8080/"})
         )
-        assert status == 400 and "loopback" in body["detail"]
+        assert status == 422 and "loopback" in body["detail"], "refused as POST /webhooks refuses it"
         listed = conforms(doc, "/webhooks", "get", call(f"{api}/webhooks"))
         assert {w["id"] for w in listed["webhooks"]} == {everything, flaky, redirect}
         assert "secret" not in json.dumps(listed), "a listing never shows a secret"

@@ -30,21 +30,27 @@ API_ERROR = "Refused <img src=x onerror=alert('api-error')> [why](javascript:ale
 HOSTILE_NAME = "report <img src=x onerror=alert('name')>.pdf"
 
 # Every payload that became live markup, in the document and in every shadow root: a handler attribute, a script
-# URL, or a script, image, frame or SVG element carrying a payload. Payload text in a plain attribute (a hover title)
-# or in a text node is data, and fine.
+# URL (a raster image's data: URL, such as the page view's page, runs nothing), or a script, image, frame or SVG
+# element carrying a payload. Payload text in a plain attribute (a hover title) or in a text node is data, and fine.
 LIVE_PAYLOADS = """() => {
     const found = [];
     const runs = new Set(['SCRIPT', 'IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED', 'svg']);
     const visit = (root) => {
         for (const el of root.querySelectorAll('*')) {
             for (const attr of el.attributes) {
+                const raster = el.tagName === 'IMG' && attr.name === 'src'
+                    && /^data:image\\/(png|jpeg|webp|gif);base64,/i.test(attr.value);
                 const url = /^(href|src|action|formaction|xlink:href)$/.test(attr.name)
-                    && /^\\s*(javascript|data):/i.test(attr.value);
+                    && /^\\s*(javascript|data):/i.test(attr.value) && !raster;
                 if ((attr.name.startsWith('on') && /alert\\(/.test(attr.value)) || url) {
                     found.push(`${el.tagName} ${attr.name}=${attr.value}`);
                 }
             }
-            if (runs.has(el.tagName) && /alert\\(/.test(el.outerHTML)) found.push(el.outerHTML.slice(0, 120));
+            if (runs.has(el.tagName)) {
+                const bare = el.cloneNode(true);  // its text attributes (alt, title, a label) hold data, not markup
+                for (const name of ['alt', 'title', 'aria-label']) bare.removeAttribute(name);
+                if (/alert\\(/.test(bare.outerHTML)) found.push(el.outerHTML.slice(0, 120));
+            }
             if (el.shadowRoot) visit(el.shadowRoot);
         }
     };

@@ -185,3 +185,17 @@ def test_a_handwritten_letter_tesseract_is_unsure_of_is_read_again_by_rapidocr(t
     assert scan_docs.cer(read["auto"][0], truth) < 0.03 < scan_docs.cer(read["off"][0], truth)
     assert any("were read by RapidOCR" in note for note in read["auto"][1]), read["auto"][1]
     assert any("Tesseract was unsure of pages 1" in note for note in read["off"][1]), read["off"][1]
+
+
+def test_a_blank_page_is_not_read_a_second_time_and_a_page_with_one_word_is_not_blank(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tesseract's confidence on a blank page is nil (no words), which alone would send it to RapidOCR; the page's
+    ink says there is nothing to read. One short word is ink enough to be read again."""
+    monkeypatch.setattr(ocr.rapid, "available", lambda: True)
+    blank = Image.new("L", (1700, 2200), 255)
+    assert ocr.is_blank(blank) and not ocr._wants_better("auto", 0.0, 88.0, blank)
+    word = blank.copy()
+    ImageDraw.Draw(word).text((200, 200), "Yes", fill=0, font_size=40)
+    assert not ocr.is_blank(word) and ocr._wants_better("auto", 0.0, 88.0, word)
+    assert not ocr._wants_better("auto", 95.0, 88.0, word) and ocr._wants_better("always", 95.0, 88.0, word)

@@ -176,8 +176,9 @@ def job_paths() -> dict[str, Any]:
                 "summary": "Submit documents (multipart files, or a raw body with ?filename=)",
                 "description": "A request the schema allows can still be refused: bytes that are no document "
                 "(415, 422), too large (413), over the user's limits (429), an engine that cannot run here or a "
-                "profile it does not offer, or the custom profile without an instruction (400). A refusal answers "
-                "the jobs recorded for the documents refused.",
+                "profile it does not offer, or the custom profile without an instruction (400), a callback_url "
+                "no receiver may have (422, as POST /webhooks answers it). A refusal of documents answers the jobs "
+                "recorded for them.",
                 "parameters": [
                     {
                         "name": "filename",
