@@ -31,6 +31,13 @@ def payload(name: str, content: bytes) -> dict:
     return {"name": name, "mimeType": MIME.get(Path(name).suffix, "application/octet-stream"), "buffer": content}
 
 
+def answered(line, message: str) -> str:  # type: ignore[no-untyped-def]
+    """A dropped file's line once it answers (it is listed from the drop on, "received"): its refusal, or its job's
+    status; empty before."""
+    said = line.inner_text()
+    return said if (message and message in said) or re.search(FINAL_STATUS, said) else ""
+
+
 def test_each_bad_file_gets_its_message_on_the_page(  # type: ignore[no-untyped-def]
     app: Paperline, start_worker, serve_dashboard, page
 ) -> None:
@@ -47,12 +54,11 @@ def test_each_bad_file_gets_its_message_on_the_page(  # type: ignore[no-untyped-
             continue
         answer = page.locator("li.pl-ack").filter(has_text=item.shown_name).first
         answer.wait_for(timeout=60_000)
-
-        def answered() -> str:  # the file is listed from its drop on ("received"); its answer comes once inspected
-            said = answer.inner_text()
-            return said if (item.message and item.message in said) or re.search(FINAL_STATUS, said) else ""
-
-        said = wait_until(answered, timeout=60, what=f"{item.shown_name}'s answer on the page")
+        said = wait_until(
+            lambda line=answer, message=item.message: answered(line, message),
+            timeout=60,
+            what=f"{item.shown_name}'s answer on the page",
+        )
         accepted = re.search(r": (queued|running|completed)", said)
         assert item.message in said if item.message else accepted, said
     jobs = {j.filename: j for j in app.jobs()}
