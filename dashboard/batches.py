@@ -104,6 +104,10 @@ class BatchCard(pn.viewable.Viewer):
         return self._folded
 
     def show_jobs(self, jobs: list[Job]) -> None:
+        """Show ``jobs``, each unless the card holds a newer snapshot of it (the store read at Cancel all is newer
+        than the feed's last tick, which must not bring the canceled jobs back as running for a moment)."""
+        held = {job.id: job for job in self.jobs}
+        jobs = [held[j.id] if j.id in held and held[j.id].updated_at > j.updated_at else j for j in jobs]
         self.jobs = jobs
         documents = max(self.documents, len(jobs))
         counts, progress = rollup(jobs, documents)

@@ -51,8 +51,12 @@ def test_a_multi_file_drop_becomes_one_batch_card_with_its_actions(app: Paperlin
     feed.refresh()
     live.refresh()
     second = live._batch_cards[more[0][1].batch_id]  # type: ignore[union-attr,index]
+    before = list(second.jobs)  # the feed's snapshots from before the cancel
     second.param.trigger("cancel_all")
     assert {app.get(job.id).status for _n, job in more} == {JobStatus.CANCELED}  # type: ignore[union-attr]
+    assert "2 canceled" in second._line.object and not second._cancel.visible, "final on the card at once"
+    second.show_jobs(before)  # a feed tick read before the cancel must not bring them back as running
+    assert "2 canceled" in second._line.object and not second._cancel.visible
     feed.refresh()
     live.refresh()
     assert "0 of 2 ready, 2 canceled" in second._line.object
