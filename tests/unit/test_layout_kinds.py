@@ -204,3 +204,46 @@ def test_a_label_read_apart_and_placed_inside_a_figure_joins_it() -> None:
     prose = Element(Kind.PARAGRAPH, "The chart shows the share of cases by year.", 1, (320, 420, 500, 440))
     assert figures.absorb([chart, title, prose]) == [chart, prose]
     assert chart.text == "0 10 20\nShare of cases (%)"
+
+
+WRAPPED = (
+    "The queue takes at most a fixed number of documents from one analyst at a time, and the maximum is 100. "
+    "Documents over it wait in the browser until the ones before them have been read, and none is refused for it."
+)
+ITEMS = ["1. Open the page and drop the files on the upload area.", "2. Pick the profile", "3. Watch the cards."]
+
+
+def wrapped_number_pdf(path: Path) -> Path:
+    """A justified paragraph whose sentence wraps onto "100." at a line's start, then a numbered list whose second
+    item ends without a stop: found by trying widths until a line opens with the number."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    width = next(
+        w
+        for w in range(60, 190)
+        if any(line.startswith("100.") for line in pdf.multi_cell(w, 5, WRAPPED, dry_run=True, output="LINES")[1:])
+    )
+    pdf.multi_cell(width, 5, WRAPPED, align="J", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    for item in ITEMS:
+        pdf.multi_cell(width, 5, item, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+@pytest.mark.parametrize("wrapped_numbers", [True, False], ids=["kept", "switched-off"])
+def test_a_number_a_sentence_wrapped_onto_a_lines_start_stays_in_its_paragraph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrapped_numbers: bool
+) -> None:
+    monkeypatch.setattr(reading, "WRAPPED_NUMBERS", wrapped_numbers)
+    elements = document_elements(pages_of(wrapped_number_pdf(tmp_path / "wrapped.pdf")))
+    paragraphs = [e.text for e in elements if e.kind is Kind.PARAGRAPH]
+    items = [e.text for e in elements if e.kind is Kind.LIST_ITEM]
+    assert items[-3:] == ITEMS, "a numbered list is still a list, an item ending without a stop too"
+    if wrapped_numbers:
+        assert paragraphs == [WRAPPED] and items == ITEMS
+    else:
+        assert paragraphs != [WRAPPED] and any(i.startswith("100.") for i in items)

@@ -22,6 +22,9 @@ from pipeline.documents.layout.page import PageDrawing, read_page
 from pipeline.documents.layout.tables import find_tables
 from pipeline.documents.textclean import clean_text
 
+#: whether a number a sentence wrapped onto a line's start stays in its sentence (``_wrapped_onto``)
+WRAPPED_NUMBERS = True
+ITEM_NUMBER = re.compile(r"^\(?(\d{1,3})[.)](\s|$)")
 BULLET = re.compile(r"^([-–•●▪◦∙·*‣⁃]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])(\s|$)")
 #: a page a table of contents refers to, and the dots that lead to it
 PAGE_REFERENCE = re.compile(r"^([\divxlc]{1,5}|[A-Z]-\d{1,4})$", re.IGNORECASE)
@@ -163,7 +166,8 @@ def _contents_entry(segments: list[Segment]) -> list[Segment]:
     return [*segments[:first], Segment(words, contents_entry=True)]
 
 
-def _starts_block(previous: Segment, line: Segment, body: float, left: float, right: float) -> bool:
+def _starts_block(block: list[Segment], line: Segment, body: float, left: float, right: float) -> bool:
+    previous = block[-1]
     if previous.contents_entry or line.contents_entry or previous.beside or line.beside:
         return True
     gap = previous.y0 - line.y1
@@ -178,10 +182,24 @@ def _starts_block(previous: Segment, line: Segment, body: float, left: float, ri
         # a bold run-in that fills its line goes on in the text's weight on the next ("Income between Device.
         # Company silver ...", justified): only a bold line that stops short is a line of its own
         return not (previous.bold and not line.bold and previous.x1 >= right - body and abs(line.x0 - left) < body)
-    if BULLET.match(line.text) or line.x0 > previous.x1:
+    if (BULLET.match(line.text) and not _wrapped_onto(block, line, body, right)) or line.x0 > previous.x1:
         return True  # (a line that starts right of where the last one ended, a date set under a banner, is apart)
     ended = previous.text.rstrip().endswith((".", "!", "?", ":", ";"))
     return ended and line.x0 > left + 0.8 * body  # a first-line indent after a finished sentence
+
+
+def _wrapped_onto(block: list[Segment], line: Segment, body: float, right: float) -> bool:
+    """A line opening with a number or letter and a stop ("100. Values over it", "a) or b)") that a sentence wrapped
+    onto: the line before ran to the column's right edge mid-sentence, so the number is the sentence's, not a list
+    item's. A bullet glyph always opens an item, and so does the number after the item the block opened with
+    ("2." after "1. ...", however its last line ended)."""
+    if not WRAPPED_NUMBERS or not line.text[:1].isalnum():
+        return False
+    opened, number = ITEM_NUMBER.match(block[0].text), ITEM_NUMBER.match(line.text)
+    if opened and number and int(number.group(1)) == int(opened.group(1)) + 1:
+        return False
+    before = block[-1].text.rstrip()
+    return block[-1].x1 >= right - body and not before.endswith((".", "!", "?", ":", ";")) and before[-1:].isalnum()
 
 
 def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> list[Element]:
@@ -190,7 +208,7 @@ def _paragraphs(lines: list[Segment], body: float, page: int, height: float) -> 
     left, right = min(s.x0 for s in lines), max(s.x1 for s in lines)
     blocks: list[list[Segment]] = [[lines[0]]]
     for line in lines[1:]:
-        if _starts_block(blocks[-1][-1], line, body, left, right):
+        if _starts_block(blocks[-1], line, body, left, right):
             blocks.append([line])
         else:
             blocks[-1].append(line)
