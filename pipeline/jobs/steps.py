@@ -1,7 +1,7 @@
 """The work behind each Huey task, as plain functions over a store and settings.
 
 ``tasks.py`` only wires these to Huey; keeping them here lets tests and notebooks run a job's steps directly.
-Recovery of lost work lives in ``recovery.py``; the wording of every message in ``messages.py``.
+Recovery of lost work lives in ``recovery.py``; the wording of every message in ``pipeline.core.messages``.
 """
 
 from __future__ import annotations
