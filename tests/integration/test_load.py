@@ -100,6 +100,8 @@ class DashboardSession:
         self.patches = 0
         self.table_changes = 0
         self.problems: list[str] = []
+        self._health_id = self._history_id = ""
+        self._status_at = 0
         self._session: ClientSession | None = None
         self._opened: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="dashboard-session", daemon=True)
@@ -134,10 +136,14 @@ class DashboardSession:
         objects: dict[str, dict[str, Any]] = {}
         _collect_objects(doc, objects)
         [health] = [o for o in objects.values() if "pl-health" in o["attributes"].get("css_classes", ())]
-        [table] = [o for o in objects.values() if "pl-history" in o["attributes"].get("css_classes", ())]
-        self._health_id, self._source_id = health["id"], table["attributes"]["source"]["id"]
+        [grid] = [o for o in objects.values() if "pl-history" in o["attributes"].get("css_classes", ())]
+        # History is one component (dashboard.history.HistoryGrid): its page of rows is on its data model, each
+        # row the job's id and then a cell per column
+        shown = objects[grid["attributes"]["data"]["id"]]["attributes"]
+        self._health_id, self._history_id = health["id"], grid["attributes"]["data"]["id"]
+        self._status_at = 1 + [field for field, _title, _align in shown["columns"]].index("status")
         self.health = html.unescape(health["attributes"]["text"])
-        self.statuses = _column(objects[self._source_id]["attributes"]["data"], "status") or []
+        self.statuses = [row[self._status_at] for row in shown.get("rows", [])]
 
     def _on_patch(self, message) -> None:  # type: ignore[no-untyped-def]
         self.patches += 1
@@ -149,8 +155,8 @@ class DashboardSession:
                 target = event.get("model", {}).get("id")
                 if target == self._health_id and event.get("attr") == "text":
                     self.health = html.unescape(event["new"])
-                elif target == self._source_id:
-                    self.statuses = _apply_to_column(self.statuses, event, "status")
+                elif target == self._history_id and event.get("attr") == "rows":
+                    self.statuses = [row[self._status_at] for row in event["new"]]
                     self.table_changes += 1
         except Exception as exc:  # the client's loop must go on; the test reports it
             self.problems.append(f"{type(exc).__name__}: {exc}")
@@ -178,35 +184,6 @@ def _collect_objects(node: object, into: dict[str, dict[str, Any]]) -> None:
     elif isinstance(node, list):
         for value in node:
             _collect_objects(value, into)
-
-
-def _column(data: dict[str, Any], name: str) -> list[Any] | None:
-    """A column of a serialized ColumnDataSource's data (a map; object columns are plain lists)."""
-    for key, value in data.get("entries", []):
-        if key == name:
-            return list(value["array"] if isinstance(value, dict) else value)
-    return None
-
-
-def _apply_to_column(column: list[Any], event: dict[str, Any], name: str) -> list[Any]:
-    """The column after one ColumnDataSource change, applied as BokehJS applies it."""
-    kind = event["kind"]
-    if kind == "ColumnDataChanged" or (kind == "ModelChanged" and event.get("attr") == "data"):
-        new = _column(event["data"] if kind == "ColumnDataChanged" else event["new"], name)
-        return column if new is None else new
-    if kind == "ColumnsStreamed":
-        column = column + (_column(event["data"], name) or [])
-        return column[-event["rollover"] :] if event.get("rollover") else column
-    if kind == "ColumnsPatched":
-        patched = list(column)
-        for key, changes in event["patches"].get("entries", []):
-            if key == name:
-                for index, value in changes:
-                    patched[index] = value
-        return patched
-    if kind == "ModelChanged":
-        return column  # another property of the source (e.g. its selection)
-    raise ValueError(f"unexpected change to the history table: {kind}")
 
 
 def _session_info(base: str) -> dict[str, Any]:

@@ -184,7 +184,8 @@ def test_a_registered_profile_says_what_claude_is_asked_and_how_its_answer_reads
     assert "List every invoice line as a JSON array." in server.requests[0].prompt
     assert "Transcribe" not in server.requests[0].prompt
     server.responder = table_answer(valid=False)
-    failed = claude_app.submit(make_text_pdf(tmp_path / "j.pdf", 2), engine="claude", profile="invoices")
+    # (three pages: the same two pages made in the same second would be the same bytes, answered from the cache)
+    failed = claude_app.submit(make_text_pdf(tmp_path / "j.pdf", 3), engine="claude", profile="invoices")
     run_queued(claude_app)
     assert "not valid JSON" in claude_app.get(failed.id).error, "a profile of rows has its answers checked as rows"
 
