@@ -247,3 +247,65 @@ def test_a_number_a_sentence_wrapped_onto_a_lines_start_stays_in_its_paragraph(
         assert paragraphs == [WRAPPED] and items == ITEMS
     else:
         assert paragraphs != [WRAPPED] and any(i.startswith("100.") for i in items)
+
+
+BODY = " ".join(["The ledger was reviewed by the audit team and every invoice was matched against its contract."] * 3)
+
+
+def title_page_pdf(path: Path, *, cover: bool) -> Path:
+    """A spec's first page: a centred title over centred lines set like headings (group, author, address), then its
+    sections; or (``cover``) a cover page: a title flush left, a subtitle, its authors at the foot, sections after."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+
+    def line(text: str, size: float, align: str = "L", bold: bool = True, gap: float = 4) -> None:
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        pdf.multi_cell(0, size * 0.5, text, align=align, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(gap)
+
+    if cover:
+        line("Ledger Toolkit", 24)
+        line("A library for reading ledgers, for version 2.1, 4 May 2026", 11, bold=False)
+        pdf.set_y(250)
+        line("Jane Roe Richard Miles", 14)
+        line("Anna Berg (ledger@example.org)", 14, bold=False)
+        pdf.add_page()
+    else:
+        line("Shared Ledger Specification", 24, "C")
+        line("Example Group (https://example.org)", 17, "C")
+        line("Jane Roe", 17, "C")
+        line("jane at example.org", 12, "C")
+    line("Overview", 17)
+    line(BODY, 10, bold=False)
+    line("1. Scope", 17)
+    line("1.1. Terms", 14)
+    line(BODY, 10, bold=False)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.mark.parametrize("cover", [False, True], ids=["centred-block", "cover-page"])
+@pytest.mark.parametrize("title_block", [True, False], ids=["kept", "switched-off"])
+def test_a_title_blocks_authors_and_addresses_are_text_and_the_sections_stay_headings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cover: bool, title_block: bool
+) -> None:
+    from pipeline.documents.layout import headings
+
+    monkeypatch.setattr(headings, "TITLE_BLOCK", title_block)
+    elements = document_elements(pages_of(title_page_pdf(tmp_path / "spec.pdf", cover=cover)))
+    found = [(e.kind, e.text) for e in elements if e.kind in (Kind.TITLE, Kind.HEADING)]
+    block = (
+        ["Jane Roe Richard Miles", "Anna Berg (ledger@example.org)"]
+        if cover
+        else ["Example Group (https://example.org)", "Jane Roe", "jane at example.org"]
+    )
+    sections = [(Kind.HEADING, "Overview"), (Kind.HEADING, "1. Scope"), (Kind.HEADING, "1.1. Terms")]
+    assert found[0][0] is Kind.TITLE and found[-3:] == sections, "the sections, unnumbered too, stay headings"
+    paragraphs = [e.text for e in elements if e.kind is Kind.PARAGRAPH]
+    if title_block:
+        assert len(found) == 4 and all(text in paragraphs for text in block)
+    else:
+        assert {text for _kind, text in found} & set(block), "without the rule the block reads as headings"

@@ -9,6 +9,12 @@ from typing import Any
 
 from pipeline.core.elements import Element, Kind
 
+#: whether the lines of a title block set like headings are text (``_title_block_as_text``); a cover page holds at
+#: most this many words under its title; a line is on a centred title's axis within this share of the text's width
+TITLE_BLOCK = True
+COVER_WORDS = 60
+AXIS_SLACK = 0.02
+
 _SECTION_NUMBER = re.compile(r"^(?:(?:chapter|part)\s+)?(\d+(?:\.\d+)*)\.?\s+\S", re.IGNORECASE)
 
 
@@ -21,8 +27,46 @@ def rank_headings(elements: list[Element], outline: dict[int, list[dict[str, Any
     ("2.1.3" is three deep), else from the size it is set in (largest first; bold at the same size first); the first
     page's one largest heading, above all others, is the title. Where the PDF has an outline, it has the last word
     (``_confirm_by_outline``)."""
-    ranked = _rank_by_style(elements)
+    ranked = _rank_by_style(_title_block_as_text(elements) if TITLE_BLOCK else elements)
     return _confirm_by_outline(ranked, outline) if outline else ranked
+
+
+def _title_of(elements: list[Element]) -> Element | None:
+    """The first page's one heading set larger than every other heading (None where there is no such one)."""
+    headings = [e for e in elements if e.kind is Kind.HEADING]
+    styles = sorted({_style(e) for e in headings}, key=lambda s: (-s[0], not s[1]))
+    if len(styles) < 2:
+        return None
+    top = [e for e in headings if _style(e) == styles[0]]
+    first_page = min(e.page for e in elements)
+    return top[0] if len(top) == 1 and top[0].page == first_page else None
+
+
+def _title_block_as_text(elements: list[Element]) -> list[Element]:
+    """The lines under a document's title that are set like headings but head no text of their own (its authors,
+    their affiliations and addresses, an organisation) are text: those centred on the title's axis in the run
+    right under a centred title, and, on a cover page (the title's page holds only a few short lines), every one.
+    A numbered heading always stays one."""
+    title = _title_of(elements)
+    if title is None:
+        return elements
+    page = [i for i, e in enumerate(elements) if e.page == title.page and e.kind not in (Kind.FURNITURE, Kind.FIGURE)]
+    after = [i for i in page if i > elements.index(title)]
+    words = sum(len(elements[i].text.split()) for i in after)
+    cover = words <= COVER_WORDS and all(elements[i].kind in (Kind.HEADING, Kind.PARAGRAPH) for i in after)
+    left = min(elements[i].bbox[0] for i in page)
+    axis = (title.bbox[0] + title.bbox[2]) / 2
+    width = max(elements[i].bbox[2] for i in page) - left
+    centred = title.bbox[0] > left + 2 * title.size  # (a title flush with the text is no axis to line up on)
+    block: set[int] = set()
+    for i in after:
+        element = elements[i]
+        on_axis = centred and abs((element.bbox[0] + element.bbox[2]) / 2 - axis) <= AXIS_SLACK * width
+        if _numbered_depth(element) or not (cover or on_axis):
+            break
+        if element.kind is Kind.HEADING:
+            block.add(i)
+    return [replace(e, kind=Kind.PARAGRAPH, level=0) if i in block else e for i, e in enumerate(elements)]
 
 
 def _rank_by_style(elements: list[Element]) -> list[Element]:
@@ -30,9 +74,7 @@ def _rank_by_style(elements: list[Element]) -> list[Element]:
     if not headings:
         return elements
     styles = sorted({_style(e) for e in headings}, key=lambda s: (-s[0], not s[1]))
-    top = [e for e in headings if _style(e) == styles[0]]
-    first_page = min(e.page for e in elements)
-    title = top[0] if len(top) == 1 and top[0].page == first_page and len(styles) > 1 else None
+    title = _title_of(elements)
     offset = 1 if title is not None else 0
     rest = [s for s in styles if title is None or s != styles[0]]
     # Numbered headings say their depth; a style's level is the depth its numbered headings have most often.
