@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import tenacity
+if TYPE_CHECKING:
+    import tenacity
 
 log = logging.getLogger("paperline.transient")
 T = TypeVar("T")
@@ -147,6 +148,8 @@ def retrying(
     ``without_retries`` or inside another ``retrying`` (the outer one waits)."""
     if budget_s <= 0 or _retrying_here.get():
         return operation()
+    import tenacity  # (here: it imports Tornado and asyncio with it, which a short command that never retries skips)
+
     started = time.monotonic()
     reported_at: list[float] = []
 

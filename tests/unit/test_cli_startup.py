@@ -33,6 +33,8 @@ HEAVY = (
     "tokenizers",
     "openpyxl",
     "importlib.metadata",
+    "tenacity",  # (and with it Tornado and asyncio: imported once a retry budget is in play)
+    "tornado",
 )
 
 
