@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import JobStatus, Paperline
 from tests.structure_docs import headings_and_lists
+from tests.ui.page_view import wait_for_page_image
 
 pytestmark = pytest.mark.ui
 
@@ -36,7 +37,7 @@ def test_the_page_and_a_deep_link_ask_only_the_server_and_break_no_policy(  # ty
         page.locator(".bk-tab").filter(has_text=tab).first.click()
     page.wait_for_timeout(2_000)
     page.goto(f"{dashboard}?job={job.id}")
-    page.locator(".pl-page-image[src^='data:']").wait_for(timeout=60_000)
+    wait_for_page_image(page)
     page.locator(".pl-box").first.wait_for()
     page.wait_for_timeout(2_000)
     (artifacts / "requests.json").write_text(json.dumps({"requests": requests, "console": console}, indent=1))

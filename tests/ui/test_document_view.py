@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import JobStatus, Paperline
 from tests.structure_docs import headings_and_lists, scanned_report
+from tests.ui.page_view import wait_for_page_image
 
 pytestmark = pytest.mark.ui
 
@@ -28,8 +29,7 @@ def test_the_page_shows_its_boxes_and_clicks_find_regions_and_elements(  # type:
     assert {job.status for job in done} == {JobStatus.COMPLETED}, [job.error for job in done]
 
     page.goto(f"{dashboard}?job={report.id}")
-    image = page.locator(".pl-page-image[src^='data:image/webp']")
-    image.wait_for(timeout=60_000)
+    wait_for_page_image(page, "data:image/webp")
     boxes = page.locator(".pl-box")
     assert boxes.count() >= 10, "a box per element: title, headings, paragraphs, list items, the table"
     assert page.locator(".pl-box-table").count() == 1
@@ -74,7 +74,7 @@ def test_the_page_shows_its_boxes_and_clicks_find_regions_and_elements(  # type:
 
     # An OCR'd page says so above the page and in the document.
     page.goto(f"{dashboard}?job={scan.id}")
-    page.locator(".pl-page-image[src^='data:']").wait_for(timeout=60_000)
+    wait_for_page_image(page)
     assert "read by OCR" in page.locator(".pl-page-status").inner_text()
     assert page.locator(".pl-badge-ocr").count() >= 1
     assert page.locator(".pl-box").count() >= 2, "the scan's heading and paragraphs have boxes"

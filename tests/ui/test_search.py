@@ -9,6 +9,7 @@ import pytest
 from pipeline import JobStatus, Paperline
 from tests.docgen import HOSTILE, make_hostile_pdf
 from tests.retrieval_docs import make_documents, write_pdf
+from tests.ui.page_view import wait_for_page_image
 from tests.ui.test_dashboard import open_tab
 from tests.ui.test_hostile_content import LIVE_PAYLOADS
 
@@ -43,7 +44,7 @@ def test_search_finds_the_answer_and_opens_it_at_its_page_marked(  # type: ignor
     hit = app.search(question.question, top_k=1)[0]
     page.get_by_role("button", name=f"Open at page {hit.page}").first.click()
     # The Result tab, scrolled to the hit's page: the passage's elements marked in the text and on the page image.
-    page.locator(".pl-page-image[src^='data:']").wait_for(timeout=60_000)
+    wait_for_page_image(page)
     assert page.locator(".bk-tab.bk-active").inner_text().strip() == "Result"
     assert page.locator(".pl-page-status").inner_text().startswith(f"Page {hit.page} of ")
     marked = page.locator(".pl-doc .pl-marked")
