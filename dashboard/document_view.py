@@ -11,6 +11,7 @@ unsure of are marked on the page and in the text.
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,10 @@ from pipeline.documents.page_images import PageImage
 from .page_layout import DocumentLayout, boxes, document_html, marked_elements, window
 from .safe_html import format_html
 from .state import SessionState
+
+log = logging.getLogger("paperline.dashboard")
+#: what the view says of a page whose drawing failed for a reason no error of Paperline's names
+NOT_DRAWN = "the page could not be drawn (the server's log says why)"
 
 #: pixels of the page image sent to the browser: sharp on a high-density screen at the width the view has
 IMAGE_WIDTH = 1000
@@ -190,6 +195,9 @@ class DocumentView(pn.viewable.Viewer):
                 return self.state.app.page_image(job_id, page, width=IMAGE_WIDTH, fmt=IMAGE_FORMAT, user=scope)
             except PaperlineError as exc:
                 return exc
+            except Exception:  # (on a thread: anything else would end it silently, the view "drawing" for ever)
+                log.exception("could not draw page %s of job %s", page, job_id)
+                return PaperlineError(NOT_DRAWN)
 
         _off_the_loop(draw, drawn)
 
