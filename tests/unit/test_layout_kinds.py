@@ -309,3 +309,23 @@ def test_a_title_blocks_authors_and_addresses_are_text_and_the_sections_stay_hea
         assert len(found) == 4 and all(text in paragraphs for text in block)
     else:
         assert {text for _kind, text in found} & set(block), "without the rule the block reads as headings"
+
+
+def test_a_one_page_notice_of_a_few_lines_keeps_its_headings(tmp_path: Path) -> None:
+    """A title and a few short lines on the only page is a notice, not a cover page: its headings stay."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    for text, size, bold in [("Open Day", 24, True), ("When", 16, True), ("Saturday at three.", 10, False),
+                             ("Where", 16, True), ("The main hall.", 10, False)]:  # fmt: skip
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    pdf.output(str(tmp_path / "notice.pdf"))
+    elements = document_elements(pages_of(tmp_path / "notice.pdf"))
+    assert [(e.kind, e.text) for e in elements if e.kind in (Kind.TITLE, Kind.HEADING)] == [
+        (Kind.TITLE, "Open Day"),
+        (Kind.HEADING, "When"),
+        (Kind.HEADING, "Where"),
+    ]

@@ -45,7 +45,8 @@ def _title_of(elements: list[Element]) -> Element | None:
 def _title_block_as_text(elements: list[Element]) -> list[Element]:
     """The lines under a document's title that are set like headings but head no text of their own (its authors,
     their affiliations and addresses, an organisation) are text: those centred on the title's axis in the run
-    right under a centred title, and, on a cover page (the title's page holds only a few short lines), every one.
+    right under a centred title, and, on a cover page (the title's page holds only a few short lines, and pages
+    follow), every one.
     A numbered heading always stays one."""
     title = _title_of(elements)
     if title is None:
@@ -53,7 +54,8 @@ def _title_block_as_text(elements: list[Element]) -> list[Element]:
     page = [i for i, e in enumerate(elements) if e.page == title.page and e.kind not in (Kind.FURNITURE, Kind.FIGURE)]
     after = [i for i in page if i > elements.index(title)]
     words = sum(len(elements[i].text.split()) for i in after)
-    cover = words <= COVER_WORDS and all(elements[i].kind in (Kind.HEADING, Kind.PARAGRAPH) for i in after)
+    more = any(e.page > title.page for e in elements)  # (a one-page notice of a few lines is no cover)
+    cover = more and words <= COVER_WORDS and all(elements[i].kind in (Kind.HEADING, Kind.PARAGRAPH) for i in after)
     left = min(elements[i].bbox[0] for i in page)
     axis = (title.bbox[0] + title.bbox[2]) / 2
     width = max(elements[i].bbox[2] for i in page) - left
