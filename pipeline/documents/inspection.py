@@ -148,6 +148,13 @@ def inspect_here(pdf: bool, path: Path, max_pixels: int, max_pages: int) -> dict
         return {"failed": "memory"}
 
 
+def reply(answer: dict) -> int:
+    """The child's answer to its parent: one JSON line on stdout (``child_answer`` reads it); the exit status 0."""
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
 def main(argv: list[str]) -> int:
     kind, path, max_pixels, max_pages, memory_mb, timeout_s = argv
     limit_self(int(memory_mb), float(timeout_s))
@@ -156,9 +163,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a reader's own bug on this file: the upload is refused, the parent says why
         print(f"{type(exc).__name__}: {exc}"[:STDERR_TAIL], file=sys.stderr)
         answer = {"failed": messages.reader_crashed(type(exc).__name__)}
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
-    return 0
+    return reply(answer)
 
 
 if __name__ == "__main__":

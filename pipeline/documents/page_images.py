@@ -12,7 +12,6 @@ image to a file and prints one JSON line (its size, the page's size, the documen
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -22,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from pipeline.core import messages
 from pipeline.core.errors import DocumentRejected, PageNotFound, PaperlineError, ReaderFailed, error_of_code
-from pipeline.documents.inspection import PACKAGE_ROOT, STDERR_TAIL, Limits, child_answer, limit_self, why_it_ended
+from pipeline.documents.inspection import (
+    PACKAGE_ROOT,
+    STDERR_TAIL,
+    Limits,
+    child_answer,
+    limit_self,
+    reply,
+    why_it_ended,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -175,9 +182,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a reader's own bug on this page: the parent says so, the server carries on
         print(f"{type(exc).__name__}: {exc}"[:STDERR_TAIL], file=sys.stderr)
         answer = {"failed": messages.reader_crashed(type(exc).__name__)}
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
-    return 0
+    return reply(answer)
 
 
 if __name__ == "__main__":
